@@ -1,0 +1,198 @@
+// The `mrt` command line: encode, decode, info.
+import { open, readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { describe, formatDescription, readHeader } from '../format/index.ts';
+import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
+import { decode } from './decode.ts';
+import { contentHash, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
+import { encodePng, readImage } from './image-io.ts';
+import { loadModels } from './models.ts';
+
+const USAGE = `mrt — progressive learned image codec
+
+Usage:
+  mrt encode IN... -o OUT [options]   encode images (files or folders, recursively) to .mrt
+  mrt decode IN.mrt -o OUT.png [--bytes N] [--no-regenerate]
+                                      what a client that received the first N bytes paints
+  mrt info IN.mrt [--json]            header and chunk table
+
+encode options:
+  -o, --out PATH            output file (one input) or folder (mirrors input folders)
+  --layers N                token layers to keep per window (default: all)
+  --layers-per-chunk N      layers per chunk (default 1)
+  --placeholder-bytes N     byte target of the native WebP placeholder (default 200)
+  --prior rcm|static        entropy-coding prior (default rcm when the model has one)
+  --final avif|webp|jpeg|none   append a full-quality image (default none)
+  --final-quality Q         quality of the final layer (0-100)
+  --background COLOR        flatten alpha on COLOR (default #ffffff)
+  --reject-alpha            refuse images with an alpha channel instead
+  -j, --jobs N              images encoded at once (default 1)
+  -f, --force               re-encode outputs that are up to date
+  --models DIR              models folder (default: the shipped models/)
+`;
+
+function intOption(name: string, v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a non-negative integer, got '${v}'`);
+  return Number(v);
+}
+
+class UsageError extends Error {}
+
+/** Reads the content hash of an existing .mrt, or null if it is missing or unreadable. */
+async function existingContentHash(path: string): Promise<Uint8Array | null> {
+  const fh = await open(path, 'r').catch(() => null);
+  if (!fh) return null;
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+    return readHeader(buf.subarray(0, bytesRead)).header.contentHash ?? null;
+  } catch {
+    return null;
+  } finally {
+    await fh.close();
+  }
+}
+
+function sameBytes(a: Uint8Array | null, b: Uint8Array): boolean {
+  return !!a && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+async function cmdEncode(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      layers: { type: 'string' },
+      'layers-per-chunk': { type: 'string' },
+      'placeholder-bytes': { type: 'string' },
+      prior: { type: 'string' },
+      final: { type: 'string' },
+      'final-quality': { type: 'string' },
+      background: { type: 'string' },
+      'reject-alpha': { type: 'boolean' },
+      jobs: { type: 'string', short: 'j' },
+      force: { type: 'boolean', short: 'f' },
+      models: { type: 'string' },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('encode needs at least one input');
+  if (!values.out) throw new UsageError('encode needs -o OUT');
+  if (values.prior && values.prior !== 'rcm' && values.prior !== 'static') throw new UsageError(`--prior must be rcm or static`);
+  if (values['reject-alpha'] && values.background) throw new UsageError('--reject-alpha and --background exclude each other');
+  const jobs = intOption('jobs', values.jobs) ?? 1;
+  if (jobs < 1) throw new UsageError('--jobs must be at least 1');
+
+  const models = await loadModels(values.models);
+  const options: EncodeOptions = {
+    models,
+    layers: intOption('layers', values.layers),
+    layersPerChunk: intOption('layers-per-chunk', values['layers-per-chunk']),
+    placeholderBytes: intOption('placeholder-bytes', values['placeholder-bytes']),
+    prior: values.prior as 'rcm' | 'static' | undefined,
+    final: values.final as FinalFormat | undefined,
+    finalQuality: intOption('final-quality', values['final-quality']),
+    alpha: values['reject-alpha'] ? 'reject' : { background: values.background ?? '#ffffff' },
+  };
+  let opts: ReturnType<typeof normaliseOptions>;
+  try {
+    opts = normaliseOptions(models, options);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+
+  const plan = await planJobs(positionals, values.out);
+  if (plan.length === 0) throw new UsageError('no images found in the inputs');
+  const progress = new Progress(plan.length);
+  const failures: string[] = [];
+  let written = 0;
+  let skipped = 0;
+  await pool(plan, jobs, async (job) => {
+    try {
+      if (!job.output) throw new Error('no such file or folder');
+      const source = new Uint8Array(await readFile(job.input));
+      const hash = contentHash(source, opts, models);
+      if (!values.force && sameBytes(await existingContentHash(job.output), hash)) {
+        skipped++;
+        progress.step(job.input, 'up to date');
+        return;
+      }
+      const img = await readImage(source, opts.alpha);
+      const mrt = await encodeRgb(img, models, opts, hash);
+      await writeAtomic(job.output, mrt);
+      written++;
+      progress.step(`${job.input} → ${job.output} (${mrt.length} B)`, 'encoded');
+    } catch (e) {
+      failures.push(`${job.input}: ${(e as Error).message}`);
+      progress.log(`error: ${job.input}: ${(e as Error).message}`);
+      progress.step(job.input, 'FAILED');
+    }
+  });
+  process.stderr.write(`${written} encoded, ${skipped} up to date, ${failures.length} failed\n`);
+  if (failures.length) {
+    process.stderr.write(`failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
+    return 1;
+  }
+  return 0;
+}
+
+async function cmdDecode(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: 'string', short: 'o' },
+      bytes: { type: 'string' },
+      regenerate: { type: 'boolean' },
+      'no-regenerate': { type: 'boolean' },
+      models: { type: 'string' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('decode takes exactly one .mrt input');
+  if (!values.out) throw new UsageError('decode needs -o OUT.png');
+  if (values.regenerate && values['no-regenerate']) throw new UsageError('--regenerate and --no-regenerate exclude each other');
+  const bytes = intOption('bytes', values.bytes);
+  const mrt = new Uint8Array(await readFile(positionals[0]));
+  const models = await loadModels(values.models);
+  const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate });
+  await writeAtomic(values.out, await encodePng(result.image));
+  process.stderr.write(`${positionals[0]}: ${result.bytesUsed} of ${mrt.length} B, ${result.chunks} chunks, ${result.tokens} tokens${result.error ? `; stream error: ${result.error}` : ''} → ${values.out}\n`);
+  return 0;
+}
+
+async function cmdInfo(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
+  if (positionals.length !== 1) throw new UsageError('info takes exactly one .mrt input');
+  const bytes = new Uint8Array(await readFile(positionals[0]));
+  const info = describe(readHeader(bytes));
+  process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatDescription(info));
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'encode': return await cmdEncode(rest);
+      case 'decode': return await cmdDecode(rest);
+      case 'info': return await cmdInfo(rest);
+      case undefined: case 'help': case '-h': case '--help':
+        process.stdout.write(USAGE);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command '${cmd}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.('ERR_PARSE_ARGS')) {
+      process.stderr.write(`mrt: ${(e as Error).message}\n\n${USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`mrt: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,78 @@
+// .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
+import sharp from 'sharp';
+import { StreamDecoder, parseRcm, regenerate as regenerateTokens } from '../codec/index.ts';
+import { chwToPixels, geometry, pixelsToChw, tokensToInputs } from '../model/io.ts';
+import type { RgbImage } from './image-io.ts';
+import { loadModels, modelHashPrefix, runDecoder, type Models } from './models.ts';
+import { decodePlaceholder } from './placeholder.ts';
+
+export interface DecodeOptions {
+  models?: Models;
+  /** Bytes of the stream the client received; default all. */
+  bytes?: number;
+  /** Fill tokens not received from the prior (default on: see docs/design.md). */
+  regenerate?: boolean;
+}
+
+export interface DecodeResult {
+  image: RgbImage;
+  /** What produced the pixels. */
+  source: 'tokens' | 'final';
+  bytesUsed: number;
+  chunks: number;
+  /** Tokens received (stream order prefix). */
+  tokens: number;
+  /** Set when the stream was corrupt or cut inside a message; the image is the best before it. */
+  error?: string;
+}
+
+export class DecodeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecodeError';
+  }
+}
+
+export const DEFAULT_REGENERATE = true;
+
+export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Promise<DecodeResult> {
+  const bytes = options.bytes ?? mrt.length;
+  if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer, got ${options.bytes}`);
+  const prefix = mrt.subarray(0, Math.min(bytes, mrt.length));
+  const models = options.models ?? (await loadModels());
+
+  const sd = new StreamDecoder({ rcm: models.rcmJson ? parseRcm(models.rcmJson) : null });
+  sd.push(prefix);
+  sd.end();
+  const header = sd.header;
+  if (!header) throw new DecodeError(sd.error ? `no header: ${sd.error.message}` : `the first ${prefix.length} bytes do not hold the whole header`);
+  const want = modelHashPrefix(models.manifest);
+  if (header.modelHash.length !== want.length || header.modelHash.some((b, i) => b !== want[i])) {
+    throw new DecodeError(`stream was encoded with model ${header.modelId}, not the loaded ${models.manifest.id} (model hash differs)`);
+  }
+  const error = sd.error ? sd.error.message : undefined;
+
+  if (sd.final) {
+    const { data, info } = await sharp(sd.final.bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    return {
+      image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+      source: 'final', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, error,
+    };
+  }
+  if (!header.placeholder) throw new DecodeError('stream has no placeholder; this decoder needs it as the model base');
+
+  const layout = models.manifest.layout;
+  const g = geometry(header.width, header.height, layout);
+  const base = pixelsToChw(await decodePlaceholder(header.placeholder.bytes), g.baseW, g.baseH, 3);
+  const total = layout.tokens * g.gridW * g.gridH;
+  const regen = options.regenerate ?? DEFAULT_REGENERATE;
+  const { z, mask } = regen && models.rcmJson
+    ? regenerateTokens(sd.layout!, parseRcm(models.rcmJson), sd.tokens, sd.known)
+    : tokensToInputs(sd.tokens, sd.known, layout.levels, total);
+  const out = await runDecoder(models, z, mask, base, g);
+  const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
+  return {
+    image: { width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) },
+    source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, error,
+  };
+}

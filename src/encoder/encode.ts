@@ -1,0 +1,130 @@
+// Image → .mrt: placeholder, learned tokens, coarse-to-fine chunks, entropy coding.
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
+import { createPrior, encodeChunk, parseRcm } from '../codec/index.ts';
+import { writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
+import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
+import { DEFAULT_PLACEHOLDER_BYTES, makePlaceholder } from './placeholder.ts';
+
+export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
+
+export interface EncodeOptions {
+  /** Loaded models; loaded from the default models/ folder when omitted. */
+  models?: Models;
+  /** Token layers to keep per window (1..T); default all. */
+  layers?: number;
+  /** Layers per chunk; default 1 (one chunk per layer: the finest cut for an edge). */
+  layersPerChunk?: number;
+  /** Byte target for the native WebP placeholder. */
+  placeholderBytes?: number;
+  /** Entropy-coding prior; default 'rcm' when the model ships one. */
+  prior?: 'rcm' | 'static';
+  /** Full-quality final layer appended after the tokens. */
+  final?: FinalFormat;
+  finalQuality?: number;
+  /** What to do with an alpha channel. */
+  alpha?: AlphaMode;
+}
+
+const FINAL_MIME: Record<Exclude<FinalFormat, 'none'>, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };
+const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 55, webp: 80, jpeg: 85 };
+
+/** The options that change the output bytes, in a fixed order (content hash, info). */
+export function normaliseOptions(models: Models, o: EncodeOptions) {
+  const T = models.manifest.layout.tokens;
+  const layers = o.layers ?? T;
+  if (!Number.isInteger(layers) || layers < 0 || layers > T) throw new RangeError(`layers must be an integer in 0..${T}, got ${o.layers}`);
+  const layersPerChunk = o.layersPerChunk ?? 1;
+  if (!Number.isInteger(layersPerChunk) || layersPerChunk < 1) throw new RangeError(`layersPerChunk must be a positive integer, got ${o.layersPerChunk}`);
+  const placeholderBytes = o.placeholderBytes ?? DEFAULT_PLACEHOLDER_BYTES;
+  if (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536) throw new RangeError(`placeholderBytes must be an integer in 40..65536, got ${o.placeholderBytes}`);
+  const prior = o.prior ?? (models.rcmJson ? 'rcm' : 'static');
+  if (prior === 'rcm' && !models.rcmJson) throw new Error(`model ${models.manifest.id} ships no RCM weights; use prior 'static'`);
+  const final = o.final ?? 'none';
+  if (!['none', 'avif', 'webp', 'jpeg'].includes(final)) throw new RangeError(`final must be none|avif|webp|jpeg, got ${final}`);
+  const finalQuality = final === 'none' ? 0 : (o.finalQuality ?? FINAL_DEFAULT_QUALITY[final]);
+  if (!Number.isInteger(finalQuality) || finalQuality < 0 || finalQuality > 100) throw new RangeError(`finalQuality must be in 0..100, got ${o.finalQuality}`);
+  const alpha = o.alpha ?? { background: '#ffffff' };
+  return { model: models.manifest.id, layers, layersPerChunk, placeholderBytes, prior, final, finalQuality, alpha };
+}
+
+/** Content hash: what the output depends on (source bytes, options, model). */
+export function contentHash(source: Uint8Array, opts: ReturnType<typeof normaliseOptions>, models: Models): Uint8Array {
+  const h = createHash('sha256');
+  h.update(source);
+  h.update(JSON.stringify(opts));
+  h.update(models.manifest.modelHash);
+  return Uint8Array.from(h.digest().subarray(0, 16));
+}
+
+function padRgb(img: RgbImage, g: Geometry): Uint8Array {
+  const out = new Uint8Array(g.paddedW * g.paddedH * 3);
+  for (let y = 0; y < g.paddedH; y++) {
+    const sy = Math.min(y, img.height - 1);
+    for (let x = 0; x < g.paddedW; x++) {
+      const sx = Math.min(x, img.width - 1);
+      const s = (sy * img.width + sx) * 3;
+      const d = (y * g.paddedW + x) * 3;
+      out[d] = img.data[s];
+      out[d + 1] = img.data[s + 1];
+      out[d + 2] = img.data[s + 2];
+    }
+  }
+  return out;
+}
+
+/** Encodes a source image (file path or bytes) to .mrt bytes. Deterministic for the same input and options. */
+export async function encode(input: string | Uint8Array, options: EncodeOptions = {}): Promise<Uint8Array> {
+  const models = options.models ?? (await loadModels());
+  const opts = normaliseOptions(models, options);
+  const source = typeof input === 'string' ? new Uint8Array(await (await import('node:fs/promises')).readFile(input)) : input;
+  const img = await readImage(source, opts.alpha);
+  return encodeRgb(img, models, opts, contentHash(source, opts, models));
+}
+
+export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
+  const layout = models.manifest.layout;
+  const g = geometry(img.width, img.height, layout);
+  const padded = padRgb(img, g);
+  const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, opts.placeholderBytes);
+  const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
+  const z = await runEncoder(models, pixelsToChw(padded, g.paddedW, g.paddedH, 3), base, g);
+
+  const perLayer = g.gridW * g.gridH;
+  const count = opts.layers * perLayer;
+  const tokens = new Uint8Array(count);
+  for (let i = 0; i < count; i++) tokens[i] = quantise(z[i], layout.levels);
+
+  const tokenLayout = { window: layout.window, baseFactor: layout.baseFactor, gridW: g.gridW, gridH: g.gridH, tokensPerWindow: layout.tokens, levels: layout.levels };
+  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? parseRcm(models.rcmJson) : null);
+  const chunks = [];
+  const step = opts.layersPerChunk * perLayer;
+  for (let start = 0; start < count; start += step) {
+    const end = Math.min(count, start + step);
+    chunks.push({ tokenStart: start, tokenEnd: end, payload: encodeChunk(prior, tokens, start, end) });
+  }
+
+  let final: { mime: string; bytes: Uint8Array } | undefined;
+  if (opts.final !== 'none') {
+    const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+    const q = opts.finalQuality;
+    const buf = opts.final === 'avif' ? await s.avif({ quality: q, effort: 4 }).toBuffer()
+      : opts.final === 'webp' ? await s.webp({ quality: q }).toBuffer()
+      : await s.jpeg({ quality: q, mozjpeg: true }).toBuffer();
+    final = { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+  }
+
+  const header: MrtHeaderInput = {
+    modelId: models.manifest.id,
+    modelHash: modelHashPrefix(models.manifest),
+    width: img.width,
+    height: img.height,
+    layout: tokenLayout,
+    prior: opts.prior,
+    placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
+    contentHash: hash,
+  };
+  return writeMrt(header, chunks, final);
+}

@@ -1,0 +1,81 @@
+// Loading the shipped models in Node (onnxruntime-node, CPU), with their hashes checked
+// against the manifest so that a .mrt always names the exact models that made it.
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as ort from 'onnxruntime-node';
+import type { Geometry, ModelLayout } from '../model/io.ts';
+
+export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
+
+export interface Manifest {
+  id: string;
+  files: Record<string, { sha256: string; bytes: number }>;
+  layout: ModelLayout;
+  modelHash: string;
+}
+
+export interface Models {
+  dir: string;
+  manifest: Manifest;
+  /** The RCM weights as JSON text, or null when the model ships none (static prior). */
+  rcmJson: unknown | null;
+  encoder: ort.InferenceSession;
+  decoder: ort.InferenceSession;
+}
+
+export class ModelError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+async function readChecked(dir: string, name: string, manifest: Manifest): Promise<Buffer> {
+  const entry = manifest.files[name];
+  if (!entry) throw new ModelError(`manifest in ${dir} does not list ${name}`);
+  const bytes = await readFile(join(dir, name));
+  const sha = createHash('sha256').update(bytes).digest('hex');
+  if (sha !== entry.sha256) throw new ModelError(`${name} in ${dir} does not match its manifest (sha256 ${sha}, expected ${entry.sha256})`);
+  return bytes;
+}
+
+export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
+  } catch (e) {
+    throw new ModelError(`cannot read ${join(dir, 'manifest.json')}: ${(e as Error).message}`);
+  }
+  // One thread per session: on this 2-core machine two threads gave latency spikes, and
+  // --jobs runs several images side by side instead.
+  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const [enc, dec] = await Promise.all([readChecked(dir, 'encoder.onnx', manifest), readChecked(dir, 'decoder.onnx', manifest)]);
+  const rcmJson = manifest.files['rcm.json'] ? JSON.parse((await readChecked(dir, 'rcm.json', manifest)).toString('utf8')) : null;
+  const [encoder, decoder] = await Promise.all([ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
+  return { dir, manifest, rcmJson, encoder, decoder };
+}
+
+/** The first 16 bytes of the manifest's model hash: what a .mrt header stores. */
+export function modelHashPrefix(manifest: Manifest): Uint8Array {
+  return Uint8Array.from(Buffer.from(manifest.modelHash, 'hex').subarray(0, 16));
+}
+
+export async function runEncoder(models: Models, image: Float32Array, base: Float32Array, g: Geometry): Promise<Float32Array> {
+  const out = await models.encoder.run({
+    image: new ort.Tensor('float32', image, [1, 3, g.paddedH, g.paddedW]),
+    base: new ort.Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
+  });
+  return out.z.data as Float32Array;
+}
+
+export async function runDecoder(models: Models, z: Float32Array, mask: Float32Array, base: Float32Array, g: Geometry): Promise<Float32Array> {
+  const T = models.manifest.layout.tokens;
+  const out = await models.decoder.run({
+    z: new ort.Tensor('float32', z, [1, T, g.gridH, g.gridW]),
+    mask: new ort.Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
+    base: new ort.Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
+  });
+  return out.image.data as Float32Array;
+}
