@@ -1,0 +1,132 @@
+// Builds the browser client into dist/client/ (served by the edge as static assets):
+//   mrt-img.js      one ES module that defines <mrt-img> (+ mrt-img.d.ts types)
+//   mrt-worker.js   the decode worker (parser, coder, prior, regeneration, ORT glue)
+//   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web, loaded lazily by the worker
+//   models/         manifest.json, decoder.onnx, rcm.json (the encoder is not needed)
+//   index.html, demo.js, demo/jpeg/*.jpg   the demo page and its progressive JPEGs
+//
+// Usage: npx tsx scripts/build-client.ts [--out DIR] [--no-minify] [--no-jpeg] [--kodak DIR]
+import { build } from 'esbuild';
+import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+export interface BuildOptions {
+  out?: string;
+  minify?: boolean;
+  jpeg?: boolean;
+  kodakDir?: string;
+  quiet?: boolean;
+}
+
+/** The onnxruntime-web files the worker may load: the WASM build, and the WebGPU build. */
+export const ORT_FILES = [
+  'ort.wasm.min.mjs',
+  'ort-wasm-simd-threaded.mjs',
+  'ort-wasm-simd-threaded.wasm',
+  'ort.webgpu.min.mjs',
+  'ort-wasm-simd-threaded.asyncify.mjs',
+  'ort-wasm-simd-threaded.asyncify.wasm',
+];
+
+async function copyIfNewer(src: string, dst: string): Promise<boolean> {
+  const s = await stat(src);
+  if (existsSync(dst)) {
+    const d = await stat(dst);
+    if (d.size === s.size && d.mtimeMs >= s.mtimeMs) return false;
+  }
+  await copyFile(src, dst);
+  return true;
+}
+
+async function progressiveJpegs(kodakDir: string, outDir: string, log: (s: string) => void): Promise<string[]> {
+  if (!existsSync(kodakDir)) {
+    log(`(no ${kodakDir}: demo JPEGs skipped)`);
+    return [];
+  }
+  const sharp = (await import('sharp')).default;
+  await mkdir(outDir, { recursive: true });
+  const names = (await readdir(kodakDir)).filter((n) => /^kodim\d\d\.png$/.test(n)).sort();
+  for (const n of names) {
+    const dst = join(outDir, n.replace(/\.png$/, '.jpg'));
+    if (existsSync(dst)) continue;
+    await sharp(join(kodakDir, n)).jpeg({ quality: 80, progressive: true, mozjpeg: true }).toFile(dst);
+  }
+  return names.map((n) => n.replace(/\.png$/, ''));
+}
+
+export async function buildClient(o: BuildOptions = {}): Promise<string> {
+  const out = resolve(o.out ?? join(root, 'dist/client'));
+  const log = o.quiet ? () => undefined : (s: string) => console.log(s);
+  const minify = o.minify ?? true;
+  await mkdir(out, { recursive: true });
+  const common = {
+    bundle: true,
+    format: 'esm' as const,
+    platform: 'browser' as const,
+    target: ['es2022', 'chrome110'],
+    minify,
+    sourcemap: 'linked' as const,
+    legalComments: 'none' as const,
+    logLevel: 'warning' as const,
+    // The worker imports onnxruntime-web lazily by URL, never through the bundle.
+    external: ['onnxruntime-web', 'sharp', 'node:*'],
+  };
+  const t0 = performance.now();
+  await Promise.all([
+    build({ ...common, entryPoints: [join(root, 'src/client/mrt-img.ts')], outfile: join(out, 'mrt-img.js') }),
+    build({ ...common, entryPoints: [join(root, 'src/client/worker.ts')], outfile: join(out, 'mrt-worker.js') }),
+    build({ ...common, entryPoints: [join(root, 'src/client/demo/demo.ts')], outfile: join(out, 'demo.js') }),
+  ]);
+  log(`esbuild: ${(performance.now() - t0).toFixed(0)} ms`);
+
+  // Types: the public types plus the element's declaration.
+  const types = (await readFile(join(root, 'src/client/types.ts'), 'utf8')).replace(/^import .*$/gm, '');
+  const el = await readFile(join(root, 'src/client/element.d.ts.txt'), 'utf8');
+  await writeFile(join(out, 'mrt-img.d.ts'), `${types}\n${el}`);
+
+  const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
+  for (const f of ORT_FILES) await copyIfNewer(join(ortDir, f), join(out, f));
+
+  const modelsDir = join(root, 'models');
+  if (existsSync(join(modelsDir, 'manifest.json'))) {
+    await mkdir(join(out, 'models'), { recursive: true });
+    for (const f of ['manifest.json', 'decoder.onnx', 'rcm.json']) {
+      if (existsSync(join(modelsDir, f))) await copyIfNewer(join(modelsDir, f), join(out, 'models', f));
+    }
+  } else {
+    log('(no models/manifest.json yet: models not copied)');
+  }
+
+  await copyFile(join(root, 'src/client/demo/index.html'), join(out, 'index.html'));
+  if (o.jpeg ?? true) {
+    const kodak = o.kodakDir ?? process.env.MRT_KODAK_DIR ?? resolve(root, '../shared/data/kodak');
+    const names = await progressiveJpegs(kodak, join(out, 'demo/jpeg'), log);
+    if (names.length && !existsSync(join(out, 'demo/images.json'))) {
+      // The seeding step may overwrite this with the list it actually put in R2.
+      await writeFile(join(out, 'demo/images.json'), JSON.stringify(names.map((n) => ({ name: n, src: `/i/${n}.mrt`, jpeg: `/demo/jpeg/${n}.jpg` }))));
+    }
+  }
+  log(`client built in ${out} (${(performance.now() - t0).toFixed(0)} ms)`);
+  return out;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildClient({
+    out: arg('--out'),
+    minify: !process.argv.includes('--no-minify'),
+    jpeg: !process.argv.includes('--no-jpeg'),
+    kodakDir: arg('--kodak'),
+  }).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,141 @@
+// Demo page: Kodak images as <mrt-img> next to a progressive JPEG cut at the same number of
+// bytes received, with a network throttle (the client paces its own reads).
+// The element comes from /mrt-img.js (the shipped module), loaded by index.html.
+import type { MrtImg } from '../mrt-img.ts';
+import type { MrtProgressDetail } from '../types.ts';
+
+interface DemoImage {
+  name: string;
+  src: string;
+  jpeg?: string;
+  width?: number;
+  height?: number;
+}
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+async function imageList(): Promise<DemoImage[]> {
+  try {
+    const res = await fetch('/demo/images.json');
+    if (res.ok) {
+      const list = (await res.json()) as (DemoImage | string)[];
+      return list.map((e) => (typeof e === 'string' ? { name: e, src: `/i/${e}.mrt`, jpeg: `/demo/jpeg/${e}.jpg` } : e));
+    }
+  } catch {
+    /* fall through to the fixed list */
+  }
+  return Array.from({ length: 24 }, (_, i) => {
+    const name = `kodim${String(i + 1).padStart(2, '0')}`;
+    return { name, src: `/i/${name}.mrt`, jpeg: `/demo/jpeg/${name}.jpg` };
+  });
+}
+
+/** Paints `jpeg` cut after `n` bytes (plus an EOI marker) into `canvas`: what a progressive JPEG shows at that point. */
+async function paintJpegPrefix(canvas: HTMLCanvasElement, jpeg: Uint8Array, n: number): Promise<boolean> {
+  const cut = Math.min(n, jpeg.length);
+  const bytes = new Uint8Array(cut + 2);
+  bytes.set(jpeg.subarray(0, cut));
+  bytes[cut] = 0xff;
+  bytes[cut + 1] = 0xd9;
+  try {
+    const bm = await createImageBitmap(new Blob([bytes], { type: 'image/jpeg' }));
+    const ctx = canvas.getContext('2d')!;
+    ctx.drawImage(bm, 0, 0, canvas.width, canvas.height);
+    bm.close();
+    return true;
+  } catch {
+    const ctx = canvas.getContext('2d')!;
+    ctx.fillStyle = '#888';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    return false;
+  }
+}
+
+function fmt(n: number): string {
+  return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`;
+}
+
+async function render(): Promise<void> {
+  const grid = $('grid');
+  grid.replaceChildren();
+  const throttle = parseInt(($('throttle') as HTMLSelectElement).value, 10);
+  const budget = ($('budget') as HTMLSelectElement).value;
+  const regen = ($('regen') as HTMLSelectElement).value;
+  const count = parseInt(($('count') as HTMLSelectElement).value, 10);
+  const list = (await imageList()).slice(0, count);
+  for (const [i, im] of list.entries()) {
+    const fig = document.createElement('figure');
+    const pair = document.createElement('div');
+    pair.className = 'pair';
+    const left = document.createElement('div');
+    const right = document.createElement('div');
+    const el = document.createElement('mrt-img') as MrtImg;
+    const w = im.width ?? 768;
+    const h = im.height ?? 512;
+    el.setAttribute('src', im.src);
+    el.setAttribute('alt', `Kodak ${im.name}`);
+    el.setAttribute('width', String(w));
+    el.setAttribute('height', String(h));
+    el.setAttribute('loading', i < 4 ? 'eager' : 'lazy');
+    el.setAttribute('budget', budget);
+    el.setAttribute('regenerate', regen);
+    el.setAttribute('throttle', String(throttle));
+    const fb = document.createElement('img');
+    fb.alt = `Kodak ${im.name}`;
+    fb.loading = 'lazy';
+    fb.width = w;
+    fb.height = h;
+    if (im.jpeg) fb.src = im.jpeg;
+    el.append(fb);
+    const canvas = document.createElement('canvas');
+    canvas.width = w;
+    canvas.height = h;
+    left.append(el, Object.assign(document.createElement('span'), { className: 'tag', textContent: 'MRT' }));
+    right.append(canvas, Object.assign(document.createElement('span'), { className: 'tag', textContent: 'progressive JPEG' }));
+    pair.append(left, right);
+    const cap = document.createElement('figcaption');
+    cap.textContent = `${im.name}: waiting`;
+    fig.append(pair, cap);
+    grid.append(fig);
+
+    let jpeg: Uint8Array | null = null;
+    const jpegP = im.jpeg
+      ? fetch(im.jpeg).then(async (r) => (r.ok ? (jpeg = new Uint8Array(await r.arrayBuffer())) : null)).catch(() => null)
+      : Promise.resolve(null);
+    let lastKind = '';
+    let lastRun = '';
+    const update = async (p: MrtProgressDetail | null, state: string) => {
+      const bytes = p?.bytes ?? 0;
+      await jpegP;
+      if (jpeg) await paintJpegPrefix(canvas, jpeg, bytes);
+      const total = p?.totalBytes ? ` of ${fmt(p.totalBytes)}` : '';
+      const jt = jpeg ? `; full JPEG ${fmt(jpeg.length)}` : '';
+      cap.textContent = `${im.name}: ${fmt(bytes)}${total}, ${p?.chunks ?? 0} chunks, ${p?.tokens ?? 0}/${p?.totalTokens ?? '?'} tokens; ${state}${lastRun}${jt}`;
+    };
+    el.addEventListener('progress', (e) => void update((e as CustomEvent<MrtProgressDetail>).detail, lastKind || 'decoding'));
+    el.addEventListener('paint', (e) => {
+      const d = (e as CustomEvent).detail;
+      lastKind = d.kind === 'placeholder' ? 'placeholder' : d.kind === 'final' ? 'final layer' : `ML paint (${d.backend})`;
+      lastRun = d.runMs ? `, ${d.runMs.toFixed(0)} ms` : '';
+      void update(el.progress, lastKind);
+    });
+    el.addEventListener('load', (e) => {
+      const d = (e as CustomEvent).detail;
+      void update(el.progress, d.complete ? 'complete' : 'partial (click to refine)');
+    });
+    el.addEventListener('error', (e) => {
+      const d = (e as CustomEvent).detail;
+      cap.textContent = `${im.name}: error ${d.code}: ${d.message}${d.fatal ? ' (showing the <img> fallback)' : ''}`;
+    });
+  }
+}
+
+for (const id of ['throttle', 'budget', 'regen', 'count']) $(id).addEventListener('change', () => void render());
+$('reload').addEventListener('click', () => void render());
+customElements.whenDefined('mrt-img').then(() => {
+  const Mrt = customElements.get('mrt-img') as unknown as typeof MrtImg;
+  void render();
+  Mrt.backend().then((b) => {
+    $('status').textContent += ` Backend: ${b ?? 'none (fallback images)'}.`;
+  });
+});

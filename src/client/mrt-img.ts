@@ -1,0 +1,441 @@
+// <mrt-img>: a drop-in for <img> that paints an MRT stream progressively.
+//
+//   <script type="module" src="/mrt-img.js"></script>
+//   <mrt-img src="/i/kodim01.mrt" width="768" height="512" alt="…" loading="lazy">
+//     <img src="/i/kodim01.jpg" width="768" height="512" alt="…" loading="lazy">
+//   </mrt-img>
+//
+// All decoding happens in one shared worker (mrt-worker.js); this file only manages the
+// box, the canvas, visibility and events. The light-DOM <img> is the no-JS and
+// accessibility fallback, and what the element shows after a fatal error.
+import { hintsFromNavigator } from '../format/budget.ts';
+import type { FromWorker, HeaderInfo, StartOptions, ToWorker } from './protocol.ts';
+import type {
+  BudgetSpec,
+  MrtConfig,
+  MrtErrorDetail,
+  MrtLoadDetail,
+  MrtPaintDetail,
+  MrtProgressDetail,
+} from './types.ts';
+
+export type { MrtConfig, MrtErrorDetail, MrtLoadDetail, MrtPaintDetail, MrtProgressDetail, BudgetSpec };
+
+const here = new URL('.', import.meta.url).href;
+const config: Required<MrtConfig> = {
+  ortBase: here,
+  modelBase: here + 'models/',
+  workerUrl: here + 'mrt-worker.js',
+  backend: 'auto',
+  wasmThreads: 1,
+  regenerate: true,
+  throttle: 0,
+  budgetParam: 'bytes',
+};
+
+// ---------------------------------------------------------------- the shared worker
+
+let worker: Worker | null = null;
+let nextId = 1;
+const elements = new Map<number, MrtImg>();
+const tokenRequests = new Map<number, (v: { tokens: Uint8Array | null; known: number }) => void>();
+let lastBackend: string | null = null;
+const backendWaiters: ((b: string | null) => void)[] = [];
+
+function abs(u: string): string {
+  return new URL(u, document.baseURI).href;
+}
+
+function getWorker(): Worker {
+  if (worker) return worker;
+  worker = new Worker(config.workerUrl, { type: 'module', name: 'mrt-decoder' });
+  worker.onmessage = (ev: MessageEvent<FromWorker>) => {
+    const m = ev.data;
+    if (m.type === 'backend') {
+      lastBackend = m.backend;
+      for (const w of backendWaiters.splice(0)) w(m.backend);
+      return;
+    }
+    if (m.type === 'tokens') {
+      tokenRequests.get(m.req)?.({ tokens: m.tokens, known: m.known });
+      tokenRequests.delete(m.req);
+      return;
+    }
+    elements.get(m.id)?._onWorker(m);
+  };
+  worker.onerror = (ev) => {
+    // The worker script itself failed (404, syntax): every element falls back to its <img>.
+    ev.preventDefault();
+    for (const el of elements.values()) {
+      el._onWorker({ type: 'error', id: -1, detail: { code: 'runtime', message: `decode worker failed: ${ev.message || 'cannot load ' + config.workerUrl}`, fatal: true } });
+    }
+  };
+  post({
+    type: 'config',
+    config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) },
+  });
+  return worker;
+}
+
+function post(m: ToWorker, transfer: Transferable[] = []): void {
+  getWorker().postMessage(m, transfer);
+}
+
+function parseBudget(v: string | null): BudgetSpec | 'auto' {
+  if (v == null || v === '' || v === 'auto') return 'auto';
+  if (v === 'full' || v === 'all') return null;
+  const q = /^q(\d+)$/i.exec(v);
+  if (q) return { chunks: Math.max(1, parseInt(q[1], 10)) };
+  const b = /^(\d+(?:\.\d+)?)\s*(k|kb|kib|b)?$/i.exec(v);
+  if (b) {
+    const unit = (b[2] ?? 'b').toLowerCase();
+    return { bytes: Math.max(1, Math.round(parseFloat(b[1]) * (unit === 'b' ? 1 : 1024))) };
+  }
+  return 'auto';
+}
+
+const STYLE = `
+:host { display: inline-block; position: relative; overflow: hidden; contain: content;
+  width: var(--mrt-width, auto); aspect-ratio: var(--mrt-aspect, auto); max-width: 100%; vertical-align: baseline; }
+:host([hidden]) { display: none; }
+canvas { display: block; width: 100%; height: 100%; }
+slot { display: none; }
+:host([data-state="fallback"]) slot { display: contents; }
+:host([data-state="fallback"]) canvas { display: none; }
+::slotted(img) { display: block; width: 100%; height: 100%; object-fit: cover; }
+`;
+
+// ---------------------------------------------------------------- the element
+
+export class MrtImg extends HTMLElement {
+  static observedAttributes = ['src', 'width', 'height', 'alt', 'loading', 'budget'];
+
+  /** Page-wide settings (URLs of the runtime, models and worker; backend; throttle). Call before the first load. */
+  static configure(c: MrtConfig): void {
+    if (worker) {
+      // Settings that only the worker reads are forwarded; URLs of an already-started worker cannot change.
+      Object.assign(config, c);
+      post({ type: 'config', config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) } });
+    } else {
+      Object.assign(config, c);
+    }
+  }
+
+  static get config(): Readonly<Required<MrtConfig>> {
+    return config;
+  }
+
+  /** Resolves with the backend that decodes ('webgpu' | 'wasm'), or null if none could load. */
+  static backend(): Promise<string | null> {
+    if (lastBackend !== null) return Promise.resolve(lastBackend);
+    return new Promise((r) => backendWaiters.push(r));
+  }
+
+  /** Starts loading the runtime and model now (e.g. on idle), before any image needs them. */
+  static warm(): void {
+    post({ type: 'warm' });
+  }
+
+  private id = nextId++;
+  private canvas: HTMLCanvasElement;
+  private ctx: CanvasRenderingContext2D | null = null;
+  private io: IntersectionObserver | null = null;
+  private started = false;
+  private partial = false;
+  private inView = false;
+  private viewTimer: ReturnType<typeof setTimeout> | null = null;
+  private errored = false;
+  private header: HeaderInfo | null = null;
+  private _progress: MrtProgressDetail | null = null;
+  private _paint: MrtPaintDetail | null = null;
+  private _complete = false;
+
+  constructor() {
+    super();
+    const root = this.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = STYLE;
+    this.canvas = document.createElement('canvas');
+    this.canvas.setAttribute('part', 'canvas');
+    this.canvas.setAttribute('aria-hidden', 'true');
+    root.append(style, this.canvas, document.createElement('slot'));
+    this.addEventListener('click', () => this.refine());
+  }
+
+  // ------------------------------------------------------------ public properties
+
+  get src(): string {
+    return this.getAttribute('src') ?? '';
+  }
+  set src(v: string) {
+    this.setAttribute('src', v);
+  }
+  get alt(): string {
+    return this.getAttribute('alt') ?? '';
+  }
+  set alt(v: string) {
+    this.setAttribute('alt', v);
+  }
+  /** Intrinsic size from the stream header once known, else the width/height attributes. */
+  get naturalWidth(): number {
+    return this.header?.width ?? 0;
+  }
+  get naturalHeight(): number {
+    return this.header?.height ?? 0;
+  }
+  /** True once everything fetched so far is painted and the stream ended (like img.complete). */
+  get complete(): boolean {
+    return this._complete;
+  }
+  /** The latest progress (bytes, chunks, tokens). */
+  get progress(): MrtProgressDetail | null {
+    return this._progress;
+  }
+  get lastPaint(): MrtPaintDetail | null {
+    return this._paint;
+  }
+  /** The canvas the image is painted on (read-only use). */
+  get canvasElement(): HTMLCanvasElement {
+    return this.canvas;
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  connectedCallback(): void {
+    if (!this.hasAttribute('role')) this.setAttribute('role', 'img');
+    this.updateBox();
+    this.updateAlt();
+    if (!this.started) this.arm();
+  }
+
+  disconnectedCallback(): void {
+    this.io?.disconnect();
+    this.io = null;
+    if (this.viewTimer) clearTimeout(this.viewTimer);
+    // Keep decoding state while the element is only moved in the DOM; cancel when it stays out.
+    queueMicrotask(() => {
+      if (!this.isConnected && this.started) {
+        post({ type: 'cancel', id: this.id });
+        elements.delete(this.id);
+        this.started = false;
+      }
+    });
+  }
+
+  attributeChangedCallback(name: string, old: string | null, val: string | null): void {
+    if (old === val) return;
+    if (name === 'width' || name === 'height') this.updateBox();
+    else if (name === 'alt') this.updateAlt();
+    else if (name === 'src' && this.isConnected) this.restart();
+    else if (name === 'loading' && this.isConnected && !this.started) this.arm();
+  }
+
+  /** Fetches the rest of a budgeted stream (Range request) and keeps refining. */
+  refine(): void {
+    if (!this.started || !this.partial || this.errored) return;
+    this.partial = false;
+    post({ type: 'refine', id: this.id });
+  }
+
+  /** Test/debug hook: the token buffer the worker decoded (stream order) and how many are known. */
+  debugTokens(): Promise<{ tokens: Uint8Array | null; known: number }> {
+    const req = nextId++;
+    return new Promise((resolve) => {
+      tokenRequests.set(req, resolve);
+      post({ type: 'tokens', id: this.id, req });
+    });
+  }
+
+  // ------------------------------------------------------------ internals
+
+  private updateBox(): void {
+    const w = parseFloat(this.getAttribute('width') ?? '');
+    const h = parseFloat(this.getAttribute('height') ?? '');
+    const hw = this.header?.width;
+    const hh = this.header?.height;
+    const aw = w > 0 ? w : hw;
+    const ah = h > 0 ? h : hh;
+    if (w > 0) this.style.setProperty('--mrt-width', `${w}px`);
+    else if (hw) this.style.setProperty('--mrt-width', `${hw}px`);
+    if (aw && ah) this.style.setProperty('--mrt-aspect', `${aw} / ${ah}`);
+  }
+
+  private updateAlt(): void {
+    const alt = this.getAttribute('alt');
+    if (alt != null) this.setAttribute('aria-label', alt);
+    else this.removeAttribute('aria-label');
+  }
+
+  private arm(): void {
+    this.io?.disconnect();
+    this.io = null;
+    if (!this.src) return;
+    const lazy = this.getAttribute('loading') === 'lazy';
+    // One observer per element: starts lazy loads near the viewport, and times "stays in
+    // view" for refine-on-demand.
+    this.io = new IntersectionObserver(
+      (entries) => {
+        const e = entries[entries.length - 1];
+        this.inView = e.isIntersecting;
+        if (e.isIntersecting && !this.started) this.start();
+        this.scheduleRefine();
+      },
+      { rootMargin: lazy ? '200px' : '0px' },
+    );
+    this.io.observe(this);
+    if (!lazy) this.start();
+  }
+
+  private restart(): void {
+    if (this.started) {
+      post({ type: 'cancel', id: this.id });
+      elements.delete(this.id);
+      this.id = nextId++;
+    }
+    this.started = false;
+    this.partial = false;
+    this.errored = false;
+    this._complete = false;
+    this.header = null;
+    this.removeAttribute('data-state');
+    this.arm();
+  }
+
+  private start(): void {
+    if (this.started || !this.src) return;
+    this.started = true;
+    elements.set(this.id, this);
+    const attrBudget = parseBudget(this.getAttribute('budget'));
+    // Default: the shared budget rule (src/format/budget.ts) on navigator.connection,
+    // Save-Data, devicePixelRatio and the rendered width; applied in the worker once the
+    // header tells the image size and stream length.
+    const budget: StartOptions['budget'] =
+      attrBudget === 'auto'
+        ? {
+            hints: hintsFromNavigator(
+              (navigator as unknown as { connection?: { saveData?: boolean; effectiveType?: string; downlink?: number; rtt?: number } }).connection,
+              devicePixelRatio,
+              this.getBoundingClientRect().width || undefined,
+            ),
+          }
+        : attrBudget;
+    const fp = (this.getAttribute('fetchpriority') ?? 'auto').toLowerCase();
+    const regenAttr = this.getAttribute('regenerate');
+    const throttleAttr = parseFloat(this.getAttribute('throttle') ?? '');
+    const opts: StartOptions = {
+      url: abs(this.src),
+      budget,
+      regenerate: regenAttr == null ? config.regenerate : regenAttr !== 'off' && regenAttr !== 'false',
+      throttle: throttleAttr >= 0 ? throttleAttr : config.throttle,
+      priority: fp === 'high' || fp === 'low' ? fp : 'auto',
+      keepTokens: this.hasAttribute('data-keep-tokens'),
+    };
+    this.setAttribute('data-state', 'loading');
+    post({ type: 'start', id: this.id, opts });
+  }
+
+  private scheduleRefine(): void {
+    if (this.viewTimer) clearTimeout(this.viewTimer);
+    this.viewTimer = null;
+    const mode = this.getAttribute('refine') ?? 'auto';
+    if (mode !== 'auto' || !this.partial || !this.inView) return;
+    const delay = parseFloat(this.getAttribute('refine-delay') ?? '') || 1000;
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      if (this.inView) this.refine();
+    }, delay);
+  }
+
+  private fire<T>(type: string, detail: T): void {
+    this.dispatchEvent(new CustomEvent(type, { detail }));
+  }
+
+  /** @internal Messages from the worker for this element. */
+  _onWorker(m: FromWorker): void {
+    switch (m.type) {
+      case 'header': {
+        this.header = m.info;
+        if (this.canvas.width !== m.info.width || this.canvas.height !== m.info.height) {
+          this.canvas.width = m.info.width;
+          this.canvas.height = m.info.height;
+          this.ctx = null;
+        }
+        this.updateBox();
+        break;
+      }
+      case 'paint': {
+        if (this.getAttribute('data-state') === 'fallback') {
+          m.bitmap.close();
+          break;
+        }
+        this.ctx ??= this.canvas.getContext('2d');
+        const ctx = this.ctx!;
+        const w = this.canvas.width;
+        const h = this.canvas.height;
+        if (m.crop) {
+          // The placeholder covers the padded image at 1/16 scale: crop the padding, upscale smoothly.
+          ctx.imageSmoothingEnabled = true;
+          ctx.imageSmoothingQuality = 'high';
+          ctx.drawImage(m.bitmap, 0, 0, m.crop[0], m.crop[1], 0, 0, w, h);
+        } else {
+          ctx.drawImage(m.bitmap, 0, 0, w, h);
+        }
+        m.bitmap.close();
+        this._paint = m.detail;
+        this.setAttribute('data-state', m.detail.kind);
+        this.fire('paint', m.detail);
+        break;
+      }
+      case 'progress':
+        this._progress = m.detail;
+        this.fire('progress', m.detail);
+        break;
+      case 'partial':
+        this.partial = m.partial;
+        this.scheduleRefine();
+        break;
+      case 'load':
+        this._complete = true;
+        this.fire('load', m.detail);
+        break;
+      case 'error': {
+        if (this.errored && !m.detail.fatal) break;
+        const first = !this.errored;
+        this.errored = true;
+        this.partial = false;
+        if (m.detail.fatal) this.showFallback();
+        // Exactly one error event per load.
+        if (first) this.fire('error', m.detail);
+        break;
+      }
+      case 'stats':
+        this.fire('mrt-stats', m.stats);
+        break;
+    }
+  }
+
+  private showFallback(): void {
+    this.setAttribute('data-state', 'fallback');
+    // Make sure there is an <img> to show: a lazy one the author gave us starts loading
+    // now that it is rendered; without one, show the alt text.
+    if (!this.querySelector('img')) {
+      const img = document.createElement('img');
+      img.alt = this.alt;
+      const fb = this.getAttribute('fallback');
+      if (fb) img.src = fb;
+      this.append(img);
+    }
+  }
+}
+
+if (typeof customElements !== 'undefined' && !customElements.get('mrt-img')) {
+  customElements.define('mrt-img', MrtImg);
+}
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'mrt-img': MrtImg;
+  }
+}
+
+export default MrtImg;

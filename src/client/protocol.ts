@@ -1,0 +1,41 @@
+// Messages between the page (mrt-img.ts) and the decode worker (worker.ts).
+import type { BudgetHints } from '../format/budget.ts';
+import type { Backend, BudgetSpec, MrtConfig, MrtErrorDetail, MrtLoadDetail, MrtPaintDetail, MrtProgressDetail } from './types.ts';
+
+export interface StartOptions {
+  url: string;
+  /** Explicit budget, null for the whole stream, or hints for the shared budget rule. */
+  budget: BudgetSpec | { hints: BudgetHints };
+  regenerate: boolean;
+  throttle: number;
+  priority: 'high' | 'low' | 'auto';
+  /** Keep the decoded token buffer for `tokens` requests (tests). */
+  keepTokens?: boolean;
+}
+
+export type ToWorker =
+  | { type: 'config'; config: MrtConfig & { ortBase: string; modelBase: string } }
+  | { type: 'start'; id: number; opts: StartOptions }
+  | { type: 'refine'; id: number }
+  | { type: 'cancel'; id: number }
+  | { type: 'tokens'; id: number; req: number }
+  | { type: 'warm' };
+
+export interface HeaderInfo {
+  width: number;
+  height: number;
+  totalBytes: number | null;
+  totalTokens: number;
+  chunkCount: number;
+}
+
+export type FromWorker =
+  | { type: 'header'; id: number; info: HeaderInfo }
+  | { type: 'paint'; id: number; bitmap: ImageBitmap; detail: MrtPaintDetail; crop?: [number, number] }
+  | { type: 'progress'; id: number; detail: MrtProgressDetail }
+  | { type: 'load'; id: number; detail: MrtLoadDetail }
+  | { type: 'error'; id: number; detail: MrtErrorDetail }
+  | { type: 'partial'; id: number; partial: boolean }
+  | { type: 'tokens'; id: number; req: number; tokens: Uint8Array | null; known: number }
+  | { type: 'backend'; backend: Backend | null; error?: string }
+  | { type: 'stats'; id: number; stats: Record<string, number | string> };

@@ -1,0 +1,185 @@
+// Lazy ONNX Runtime Web + model loading inside the decode worker. Nothing here runs until
+// the first image has a header, so the placeholder paints with zero ML bytes. Loaded once
+// per worker (= once per page) and cached by the browser like any other static file.
+import type * as Ort from 'onnxruntime-web';
+import type { Backend } from './types.ts';
+
+export interface Manifest {
+  id: string;
+  files: Record<string, { sha256: string; bytes: number }>;
+  layout: { window: number; baseFactor: number; tokens: number; levels: number };
+  modelHash: string;
+}
+
+export class ClientError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+    this.name = 'ClientError';
+  }
+}
+
+export interface ModelFiles {
+  manifest: Manifest;
+  /** The RCM weights as parsed JSON, or null when the model ships none (static prior). */
+  rcmJson: unknown | null;
+  decoder: Uint8Array;
+  /** First 16 bytes of the verified model hash. */
+  hashPrefix: Uint8Array;
+  /** Bytes fetched for the model files (manifest + decoder + rcm). */
+  bytes: number;
+}
+
+export interface Runtime {
+  backend: Backend;
+  ort: typeof Ort;
+  session: Ort.InferenceSession;
+  /** Bytes of the runtime's JS + WASM fetched (from the Resource Timing API where available). */
+  loadMs: number;
+}
+
+function hex(buf: ArrayBuffer): string {
+  return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function unhex(s: string): Uint8Array {
+  const out = new Uint8Array(s.length >> 1);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(s.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  return hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+}
+
+async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new ClientError('model', `cannot fetch ${what} (${url}): ${(e as Error).message}`);
+  }
+  if (!res.ok) throw new ClientError('model', `cannot fetch ${what} (${url}): HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+/**
+ * Fetches manifest.json, decoder.onnx and rcm.json and checks them: each file against its
+ * sha256 in the manifest, and the manifest's modelHash against the digests (encoder.onnx is
+ * not downloaded: its digest comes from the manifest, which the decoder and rcm digests pin).
+ */
+export async function loadModelFiles(modelBase: string): Promise<ModelFiles> {
+  const manifestBytes = await fetchBytes(modelBase + 'manifest.json', 'manifest.json');
+  let manifest: Manifest;
+  try {
+    manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
+  } catch (e) {
+    throw new ClientError('model', `manifest.json is not JSON: ${(e as Error).message}`);
+  }
+  if (!manifest?.files?.['decoder.onnx'] || typeof manifest.modelHash !== 'string') {
+    throw new ClientError('model', 'manifest.json lacks decoder.onnx or modelHash');
+  }
+  const hasRcm = !!manifest.files['rcm.json'];
+  const [decoder, rcmBytes] = await Promise.all([
+    fetchBytes(modelBase + 'decoder.onnx', 'decoder.onnx'),
+    hasRcm ? fetchBytes(modelBase + 'rcm.json', 'rcm.json') : Promise.resolve(null),
+  ]);
+  const decSha = await sha256(decoder);
+  if (decSha !== manifest.files['decoder.onnx'].sha256) {
+    throw new ClientError('model-hash', `decoder.onnx sha256 ${decSha} does not match the manifest`);
+  }
+  let rcmJson: unknown | null = null;
+  let rcmSha = '';
+  if (rcmBytes) {
+    rcmSha = await sha256(rcmBytes);
+    if (rcmSha !== manifest.files['rcm.json'].sha256) {
+      throw new ClientError('model-hash', `rcm.json sha256 ${rcmSha} does not match the manifest`);
+    }
+    rcmJson = JSON.parse(new TextDecoder().decode(rcmBytes));
+  }
+  // modelHash = sha256(digest(decoder) || digest(encoder) || digest(rcm)), docs/design.md.
+  const encSha = manifest.files['encoder.onnx']?.sha256;
+  if (encSha) {
+    const parts = [unhex(decSha), unhex(encSha), rcmBytes ? unhex(rcmSha) : new Uint8Array(0)];
+    const cat = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      cat.set(p, o);
+      o += p.length;
+    }
+    const mh = await sha256(cat);
+    if (mh !== manifest.modelHash.toLowerCase()) {
+      throw new ClientError('model-hash', `manifest modelHash ${manifest.modelHash} does not match its files (${mh})`);
+    }
+  }
+  return {
+    manifest,
+    rcmJson,
+    decoder,
+    hashPrefix: unhex(manifest.modelHash).subarray(0, 16),
+    bytes: manifestBytes.length + decoder.length + (rcmBytes?.length ?? 0),
+  };
+}
+
+async function webgpuAvailable(): Promise<boolean> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return false;
+  try {
+    return !!(await gpu.requestAdapter());
+  } catch {
+    return false;
+  }
+}
+
+async function importOrt(url: string): Promise<typeof Ort> {
+  try {
+    const m = (await import(/* @vite-ignore */ url)) as typeof Ort & { default?: typeof Ort };
+    return (m.InferenceSession ? m : m.default) as typeof Ort;
+  } catch (e) {
+    throw new ClientError('runtime', `cannot load onnxruntime-web from ${url}: ${(e as Error).message}`);
+  }
+}
+
+function setupEnv(ort: typeof Ort, ortBase: string, threads: number): void {
+  ort.env.wasm.wasmPaths = ortBase;
+  ort.env.wasm.numThreads = threads;
+  ort.env.wasm.proxy = false;
+  ort.env.logLevel = 'error';
+}
+
+/**
+ * Creates the decoder session: WebGPU when requested/available (ort.webgpu build), and on
+ * any failure there (no adapter, session or first run fails) the WASM build.
+ * `onFallback` is told why WebGPU was given up.
+ */
+export async function createRuntime(
+  model: Uint8Array,
+  opts: { ortBase: string; backend: 'auto' | Backend; threads: number; onFallback?: (why: string) => void },
+  probe?: (rt: Runtime) => Promise<void>,
+): Promise<Runtime> {
+  const t0 = performance.now();
+  const wantGpu = opts.backend === 'webgpu' || (opts.backend === 'auto' && (await webgpuAvailable()));
+  if (wantGpu) {
+    try {
+      const ort = await importOrt(opts.ortBase + 'ort.webgpu.min.mjs');
+      setupEnv(ort, opts.ortBase, opts.threads);
+      const session = await ort.InferenceSession.create(model, {
+        executionProviders: ['webgpu'],
+        graphOptimizationLevel: 'all',
+      });
+      const rt: Runtime = { backend: 'webgpu', ort, session, loadMs: performance.now() - t0 };
+      if (probe) await probe(rt);
+      return rt;
+    } catch (e) {
+      opts.onFallback?.((e as Error).message ?? String(e));
+    }
+  }
+  const ort = await importOrt(opts.ortBase + 'ort.wasm.min.mjs');
+  setupEnv(ort, opts.ortBase, opts.threads);
+  let session: Ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  } catch (e) {
+    throw new ClientError('runtime', `cannot create the WASM decoder session: ${(e as Error).message ?? e}`);
+  }
+  return { backend: 'wasm', ort, session, loadMs: performance.now() - t0 };
+}

@@ -1,0 +1,72 @@
+// Public types of the <mrt-img> client. dist/client/mrt-img.d.ts is generated from this
+// file (scripts/build-client.ts), so everything a page author can touch is declared here.
+
+/** Which ONNX Runtime backend decodes tokens to pixels. */
+export type Backend = 'webgpu' | 'wasm';
+
+/** Page-wide settings: call `MrtImg.configure()` before the first element loads. */
+export interface MrtConfig {
+  /** URL prefix (ending in '/') of the onnxruntime-web files (ort.*.mjs, ort-wasm-*.wasm). Default: next to mrt-img.js. */
+  ortBase?: string;
+  /** URL prefix (ending in '/') of manifest.json, decoder.onnx and rcm.json. Default: `models/` next to mrt-img.js. */
+  modelBase?: string;
+  /** URL of the decode worker. Default: mrt-worker.js next to mrt-img.js. */
+  workerUrl?: string;
+  /** 'auto' (default) uses WebGPU when an adapter is available, else WASM. */
+  backend?: 'auto' | Backend;
+  /** WASM threads (default 1; more than 1 needs a cross-origin isolated page). */
+  wasmThreads?: number;
+  /** Fill tokens that were not received from the prior (default true; attribute `regenerate="off"` per element). */
+  regenerate?: boolean;
+  /** Pace every stream read to this many bytes per second (a demo / test throttle; 0 = off). */
+  throttle?: number;
+  /** Name of the query parameter the server uses for a byte budget (default 'bytes'; '' = cut on the client only). */
+  budgetParam?: string;
+}
+
+/** Detail of the `progress` event, fired after every chunk the decoder accepted. */
+export interface MrtProgressDetail {
+  /** Bytes of the stream received so far. */
+  bytes: number;
+  /** Chunks decoded so far. */
+  chunks: number;
+  /** Tokens received so far (not counting regenerated ones). */
+  tokens: number;
+  /** Tokens in the full image. */
+  totalTokens: number;
+  /** Length of the whole .mrt, when known. */
+  totalBytes: number | null;
+}
+
+/** What is on the canvas after a `paint` event. */
+export type PaintKind = 'placeholder' | 'ml' | 'final';
+
+export interface MrtPaintDetail {
+  kind: PaintKind;
+  bytes: number;
+  chunks: number;
+  tokens: number;
+  /** Milliseconds spent in the ONNX run (ml paints only). */
+  runMs?: number;
+  /** Backend that produced an ml paint. */
+  backend?: Backend;
+}
+
+export interface MrtLoadDetail {
+  bytes: number;
+  chunks: number;
+  tokens: number;
+  /** True when the whole stream (every chunk, and the final layer if any) is on screen. */
+  complete: boolean;
+}
+
+export interface MrtErrorDetail {
+  /** Machine-readable reason: 'corrupt', 'truncated', 'http', 'network', 'model', 'model-hash', 'runtime', 'placeholder'. */
+  code: string;
+  message: string;
+  /** True when the element gave up and shows its <img> fallback. */
+  fatal: boolean;
+}
+
+/** A byte or quality budget: what part of the stream to fetch first. */
+export type BudgetSpec = { bytes: number } | { chunks: number } | null;

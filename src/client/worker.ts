@@ -1,0 +1,616 @@
+// The decode worker: one per page, shared by every <mrt-img>.
+//
+// fetch() → ReadableStream reader → (header: native WebP placeholder paint, no ML) →
+// shared StreamDecoder (src/codec: parser + entropy decoder + prior) → token buffer →
+// regeneration (src/codec) → decoder.onnx in onnxruntime-web (WebGPU, else WASM) →
+// ImageBitmap (cropped to the image size) transferred to the element.
+//
+// One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
+// replaces its queued run. Runtime and models load lazily on the first header and once.
+import { budgetFor, type BudgetHints } from '../format/budget.ts';
+import { MrtFormatError, prefixLength, readHeader, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
+import { StreamDecoder, parseRcm, regenerate } from '../codec/index.ts';
+import { chwToPixels, geometry, pixelsToChw, tokensToInputs, type Geometry } from '../model/io.ts';
+import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
+import { ClientError, createRuntime, loadModelFiles, type ModelFiles, type Runtime } from './runtime.ts';
+import { RunScheduler } from './scheduler.ts';
+import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
+
+type Cfg = MrtConfig & { ortBase: string; modelBase: string };
+
+const scope = self as unknown as {
+  postMessage(m: FromWorker, transfer?: Transferable[]): void;
+  onmessage: ((ev: MessageEvent<ToWorker>) => void) | null;
+};
+
+let cfg: Cfg = { ortBase: './', modelBase: './models/' };
+const jobs = new Map<number, Job>();
+const scheduler = new RunScheduler();
+
+function send(m: FromWorker, transfer: Transferable[] = []): void {
+  scope.postMessage(m, transfer);
+}
+
+// ------------------------------------------------------------------ models + runtime
+
+interface Models {
+  files: ModelFiles;
+  rcm: ReturnType<typeof parseRcm> | null;
+}
+let modelsP: Promise<Models> | null = null;
+let loadedModels: Models | null = null;
+let runtimeP: Promise<Runtime> | null = null;
+
+function models(): Promise<Models> {
+  modelsP ??= loadModelFiles(cfg.modelBase).then((files) => {
+    loadedModels = { files, rcm: files.rcmJson ? parseRcm(files.rcmJson) : null };
+    return loadedModels;
+  });
+  return modelsP;
+}
+
+function runtime(): Promise<Runtime> {
+  runtimeP ??= (async () => {
+    const m = await models();
+    try {
+      const rt = await createRuntime(m.files.decoder, {
+        ortBase: cfg.ortBase,
+        backend: cfg.backend ?? 'auto',
+        threads: cfg.wasmThreads ?? 1,
+      });
+      send({ type: 'backend', backend: rt.backend });
+      return rt;
+    } catch (e) {
+      send({ type: 'backend', backend: null, error: (e as Error).message });
+      throw e;
+    }
+  })();
+  return runtimeP;
+}
+
+/** WebGPU failed at run time: switch the page to WASM once and retry. */
+async function fallbackToWasm(why: string): Promise<Runtime> {
+  const m = await models();
+  runtimeP = createRuntime(m.files.decoder, { ortBase: cfg.ortBase, backend: 'wasm', threads: cfg.wasmThreads ?? 1 }).then((rt) => {
+    send({ type: 'backend', backend: rt.backend, error: `webgpu failed: ${why}` });
+    return rt;
+  });
+  return runtimeP;
+}
+
+// ------------------------------------------------------------------ helpers
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function errDetail(e: unknown, fatal: boolean): MrtErrorDetail {
+  if (e instanceof ClientError) return { code: e.code, message: e.message, fatal };
+  if (e instanceof MrtFormatError) {
+    const code = e.code === 'truncated' ? 'truncated' : 'corrupt';
+    return { code, message: `${e.code}: ${e.message}`, fatal };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return { code: 'runtime', message: msg, fatal };
+}
+
+// ------------------------------------------------------------------ one image
+
+class Job {
+  readonly abort = new AbortController();
+  /** Every byte received so far (needed until the decoder exists, and for Range restarts). */
+  private buf = new Uint8Array(0);
+  received = 0;
+  info: MrtHeaderInfo | null = null;
+  header: MrtHeader | null = null;
+  g: Geometry | null = null;
+  base: Float32Array | null = null;
+  sd: StreamDecoder | null = null;
+  limit = Infinity;
+  /** Cut on the client: the prefix ends at `limit`, a chunk boundary. */
+  cut = false;
+  chunks = 0;
+  known = 0;
+  painted: { known: number; kind: PaintKind } | null = null;
+  finalShown = false;
+  dead = false;
+  /** An error event was sent. */
+  reported = false;
+  /** The stream decoder stopped on an error (reported once the best image is painted). */
+  streamError = false;
+  private running: Promise<void> | null = null;
+  private runWaiters: (() => void)[] = [];
+  private pendingRun = false;
+  private firstChunkAt = 0;
+
+  constructor(readonly id: number, readonly opts: StartOptions) {}
+
+  private prio(): number {
+    return this.opts.priority === 'high' ? 2 : this.opts.priority === 'low' ? 0 : 1;
+  }
+
+  cancel(): void {
+    this.dead = true;
+    this.abort.abort();
+    scheduler.cancel(this.id);
+  }
+
+  fail(detail: MrtErrorDetail): void {
+    if (this.dead) return;
+    if (this.reported && !detail.fatal) return;
+    this.reported = true;
+    send({ type: 'error', id: this.id, detail });
+    if (detail.fatal) this.cancel();
+  }
+
+  // -------------------------------------------------------------- network
+
+  async run(): Promise<void> {
+    try {
+      await this.fetchStream(0);
+    } catch (e) {
+      if (this.dead) return;
+      this.fail(errDetail(e, !this.painted));
+    }
+  }
+
+  async refine(): Promise<void> {
+    if (this.dead || this.reported || this.streamError || !this.cut || !this.info) return;
+    this.cut = false;
+    this.limit = Infinity;
+    send({ type: 'partial', id: this.id, partial: false });
+    try {
+      await this.fetchStream(this.received);
+    } catch (e) {
+      if (!this.dead) this.fail(errDetail(e, false));
+    }
+  }
+
+  private requestUrl(): string {
+    const b = this.opts.budget;
+    const param = cfg.budgetParam ?? 'bytes';
+    if (!param || !b || 'hints' in b || this.received > 0) return this.opts.url;
+    const u = new URL(this.opts.url);
+    if ('bytes' in b) u.searchParams.set(param, String(b.bytes));
+    else if ('chunks' in b) u.searchParams.set('q', String(b.chunks));
+    return u.href;
+  }
+
+  private async fetchStream(from: number): Promise<void> {
+    const url = from > 0 ? this.opts.url : this.requestUrl();
+    const init: RequestInit & { priority?: string } = { signal: this.abort.signal };
+    if (this.opts.priority !== 'auto') init.priority = this.opts.priority;
+    if (from > 0) init.headers = { Range: `bytes=${from}-` };
+    let res: Response;
+    try {
+      res = await fetch(url, init);
+    } catch (e) {
+      throw new ClientError('network', `fetch ${url} failed: ${(e as Error).message}`);
+    }
+    if (!res.ok || !res.body) throw new ClientError('http', `fetch ${url}: HTTP ${res.status}`);
+    // A server that ignores Range sends everything again: skip what we have.
+    let skip = from > 0 && res.status === 200 ? from : 0;
+    const budgeted = from === 0 && url !== this.opts.url;
+    const reader = res.body.getReader();
+    const throttle = this.opts.throttle > 0 ? this.opts.throttle : 0;
+    let stopped = false;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || this.dead) break;
+        let v = value;
+        if (skip > 0) {
+          const n = Math.min(skip, v.length);
+          skip -= n;
+          v = v.subarray(n);
+        }
+        // Throttle: slices of 1/20 s worth of bytes, paced.
+        const slice = throttle ? Math.max(64, Math.floor(throttle / 20)) : v.length;
+        for (let o = 0; o < v.length && !this.dead; o += slice) {
+          const part = v.subarray(o, Math.min(v.length, o + slice));
+          if (throttle) await sleep((part.length / throttle) * 1000);
+          if (!(await this.feed(part))) {
+            stopped = true;
+            break;
+          }
+        }
+        if (stopped) break;
+      }
+    } finally {
+      if (stopped || this.dead) reader.cancel().catch(() => undefined);
+    }
+    if (this.dead) return;
+    await this.finishStream(stopped, budgeted);
+  }
+
+  /** Feeds bytes; false when the job should stop reading (budget reached or stream error). */
+  private async feed(bytes: Uint8Array): Promise<boolean> {
+    if (this.reported || this.streamError) return false;
+    if (this.received + bytes.length > this.limit) bytes = bytes.subarray(0, Math.max(0, this.limit - this.received));
+    this.received += bytes.length;
+    if (this.sd) {
+      this.push(bytes);
+    } else {
+      this.buf = concat(this.buf, bytes);
+      if (!this.info) await this.tryHeader();
+      if (this.info && !this.sd) await this.maybeStartDecoder();
+    }
+    if (this.reported || this.streamError) return false;
+    if (this.received >= this.limit) {
+      this.cut = true;
+      return false;
+    }
+    return true;
+  }
+
+  private async tryHeader(): Promise<void> {
+    let info: MrtHeaderInfo;
+    try {
+      info = readHeader(this.buf);
+    } catch (e) {
+      if (e instanceof MrtFormatError && e.code === 'need-more') return;
+      throw e;
+    }
+    this.info = info;
+    this.header = info.header;
+    const h = info.header;
+    this.g = geometry(h.width, h.height, { window: h.layout.window, baseFactor: h.layout.baseFactor });
+    send({
+      type: 'header',
+      id: this.id,
+      info: { width: h.width, height: h.height, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
+    });
+    this.limit = this.budgetLimit(info);
+    // Runtime and models start loading now, in parallel with the placeholder decode.
+    models().catch(() => undefined);
+    runtime().catch(() => undefined);
+    await this.paintPlaceholder();
+  }
+
+  private budgetLimit(info: MrtHeaderInfo): number {
+    const b = this.opts.budget;
+    if (!b) return Infinity;
+    let bytes: number;
+    if ('hints' in b) {
+      const minBytes = info.chunkEnds[0] ?? info.headerEnd;
+      bytes = budgetFor(b.hints as BudgetHints, { width: info.header.width, height: info.header.height, totalBytes: info.totalLength, minBytes }).bytes;
+      if (!Number.isFinite(bytes)) return Infinity;
+      return prefixLength(info, { bytes });
+    }
+    if ('chunks' in b) return prefixLength(info, { chunks: b.chunks });
+    return prefixLength(info, { bytes: b.bytes });
+  }
+
+  private async paintPlaceholder(): Promise<void> {
+    const ph = this.header?.placeholder;
+    const g = this.g!;
+    if (!ph) return;
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([ph.bytes as Uint8Array<ArrayBuffer>], { type: ph.mime }), {
+        colorSpaceConversion: 'none',
+        premultiplyAlpha: 'none',
+      });
+    } catch (e) {
+      this.fail({ code: 'placeholder', message: `cannot decode the ${ph.mime} placeholder: ${(e as Error).message}`, fatal: false });
+      return;
+    }
+    // The model's `base` input: the placeholder's RGB, CHW float in [0, 1].
+    try {
+      const c = new OffscreenCanvas(g.baseW, g.baseH);
+      const ctx = c.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(bitmap, 0, 0, g.baseW, g.baseH);
+      const px = ctx.getImageData(0, 0, g.baseW, g.baseH, { colorSpace: 'srgb' }).data;
+      this.base = pixelsToChw(px, g.baseW, g.baseH, 4);
+    } catch {
+      /* painted below anyway; the ML decode will report the missing base */
+    }
+    if (this.dead || this.painted) {
+      bitmap.close();
+      return;
+    }
+    this.painted = { known: 0, kind: 'placeholder' };
+    const f = bitmap.width / g.paddedW;
+    send(
+      {
+        type: 'paint',
+        id: this.id,
+        bitmap,
+        crop: [g.width * f, g.height * f],
+        detail: { kind: 'placeholder', bytes: this.received, chunks: 0, tokens: 0 },
+      },
+      [bitmap],
+    );
+  }
+
+  /** Creates the StreamDecoder once the prior's weights are here and feeds it the buffer. */
+  private async maybeStartDecoder(): Promise<void> {
+    if (this.sd || this.dead) return;
+    const h = this.header!;
+    let m: Models | null = null;
+    if (h.prior === 'rcm') {
+      // The RCM weights come with the models; until they are here, keep buffering.
+      if (!loadedModels) {
+        if (!this.waitingModels) {
+          this.waitingModels = true;
+          models().then(
+            () => this.maybeStartDecoder().then(() => this.streamDone?.()),
+            (e) => {
+              this.fail(errDetail(e, true));
+              this.streamDone?.();
+            },
+          );
+        }
+        return;
+      }
+      m = loadedModels;
+      if (h.modelHash.length && !sameBytes(h.modelHash, m.files.hashPrefix)) {
+        this.fail({ code: 'model-hash', message: `stream needs model ${h.modelId}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
+        return;
+      }
+    }
+    this.sd = new StreamDecoder({ rcm: m?.rcm ?? null });
+    const b = this.buf;
+    this.buf = new Uint8Array(0);
+    this.push(b);
+  }
+
+  private waitingModels = false;
+  /** Set while finishStream waits for a decoder that starts late (models still loading). */
+  private streamDone: (() => void) | null = null;
+
+  private push(bytes: Uint8Array): void {
+    const sd = this.sd!;
+    const before = sd.chunks;
+    sd.push(bytes);
+    if (sd.error) this.streamError = true;
+    if (sd.chunks !== before) this.onChunks();
+    if (sd.final && !this.finalShown) this.showFinal(sd.final.mime, sd.final.bytes);
+  }
+
+  private onChunks(): void {
+    const sd = this.sd!;
+    if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+    this.chunks = sd.chunks;
+    this.known = sd.known;
+    send({
+      type: 'progress',
+      id: this.id,
+      detail: {
+        bytes: this.received,
+        chunks: sd.chunks,
+        tokens: sd.known,
+        totalTokens: this.header!.totalTokens,
+        totalBytes: this.info?.totalLength ?? null,
+      },
+    });
+    this.requestPaint();
+  }
+
+  // -------------------------------------------------------------- ML paint
+
+  private requestPaint(): void {
+    if (this.finalShown || this.dead) return;
+    this.pendingRun = true;
+    scheduler.request({ id: this.id, priority: this.prio(), run: () => this.paintTokens() });
+  }
+
+  /** Resolves when no ML run of this image is queued or running. */
+  private drained(): Promise<void> {
+    if (!this.pendingRun && !this.running) return Promise.resolve();
+    return new Promise((r) => this.runWaiters.push(r));
+  }
+
+  private settle(): void {
+    if (!this.pendingRun && !this.running) for (const w of this.runWaiters.splice(0)) w();
+  }
+
+  private async paintTokens(): Promise<void> {
+    this.pendingRun = false;
+    const p = this.doPaint();
+    this.running = p;
+    try {
+      await p;
+    } finally {
+      this.running = null;
+      this.settle();
+    }
+  }
+
+  private async doPaint(): Promise<void> {
+    if (this.dead || this.finalShown || !this.sd) return;
+    const sd = this.sd;
+    const known = sd.known;
+    if (this.painted?.kind === 'ml' && this.painted.known === known) return;
+    let rt: Runtime;
+    let m: Models;
+    try {
+      [m, rt] = await Promise.all([models(), runtime()]);
+    } catch (e) {
+      this.fail(errDetail(e, true));
+      return;
+    }
+    if (!this.base) {
+      this.fail({ code: 'placeholder', message: 'the placeholder (model base) could not be decoded', fatal: !this.painted });
+      return;
+    }
+    const g = this.g!;
+    const layout = sd.layout!;
+    const T = layout.tokensPerWindow;
+    const t0 = performance.now();
+    const { z, mask } =
+      this.opts.regenerate && m.rcm
+        ? regenerate(layout, m.rcm, sd.tokens, known)
+        : tokensToInputs(sd.tokens, known, layout.levels, this.header!.totalTokens);
+    const tRegen = performance.now() - t0;
+    let out: Float32Array;
+    const runOnce = async (r: Runtime) => {
+      const { Tensor } = r.ort;
+      const res = await r.session.run({
+        z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
+        mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
+        base: new Tensor('float32', this.base!, [1, 3, g.baseH, g.baseW]),
+      });
+      const img = res.image;
+      const data = (await img.getData()) as Float32Array;
+      img.dispose?.();
+      return data;
+    };
+    const t1 = performance.now();
+    try {
+      out = await runOnce(rt);
+    } catch (e) {
+      if (rt.backend !== 'webgpu') {
+        this.fail({ code: 'runtime', message: `decoder run failed: ${(e as Error).message}`, fatal: !this.painted });
+        return;
+      }
+      try {
+        rt = await fallbackToWasm((e as Error).message);
+        out = await runOnce(rt);
+      } catch (e2) {
+        this.fail({ code: 'runtime', message: `decoder run failed: ${(e2 as Error).message}`, fatal: !this.painted });
+        return;
+      }
+    }
+    const runMs = performance.now() - t1;
+    if (this.dead || this.finalShown) return;
+    const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 4);
+    const bitmap = await createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, g.width, g.height));
+    if (this.dead || this.finalShown) {
+      bitmap.close();
+      return;
+    }
+    this.painted = { known, kind: 'ml' };
+    send(
+      {
+        type: 'paint',
+        id: this.id,
+        bitmap,
+        detail: { kind: 'ml', bytes: this.received, chunks: sd.chunks, tokens: known, runMs, backend: rt.backend as Backend },
+      },
+      [bitmap],
+    );
+    send({
+      type: 'stats',
+      id: this.id,
+      stats: { regenMs: tRegen, runMs, totalMs: performance.now() - t0, sinceFirstChunkMs: performance.now() - this.firstChunkAt, known },
+    });
+  }
+
+  private async showFinal(mime: string, bytes: Uint8Array): Promise<void> {
+    this.finalShown = true;
+    scheduler.cancel(this.id);
+    this.pendingRun = false;
+    this.settle();
+    try {
+      const bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: mime }), { colorSpaceConversion: 'none' });
+      if (this.dead) return bitmap.close();
+      this.painted = { known: this.known, kind: 'final' };
+      send({ type: 'paint', id: this.id, bitmap, detail: { kind: 'final', bytes: this.received, chunks: this.chunks, tokens: this.known } }, [bitmap]);
+    } catch (e) {
+      // A final layer the browser cannot decode (e.g. AVIF without support): keep the token image.
+      this.finalShown = false;
+      this.requestPaint();
+    }
+  }
+
+  // -------------------------------------------------------------- end of a response
+
+  private async finishStream(cutByBudget: boolean, budgeted: boolean): Promise<void> {
+    if (this.reported) return;
+    if (this.streamError) return this.reportAfterDrain();
+    if (!this.info) {
+      // Not even a header: nothing to paint.
+      if (this.buf.length === 0 && this.received === 0) throw new ClientError('truncated', 'empty response');
+      try {
+        readHeader(this.buf);
+      } catch (e) {
+        if (e instanceof MrtFormatError && e.code === 'need-more') throw new ClientError('truncated', `stream ended inside the header (${this.received} bytes)`);
+        throw e;
+      }
+    }
+    if (!this.sd) {
+      // Waiting for the models: finish when the decoder has caught up.
+      await new Promise<void>((r) => (this.streamDone = r));
+      if (this.dead || this.reported) return;
+    }
+    const info = this.info!;
+    const atBoundary = this.received === info.headerEnd || info.chunkEnds.includes(this.received) || this.received === info.finalEnd;
+    const partial = this.received < info.totalLength && atBoundary && (cutByBudget || budgeted || this.cut);
+    if (partial) {
+      this.cut = true;
+      send({ type: 'partial', id: this.id, partial: true });
+    } else {
+      this.sd!.end();
+    }
+    if (this.sd!.error) this.streamError = true;
+    await this.reportAfterDrain();
+  }
+
+  /** After the last paint of this state: one `error` (best image painted) or one `load`. */
+  private async reportAfterDrain(): Promise<void> {
+    if (this.sd && !this.finalShown && this.painted?.kind !== 'final' && this.painted?.known !== this.sd.known) this.requestPaint();
+    await this.drained();
+    if (this.dead) return;
+    const sd = this.sd;
+    if (this.reported) return;
+    if (this.streamError) {
+      this.fail(errDetail(sd?.error, !this.painted));
+      return;
+    }
+    const complete = !this.cut;
+    send({ type: 'load', id: this.id, detail: { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0, complete } });
+  }
+
+  tokens(): { tokens: Uint8Array | null; known: number } {
+    if (!this.sd) return { tokens: null, known: 0 };
+    return { tokens: this.sd.tokens.slice(0, this.sd.known), known: this.sd.known };
+  }
+}
+
+// ------------------------------------------------------------------ messages
+
+scope.onmessage = (ev: MessageEvent<ToWorker>) => {
+  const m = ev.data;
+  switch (m.type) {
+    case 'config':
+      cfg = { ...cfg, ...m.config };
+      break;
+    case 'warm':
+      runtime().catch(() => undefined);
+      break;
+    case 'start': {
+      jobs.get(m.id)?.cancel();
+      const job = new Job(m.id, m.opts);
+      jobs.set(m.id, job);
+      job.run();
+      break;
+    }
+    case 'refine':
+      jobs.get(m.id)?.refine();
+      break;
+    case 'cancel':
+      jobs.get(m.id)?.cancel();
+      jobs.delete(m.id);
+      break;
+    case 'tokens': {
+      const r = jobs.get(m.id)?.tokens() ?? { tokens: null, known: 0 };
+      send({ type: 'tokens', id: m.id, req: m.req, tokens: r.tokens, known: r.known }, r.tokens ? [r.tokens.buffer] : []);
+      break;
+    }
+  }
+};
+
+self.addEventListener('unhandledrejection', (ev) => {
+  // Every promise above handles its errors; this is a last line so that none escapes.
+  (ev as PromiseRejectionEvent).preventDefault();
+});
