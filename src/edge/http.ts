@@ -1,0 +1,150 @@
+/** HTTP helpers for the edge: keys, Range, ETags, JSON errors, CORS. Pure functions. */
+
+export const MRT_CONTENT_TYPE = 'application/vnd.mrt';
+export const MAX_KEY_BYTES = 1024;
+
+export type Problem = { status: number; error: string; detail: string; headers?: Record<string, string> };
+
+export function problem(status: number, error: string, detail: string, headers?: Record<string, string>): Problem {
+  return { status, error, detail, headers };
+}
+
+/** CORS: public, credential-less reads from any origin (so no `Vary: Origin`). */
+export const CORS_EXPOSE = [
+  'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Content-Location',
+  'X-MRT-Total-Length', 'X-MRT-Bytes', 'X-MRT-Chunks', 'X-MRT-Total-Chunks', 'X-MRT-Selection',
+].join(', ');
+export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Expose-Headers': CORS_EXPOSE,
+  'Timing-Allow-Origin': '*',
+});
+export const CORS_PREFLIGHT: Readonly<Record<string, string>> = Object.freeze({
+  ...CORS_HEADERS,
+  'Access-Control-Allow-Methods': 'GET, HEAD, PUT, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers':
+    'Range, If-None-Match, If-Range, If-Match, Authorization, Content-Type, Save-Data, ECT, Downlink, RTT, DPR, Width, Viewport-Width',
+  'Access-Control-Max-Age': '86400',
+});
+
+export function jsonProblem(p: Problem, extra?: Record<string, string>): Response {
+  const headers = new Headers({
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    ...CORS_HEADERS,
+    ...(p.headers ?? {}),
+    ...(extra ?? {}),
+  });
+  return new Response(JSON.stringify({ error: p.error, detail: p.detail }), { status: p.status, headers });
+}
+
+/**
+ * Validate the key part of `/i/<key>` taken from the RAW (still percent-encoded) path.
+ * Returns the decoded object key (which ends in `.mrt`) or a Problem.
+ * Rules: valid percent-encoding; no encoded `/` or `\` (%2F, %5C); no `\`; no control
+ * characters (U+0000–U+001F, U+007F); no empty, `.` or `..` segments; at most
+ * MAX_KEY_BYTES bytes of UTF-8; must end in `.mrt` with a non-empty name.
+ */
+export function parseKey(raw: string): { key: string } | Problem {
+  if (raw.length > MAX_KEY_BYTES * 3) return problem(400, 'bad-key', `key longer than ${MAX_KEY_BYTES} bytes`);
+  if (/%(2f|5c)/i.test(raw)) return problem(400, 'bad-key', 'encoded slash or backslash in key');
+  let key: string;
+  try {
+    key = decodeURIComponent(raw);
+  } catch {
+    return problem(400, 'bad-key', 'invalid percent-encoding in key');
+  }
+  if (new TextEncoder().encode(key).length > MAX_KEY_BYTES) {
+    return problem(400, 'bad-key', `key longer than ${MAX_KEY_BYTES} bytes`);
+  }
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(key)) return problem(400, 'bad-key', 'control character in key');
+  if (key.includes('\\')) return problem(400, 'bad-key', 'backslash in key');
+  const segs = key.split('/');
+  for (const s of segs) {
+    if (s === '' ) return problem(400, 'bad-key', 'empty path segment in key');
+    if (s === '.' || s === '..') return problem(400, 'bad-key', "'.' or '..' segment in key");
+  }
+  if (!key.endsWith('.mrt') || key.length <= 4 || key.endsWith('/.mrt')) {
+    return problem(404, 'not-found', 'only /i/<key>.mrt is served');
+  }
+  return { key };
+}
+
+/**
+ * Content-addressed keys get `Cache-Control: public, max-age=31536000, immutable`.
+ * Rule: the file name (last segment without `.mrt`) is either 16+ hex digits, or ends in
+ * `.<hash>` with 8+ hex digits (the `[name].[contenthash]` convention), e.g.
+ * `photos/kodim01.3f2a9c1d.mrt`. Everything else is mutable: short max-age + ETag
+ * revalidation.
+ */
+export function isContentAddressed(key: string): boolean {
+  const name = key.slice(key.lastIndexOf('/') + 1).replace(/\.mrt$/, '');
+  return /^[0-9a-f]{16,}$/i.test(name) || /\.[0-9a-f]{8,}$/i.test(name);
+}
+
+export type ByteRange = { start: number; end: number }; // inclusive end
+
+/**
+ * Parse a single-range `Range` header against a representation of `length` bytes.
+ * - null header, or a unit other than `bytes` → `null` (ignored, RFC 9110 §14.2)
+ * - `bytes=a-b`, `bytes=a-`, `bytes=-n` → the satisfiable range (b clamped to length-1)
+ * - syntactically invalid, multiple ranges, or unsatisfiable → Problem 416 with
+ *   `Content-Range: bytes * /length`
+ */
+export function parseRange(header: string | null, length: number): ByteRange | null | Problem {
+  if (header == null) return null;
+  const h = header.trim();
+  const eq = h.indexOf('=');
+  if (eq < 0) return unsatisfiable(length, 'malformed Range header');
+  const unit = h.slice(0, eq).trim().toLowerCase();
+  if (unit !== 'bytes') return null;
+  const spec = h.slice(eq + 1).trim();
+  if (spec.includes(',')) return unsatisfiable(length, 'only a single byte range is supported');
+  const m = /^(\d{0,16})\s*-\s*(\d{0,16})$/.exec(spec);
+  if (!m || (m[1] === '' && m[2] === '')) return unsatisfiable(length, `malformed byte range '${spec.slice(0, 64)}'`);
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0 || length === 0) return unsatisfiable(length, 'empty suffix range');
+    return { start: Math.max(0, length - n), end: length - 1 };
+  }
+  const start = Number(m[1]);
+  const end = m[2] === '' ? length - 1 : Number(m[2]);
+  if (m[2] !== '' && end < start) return unsatisfiable(length, 'range end before start');
+  if (start >= length) return unsatisfiable(length, `range starts at ${start}, length is ${length}`);
+  return { start, end: Math.min(end, length - 1) };
+}
+
+function unsatisfiable(length: number, detail: string): Problem {
+  return problem(416, 'range-not-satisfiable', detail, { 'Content-Range': `bytes */${length}` });
+}
+
+export function isProblem(x: unknown): x is Problem {
+  return typeof x === 'object' && x !== null && 'status' in x && 'error' in x;
+}
+
+/** If-None-Match (weak comparison, `*` matches any). */
+export function noneMatch(header: string | null, etag: string): boolean {
+  if (header == null) return false;
+  const h = header.trim();
+  if (h === '*') return true;
+  const opaque = etag.replace(/^W\//, '');
+  return h.split(',').some((t) => t.trim().replace(/^W\//, '') === opaque);
+}
+
+/** If-Range with an entity tag (strong comparison); dates never match (we send no
+ * Last-Modified), so a date If-Range always yields the full representation. */
+export function ifRangeMatches(header: string | null, etag: string): boolean {
+  if (header == null) return true;
+  const h = header.trim();
+  return !h.startsWith('W/') && h === etag;
+}
+
+/** Non-negative integer query parameter (decimal digits only, ≤ 2^53-1). */
+export function parseCount(v: string | undefined, name: string): number | undefined | Problem {
+  if (v === undefined) return undefined;
+  if (!/^\d{1,16}$/.test(v) || !Number.isSafeInteger(Number(v))) {
+    return problem(400, 'bad-query', `${name} must be a non-negative integer, got '${v.slice(0, 32)}'`);
+  }
+  return Number(v);
+}

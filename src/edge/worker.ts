@@ -1,0 +1,42 @@
+/**
+ * The deployable Worker (wrangler.toml `main`): the MRT image routes, plus the client
+ * build (dist/client, via the ASSETS binding) with client-hint opt-in on the demo page.
+ */
+import { Hono } from 'hono';
+import { createMrtApp, ACCEPT_CH, CRITICAL_CH } from './app.ts';
+import { jsonProblem, problem } from './http.ts';
+import type { MrtEnv } from './types.ts';
+
+const app = new Hono<{ Bindings: MrtEnv }>();
+
+app.route('/', createMrtApp<MrtEnv>());
+
+const PLACEHOLDER_PAGE = `<!doctype html><meta charset="utf-8"><title>MRT edge</title>
+<p>The MRT edge is running. The client build (dist/client) is not there yet: build the
+client, then reload. Images are served at <code>/i/&lt;key&gt;.mrt</code>.</p>`;
+
+// The demo page goes through the Worker (run_worker_first) so that it can ask for client
+// hints: Accept-CH on the document makes the browser send them on image requests.
+app.get('/', async (c) => {
+  let res: Response | null = null;
+  if (c.env.ASSETS) {
+    res = await c.env.ASSETS.fetch(c.req.raw);
+    if (res.status === 404) res = null;
+  }
+  if (!res) res = new Response(PLACEHOLDER_PAGE, { headers: { 'Content-Type': 'text/html; charset=utf-8' } });
+  const out = new Response(res.body, res);
+  out.headers.set('Accept-CH', ACCEPT_CH);
+  out.headers.set('Critical-CH', CRITICAL_CH);
+  out.headers.set(
+    'Permissions-Policy',
+    'ch-width=*, ch-dpr=*, ch-viewport-width=*, ch-ect=*, ch-downlink=*, ch-rtt=*',
+  );
+  return out;
+});
+
+app.notFound(async (c) => {
+  // Paths that are not static assets and not /i/... (assets are matched before the Worker)
+  return jsonProblem(problem(404, 'not-found', `no route for ${new URL(c.req.url).pathname}`));
+});
+
+export default app;
