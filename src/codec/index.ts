@@ -1,0 +1,10 @@
+// Shared token codec API (docs/design.md "Shared TypeScript API"): tokens <-> bytes.
+export { tokenLayout, layoutForImage, streamIndex, tokenPosition, tokenValue, type LayoutLike, type TokenLayout } from './layout.ts';
+export { M, PROB_BITS, RANS_L } from './rans.ts';
+export { StaticPrior, STATIC_INCREMENT, STATIC_LIMIT, type TokenPrior } from './prior.ts';
+export { RcmPrior, parseRcm, serializeRcm, checkRcmLayout, RCM_FORMAT, RCM_LIMITS, type RcmWeights } from './rcm.ts';
+export { detExp } from './detmath.ts';
+export { createPrior } from './create.ts';
+export { encodeChunk, decodeChunk } from './chunk.ts';
+export { StreamDecoder, decodeMrt, type StreamDecoderOptions, type StreamEvent } from './stream.ts';
+export { regenerate, tokensToZ, type DecoderInputs } from './regenerate.ts';

@@ -1,0 +1,92 @@
+// The prior interface of the coder and the static (adaptive per-layer counts) prior.
+import { M } from './rans.ts';
+import type { TokenLayout } from './layout.ts';
+
+export interface TokenPrior {
+  readonly kind: 'static' | 'rcm';
+  readonly layout: TokenLayout;
+  /** the stream index the prior expects next (freqs/update are strictly in stream order) */
+  readonly position: number;
+  /**
+   * Integer frequencies for stream index `i` (= position): L entries, each >= 1, summing
+   * to M = 2^15. The array is owned by the prior and valid until the next call.
+   */
+  freqs(i: number): Int32Array;
+  /** Record that token `i` (= position) is `k`; advances position. */
+  update(i: number, k: number): void;
+}
+
+export const STATIC_INCREMENT = 24;
+export const STATIC_LIMIT = 1 << 13;
+
+export function orderError(i: number, position: number): Error {
+  return new RangeError(`prior used out of stream order: token ${i}, expected ${position}`);
+}
+
+/**
+ * Static prior (docs/design.md): adaptive per-layer counts, all 1 at start, +24 per coded
+ * symbol, halved (rounding up) when the layer's total exceeds 2^13; f_k = 1 +
+ * floor(c_k (M - L) / total) with the remainder on the largest count (lowest index on ties).
+ */
+export class StaticPrior implements TokenPrior {
+  readonly kind = 'static' as const;
+  readonly layout: TokenLayout;
+  position = 0;
+  private readonly counts: Int32Array;
+  private readonly totals: Int32Array;
+  private readonly f: Int32Array;
+
+  constructor(layout: TokenLayout) {
+    this.layout = layout;
+    const { tokensPerWindow: T, levels: L } = layout;
+    this.counts = new Int32Array(T * L).fill(1);
+    this.totals = new Int32Array(T).fill(L);
+    this.f = new Int32Array(L);
+  }
+
+  freqs(i: number): Int32Array {
+    if (i !== this.position) throw orderError(i, this.position);
+    const L = this.layout.levels;
+    const t = Math.floor(i / this.layout.windows);
+    const c = this.counts;
+    const base = t * L;
+    const total = this.totals[t]!;
+    const f = this.f;
+    const scale = M - L;
+    let sum = 0;
+    let best = 0;
+    let bestC = -1;
+    for (let k = 0; k < L; k++) {
+      const ck = c[base + k]!;
+      const v = 1 + Math.floor((ck * scale) / total);
+      f[k] = v;
+      sum += v;
+      if (ck > bestC) {
+        bestC = ck;
+        best = k;
+      }
+    }
+    f[best] += M - sum;
+    return f;
+  }
+
+  update(i: number, k: number): void {
+    if (i !== this.position) throw orderError(i, this.position);
+    const L = this.layout.levels;
+    const t = Math.floor(i / this.layout.windows);
+    const base = t * L;
+    const c = this.counts;
+    c[base + k] += STATIC_INCREMENT;
+    let total = this.totals[t]! + STATIC_INCREMENT;
+    if (total > STATIC_LIMIT) {
+      total = 0;
+      for (let j = 0; j < L; j++) {
+        const v = (c[base + j]! + 1) >> 1;
+        c[base + j] = v;
+        total += v;
+      }
+    }
+    this.totals[t] = total;
+    this.position = i + 1;
+  }
+}

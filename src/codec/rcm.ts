@@ -1,0 +1,274 @@
+// The RCM (learned prior), deterministic form of docs/design.md: float64 with only + - * /,
+// fixed loop order, detExp. Flat Float64Arrays, no allocation per token.
+import { M } from './rans.ts';
+import { detExp } from './detmath.ts';
+import { orderError, type TokenPrior } from './prior.ts';
+import type { TokenLayout } from './layout.ts';
+
+export interface RcmWeights {
+  readonly D: number;
+  readonly H: number;
+  readonly L: number;
+  readonly T: number;
+  /** [D] */
+  readonly decay: Float64Array;
+  /** [T, L, D] */
+  readonly E_self: Float64Array;
+  /** [T, D] */
+  readonly P: Float64Array;
+  /** [L+1, D] each; row L is "no neighbour" */
+  readonly N_left: Float64Array;
+  readonly N_up: Float64Array;
+  readonly N_ul: Float64Array;
+  readonly N_ur: Float64Array;
+  /** [H, D] */
+  readonly W1: Float64Array;
+  /** [H] */
+  readonly b1: Float64Array;
+  /** [L, H] */
+  readonly W2: Float64Array;
+  /** [L] */
+  readonly b2: Float64Array;
+}
+
+export const RCM_FORMAT = 'mrt-rcm-1';
+/** sanity bounds on parsed weights (keeps every logit finite) */
+export const RCM_LIMITS = Object.freeze({ MAX_D: 1024, MAX_H: 4096, MAX_T: 4096, MAX_ABS_WEIGHT: 1e4 });
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const B64_INV = (() => {
+  const t = new Int16Array(256).fill(-1);
+  for (let i = 0; i < 64; i++) t[B64.charCodeAt(i)] = i;
+  t['-'.charCodeAt(0)] = 62;
+  t['_'.charCodeAt(0)] = 63;
+  return t;
+})();
+
+export function base64Decode(s: string): Uint8Array {
+  let n = s.length;
+  while (n > 0 && (s.charCodeAt(n - 1) === 61 /* = */ || s.charCodeAt(n - 1) <= 32)) n--;
+  const out = new Uint8Array(Math.floor((n * 3) / 4));
+  let acc = 0;
+  let bits = 0;
+  let o = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32) continue;
+    const v = c < 256 ? B64_INV[c]! : -1;
+    if (v < 0) throw new Error(`invalid base64 character at ${i}`);
+    acc = (acc << 6) | v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (acc >> bits) & 255;
+    }
+  }
+  return o === out.length ? out : out.subarray(0, o);
+}
+
+export function base64Encode(b: Uint8Array): string {
+  let s = '';
+  let i = 0;
+  for (; i + 2 < b.length; i += 3) {
+    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
+    s += B64[v >> 18]! + B64[(v >> 12) & 63]! + B64[(v >> 6) & 63]! + B64[v & 63]!;
+  }
+  if (i < b.length) {
+    const v = (b[i]! << 16) | ((i + 1 < b.length ? b[i + 1]! : 0) << 8);
+    s += B64[v >> 18]! + B64[(v >> 12) & 63]! + (i + 1 < b.length ? B64[(v >> 6) & 63]! : '=') + '=';
+  }
+  return s;
+}
+
+function tensor(json: any, name: string, shape: number[]): Float64Array {
+  const t = json.tensors?.[name];
+  if (!t) throw new Error(`rcm.json: missing tensor ${name}`);
+  if (!Array.isArray(t.shape) || t.shape.length !== shape.length || t.shape.some((v: unknown, i: number) => v !== shape[i])) {
+    throw new Error(`rcm.json: tensor ${name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`);
+  }
+  const n = shape.reduce((a, b) => a * b, 1);
+  const bytes = base64Decode(String(t.f32));
+  if (bytes.length !== n * 4) throw new Error(`rcm.json: tensor ${name} has ${bytes.length} bytes, expected ${n * 4}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const v = dv.getFloat32(i * 4, true);
+    if (!(Math.abs(v) <= RCM_LIMITS.MAX_ABS_WEIGHT)) throw new Error(`rcm.json: tensor ${name}[${i}] = ${v} is not finite or too large`);
+    out[i] = v;
+  }
+  return out;
+}
+
+/** Parse rcm.json (string, bytes or already-parsed object). Float32 weights widen exactly to float64. */
+export function parseRcm(input: string | Uint8Array | object): RcmWeights {
+  let json: any = input;
+  if (input instanceof Uint8Array) json = JSON.parse(new TextDecoder().decode(input));
+  else if (typeof input === 'string') json = JSON.parse(input);
+  if (!json || json.format !== RCM_FORMAT) throw new Error(`rcm.json: format must be "${RCM_FORMAT}"`);
+  const { D, H, L, T } = json;
+  const ok = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
+  if (!ok(D, RCM_LIMITS.MAX_D) || !ok(H, RCM_LIMITS.MAX_H) || !ok(T, RCM_LIMITS.MAX_T) || !ok(L, 256) || L < 2) {
+    throw new Error(`rcm.json: bad dimensions D=${D} H=${H} L=${L} T=${T}`);
+  }
+  const decay = tensor(json, 'decay', [D]);
+  return Object.freeze({
+    D,
+    H,
+    L,
+    T,
+    decay,
+    E_self: tensor(json, 'E_self', [T, L, D]),
+    P: tensor(json, 'P', [T, D]),
+    N_left: tensor(json, 'N_left', [L + 1, D]),
+    N_up: tensor(json, 'N_up', [L + 1, D]),
+    N_ul: tensor(json, 'N_ul', [L + 1, D]),
+    N_ur: tensor(json, 'N_ur', [L + 1, D]),
+    W1: tensor(json, 'W1', [H, D]),
+    b1: tensor(json, 'b1', [H]),
+    W2: tensor(json, 'W2', [L, H]),
+    b2: tensor(json, 'b2', [L]),
+  });
+}
+
+/** Serialise weights to rcm.json (values are rounded to float32). For tests and tools. */
+export function serializeRcm(w: Omit<RcmWeights, 'D' | 'H' | 'L' | 'T'> & { D: number; H: number; L: number; T: number }): string {
+  const { D, H, L, T } = w;
+  const shapes: Record<string, number[]> = {
+    decay: [D], E_self: [T, L, D], P: [T, D], N_left: [L + 1, D], N_up: [L + 1, D], N_ul: [L + 1, D], N_ur: [L + 1, D],
+    W1: [H, D], b1: [H], W2: [L, H], b2: [L],
+  };
+  const tensors: Record<string, { shape: number[]; f32: string }> = {};
+  for (const [name, shape] of Object.entries(shapes)) {
+    const src = (w as any)[name] as ArrayLike<number>;
+    const f = new Float32Array(src.length);
+    for (let i = 0; i < f.length; i++) f[i] = src[i]!;
+    tensors[name] = { shape, f32: base64Encode(new Uint8Array(f.buffer)) };
+  }
+  return JSON.stringify({ format: RCM_FORMAT, D, H, L, T, tensors });
+}
+
+export function checkRcmLayout(w: RcmWeights, layout: TokenLayout): void {
+  if (w.L !== layout.levels || w.T !== layout.tokensPerWindow) {
+    throw new Error(`RCM is for T=${w.T}, L=${w.L}; the stream has T=${layout.tokensPerWindow}, L=${layout.levels}`);
+  }
+}
+
+/** The RCM as a TokenPrior. */
+export class RcmPrior implements TokenPrior {
+  readonly kind = 'rcm' as const;
+  readonly layout: TokenLayout;
+  readonly weights: RcmWeights;
+  position = 0;
+  /** recurrent state per window, [windows, D] */
+  readonly h: Float64Array;
+  /** coded tokens (for neighbours) */
+  readonly tokens: Uint8Array;
+  private readonly a: Float64Array;
+  private readonly u: Float64Array;
+  private readonly logits: Float64Array;
+  private readonly e: Float64Array;
+  private readonly f: Int32Array;
+
+  constructor(layout: TokenLayout, weights: RcmWeights) {
+    checkRcmLayout(weights, layout);
+    this.layout = layout;
+    this.weights = weights;
+    this.h = new Float64Array(layout.windows * weights.D);
+    this.tokens = new Uint8Array(layout.total);
+    this.a = new Float64Array(weights.D);
+    this.u = new Float64Array(weights.H);
+    this.logits = new Float64Array(weights.L);
+    this.e = new Float64Array(weights.L);
+    this.f = new Int32Array(weights.L);
+  }
+
+  /** logits for stream index i into this.logits (the deterministic forward pass) */
+  private forward(i: number): Float64Array {
+    const w = this.weights;
+    const D = w.D;
+    const H = w.H;
+    const L = w.L;
+    const gw = this.layout.gridW;
+    const windows = this.layout.windows;
+    const t = Math.floor(i / windows);
+    const r = i - t * windows;
+    const y = Math.floor(r / gw);
+    const x = r - y * gw;
+    const tok = this.tokens;
+    const kl = x > 0 ? tok[i - 1]! : L;
+    const ku = y > 0 ? tok[i - gw]! : L;
+    const kul = x > 0 && y > 0 ? tok[i - gw - 1]! : L;
+    const kur = y > 0 && x < gw - 1 ? tok[i - gw + 1]! : L;
+    const a = this.a;
+    const h = this.h;
+    const P = w.P, Nl = w.N_left, Nu = w.N_up, Nul = w.N_ul, Nur = w.N_ur;
+    const ho = r * D, po = t * D, lo = kl * D, uo = ku * D, ulo = kul * D, uro = kur * D;
+    for (let d = 0; d < D; d++) {
+      a[d] = h[ho + d]! + P[po + d]! + Nl[lo + d]! + Nu[uo + d]! + Nul[ulo + d]! + Nur[uro + d]!;
+    }
+    const W1 = w.W1, b1 = w.b1, u = this.u;
+    for (let j = 0; j < H; j++) {
+      let s = b1[j]!;
+      const o = j * D;
+      for (let d = 0; d < D; d++) s += W1[o + d]! * a[d]!;
+      u[j] = s > 0 ? s : 0;
+    }
+    const W2 = w.W2, b2 = w.b2, logits = this.logits;
+    for (let k = 0; k < L; k++) {
+      let s = b2[k]!;
+      const o = k * H;
+      // u[j] == 0 adds a signed zero: skipping it cannot change s (weights are finite)
+      for (let j = 0; j < H; j++) {
+        const uj = u[j]!;
+        if (uj !== 0) s += W2[o + j]! * uj;
+      }
+      logits[k] = s;
+    }
+    return logits;
+  }
+
+  freqs(i: number): Int32Array {
+    if (i !== this.position) throw orderError(i, this.position);
+    const L = this.weights.L;
+    const logits = this.forward(i);
+    let best = 0;
+    let max = logits[0]!;
+    for (let k = 1; k < L; k++) {
+      if (logits[k]! > max) {
+        max = logits[k]!;
+        best = k;
+      }
+    }
+    const e = this.e;
+    let sum = 0;
+    for (let k = 0; k < L; k++) {
+      const v = detExp(logits[k]! - max);
+      e[k] = v;
+      sum += v;
+    }
+    const f = this.f;
+    const scale = M - L;
+    let fsum = 0;
+    for (let k = 0; k < L; k++) {
+      const v = 1 + Math.floor((e[k]! / sum) * scale);
+      f[k] = v;
+      fsum += v;
+    }
+    f[best] += M - fsum;
+    return f;
+  }
+
+  update(i: number, k: number): void {
+    if (i !== this.position) throw orderError(i, this.position);
+    const w = this.weights;
+    const D = w.D;
+    const windows = this.layout.windows;
+    const t = Math.floor(i / windows);
+    const ho = (i - t * windows) * D;
+    const eo = (t * w.L + k) * D;
+    const h = this.h, decay = w.decay, E = w.E_self;
+    for (let d = 0; d < D; d++) h[ho + d] = decay[d]! * h[ho + d]! + E[eo + d]!;
+    this.tokens[i] = k;
+    this.position = i + 1;
+  }
+}

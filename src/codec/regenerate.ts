@@ -1,0 +1,133 @@
+// Decoder inputs z / mask from tokens (docs/design.md "Regeneration"). Outside the entropy
+// coding path: may use any float math.
+import { tokenValue, type TokenLayout } from './layout.ts';
+import type { RcmWeights } from './rcm.ts';
+
+export interface DecoderInputs {
+  /** [T, gh, gw] token values v, 0 where missing */
+  z: Float32Array;
+  /** [T, gh, gw] 1 where known (received or regenerated) */
+  mask: Float32Array;
+}
+
+/** z / mask for the received prefix only (no regeneration). */
+export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownCount: number, out?: DecoderInputs): DecoderInputs {
+  const n = layout.total;
+  const z = out?.z ?? new Float32Array(n);
+  const mask = out?.mask ?? new Float32Array(n);
+  const L = layout.levels;
+  const values = new Float32Array(L);
+  for (let k = 0; k < L; k++) values[k] = tokenValue(k, L);
+  const known = Math.min(knownCount, n);
+  for (let i = 0; i < known; i++) {
+    z[i] = values[tokens[i]!]!;
+    mask[i] = 1;
+  }
+  z.fill(0, known);
+  mask.fill(0, known);
+  return { z, mask };
+}
+
+/**
+ * Fill the tokens that were not received with the RCM's expected value sum_k p_k v_k,
+ * in stream order, conditioning on the received tokens and on earlier regenerated ones.
+ * A regenerated position enters later predictions as its expected embedding
+ * (sum_k p_k E_self[t][k] for the window state, sum_k p_k N_*[k] for neighbours).
+ * With rcm == null the missing tokens are z = 0, mask = 0.
+ */
+export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownCount: number): DecoderInputs {
+  const res = tokensToZ(layout, tokens, knownCount);
+  const n = layout.total;
+  const known = Math.min(knownCount, n);
+  if (!rcm || known >= n) return res;
+  const { D, H, L } = rcm;
+  const { gridW: gw, windows } = layout;
+  const values = new Float64Array(L);
+  for (let k = 0; k < L; k++) values[k] = tokenValue(k, L);
+  const h = new Float64Array(windows * D);
+  // known prefix: hard updates of the window states
+  for (let i = 0; i < known; i++) {
+    const t = Math.floor(i / windows);
+    const ho = (i - t * windows) * D;
+    const eo = (t * L + tokens[i]!) * D;
+    for (let d = 0; d < D; d++) h[ho + d] = rcm.decay[d]! * h[ho + d]! + rcm.E_self[eo + d]!;
+  }
+  // distributions of the positions of the current and previous layer rows we need:
+  // keep the whole layer's distributions (one-hot for known tokens)
+  const layerDist = new Float64Array(windows * L);
+  const a = new Float64Array(D);
+  const u = new Float64Array(H);
+  const logits = new Float64Array(L);
+  const p = new Float64Array(L);
+  const addNeighbour = (N: Float64Array, j: number) => {
+    // j: index within the layer of the neighbour, or -1 for none
+    if (j < 0) {
+      const o = L * D;
+      for (let d = 0; d < D; d++) a[d] += N[o + d]!;
+      return;
+    }
+    const po = j * L;
+    for (let k = 0; k < L; k++) {
+      const w = layerDist[po + k]!;
+      if (w === 0) continue;
+      const o = k * D;
+      for (let d = 0; d < D; d++) a[d] += w * N[o + d]!;
+    }
+  };
+  let layer = -1;
+  for (let i = Math.floor(known / windows) * windows; i < n; i++) {
+    const t = Math.floor(i / windows);
+    const r = i - t * windows;
+    if (t !== layer) {
+      layer = t;
+      layerDist.fill(0);
+    }
+    if (i < known) {
+      layerDist[r * L + tokens[i]!] = 1;
+      continue;
+    }
+    const y = Math.floor(r / gw);
+    const x = r - y * gw;
+    const ho = r * D;
+    const po = t * D;
+    for (let d = 0; d < D; d++) a[d] = h[ho + d]! + rcm.P[po + d]!;
+    addNeighbour(rcm.N_left, x > 0 ? r - 1 : -1);
+    addNeighbour(rcm.N_up, y > 0 ? r - gw : -1);
+    addNeighbour(rcm.N_ul, x > 0 && y > 0 ? r - gw - 1 : -1);
+    addNeighbour(rcm.N_ur, y > 0 && x < gw - 1 ? r - gw + 1 : -1);
+    for (let j = 0; j < H; j++) {
+      let s = rcm.b1[j]!;
+      const o = j * D;
+      for (let d = 0; d < D; d++) s += rcm.W1[o + d]! * a[d]!;
+      u[j] = s > 0 ? s : 0;
+    }
+    let max = -Infinity;
+    for (let k = 0; k < L; k++) {
+      let s = rcm.b2[k]!;
+      const o = k * H;
+      for (let j = 0; j < H; j++) s += rcm.W2[o + j]! * u[j]!;
+      logits[k] = s;
+      if (s > max) max = s;
+    }
+    let sum = 0;
+    for (let k = 0; k < L; k++) {
+      p[k] = Math.exp(logits[k]! - max);
+      sum += p[k]!;
+    }
+    let v = 0;
+    for (let k = 0; k < L; k++) {
+      p[k] = p[k]! / sum;
+      v += p[k]! * values[k]!;
+      layerDist[r * L + k] = p[k]!;
+    }
+    res.z[i] = v;
+    res.mask[i] = 1;
+    // soft window-state update
+    for (let d = 0; d < D; d++) {
+      let e = 0;
+      for (let k = 0; k < L; k++) e += p[k]! * rcm.E_self[(t * L + k) * D + d]!;
+      h[ho + d] = rcm.decay[d]! * h[ho + d]! + e;
+    }
+  }
+  return res;
+}

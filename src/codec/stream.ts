@@ -1,0 +1,140 @@
+// StreamDecoder: .mrt bytes in -> header, token buffer (stream order), known count, events.
+// Used by Node and by the browser worker (no Node-only APIs).
+import { MrtFormatError } from '../format/errors.ts';
+import { MrtParser } from '../format/parser.ts';
+import type { MrtHeader, MrtHeaderInfo } from '../format/types.ts';
+import { decodeChunk } from './chunk.ts';
+import { tokenLayout, type TokenLayout } from './layout.ts';
+import { StaticPrior, type TokenPrior } from './prior.ts';
+import { checkRcmLayout, RcmPrior, type RcmWeights } from './rcm.ts';
+
+export interface StreamDecoderOptions {
+  /** RCM weights for streams coded with prior 'rcm', or a function picking them from the header. */
+  rcm?: RcmWeights | null | ((header: MrtHeader) => RcmWeights | null | undefined);
+  /** when set, a stream whose header names another model hash is an error ('model') */
+  modelHash?: Uint8Array;
+}
+
+export type StreamEvent =
+  | { type: 'header'; header: MrtHeader; info: MrtHeaderInfo; layout: TokenLayout }
+  | { type: 'chunk'; index: number; tokenStart: number; tokenEnd: number; known: number }
+  | { type: 'final'; mime: string; bytes: Uint8Array }
+  | { type: 'end'; chunks: number; chunksTotal: number; final: boolean; complete: boolean; known: number }
+  | { type: 'error'; error: MrtFormatError; known: number };
+
+function sameHash(a: Uint8Array, b: Uint8Array): boolean {
+  const n = Math.min(a.length, b.length, 16);
+  if (a.length < 16 || b.length < 16) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class StreamDecoder {
+  private readonly parser = new MrtParser();
+  private readonly opts: StreamDecoderOptions;
+  private failed = false;
+  header: MrtHeader | undefined;
+  info: MrtHeaderInfo | undefined;
+  layout: TokenLayout | undefined;
+  prior: TokenPrior | undefined;
+  /** decoded tokens in stream order (= [T, gh, gw] C-order); valid for [0, known) */
+  tokens: Uint8Array = new Uint8Array(0);
+  /** number of decoded tokens (always a prefix of the stream order) */
+  known = 0;
+  /** number of whole chunks decoded */
+  chunks = 0;
+
+  constructor(opts: StreamDecoderOptions = {}) {
+    this.opts = opts;
+  }
+
+  push(bytes: Uint8Array): StreamEvent[] {
+    if (this.failed) return [];
+    return this.handle(this.parser.push(bytes));
+  }
+
+  end(): StreamEvent[] {
+    if (this.failed) return [];
+    return this.handle(this.parser.end());
+  }
+
+  private fail(out: StreamEvent[], error: MrtFormatError): StreamEvent[] {
+    this.failed = true;
+    out.push({ type: 'error', error, known: this.known });
+    return out;
+  }
+
+  private handle(events: ReturnType<MrtParser['push']>): StreamEvent[] {
+    const out: StreamEvent[] = [];
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'header': {
+          const h = ev.header;
+          const layout = tokenLayout(h.layout);
+          if (this.opts.modelHash && h.prior === 'rcm' && !sameHash(h.modelHash, this.opts.modelHash)) {
+            return this.fail(out, new MrtFormatError('model', 'the stream was coded with another model (model hash differs)', 0));
+          }
+          let prior: TokenPrior;
+          if (h.prior === 'rcm') {
+            const r = typeof this.opts.rcm === 'function' ? this.opts.rcm(h) : this.opts.rcm;
+            if (!r) return this.fail(out, new MrtFormatError('model', `the stream needs the RCM of model ${h.modelId || '?'}`, 0));
+            try {
+              checkRcmLayout(r, layout);
+            } catch (e) {
+              return this.fail(out, new MrtFormatError('model', (e as Error).message, 0));
+            }
+            prior = new RcmPrior(layout, r);
+          } else {
+            prior = new StaticPrior(layout);
+          }
+          this.header = h;
+          this.info = ev.info;
+          this.layout = layout;
+          this.prior = prior;
+          this.tokens = new Uint8Array(layout.total);
+          out.push({ type: 'header', header: h, info: ev.info, layout });
+          break;
+        }
+        case 'chunk': {
+          try {
+            decodeChunk(this.prior!, ev.payload, this.tokens, ev.tokenStart, ev.tokenEnd);
+          } catch (e) {
+            if (!(e instanceof MrtFormatError)) throw e;
+            return this.fail(out, new MrtFormatError(e.code, `chunk ${ev.index}: ${e.message}`, ev.offset));
+          }
+          this.known = ev.tokenEnd;
+          this.chunks = ev.index + 1;
+          out.push({ type: 'chunk', index: ev.index, tokenStart: ev.tokenStart, tokenEnd: ev.tokenEnd, known: this.known });
+          break;
+        }
+        case 'final':
+          out.push(ev);
+          break;
+        case 'end':
+          out.push({ ...ev, known: this.known });
+          break;
+        case 'error':
+          return this.fail(out, ev.error);
+      }
+    }
+    return out;
+  }
+}
+
+/** Decode a whole (possibly truncated) stream held in memory. */
+export function decodeMrt(
+  bytes: Uint8Array,
+  opts: StreamDecoderOptions = {},
+): { header?: MrtHeader; info?: MrtHeaderInfo; tokens: Uint8Array; known: number; chunks: number; final?: { mime: string; bytes: Uint8Array }; error?: MrtFormatError; complete: boolean } {
+  const d = new StreamDecoder(opts);
+  const events = [...d.push(bytes), ...d.end()];
+  let final: { mime: string; bytes: Uint8Array } | undefined;
+  let error: MrtFormatError | undefined;
+  let complete = false;
+  for (const e of events) {
+    if (e.type === 'final') final = { mime: e.mime, bytes: e.bytes };
+    if (e.type === 'error') error = e.error;
+    if (e.type === 'end') complete = e.complete;
+  }
+  return { header: d.header, info: d.info, tokens: d.tokens, known: d.known, chunks: d.chunks, final, error, complete };
+}

@@ -1,0 +1,23 @@
+// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table driven, no Node APIs.
+const TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/** Continue a CRC over `bytes`; start with crc = 0. Returns an unsigned 32-bit value. */
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  let c = ~crc;
+  for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+/** The checksum of chunk `index`: crc32 of the index as 4 little-endian bytes, then the payload. */
+export function chunkCrc(index: number, payload: Uint8Array): number {
+  const b = new Uint8Array([index & 0xff, (index >>> 8) & 0xff, (index >>> 16) & 0xff, (index >>> 24) & 0xff]);
+  return crc32(payload, crc32(b));
+}

@@ -1,0 +1,83 @@
+// `mrt info`: a plain description of a header (JSON-able) and a text formatter.
+import type { MrtHeaderInfo } from './types.ts';
+
+export interface MrtDescription {
+  version: string;
+  model: { id: string; hash: string };
+  image: { width: number; height: number };
+  layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; totalTokens: number };
+  prior: string;
+  headerBytes: number;
+  totalBytes: number;
+  placeholder: { mime: string; width: number; height: number; bytes: number } | null;
+  final: { mime: string; bytes: number; end: number } | null;
+  contentHash: string | null;
+  encoderOptions: string | null;
+  chunks: { index: number; tokens: [number, number]; bytes: number; end: number }[];
+}
+
+function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
+export function describe(info: MrtHeaderInfo): MrtDescription {
+  const h = info.header;
+  const l = h.layout;
+  return {
+    version: `${h.version.major}.${h.version.minor}`,
+    model: { id: h.modelId, hash: hex(h.modelHash) },
+    image: { width: h.width, height: h.height },
+    layout: {
+      window: l.window,
+      baseFactor: l.baseFactor,
+      grid: [l.gridW, l.gridH],
+      tokensPerWindow: l.tokensPerWindow,
+      levels: l.levels,
+      order: l.order,
+      totalTokens: h.totalTokens,
+    },
+    prior: h.prior,
+    headerBytes: info.headerEnd,
+    totalBytes: info.totalLength,
+    placeholder: h.placeholder
+      ? { mime: h.placeholder.mime, width: h.placeholder.width, height: h.placeholder.height, bytes: h.placeholder.bytes.length }
+      : null,
+    final: h.final && info.finalEnd !== undefined ? { mime: h.final.mime, bytes: h.final.byteLength, end: info.finalEnd } : null,
+    contentHash: h.contentHash ? hex(h.contentHash) : null,
+    encoderOptions: h.encoderOptions ?? null,
+    chunks: h.chunks.map((c, k) => ({ index: c.index, tokens: [c.tokenStart, c.tokenEnd], bytes: c.byteLength, end: info.chunkEnds[k]! })),
+  };
+}
+
+/** Human-readable `mrt info` text. `actualBytes` (the file's length) marks a truncated prefix. */
+export function formatInfo(info: MrtHeaderInfo, actualBytes?: number): string {
+  const d = describe(info);
+  const lines: string[] = [];
+  lines.push(`MRT ${d.version}  ${d.image.width}x${d.image.height}  model ${d.model.id || '(none)'} ${d.model.hash}`);
+  lines.push(
+    `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
+      `${d.layout.order}, ${d.layout.totalTokens} tokens, base /${d.layout.baseFactor}`,
+  );
+  lines.push(`prior    ${d.prior}`);
+  const phBytes = d.placeholder ? d.placeholder.bytes : 0;
+  lines.push(`header   ${d.headerBytes} B (placeholder ${phBytes} B, rest ${d.headerBytes - phBytes} B)`);
+  if (d.placeholder) lines.push(`placeholder ${d.placeholder.mime} ${d.placeholder.width}x${d.placeholder.height}, ${d.placeholder.bytes} B`);
+  if (d.final) lines.push(`final    ${d.final.mime}, ${d.final.bytes} B, ends at ${d.final.end}`);
+  if (d.contentHash) lines.push(`content  ${d.contentHash}`);
+  if (d.encoderOptions) lines.push(`options  ${d.encoderOptions}`);
+  let total = `total    ${d.totalBytes} B, ${d.chunks.length} chunks`;
+  if (actualBytes !== undefined && actualBytes < d.totalBytes) {
+    const whole = info.chunkEnds.filter((e) => e <= actualBytes).length;
+    total += `  (this file: ${actualBytes} B, truncated prefix with ${whole} whole chunks)`;
+  }
+  lines.push(total);
+  lines.push('chunk     tokens              bytes      end');
+  for (const c of d.chunks) {
+    lines.push(
+      `${String(c.index).padStart(5)}  ${`[${c.tokens[0]}, ${c.tokens[1]})`.padEnd(20)}${String(c.bytes).padStart(6)}  ${String(c.end).padStart(8)}`,
+    );
+  }
+  return lines.join('\n');
+}

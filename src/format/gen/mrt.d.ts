@@ -1,0 +1,521 @@
+import * as $protobuf from "protobufjs";
+import Long = require("long");
+
+/** Namespace mrt. */
+export namespace mrt {
+
+    /** Order enum. */
+    enum Order {
+
+        /** LAYER_MAJOR value */
+        LAYER_MAJOR = 0
+    }
+
+    /** PriorKind enum. */
+    enum PriorKind {
+
+        /** STATIC value */
+        STATIC = 0,
+
+        /** RCM value */
+        RCM = 1
+    }
+
+    /**
+     * Properties of a Layout.
+     * @deprecated Use mrt.Layout.$Properties instead.
+     */
+    interface ILayout extends mrt.Layout.$Properties {
+    }
+
+    /** Represents a Layout. */
+    class Layout {
+
+        /**
+         * Constructs a new Layout.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.Layout.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** Layout window. */
+        window: number;
+
+        /** Layout gridW. */
+        gridW: number;
+
+        /** Layout gridH. */
+        gridH: number;
+
+        /** Layout tokens. */
+        tokens: number;
+
+        /** Layout levels. */
+        levels: number;
+
+        /** Layout baseFactor. */
+        baseFactor: number;
+
+        /** Layout order. */
+        order: mrt.Order;
+
+        /**
+         * Encodes the specified Layout message. Does not implicitly {@link mrt.Layout.verify|verify} messages.
+         * @param message Layout message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.Layout.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a Layout message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.Layout & mrt.Layout.$Shape} Layout
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.Layout & mrt.Layout.$Shape;
+    }
+
+    namespace Layout {
+
+        /** Properties of a Layout. */
+        interface $Properties {
+
+            /** Layout window */
+            window?: (number|null);
+
+            /** Layout gridW */
+            gridW?: (number|null);
+
+            /** Layout gridH */
+            gridH?: (number|null);
+
+            /** Layout tokens */
+            tokens?: (number|null);
+
+            /** Layout levels */
+            levels?: (number|null);
+
+            /** Layout baseFactor */
+            baseFactor?: (number|null);
+
+            /** Layout order */
+            order?: (mrt.Order|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a Layout. */
+        type $Shape = mrt.Layout.$Properties;
+    }
+
+    /**
+     * Properties of a Placeholder.
+     * @deprecated Use mrt.Placeholder.$Properties instead.
+     */
+    interface IPlaceholder extends mrt.Placeholder.$Properties {
+    }
+
+    /** Represents a Placeholder. */
+    class Placeholder {
+
+        /**
+         * Constructs a new Placeholder.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.Placeholder.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** Placeholder mime. */
+        mime: string;
+
+        /** Placeholder width. */
+        width: number;
+
+        /** Placeholder height. */
+        height: number;
+
+        /** Placeholder data. */
+        data: Uint8Array;
+
+        /**
+         * Encodes the specified Placeholder message. Does not implicitly {@link mrt.Placeholder.verify|verify} messages.
+         * @param message Placeholder message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.Placeholder.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a Placeholder message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.Placeholder & mrt.Placeholder.$Shape} Placeholder
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.Placeholder & mrt.Placeholder.$Shape;
+    }
+
+    namespace Placeholder {
+
+        /** Properties of a Placeholder. */
+        interface $Properties {
+
+            /** Placeholder mime */
+            mime?: (string|null);
+
+            /** Placeholder width */
+            width?: (number|null);
+
+            /** Placeholder height */
+            height?: (number|null);
+
+            /** Placeholder data */
+            data?: (Uint8Array|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a Placeholder. */
+        type $Shape = mrt.Placeholder.$Properties;
+    }
+
+    /**
+     * Properties of a FinalInfo.
+     * @deprecated Use mrt.FinalInfo.$Properties instead.
+     */
+    interface IFinalInfo extends mrt.FinalInfo.$Properties {
+    }
+
+    /** Represents a FinalInfo. */
+    class FinalInfo {
+
+        /**
+         * Constructs a new FinalInfo.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.FinalInfo.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** FinalInfo mime. */
+        mime: string;
+
+        /** FinalInfo byteLength. */
+        byteLength: number;
+
+        /**
+         * Encodes the specified FinalInfo message. Does not implicitly {@link mrt.FinalInfo.verify|verify} messages.
+         * @param message FinalInfo message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.FinalInfo.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a FinalInfo message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.FinalInfo & mrt.FinalInfo.$Shape} FinalInfo
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.FinalInfo & mrt.FinalInfo.$Shape;
+    }
+
+    namespace FinalInfo {
+
+        /** Properties of a FinalInfo. */
+        interface $Properties {
+
+            /** FinalInfo mime */
+            mime?: (string|null);
+
+            /** FinalInfo byteLength */
+            byteLength?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a FinalInfo. */
+        type $Shape = mrt.FinalInfo.$Properties;
+    }
+
+    /**
+     * Properties of a Header.
+     * @deprecated Use mrt.Header.$Properties instead.
+     */
+    interface IHeader extends mrt.Header.$Properties {
+    }
+
+    /** Represents a Header. */
+    class Header {
+
+        /**
+         * Constructs a new Header.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.Header.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** Header version. */
+        version: number;
+
+        /** Header modelId. */
+        modelId: string;
+
+        /** Header modelHash. */
+        modelHash: Uint8Array;
+
+        /** Header width. */
+        width: number;
+
+        /** Header height. */
+        height: number;
+
+        /** Header layout. */
+        layout?: (mrt.Layout.$Properties|null);
+
+        /** Header prior. */
+        prior: mrt.PriorKind;
+
+        /** Header chunkCount. */
+        chunkCount: number;
+
+        /** Header chunkSizes. */
+        chunkSizes: Uint8Array;
+
+        /** Header chunkTokenStep. */
+        chunkTokenStep: number;
+
+        /** Header chunkTokens. */
+        chunkTokens: number[];
+
+        /** Header placeholder. */
+        placeholder?: (mrt.Placeholder.$Properties|null);
+
+        /** Header final. */
+        final?: (mrt.FinalInfo.$Properties|null);
+
+        /** Header contentHash. */
+        contentHash: Uint8Array;
+
+        /** Header encoderOptions. */
+        encoderOptions: string;
+
+        /**
+         * Encodes the specified Header message. Does not implicitly {@link mrt.Header.verify|verify} messages.
+         * @param message Header message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.Header.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a Header message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.Header & mrt.Header.$Shape} Header
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.Header & mrt.Header.$Shape;
+    }
+
+    namespace Header {
+
+        /** Properties of a Header. */
+        interface $Properties {
+
+            /** Header version */
+            version?: (number|null);
+
+            /** Header modelId */
+            modelId?: (string|null);
+
+            /** Header modelHash */
+            modelHash?: (Uint8Array|null);
+
+            /** Header width */
+            width?: (number|null);
+
+            /** Header height */
+            height?: (number|null);
+
+            /** Header layout */
+            layout?: (mrt.Layout.$Properties|null);
+
+            /** Header prior */
+            prior?: (mrt.PriorKind|null);
+
+            /** Header chunkCount */
+            chunkCount?: (number|null);
+
+            /** Header chunkSizes */
+            chunkSizes?: (Uint8Array|null);
+
+            /** Header chunkTokenStep */
+            chunkTokenStep?: (number|null);
+
+            /** Header chunkTokens */
+            chunkTokens?: (number[]|null);
+
+            /** Header placeholder */
+            placeholder?: (mrt.Placeholder.$Properties|null);
+
+            /** Header final */
+            final?: (mrt.FinalInfo.$Properties|null);
+
+            /** Header contentHash */
+            contentHash?: (Uint8Array|null);
+
+            /** Header encoderOptions */
+            encoderOptions?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a Header. */
+        type $Shape = mrt.Header.$Properties;
+    }
+
+    /**
+     * Properties of a Chunk.
+     * @deprecated Use mrt.Chunk.$Properties instead.
+     */
+    interface IChunk extends mrt.Chunk.$Properties {
+    }
+
+    /** Represents a Chunk. */
+    class Chunk {
+
+        /**
+         * Constructs a new Chunk.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.Chunk.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** Chunk payload. */
+        payload: Uint8Array;
+
+        /** Chunk crc32. */
+        crc32: number;
+
+        /**
+         * Encodes the specified Chunk message. Does not implicitly {@link mrt.Chunk.verify|verify} messages.
+         * @param message Chunk message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.Chunk.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a Chunk message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.Chunk & mrt.Chunk.$Shape} Chunk
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.Chunk & mrt.Chunk.$Shape;
+    }
+
+    namespace Chunk {
+
+        /** Properties of a Chunk. */
+        interface $Properties {
+
+            /** Chunk payload */
+            payload?: (Uint8Array|null);
+
+            /** Chunk crc32 */
+            crc32?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a Chunk. */
+        type $Shape = mrt.Chunk.$Properties;
+    }
+
+    /**
+     * Properties of a Final.
+     * @deprecated Use mrt.Final.$Properties instead.
+     */
+    interface IFinal extends mrt.Final.$Properties {
+    }
+
+    /** Represents a Final. */
+    class Final {
+
+        /**
+         * Constructs a new Final.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.Final.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** Final data. */
+        data: Uint8Array;
+
+        /** Final crc32. */
+        crc32: number;
+
+        /**
+         * Encodes the specified Final message. Does not implicitly {@link mrt.Final.verify|verify} messages.
+         * @param message Final message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.Final.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes a Final message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.Final & mrt.Final.$Shape} Final
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.Final & mrt.Final.$Shape;
+    }
+
+    namespace Final {
+
+        /** Properties of a Final. */
+        interface $Properties {
+
+            /** Final data */
+            data?: (Uint8Array|null);
+
+            /** Final crc32 */
+            crc32?: (number|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of a Final. */
+        type $Shape = mrt.Final.$Properties;
+    }
+}

@@ -1,0 +1,214 @@
+// Header <-> protobuf, validation, readHeader and the cut rule.
+import { mrt } from './gen/mrt.js';
+import { MrtFormatError } from './errors.ts';
+import { LIMITS } from './limits.ts';
+import { decodeChunkSizes } from './table.ts';
+import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
+import {
+  FORMAT_MAJOR,
+  MAGIC,
+  PREAMBLE_BYTES,
+  type MrtChunkEntry,
+  type MrtHeader,
+  type MrtHeaderInfo,
+} from './types.ts';
+
+/** Check the 5-byte preamble at the start of `bytes` (which must hold at least 5 bytes). */
+export function checkPreamble(bytes: Uint8Array): { major: number; minor: number } {
+  for (let i = 0; i < 3; i++) {
+    if (bytes[i] !== MAGIC[i]) throw new MrtFormatError('magic', 'not an .mrt stream (bad magic)', i);
+  }
+  const major = bytes[3]!;
+  const minor = bytes[4]!;
+  if (major !== FORMAT_MAJOR) {
+    throw new MrtFormatError(
+      'version',
+      major > FORMAT_MAJOR
+        ? `.mrt major version ${major} is newer than this reader (supports ${FORMAT_MAJOR}.x); update the decoder`
+        : `.mrt major version ${major} is not supported (supports ${FORMAT_MAJOR}.x)`,
+      3,
+    );
+  }
+  return { major, minor };
+}
+
+function str(s: string | undefined | null, what: string, offset: number): string {
+  const v = s ?? '';
+  if (v.length > LIMITS.MAX_STRING_BYTES) throw new MrtFormatError('limit', `${what} longer than MAX_STRING_BYTES`, offset);
+  return v;
+}
+
+function uint(v: number | undefined | null): number {
+  return typeof v === 'number' ? v : 0;
+}
+
+/**
+ * Decode and validate a Header message. `offset` is the absolute offset of the message
+ * (for errors). Everything a later allocation depends on is checked here.
+ */
+export function decodeHeader(body: Uint8Array, version: { major: number; minor: number }, offset: number): MrtHeader {
+  let m: mrt.Header;
+  try {
+    m = mrt.Header.decode(body);
+  } catch (e) {
+    throw new MrtFormatError('corrupt', `malformed header: ${(e as Error).message}`, offset);
+  }
+  const width = uint(m.width);
+  const height = uint(m.height);
+  if (width < 1 || height < 1) throw new MrtFormatError('corrupt', `bad image size ${width}x${height}`, offset);
+  if (width > LIMITS.MAX_DIMENSION || height > LIMITS.MAX_DIMENSION || width * height > LIMITS.MAX_PIXELS) {
+    throw new MrtFormatError('limit', `image ${width}x${height} exceeds the size limits`, offset);
+  }
+  const l = m.layout;
+  if (!l) throw new MrtFormatError('corrupt', 'header has no token layout', offset);
+  const window = uint(l.window);
+  const T = uint(l.tokens);
+  const L = uint(l.levels);
+  const baseFactor = uint(l.baseFactor);
+  const gridW = uint(l.gridW);
+  const gridH = uint(l.gridH);
+  if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
+  if (baseFactor < 1 || baseFactor > LIMITS.MAX_WINDOW) throw new MrtFormatError('corrupt', `base factor ${baseFactor} out of range`, offset);
+  if (gridW !== Math.ceil(width / window) || gridH !== Math.ceil(height / window)) {
+    throw new MrtFormatError('corrupt', `window grid ${gridW}x${gridH} does not match ${width}x${height} / ${window}`, offset);
+  }
+  if (T < 1 || T > LIMITS.MAX_TOKENS_PER_WINDOW) throw new MrtFormatError('limit', `tokens per window ${T} out of range`, offset);
+  if (L < 2 || L > LIMITS.MAX_LEVELS) throw new MrtFormatError('limit', `levels ${L} out of range`, offset);
+  if (uint(l.order) !== 0) throw new MrtFormatError('unsupported', `unknown token order ${l.order}`, offset);
+  const totalTokens = gridW * gridH * T;
+  if (totalTokens > LIMITS.MAX_TOKENS) throw new MrtFormatError('limit', `${totalTokens} tokens exceed MAX_TOKENS`, offset);
+  const priorId = uint(m.prior);
+  if (priorId !== 0 && priorId !== 1) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
+  const modelHash = m.modelHash ?? new Uint8Array(0);
+  if (modelHash.length > 32) throw new MrtFormatError('corrupt', 'model hash longer than 32 bytes', offset);
+
+  // chunk table
+  const count = uint(m.chunkCount);
+  if (count > LIMITS.MAX_CHUNKS) throw new MrtFormatError('limit', `${count} chunks exceed MAX_CHUNKS`, offset);
+  const sizes = decodeChunkSizes(m.chunkSizes ?? new Uint8Array(0), count, offset);
+  const explicit = m.chunkTokens ?? [];
+  const step = uint(m.chunkTokenStep);
+  const chunks: MrtChunkEntry[] = [];
+  let start = 0;
+  let total = body.length;
+  if (explicit.length > 0) {
+    if (explicit.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${explicit.length} token counts for ${count} chunks`, offset);
+    for (let k = 0; k < count; k++) {
+      const n = explicit[k]!;
+      if (n > totalTokens - start) throw new MrtFormatError('corrupt', `chunk ${k} token range exceeds the ${totalTokens} tokens`, offset);
+      chunks.push({ index: k, tokenStart: start, tokenEnd: start + n, byteLength: sizes[k]! });
+      start += n;
+    }
+  } else if (count > 0) {
+    if (step < 1) throw new MrtFormatError('corrupt', 'chunk table has no token ranges', offset);
+    if ((count - 1) * step >= totalTokens) throw new MrtFormatError('corrupt', `${count} chunks of ${step} tokens exceed the ${totalTokens} tokens`, offset);
+    for (let k = 0; k < count; k++) {
+      const s = k * step;
+      chunks.push({ index: k, tokenStart: s, tokenEnd: Math.min(s + step, totalTokens), byteLength: sizes[k]! });
+    }
+  }
+  for (const c of chunks) {
+    total += c.byteLength;
+    if (total > LIMITS.MAX_TOTAL_BYTES) throw new MrtFormatError('limit', 'stream length exceeds MAX_TOTAL_BYTES', offset);
+  }
+
+  const h: MrtHeader = {
+    version,
+    modelId: str(m.modelId, 'model id', offset),
+    modelHash,
+    width,
+    height,
+    layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: 'layer-major' },
+    prior: priorId === 1 ? 'rcm' : 'static',
+    totalTokens,
+    chunks,
+  };
+  if (m.placeholder) {
+    const p = m.placeholder;
+    const pw = uint(p.width);
+    const ph = uint(p.height);
+    if (pw > LIMITS.MAX_DIMENSION || ph > LIMITS.MAX_DIMENSION) throw new MrtFormatError('limit', 'placeholder size exceeds the limits', offset);
+    h.placeholder = { mime: str(p.mime, 'placeholder mime', offset), width: pw, height: ph, bytes: p.data ?? new Uint8Array(0) };
+  }
+  if (m.final) {
+    const n = uint(m.final.byteLength);
+    if (n > LIMITS.MAX_FINAL_BYTES) throw new MrtFormatError('limit', `final layer of ${n} bytes exceeds MAX_FINAL_BYTES`, offset);
+    if (total + n > LIMITS.MAX_TOTAL_BYTES) throw new MrtFormatError('limit', 'stream length exceeds MAX_TOTAL_BYTES', offset);
+    h.final = { mime: str(m.final.mime, 'final mime', offset), byteLength: n };
+  }
+  if (m.contentHash && m.contentHash.length) {
+    if (m.contentHash.length > 64) throw new MrtFormatError('corrupt', 'content hash longer than 64 bytes', offset);
+    h.contentHash = m.contentHash;
+  }
+  if (m.encoderOptions) h.encoderOptions = str(m.encoderOptions, 'encoder options', offset);
+  return h;
+}
+
+/** Byte geometry of the complete stream for a header whose message spans [.., headerEnd). */
+export function headerInfo(header: MrtHeader, headerEnd: number): MrtHeaderInfo {
+  const chunkEnds: number[] = [];
+  let pos = headerEnd;
+  for (const c of header.chunks) {
+    pos += varintSize(c.byteLength) + c.byteLength;
+    chunkEnds.push(pos);
+  }
+  const info: MrtHeaderInfo = { header, headerEnd, chunkEnds, totalLength: pos };
+  if (header.final) {
+    pos += varintSize(header.final.byteLength) + header.final.byteLength;
+    info.finalEnd = pos;
+    info.totalLength = pos;
+  }
+  return info;
+}
+
+/**
+ * Read the header and chunk table from a prefix of a stream (never touches payloads).
+ * Throws MrtFormatError 'need-more' while the prefix is too short, other codes for bad input.
+ */
+export function readHeader(prefix: Uint8Array): MrtHeaderInfo {
+  if (prefix.length < PREAMBLE_BYTES) {
+    // still reject a wrong magic early
+    for (let i = 0; i < Math.min(3, prefix.length); i++) {
+      if (prefix[i] !== MAGIC[i]) throw new MrtFormatError('magic', 'not an .mrt stream (bad magic)', i);
+    }
+    throw new MrtFormatError('need-more', `need at least ${PREAMBLE_BYTES} bytes`, prefix.length);
+  }
+  const version = checkPreamble(prefix);
+  const r = readVarint(prefix, PREAMBLE_BYTES);
+  if (r === VARINT_OVERLONG) throw new MrtFormatError('corrupt', 'bad header length', PREAMBLE_BYTES);
+  if (r === null) throw new MrtFormatError('need-more', 'header length incomplete', prefix.length);
+  const [len, bodyStart] = r;
+  if (len > LIMITS.MAX_HEADER_BYTES) throw new MrtFormatError('limit', `header of ${len} bytes exceeds MAX_HEADER_BYTES`, PREAMBLE_BYTES);
+  const end = bodyStart + len;
+  if (prefix.length < end) throw new MrtFormatError('need-more', `header needs ${end} bytes`, prefix.length);
+  const header = decodeHeader(prefix.subarray(bodyStart, end), version, bodyStart);
+  return headerInfo(header, end);
+}
+
+/**
+ * The cut rule: the largest prefix that ends on a chunk boundary and fits the budget
+ * (`bytes`) and/or holds at most `chunks` chunks. Never less than the header; a budget
+ * that covers the whole stream (or chunks > chunk count) returns the whole length
+ * (including the final layer).
+ */
+export function prefixLength(info: MrtHeaderInfo, budget: { bytes?: number; chunks?: number }): number {
+  const ends = info.chunkEnds;
+  let cut = info.totalLength;
+  if (budget.chunks !== undefined) {
+    const k = Math.floor(budget.chunks);
+    if (!(k > ends.length)) cut = k <= 0 ? info.headerEnd : ends[k - 1]!;
+  }
+  if (budget.bytes !== undefined && budget.bytes < cut) {
+    const b = budget.bytes;
+    // binary search: largest k with ends[k-1] <= b
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (ends[mid - 1]! <= b) lo = mid;
+      else hi = mid - 1;
+    }
+    cut = lo === 0 ? info.headerEnd : ends[lo - 1]!;
+  }
+  return cut;
+}

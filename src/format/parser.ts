@@ -1,0 +1,214 @@
+// Incremental .mrt parser: push(bytes) as they arrive, events out. No Node-only APIs.
+// It holds at most one message (header, one chunk or the final layer) of undecoded bytes.
+import { mrt } from './gen/mrt.js';
+import { chunkCrc, crc32 } from './crc32.ts';
+import { MrtFormatError } from './errors.ts';
+import { checkPreamble, decodeHeader, headerInfo } from './header.ts';
+import { LIMITS } from './limits.ts';
+import { PREAMBLE_BYTES, type MrtEvent, type MrtHeader, type MrtHeaderInfo } from './types.ts';
+
+type State = 'preamble' | 'length' | 'body' | 'done' | 'error' | 'ended';
+type Next = 'header' | 'chunk' | 'final';
+
+export class MrtParser {
+  private state: State = 'preamble';
+  private next: Next = 'header';
+  /** absolute offset of the next byte to consume */
+  private pos = 0;
+  private small = new Uint8Array(PREAMBLE_BYTES);
+  private smallN = 0;
+  private lenValue = 0;
+  private lenMul = 1;
+  private msgStart = 0;
+  private body: Uint8Array = new Uint8Array(0);
+  private bodyFilled = 0;
+  private version = { major: 0, minor: 0 };
+  private _info: MrtHeaderInfo | undefined;
+  private chunkIndex = 0;
+  private finalReceived = false;
+
+  /** header and byte geometry, once the header event was emitted */
+  get info(): MrtHeaderInfo | undefined {
+    return this._info;
+  }
+  get header(): MrtHeader | undefined {
+    return this._info?.header;
+  }
+  /** number of whole, valid chunks delivered so far */
+  get chunksReceived(): number {
+    return this.chunkIndex;
+  }
+  /** bytes consumed so far */
+  get offset(): number {
+    return this.pos;
+  }
+
+  push(bytes: Uint8Array): MrtEvent[] {
+    const events: MrtEvent[] = [];
+    if (this.state === 'error' || this.state === 'ended') return events;
+    try {
+      this.consume(bytes, events);
+    } catch (e) {
+      if (!(e instanceof MrtFormatError)) throw e;
+      this.state = 'error';
+      events.push({ type: 'error', error: e });
+    }
+    return events;
+  }
+
+  /** The stream ended: an 'end' event, or a 'truncated' error when it ended inside a message. */
+  end(): MrtEvent[] {
+    if (this.state === 'error' || this.state === 'ended') return [];
+    const s = this.state;
+    const between = s === 'done' || (s === 'length' && this.smallN === 0 && this.next !== 'header');
+    if (!between) {
+      this.state = 'error';
+      const what = s === 'preamble' || this.next === 'header' ? 'header' : this.next === 'chunk' ? `chunk ${this.chunkIndex}` : 'final layer';
+      return [{ type: 'error', error: new MrtFormatError('truncated', `stream ends inside the ${what}`, this.pos) }];
+    }
+    this.state = 'ended';
+    const info = this._info!;
+    const total = info.header.chunks.length;
+    return [
+      {
+        type: 'end',
+        chunks: this.chunkIndex,
+        chunksTotal: total,
+        final: this.finalReceived,
+        complete: this.chunkIndex === total && (!info.header.final || this.finalReceived),
+      },
+    ];
+  }
+
+  private consume(bytes: Uint8Array, events: MrtEvent[]): void {
+    let i = 0;
+    const n = bytes.length;
+    while (i < n) {
+      switch (this.state) {
+        case 'preamble': {
+          while (i < n && this.smallN < PREAMBLE_BYTES) {
+            const b = bytes[i++]!;
+            this.small[this.smallN++] = b;
+            this.pos++;
+            if (this.smallN <= 3 && b !== [0x4d, 0x52, 0x54][this.smallN - 1]) {
+              throw new MrtFormatError('magic', 'not an .mrt stream (bad magic)', this.pos - 1);
+            }
+          }
+          if (this.smallN === PREAMBLE_BYTES) {
+            this.version = checkPreamble(this.small);
+            this.startLength();
+          }
+          break;
+        }
+        case 'length': {
+          const b = bytes[i++]!;
+          if (this.smallN === 0) this.msgStart = this.pos;
+          this.pos++;
+          this.smallN++;
+          this.lenValue += (b & 127) * this.lenMul;
+          this.lenMul *= 128;
+          if (b >= 128) {
+            if (this.smallN >= 5) throw new MrtFormatError('corrupt', 'over-long message length', this.msgStart);
+            break;
+          }
+          if (this.lenValue > 0xffffffff) throw new MrtFormatError('corrupt', 'message length out of range', this.msgStart);
+          this.startBody(this.lenValue, events);
+          break;
+        }
+        case 'body': {
+          const take = Math.min(n - i, this.body.length - this.bodyFilled);
+          this.body.set(bytes.subarray(i, i + take), this.bodyFilled);
+          this.bodyFilled += take;
+          this.pos += take;
+          i += take;
+          if (this.bodyFilled === this.body.length) this.finishBody(events);
+          break;
+        }
+        case 'done':
+          throw new MrtFormatError('trailing', 'bytes after the end of the stream', this.pos);
+        default:
+          return;
+      }
+    }
+  }
+
+  private startLength(): void {
+    this.state = 'length';
+    this.smallN = 0;
+    this.lenValue = 0;
+    this.lenMul = 1;
+  }
+
+  private startBody(len: number, events: MrtEvent[]): void {
+    if (this.next === 'header') {
+      if (len > LIMITS.MAX_HEADER_BYTES) throw new MrtFormatError('limit', `header of ${len} bytes exceeds MAX_HEADER_BYTES`, this.msgStart);
+    } else if (this.next === 'chunk') {
+      const want = this._info!.header.chunks[this.chunkIndex]!.byteLength;
+      if (len !== want) throw new MrtFormatError('table', `chunk ${this.chunkIndex} is ${len} bytes, the chunk table says ${want}`, this.msgStart);
+    } else {
+      const want = this._info!.header.final!.byteLength;
+      if (len !== want) throw new MrtFormatError('table', `final layer is ${len} bytes, the header says ${want}`, this.msgStart);
+    }
+    this.body = new Uint8Array(len);
+    this.bodyFilled = 0;
+    this.state = 'body';
+    if (len === 0) this.finishBody(events);
+  }
+
+  private afterMessage(): void {
+    const h = this._info!.header;
+    if (this.chunkIndex < h.chunks.length) this.next = 'chunk';
+    else if (h.final && !this.finalReceived) this.next = 'final';
+    else {
+      this.state = 'done';
+      return;
+    }
+    this.startLength();
+  }
+
+  private finishBody(events: MrtEvent[]): void {
+    const body = this.body;
+    const bodyStart = this.pos - body.length;
+    this.body = new Uint8Array(0);
+    if (this.next === 'header') {
+      const header = decodeHeader(body, this.version, bodyStart);
+      this._info = headerInfo(header, this.pos);
+      events.push({ type: 'header', header, info: this._info });
+      this.afterMessage();
+      return;
+    }
+    if (this.next === 'chunk') {
+      let m: mrt.Chunk;
+      try {
+        m = mrt.Chunk.decode(body);
+      } catch (e) {
+        throw new MrtFormatError('corrupt', `malformed chunk ${this.chunkIndex}: ${(e as Error).message}`, this.msgStart);
+      }
+      const payload = m.payload ?? new Uint8Array(0);
+      const k = this.chunkIndex;
+      if (chunkCrc(k, payload) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', `chunk ${k} fails its checksum`, this.msgStart);
+      const c = this._info!.header.chunks[k]!;
+      this.chunkIndex++;
+      events.push({ type: 'chunk', index: k, tokenStart: c.tokenStart, tokenEnd: c.tokenEnd, payload, offset: this.msgStart, end: this.pos });
+      this.afterMessage();
+      return;
+    }
+    let m: mrt.Final;
+    try {
+      m = mrt.Final.decode(body);
+    } catch (e) {
+      throw new MrtFormatError('corrupt', `malformed final layer: ${(e as Error).message}`, this.msgStart);
+    }
+    const data = m.data ?? new Uint8Array(0);
+    if (crc32(data) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', 'final layer fails its checksum', this.msgStart);
+    this.finalReceived = true;
+    events.push({ type: 'final', mime: this._info!.header.final!.mime, bytes: data });
+    this.afterMessage();
+  }
+}
+
+/** Parse a whole (possibly truncated) stream at once: all events including the end/error. */
+export function parseMrt(bytes: Uint8Array): MrtEvent[] {
+  const p = new MrtParser();
+  return [...p.push(bytes), ...p.end()];
+}

@@ -1,0 +1,123 @@
+/** Preamble: "MRT" + major + minor. */
+export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
+export const FORMAT_MAJOR = 1;
+export const FORMAT_MINOR = 0;
+export const PREAMBLE_BYTES = 5;
+
+export type MrtPriorKind = 'static' | 'rcm';
+
+/** Token layout (docs/design.md). */
+export interface MrtLayout {
+  /** window size S in pixels (v0: 32) */
+  window: number;
+  /** placeholder downscale factor (v0: 16) */
+  baseFactor: number;
+  /** gw = ceil(width / window) */
+  gridW: number;
+  /** gh = ceil(height / window) */
+  gridH: number;
+  /** tokens per window T */
+  tokensPerWindow: number;
+  /** quantiser levels L */
+  levels: number;
+  /** stream order; only 'layer-major' exists (default) */
+  order?: 'layer-major';
+}
+
+export interface MrtPlaceholder {
+  mime: string;
+  width: number;
+  height: number;
+  bytes: Uint8Array;
+}
+
+export interface MrtChunkEntry {
+  index: number;
+  /** first stream index of the chunk */
+  tokenStart: number;
+  /** one past the last stream index */
+  tokenEnd: number;
+  /** byte length of the Chunk message (without its varint length prefix) */
+  byteLength: number;
+}
+
+export interface MrtFinalInfo {
+  mime: string;
+  /** byte length of the Final message (without its varint length prefix) */
+  byteLength: number;
+}
+
+export interface MrtHeader {
+  /** container version from the preamble */
+  version: { major: number; minor: number };
+  modelId: string;
+  /** first 16 bytes of the manifest's modelHash (empty when no model is needed) */
+  modelHash: Uint8Array;
+  width: number;
+  height: number;
+  layout: Required<MrtLayout>;
+  prior: MrtPriorKind;
+  /** gridW * gridH * tokensPerWindow */
+  totalTokens: number;
+  /** the chunk table: every chunk of the complete stream */
+  chunks: MrtChunkEntry[];
+  placeholder?: MrtPlaceholder;
+  final?: MrtFinalInfo;
+  contentHash?: Uint8Array;
+  encoderOptions?: string;
+}
+
+/** What the encoder passes to writeMrt (the chunk table is derived from the chunks). */
+export interface MrtHeaderInput {
+  modelId?: string;
+  modelHash?: Uint8Array;
+  width: number;
+  height: number;
+  /** gridW / gridH default to ceil(width/window), ceil(height/window) */
+  layout: Omit<MrtLayout, 'gridW' | 'gridH'> & { gridW?: number; gridH?: number };
+  prior: MrtPriorKind;
+  placeholder?: MrtPlaceholder;
+  contentHash?: Uint8Array;
+  encoderOptions?: string;
+}
+
+export interface MrtChunkInput {
+  tokenStart: number;
+  tokenEnd: number;
+  payload: Uint8Array;
+}
+
+export interface MrtFinalInput {
+  mime: string;
+  bytes: Uint8Array;
+}
+
+/** readHeader's result: the header and the byte geometry of the complete stream. */
+export interface MrtHeaderInfo {
+  header: MrtHeader;
+  /** absolute offset where the header ends (= where chunk 0 starts) */
+  headerEnd: number;
+  /** absolute end offset of every chunk (length = header.chunks.length) */
+  chunkEnds: number[];
+  /** absolute end offset of the final message, if the stream has one */
+  finalEnd?: number;
+  /** byte length of the complete stream */
+  totalLength: number;
+}
+
+export type MrtEvent =
+  | { type: 'header'; header: MrtHeader; info: MrtHeaderInfo }
+  | { type: 'chunk'; index: number; tokenStart: number; tokenEnd: number; payload: Uint8Array; offset: number; end: number }
+  | { type: 'final'; mime: string; bytes: Uint8Array }
+  | {
+      type: 'end';
+      /** chunks received (whole and valid) */
+      chunks: number;
+      /** chunks in the complete stream */
+      chunksTotal: number;
+      /** the final layer was received */
+      final: boolean;
+      /** everything the header announces was received */
+      complete: boolean;
+    }
+  | { type: 'error'; error: import('./errors.ts').MrtFormatError };

@@ -1,0 +1,117 @@
+// writeMrt: header + chunks (+ final layer) -> one .mrt byte stream.
+import { mrt } from './gen/mrt.js';
+import { chunkCrc, crc32 } from './crc32.ts';
+import { MrtFormatError } from './errors.ts';
+import { decodeHeader } from './header.ts';
+import { encodeChunkSizes } from './table.ts';
+import { varintSize, writeVarint } from './varint.ts';
+import {
+  FORMAT_MAJOR,
+  FORMAT_MINOR,
+  MAGIC,
+  PREAMBLE_BYTES,
+  type MrtChunkInput,
+  type MrtFinalInput,
+  type MrtHeaderInput,
+} from './types.ts';
+
+function usage(msg: string): never {
+  throw new MrtFormatError('usage', msg);
+}
+
+/** Build the Header message bytes for the given chunk message sizes. Validated by decoding it back. */
+export function encodeHeaderMessage(
+  h: MrtHeaderInput,
+  chunks: readonly { tokenStart: number; tokenEnd: number }[],
+  chunkMessageSizes: readonly number[],
+  final?: { mime: string; byteLength: number },
+): Uint8Array {
+  const window = h.layout.window;
+  const gridW = h.layout.gridW ?? Math.ceil(h.width / window);
+  const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
+  const total = gridW * gridH * h.layout.tokensPerWindow;
+  // token ranges: contiguous from 0
+  let pos = 0;
+  for (const [k, c] of chunks.entries()) {
+    if (c.tokenStart !== pos) usage(`chunk ${k} starts at token ${c.tokenStart}, expected ${pos}`);
+    if (!(c.tokenEnd > c.tokenStart)) usage(`chunk ${k} is empty`);
+    if (c.tokenEnd > total) usage(`chunk ${k} ends at token ${c.tokenEnd} > ${total}`);
+    pos = c.tokenEnd;
+  }
+  // uniform step when chunk k = [k*step, min((k+1)*step, total))
+  const step = chunks.length ? chunks[0]!.tokenEnd : 0;
+  const uniform = chunks.every((c, k) => c.tokenStart === k * step && c.tokenEnd === Math.min((k + 1) * step, total));
+  const msg: mrt.Header.$Properties = {
+    width: h.width,
+    height: h.height,
+    layout: {
+      window,
+      gridW,
+      gridH,
+      tokens: h.layout.tokensPerWindow,
+      levels: h.layout.levels,
+      baseFactor: h.layout.baseFactor,
+      order: mrt.Order.LAYER_MAJOR,
+    },
+    prior: h.prior === 'rcm' ? mrt.PriorKind.RCM : mrt.PriorKind.STATIC,
+    chunkCount: chunks.length,
+  };
+  if (FORMAT_MINOR) msg.version = FORMAT_MINOR;
+  if (h.modelId) msg.modelId = h.modelId;
+  if (h.modelHash && h.modelHash.length) msg.modelHash = h.modelHash;
+  if (chunks.length) {
+    msg.chunkSizes = encodeChunkSizes(chunkMessageSizes);
+    if (uniform) msg.chunkTokenStep = step;
+    else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
+  }
+  if (h.placeholder) {
+    const p = h.placeholder;
+    msg.placeholder = { mime: p.mime, width: p.width, height: p.height, data: p.bytes };
+  }
+  if (final) msg.final = { mime: final.mime, byteLength: final.byteLength };
+  if (h.contentHash && h.contentHash.length) msg.contentHash = h.contentHash;
+  if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
+  const bytes = mrt.Header.encode(msg).finish();
+  // round-trip check: the writer never produces what the reader rejects
+  try {
+    decodeHeader(bytes, { major: FORMAT_MAJOR, minor: FORMAT_MINOR }, 0);
+  } catch (e) {
+    usage(`invalid header: ${(e as Error).message}`);
+  }
+  return bytes;
+}
+
+export function encodeChunkMessage(index: number, payload: Uint8Array): Uint8Array {
+  return mrt.Chunk.encode({ payload, crc32: chunkCrc(index, payload) }).finish();
+}
+
+export function encodeFinalMessage(bytes: Uint8Array): Uint8Array {
+  return mrt.Final.encode({ data: bytes, crc32: crc32(bytes) }).finish();
+}
+
+/** Serialise a complete .mrt stream. Chunks must be contiguous token ranges from 0. */
+export function writeMrt(header: MrtHeaderInput, chunks: readonly MrtChunkInput[], final?: MrtFinalInput): Uint8Array {
+  const chunkMsgs = chunks.map((c, k) => encodeChunkMessage(k, c.payload));
+  const finalMsg = final ? encodeFinalMessage(final.bytes) : undefined;
+  const headerMsg = encodeHeaderMessage(
+    header,
+    chunks,
+    chunkMsgs.map((m) => m.length),
+    final && finalMsg ? { mime: final.mime, byteLength: finalMsg.length } : undefined,
+  );
+  const msgs = [headerMsg, ...chunkMsgs];
+  if (finalMsg) msgs.push(finalMsg);
+  let n = PREAMBLE_BYTES;
+  for (const m of msgs) n += varintSize(m.length) + m.length;
+  const out = new Uint8Array(n);
+  out.set(MAGIC, 0);
+  out[3] = FORMAT_MAJOR;
+  out[4] = FORMAT_MINOR;
+  let pos = PREAMBLE_BYTES;
+  for (const m of msgs) {
+    pos = writeVarint(out, pos, m.length);
+    out.set(m, pos);
+    pos += m.length;
+  }
+  return out;
+}
