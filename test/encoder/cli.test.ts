@@ -1,0 +1,128 @@
+// End-to-end tests of the `mrt` CLI on real images of several formats and sizes.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const KODAK = join(ROOT, '../shared/data/kodak');
+
+async function mrt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run('node', [join(ROOT, 'bin/mrt.js'), ...args], { cwd: ROOT, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+let dir: string;
+const inputs: Record<string, { w: number; h: number }> = {};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'mrt-cli-'));
+  const src = join(dir, 'src');
+  await mkdir(join(src, 'nested'), { recursive: true });
+  const k = (n: number) => join(KODAK, `kodim${String(n).padStart(2, '0')}.png`);
+  const add = async (name: string, w: number, h: number, make: () => Promise<unknown>) => {
+    await make();
+    inputs[name] = { w, h };
+  };
+  // Odd size PNG, portrait JPEG, greyscale, alpha, CMYK JPEG, WebP, AVIF, TIFF, EXIF-rotated.
+  await add('odd.png', 101, 67, () => sharp(k(1)).resize(101, 67).png().toFile(join(src, 'odd.png')));
+  await add('nested/portrait.jpg', 64, 96, () => sharp(k(4)).resize(64, 96).jpeg({ quality: 90 }).toFile(join(src, 'nested/portrait.jpg')));
+  await add('grey.png', 80, 48, () => sharp(k(2)).resize(80, 48).greyscale().png().toFile(join(src, 'grey.png')));
+  await add('alpha.png', 64, 64, () => sharp(k(3)).resize(64, 64).ensureAlpha(0.5).png().toFile(join(src, 'alpha.png')));
+  await add('cmyk.jpg', 72, 40, () => sharp(k(5)).resize(72, 40).toColourspace('cmyk').jpeg().toFile(join(src, 'cmyk.jpg')));
+  await add('pic.webp', 50, 50, () => sharp(k(6)).resize(50, 50).webp().toFile(join(src, 'pic.webp')));
+  await add('pic.avif', 48, 40, () => sharp(k(7)).resize(48, 40).avif().toFile(join(src, 'pic.avif')));
+  await add('pic.tiff', 40, 56, () => sharp(k(8)).resize(40, 56).tiff().toFile(join(src, 'pic.tiff')));
+  // Stored 90x60 with orientation 6 (rotate 90° clockwise): displayed 60x90.
+  await add('rotated.jpg', 60, 90, () => sharp(k(9)).resize(90, 60).jpeg().withMetadata({ orientation: 6 }).toFile(join(src, 'rotated.jpg')));
+}, 120_000);
+
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('mrt CLI', () => {
+  it('encodes a folder recursively with mirrored layout, and every output decodes at its size', async () => {
+    const out = join(dir, 'out');
+    const r = await mrt(['encode', join(dir, 'src'), '-o', out, '--jobs', '2']);
+    expect(r.stderr).toContain(`${Object.keys(inputs).length} encoded, 0 up to date, 0 failed`);
+    expect(r.code).toBe(0);
+    for (const [name, { w, h }] of Object.entries(inputs)) {
+      const file = join(out, name.replace(/\.[a-z]+$/, '.mrt'));
+      const info = await mrt(['info', file, '--json']);
+      expect(info.code).toBe(0);
+      const parsed = JSON.parse(info.stdout);
+      expect([parsed.width, parsed.height], name).toEqual([w, h]);
+      const png = join(dir, `${name.replace(/\W/g, '_')}.png`);
+      const d = await mrt(['decode', file, '--bytes', '100000', '-o', png]);
+      expect(d.code, d.stderr).toBe(0);
+      const meta = await sharp(png).metadata();
+      expect([meta.width, meta.height], name).toEqual([w, h]);
+    }
+    // Nothing half-written is left behind.
+    const all = await readdir(out, { recursive: true });
+    expect(all.filter((f) => String(f).endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('is deterministic and skips outputs that are up to date', async () => {
+    const a = join(dir, 'det-a.mrt');
+    const b = join(dir, 'det-b.mrt');
+    const input = join(dir, 'src/odd.png');
+    expect((await mrt(['encode', input, '-o', a])).code).toBe(0);
+    expect((await mrt(['encode', input, '-o', b])).code).toBe(0);
+    expect(Buffer.compare(await readFile(a), await readFile(b))).toBe(0);
+    const before = (await stat(a)).mtimeMs;
+    const again = await mrt(['encode', input, '-o', a]);
+    expect(again.stderr).toContain('0 encoded, 1 up to date');
+    expect((await stat(a)).mtimeMs).toBe(before);
+    // A different option is a different content hash: re-encoded.
+    const changed = await mrt(['encode', input, '-o', a, '--placeholder-bytes', '120']);
+    expect(changed.stderr).toContain('1 encoded, 0 up to date');
+  });
+
+  it('reports bad inputs by name, goes on with the batch and exits non-zero', async () => {
+    const bad = join(dir, 'bad');
+    await mkdir(bad, { recursive: true });
+    await writeFile(join(bad, 'corrupt.png'), Buffer.from('this is not a png at all'));
+    await sharp(join(dir, 'src/odd.png')).toFile(join(bad, 'good.png'));
+    const out = join(dir, 'bad-out');
+    // An existing output for the corrupt input must survive the failed run untouched.
+    await mkdir(out, { recursive: true });
+    await writeFile(join(out, 'corrupt.mrt'), 'previous');
+    const r = await mrt(['encode', bad, join(dir, 'missing.png'), '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/corrupt\.png: cannot read image/);
+    expect(r.stderr).toMatch(/missing\.png: no such file/);
+    expect(r.stderr).toContain('1 encoded, 0 up to date, 2 failed');
+    expect((await readFile(join(out, 'corrupt.mrt'), 'utf8'))).toBe('previous');
+    expect((await stat(join(out, 'good.mrt'))).size).toBeGreaterThan(100);
+  });
+
+  it('rejects alpha on request and oversized images before decoding them', async () => {
+    const r = await mrt(['encode', join(dir, 'src/alpha.png'), '-o', join(dir, 'alpha.mrt'), '--reject-alpha']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/alpha channel/);
+    const huge = join(dir, 'huge.png');
+    await sharp({ create: { width: 16385, height: 2, channels: 3, background: '#808080' } }).png().toFile(huge);
+    const h = await mrt(['encode', huge, '-o', join(dir, 'huge.mrt')]);
+    expect(h.code).toBe(1);
+    expect(h.stderr).toMatch(/16385x2; the limit is 16384/);
+  });
+
+  it('gives usage errors with exit code 2', async () => {
+    expect((await mrt(['encode', join(dir, 'src/odd.png')])).code).toBe(2);
+    expect((await mrt(['frobnicate'])).code).toBe(2);
+    const r = await mrt(['encode', join(dir, 'src/odd.png'), '-o', join(dir, 'x.mrt'), '--layers', 'many']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--layers must be a non-negative integer/);
+  });
+});
