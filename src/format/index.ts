@@ -2,8 +2,8 @@
 export * from './types.ts';
 export { MrtFormatError, isMrtFormatError, type MrtErrorCode } from './errors.ts';
 export { LIMITS } from './limits.ts';
-export { crc32, chunkCrc } from './crc32.ts';
+export { crc32, chunkCrc, finalCrc } from './crc32.ts';
 export { readHeader, prefixLength, decodeHeader, headerInfo } from './header.ts';
-export { writeMrt, encodeHeaderMessage, encodeChunkMessage, encodeFinalMessage } from './write.ts';
+export { writeMrt, encodeHeaderMessage, encodeChunkMessage, encodeFinalMessage, bytesAndCrcMessageSize } from './write.ts';
 export { MrtParser, parseMrt } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';

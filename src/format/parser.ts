@@ -1,7 +1,7 @@
 // Incremental .mrt parser: push(bytes) as they arrive, events out. No Node-only APIs.
 // It holds at most one message (header, one chunk or the final layer) of undecoded bytes.
 import { mrt } from './gen/mrt.js';
-import { chunkCrc, crc32 } from './crc32.ts';
+import { chunkCrc, crc32, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { checkPreamble, decodeHeader, headerInfo } from './header.ts';
 import { LIMITS } from './limits.ts';
@@ -26,6 +26,7 @@ export class MrtParser {
   private _info: MrtHeaderInfo | undefined;
   private chunkIndex = 0;
   private finalReceived = false;
+  private headerCrc = 0;
 
   /** header and byte geometry, once the header event was emitted */
   get info(): MrtHeaderInfo | undefined {
@@ -172,6 +173,7 @@ export class MrtParser {
     this.body = new Uint8Array(0);
     if (this.next === 'header') {
       const header = decodeHeader(body, this.version, bodyStart);
+      this.headerCrc = crc32(body);
       this._info = headerInfo(header, this.pos);
       events.push({ type: 'header', header, info: this._info });
       this.afterMessage();
@@ -186,7 +188,7 @@ export class MrtParser {
       }
       const payload = m.payload ?? new Uint8Array(0);
       const k = this.chunkIndex;
-      if (chunkCrc(k, payload) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', `chunk ${k} fails its checksum`, this.msgStart);
+      if (chunkCrc(this.headerCrc, k, payload) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', `chunk ${k} fails its checksum (corrupt chunk or header)`, this.msgStart);
       const c = this._info!.header.chunks[k]!;
       this.chunkIndex++;
       events.push({ type: 'chunk', index: k, tokenStart: c.tokenStart, tokenEnd: c.tokenEnd, payload, offset: this.msgStart, end: this.pos });
@@ -200,7 +202,7 @@ export class MrtParser {
       throw new MrtFormatError('corrupt', `malformed final layer: ${(e as Error).message}`, this.msgStart);
     }
     const data = m.data ?? new Uint8Array(0);
-    if (crc32(data) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', 'final layer fails its checksum', this.msgStart);
+    if (finalCrc(this.headerCrc, data) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', 'final layer fails its checksum', this.msgStart);
     this.finalReceived = true;
     events.push({ type: 'final', mime: this._info!.header.final!.mime, bytes: data });
     this.afterMessage();

@@ -1,6 +1,6 @@
 // writeMrt: header + chunks (+ final layer) -> one .mrt byte stream.
 import { mrt } from './gen/mrt.js';
-import { chunkCrc, crc32 } from './crc32.ts';
+import { chunkCrc, crc32, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { decodeHeader } from './header.ts';
 import { encodeChunkSizes } from './table.ts';
@@ -81,24 +81,49 @@ export function encodeHeaderMessage(
   return bytes;
 }
 
-export function encodeChunkMessage(index: number, payload: Uint8Array): Uint8Array {
-  return mrt.Chunk.encode({ payload, crc32: chunkCrc(index, payload) }).finish();
+/**
+ * A Chunk / Final message: field 1 (bytes) then field 2 (fixed32), both always present
+ * (also when empty / zero, unlike protobufjs' proto3 encoder), so that the size depends
+ * only on the data length. Standard protobuf wire format; decoded with the generated code.
+ */
+function bytesAndCrcMessage(data: Uint8Array, crc: number): Uint8Array {
+  const out = new Uint8Array(bytesAndCrcMessageSize(data.length));
+  out[0] = 0x0a; // field 1, wire type 2
+  let pos = writeVarint(out, 1, data.length);
+  out.set(data, pos);
+  pos += data.length;
+  out[pos] = 0x15; // field 2, wire type 5
+  out[pos + 1] = crc & 0xff;
+  out[pos + 2] = (crc >>> 8) & 0xff;
+  out[pos + 3] = (crc >>> 16) & 0xff;
+  out[pos + 4] = (crc >>> 24) & 0xff;
+  return out;
 }
 
-export function encodeFinalMessage(bytes: Uint8Array): Uint8Array {
-  return mrt.Final.encode({ data: bytes, crc32: crc32(bytes) }).finish();
+export function bytesAndCrcMessageSize(dataLength: number): number {
+  return 1 + varintSize(dataLength) + dataLength + 5;
+}
+
+export function encodeChunkMessage(headerCrc: number, index: number, payload: Uint8Array): Uint8Array {
+  return bytesAndCrcMessage(payload, chunkCrc(headerCrc, index, payload));
+}
+
+export function encodeFinalMessage(headerCrc: number, bytes: Uint8Array): Uint8Array {
+  return bytesAndCrcMessage(bytes, finalCrc(headerCrc, bytes));
 }
 
 /** Serialise a complete .mrt stream. Chunks must be contiguous token ranges from 0. */
 export function writeMrt(header: MrtHeaderInput, chunks: readonly MrtChunkInput[], final?: MrtFinalInput): Uint8Array {
-  const chunkMsgs = chunks.map((c, k) => encodeChunkMessage(k, c.payload));
-  const finalMsg = final ? encodeFinalMessage(final.bytes) : undefined;
+  // The header lists the message sizes; the messages' checksums depend on the header bytes.
   const headerMsg = encodeHeaderMessage(
     header,
     chunks,
-    chunkMsgs.map((m) => m.length),
-    final && finalMsg ? { mime: final.mime, byteLength: finalMsg.length } : undefined,
+    chunks.map((c) => bytesAndCrcMessageSize(c.payload.length)),
+    final ? { mime: final.mime, byteLength: bytesAndCrcMessageSize(final.bytes.length) } : undefined,
   );
+  const hcrc = crc32(headerMsg);
+  const chunkMsgs = chunks.map((c, k) => encodeChunkMessage(hcrc, k, c.payload));
+  const finalMsg = final ? encodeFinalMessage(hcrc, final.bytes) : undefined;
   const msgs = [headerMsg, ...chunkMsgs];
   if (finalMsg) msgs.push(finalMsg);
   let n = PREAMBLE_BYTES;
