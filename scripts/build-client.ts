@@ -5,7 +5,7 @@
 //   models/         manifest.json, decoder.onnx, rcm.json (the encoder is not needed)
 //   index.html, demo.js, demo/jpeg/*.jpg   the demo page and its progressive JPEGs
 //
-// Usage: npx tsx scripts/build-client.ts [--out DIR] [--no-minify] [--no-jpeg] [--kodak DIR]
+// Usage: npx tsx scripts/build-client.ts [--out DIR] [--no-minify] [--no-jpeg] [--kodak DIR] [--models DIR]
 import { build } from 'esbuild';
 import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
@@ -24,6 +24,8 @@ export interface BuildOptions {
   minify?: boolean;
   jpeg?: boolean;
   kodakDir?: string;
+  /** Folder holding manifest.json, decoder.onnx, rcm.json (default models/, or MRT_MODELS_DIR). */
+  modelsDir?: string;
   quiet?: boolean;
 }
 
@@ -96,7 +98,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
   for (const f of ORT_FILES) await copyIfNewer(join(ortDir, f), join(out, f));
 
-  const modelsDir = join(root, 'models');
+  const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
   if (existsSync(join(modelsDir, 'manifest.json'))) {
     await mkdir(join(out, 'models'), { recursive: true });
     for (const f of ['manifest.json', 'decoder.onnx', 'rcm.json']) {
@@ -125,6 +127,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     minify: !process.argv.includes('--no-minify'),
     jpeg: !process.argv.includes('--no-jpeg'),
     kodakDir: arg('--kodak'),
+    modelsDir: arg('--models'),
   }).catch((e) => {
     console.error(e);
     process.exit(1);

@@ -136,7 +136,7 @@ export class MrtImg extends HTMLElement {
     post({ type: 'warm' });
   }
 
-  private id = nextId++;
+  private mrtId = nextId++;
   private canvas: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D | null = null;
   private io: IntersectionObserver | null = null;
@@ -215,8 +215,8 @@ export class MrtImg extends HTMLElement {
     // Keep decoding state while the element is only moved in the DOM; cancel when it stays out.
     queueMicrotask(() => {
       if (!this.isConnected && this.started) {
-        post({ type: 'cancel', id: this.id });
-        elements.delete(this.id);
+        post({ type: 'cancel', id: this.mrtId });
+        elements.delete(this.mrtId);
         this.started = false;
       }
     });
@@ -234,7 +234,7 @@ export class MrtImg extends HTMLElement {
   refine(): void {
     if (!this.started || !this.partial || this.errored) return;
     this.partial = false;
-    post({ type: 'refine', id: this.id });
+    post({ type: 'refine', id: this.mrtId });
   }
 
   /** Test/debug hook: the token buffer the worker decoded (stream order) and how many are known. */
@@ -242,7 +242,7 @@ export class MrtImg extends HTMLElement {
     const req = nextId++;
     return new Promise((resolve) => {
       tokenRequests.set(req, resolve);
-      post({ type: 'tokens', id: this.id, req });
+      post({ type: 'tokens', id: this.mrtId, req });
     });
   }
 
@@ -288,9 +288,9 @@ export class MrtImg extends HTMLElement {
 
   private restart(): void {
     if (this.started) {
-      post({ type: 'cancel', id: this.id });
-      elements.delete(this.id);
-      this.id = nextId++;
+      post({ type: 'cancel', id: this.mrtId });
+      elements.delete(this.mrtId);
+      this.mrtId = nextId++;
     }
     this.started = false;
     this.partial = false;
@@ -304,7 +304,7 @@ export class MrtImg extends HTMLElement {
   private start(): void {
     if (this.started || !this.src) return;
     this.started = true;
-    elements.set(this.id, this);
+    elements.set(this.mrtId, this);
     const attrBudget = parseBudget(this.getAttribute('budget'));
     // Default: the shared budget rule (src/format/budget.ts) on navigator.connection,
     // Save-Data, devicePixelRatio and the rendered width; applied in the worker once the
@@ -331,7 +331,7 @@ export class MrtImg extends HTMLElement {
       keepTokens: this.hasAttribute('data-keep-tokens'),
     };
     this.setAttribute('data-state', 'loading');
-    post({ type: 'start', id: this.id, opts });
+    post({ type: 'start', id: this.mrtId, opts });
   }
 
   private scheduleRefine(): void {

@@ -9,8 +9,8 @@
 // replaces its queued run. Runtime and models load lazily on the first header and once.
 import { budgetFor, type BudgetHints } from '../format/budget.ts';
 import { MrtFormatError, prefixLength, readHeader, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
-import { StreamDecoder, parseRcm, regenerate } from '../codec/index.ts';
-import { chwToPixels, geometry, pixelsToChw, tokensToInputs, type Geometry } from '../model/io.ts';
+import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
+import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
 import { ClientError, createRuntime, loadModelFiles, type ModelFiles, type Runtime } from './runtime.ts';
 import { RunScheduler } from './scheduler.ts';
@@ -108,7 +108,7 @@ function errDetail(e: unknown, fatal: boolean): MrtErrorDetail {
 class Job {
   readonly abort = new AbortController();
   /** Every byte received so far (needed until the decoder exists, and for Range restarts). */
-  private buf = new Uint8Array(0);
+  private buf: Uint8Array = new Uint8Array(0);
   received = 0;
   info: MrtHeaderInfo | null = null;
   header: MrtHeader | null = null;
@@ -175,18 +175,26 @@ class Job {
     }
   }
 
-  private requestUrl(): string {
+  private requestUrl(from: number): string {
     const b = this.opts.budget;
     const param = cfg.budgetParam ?? 'bytes';
-    if (!param || !b || 'hints' in b || this.received > 0) return this.opts.url;
+    if (!param) return this.opts.url;
     const u = new URL(this.opts.url);
+    if (from > 0) {
+      // Refine: ask for the whole stream explicitly, so that a server applying client
+      // hints does not cut the Range again.
+      if (!this.info) return this.opts.url;
+      u.searchParams.set(param, String(this.info.totalLength));
+      return u.href;
+    }
+    if (!b || 'hints' in b) return this.opts.url;
     if ('bytes' in b) u.searchParams.set(param, String(b.bytes));
-    else if ('chunks' in b) u.searchParams.set('q', String(b.chunks));
+    else u.searchParams.set('q', String(b.chunks));
     return u.href;
   }
 
   private async fetchStream(from: number): Promise<void> {
-    const url = from > 0 ? this.opts.url : this.requestUrl();
+    const url = this.requestUrl(from);
     const init: RequestInit & { priority?: string } = { signal: this.abort.signal };
     if (this.opts.priority !== 'auto') init.priority = this.opts.priority;
     if (from > 0) init.headers = { Range: `bytes=${from}-` };
@@ -199,7 +207,10 @@ class Job {
     if (!res.ok || !res.body) throw new ClientError('http', `fetch ${url}: HTTP ${res.status}`);
     // A server that ignores Range sends everything again: skip what we have.
     let skip = from > 0 && res.status === 200 ? from : 0;
-    const budgeted = from === 0 && url !== this.opts.url;
+    // The edge says when it served a prefix on purpose (explicit budget or client hints).
+    const served = Number(res.headers.get('x-mrt-bytes'));
+    const total = Number(res.headers.get('x-mrt-total-length'));
+    const budgeted = (from === 0 && url !== this.opts.url) || (served > 0 && total > 0 && served < total);
     const reader = res.body.getReader();
     const throttle = this.opts.throttle > 0 ? this.opts.throttle : 0;
     let stopped = false;
@@ -358,7 +369,7 @@ class Job {
         return;
       }
     }
-    this.sd = new StreamDecoder({ rcm: m?.rcm ?? null });
+    this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.hashPrefix });
     const b = this.buf;
     this.buf = new Uint8Array(0);
     this.push(b);
@@ -368,13 +379,29 @@ class Job {
   /** Set while finishStream waits for a decoder that starts late (models still loading). */
   private streamDone: (() => void) | null = null;
 
-  private push(bytes: Uint8Array): void {
+  /** The decoder's error, once it stopped (the best image before it stays painted). */
+  decodeError: MrtFormatError | null = null;
+  /** The decoder saw everything the header announces. */
+  sawEnd = false;
+
+  private push(bytes: Uint8Array, end = false): void {
     const sd = this.sd!;
     const before = sd.chunks;
-    sd.push(bytes);
-    if (sd.error) this.streamError = true;
+    this.handle(end ? sd.end() : sd.push(bytes));
     if (sd.chunks !== before) this.onChunks();
-    if (sd.final && !this.finalShown) this.showFinal(sd.final.mime, sd.final.bytes);
+  }
+
+  private handle(events: StreamEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'error') {
+        this.decodeError = ev.error;
+        this.streamError = true;
+      } else if (ev.type === 'final' && !this.finalShown) {
+        void this.showFinal(ev.mime, ev.bytes);
+      } else if (ev.type === 'end') {
+        this.sawEnd = true;
+      }
+    }
   }
 
   private onChunks(): void {
@@ -450,7 +477,7 @@ class Job {
     const { z, mask } =
       this.opts.regenerate && m.rcm
         ? regenerate(layout, m.rcm, sd.tokens, known)
-        : tokensToInputs(sd.tokens, known, layout.levels, this.header!.totalTokens);
+        : tokensToZ(layout, sd.tokens, known);
     const tRegen = performance.now() - t0;
     let out: Float32Array;
     const runOnce = async (r: Runtime) => {
@@ -550,9 +577,8 @@ class Job {
       this.cut = true;
       send({ type: 'partial', id: this.id, partial: true });
     } else {
-      this.sd!.end();
+      this.push(new Uint8Array(0), true);
     }
-    if (this.sd!.error) this.streamError = true;
     await this.reportAfterDrain();
   }
 
@@ -564,7 +590,7 @@ class Job {
     const sd = this.sd;
     if (this.reported) return;
     if (this.streamError) {
-      this.fail(errDetail(sd?.error, !this.painted));
+      this.fail(errDetail(this.decodeError ?? new ClientError('corrupt', 'stream error'), !this.painted));
       return;
     }
     const complete = !this.cut;

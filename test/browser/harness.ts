@@ -102,10 +102,13 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
       // ?bytes=N: a prefix cut on a chunk boundary, like the edge does.
       const b = u.searchParams.get('bytes');
       const q = u.searchParams.get('q');
-      if ((b || q) && !range) {
+      if (b || q) {
         try {
           const info = readHeader(body);
-          body = body.subarray(0, prefixLength(info, b ? { bytes: Number(b) } : { chunks: Number(q) }));
+          const len = prefixLength(info, b ? { bytes: Number(b) } : { chunks: Number(q) });
+          res.setHeader('X-MRT-Bytes', String(len));
+          res.setHeader('X-MRT-Total-Length', String(body.length));
+          body = body.subarray(0, len);
         } catch {
           /* not an .mrt: serve whole */
         }

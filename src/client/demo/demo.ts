@@ -112,7 +112,7 @@ async function render(): Promise<void> {
       const jt = jpeg ? `; full JPEG ${fmt(jpeg.length)}` : '';
       cap.textContent = `${im.name}: ${fmt(bytes)}${total}, ${p?.chunks ?? 0} chunks, ${p?.tokens ?? 0}/${p?.totalTokens ?? '?'} tokens; ${state}${lastRun}${jt}`;
     };
-    el.addEventListener('progress', (e) => void update((e as CustomEvent<MrtProgressDetail>).detail, lastKind || 'decoding'));
+    el.addEventListener('progress', (e) => void update((e as unknown as CustomEvent<MrtProgressDetail>).detail, lastKind || 'decoding'));
     el.addEventListener('paint', (e) => {
       const d = (e as CustomEvent).detail;
       lastKind = d.kind === 'placeholder' ? 'placeholder' : d.kind === 'final' ? 'final layer' : `ML paint (${d.backend})`;
@@ -124,7 +124,7 @@ async function render(): Promise<void> {
       void update(el.progress, d.complete ? 'complete' : 'partial (click to refine)');
     });
     el.addEventListener('error', (e) => {
-      const d = (e as CustomEvent).detail;
+      const d = (e as unknown as CustomEvent).detail;
       cap.textContent = `${im.name}: error ${d.code}: ${d.message}${d.fatal ? ' (showing the <img> fallback)' : ''}`;
     });
   }
