@@ -29,7 +29,7 @@ import {
 import { CorruptObject, MrtStore, corruptProblem, type ObjectEntry, type StoreOptions } from './store.ts';
 import { hasBody, type ExecutionContextLike, type MrtEnv, type R2BucketLike } from './types.ts';
 
-export interface MrtAppOptions<E = MrtEnv> {
+export interface MrtAppOptions<E extends object = MrtEnv> {
   /** R2 bucket: a binding name in env (default 'IMAGES') or a function of env */
   bucket?: string | ((env: E) => R2BucketLike);
   /** bearer token for PUT/DELETE (default env.MRT_UPLOAD_TOKEN); uploads are off when unset */
@@ -58,7 +58,7 @@ const VARY_HINTS = HINT_HEADERS.join(', ');
 export const ACCEPT_CH = 'Sec-CH-Width, Sec-CH-DPR, Sec-CH-Viewport-Width, ECT, Downlink, RTT, Width, DPR, Viewport-Width';
 export const CRITICAL_CH = 'ECT, Sec-CH-DPR';
 
-type Resolved<E> = {
+type Resolved<E extends object> = {
   bucket: (env: E) => R2BucketLike;
   uploadToken: (env: E) => string | undefined;
   prefix: string;
@@ -69,7 +69,7 @@ type Resolved<E> = {
   plainRead: (env: E) => boolean;
 };
 
-function resolve<E>(o: MrtAppOptions<E>): Resolved<E> {
+function resolve<E extends object>(o: MrtAppOptions<E>): Resolved<E> {
   const b = o.bucket ?? 'IMAGES';
   const prefix = (o.prefix ?? '/i').replace(/\/+$/, '');
   return {
@@ -110,7 +110,7 @@ export function chunksIn(entry: ObjectEntry, length: number): { chunks: number; 
 }
 
 /** Core request handler for `<prefix>/<rawKey>`; `rawKey` is still percent-encoded. */
-async function handle<E>(c: Context<{ Bindings: E }>, rawKey: string, r: Resolved<E>): Promise<Response> {
+async function handle<E extends object>(c: Context<{ Bindings: E }>, rawKey: string, r: Resolved<E>): Promise<Response> {
   const method = c.req.method;
   if (method === 'OPTIONS') return new Response(null, { status: 204, headers: CORS_PREFLIGHT });
   const k = parseKey(rawKey);
@@ -125,7 +125,7 @@ async function handle<E>(c: Context<{ Bindings: E }>, rawKey: string, r: Resolve
   return fail(problem(405, 'method-not-allowed', `${method} is not supported`, { Allow: 'GET, HEAD, PUT, DELETE, OPTIONS' }));
 }
 
-async function get<E>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>, retry = false): Promise<Response> {
+async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>, retry = false): Promise<Response> {
   const req = c.req.raw;
   const url = new URL(req.url);
   const head = req.method === 'HEAD';
@@ -308,7 +308,7 @@ async function fillCache(
 }
 
 /** R2 says the object changed (etag mismatch) or vanished after we read its header. */
-async function changed<E>(
+async function changed<E extends object>(
   c: Context<{ Bindings: E }>,
   key: string,
   bucket: R2BucketLike,
@@ -339,7 +339,7 @@ async function plain(key: string, bucket: R2BucketLike, req: Request): Promise<R
 
 // ---------------------------------------------------------------- uploads
 
-async function authorize<E>(c: Context<{ Bindings: E }>, r: Resolved<E>): Promise<Problem | null> {
+async function authorize<E extends object>(c: Context<{ Bindings: E }>, r: Resolved<E>): Promise<Problem | null> {
   const token = r.uploadToken(c.env as E);
   if (!token) return problem(403, 'uploads-disabled', 'set the MRT_UPLOAD_TOKEN secret to enable PUT/DELETE');
   const auth = c.req.header('authorization') ?? '';
@@ -404,7 +404,7 @@ export function validateMrt(bytes: Uint8Array): { ok: true; chunks: number; fina
   }
 }
 
-async function put<E>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>): Promise<Response> {
+async function put<E extends object>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>): Promise<Response> {
   const denied = await authorize(c, r);
   if (denied) return fail(denied);
   const body = await readCapped(c.req.raw, LIMITS.MAX_TOTAL_BYTES);
@@ -412,7 +412,7 @@ async function put<E>(c: Context<{ Bindings: E }>, key: string, bucket: R2Bucket
   if (body.length === 0) return fail(problem(400, 'empty-body', 'PUT needs an .mrt body'));
   const v = validateMrt(body);
   if (!v.ok) return fail(problem(422, 'invalid-mrt', `not stored (the existing object, if any, is unchanged): ${v.detail}`));
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body));
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
   const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
   const existed = (await bucket.head(key)) !== null;
   const obj = await bucket.put(key, body, {
@@ -430,7 +430,7 @@ async function put<E>(c: Context<{ Bindings: E }>, key: string, bucket: R2Bucket
   );
 }
 
-async function del<E>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>): Promise<Response> {
+async function del<E extends object>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>): Promise<Response> {
   const denied = await authorize(c, r);
   if (denied) return fail(denied);
   const existed = (await bucket.head(key)) !== null;
@@ -451,7 +451,7 @@ function errorResponse(err: unknown): Response {
  * A Hono sub-app serving `<prefix>/<key>.mrt` (default prefix '/i'). Mount it with
  * `app.route('/', createMrtApp())` (or under any base path).
  */
-export function createMrtApp<E = MrtEnv>(options: MrtAppOptions<E> = {}): Hono<{ Bindings: E }> {
+export function createMrtApp<E extends object = MrtEnv>(options: MrtAppOptions<E> = {}): Hono<{ Bindings: E }> {
   const r = resolve(options);
   const app = new Hono<{ Bindings: E }>();
   app.all(`${r.prefix}/*`, (c) => {
@@ -470,7 +470,7 @@ export function createMrtApp<E = MrtEnv>(options: MrtAppOptions<E> = {}): Hono<{
  * Middleware form: answers `<prefix>/*` (default '/i/*', matched on the full URL path)
  * and passes every other request on.
  */
-export function mrtMiddleware<E = MrtEnv>(options: MrtAppOptions<E> = {}): MiddlewareHandler<{ Bindings: E }> {
+export function mrtMiddleware<E extends object = MrtEnv>(options: MrtAppOptions<E> = {}): MiddlewareHandler<{ Bindings: E }> {
   const r = resolve(options);
   const start = `${r.prefix}/`;
   return async (c, next) => {

@@ -149,7 +149,7 @@ export class MrtStore {
       const put = cache
         .put(
           hurl,
-          new Response(fresh.headerBytes, {
+          new Response(fresh.headerBytes as Uint8Array<ArrayBuffer>, {
             headers: {
               'Cache-Control': `public, max-age=${Math.max(1, ttlSeconds)}`,
               'x-mrt-r2etag': fresh.r2etag,

@@ -34,9 +34,36 @@ app.get('/', async (c) => {
   return out;
 });
 
+const ASSET_TYPES: Record<string, string> = {
+  wasm: 'application/wasm',
+  mjs: 'text/javascript; charset=utf-8',
+  js: 'text/javascript; charset=utf-8',
+  json: 'application/json',
+  onnx: 'application/octet-stream',
+};
+
+// Paths that are neither static assets nor /i/... (assets are matched before the Worker).
+// Client files over the 25 MiB Workers asset limit (listed in dist/client/.assetsignore)
+// are stored in R2 under `_assets/<path>` by `npm run seed:edge` and served from there.
 app.notFound(async (c) => {
-  // Paths that are not static assets and not /i/... (assets are matched before the Worker)
-  return jsonProblem(problem(404, 'not-found', `no route for ${new URL(c.req.url).pathname}`));
+  const path = new URL(c.req.url).pathname;
+  const m = /^\/((?:[A-Za-z0-9_-][A-Za-z0-9._-]*\/)*[A-Za-z0-9_-][A-Za-z0-9._-]*\.(wasm|mjs|js|json|onnx))$/.exec(path);
+  if (m && (c.req.method === 'GET' || c.req.method === 'HEAD') && c.env.IMAGES) {
+    const obj = await c.env.IMAGES.get(`_assets/${m[1]}`);
+    if (obj && 'body' in obj) {
+      return new Response(obj.body, {
+        headers: {
+          'Content-Type': ASSET_TYPES[m[2]!]!,
+          'Content-Length': String(obj.size),
+          ETag: obj.httpEtag,
+          'Cache-Control': 'public, max-age=3600',
+          'Access-Control-Allow-Origin': '*',
+          'Cross-Origin-Resource-Policy': 'cross-origin',
+        },
+      });
+    }
+  }
+  return jsonProblem(problem(404, 'not-found', `no route for ${path}`));
 });
 
 export default app;

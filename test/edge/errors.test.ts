@@ -110,10 +110,10 @@ describe('corrupt objects', () => {
 });
 
 describe('uploads (PUT / DELETE)', () => {
-  const put = (key: string, body: BodyInit | null, token: string | null = TOKEN, headers: Record<string, string> = {}) =>
+  const put = (key: string, body: BodyInit | Uint8Array | null, token: string | null = TOKEN, headers: Record<string, string> = {}) =>
     fetchEdge(`/i/${key}`, {
       method: 'PUT',
-      body,
+      body: body as BodyInit | null,
       headers: { ...(token ? { Authorization: `Bearer ${token}` } : {}), ...headers },
     });
 
