@@ -1,7 +1,7 @@
 // The `mrt` command line: encode, decode, info.
 import { open, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { describe, formatDescription, readHeader } from '../format/index.ts';
+import { describe, formatInfo, readHeader } from '../format/index.ts';
 import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
 import { contentHash, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
@@ -165,8 +165,8 @@ async function cmdInfo(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('info takes exactly one .mrt input');
   const bytes = new Uint8Array(await readFile(positionals[0]));
-  const info = describe(readHeader(bytes));
-  process.stdout.write(values.json ? `${JSON.stringify(info, null, 2)}\n` : formatDescription(info));
+  const info = readHeader(bytes);
+  process.stdout.write(values.json ? `${JSON.stringify({ ...describe(info), fileBytes: bytes.length }, null, 2)}\n` : formatInfo(info, bytes.length));
   return 0;
 }
 

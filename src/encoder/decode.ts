@@ -1,7 +1,7 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import sharp from 'sharp';
-import { StreamDecoder, parseRcm, regenerate as regenerateTokens } from '../codec/index.ts';
-import { chwToPixels, geometry, pixelsToChw, tokensToInputs } from '../model/io.ts';
+import { decodeMrt, layoutForImage, regenerate, tokensToZ } from '../codec/index.ts';
+import { chwToPixels, geometry, pixelsToChw } from '../model/io.ts';
 import type { RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
@@ -41,16 +41,14 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const prefix = mrt.subarray(0, Math.min(bytes, mrt.length));
   const models = options.models ?? (await loadModels());
 
-  const sd = new StreamDecoder({ rcm: models.rcmJson ? parseRcm(models.rcmJson) : null });
-  sd.push(prefix);
-  sd.end();
+  const want = modelHashPrefix(models.manifest);
+  const sd = decodeMrt(prefix, { rcm: models.rcm, modelHash: want });
   const header = sd.header;
   if (!header) throw new DecodeError(sd.error ? `no header: ${sd.error.message}` : `the first ${prefix.length} bytes do not hold the whole header`);
-  const want = modelHashPrefix(models.manifest);
   if (header.modelHash.length !== want.length || header.modelHash.some((b, i) => b !== want[i])) {
     throw new DecodeError(`stream was encoded with model ${header.modelId}, not the loaded ${models.manifest.id} (model hash differs)`);
   }
-  const error = sd.error ? sd.error.message : undefined;
+  const error = sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined;
 
   if (sd.final) {
     const { data, info } = await sharp(sd.final.bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
@@ -64,11 +62,9 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const layout = models.manifest.layout;
   const g = geometry(header.width, header.height, layout);
   const base = pixelsToChw(await decodePlaceholder(header.placeholder.bytes), g.baseW, g.baseH, 3);
-  const total = layout.tokens * g.gridW * g.gridH;
+  const tokenLayout = layoutForImage(header.width, header.height, header.layout);
   const regen = options.regenerate ?? DEFAULT_REGENERATE;
-  const { z, mask } = regen && models.rcmJson
-    ? regenerateTokens(sd.layout!, parseRcm(models.rcmJson), sd.tokens, sd.known)
-    : tokensToInputs(sd.tokens, sd.known, layout.levels, total);
+  const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known) : tokensToZ(tokenLayout, sd.tokens, sd.known);
   const out = await runDecoder(models, z, mask, base, g);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
   return {

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
-import { createPrior, encodeChunk, parseRcm } from '../codec/index.ts';
+import { createPrior, encodeChunk, layoutForImage } from '../codec/index.ts';
 import { writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
@@ -40,8 +40,8 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (!Number.isInteger(layersPerChunk) || layersPerChunk < 1) throw new RangeError(`layersPerChunk must be a positive integer, got ${o.layersPerChunk}`);
   const placeholderBytes = o.placeholderBytes ?? DEFAULT_PLACEHOLDER_BYTES;
   if (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536) throw new RangeError(`placeholderBytes must be an integer in 40..65536, got ${o.placeholderBytes}`);
-  const prior = o.prior ?? (models.rcmJson ? 'rcm' : 'static');
-  if (prior === 'rcm' && !models.rcmJson) throw new Error(`model ${models.manifest.id} ships no RCM weights; use prior 'static'`);
+  const prior = o.prior ?? (models.rcm ? 'rcm' : 'static');
+  if (prior === 'rcm' && !models.rcm) throw new Error(`model ${models.manifest.id} ships no RCM weights; use prior 'static'`);
   const final = o.final ?? 'none';
   if (!['none', 'avif', 'webp', 'jpeg'].includes(final)) throw new RangeError(`final must be none|avif|webp|jpeg, got ${final}`);
   const finalQuality = final === 'none' ? 0 : (o.finalQuality ?? FINAL_DEFAULT_QUALITY[final]);
@@ -97,8 +97,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const tokens = new Uint8Array(count);
   for (let i = 0; i < count; i++) tokens[i] = quantise(z[i], layout.levels);
 
-  const tokenLayout = { window: layout.window, baseFactor: layout.baseFactor, gridW: g.gridW, gridH: g.gridH, tokensPerWindow: layout.tokens, levels: layout.levels };
-  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? parseRcm(models.rcmJson) : null);
+  const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
+  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null);
   const chunks = [];
   const step = opts.layersPerChunk * perLayer;
   for (let start = 0; start < count; start += step) {
@@ -121,10 +121,11 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     modelHash: modelHashPrefix(models.manifest),
     width: img.width,
     height: img.height,
-    layout: tokenLayout,
+    layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
     prior: opts.prior,
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
     contentHash: hash,
+    encoderOptions: JSON.stringify({ layers: opts.layers, layersPerChunk: opts.layersPerChunk, placeholderBytes: opts.placeholderBytes, final: opts.final, finalQuality: opts.finalQuality }),
   };
   return writeMrt(header, chunks, final);
 }

@@ -1,6 +1,6 @@
 // Reading source images for the encoder: any format sharp reads, EXIF orientation applied,
 // converted to 8-bit sRGB RGB. Size limits are checked on the metadata, before decoding.
-import sharp from 'sharp';
+import sharp, { type Metadata } from 'sharp';
 
 /** Largest source the encoder accepts (pixels on a side, and pixels in all). */
 export const MAX_INPUT_SIDE = 16384;
@@ -24,7 +24,7 @@ export class InputError extends Error {
 }
 
 export async function readImage(input: string | Uint8Array, alpha: AlphaMode = { background: '#ffffff' }): Promise<RgbImage> {
-  let meta: sharp.Metadata;
+  let meta: Metadata;
   try {
     // limitInputPixels makes sharp refuse huge images while reading the header only.
     meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).metadata();

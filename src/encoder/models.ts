@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Geometry, ModelLayout } from '../model/io.ts';
+import { parseRcm, type RcmWeights } from '../codec/index.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -19,8 +20,8 @@ export interface Manifest {
 export interface Models {
   dir: string;
   manifest: Manifest;
-  /** The RCM weights as JSON text, or null when the model ships none (static prior). */
-  rcmJson: unknown | null;
+  /** The RCM weights, or null when the model ships none (static prior only). */
+  rcm: RcmWeights | null;
   encoder: ort.InferenceSession;
   decoder: ort.InferenceSession;
 }
@@ -52,9 +53,9 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   // --jobs runs several images side by side instead.
   const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   const [enc, dec] = await Promise.all([readChecked(dir, 'encoder.onnx', manifest), readChecked(dir, 'decoder.onnx', manifest)]);
-  const rcmJson = manifest.files['rcm.json'] ? JSON.parse((await readChecked(dir, 'rcm.json', manifest)).toString('utf8')) : null;
+  const rcm = manifest.files['rcm.json'] ? parseRcm((await readChecked(dir, 'rcm.json', manifest)).toString('utf8')) : null;
   const [encoder, decoder] = await Promise.all([ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
-  return { dir, manifest, rcmJson, encoder, decoder };
+  return { dir, manifest, rcm, encoder, decoder };
 }
 
 /** The first 16 bytes of the manifest's model hash: what a .mrt header stores. */

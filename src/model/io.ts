@@ -68,28 +68,8 @@ export function chwToPixels(chw: Float32Array, srcW: number, srcH: number, w: nu
   return out;
 }
 
-/** Token value fed to the decoder for level k of L: evenly spaced in [-1, 1]. */
-export function levelValue(k: number, levels: number): number {
-  const half = (levels - 1) / 2;
-  return (k - half) / half;
-}
-
 /** Quantises a continuous latent in [-1, 1] to its level. */
 export function quantise(z: number, levels: number): number {
   const k = Math.round(((z + 1) / 2) * (levels - 1));
   return k < 0 ? 0 : k >= levels ? levels - 1 : k;
-}
-
-/**
- * Decoder inputs from the first `known` tokens in stream order. Stream order
- * (t, y, x) is exactly the memory order of the [T, gh, gw] tensor, so index i maps to i.
- */
-export function tokensToInputs(tokens: Uint8Array, known: number, levels: number, total: number): { z: Float32Array; mask: Float32Array } {
-  const z = new Float32Array(total);
-  const mask = new Float32Array(total);
-  for (let i = 0; i < known; i++) {
-    z[i] = levelValue(tokens[i], levels);
-    mask[i] = 1;
-  }
-  return { z, mask };
 }
