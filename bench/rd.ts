@@ -1,0 +1,102 @@
+// Rate–distortion on Kodak: what a client that received only the first B bytes of ONE .mrt
+// file paints (through the real encoder and the Node decoder), beside what a site can send
+// today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
+//
+//   npx tsx bench/rd.ts [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd]
+//
+// Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { decode, encode, loadModels } from '../src/encoder/index.ts';
+import { BUDGETS, KODAK_DIR, kodakImages, loadRgb, meanBy } from './lib/kodak.ts';
+import { msssim, psnr } from './lib/metrics.ts';
+import { bestThumb, measurePeers, type PeerRow } from './peers.ts';
+
+interface OurRow { img: string; method: string; budget: number; psnr: number | null; msssim: number | null; bytesUsed: number; tokens: number; fileBytes: number }
+
+function svgPlot(series: { label: string; color: string; points: [number, number][] }[], path: string) {
+  const W = 640, H = 400, L = 60, R = 170, T = 20, B = 50;
+  const xs = BUDGETS.map((b) => Math.log2(b));
+  const allY = series.flatMap((s) => s.points.map((p) => p[1]));
+  const y0 = Math.floor(Math.min(...allY) - 0.5), y1 = Math.ceil(Math.max(...allY) + 0.5);
+  const px = (b: number) => L + ((Math.log2(b) - xs[0]) / (xs[xs.length - 1] - xs[0])) * (W - L - R);
+  const py = (v: number) => T + (1 - (v - y0) / (y1 - y0)) * (H - T - B);
+  const out: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  for (const b of BUDGETS) out.push(`<line x1="${px(b)}" x2="${px(b)}" y1="${T}" y2="${H - B}" stroke="#eee"/><text x="${px(b)}" y="${H - B + 16}" text-anchor="middle">${b >= 1024 ? `${b / 1024}K` : b}</text>`);
+  for (let v = y0; v <= y1; v++) out.push(`<line x1="${L}" x2="${W - R}" y1="${py(v)}" y2="${py(v)}" stroke="#eee"/><text x="${L - 6}" y="${py(v) + 4}" text-anchor="end">${v}</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - 12}" text-anchor="middle">bytes received (log scale)</text><text x="14" y="${(T + H - B) / 2}" transform="rotate(-90 14 ${(T + H - B) / 2})" text-anchor="middle">mean RGB PSNR on Kodak (dB)</text>`);
+  series.forEach((s, i) => {
+    const d = s.points.map((p, k) => `${k ? 'L' : 'M'}${px(p[0]).toFixed(1)},${py(p[1]).toFixed(1)}`).join(' ');
+    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"/>`);
+    for (const p of s.points) out.push(`<circle cx="${px(p[0]).toFixed(1)}" cy="${py(p[1]).toFixed(1)}" r="3" fill="${s.color}"/>`);
+    out.push(`<line x1="${W - R + 10}" x2="${W - R + 30}" y1="${T + 10 + i * 18}" y2="${T + 10 + i * 18}" stroke="${s.color}" stroke-width="2"/><text x="${W - R + 34}" y="${T + 14 + i * 18}">${s.label}</text>`);
+  });
+  out.push('</svg>');
+  writeFileSync(path, out.join('\n'));
+}
+
+async function main() {
+  const { values } = parseArgs({ options: { images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' } } });
+  const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
+  const t0 = Date.now();
+  const models = await loadModels();
+  const rows: OurRow[] = [];
+  let encodeMs = 0;
+  for (const name of images) {
+    const src = await loadRgb(join(KODAK_DIR, name));
+    const te = Date.now();
+    const mrt = await encode(join(KODAK_DIR, name), { models });
+    encodeMs += Date.now() - te;
+    for (const regen of [true, false]) {
+      for (const budget of BUDGETS) {
+        const method = regen ? 'mrt-regen' : 'mrt-blank';
+        try {
+          const r = await decode(mrt, { models, bytes: budget, regenerate: regen });
+          rows.push({ img: name, method, budget, psnr: psnr(src.data, r.image.data), msssim: msssim(src.data, r.image.data, src.width, src.height), bytesUsed: r.bytesUsed, tokens: r.tokens, fileBytes: mrt.length });
+        } catch {
+          rows.push({ img: name, method, budget, psnr: null, msssim: null, bytesUsed: 0, tokens: 0, fileBytes: mrt.length }); // header did not fit
+        }
+      }
+    }
+    process.stderr.write(`rd: ${name} ${mrt.length} B\n`);
+  }
+  const peers: PeerRow[] = values.peers
+    ? readFileSync(values.peers, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r: PeerRow) => images.includes(r.img))
+    : await measurePeers(images);
+
+  const mean = (vals: (number | null | undefined)[], digits: number) => {
+    const v = vals.filter((x): x is number => typeof x === 'number');
+    return v.length ? `${meanBy(v, (x) => x).toFixed(digits)}${v.length < images.length ? ` (n=${v.length})` : ''}` : '–';
+  };
+  const ours = (m: string, b: number) => rows.filter((r) => r.method === m && r.budget === b);
+  const lines: string[] = [];
+  lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
+  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, default options), decoded from its first B bytes by the Node decoder (onnxruntime-node). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
+  lines.push('| mean RGB PSNR (dB) at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
+  for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
+  lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');
+  lines.push(`| progressive JPEG prefix | ` + BUDGETS.map((b) => mean(peers.filter((r) => r.method === 'jpeg-progressive-prefix' && r.budget === b).map((r) => r.psnr), 2)).join(' | ') + ' |');
+  lines.push('', '| mean MS-SSIM at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
+  for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.msssim), 4)).join(' | ') + ' |');
+  lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.msssim), 4)).join(' | ') + ' |');
+  lines.push('', '| mean tokens received at B | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
+  lines.push(`| mrt | ` + BUDGETS.map((b) => mean(ours('mrt-blank', b).map((r) => r.tokens), 0)).join(' | ') + ' |');
+  const th = peers.filter((r) => r.method === 'thumbhash');
+  if (th.length) lines.push('', `ThumbHash: ${meanBy(th, (r) => r.bytes!).toFixed(0)} B, ${meanBy(th, (r) => r.psnr!).toFixed(2)} dB.`);
+  lines.push('', `Mean .mrt file size ${meanBy(rows.filter((r) => r.method === 'mrt-blank' && r.budget === BUDGETS[0]), (r) => r.fileBytes).toFixed(0)} B; encode ${(encodeMs / images.length).toFixed(0)} ms/image; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+  const md = lines.join('\n') + '\n';
+  mkdirSync(dirname(values.out!), { recursive: true });
+  writeFileSync(`${values.out}.md`, md);
+  writeFileSync(`${values.out}.jsonl`, rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const pts = (f: (b: number) => (number | null | undefined)[]) => BUDGETS.map((b) => [b, meanBy(f(b).filter((x): x is number => typeof x === 'number'), (x) => x)] as [number, number]).filter((p) => Number.isFinite(p[1]));
+  svgPlot([
+    { label: 'MRT (regenerate)', color: '#d62728', points: pts((b) => ours('mrt-regen', b).map((r) => r.psnr)) },
+    { label: 'MRT (blank)', color: '#ff9896', points: pts((b) => ours('mrt-blank', b).map((r) => r.psnr)) },
+    { label: 'best thumbnail', color: '#1f77b4', points: pts((b) => images.map((i) => bestThumb(peers, i, b)?.psnr)) },
+    { label: 'progressive JPEG', color: '#7f7f7f', points: pts((b) => peers.filter((r) => r.method === 'jpeg-progressive-prefix' && r.budget === b).map((r) => r.psnr)) },
+  ], `${values.out}.svg`);
+  process.stdout.write(md);
+}
+
+await main();
