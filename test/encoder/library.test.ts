@@ -1,0 +1,80 @@
+// The encoder library through the real models: determinism, prefixes, options, errors.
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeMrt } from '../../src/codec/index.ts';
+import { readHeader, prefixLength } from '../../src/format/index.ts';
+import { decode, DecodeError, encode, loadModels, type Models } from '../../src/encoder/index.ts';
+import { psnr } from '../../bench/lib/metrics.ts';
+
+const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;
+let models: Models;
+let png: Uint8Array;
+let original: Buffer;
+
+beforeAll(async () => {
+  models = await loadModels();
+  // A 256x192 crop of a real photo keeps the test quick while exercising several windows.
+  const img = sharp(join(KODAK, 'kodim23.png')).extract({ left: 200, top: 100, width: 256, height: 192 });
+  png = new Uint8Array(await img.clone().png().toBuffer());
+  original = await img.clone().raw().toBuffer();
+});
+
+describe('encode/decode library', () => {
+  it('is deterministic: same input and options give the same bytes', async () => {
+    const a = await encode(png, { models });
+    const b = await encode(png, { models });
+    expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
+  });
+
+  it('writes tokens the Node stream decoder reads back exactly, chunk by chunk', async () => {
+    const mrt = await encode(png, { models });
+    const info = readHeader(mrt);
+    const { header } = info;
+    expect([header.width, header.height]).toEqual([256, 192]);
+    expect(header.prior).toBe(models.rcm ? 'rcm' : 'static');
+    expect(header.chunks.length).toBe(models.manifest.layout.tokens);
+    const full = decodeMrt(mrt, { rcm: models.rcm });
+    expect(full.complete).toBe(true);
+    expect(full.known).toBe(header.totalTokens);
+    // Every chunk-boundary prefix decodes to the same leading tokens.
+    for (const k of [1, 5, 20]) {
+      const cut = info.chunkEnds[k - 1]!;
+      const part = decodeMrt(mrt.subarray(0, cut), { rcm: models.rcm });
+      expect(part.error).toBeUndefined();
+      expect(part.chunks).toBe(k);
+      expect(Buffer.compare(Buffer.from(part.tokens.subarray(0, part.known)), Buffer.from(full.tokens.subarray(0, part.known)))).toBe(0);
+    }
+  });
+
+  it('paints better images from longer prefixes', async () => {
+    const mrt = await encode(png, { models });
+    const info = readHeader(mrt);
+    const at = async (bytes: number, regenerate = false) => psnr(original, (await decode(mrt, { models, bytes, regenerate })).image.data);
+    const baseOnly = await at(info.headerEnd);
+    const quarter = await at(prefixLength(info, { chunks: Math.round(info.chunkEnds.length / 4) }).length);
+    const all = await at(mrt.length);
+    expect(quarter).toBeGreaterThan(baseOnly);
+    expect(all).toBeGreaterThan(baseOnly + 0.5);
+  });
+
+  it('honours layers, the placeholder budget and the final layer', async () => {
+    const few = await encode(png, { models, layers: 4, placeholderBytes: 100 });
+    const h = readHeader(few).header;
+    expect(h.chunks.length).toBe(4);
+    expect(h.placeholder!.bytes.length).toBeLessThanOrEqual(100);
+    const withFinal = await encode(png, { models, final: 'webp', finalQuality: 90 });
+    const r = await decode(withFinal, { models });
+    expect(r.source).toBe('final');
+    expect(psnr(original, r.image.data)).toBeGreaterThan(30);
+  });
+
+  it('refuses bad options and streams that do not fit the loaded model', async () => {
+    await expect(encode(png, { models, layers: 1000 })).rejects.toThrow(/layers must be/);
+    await expect(encode(png, { models, final: 'gif' as never })).rejects.toThrow(/final must be/);
+    const mrt = await encode(png, { models });
+    await expect(decode(mrt, { models, bytes: 10 })).rejects.toBeInstanceOf(DecodeError);
+    const other = { ...models, manifest: { ...models.manifest, id: 'other', modelHash: 'ff'.repeat(32) } };
+    await expect(decode(mrt, { models: other })).rejects.toThrow(/model/);
+  });
+});
