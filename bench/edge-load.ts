@@ -162,7 +162,6 @@ async function main(): Promise<number> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const wrangler = join(dirname(require.resolve('wrangler/package.json')), 'bin/wrangler.js');
-  // @ts-expect-error plain .mjs script without types
   const { prepareAssets } = (await import('../scripts/dev-edge.mjs')) as { prepareAssets: () => string[] };
   prepareAssets();
   const child = spawn(

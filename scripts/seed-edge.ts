@@ -92,7 +92,6 @@ type LargeAssetBucket = {
 
 /** Client files over the Workers asset limit go to R2 `_assets/<path>` (see src/edge/worker.ts). */
 export async function seedLargeAssets(bucket: LargeAssetBucket, dir: string): Promise<void> {
-  // @ts-expect-error plain .mjs script without types
   const { prepareAssets } = (await import('./dev-edge.mjs')) as { prepareAssets: (d: string) => string[] };
   for (const rel of prepareAssets(dir)) {
     const key = `_assets/${rel}`;

@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { cloudflareTest } from '@cloudflare/vitest-pool-workers';
 import { defineConfig } from 'vitest/config';
-// @ts-expect-error plain .mjs script without types
 import { prepareAssets } from '../../scripts/dev-edge.mjs';
 
 // Edge tests run inside workerd (Workers runtime) against local R2 and the Cache API,
