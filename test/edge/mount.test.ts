@@ -34,6 +34,25 @@ describe('mounting', () => {
     expect(res.headers.get('x-mrt-total-length')).toBe(String(fx.bytes.length));
   });
 
+  it("hintMode 'redirect': hinted bare URLs → 307 to the URL-keyed prefix; no hints → 200", async () => {
+    const app = new Hono<{ Bindings: typeof env }>();
+    app.route('/', createMrtApp({ hintMode: 'redirect' }));
+    const res = await app.request('http://x/i/mount/a.mrt', { headers: { 'Save-Data': 'on', 'Sec-CH-Width': '16' } }, env);
+    expect(res.status).toBe(307);
+    const loc = res.headers.get('location')!;
+    expect(loc).toMatch(/^\/i\/mount\/a\.mrt\?bytes=\d+$/);
+    expect(res.headers.get('vary')).toContain('Save-Data');
+    expect(res.headers.get('cache-control')).toBe('private, no-cache');
+    const follow = await app.request(`http://x${loc}`, {}, env);
+    expect(follow.status).toBe(200);
+    expect(follow.headers.get('cache-control')).toMatch(/^public/);
+    expect(Number(follow.headers.get('x-mrt-bytes'))).toBe(Number(loc.split('=')[1]));
+    await follow.arrayBuffer();
+    const plain = await app.request('http://x/i/mount/a.mrt', {}, env);
+    expect(plain.status).toBe(200);
+    await plain.arrayBuffer();
+  });
+
   it('middleware form answers /i/* and passes everything else on', async () => {
     const app = new Hono<{ Bindings: typeof env }>();
     app.use(mrtMiddleware());
