@@ -1,0 +1,259 @@
+import { describe, expect, it } from 'vitest';
+import {
+  createPrior,
+  decodeChunk,
+  decodeMrt,
+  detExp,
+  encodeChunk,
+  M,
+  parseRcm,
+  RcmPrior,
+  regenerate,
+  serializeRcm,
+  StaticPrior,
+  StreamDecoder,
+  tokenLayout,
+  tokenPosition,
+  streamIndex,
+  tokenValue,
+  tokensToZ,
+  type StreamEvent,
+} from '../../src/codec/index.ts';
+import { readHeader } from '../../src/format/index.ts';
+import { fakeRcm, rng, syntheticTokens } from './fixtures.ts';
+import { syntheticStream } from '../format/helpers.ts';
+
+describe('deterministic exp', () => {
+  it('matches Math.exp to ~1e-15 relative on the softmax range', () => {
+    let worst = 0;
+    for (let i = 0; i <= 200000; i++) {
+      const x = -60 + (i / 200000) * 60.5;
+      const a = detExp(x);
+      const b = Math.exp(x);
+      worst = Math.max(worst, Math.abs(a - b) / b);
+    }
+    expect(worst).toBeLessThan(4e-15);
+    expect(detExp(0)).toBe(1);
+    expect(detExp(-1e9)).toBe(0);
+    expect(detExp(NaN)).toBe(0);
+  });
+  it('bit-exact regression values (any engine must give these bits)', () => {
+    const bits = (v: number) => {
+      const dv = new DataView(new ArrayBuffer(8));
+      dv.setFloat64(0, v);
+      return dv.getBigUint64(0).toString(16);
+    };
+    const xs = [-0.5, -1, -3.3, -10.25, -33.000001, -87.5, -0.0001];
+    const got = xs.map((x) => bits(detExp(x)));
+    // recorded from this implementation; a change here breaks every RCM-coded file
+    expect(got).toMatchInlineSnapshot(`
+      [
+        "3fe368b2fc6f960a",
+        "3fd78b56362cef38",
+        "3fa2e259bb85be84",
+        "3f02899a7a835446",
+        "3cf4fb531c737275",
+        "380b2caeeaab824a",
+        "3fefff2e4b97d31d",
+      ]
+    `);
+  });
+});
+
+describe('layout', () => {
+  it('stream index <-> (t, y, x) is layer-major', () => {
+    const l = tokenLayout({ gridW: 5, gridH: 3, tokensPerWindow: 4, levels: 9 });
+    expect(l.total).toBe(60);
+    let i = 0;
+    for (let t = 0; t < 4; t++)
+      for (let y = 0; y < 3; y++)
+        for (let x = 0; x < 5; x++) {
+          expect(streamIndex(l, t, y, x)).toBe(i);
+          expect(tokenPosition(l, i)).toEqual({ t, y, x });
+          i++;
+        }
+    expect(tokenValue(0, 9)).toBe(-1);
+    expect(tokenValue(4, 9)).toBe(0);
+    expect(tokenValue(8, 9)).toBe(1);
+  });
+});
+
+describe('priors', () => {
+  const layout = tokenLayout({ gridW: 6, gridH: 4, tokensPerWindow: 8, levels: 9 });
+  const tokens = syntheticTokens(layout, 4);
+  for (const [name, make] of [
+    ['static', () => new StaticPrior(layout)],
+    ['rcm', () => new RcmPrior(layout, fakeRcm(1, { D: 8, H: 12, L: 9, T: 8 }))],
+  ] as const) {
+    it(`${name}: tables are valid (>= 1, sum M) and strictly ordered`, () => {
+      const p = make();
+      for (let i = 0; i < layout.total; i++) {
+        const f = p.freqs(i);
+        let sum = 0;
+        for (const v of f) {
+          expect(v).toBeGreaterThanOrEqual(1);
+          sum += v;
+        }
+        expect(sum).toBe(M);
+        p.update(i, tokens[i]!);
+      }
+      expect(() => make().freqs(3)).toThrow(/order/);
+    });
+  }
+  it('static prior adapts and halves', () => {
+    const l = tokenLayout({ gridW: 40, gridH: 40, tokensPerWindow: 1, levels: 4 });
+    const p = new StaticPrior(l);
+    expect([...p.freqs(0)]).toEqual([8192, 8192, 8192, 8192]);
+    for (let i = 0; i < 1000; i++) {
+      p.freqs(i);
+      p.update(i, 2);
+    }
+    const f = p.freqs(1000);
+    expect(f[2]).toBeGreaterThan(32000);
+    expect(f[0]).toBeGreaterThanOrEqual(1);
+  });
+  it('RCM weights survive rcm.json serialisation exactly', () => {
+    const w = fakeRcm(2, { D: 4, H: 6, L: 5, T: 3 });
+    const w2 = parseRcm(serializeRcm(w));
+    expect(w2).toEqual(w);
+    expect(() => parseRcm({ format: 'nope' })).toThrow();
+    const bad = JSON.parse(serializeRcm(w));
+    bad.tensors.W1.shape = [6, 5];
+    expect(() => parseRcm(bad)).toThrow(/shape/);
+  });
+});
+
+describe('chunk coding round trip', () => {
+  it('random token streams, random layouts and chunkings, both priors', () => {
+    const r = rng(77);
+    for (let rep = 0; rep < 40; rep++) {
+      const L = 2 + Math.floor(r() * 15);
+      const T = 1 + Math.floor(r() * 6);
+      const layout = tokenLayout({ gridW: 1 + Math.floor(r() * 7), gridH: 1 + Math.floor(r() * 5), tokensPerWindow: T, levels: L });
+      const tokens = new Uint8Array(layout.total);
+      const skew = r();
+      for (let i = 0; i < tokens.length; i++) tokens[i] = r() < skew ? Math.floor(r() * L) : Math.floor(L / 2);
+      const rcm = rep % 2 ? fakeRcm(rep, { D: 1 + (rep % 5), H: 1 + (rep % 7), L, T }) : null;
+      const enc = createPrior(layout, rcm);
+      const cuts = [0];
+      while (cuts.at(-1)! < layout.total) cuts.push(Math.min(layout.total, cuts.at(-1)! + 1 + Math.floor(r() * 20)));
+      const payloads = [];
+      for (let c = 1; c < cuts.length; c++) payloads.push(encodeChunk(enc, tokens, cuts[c - 1]!, cuts[c]!));
+      const dec = createPrior(layout, rcm);
+      const out = new Uint8Array(layout.total);
+      for (let c = 1; c < cuts.length; c++) decodeChunk(dec, payloads[c - 1]!, out, cuts[c - 1]!, cuts[c]!);
+      expect(out).toEqual(tokens);
+    }
+  });
+  it('extreme distributions (all one symbol, uniform) round trip', () => {
+    const layout = tokenLayout({ gridW: 30, gridH: 20, tokensPerWindow: 4, levels: 9 });
+    for (const gen of [() => 0, () => 8, (i: number) => (i * 7919) % 9]) {
+      const tokens = Uint8Array.from({ length: layout.total }, (_, i) => gen(i));
+      const p = encodeChunk(createPrior(layout, null), tokens, 0, layout.total);
+      const out = new Uint8Array(layout.total);
+      decodeChunk(createPrior(layout, null), p, out, 0, layout.total);
+      expect(out).toEqual(tokens);
+    }
+  });
+  it('a corrupted payload gives a coder error or different tokens, never a crash', () => {
+    const layout = tokenLayout({ gridW: 8, gridH: 8, tokensPerWindow: 2, levels: 9 });
+    const tokens = syntheticTokens(layout, 3);
+    const p = encodeChunk(createPrior(layout, null), tokens, 0, layout.total);
+    let errors = 0;
+    for (let i = 0; i < p.length * 8; i++) {
+      const q = p.slice();
+      q[i >> 3]! ^= 1 << (i & 7);
+      try {
+        decodeChunk(createPrior(layout, null), q, new Uint8Array(layout.total), 0, layout.total);
+      } catch (e) {
+        expect((e as Error).name).toBe('MrtFormatError');
+        errors++;
+      }
+    }
+    expect(errors).toBeGreaterThan(p.length * 4);
+  });
+});
+
+describe('StreamDecoder', () => {
+  const rcm = fakeRcm(5, { D: 8, H: 16, L: 9, T: 16 });
+  for (const prior of ['static', 'rcm'] as const) {
+    it(`${prior}: decodes a stream pushed in random pieces, chunk events in order`, () => {
+      const s = syntheticStream({ width: 200, height: 130, T: 16, rcm: prior === 'rcm' ? rcm : null, finalBytes: 40, placeholderBytes: 30 });
+      const d = new StreamDecoder({ rcm });
+      const r = rng(3);
+      const ev: StreamEvent[] = [];
+      for (let i = 0; i < s.bytes.length; ) {
+        const n = 1 + Math.floor(r() * 100);
+        ev.push(...d.push(s.bytes.subarray(i, i + n)));
+        i += n;
+      }
+      ev.push(...d.end());
+      expect(ev[0]!.type).toBe('header');
+      const chunks = ev.filter((e) => e.type === 'chunk');
+      expect(chunks.map((c: any) => c.index)).toEqual(s.chunks.map((_, k) => k));
+      expect(ev.at(-1)).toMatchObject({ type: 'end', complete: true, known: s.layout.total });
+      expect(d.tokens).toEqual(s.tokens);
+    });
+  }
+  it('every byte offset of a small RCM stream: known tokens are the true ones', () => {
+    const s = syntheticStream({ width: 128, height: 96, T: 8, rcm: fakeRcm(6, { D: 6, H: 8, L: 9, T: 8 }) });
+    const w = fakeRcm(6, { D: 6, H: 8, L: 9, T: 8 });
+    const info = readHeader(s.bytes);
+    for (let cut = 0; cut <= s.bytes.length; cut++) {
+      const r = decodeMrt(s.bytes.subarray(0, cut), { rcm: w });
+      const whole = cut < info.headerEnd ? 0 : info.chunkEnds.filter((e) => e <= cut).length;
+      expect(r.chunks).toBe(whole);
+      expect(r.known).toBe(whole ? s.chunks[whole - 1]!.tokenEnd : 0);
+      for (let i = 0; i < r.known; i++) if (r.tokens[i] !== s.tokens[i]) expect.unreachable(`token ${i} at cut ${cut}`);
+      const onBoundary = cut === info.headerEnd || info.chunkEnds.includes(cut);
+      expect(r.error?.code).toBe(onBoundary ? undefined : 'truncated');
+    }
+  });
+  it('an RCM stream without weights, or with weights of another shape, is a model error', () => {
+    const s = syntheticStream({ width: 64, height: 64, T: 16, rcm });
+    expect(decodeMrt(s.bytes).error?.code).toBe('model');
+    expect(decodeMrt(s.bytes, { rcm: fakeRcm(1, { D: 2, H: 2, L: 9, T: 8 }) }).error?.code).toBe('model');
+    expect(decodeMrt(s.bytes, { rcm, modelHash: new Uint8Array(16) }).error?.code).toBe('model');
+    expect(decodeMrt(s.bytes, { rcm, modelHash: s.header.modelHash }).error).toBeUndefined();
+  });
+  it('wrong RCM weights of the right shape never deliver a chunk silently... (detected by the coder end state)', () => {
+    const s = syntheticStream({ width: 256, height: 256, T: 16, rcm });
+    const r = decodeMrt(s.bytes, { rcm: fakeRcm(99, { D: 8, H: 16, L: 9, T: 16 }) });
+    expect(r.error?.code).toBe('coder');
+    expect(r.chunks).toBe(0);
+  });
+});
+
+describe('regenerate', () => {
+  const layout = tokenLayout({ gridW: 6, gridH: 5, tokensPerWindow: 6, levels: 9 });
+  const tokens = syntheticTokens(layout, 8);
+  const rcm = fakeRcm(8, { D: 6, H: 10, L: 9, T: 6 });
+  it('without RCM: received tokens only, zeros with mask 0 elsewhere', () => {
+    const known = 2 * layout.windows + 3;
+    const { z, mask } = regenerate(layout, null, tokens, known);
+    for (let i = 0; i < layout.total; i++) {
+      expect(mask[i]).toBe(i < known ? 1 : 0);
+      expect(z[i]).toBeCloseTo(i < known ? tokenValue(tokens[i]!, 9) : 0, 6);
+    }
+    expect(tokensToZ(layout, tokens, known).z).toEqual(z);
+  });
+  it('with RCM: everything known, regenerated values are expectations in [-1, 1]', () => {
+    const known = layout.windows;
+    const { z, mask } = regenerate(layout, rcm, tokens, known);
+    for (let i = 0; i < layout.total; i++) {
+      expect(mask[i]).toBe(1);
+      expect(Math.abs(z[i]!)).toBeLessThanOrEqual(1);
+    }
+    for (let i = 0; i < known; i++) expect(z[i]).toBeCloseTo(tokenValue(tokens[i]!, 9), 6);
+    // the first regenerated token's expectation agrees with the coding prior's table
+    const p = new RcmPrior(layout, rcm);
+    for (let i = 0; i < known; i++) {
+      p.freqs(i);
+      p.update(i, tokens[i]!);
+    }
+    const f = p.freqs(known);
+    let e = 0;
+    for (let k = 0; k < 9; k++) e += (f[k]! / M) * tokenValue(k, 9);
+    expect(z[known]).toBeCloseTo(e, 2);
+  });
+});

@@ -1,0 +1,54 @@
+import { tokenLayout, createPrior, encodeChunk, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
+import { writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { syntheticTokens } from '../codec/fixtures.ts';
+
+export interface Synthetic {
+  bytes: Uint8Array;
+  tokens: Uint8Array;
+  layout: TokenLayout;
+  chunks: MrtChunkInput[];
+  header: MrtHeaderInput;
+  final?: { mime: string; bytes: Uint8Array };
+}
+
+/** A synthetic but realistically shaped stream: one chunk per `layersPerChunk` layers. */
+export function syntheticStream(o: {
+  width: number;
+  height: number;
+  T?: number;
+  L?: number;
+  seed?: number;
+  rcm?: RcmWeights | null;
+  layersPerChunk?: number;
+  layers?: number;
+  placeholderBytes?: number;
+  finalBytes?: number;
+  contentHash?: boolean;
+}): Synthetic {
+  const T = o.T ?? 64;
+  const L = o.L ?? 9;
+  const layout = tokenLayout({ gridW: Math.ceil(o.width / 32), gridH: Math.ceil(o.height / 32), tokensPerWindow: T, levels: L });
+  const count = (o.layers ?? T) * layout.windows;
+  const tokens = syntheticTokens(layout, o.seed ?? 1, count);
+  const prior = createPrior(layout, o.rcm ?? null);
+  const step = (o.layersPerChunk ?? 1) * layout.windows;
+  const chunks: MrtChunkInput[] = [];
+  for (let s = 0; s < count; s += step) {
+    const e = Math.min(count, s + step);
+    chunks.push({ tokenStart: s, tokenEnd: e, payload: encodeChunk(prior, tokens, s, e) });
+  }
+  const header: MrtHeaderInput = {
+    modelId: 'test-v0',
+    modelHash: Uint8Array.from({ length: 16 }, (_, i) => i * 17),
+    width: o.width,
+    height: o.height,
+    layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },
+    prior: o.rcm ? 'rcm' : 'static',
+  };
+  if (o.placeholderBytes) {
+    header.placeholder = { mime: 'image/webp', width: layout.gridW * 2, height: layout.gridH * 2, bytes: Uint8Array.from({ length: o.placeholderBytes }, (_, i) => (i * 31) & 255) };
+  }
+  if (o.contentHash) header.contentHash = Uint8Array.from({ length: 16 }, (_, i) => 255 - i);
+  const final = o.finalBytes ? { mime: 'image/avif', bytes: Uint8Array.from({ length: o.finalBytes }, (_, i) => (i * 7 + 3) & 255) } : undefined;
+  return { bytes: writeMrt(header, chunks, final), tokens, layout, chunks, header, final };
+}
