@@ -5,7 +5,7 @@
  *   app.route('/', createMrtApp());          // serves /i/<key>.mrt
  *   app.use(mrtMiddleware());                // or as middleware in front of other routes
  *
- * See docs/edge.md for the HTTP contract (selection order, headers, caching rules).
+ * See src/edge/README.md for the HTTP contract (selection order, headers, caching rules).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { prefixLength, MrtParser, MrtFormatError, LIMITS } from '../format/index.ts';
