@@ -31,6 +31,8 @@ const config: Required<MrtConfig> = {
   regenerate: true,
   throttle: 0,
   budgetParam: 'bytes',
+  paint: true,
+  debug: false,
 };
 
 // ---------------------------------------------------------------- the shared worker
@@ -201,7 +203,10 @@ export class MrtImg extends HTMLElement {
 
   // ------------------------------------------------------------ lifecycle
 
+  private wired = false;
+
   connectedCallback(): void {
+    this.wired = true;
     if (!this.hasAttribute('role')) this.setAttribute('role', 'img');
     this.updateBox();
     this.updateAlt();
@@ -226,8 +231,8 @@ export class MrtImg extends HTMLElement {
     if (old === val) return;
     if (name === 'width' || name === 'height') this.updateBox();
     else if (name === 'alt') this.updateAlt();
-    else if (name === 'src' && this.isConnected) this.restart();
-    else if (name === 'loading' && this.isConnected && !this.started) this.arm();
+    else if (name === 'src' && this.wired && this.isConnected) this.restart();
+    else if (name === 'loading' && this.wired && this.isConnected && !this.started) this.arm();
   }
 
   /** Fetches the rest of a budgeted stream (Range request) and keeps refining. */

@@ -18,14 +18,15 @@ export class ClientError extends Error {
   }
 }
 
-export interface ModelFiles {
+/** What token decoding needs: the manifest and the RCM weights (small; loaded first). */
+export interface PriorFiles {
   manifest: Manifest;
   /** The RCM weights as parsed JSON, or null when the model ships none (static prior). */
   rcmJson: unknown | null;
-  decoder: Uint8Array;
-  /** First 16 bytes of the verified model hash. */
+  /** Verified sha256 of rcm.json ('' without one). */
+  rcmSha: string;
+  /** First 16 bytes of the manifest's model hash (what a .mrt header names). */
   hashPrefix: Uint8Array;
-  /** Bytes fetched for the model files (manifest + decoder + rcm). */
   bytes: number;
 }
 
@@ -62,12 +63,8 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/**
- * Fetches manifest.json, decoder.onnx and rcm.json and checks them: each file against its
- * sha256 in the manifest, and the manifest's modelHash against the digests (encoder.onnx is
- * not downloaded: its digest comes from the manifest, which the decoder and rcm digests pin).
- */
-export async function loadModelFiles(modelBase: string): Promise<ModelFiles> {
+/** Fetches manifest.json and rcm.json and checks rcm.json against its sha256 in the manifest. */
+export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
   const manifestBytes = await fetchBytes(modelBase + 'manifest.json', 'manifest.json');
   let manifest: Manifest;
   try {
@@ -78,29 +75,37 @@ export async function loadModelFiles(modelBase: string): Promise<ModelFiles> {
   if (!manifest?.files?.['decoder.onnx'] || typeof manifest.modelHash !== 'string') {
     throw new ClientError('model', 'manifest.json lacks decoder.onnx or modelHash');
   }
-  const hasRcm = !!manifest.files['rcm.json'];
-  const [decoder, rcmBytes] = await Promise.all([
-    fetchBytes(modelBase + 'decoder.onnx', 'decoder.onnx'),
-    hasRcm ? fetchBytes(modelBase + 'rcm.json', 'rcm.json') : Promise.resolve(null),
-  ]);
-  const decSha = await sha256(decoder);
-  if (decSha !== manifest.files['decoder.onnx'].sha256) {
-    throw new ClientError('model-hash', `decoder.onnx sha256 ${decSha} does not match the manifest`);
-  }
   let rcmJson: unknown | null = null;
   let rcmSha = '';
-  if (rcmBytes) {
+  let n = manifestBytes.length;
+  if (manifest.files['rcm.json']) {
+    const rcmBytes = await fetchBytes(modelBase + 'rcm.json', 'rcm.json');
+    n += rcmBytes.length;
     rcmSha = await sha256(rcmBytes);
     if (rcmSha !== manifest.files['rcm.json'].sha256) {
       throw new ClientError('model-hash', `rcm.json sha256 ${rcmSha} does not match the manifest`);
     }
     rcmJson = JSON.parse(new TextDecoder().decode(rcmBytes));
   }
-  // modelHash = sha256(digest(decoder) || digest(encoder) || digest(rcm)), docs/design.md.
+  return { manifest, rcmJson, rcmSha, hashPrefix: unhex(manifest.modelHash).subarray(0, 16), bytes: n };
+}
+
+/**
+ * Fetches decoder.onnx and checks it against the manifest, and the manifest's modelHash
+ * against the digests: sha256(digest(decoder) || digest(encoder) || digest(rcm)),
+ * docs/design.md (encoder.onnx is not downloaded: its digest comes from the manifest).
+ */
+export async function loadDecoder(modelBase: string, prior: PriorFiles): Promise<Uint8Array> {
+  const { manifest } = prior;
+  const decoder = await fetchBytes(modelBase + 'decoder.onnx', 'decoder.onnx');
+  const decSha = await sha256(decoder);
+  if (decSha !== manifest.files['decoder.onnx'].sha256) {
+    throw new ClientError('model-hash', `decoder.onnx sha256 ${decSha} does not match the manifest`);
+  }
   const encSha = manifest.files['encoder.onnx']?.sha256;
   if (encSha) {
-    const parts = [unhex(decSha), unhex(encSha), rcmBytes ? unhex(rcmSha) : new Uint8Array(0)];
-    const cat = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    const parts = [unhex(decSha), unhex(encSha), prior.rcmSha ? unhex(prior.rcmSha) : new Uint8Array(0)];
+    const cat = new Uint8Array(parts.reduce((k, p) => k + p.length, 0));
     let o = 0;
     for (const p of parts) {
       cat.set(p, o);
@@ -111,13 +116,7 @@ export async function loadModelFiles(modelBase: string): Promise<ModelFiles> {
       throw new ClientError('model-hash', `manifest modelHash ${manifest.modelHash} does not match its files (${mh})`);
     }
   }
-  return {
-    manifest,
-    rcmJson,
-    decoder,
-    hashPrefix: unhex(manifest.modelHash).subarray(0, 16),
-    bytes: manifestBytes.length + decoder.length + (rcmBytes?.length ?? 0),
-  };
+  return decoder;
 }
 
 async function webgpuAvailable(): Promise<boolean> {

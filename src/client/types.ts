@@ -20,6 +20,10 @@ export interface MrtConfig {
   regenerate?: boolean;
   /** Pace every stream read to this many bytes per second (a demo / test throttle; 0 = off). */
   throttle?: number;
+  /** false: decode tokens only, never run the ONNX decoder (token prefetch, tests). Default true. */
+  paint?: boolean;
+  /** Log stream decisions to the console. */
+  debug?: boolean;
   /** Name of the query parameter the server uses for a byte budget (default 'bytes'; '' = cut on the client only). */
   budgetParam?: string;
 }

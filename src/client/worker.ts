@@ -12,7 +12,7 @@ import { MrtFormatError, prefixLength, readHeader, type MrtHeader, type MrtHeade
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
-import { ClientError, createRuntime, loadModelFiles, type ModelFiles, type Runtime } from './runtime.ts';
+import { ClientError, createRuntime, loadDecoder, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
 import { RunScheduler } from './scheduler.ts';
 import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
 
@@ -34,26 +34,33 @@ function send(m: FromWorker, transfer: Transferable[] = []): void {
 // ------------------------------------------------------------------ models + runtime
 
 interface Models {
-  files: ModelFiles;
+  files: PriorFiles;
   rcm: ReturnType<typeof parseRcm> | null;
 }
 let modelsP: Promise<Models> | null = null;
 let loadedModels: Models | null = null;
+let decoderP: Promise<Uint8Array> | null = null;
 let runtimeP: Promise<Runtime> | null = null;
 
+/** Manifest + RCM weights: all that token decoding needs (small, loaded first). */
 function models(): Promise<Models> {
-  modelsP ??= loadModelFiles(cfg.modelBase).then((files) => {
+  modelsP ??= loadPriorFiles(cfg.modelBase).then((files) => {
     loadedModels = { files, rcm: files.rcmJson ? parseRcm(files.rcmJson) : null };
     return loadedModels;
   });
   return modelsP;
 }
 
+function decoderBytes(): Promise<Uint8Array> {
+  decoderP ??= models().then((m) => loadDecoder(cfg.modelBase, m.files));
+  return decoderP;
+}
+
 function runtime(): Promise<Runtime> {
   runtimeP ??= (async () => {
-    const m = await models();
+    const model = await decoderBytes();
     try {
-      const rt = await createRuntime(m.files.decoder, {
+      const rt = await createRuntime(model, {
         ortBase: cfg.ortBase,
         backend: cfg.backend ?? 'auto',
         threads: cfg.wasmThreads ?? 1,
@@ -70,8 +77,8 @@ function runtime(): Promise<Runtime> {
 
 /** WebGPU failed at run time: switch the page to WASM once and retry. */
 async function fallbackToWasm(why: string): Promise<Runtime> {
-  const m = await models();
-  runtimeP = createRuntime(m.files.decoder, { ortBase: cfg.ortBase, backend: 'wasm', threads: cfg.wasmThreads ?? 1 }).then((rt) => {
+  const model = await decoderBytes();
+  runtimeP = createRuntime(model, { ortBase: cfg.ortBase, backend: 'wasm', threads: cfg.wasmThreads ?? 1 }).then((rt) => {
     send({ type: 'backend', backend: rt.backend, error: `webgpu failed: ${why}` });
     return rt;
   });
@@ -240,6 +247,7 @@ class Job {
       if (stopped || this.dead) reader.cancel().catch(() => undefined);
     }
     if (this.dead) return;
+    if (cfg.debug) console.log(`[mrt] stream end id=${this.id} stopped=${stopped} budgeted=${budgeted} received=${this.received} limit=${this.limit} cut=${this.cut}`);
     await this.finishStream(stopped, budgeted);
   }
 
@@ -283,7 +291,7 @@ class Job {
     this.limit = this.budgetLimit(info);
     // Runtime and models start loading now, in parallel with the placeholder decode.
     models().catch(() => undefined);
-    runtime().catch(() => undefined);
+    if (cfg.paint !== false) runtime().catch(() => undefined);
     await this.paintPlaceholder();
   }
 
@@ -426,7 +434,7 @@ class Job {
   // -------------------------------------------------------------- ML paint
 
   private requestPaint(): void {
-    if (this.finalShown || this.dead) return;
+    if (this.finalShown || this.dead || cfg.paint === false) return;
     this.pendingRun = true;
     scheduler.request({ id: this.id, priority: this.prio(), run: () => this.paintTokens() });
   }

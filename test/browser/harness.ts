@@ -13,7 +13,7 @@ import { prefixLength, readHeader } from '../../src/format/index.ts';
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const DIST = join(ROOT, 'dist/client');
 export const CHROMIUM = '/usr/bin/chromium';
-export const KODAK = resolve(ROOT, '../shared/data/kodak');
+export const KODAK = resolve(process.env.MRT_KODAK_DIR ?? join(ROOT, '../shared/data/kodak'));
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -35,6 +35,8 @@ export interface Stream {
   pieceBytes?: number;
   /** ... with this many ms between pieces. */
   pieceDelayMs?: number;
+  /** Server-side pacing at these absolute offsets (e.g. chunk ends), pieceDelayMs apart. */
+  boundaries?: number[];
   /** Cut the body after this many bytes and end the response (a network truncation). */
   dropAfter?: number;
 }
@@ -57,6 +59,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function sendBody(res: ServerResponse, body: Uint8Array, s: Partial<Stream>): Promise<number> {
   const piece = s.pieceBytes ?? body.length;
   let sent = 0;
+  if (s.boundaries?.length) {
+    let o = 0;
+    for (const b of [...s.boundaries, body.length]) {
+      if (b <= o || res.destroyed) continue;
+      res.write(body.subarray(o, Math.min(b, body.length)));
+      sent += Math.min(b, body.length) - o;
+      o = Math.min(b, body.length);
+      if (o < body.length && s.pieceDelayMs) await sleep(s.pieceDelayMs);
+    }
+    res.end();
+    return sent;
+  }
   for (let o = 0; o < body.length; o += Math.max(1, piece)) {
     if (s.dropAfter !== undefined && o >= s.dropAfter) break;
     let end = Math.min(body.length, o + piece);
@@ -140,7 +154,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
       }
       entry.status = 206;
       res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Content-Length': end - start + 1 });
-      entry.sent = await sendBody(res, body.subarray(start, end + 1), s.dropAfter !== undefined ? { ...s, dropAfter: undefined } : s);
+      entry.sent = await sendBody(res, body.subarray(start, end + 1), { ...s, dropAfter: undefined, boundaries: undefined });
       return;
     }
     res.writeHead(200, s.dropAfter === undefined ? { 'Content-Length': body.length } : {});
@@ -174,7 +188,7 @@ export interface BrowserHandle {
   close(): Promise<void>;
 }
 
-export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<BrowserHandle> {
+export async function launchChromium(opts: { webgpu?: boolean; javaScript?: boolean } = {}): Promise<BrowserHandle> {
   const dir = await mkdtemp(join(tmpdir(), 'mrt-chromium-'));
   const args = [
     '--no-sandbox',
@@ -190,6 +204,7 @@ export async function launchChromium(opts: { webgpu?: boolean } = {}): Promise<B
     headless: true,
     args,
     viewport: { width: 1000, height: 800 },
+    javaScriptEnabled: opts.javaScript ?? true,
   });
   return {
     context,

@@ -1,0 +1,319 @@
+// <mrt-img> in headless Debian Chromium (WASM backend): progressive paints, events, lazy
+// loading, layout, budgets + refine, the no-JS fallback and bad input.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { readHeader } from '../../src/format/index.ts';
+import { encodeFixture, ensureClient, haveKodak, haveModels, sourcePng, type FixtureSpec } from './fixtures.ts';
+import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+
+const ready = haveModels() && haveKodak();
+if (!ready) console.warn('[browser tests] skipped: models/ (or MRT_MODELS_DIR) or the Kodak images are missing');
+
+// Small crops keep the ONNX runs short on this 2-core machine.
+const SMALL: FixtureSpec = { name: 'kodim23', crop: [256, 128, 256, 192], layersPerChunk: 8 };
+const SMALL2: FixtureSpec = { name: 'kodim05', crop: [0, 0, 192, 128], layersPerChunk: 16 };
+
+/** In-page helpers: event log, PSNR of the element's canvas against a reference image. */
+const PAGE_HELPERS = `
+<script>
+  window.log = [];
+  window.track = (el, name) => {
+    for (const t of ['progress', 'paint', 'load', 'error'])
+      el.addEventListener(t, (e) => window.log.push({ el: name, type: t, t: performance.now(), detail: e.detail }));
+  };
+  window.canvasPixels = (el) => {
+    const c = el.canvasElement;
+    return c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  };
+  window.refPixels = async (url) => {
+    const bm = await createImageBitmap(await (await fetch(url)).blob(), { colorSpaceConversion: 'none' });
+    const c = new OffscreenCanvas(bm.width, bm.height);
+    const x = c.getContext('2d');
+    x.drawImage(bm, 0, 0);
+    return x.getImageData(0, 0, bm.width, bm.height).data;
+  };
+  window.psnr = (a, b) => {
+    let se = 0, n = 0;
+    for (let i = 0; i < a.length; i += 4) for (let c = 0; c < 3; c++) { const d = a[i + c] - b[i + c]; se += d * d; n++; }
+    return se === 0 ? 99 : 10 * Math.log10(255 * 255 / (se / n));
+  };
+</script>`;
+
+describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
+  let srv: TestServer;
+  let browser: BrowserHandle;
+  let small: Uint8Array;
+  let small2: Uint8Array;
+
+  beforeAll(async () => {
+    await ensureClient();
+    [small, small2] = await Promise.all([encodeFixture(SMALL), encodeFixture(SMALL2)]);
+    srv = await startServer();
+    srv.streams.set('/ref/small.png', { bytes: await sourcePng(SMALL) });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  async function open(path: string, body: string, head = ''): Promise<Page> {
+    srv.streams.set(path, { bytes: new TextEncoder().encode(testPage(body, PAGE_HELPERS + head)) });
+    const page = await browser.context.newPage();
+    await page.goto(srv.url + path);
+    return page;
+  }
+
+  const rejections = (page: Page) => page.evaluate(() => (window as unknown as { __rejections: string[] }).__rejections);
+
+  it('paints the placeholder first, then a better image after each chunk (PSNR to the original improves)', async () => {
+    const info = readHeader(small);
+    // The server sends one chunk at a time, 400 ms apart: every chunk gets its own ML paint.
+    srv.streams.set('/i/prog.mrt', { bytes: small, boundaries: [info.headerEnd, ...info.chunkEnds], pieceDelayMs: 400 });
+    const page = await open(
+      '/t/progressive.html',
+      `<mrt-img id="m" src="/i/prog.mrt" width="256" height="192" alt="kodim23 crop" budget="full" refine="none"></mrt-img>
+       <script type="module">
+         const m = document.getElementById('m');
+         window.track(m, 'm');
+         const ref = await window.refPixels('/ref/small.png');
+         window.scores = [];
+         m.addEventListener('paint', (e) => window.scores.push({ kind: e.detail.kind, tokens: e.detail.tokens, psnr: window.psnr(window.canvasPixels(m), ref) }));
+       </script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 90_000 });
+    const scores = (await page.evaluate(() => (window as any).scores)) as { kind: string; tokens: number; psnr: number }[];
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    console.log('[progressive]', scores.map((s) => `${s.kind}:${s.tokens}:${s.psnr.toFixed(2)}`).join(' '));
+    expect(scores[0].kind).toBe('placeholder');
+    const ml = scores.filter((s) => s.kind === 'ml');
+    // One ML paint per chunk (the scheduler only skips states when runs fall behind).
+    expect(ml.length).toBeGreaterThanOrEqual(info.chunkEnds.length - 1);
+    // The canvas changes after each chunk ...
+    for (let i = 1; i < ml.length; i++) expect(ml[i].psnr).not.toBe(ml[i - 1].psnr);
+    // ... and gets closer to the original.
+    expect(ml[ml.length - 1].psnr).toBeGreaterThan(ml[0].psnr);
+    expect(ml[ml.length - 1].psnr).toBeGreaterThan(scores[0].psnr);
+    for (let i = 1; i < ml.length; i++) expect(ml[i].psnr).toBeGreaterThan(ml[i - 1].psnr - 0.5);
+    expect(log.filter((e) => e.type === 'error')).toHaveLength(0);
+    expect(log.filter((e) => e.type === 'load')).toHaveLength(1);
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('fires progress (bytes, chunks, tokens) per chunk, then exactly one load; reserves its box before loading', async () => {
+    srv.streams.set('/i/ev.mrt', { bytes: small2, pieceBytes: 256, pieceDelayMs: 30 });
+    const page = await open(
+      '/t/events.html',
+      `<div id="wrap" style="width:600px"><mrt-img id="m" src="/i/ev.mrt" width="192" height="128" alt="events" budget="full" refine="none"></mrt-img><p id="after">after</p></div>
+       <script type="module">
+         const m = document.getElementById('m');
+         window.track(m, 'm');
+         window.boxAtStart = JSON.stringify(m.getBoundingClientRect());
+         window.afterTop = document.getElementById('after').getBoundingClientRect().top;
+       </script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(300);
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const box = JSON.parse(await page.evaluate(() => (window as any).boxAtStart));
+    expect(box.width).toBe(192);
+    expect(box.height).toBe(128);
+    // No layout shift: the paragraph after the image has not moved.
+    const afterNow = await page.evaluate(() => document.getElementById('after')!.getBoundingClientRect().top);
+    expect(afterNow).toBe(await page.evaluate(() => (window as any).afterTop));
+    const progress = log.filter((e) => e.type === 'progress').map((e) => e.detail);
+    const total = readHeader(small2).chunkEnds.length;
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress[progress.length - 1]).toMatchObject({ bytes: small2.length, chunks: total });
+    for (let i = 1; i < progress.length; i++) {
+      expect(progress[i].bytes).toBeGreaterThanOrEqual(progress[i - 1].bytes);
+      expect(progress[i].chunks).toBeGreaterThan(progress[i - 1].chunks);
+      expect(progress[i].tokens).toBeGreaterThan(progress[i - 1].tokens);
+    }
+    const loads = log.filter((e) => e.type === 'load');
+    expect(loads).toHaveLength(1);
+    expect(loads[0].detail.complete).toBe(true);
+    expect(log.findIndex((e) => e.type === 'load')).toBeGreaterThan(log.findIndex((e) => e.type === 'paint' && e.detail.kind === 'ml'));
+    expect(log.filter((e) => e.type === 'error')).toHaveLength(0);
+    // Accessibility: the host is an image with the alt text as its label.
+    expect(await page.evaluate(() => [document.getElementById('m')!.getAttribute('role'), document.getElementById('m')!.getAttribute('aria-label')])).toEqual(['img', 'events']);
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('loading="lazy" fetches nothing until the element nears the viewport', async () => {
+    srv.streams.set('/i/lazy.mrt', { bytes: small2 });
+    const page = await open(
+      '/t/lazy.html',
+      `<div style="height:3000px">spacer</div>
+       <mrt-img id="m" src="/i/lazy.mrt" width="192" height="128" alt="lazy" loading="lazy" budget="full"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForTimeout(800);
+    expect(srv.log.filter((r) => r.path === '/i/lazy.mrt')).toHaveLength(0);
+    await page.evaluate(() => document.getElementById('m')!.scrollIntoView());
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load'), null, { timeout: 60_000 });
+    expect(srv.log.filter((r) => r.path === '/i/lazy.mrt').length).toBeGreaterThanOrEqual(1);
+    await page.close();
+  });
+
+  it('a byte budget paints a prefix; a click refines it with a Range request', async () => {
+    srv.streams.set('/i/budget.mrt', { bytes: small2 });
+    const info = readHeader(small2);
+    const budget = info.chunkEnds[0] + 10;
+    const page = await open(
+      '/t/budget.html',
+      `<mrt-img id="m" src="/i/budget.mrt" width="192" height="128" alt="budget" budget="${budget}" refine="click"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load'), null, { timeout: 60_000 });
+    let log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: info.chunkEnds[0], chunks: 1 });
+    const first = srv.log.filter((r) => r.path === '/i/budget.mrt');
+    expect(first).toHaveLength(1);
+    expect(first[0].sent).toBe(info.chunkEnds[0]);
+    await page.click('#m');
+    await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });
+    log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const loads = log.filter((e) => e.type === 'load');
+    expect(loads[1].detail).toMatchObject({ complete: true, bytes: small2.length, chunks: info.chunkEnds.length });
+    const ranged = srv.log.filter((r) => r.path === '/i/budget.mrt' && r.range);
+    expect(ranged).toHaveLength(1);
+    expect(ranged[0].range).toBe(`bytes=${info.chunkEnds[0]}-`);
+    expect(ranged[0].status).toBe(206);
+    expect(ranged[0].sent).toBe(small2.length - info.chunkEnds[0]);
+    await page.close();
+  });
+
+  it('a corrupt chunk: one error event, after the best image its valid chunks allow is painted', async () => {
+    const info = readHeader(small2);
+    const bad = small2.slice();
+    // Flip a byte inside the second chunk's payload: chunk 0 stays valid.
+    const at = info.chunkEnds[0] + Math.floor((info.chunkEnds[1] - info.chunkEnds[0]) / 2);
+    bad[at] ^= 0x5a;
+    srv.streams.set('/i/corrupt.mrt', { bytes: bad });
+    const page = await open(
+      '/t/corrupt.html',
+      `<mrt-img id="m" src="/i/corrupt.mrt" width="192" height="128" alt="corrupt" budget="full"><img alt="corrupt fallback" loading="lazy"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(1000);
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const errors = log.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].detail.code).toBe('corrupt');
+    expect(errors[0].detail.fatal).toBe(false);
+    expect(log.filter((e) => e.type === 'load')).toHaveLength(0);
+    // The last paint before the error is an ML paint of chunk 0's tokens.
+    const paints = log.filter((e) => e.type === 'paint');
+    expect(paints[paints.length - 1].detail).toMatchObject({ kind: 'ml', chunks: 1 });
+    expect(log.indexOf(paints[paints.length - 1])).toBeLessThan(log.indexOf(errors[0]));
+    expect(await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('ml');
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('a stream cut inside a chunk: one error event (truncated), the valid prefix stays painted', async () => {
+    const info = readHeader(small2);
+    srv.streams.set('/i/trunc.mrt', { bytes: small2, dropAfter: info.chunkEnds[0] + 5 });
+    const page = await open(
+      '/t/trunc.html',
+      `<mrt-img id="m" src="/i/trunc.mrt" width="192" height="128" alt="trunc" budget="full"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const errors = log.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].detail.code).toBe('truncated');
+    expect(log.filter((e) => e.type === 'paint' && e.detail.kind === 'ml').length).toBeGreaterThanOrEqual(1);
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('model download failure: falls back to the <img> child (never a blank box), one error event', async () => {
+    // A separate page origin state: a fresh worker is created per page, so 404 the models for it.
+    srv.streams.set('/i/nomodel.mrt', { bytes: small2 });
+    srv.streams.set('/ref/fallback.png', { bytes: await sourcePng(SMALL2) });
+    const page = await open(
+      '/t/nomodel.html',
+      `<mrt-img id="m" src="/i/nomodel.mrt" width="192" height="128" alt="no model" budget="full"><img id="fb" src="/ref/fallback.png" alt="no model" loading="lazy" width="192" height="128"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+      `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ modelBase: '/missing-models/' }));</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const errors = log.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].detail).toMatchObject({ code: 'model', fatal: true });
+    expect(await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('fallback');
+    // The <img> is rendered and loaded.
+    await page.waitForFunction(() => (document.getElementById('fb') as HTMLImageElement).complete, null, { timeout: 10_000 });
+    const fb = await page.evaluate(() => {
+      const i = document.getElementById('fb') as HTMLImageElement;
+      const r = i.getBoundingClientRect();
+      return { w: r.width, h: r.height, nw: i.naturalWidth };
+    });
+    expect(fb).toEqual({ w: 192, h: 128, nw: 192 });
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('model hash mismatch: falls back to the <img>', async () => {
+    const bad = small2.slice();
+    const info = readHeader(bad);
+    // Find the model hash inside the header bytes and change it (the header has no CRC of its own).
+    const h = info.header.modelHash;
+    let at = -1;
+    for (let i = 0; i + h.length <= info.headerEnd && at < 0; i++) if (h.every((b, j) => bad[i + j] === b)) at = i;
+    expect(at).toBeGreaterThan(0);
+    bad[at] ^= 0xff;
+    srv.streams.set('/i/hash.mrt', { bytes: bad });
+    const page = await open(
+      '/t/hash.html',
+      `<mrt-img id="m" src="/i/hash.mrt" width="192" height="128" alt="hash" budget="full"><img id="fb" alt="hash" loading="lazy"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const errors = log.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0].detail.fatal).toBe(true);
+    expect(errors[0].detail.code).toMatch(/model/);
+    expect(await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('fallback');
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('no-JS: the <img> child shows, with its alt text and size', async () => {
+    srv.streams.set('/ref/nojs.png', { bytes: await sourcePng(SMALL2) });
+    srv.streams.set(
+      '/t/nojs.html',
+      {
+        bytes: new TextEncoder().encode(
+          testPage(`<mrt-img id="m" src="/i/ev.mrt" width="192" height="128" alt="no js"><img id="fb" src="/ref/nojs.png" alt="no js" width="192" height="128"></mrt-img>`),
+        ),
+      },
+    );
+    const b2 = await launchChromium({ javaScript: false });
+    try {
+      const page = await b2.context.newPage();
+      await page.goto(srv.url + '/t/nojs.html');
+      await page.waitForFunction(() => (document.getElementById('fb') as HTMLImageElement).complete, null, { timeout: 10_000 }).catch(() => undefined);
+      // With JS off, page.evaluate still works (it runs in an isolated world).
+      const r = await page.evaluate(() => {
+        const i = document.getElementById('fb') as HTMLImageElement;
+        const b = i.getBoundingClientRect();
+        return { w: b.width, h: b.height, nw: i.naturalWidth, alt: i.alt, defined: !!customElements.get('mrt-img') };
+      });
+      expect(r).toEqual({ w: 192, h: 128, nw: 192, alt: 'no js', defined: false });
+    } finally {
+      await b2.close();
+    }
+  });
+});

@@ -1,0 +1,81 @@
+// Test fixtures for the browser tests: the built client, and Kodak images encoded by the
+// Node encoder (src/encoder) with the models under test, cached on disk by model hash.
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import sharp from 'sharp';
+import { buildClient } from '../../scripts/build-client.ts';
+import { DIST, KODAK, ROOT } from './harness.ts';
+
+/** The models the tests use: MRT_MODELS_DIR, else models/. */
+export const MODELS = resolve(process.env.MRT_MODELS_DIR ?? join(ROOT, 'models'));
+
+export function haveModels(): boolean {
+  return ['manifest.json', 'decoder.onnx', 'encoder.onnx'].every((f) => existsSync(join(MODELS, f)));
+}
+
+export function haveKodak(): boolean {
+  return existsSync(join(KODAK, 'kodim01.png'));
+}
+
+let built: Promise<string> | null = null;
+/** Builds dist/client once per test process (esbuild + copies; fast when up to date). */
+export function ensureClient(): Promise<string> {
+  built ??= buildClient({ out: DIST, jpeg: false, quiet: true, modelsDir: MODELS });
+  return built;
+}
+
+export async function modelHash(): Promise<string> {
+  return JSON.parse(await readFile(join(MODELS, 'manifest.json'), 'utf8')).modelHash as string;
+}
+
+let modelsP: Promise<unknown> | null = null;
+async function models() {
+  const { loadModels } = await import('../../src/encoder/index.ts');
+  modelsP ??= loadModels(MODELS.endsWith('/') ? MODELS : MODELS + '/');
+  return modelsP as ReturnType<typeof loadModels>;
+}
+
+export interface FixtureSpec {
+  /** Kodak name, e.g. 'kodim23'. */
+  name: string;
+  /** Crop (left, top, width, height) before encoding; whole image when omitted. */
+  crop?: [number, number, number, number];
+  layersPerChunk?: number;
+  final?: 'none' | 'webp' | 'jpeg';
+}
+
+function key(s: FixtureSpec): string {
+  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 1}`, s.final ?? 'none'].join('-');
+}
+
+/** The source pixels of a fixture (RGB, after the crop). */
+export async function sourceRgb(s: FixtureSpec): Promise<{ width: number; height: number; data: Uint8Array }> {
+  let img = sharp(join(KODAK, `${s.name}.png`)).removeAlpha();
+  if (s.crop) img = img.extract({ left: s.crop[0], top: s.crop[1], width: s.crop[2], height: s.crop[3] });
+  const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
+/** The source as PNG bytes (what the page compares the canvas with). */
+export async function sourcePng(s: FixtureSpec): Promise<Uint8Array> {
+  const rgb = await sourceRgb(s);
+  const b = await sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).png().toBuffer();
+  return new Uint8Array(b);
+}
+
+/** Encodes (or reads from the cache) a fixture with the Node encoder. */
+export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
+  const dir = join(tmpdir(), 'mrt-client-fixtures', (await modelHash()).slice(0, 16));
+  const file = join(dir, `${key(s)}.mrt`);
+  if (existsSync(file)) return new Uint8Array(await readFile(file));
+  const { encode } = await import('../../src/encoder/index.ts');
+  const input = s.crop ? await sourcePng(s) : join(KODAK, `${s.name}.png`);
+  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final });
+  await mkdir(dir, { recursive: true });
+  await writeFile(file, bytes);
+  return bytes;
+}
+
+export const KODAK_NAMES = Array.from({ length: 24 }, (_, i) => `kodim${String(i + 1).padStart(2, '0')}`);
