@@ -75,6 +75,7 @@ export function decodeHeader(body: Uint8Array, version: { major: number; minor: 
   if (T < 1 || T > LIMITS.MAX_TOKENS_PER_WINDOW) throw new MrtFormatError('limit', `tokens per window ${T} out of range`, offset);
   if (L < 2 || L > LIMITS.MAX_LEVELS) throw new MrtFormatError('limit', `levels ${L} out of range`, offset);
   if (uint(l.order) !== 0) throw new MrtFormatError('unsupported', `unknown token order ${l.order}`, offset);
+  if (gridW * gridH > LIMITS.MAX_WINDOWS) throw new MrtFormatError('limit', `${gridW}x${gridH} windows exceed MAX_WINDOWS`, offset);
   const totalTokens = gridW * gridH * T;
   if (totalTokens > LIMITS.MAX_TOKENS) throw new MrtFormatError('limit', `${totalTokens} tokens exceed MAX_TOKENS`, offset);
   const priorId = uint(m.prior);

@@ -13,6 +13,8 @@ export const LIMITS = Object.freeze({
   MAX_TOKENS_PER_WINDOW: 4096,
   /** maximum quantiser levels (tokens are bytes) */
   MAX_LEVELS: 256,
+  /** maximum windows (gridW * gridH); bounds the prior's per-window state */
+  MAX_WINDOWS: 1 << 18,
   /** maximum tokens in a stream (gw * gh * T); the token buffer is one byte per token */
   MAX_TOKENS: 1 << 24,
   /** maximum number of chunks */

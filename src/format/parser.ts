@@ -21,6 +21,8 @@ export class MrtParser {
   private lenMul = 1;
   private msgStart = 0;
   private body: Uint8Array = new Uint8Array(0);
+  /** announced length of the current message (body grows towards it as bytes arrive) */
+  private bodyLength = 0;
   private bodyFilled = 0;
   private version = { major: 0, minor: 0 };
   private _info: MrtHeaderInfo | undefined;
@@ -117,12 +119,20 @@ export class MrtParser {
           break;
         }
         case 'body': {
-          const take = Math.min(n - i, this.body.length - this.bodyFilled);
+          const take = Math.min(n - i, this.bodyLength - this.bodyFilled);
+          const need = this.bodyFilled + take;
+          if (need > this.body.length) {
+            // grow geometrically: memory follows the bytes that actually arrived, not the
+            // length a (possibly hostile) stream announces
+            const grown = new Uint8Array(Math.min(this.bodyLength, Math.max(need, this.body.length * 2)));
+            grown.set(this.body.subarray(0, this.bodyFilled));
+            this.body = grown;
+          }
           this.body.set(bytes.subarray(i, i + take), this.bodyFilled);
-          this.bodyFilled += take;
+          this.bodyFilled = need;
           this.pos += take;
           i += take;
-          if (this.bodyFilled === this.body.length) this.finishBody(events);
+          if (this.bodyFilled === this.bodyLength) this.finishBody(events);
           break;
         }
         case 'done':
@@ -150,7 +160,8 @@ export class MrtParser {
       const want = this._info!.header.final!.byteLength;
       if (len !== want) throw new MrtFormatError('table', `final layer is ${len} bytes, the header says ${want}`, this.msgStart);
     }
-    this.body = new Uint8Array(len);
+    this.bodyLength = len;
+    this.body = new Uint8Array(Math.min(len, 1 << 16));
     this.bodyFilled = 0;
     this.state = 'body';
     if (len === 0) this.finishBody(events);
