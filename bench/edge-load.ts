@@ -10,7 +10,8 @@
  * 3. autocannon, bounded in time, rounds interleaved to share the machine's drift:
  *      plain   GET /i/bench.mrt?plain  + Range: bytes=0-(N-1)   (raw R2 range read)
  *      prefix  GET /i/bench.mrt?q=16                             (header cache, cut, Cache API)
- *      hinted  GET /i/bench.mrt        + ECT: 3g                 (hint rule; same-size check)
+ *      hinted  GET /i/bench.mrt        + ECT: 3g                 (hint rule, then as prefix)
+ *      prefix-r2  as prefix + X-MRT-No-Cache (bench mode only): body from R2, no Cache API
  *    and reports requests/s, p50, p99 and prefix/plain ratios (target: within 1.2×).
  * 4. A mixed bad-input run (bad keys, queries, ranges, methods, auth, hints) asserting
  *    zero 5xx responses.
@@ -179,6 +180,7 @@ async function main(): Promise<number> {
     const plainReq = { path: `${path}?plain`, headers: { range: `bytes=0-${n - 1}` } };
     const prefixReq = { path: `${path}?q=${q}` };
     const hintedReq = { path, headers: { ect: '3g' } };
+    const r2Req = { path: `${path}?q=${q}`, headers: { 'x-mrt-no-cache': '1' } };
     // correctness and warm-up: same bytes from both routes
     const a = new Uint8Array(await (await fetch(base + plainReq.path, { headers: plainReq.headers })).arrayBuffer());
     const b = new Uint8Array(await (await fetch(base + prefixReq.path)).arrayBuffer());
@@ -189,9 +191,9 @@ async function main(): Promise<number> {
     console.log(`hinted (ECT: 3g) prefix = ${hn} bytes`);
     for (let i = 0; i < 30; i++) await Promise.all([fetch(base + prefixReq.path).then((r) => r.arrayBuffer()), fetch(base + hintedReq.path, { headers: hintedReq.headers }).then((r) => r.arrayBuffer())]);
 
-    const runs: Record<string, Run[]> = { plain: [], prefix: [], hinted: [] };
+    const runs: Record<string, Run[]> = { plain: [], prefix: [], hinted: [], 'prefix-r2': [] };
     for (let round = 0; round < ROUNDS; round++) {
-      for (const [name, req] of [['plain', plainReq], ['prefix', prefixReq], ['hinted', hintedReq]] as const) {
+      for (const [name, req] of [['plain', plainReq], ['prefix', prefixReq], ['hinted', hintedReq], ['prefix-r2', r2Req]] as const) {
         const r = await cannon(name, { url: base + req.path, headers: 'headers' in req ? req.headers : {} });
         runs[name]!.push(r);
         console.log(`round ${round + 1} ${name.padEnd(6)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  (${r.total} req, non-2xx ${r.non2xx}, errors ${r.errors})`);
@@ -201,15 +203,17 @@ async function main(): Promise<number> {
     const summary = Object.fromEntries(
       Object.entries(runs).map(([k, rs]) => [k, { rps: avg(rs, 'rps'), p50: avg(rs, 'p50'), p99: avg(rs, 'p99'), non2xx: rs.reduce((s, r) => s + r.non2xx + r.errors, 0) }]),
     );
-    const P = summary.plain!, X = summary.prefix!, H = summary.hinted!;
-    const ratio = { prefix: { rps: P.rps / X.rps, p50: X.p50 / P.p50, p99: X.p99 / P.p99 }, hinted: { rps: P.rps / H.rps, p50: H.p50 / P.p50, p99: H.p99 / P.p99 } };
+    const P = summary.plain!, X = summary.prefix!, H = summary.hinted!, R = summary['prefix-r2']!;
+    const rel = (A: typeof P) => ({ rps: P.rps / A.rps, p50: A.p50 / P.p50, p99: A.p99 / P.p99 });
+    const ratio = { prefix: rel(X), hinted: rel(H), prefixR2: rel(R) };
     console.log('\nsummary (mean of rounds)      req/s    p50 ms   p99 ms');
     for (const [k, s] of Object.entries(summary)) console.log(`  ${k.padEnd(26)} ${s.rps.toFixed(0).padStart(7)} ${s.p50.toFixed(2).padStart(8)} ${s.p99.toFixed(2).padStart(8)}`);
     const fmt = (r: { rps: number; p50: number; p99: number }) => `cost per request ${r.rps.toFixed(2)}x (plain req/s ÷ its req/s), p50 ${r.p50.toFixed(2)}x, p99 ${r.p99.toFixed(2)}x`;
     console.log(`ratio prefix/plain: ${fmt(ratio.prefix)}  (target ≤ 1.2x)`);
     console.log(`ratio hinted/plain: ${fmt(ratio.hinted)}`);
+    console.log(`ratio prefix-r2/plain (no Cache API: header logic + R2 read): ${fmt(ratio.prefixR2)}`);
     const okRatio = ratio.prefix.rps <= 1.2 && ratio.prefix.p50 <= 1.2;
-    if (P.non2xx + X.non2xx + H.non2xx > 0) {
+    if (P.non2xx + X.non2xx + H.non2xx + R.non2xx > 0) {
       console.log('FAIL: non-2xx or errors in the throughput runs');
       code = 1;
     }

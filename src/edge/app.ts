@@ -73,14 +73,14 @@ function resolve<E extends object>(o: MrtAppOptions<E>): Resolved<E> {
   const b = o.bucket ?? 'IMAGES';
   const prefix = (o.prefix ?? '/i').replace(/\/+$/, '');
   return {
-    bucket: typeof b === 'function' ? b : (env: E) => (env as Record<string, unknown>)[b] as R2BucketLike,
-    uploadToken: o.uploadToken ?? ((env: E) => (env as { MRT_UPLOAD_TOKEN?: string }).MRT_UPLOAD_TOKEN),
+    bucket: typeof b === 'function' ? b : (env: E) => (env as Record<string, unknown> | undefined)?.[b] as R2BucketLike,
+    uploadToken: o.uploadToken ?? ((env: E) => (env as { MRT_UPLOAD_TOKEN?: string } | undefined)?.MRT_UPLOAD_TOKEN),
     prefix,
     hintMode: o.hintMode ?? 'inline',
     contentAddressed: o.contentAddressed ?? isContentAddressed,
     mutableMaxAge: o.mutableMaxAge ?? 60,
     store: o.store instanceof MrtStore ? o.store : new MrtStore(o.store ?? {}),
-    plainRead: o.plainRead ?? ((env: E) => (env as { MRT_PLAIN_READ?: string }).MRT_PLAIN_READ === '1'),
+    plainRead: o.plainRead ?? ((env: E) => (env as { MRT_PLAIN_READ?: string } | undefined)?.MRT_PLAIN_READ === '1'),
   };
 }
 
@@ -225,7 +225,8 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
     range = pr;
   }
 
-  const cache = r.store.cache;
+  // bench mode only (MRT_PLAIN_READ=1): `X-MRT-No-Cache` measures the R2 path alone
+  const cache = r.plainRead(c.env as E) && req.headers.has('x-mrt-no-cache') ? null : r.store.cache;
   const bodyUrl = r.store.bodyCacheUrl(url.origin, entry, length);
   if (range) {
     const n = range.end - range.start + 1;
