@@ -9,7 +9,7 @@ import type { TokenPrior } from './prior.ts';
  */
 export function encodeChunk(prior: TokenPrior, tokens: ArrayLike<number>, start: number, end: number): Uint8Array {
   const n = end - start;
-  if (!(n >= 0)) throw new RangeError(`bad token range [${start}, ${end})`);
+  if (!(n >= 0) || start < 0 || end > prior.layout.total) throw new RangeError(`bad token range [${start}, ${end}) of ${prior.layout.total}`);
   const L = prior.layout.levels;
   const starts = new Int32Array(n);
   const freqs = new Int32Array(n);
@@ -17,6 +17,7 @@ export function encodeChunk(prior: TokenPrior, tokens: ArrayLike<number>, start:
     const k = tokens[i]!;
     if (!(k >= 0 && k < L && Number.isInteger(k))) throw new RangeError(`token ${i} = ${k} is not in [0, ${L})`);
     const f = prior.freqs(i);
+    if (!(f[k]! >= 1)) throw new RangeError(`prior gives token ${i} = ${k} frequency ${f[k]}`);
     let cum = 0;
     for (let j = 0; j < k; j++) cum += f[j]!;
     starts[i - start] = cum;
@@ -32,6 +33,7 @@ export function encodeChunk(prior: TokenPrior, tokens: ArrayLike<number>, start:
  * payload is not a valid coding under this prior (e.g. the wrong model).
  */
 export function decodeChunk(prior: TokenPrior, payload: Uint8Array, out: Uint8Array, start: number, end: number): void {
+  if (start < 0 || end > prior.layout.total || start > end) throw new RangeError(`bad token range [${start}, ${end}) of ${prior.layout.total}`);
   const p = payload;
   const len = p.length;
   if (len < 4) throw new MrtFormatError('coder', 'chunk payload shorter than the coder state');

@@ -1,0 +1,89 @@
+// Regenerate the golden vectors: npx tsx test/golden/generate.ts
+// Only when the format or coding changes on purpose (then every .mrt ever written changes too).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createPrior, encodeChunk, parseRcm, serializeRcm, tokenLayout } from '../../src/codec/index.ts';
+import { readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
+
+const dir = dirname(fileURLToPath(import.meta.url));
+mkdirSync(dir, { recursive: true });
+
+const rcmJson = serializeRcm(fakeRcm(2024, { D: 6, H: 8, L: 9, T: 6 }));
+writeFileSync(join(dir, 'rcm-small.json'), rcmJson + '\n');
+const rcm = parseRcm(rcmJson);
+
+interface Spec {
+  name: string;
+  width: number;
+  height: number;
+  T: number;
+  L: number;
+  prior: 'static' | 'rcm';
+  /** token counts per chunk (default: one layer each, all layers) */
+  chunkTokens?: number[];
+  placeholder?: number;
+  final?: number;
+  /** write only the first `cutChunks` chunks (a truncated-but-valid prefix) */
+  cutChunks?: number;
+}
+
+const specs: Spec[] = [
+  { name: 'static-64x64', width: 64, height: 64, T: 6, L: 9, prior: 'static' },
+  { name: 'rcm-100x70', width: 100, height: 70, T: 6, L: 9, prior: 'rcm', placeholder: 12, final: 16 },
+  { name: 'rcm-100x70-prefix3', width: 100, height: 70, T: 6, L: 9, prior: 'rcm', placeholder: 12, final: 16, cutChunks: 3 },
+  { name: 'rcm-256x160', width: 256, height: 160, T: 6, L: 9, prior: 'rcm' },
+  { name: 'static-L5-ragged', width: 90, height: 33, T: 3, L: 5, prior: 'static', chunkTokens: [1, 7, 4, 5] },
+];
+
+for (const s of specs) {
+  const layout = tokenLayout({ gridW: Math.ceil(s.width / 32), gridH: Math.ceil(s.height / 32), tokensPerWindow: s.T, levels: s.L });
+  const sizes = s.chunkTokens ?? Array(s.T).fill(layout.windows);
+  const count = sizes.reduce((a, b) => a + b, 0);
+  const tokens = syntheticTokens(layout, s.name.length * 7 + s.T, count);
+  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null);
+  const chunks: MrtChunkInput[] = [];
+  let st = 0;
+  for (const n of sizes) {
+    chunks.push({ tokenStart: st, tokenEnd: st + n, payload: encodeChunk(prior, tokens, st, st + n) });
+    st += n;
+  }
+  const header: MrtHeaderInput = {
+    modelId: s.prior === 'rcm' ? 'golden-rcm-small' : '',
+    modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
+    width: s.width,
+    height: s.height,
+    layout: { window: 32, baseFactor: 16, tokensPerWindow: s.T, levels: s.L },
+    prior: s.prior,
+    encoderOptions: `golden ${s.name}`,
+  };
+  if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
+  const final = s.final ? { mime: 'image/jpeg', bytes: Uint8Array.from({ length: s.final }, (_, i) => 255 - i) } : undefined;
+  let bytes = writeMrt(header, chunks, final);
+  const info = readHeader(bytes);
+  let known = count;
+  let nChunks = chunks.length;
+  if (s.cutChunks !== undefined) {
+    bytes = bytes.slice(0, info.chunkEnds[s.cutChunks - 1]);
+    known = chunks[s.cutChunks - 1]!.tokenEnd;
+    nChunks = s.cutChunks;
+  }
+  writeFileSync(join(dir, `${s.name}.mrt`), bytes);
+  const expected = {
+    file: `${s.name}.mrt`,
+    rcm: s.prior === 'rcm' ? 'rcm-small.json' : null,
+    width: s.width,
+    height: s.height,
+    layout: { gridW: layout.gridW, gridH: layout.gridH, tokensPerWindow: s.T, levels: s.L },
+    bytes: bytes.length,
+    chunks: nChunks,
+    chunksTotal: chunks.length,
+    complete: s.cutChunks === undefined,
+    final: final && s.cutChunks === undefined ? { mime: final.mime, bytes: final.bytes.length } : null,
+    known,
+    tokens: Array.from(tokens.subarray(0, known)),
+  };
+  writeFileSync(join(dir, `${s.name}.json`), JSON.stringify(expected) + '\n');
+  console.log(`${s.name}.mrt: ${bytes.length} B, ${known} tokens`);
+}
