@@ -309,6 +309,8 @@ class Job {
     return prefixLength(info, { bytes: b.bytes });
   }
 
+  private placeholderError = '';
+
   private async paintPlaceholder(): Promise<void> {
     const ph = this.header?.placeholder;
     const g = this.g!;
@@ -320,7 +322,8 @@ class Job {
         premultiplyAlpha: 'none',
       });
     } catch (e) {
-      this.fail({ code: 'placeholder', message: `cannot decode the ${ph.mime} placeholder: ${(e as Error).message}`, fatal: false });
+      // Not reported here: tokens still decode; an ML paint without its base reports it.
+      this.placeholderError = `cannot decode the ${ph.mime} placeholder: ${(e as Error).message}`;
       return;
     }
     // The model's `base` input: the placeholder's RGB, CHW float in [0, 1].
@@ -475,7 +478,7 @@ class Job {
       return;
     }
     if (!this.base) {
-      this.fail({ code: 'placeholder', message: 'the placeholder (model base) could not be decoded', fatal: !this.painted });
+      this.fail({ code: 'placeholder', message: this.placeholderError || 'the stream has no placeholder (the model base)', fatal: !this.painted });
       return;
     }
     const g = this.g!;

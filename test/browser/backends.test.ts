@@ -1,0 +1,114 @@
+// The WASM and the WebGPU backend both produce the image, and it matches the Node decoder
+// (onnxruntime-node) on the same stream. WebGPU in headless Chromium is SwiftShader (a CPU
+// emulation, ~100x slower): a 64x64 image, correctness only.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
+import { launchChromium, psnr, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+
+const ready = haveModels() && haveKodak();
+const TINY: FixtureSpec = { name: 'kodim01', crop: [0, 0, 64, 64], layersPerChunk: 64 };
+
+async function nodeDecode(mrt: Uint8Array): Promise<Uint8Array> {
+  const { decode, loadModels } = await import('../../src/encoder/index.ts');
+  const models = await loadModels(MODELS.endsWith('/') ? MODELS : MODELS + '/');
+  const r = await decode(mrt, { models });
+  return r.image.data;
+}
+
+describe.skipIf(!ready)('ONNX backends in Chromium', () => {
+  let srv: TestServer;
+  let tiny: Uint8Array;
+  let reference: Uint8Array;
+
+  beforeAll(async () => {
+    await ensureClient();
+    tiny = await encodeFixture(TINY);
+    reference = await nodeDecode(tiny);
+    srv = await startServer();
+    srv.streams.set('/i/tiny.mrt', { bytes: tiny });
+  });
+  afterAll(async () => {
+    await srv?.close();
+  });
+
+  async function decodeIn(backend: 'wasm' | 'webgpu'): Promise<{ backend: string; paints: any[]; pixels: number[]; errors: any[] }> {
+    const b: BrowserHandle = await launchChromium({ webgpu: backend === 'webgpu' });
+    try {
+      const page = await b.context.newPage();
+      srv.streams.set(
+        `/t/${backend}.html`,
+        {
+          bytes: new TextEncoder().encode(
+            testPage(
+              `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
+               <script type="module">
+                 const M = customElements.get('mrt-img');
+                 const m = document.getElementById('m');
+                 window.paints = []; window.errors = [];
+                 m.addEventListener('paint', (e) => window.paints.push(e.detail));
+                 m.addEventListener('error', (e) => window.errors.push(e.detail));
+                 m.addEventListener('load', () => {
+                   const c = m.canvasElement;
+                   window.pixels = Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+                 });
+                 M.backend().then((x) => (window.backend = x));
+               </script>`,
+              `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: '${backend}' }));</script>`,
+            ),
+          ),
+        },
+      );
+      await page.goto(`${srv.url}/t/${backend}.html`);
+      await page.waitForFunction(() => (window as any).pixels || (window as any).errors.length, null, { timeout: 240_000, polling: 250 });
+      return await page.evaluate(() => ({ backend: (window as any).backend, paints: (window as any).paints, pixels: (window as any).pixels ?? [], errors: (window as any).errors }));
+    } finally {
+      await b.close();
+    }
+  }
+
+  it('WASM decodes the image (matches the Node decoder)', async () => {
+    const r = await decodeIn('wasm');
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    const ml = r.paints.filter((p) => p.kind === 'ml');
+    expect(ml.length).toBeGreaterThanOrEqual(1);
+    expect(ml[ml.length - 1].backend).toBe('wasm');
+    const q = psnr(r.pixels, 4, reference, 3, 64 * 64);
+    console.log(`[wasm] PSNR vs onnxruntime-node: ${q.toFixed(2)} dB`);
+    expect(q).toBeGreaterThan(35);
+  });
+
+  it('WebGPU (SwiftShader) decodes the same image', async () => {
+    const r = await decodeIn('webgpu');
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('webgpu');
+    const ml = r.paints.filter((p) => p.kind === 'ml');
+    expect(ml.length).toBeGreaterThanOrEqual(1);
+    expect(ml[ml.length - 1].backend).toBe('webgpu');
+    const q = psnr(r.pixels, 4, reference, 3, 64 * 64);
+    console.log(`[webgpu] PSNR vs onnxruntime-node: ${q.toFixed(2)} dB`);
+    expect(q).toBeGreaterThan(35);
+  }, 300_000);
+
+  it('backend "auto" without a WebGPU adapter uses WASM', async () => {
+    // Chromium without --enable-unsafe-webgpu exposes no adapter in headless mode.
+    const b = await launchChromium();
+    try {
+      const page = await b.context.newPage();
+      srv.streams.set('/t/auto.html', {
+        bytes: new TextEncoder().encode(
+          testPage(`<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
+            <script type="module">customElements.get('mrt-img').backend().then((x) => (window.backend = x));
+              window.gpu = !!(navigator.gpu && await navigator.gpu.requestAdapter().catch(() => null));</script>`),
+        ),
+      });
+      await page.goto(`${srv.url}/t/auto.html`);
+      await page.waitForFunction(() => (window as any).backend !== undefined, null, { timeout: 60_000 });
+      const r = await page.evaluate(() => ({ backend: (window as any).backend, gpu: (window as any).gpu }));
+      expect(r.gpu).toBe(false);
+      expect(r.backend).toBe('wasm');
+    } finally {
+      await b.close();
+    }
+  });
+});

@@ -1,0 +1,157 @@
+// Cross-runtime determinism: the tokens Chromium decodes (through the real path: fetch
+// stream → worker → shared StreamDecoder + RCM) equal the tokens of the Node side, for all
+// 24 Kodak images (at a modest budget, to bound the time) and the golden vectors.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeMrt, parseRcm } from '../../src/codec/index.ts';
+import { prefixLength, readHeader } from '../../src/format/index.ts';
+import { encodeFixture, ensureClient, haveKodak, haveModels, KODAK_NAMES, MODELS } from './fixtures.ts';
+import { launchChromium, ROOT, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+
+const ready = haveModels() && haveKodak();
+/** Layers decoded per Kodak image (of T = 64): bounds the time on a 2-core machine. */
+const LAYERS = Number(process.env.MRT_DETERMINISM_LAYERS ?? 32);
+const GOLDEN = join(ROOT, 'test/golden');
+
+async function rcm() {
+  const f = join(MODELS, 'rcm.json');
+  return existsSync(f) ? parseRcm(JSON.parse(await readFile(f, 'utf8'))) : null;
+}
+
+/** Golden streams: every .mrt under test/golden (with the tokens Node decodes from it). */
+async function goldenStreams(): Promise<{ name: string; bytes: Uint8Array; tokens?: number[] }[]> {
+  if (!existsSync(GOLDEN)) return [];
+  const out: { name: string; bytes: Uint8Array; tokens?: number[] }[] = [];
+  const walk = async (dir: string) => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.mrt')) {
+        const sidecar = p.replace(/\.mrt$/, '.json');
+        let tokens: number[] | undefined;
+        if (existsSync(sidecar)) {
+          try {
+            const j = JSON.parse(await readFile(sidecar, 'utf8'));
+            if (Array.isArray(j.tokens)) tokens = j.tokens;
+          } catch {
+            /* not a token sidecar */
+          }
+        }
+        out.push({ name: p.slice(GOLDEN.length + 1), bytes: new Uint8Array(await readFile(p)), tokens });
+      }
+    }
+  };
+  await walk(GOLDEN);
+  return out;
+}
+
+describe.skipIf(!ready)('cross-runtime token determinism (Chromium vs Node)', () => {
+  let srv: TestServer;
+  let browser: BrowserHandle;
+
+  beforeAll(async () => {
+    await ensureClient();
+    srv = await startServer();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  /** Decodes every stream in one page (tokens only, no ONNX) and returns the tokens per src. */
+  async function chromiumTokens(srcs: string[], budget: string, modelBase?: string): Promise<Record<string, { tokens: number[]; known: number; error?: string }>> {
+    const items = srcs.map((s, i) => `<mrt-img data-keep-tokens id="m${i}" src="${s}" width="64" height="64" budget="${budget}" refine="none"></mrt-img>`).join('\n');
+    const cfg = JSON.stringify({ paint: false, ...(modelBase ? { modelBase } : {}) });
+    srv.streams.set('/t/det.html', {
+      bytes: new TextEncoder().encode(
+        testPage(
+          `${items}
+           <script type="module">
+             const els = [...document.querySelectorAll('mrt-img')];
+             const done = els.map((m) => new Promise((r) => {
+               m.addEventListener('load', r, { once: true });
+               m.addEventListener('error', (e) => { m.dataset.err = e.detail.code + ': ' + e.detail.message; r(); }, { once: true });
+             }));
+             await Promise.all(done);
+             const out = {};
+             for (const m of els) {
+               const t = await m.debugTokens();
+               out[m.getAttribute('src')] = { tokens: t.tokens ? Array.from(t.tokens) : [], known: t.known, error: m.dataset.err };
+             }
+             window.result = out;
+           </script>`,
+          `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${cfg}));</script>`,
+        ),
+      ),
+    });
+    const page = await browser.context.newPage();
+    try {
+      await page.goto(`${srv.url}/t/det.html`);
+      await page.waitForFunction(() => (window as any).result, null, { timeout: 240_000, polling: 500 });
+      return await page.evaluate(() => (window as any).result);
+    } finally {
+      await page.close();
+    }
+  }
+
+  it(`all 24 Kodak images: Chromium tokens equal Node's (first ${LAYERS} layers)`, async () => {
+    const prior = await rcm();
+    const streams: Record<string, Uint8Array> = {};
+    for (const name of KODAK_NAMES) {
+      const bytes = await encodeFixture({ name });
+      const cut = prefixLength(readHeader(bytes), { chunks: LAYERS });
+      streams[`/i/${name}.mrt`] = bytes;
+      srv.streams.set(`/i/${name}.mrt`, { bytes });
+      expect(cut).toBeLessThan(bytes.length);
+    }
+    const got = await chromiumTokens(Object.keys(streams), `q${LAYERS}`);
+    for (const [src, bytes] of Object.entries(streams)) {
+      const info = readHeader(bytes);
+      const node = decodeMrt(bytes.subarray(0, prefixLength(info, { chunks: LAYERS })), { rcm: prior });
+      const c = got[src];
+      expect(c.error, src).toBeUndefined();
+      expect(c.known, src).toBe(node.known);
+      expect(c.known, src).toBe(LAYERS * info.header.layout.gridW * info.header.layout.gridH);
+      // Compare as one string: a mismatch prints the first differing image, not 24k lines.
+      expect(Buffer.from(c.tokens).equals(Buffer.from(node.tokens.subarray(0, node.known))), `${src}: tokens differ`).toBe(true);
+    }
+  });
+
+  it('golden vectors: Chromium tokens equal Node and the stored tokens', async (ctx) => {
+    const golden = await goldenStreams();
+    if (!golden.length) ctx.skip();
+    // The golden streams use their own small RCM (rcm-small.json) and a made-up model hash:
+    // serve them as a model base (manifest + rcm.json; the decoder is never fetched in
+    // tokens-only mode).
+    const rcmText = await readFile(join(GOLDEN, 'rcm-small.json'));
+    const rcmSmall = parseRcm(JSON.parse(rcmText.toString('utf8')));
+    const hash16 = Array.from({ length: 16 }, (_, i) => (i * 37 + 5) & 255);
+    const hex = (a: number[]) => a.map((b) => b.toString(16).padStart(2, '0')).join('');
+    srv.streams.set('/golden-models/rcm.json', { bytes: new Uint8Array(rcmText) });
+    srv.streams.set('/golden-models/manifest.json', {
+      bytes: new TextEncoder().encode(
+        JSON.stringify({
+          id: 'golden-rcm-small',
+          files: { 'decoder.onnx': { sha256: '0'.repeat(64), bytes: 0 }, 'rcm.json': { sha256: createHash('sha256').update(rcmText).digest('hex'), bytes: rcmText.length } },
+          layout: { window: 32, baseFactor: 16, tokens: 6, levels: 9 },
+          modelHash: hex(hash16) + '0'.repeat(32),
+        }),
+      ),
+    });
+    for (const g of golden) srv.streams.set(`/golden/${g.name}`, { bytes: g.bytes });
+    const got = await chromiumTokens(golden.map((g) => `/golden/${g.name}`), 'full', '/golden-models/');
+    for (const g of golden) {
+      const node = decodeMrt(g.bytes, { rcm: rcmSmall });
+      const c = got[`/golden/${g.name}`];
+      expect(c.known, g.name).toBe(node.known);
+      expect(Buffer.from(c.tokens).equals(Buffer.from(node.tokens.subarray(0, node.known))), `${g.name}: tokens differ from Node`).toBe(true);
+      if (g.tokens) expect(c.tokens, `${g.name}: tokens differ from the stored ones`).toEqual(g.tokens.slice(0, c.known));
+      if (g.tokens) expect(c.known, g.name).toBe(g.tokens.length);
+    }
+    console.log(`[golden] ${golden.length} streams: ${golden.map((g) => g.name).join(', ')}`);
+  });
+});
