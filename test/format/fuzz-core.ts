@@ -149,6 +149,7 @@ export interface FuzzResult {
   crashes: { case: number; base: string; error: string }[];
   hangs: number;
   wrongTokens: number;
+  wrongCases: { case: number; base: string; bytes: Uint8Array; firstWrong: number; known: number }[];
   errors: Record<string, number>;
   complete: number;
   truncatedValid: number;
@@ -159,7 +160,7 @@ export interface FuzzResult {
 export function fuzz(cases: number, seed: number, hangMs = 2000, onProgress?: (done: number) => void): FuzzResult {
   const bases = makeBases();
   const r = rng(seed);
-  const res: FuzzResult = { cases, crashes: [], hangs: 0, wrongTokens: 0, errors: {}, complete: 0, truncatedValid: 0, maxCaseMs: 0 };
+  const res: FuzzResult = { cases, crashes: [], hangs: 0, wrongTokens: 0, wrongCases: [], errors: {}, complete: 0, truncatedValid: 0, maxCaseMs: 0 };
   for (let c = 0; c < cases; c++) {
     const base = bases[c % bases.length]!;
     const other = bases[Math.floor(r() * bases.length)]!;
@@ -194,11 +195,23 @@ export function fuzz(cases: number, seed: number, hangMs = 2000, onProgress?: (d
         }
       }
       if (!ended) throw new Error('no end or error event');
-      // delivered tokens must be the true ones (a valid different stream would need a CRC collision)
+      // Delivered tokens must be the true ones. Mutations can assemble another base's valid
+      // stream (its header, then its chunks), so the truth is the base whose header bytes
+      // are those of the mutated stream; tokens under any other header need a CRC collision.
       const known = d.known;
+      let truth: Uint8Array | undefined;
+      if (d.info) {
+        for (const x of bases) {
+          const [s0, e0] = x.messages[1]!;
+          const xb = x.bytes.subarray(s0, e0);
+          const hb2 = b.subarray(d.info.headerEnd - xb.length, d.info.headerEnd);
+          if (hb2.length === xb.length && hb2.every((v, i) => v === xb[i])) truth = x.tokens;
+        }
+      }
       for (let i = 0; i < known; i++) {
-        if (d.tokens[i] !== base.tokens[i]) {
+        if (!truth || d.tokens[i] !== truth[i]) {
           res.wrongTokens++;
+          if (res.wrongCases.length < 10) res.wrongCases.push({ case: c, base: base.name, bytes: b, firstWrong: i, known });
           break;
         }
       }
