@@ -289,10 +289,11 @@ class Job {
       info: { width: h.width, height: h.height, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
     });
     this.limit = this.budgetLimit(info);
-    // Runtime and models start loading now, in parallel with the placeholder decode.
+    // The placeholder paints natively first; the ML runtime and models load right after
+    // (once per page), so the first paint never waits for (or pays for) ML bytes.
+    await this.paintPlaceholder();
     models().catch(() => undefined);
     if (cfg.paint !== false) runtime().catch(() => undefined);
-    await this.paintPlaceholder();
   }
 
   private budgetLimit(info: MrtHeaderInfo): number {

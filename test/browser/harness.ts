@@ -50,7 +50,7 @@ export interface TestServer {
   /** Extra static roots by URL prefix (e.g. '/models-bad/' → a folder). */
   mounts: Map<string, string>;
   /** Requests seen: path, range header, bytes sent. */
-  log: { path: string; range?: string; sent: number; status: number }[];
+  log: { path: string; range?: string; sent: number; status: number; start: number; end?: number }[];
   close(): Promise<void>;
 }
 
@@ -94,7 +94,8 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
     const u = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(u.pathname);
     const range = req.headers.range;
-    const entry = { path, range, sent: 0, status: 200 };
+    const entry: TestServer['log'][number] = { path, range, sent: 0, status: 200, start: Date.now() };
+    res.on('finish', () => (entry.end = Date.now()));
     log.push(entry);
     res.setHeader('Cache-Control', 'no-store');
     if (opts.isolate) {
