@@ -110,6 +110,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
     }
     let body: Uint8Array | null = null;
     let s: Partial<Stream> = {};
+    let typePath = path;
     const mem = streams.get(path);
     if (mem) {
       s = mem;
@@ -132,6 +133,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
       let file: string | null = null;
       for (const [prefix, dir] of mounts) if (path.startsWith(prefix)) file = join(dir, path.slice(prefix.length));
       if (!file) file = join(root, normalize(path === '/' ? '/index.html' : path));
+      typePath = file;
       if (!file.startsWith(root) && ![...mounts.values()].some((d) => file!.startsWith(d))) {
         res.writeHead(403).end();
         return;
@@ -143,7 +145,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
       res.writeHead(404).end('not found');
       return;
     }
-    res.setHeader('Content-Type', MIME[extname(path)] ?? 'application/octet-stream');
+    res.setHeader('Content-Type', MIME[extname(typePath)] ?? 'application/octet-stream');
     const m = range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
     if (m) {
       const start = Number(m[1]);
