@@ -207,10 +207,19 @@ export class RcmPrior implements TokenPrior {
       a[d] = h[ho + d]! + P[po + d]! + Nl[lo + d]! + Nu[uo + d]! + Nul[ulo + d]! + Nur[uro + d]!;
     }
     const W1 = w.W1, b1 = w.b1, u = this.u;
+    // sequential accumulation from the bias (unrolled by 4; the order of additions is unchanged)
+    const D4 = D - (D & 3);
     for (let j = 0; j < H; j++) {
       let s = b1[j]!;
       const o = j * D;
-      for (let d = 0; d < D; d++) s += W1[o + d]! * a[d]!;
+      let d = 0;
+      for (; d < D4; d += 4) {
+        s += W1[o + d]! * a[d]!;
+        s += W1[o + d + 1]! * a[d + 1]!;
+        s += W1[o + d + 2]! * a[d + 2]!;
+        s += W1[o + d + 3]! * a[d + 3]!;
+      }
+      for (; d < D; d++) s += W1[o + d]! * a[d]!;
       u[j] = s > 0 ? s : 0;
     }
     const W2 = w.W2, b2 = w.b2, logits = this.logits;
