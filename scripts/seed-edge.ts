@@ -8,8 +8,11 @@
  * /i/NAME.mrt; files found in a directory keep their path relative to it
  * (`dir/a/b.png` → `a/b.mrt`). Every .mrt is validated with the shared parser first;
  * broken files are reported and skipped. Works while `npm run dev:edge` runs.
+ * `--demo` also writes dist/client/demo/images.json (the demo page's list:
+ * `{ name, src: '/i/NAME.mrt', jpeg? }`) for the keys it stored.
  */
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join, relative, resolve } from 'node:path';
 import { validateMrt } from '../src/edge/app.ts';
 import { MRT_CONTENT_TYPE } from '../src/edge/http.ts';
@@ -68,6 +71,7 @@ export async function seed(
   bucket: { put(key: string, value: Uint8Array, o?: object): Promise<unknown> },
   items: SeedItem[],
   log: (s: string) => void = console.log,
+  stored: string[] = [],
 ): Promise<number> {
   let ok = 0;
   for (const it of items) {
@@ -78,11 +82,24 @@ export async function seed(
       await bucket.put(it.key, bytes, { httpMetadata: { contentType: MRT_CONTENT_TYPE } });
       log(`seeded /i/${it.key}  (${bytes.length} bytes, ${v.chunks} chunks${v.final ? ' + final' : ''})  ← ${it.path}`);
       ok++;
+      stored.push(it.key);
     } catch (e) {
       log(`skipped ${it.path}: ${(e as Error).message}`);
     }
   }
   return ok;
+}
+
+/** The demo page's image list (see scripts/build-client.ts): one entry per stored key. */
+export async function writeDemoList(clientDir: string, keys: string[]): Promise<void> {
+  const list = keys.map((key) => {
+    const name = key.replace(/\.mrt$/, '');
+    const jpeg = `/demo/jpeg/${name}.jpg`;
+    return { name, src: `/i/${key}`, ...(existsSync(join(clientDir, jpeg)) ? { jpeg } : {}) };
+  });
+  await mkdir(join(clientDir, 'demo'), { recursive: true });
+  await writeFile(join(clientDir, 'demo/images.json'), JSON.stringify(list));
+  console.log(`wrote ${join(clientDir, 'demo/images.json')} (${list.length} images)`);
 }
 
 type LargeAssetBucket = {
@@ -106,18 +123,20 @@ export async function seedLargeAssets(bucket: LargeAssetBucket, dir: string): Pr
 async function main(argv: string[]): Promise<number> {
   let persist = process.env.MRT_PERSIST || '.wrangler/state';
   let prefix = '';
+  let demo = false;
   const inputs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--persist-to') persist = argv[++i]!;
     else if (a === '--prefix') prefix = argv[++i]!;
+    else if (a === '--demo') demo = true;
     else if (a === '-h' || a === '--help') {
-      console.log('usage: npm run seed:edge -- FILES_OR_DIRS... [--persist-to DIR] [--prefix P/]');
+      console.log('usage: npm run seed:edge -- FILES_OR_DIRS... [--persist-to DIR] [--prefix P/] [--demo]');
       return 0;
     } else inputs.push(a);
   }
   if (!inputs.length) {
-    console.error('usage: npm run seed:edge -- FILES_OR_DIRS... [--persist-to DIR] [--prefix P/]');
+    console.error('usage: npm run seed:edge -- FILES_OR_DIRS... [--persist-to DIR] [--prefix P/] [--demo]');
     return 2;
   }
   const items = await collect(inputs, prefix);
@@ -133,7 +152,9 @@ async function main(argv: string[]): Promise<number> {
   });
   try {
     await seedLargeAssets(proxy.env.IMAGES as unknown as LargeAssetBucket, join(root, 'dist/client'));
-    const n = await seed(proxy.env.IMAGES, items);
+    const stored: string[] = [];
+    const n = await seed(proxy.env.IMAGES, items, console.log, stored);
+    if (demo) await writeDemoList(join(root, 'dist/client'), stored);
     console.log(`${n}/${items.length} objects in local R2 (${persist})`);
     return n === items.length ? 0 : 1;
   } finally {
