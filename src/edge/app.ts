@@ -155,7 +155,7 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   const info = entry.info;
   const total = entry.size;
 
-  // 1. explicit ?bytes / ?q, 2. client hints, 3. default (whole stream)
+  // 1. explicit ?bytes / ?q, 2. client hints, 3. default (whole stream); Range → whole stream
   let length: number;
   let selection: string;
   let byHints = false;
@@ -165,6 +165,12 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   } else if (qQ !== undefined) {
     length = prefixLength(info, { chunks: qQ });
     selection = 'q';
+  } else if (req.headers.has('range')) {
+    // A Range on the bare URL addresses the whole stream, never a hint-cut prefix: after a
+    // hinted prefix of N bytes, `Range: bytes=N-` fetches the rest ("refine on demand").
+    byHints = true; // same URL as the hinted responses: same cache rules
+    length = total;
+    selection = 'range';
   } else {
     byHints = true;
     const hints = hintsFromHeaders((n) => req.headers.get(n));

@@ -182,6 +182,16 @@ describe('client hints', () => {
     expect(n).toBe(bigTotal);
   });
 
+  it('refine on demand: after a hinted prefix of N bytes, Range bytes=N- on the same URL gives the rest', async () => {
+    const { n } = await hinted({ ECT: '2g' });
+    expect(n).toBeLessThan(bigTotal);
+    const rest = await fetchEdge('/i/sel/big.mrt', { headers: { ECT: '2g', Range: `bytes=${n}-` } });
+    expect(rest.status).toBe(206);
+    expect(rest.headers.get('content-range')).toBe(`bytes ${n}-${bigTotal - 1}/${bigTotal}`);
+    expect(rest.headers.get('x-mrt-selection')).toBe('range');
+    expect(same(await bytesOf(rest), big.bytes.subarray(n))).toBe(true);
+  });
+
   it('the hinted response equals the URL-keyed prefix it names', async () => {
     const { res } = await hinted({ ECT: '3g' });
     const loc = res.headers.get('content-location')!;
