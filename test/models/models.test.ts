@@ -1,0 +1,216 @@
+// The exported models (models/, or $MRT_MODELS_DIR) load in onnxruntime-node and in
+// onnxruntime-web (WASM backend, 1 thread) and reproduce PyTorch's outputs on the fixtures
+// that training/export.py writes to models/testvec/ (tolerance stored there: max |diff|
+// <= 1e-4 on outputs in [-1, 1] / [0, 1]). Also checks the manifest and rcm.json against
+// docs/design.md, and recomputes the RCM's frequencies from rcm.json in float64.
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import * as ortNode from 'onnxruntime-node';
+import * as ortWeb from 'onnxruntime-web';
+
+const DIR = resolve(process.env.MRT_MODELS_DIR ?? 'models');
+const have = existsSync(join(DIR, 'manifest.json'));
+
+interface Tensor32 {
+  shape: number[];
+  f32: string;
+}
+interface Fixture {
+  model: string;
+  tol: number;
+  inputs: Record<string, Tensor32>;
+  outputs: Record<string, Tensor32>;
+}
+
+function f32(t: Tensor32): Float32Array {
+  const b = Buffer.from(t.f32, 'base64');
+  const out = new Float32Array(b.length / 4);
+  for (let i = 0; i < out.length; i++) out[i] = b.readFloatLE(i * 4);
+  expect(out.length).toBe(t.shape.reduce((a, c) => a * c, 1));
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function readJson<T>(name: string): T {
+  return JSON.parse(readFileSync(join(DIR, name), 'utf8')) as T;
+}
+
+type Ort = typeof ortNode | typeof ortWeb;
+
+async function runFixture(ort: Ort, fx: Fixture, opts: object) {
+  const session = await ort.InferenceSession.create(readFileSync(join(DIR, fx.model)), opts);
+  const feeds: Record<string, ortNode.Tensor> = {};
+  for (const [name, t] of Object.entries(fx.inputs)) {
+    feeds[name] = new ort.Tensor('float32', f32(t), t.shape) as ortNode.Tensor;
+  }
+  const res = await session.run(feeds as never);
+  const diffs: Record<string, number> = {};
+  for (const [name, t] of Object.entries(fx.outputs)) {
+    const got = res[name];
+    expect(Array.from(got.dims)).toEqual(t.shape);
+    diffs[name] = maxAbsDiff(got.data as Float32Array, f32(t));
+  }
+  await session.release();
+  return diffs;
+}
+
+describe.skipIf(!have)('exported models', () => {
+  const manifest = have
+    ? readJson<{
+        id: string;
+        files: Record<string, { sha256: string; bytes: number }>;
+        layout: { window: number; baseFactor: number; tokens: number; levels: number };
+        modelHash: string;
+      }>('manifest.json')
+    : null!;
+
+  it('manifest matches the files (sha256, bytes, modelHash per design.md)', () => {
+    expect(manifest.layout.window).toBe(32);
+    expect(manifest.layout.baseFactor).toBe(16);
+    const digests: Buffer[] = [];
+    for (const name of ['decoder.onnx', 'encoder.onnx', 'rcm.json']) {
+      const bytes = readFileSync(join(DIR, name));
+      const d = createHash('sha256').update(bytes).digest();
+      expect(manifest.files[name].sha256).toBe(d.toString('hex'));
+      expect(manifest.files[name].bytes).toBe(bytes.length);
+      digests.push(d);
+    }
+    // modelHash = sha256 of the three raw 32-byte digests concatenated
+    expect(manifest.modelHash).toBe(createHash('sha256').update(Buffer.concat(digests)).digest('hex'));
+  });
+
+  it('rcm.json has the tensors and shapes of design.md', () => {
+    const r = readJson<{ format: string; D: number; H: number; L: number; T: number; tensors: Record<string, Tensor32> }>(
+      'rcm.json',
+    );
+    const { D, H, L, T } = r;
+    expect(r.format).toBe('mrt-rcm-1');
+    expect(T).toBe(manifest.layout.tokens);
+    expect(L).toBe(manifest.layout.levels);
+    const want: Record<string, number[]> = {
+      decay: [D], E_self: [T, L, D], P: [T, D], N_left: [L + 1, D], N_up: [L + 1, D], N_ul: [L + 1, D],
+      N_ur: [L + 1, D], W1: [H, D], b1: [H], W2: [L, H], b2: [L],
+    };
+    expect(Object.keys(r.tensors).sort()).toEqual(Object.keys(want).sort());
+    for (const [name, shape] of Object.entries(want)) {
+      expect(r.tensors[name].shape).toEqual(shape);
+      const a = f32(r.tensors[name]);
+      for (const v of a) expect(Number.isFinite(v)).toBe(true);
+      if (name === 'decay') for (const v of a) expect(v > 0 && v < 1).toBe(true);
+    }
+  });
+
+  it('RCM frequencies recomputed from rcm.json match the exported fixture (|df| <= 1)', () => {
+    const r = readJson<{ D: number; H: number; L: number; T: number; tensors: Record<string, Tensor32> }>('rcm.json');
+    const fx = readJson<{ T: number; L: number; gh: number; gw: number; tokens: number[]; freqs: number[][] }>(
+      'testvec/rcm.json',
+    );
+    const { D, H, L, T } = r;
+    const w = Object.fromEntries(Object.entries(r.tensors).map(([k, t]) => [k, Float64Array.from(f32(t))]));
+    const { gh, gw, tokens } = fx;
+    const M = 1 << 15;
+    const tok = (t: number, y: number, x: number) =>
+      y < 0 || x < 0 || x >= gw ? L : tokens[(t * gh + y) * gw + x];
+    const h = Array.from({ length: gh * gw }, () => new Float64Array(D));
+    let worst = 0;
+    for (let t = 0; t < T; t++) {
+      for (let y = 0; y < gh; y++) {
+        for (let x = 0; x < gw; x++) {
+          const hw = h[y * gw + x];
+          const nl = tok(t, y, x - 1), nu = tok(t, y - 1, x), nul = tok(t, y - 1, x - 1), nur = tok(t, y - 1, x + 1);
+          const a = new Float64Array(D);
+          for (let d = 0; d < D; d++) {
+            a[d] = hw[d] + w.P[t * D + d] + w.N_left[nl * D + d] + w.N_up[nu * D + d] + w.N_ul[nul * D + d] +
+              w.N_ur[nur * D + d];
+          }
+          const u = new Float64Array(H);
+          for (let j = 0; j < H; j++) {
+            let s = w.b1[j];
+            for (let d = 0; d < D; d++) s += w.W1[j * D + d] * a[d];
+            u[j] = Math.max(0, s);
+          }
+          const lg = new Float64Array(L);
+          for (let k = 0; k < L; k++) {
+            let s = w.b2[k];
+            for (let j = 0; j < H; j++) s += w.W2[k * H + j] * u[j];
+            lg[k] = s;
+          }
+          const mx = Math.max(...lg);
+          const e = lg.map((v) => Math.exp(v - mx));
+          const sum = e.reduce((p, c) => p + c, 0);
+          const f = Array.from(e, (v) => 1 + Math.floor((v / sum) * (M - L)));
+          let best = 0;
+          for (let k = 1; k < L; k++) if (e[k] > e[best]) best = k;
+          f[best] += M - f.reduce((p, c) => p + c, 0);
+          const want = fx.freqs[(t * gh + y) * gw + x];
+          expect(f.reduce((p, c) => p + c, 0)).toBe(M);
+          for (let k = 0; k < L; k++) worst = Math.max(worst, Math.abs(f[k] - want[k]));
+          // recurrent update with the token just coded
+          const s = tokens[(t * gh + y) * gw + x];
+          for (let d = 0; d < D; d++) hw[d] = w.decay[d] * hw[d] + w.E_self[(t * L + s) * D + d];
+        }
+      }
+    }
+    // the |df| <= 1 slack covers the exp() of the reference (numpy vs Math.exp), not the formula
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+
+  for (const name of ['decoder', 'encoder']) {
+    it(`${name}.onnx matches PyTorch in onnxruntime-node`, async () => {
+      const fx = readJson<Fixture>(`testvec/${name}.json`);
+      const d = await runFixture(ortNode, fx, { intraOpNumThreads: 1 });
+      for (const v of Object.values(d)) expect(v).toBeLessThanOrEqual(fx.tol);
+    });
+
+    it(`${name}.onnx matches PyTorch in onnxruntime-web (wasm)`, async () => {
+      ortWeb.env.wasm.numThreads = 1;
+      const fx = readJson<Fixture>(`testvec/${name}.json`);
+      const d = await runFixture(ortWeb, fx, { executionProviders: ['wasm'] });
+      for (const v of Object.values(d)) expect(v).toBeLessThanOrEqual(fx.tol);
+    });
+  }
+
+  it('decoder runs at 768x512 in onnxruntime-web (wasm) with the layout of the manifest', async () => {
+    ortWeb.env.wasm.numThreads = 1;
+    const { tokens: T } = manifest.layout;
+    const gh = 16, gw = 24;
+    const s = await ortWeb.InferenceSession.create(readFileSync(join(DIR, 'decoder.onnx')), {
+      executionProviders: ['wasm'],
+    });
+    const z = new Float32Array(T * gh * gw);
+    const mask = new Float32Array(T * gh * gw);
+    for (let i = 0; i < 8 * gh * gw; i++) {
+      z[i] = ((i * 7919) % 9) / 4 - 1;
+      mask[i] = 1;
+    }
+    const base = new Float32Array(3 * 32 * 48).fill(0.5);
+    const feeds = {
+      z: new ortWeb.Tensor('float32', z, [1, T, gh, gw]),
+      mask: new ortWeb.Tensor('float32', mask, [1, T, gh, gw]),
+      base: new ortWeb.Tensor('float32', base, [1, 3, 32, 48]),
+    };
+    await s.run(feeds); // warm-up
+    const t0 = performance.now();
+    const out = await s.run(feeds);
+    const ms = performance.now() - t0;
+    expect(Array.from(out.image.dims)).toEqual([1, 3, 512, 768]);
+    const img = out.image.data as Float32Array;
+    let lo = Infinity, hi = -Infinity;
+    for (const v of img) {
+      lo = Math.min(lo, v);
+      hi = Math.max(hi, v);
+    }
+    expect(lo).toBeGreaterThanOrEqual(0);
+    expect(hi).toBeLessThanOrEqual(1);
+    console.log(`decoder 768x512 onnxruntime-web wasm 1 thread: ${ms.toFixed(0)} ms`);
+    await s.release();
+  });
+});

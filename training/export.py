@@ -1,0 +1,220 @@
+"""Export a trained checkpoint to models/: decoder.onnx, encoder.onnx, rcm.json,
+manifest.json, and small parity fixtures in models/testvec/.
+
+    python training/export.py --ckpt training/runs/main/best.pt --rcm training/runs/main/rcm.pt
+Checks the ONNX graphs in onnxruntime against PyTorch before writing the manifest.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mrt  # noqa: E402
+
+# ops that onnxruntime-web runs on both the WASM and the WebGPU execution providers
+ALLOWED_OPS = {'Conv', 'Relu', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Clip', 'Tanh', 'Resize',
+               'DepthToSpace', 'Reshape', 'Transpose', 'Shape', 'Gather', 'Unsqueeze', 'Slice',
+               'Cast', 'Constant', 'Identity', 'Floor', 'Max', 'Min'}
+TOL = 1e-4  # max |onnxruntime - pytorch| on outputs in [-1, 1] / [0, 1]
+
+
+def b64f32(a):
+    return base64.b64encode(np.ascontiguousarray(a, dtype='<f4').tobytes()).decode()
+
+
+def tensor_json(t):
+    a = t.detach().numpy() if isinstance(t, torch.Tensor) else np.asarray(t)
+    return {'shape': list(a.shape), 'f32': b64f32(a)}
+
+
+def sha256(path):
+    return hashlib.sha256(open(path, 'rb').read()).digest()
+
+
+def export_onnx(model, args, path, inputs, outputs, dyn):
+    torch.onnx.export(model, args, path, input_names=inputs, output_names=outputs,
+                      dynamic_axes=dyn, opset_version=17, dynamo=False, do_constant_folding=True)
+    import onnx
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    ops = sorted({n.op_type for n in m.graph.node})
+    bad = [o for o in ops if o not in ALLOWED_OPS]
+    if bad:
+        raise SystemExit(f'{path}: ops outside the onnxruntime-web set: {bad}')
+    return ops
+
+
+def ort_run(path, feeds):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 1
+    s = ort.InferenceSession(path, so, providers=['CPUExecutionProvider'])
+    return s.run(None, {k: v.numpy() for k, v in feeds.items()})[0]
+
+
+def fixture_image(h, w, seed=1):
+    """Synthetic test picture (gradients, edges, texture): no licensed pixels in the repo."""
+    g = torch.Generator().manual_seed(seed)
+    yy, xx = torch.meshgrid(torch.linspace(0, 1, h), torch.linspace(0, 1, w), indexing='ij')
+    r = 0.5 + 0.4 * torch.sin(6 * xx + 2 * yy)
+    gch = (xx + yy) / 2
+    b = ((xx * 8).floor() + (yy * 8).floor()) % 2 * 0.6 + 0.2
+    img = torch.stack([r, gch, b]) + 0.05 * torch.randn(3, h, w, generator=g)
+    return img.clamp(0, 1)[None]
+
+
+def base_of(img, q=30):
+    from PIL import Image
+    a = (img[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
+    base, _ = mrt.make_base(Image.fromarray(a), q)
+    return mrt.to_t(base)[None]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', default=os.path.join(mrt.RUNS, 'main', 'best.pt'))
+    ap.add_argument('--rcm', default=None, help='RCM checkpoint from train_rcm.py')
+    ap.add_argument('--out', default=os.path.join(mrt.ROOT, 'models'))
+    ap.add_argument('--id', default=None, help='manifest id (default: bump mrt-v0.N)')
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    os.makedirs(os.path.join(args.out, 'testvec'), exist_ok=True)
+    ck = torch.load(args.ckpt, weights_only=False)
+    cfg = ck['cfg']
+    T, L = cfg['T'], cfg['L']
+    enc, dec, _ = mrt.build(cfg)
+    enc.load_state_dict(ck['enc'])
+    dec.load_state_dict(ck['dec'])
+    enc.eval(), dec.eval()
+
+    # ---- ONNX graphs (dynamic spatial axes)
+    dpath, epath = os.path.join(args.out, 'decoder.onnx'), os.path.join(args.out, 'encoder.onnx')
+    gh, gw = 2, 3
+    img = fixture_image(gh * 32, gw * 32)
+    base = base_of(img)
+    with torch.no_grad():
+        z = enc(img, base)
+    k, v = mrt.fsq(z, L)
+    g = torch.Generator().manual_seed(2)
+    mask = torch.zeros(1, T, gh, gw)
+    mask[:, :T // 4] = 1
+    mask[:, T // 4] = (torch.rand(gh, gw, generator=g) < 0.5).float()  # a partial layer
+    zin = (v * mask).detach()
+    dec_ops = export_onnx(dec, (zin, mask, base), dpath, ['z', 'mask', 'base'], ['image'],
+                          {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'},
+                           'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
+    # encoder fixture on a different (non-square) grid than the export trace
+    eimg = fixture_image(32, 64, seed=3)
+    ebase = base_of(eimg)
+    enc_ops = export_onnx(enc, (img, base), epath, ['image', 'base'], ['z'],
+                          {'image': {2: 'H', 3: 'W'}, 'base': {2: 'bh', 3: 'bw'}, 'z': {2: 'gh', 3: 'gw'}})
+
+    # ---- parity: onnxruntime vs PyTorch
+    with torch.no_grad():
+        y = dec(zin, mask, base)
+        ez = enc(eimg, ebase)
+    y_ort = ort_run(dpath, {'z': zin, 'mask': mask, 'base': base})
+    ez_ort = ort_run(epath, {'image': eimg, 'base': ebase})
+    dd = float(np.abs(y_ort - y.numpy()).max())
+    de = float(np.abs(ez_ort - ez.numpy()).max())
+    print(f'parity decoder max|d|={dd:.2e} encoder max|d|={de:.2e} (tol {TOL})')
+    if dd > TOL or de > TOL:
+        raise SystemExit('onnxruntime disagrees with PyTorch')
+    # larger shape check (Kodak-sized grid), not stored
+    with torch.no_grad():
+        zb = torch.rand(1, T, 16, 24) * 2 - 1
+        mb = torch.ones_like(zb)
+        bb = torch.rand(1, 3, 32, 48)
+        yb = dec(zb, mb, bb)
+    db = float(np.abs(ort_run(dpath, {'z': zb, 'mask': mb, 'base': bb}) - yb.numpy()).max())
+    print(f'parity decoder 768x512 max|d|={db:.2e}')
+    if db > TOL:
+        raise SystemExit('onnxruntime disagrees with PyTorch at 768x512')
+
+    tv = os.path.join(args.out, 'testvec')
+    json.dump({'model': 'decoder.onnx', 'tol': TOL,
+               'inputs': {'z': tensor_json(zin), 'mask': tensor_json(mask), 'base': tensor_json(base)},
+               'outputs': {'image': tensor_json(y)}}, open(os.path.join(tv, 'decoder.json'), 'w'))
+    json.dump({'model': 'encoder.onnx', 'tol': TOL,
+               'inputs': {'image': tensor_json(eimg), 'base': tensor_json(ebase)},
+               'outputs': {'z': tensor_json(ez)}}, open(os.path.join(tv, 'encoder.json'), 'w'))
+
+    # ---- RCM
+    rcm = mrt.RCM(T, L)
+    rinfo = {}
+    if args.rcm:
+        rk = torch.load(args.rcm, weights_only=False)
+        rcm = mrt.RCM(T, L, rk['D'], rk['H'])
+        rcm.load_state_dict(rk['state'])
+        rinfo = rk.get('info', {})
+    else:
+        print('WARNING: no --rcm given: writing an untrained RCM (smoke tests only)')
+    tens = {n: t.detach().float() for n, t in rcm.tensors().items()}
+    rpath = os.path.join(args.out, 'rcm.json')
+    json.dump({'format': 'mrt-rcm-1', 'D': rcm.D, 'H': rcm.H, 'L': L, 'T': T,
+               'tensors': {n: tensor_json(t) for n, t in tens.items()}}, open(rpath, 'w'))
+    # RCM fixture: tokens of the fixture image and the frequencies the design formula gives
+    # (computed here in float64 from the float32 weights; an exact TS port may differ by
+    # rounding in rare floor() ties, so tests allow |df| <= 1 per symbol).
+    r64 = mrt.RCM(T, L, rcm.D, rcm.H).double()
+    with torch.no_grad():
+        for n, t in tens.items():
+            if n == 'decay':
+                # store sigmoid^-1 so that r64.decay() returns the float32 decay widened
+                d = t.double().clamp(1e-12, 1 - 1e-12)
+                r64.decay_logit.copy_(torch.log(d / (1 - d)))
+            else:
+                getattr(r64, n).copy_(t.double())
+        lg = r64.logits(k)[0].numpy()
+    lg = lg - lg.max(-1, keepdims=True)
+    p = np.exp(lg)
+    p /= p.sum(-1, keepdims=True)
+    f = mrt.quantise_freqs(p)
+    json.dump({'T': T, 'L': L, 'gh': gh, 'gw': gw,
+               'tokens': k[0].reshape(-1).tolist(),
+               'note': 'tokens and freqs indexed [t][y][x] (freqs [..][L]); M = 2^15',
+               'freqs': f.reshape(-1, L).tolist()}, open(os.path.join(tv, 'rcm.json'), 'w'))
+
+    # ---- manifest
+    mpath = os.path.join(args.out, 'manifest.json')
+    mid = args.id
+    if mid is None:
+        n = 0
+        if os.path.exists(mpath):
+            old = json.load(open(mpath)).get('id', '')
+            if old.startswith('mrt-v0.'):
+                try:
+                    n = int(old.split('.')[-1]) + 1
+                except ValueError:
+                    n = 0
+        mid = f'mrt-v0.{n}'
+    files, digests = {}, []
+    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json'):
+        p_ = os.path.join(args.out, name)
+        d = sha256(p_)
+        digests.append(d)
+        files[name] = {'sha256': d.hex(), 'bytes': os.path.getsize(p_)}
+    manifest = {'id': mid, 'files': files,
+                'layout': {'window': mrt.WINDOW, 'baseFactor': mrt.BASE_FACTOR, 'tokens': T, 'levels': L},
+                'modelHash': hashlib.sha256(b''.join(digests)).hexdigest()}
+    json.dump(manifest, open(mpath, 'w'), indent=2)
+    open(mpath, 'a').write('\n')
+    with torch.no_grad():
+        macs = mrt.count_macs(dec, torch.zeros(1, T, 16, 24), torch.zeros(1, T, 16, 24), torch.zeros(1, 3, 32, 48))
+    print(json.dumps({'id': mid, 'ckpt': args.ckpt, 'step': ck.get('step'),
+                      'decoder_ops': dec_ops, 'encoder_ops': enc_ops,
+                      'dec_params': mrt.nparams(dec), 'enc_params': mrt.nparams(enc),
+                      'dec_macs_per_px': round(macs / (768 * 512)), 'rcm': rinfo,
+                      'bytes': {k_: v_['bytes'] for k_, v_ in files.items()}}, indent=1))
+
+
+if __name__ == '__main__':
+    main()

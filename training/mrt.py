@@ -1,0 +1,445 @@
+"""MRT v0 learned codec: models, quantiser, rate proxy, data pipeline.
+
+Shared by train.py, export.py, eval.py, train_rcm.py. The I/O contract of the exported
+models is docs/design.md (window 32, base at 1/16, T tokens of L FSQ levels).
+"""
+from __future__ import annotations
+
+import glob
+import io
+import json
+import math
+import os
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from PIL import Image
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data'))
+TRAIN_DIR = os.path.join(DATA, 'train')
+KODAK_DIR = os.path.join(DATA, 'kodak')
+RUNS = os.path.join(ROOT, 'training', 'runs')
+
+WINDOW = 32
+BASE_FACTOR = 16
+
+
+# ----------------------------------------------------------------------------- models
+
+def conv(cin, cout, k=3, s=1):
+    return nn.Conv2d(cin, cout, k, s, (k - 1) // 2 if s == 1 else (k - s + 1) // 2 if k > s else 0)
+
+
+class Res(nn.Module):
+    """x + conv(relu(conv(x))); second conv starts small so a fresh block is ~identity."""
+
+    def __init__(self, c, mid, k=3):
+        super().__init__()
+        self.a = nn.Conv2d(c, mid, k, 1, k // 2)
+        self.b = nn.Conv2d(mid, c, k, 1, k // 2)
+        with torch.no_grad():
+            self.b.weight.mul_(0.1)
+            self.b.bias.zero_()
+
+    def forward(self, x):
+        return x + self.b(F.relu(self.a(x)))
+
+
+def up16(base):
+    return F.interpolate(base, scale_factor=16.0, mode='bilinear', align_corners=False)
+
+
+class Encoder(nn.Module):
+    """image [1,3,Hp,Wp] + base [1,3,Hp/16,Wp/16] -> z [1,T,Hp/32,Wp/32] in (-1,1)."""
+
+    def __init__(self, T=64, c=(48, 96, 112, 128), nres=2):
+        super().__init__()
+        c0, c1, c2, c3 = c
+        self.c0 = nn.Conv2d(6, c0, 4, 4)                 # 1/4
+        self.c1 = nn.Conv2d(c0, c1, 3, 2, 1)             # 1/8
+        self.c2 = nn.Conv2d(c1 + 0, c2, 3, 2, 1)         # 1/16
+        self.bproj = nn.Conv2d(3, c2, 3, 1, 1)           # base at 1/16
+        self.c3 = nn.Conv2d(c2, c3, 3, 2, 1)             # 1/32
+        self.res = nn.Sequential(*[Res(c3, c3 // 2) for _ in range(nres)])
+        self.out = nn.Conv2d(c3, T, 1)
+
+    def forward(self, image, base):
+        up = up16(base)
+        x = torch.cat([image - 0.5, image - up], 1)
+        x = F.relu(self.c0(x))
+        x = F.relu(self.c1(x))
+        x = F.relu(self.c2(x) + self.bproj(base - 0.5))
+        x = F.relu(self.c3(x))
+        x = self.res(x)
+        return torch.tanh(self.out(x))
+
+
+class Decoder(nn.Module):
+    """(z*mask, mask, base) -> image. Heavy work at 1/32 and 1/16, thin pixel-shuffle
+    stages up to full resolution; output = bilinear(base) + residual, clamped."""
+
+    def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24):
+        super().__init__()
+        self.b16 = nn.Conv2d(3, cb, 3, 1, 1)
+        self.b32 = nn.Conv2d(cb, 32, 3, 2, 1)
+        self.inp = nn.Conv2d(2 * T + 32, c32, 1)
+        self.res32 = nn.Sequential(*[Res(c32, c32 // 2) for _ in range(nres32)])
+        self.up16 = nn.Conv2d(c32, 4 * c16, 1)
+        self.mix16 = nn.Conv2d(c16 + cb, c16, 3, 1, 1)
+        self.res16 = Res(c16, c16)
+        self.up8 = nn.Conv2d(c16, 4 * c8, 1)
+        self.res8 = Res(c8, c8)
+        self.up4 = nn.Conv2d(c8, 4 * c4, 1)
+        self.res4 = Res(c4, c4)
+        self.up2 = nn.Conv2d(c4, 4 * c2, 1)
+        self.res2 = Res(c2, c2)
+        self.out = nn.Conv2d(c2, 12, 1)
+        with torch.no_grad():
+            self.out.weight.mul_(0.1)
+            self.out.bias.zero_()
+        self.ps = nn.PixelShuffle(2)
+
+    def forward(self, z, mask, base):
+        b16 = F.relu(self.b16(base - 0.5))
+        b32 = F.relu(self.b32(b16))
+        x = self.inp(torch.cat([z, mask, b32], 1))
+        x = F.relu(self.res32(x))
+        x = self.ps(self.up16(x))
+        x = F.relu(self.mix16(torch.cat([x, b16], 1)))
+        x = F.relu(self.res16(x))
+        x = F.relu(self.res8(self.ps(self.up8(x))))
+        x = F.relu(self.res4(self.ps(self.up4(x))))
+        x = F.relu(self.res2(self.ps(self.up2(x))))
+        r = self.ps(self.out(x))
+        return torch.clamp(up16(base) + r, 0.0, 1.0)
+
+
+def fsq(z, L):
+    """Quantise z in [-1,1] to L levels; returns (token ints, values with straight-through grad)."""
+    half = (L - 1) / 2
+    k = torch.clamp(torch.round((z + 1) * half), 0, L - 1)
+    v = k / half - 1
+    return k.long(), z + (v - z).detach()
+
+
+class RateModel(nn.Module):
+    """Differentiable bit estimate: per-layer zero-mean discretised Laplace over FSQ bins."""
+
+    def __init__(self, T, L):
+        super().__init__()
+        self.L = L
+        self.log_b = nn.Parameter(torch.full((T,), math.log(0.3)))
+
+    def bits(self, v):
+        L = self.L
+        d = 1.0 / (L - 1)  # half bin width in value units (bin width 2/(L-1))
+        b = torch.exp(self.log_b)[None, :, None, None]
+        a = v.abs()
+        # P(bin) for a symmetric Laplace: mass between |v|-d and |v|+d (edge bins reach infinity)
+        hi = torch.exp(-(a + d) / b)
+        lo = torch.exp(-torch.clamp(a - d, min=0) / b)
+        centre = a < d
+        p_mid = 0.5 * (lo - hi)
+        p_c = 1 - 0.5 * (hi + torch.exp(-torch.clamp(d - a, min=0) / b))  # bin (a-d, a+d) around 0
+        p_edge = 0.5 * lo                                     # outermost bin: (1-d, inf)
+        edge = a > 1 - d * 0.5
+        p = torch.where(centre, p_c, torch.where(edge, p_edge, p_mid))
+        return -torch.log2(torch.clamp(p, min=1e-9))
+
+
+def count_macs(model, *inputs):
+    """Multiply-adds of Conv layers (the rest is negligible) for the given inputs."""
+    total = [0]
+
+    def hook(m, i, o):
+        cin = m.in_channels // m.groups
+        total[0] += o.numel() * cin * m.kernel_size[0] * m.kernel_size[1]
+
+    hs = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    with torch.no_grad():
+        model(*inputs)
+    for h in hs:
+        h.remove()
+    return total[0]
+
+
+def nparams(m):
+    return sum(p.numel() for p in m.parameters())
+
+
+# ----------------------------------------------------------------------------- RCM
+
+class RCM(nn.Module):
+    """Learned prior in the deterministic form of docs/design.md (trained in float32/64,
+    evaluated the same way in TypeScript)."""
+
+    def __init__(self, T, L, D=16, H=32):
+        super().__init__()
+        self.T, self.L, self.D, self.H = T, L, D, H
+        self.decay_logit = nn.Parameter(torch.linspace(0.0, 3.0, D))
+        self.E_self = nn.Parameter(torch.randn(T, L, D) * 0.1)
+        self.P = nn.Parameter(torch.randn(T, D) * 0.1)
+        self.N_left = nn.Parameter(torch.randn(L + 1, D) * 0.1)
+        self.N_up = nn.Parameter(torch.randn(L + 1, D) * 0.1)
+        self.N_ul = nn.Parameter(torch.randn(L + 1, D) * 0.1)
+        self.N_ur = nn.Parameter(torch.randn(L + 1, D) * 0.1)
+        self.W1 = nn.Parameter(torch.randn(H, D) / math.sqrt(D))
+        self.b1 = nn.Parameter(torch.zeros(H))
+        self.W2 = nn.Parameter(torch.randn(L, H) * 0.01)
+        self.b2 = nn.Parameter(torch.zeros(L))
+
+    def decay(self):
+        return torch.sigmoid(self.decay_logit)
+
+    def logits(self, k):
+        """k: long [B, T, gh, gw] -> logits [B, T, gh, gw, L] for every token given its
+        causal context in stream order."""
+        B, T, gh, gw = k.shape
+        L = self.L
+        kp = F.pad(k, (1, 1, 1, 0), value=L)  # pad left/right/top with the border index
+        left = kp[:, :, 1:, 0:gw]
+        up = kp[:, :, 0:gh, 1:gw + 1]
+        ul = kp[:, :, 0:gh, 0:gw]
+        ur = kp[:, :, 0:gh, 2:gw + 2]
+        dec = self.decay()
+        hs = []
+        h = torch.zeros(B, gh, gw, self.D, dtype=self.P.dtype)
+        for t in range(T):
+            hs.append(h)
+            h = dec * h + self.E_self[t][k[:, t]]
+        h = torch.stack(hs, 1)  # [B,T,gh,gw,D]
+        a = h + self.P[None, :, None, None, :]
+        a = a + self.N_left[left] + self.N_up[up] + self.N_ul[ul] + self.N_ur[ur]
+        u = F.relu(a @ self.W1.t() + self.b1)
+        return u @ self.W2.t() + self.b2
+
+    def tensors(self):
+        return {
+            'decay': self.decay(), 'E_self': self.E_self, 'P': self.P,
+            'N_left': self.N_left, 'N_up': self.N_up, 'N_ul': self.N_ul, 'N_ur': self.N_ur,
+            'W1': self.W1, 'b1': self.b1, 'W2': self.W2, 'b2': self.b2,
+        }
+
+
+M_TOTAL = 1 << 15
+
+
+def quantise_freqs(p):
+    """p: float64 [..., L] probabilities -> integer frequencies per design.md."""
+    L = p.shape[-1]
+    f = 1 + np.floor(p * (M_TOTAL - L)).astype(np.int64)
+    rem = M_TOTAL - f.sum(-1)
+    idx = np.argmax(p, -1)  # lowest index on ties
+    np.put_along_axis(f, idx[..., None], np.take_along_axis(f, idx[..., None], -1) + rem[..., None], -1)
+    return f
+
+
+def rcm_bits(rcm, k):
+    """Exact code length (bits) per token [T, gh, gw] with quantised frequencies, float64."""
+    with torch.no_grad():
+        r64 = RCM(rcm.T, rcm.L, rcm.D, rcm.H).double()
+        r64.load_state_dict({n: p.double() for n, p in rcm.state_dict().items()})
+        # the exported decay is float32: use exactly the float32 values widened
+        lg = r64.logits(k[None])[0].numpy()
+    lg = lg - lg.max(-1, keepdims=True)
+    p = np.exp(lg)
+    p /= p.sum(-1, keepdims=True)
+    f = quantise_freqs(p)
+    kk = k.numpy()
+    fk = np.take_along_axis(f, kk[..., None], -1)[..., 0]
+    return -np.log2(fk / M_TOTAL)
+
+
+def static_bits(k, L):
+    """Code length of the static adaptive per-layer prior (design.md) per token [T, gh, gw]."""
+    T, gh, gw = k.shape
+    out = np.zeros((T, gh, gw))
+    for t in range(T):
+        c = np.ones(L, np.int64)
+        for y in range(gh):
+            for x in range(gw):
+                s = int(k[t, y, x])
+                p = c / c.sum()
+                f = quantise_freqs(p[None])[0]
+                out[t, y, x] = -math.log2(f[s] / M_TOTAL)
+                c[s] += 24
+                if c.sum() > (1 << 13):
+                    c = (c + 1) // 2
+    return out
+
+
+# ----------------------------------------------------------------------------- data
+
+def list_train():
+    return sorted(glob.glob(os.path.join(TRAIN_DIR, '*', '*.jpg')))
+
+
+def is_holdout(i):
+    return i % 64 == 7  # 16 of 1037 images, spread over the folders
+
+
+def load_cache():
+    """All training images decoded once into one uint8 buffer (training/runs/cache)."""
+    cdir = os.path.join(RUNS, 'cache')
+    os.makedirs(cdir, exist_ok=True)
+    bin_p, idx_p = os.path.join(cdir, 'train_u8.bin'), os.path.join(cdir, 'train_index.json')
+    files = list_train()
+    if not (os.path.exists(bin_p) and os.path.exists(idx_p)):
+        t0 = time.time()
+        index, off = [], 0
+        with open(bin_p + '.tmp', 'wb') as fh:
+            for f in files:
+                a = np.asarray(Image.open(f).convert('RGB'))
+                fh.write(a.tobytes())
+                index.append({'name': os.path.relpath(f, TRAIN_DIR), 'h': a.shape[0], 'w': a.shape[1], 'off': off})
+                off += a.nbytes
+        json.dump(index, open(idx_p, 'w'))
+        os.replace(bin_p + '.tmp', bin_p)
+        print(f'cache built: {len(index)} images, {off / 1e9:.2f} GB, {time.time() - t0:.0f}s', flush=True)
+    index = json.load(open(idx_p))
+    buf = np.fromfile(bin_p, dtype=np.uint8)
+    imgs = [buf[e['off']:e['off'] + e['h'] * e['w'] * 3].reshape(e['h'], e['w'], 3) for e in index]
+    names = [e['name'] for e in index]
+    return imgs, names
+
+
+def webp_roundtrip(img: Image.Image, q: int):
+    b = io.BytesIO()
+    img.save(b, 'WEBP', quality=int(q), method=4)
+    n = b.tell()
+    b.seek(0)
+    return Image.open(b).convert('RGB'), n
+
+
+def make_base(crop: Image.Image, q: int):
+    w, h = crop.size
+    small = crop.resize((w // BASE_FACTOR, h // BASE_FACTOR), Image.LANCZOS)
+    return webp_roundtrip(small, q)
+
+
+def to_t(img):
+    a = np.asarray(img, dtype=np.float32) / 255.0
+    return torch.from_numpy(a).permute(2, 0, 1).contiguous()
+
+
+class Sampler:
+    """Random training crops (downscaled by a random factor first) with a simulated WebP base."""
+
+    def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3):
+        self.imgs, self.crop = imgs, crop
+        self.ids = [i for i in ids if min(imgs[i].shape[:2]) >= crop]
+        self.rng = np.random.default_rng(seed)
+        self.qrange, self.smin = qrange, smin
+
+    def one(self):
+        r, c = self.rng, self.crop
+        a = self.imgs[self.ids[r.integers(len(self.ids))]]
+        h, w = a.shape[:2]
+        smin = max(self.smin, c / min(h, w))
+        s = math.exp(r.uniform(math.log(smin), 0.0))  # output/source scale
+        rs = min(int(round(c / s)), h, w)
+        y, x = r.integers(0, h - rs + 1), r.integers(0, w - rs + 1)
+        img = Image.fromarray(np.ascontiguousarray(a[y:y + rs, x:x + rs]))
+        if rs != c:
+            img = img.resize((c, c), Image.LANCZOS)
+        if r.random() < 0.5:
+            img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        q = int(r.integers(self.qrange[0], self.qrange[1] + 1))
+        base, _ = make_base(img, q)
+        return to_t(img), to_t(base)
+
+    def batch(self, n):
+        xs, bs = zip(*[self.one() for _ in range(n)])
+        return torch.stack(xs), torch.stack(bs)
+
+
+def val_set(imgs, ids, size=256, q=30):
+    """Fixed held-out crops: short side resized to `size`, centre crop, base at quality q."""
+    xs, bs = [], []
+    for i in ids:
+        a = imgs[i]
+        h, w = a.shape[:2]
+        s = size / min(h, w)
+        img = Image.fromarray(a).resize((max(size, round(w * s)), max(size, round(h * s))), Image.LANCZOS)
+        W, H = img.size
+        img = img.crop(((W - size) // 2, (H - size) // 2, (W - size) // 2 + size, (H - size) // 2 + size))
+        base, _ = make_base(img, q)
+        xs.append(to_t(img))
+        bs.append(to_t(base))
+    return torch.stack(xs), torch.stack(bs)
+
+
+def sample_k(B, T, rng):
+    """Nested-dropout prefix length per sample: 10% none, 10% all, else log-uniform in 1..T."""
+    ks = []
+    for _ in range(B):
+        u = rng.random()
+        if u < 0.1:
+            ks.append(0)
+        elif u < 0.2:
+            ks.append(T)
+        else:
+            ks.append(min(T, int(math.exp(rng.uniform(0, math.log(T + 1))))))
+    return ks
+
+
+def make_mask(ks, T, gh, gw, rng, partial=0.3):
+    m = torch.zeros(len(ks), T, gh, gw)
+    for i, k in enumerate(ks):
+        m[i, :k] = 1
+        if k < T and rng.random() < partial:  # a partially received next layer
+            m[i, k] = torch.from_numpy((rng.random((gh, gw)) < rng.random()).astype(np.float32))
+    return m
+
+
+def psnr(a, b):
+    mse = torch.mean((a - b) ** 2, dim=(1, 2, 3))
+    return -10 * torch.log10(mse.clamp(min=1e-10))
+
+
+def build(cfg):
+    T, L = cfg['T'], cfg['L']
+    enc = Encoder(T, **cfg.get('enc', {}))
+    dec = Decoder(T, **cfg.get('dec', {}))
+    rate = RateModel(T, L)
+    return enc, dec, rate
+
+
+DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}
+
+
+def pad32(a):
+    """Edge-replicate an HxWx3 uint8 array to multiples of the window size."""
+    h, w = a.shape[:2]
+    Hp, Wp = -(-h // WINDOW) * WINDOW, -(-w // WINDOW) * WINDOW
+    return np.pad(a, ((0, Hp - h), (0, Wp - w), (0, 0)), mode='edge')
+
+
+def base_for_budget(img: Image.Image, target=200):
+    """The encoder's placeholder: lanczos /16, the highest WebP quality within `target` bytes."""
+    w, h = img.size
+    small = img.resize((w // BASE_FACTOR, h // BASE_FACTOR), Image.LANCZOS)
+    lo, hi, best = 0, 100, None
+    while lo <= hi:
+        q = (lo + hi) // 2
+        dec, n = webp_roundtrip(small, q)
+        if n <= target:
+            best, lo = (dec, n, q), q + 1
+        else:
+            hi = q - 1
+    if best is None:
+        dec, n = webp_roundtrip(small, 0)
+        best = (dec, n, 0)
+    return best
+
+
+def load_encoder(ckpt_path):
+    ck = torch.load(ckpt_path, weights_only=False)
+    enc, dec, rate = build(ck['cfg'])
+    enc.load_state_dict(ck['enc']), dec.load_state_dict(ck['dec']), rate.load_state_dict(ck['rate'])
+    enc.eval(), dec.eval()
+    return ck, enc, dec, rate

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# CI smoke test (< 3 min on 1 CPU thread): a few training steps on tiny crops, a tiny RCM,
+# export to a temp dir (export.py itself checks onnxruntime against PyTorch), then the
+# Node tests (onnxruntime-node + onnxruntime-web WASM) on that export.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+export OMP_NUM_THREADS=1
+python training/train.py --run "$TMP/run" --tiny --steps 20 --batch 4 --crop 64 --val-every 20 --nval 2
+python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2
+python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --out "$TMP/models" --id smoke
+python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"
+tail -n 3 "$TMP/eval.txt"
+if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
+  MRT_MODELS_DIR="$TMP/models" npx vitest run test/models
+fi
+echo "smoke OK"

@@ -1,0 +1,188 @@
+"""Train the MRT encoder/decoder (nested-dropout coarse-to-fine tokens over a WebP base).
+
+    python training/train.py --run training/runs/main --minutes 60
+Resumable: rerunning with the same --run continues from <run>/last.pt. The best
+checkpoint on the held-out crops is <run>/best.pt. Logs: <run>/log.jsonl.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mrt  # noqa: E402
+
+VAL_KS = [0, 1, 2, 4, 8, 16, 32, 64]
+
+
+def evaluate(enc, dec, rate, val, T, L, lam, bs=8):
+    enc.eval(), dec.eval()
+    xs, bs_ = val
+    res = {k: [0.0, 0.0] for k in VAL_KS if k <= T}
+    with torch.no_grad():
+        for i in range(0, len(xs), bs):
+            x, b = xs[i:i + bs], bs_[i:i + bs]
+            z = enc(x, b)
+            _, v = mrt.fsq(z, L)
+            bits = rate.bits(v)
+            for k in res:
+                m = torch.zeros_like(v)
+                m[:, :k] = 1
+                y = dec(v * m, m, b)
+                res[k][0] += mrt.psnr(y, x).sum().item()
+                res[k][1] += ((bits * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])).sum().item()
+    enc.train(), dec.train()
+    n = len(xs)
+    out = {k: (p / n, r / n) for k, (p, r) in res.items()}
+    # objective: mean over prefix lengths of (-PSNR + lam * bpp), lower is better
+    obj = float(np.mean([-p + lam * r for p, r in out.values()]))
+    return out, obj
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--run', default=os.path.join(mrt.RUNS, 'main'))
+    ap.add_argument('--minutes', type=float, default=0)
+    ap.add_argument('--steps', type=int, default=0, help='stop at this global step (0: no limit)')
+    ap.add_argument('--crop', type=int, default=128)
+    ap.add_argument('--batch', type=int, default=16)
+    ap.add_argument('--lr', type=float, default=3e-4)
+    ap.add_argument('--lr-final', type=float, default=None, help='cosine-decay lr to this by --steps')
+    ap.add_argument('--lam', type=float, default=20.0, help='rate weight, dB per bit/pixel')
+    ap.add_argument('--T', type=int, default=64)
+    ap.add_argument('--L', type=int, default=9)
+    ap.add_argument('--val-every', type=int, default=500)
+    ap.add_argument('--ckpt-minutes', type=float, default=5)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--init', default=None, help='start weights from this checkpoint (new run)')
+    ap.add_argument('--nval', type=int, default=16)
+    ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    os.makedirs(args.run, exist_ok=True)
+    logf = open(os.path.join(args.run, 'log.jsonl'), 'a')
+
+    def log(d):
+        d['time'] = round(time.time(), 1)
+        line = json.dumps(d)
+        print(line, flush=True)
+        logf.write(line + '\n')
+        logf.flush()
+
+    last_p = os.path.join(args.run, 'last.pt')
+    if os.path.exists(last_p):
+        ck = torch.load(last_p, weights_only=False)
+        cfg = ck['cfg']
+    else:
+        ck = None
+        cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
+    T, L = cfg['T'], cfg['L']
+    enc, dec, rate = mrt.build(cfg)
+    params = list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
+    opt = torch.optim.Adam(params, lr=args.lr)
+    step, best, elapsed = 0, float('inf'), 0.0
+    if ck is not None:
+        enc.load_state_dict(ck['enc']), dec.load_state_dict(ck['dec']), rate.load_state_dict(ck['rate'])
+        opt.load_state_dict(ck['opt'])
+        step, best, elapsed = ck['step'], ck['best'], ck.get('elapsed', 0.0)
+        log({'event': 'resume', 'step': step, 'best': best})
+    elif args.init:
+        ik = torch.load(args.init, weights_only=False)
+        enc.load_state_dict(ik['enc']), dec.load_state_dict(ik['dec']), rate.load_state_dict(ik['rate'])
+        log({'event': 'init', 'from': args.init})
+    for g in opt.param_groups:
+        g['lr'] = args.lr
+
+    if args.tiny:
+        files = mrt.list_train()[:12]
+        from PIL import Image
+        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
+    else:
+        imgs, _ = mrt.load_cache()
+    ids = list(range(len(imgs)))
+    hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
+    train_ids = [i for i in ids if i not in set(hold)]
+    val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop))
+    sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step)
+    rng = np.random.default_rng(args.seed * 7919 + step)
+    log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
+         'dec_params': mrt.nparams(dec), 'train_images': len(train_ids), 'holdout': len(hold)})
+
+    def save(path):
+        torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),
+                    'opt': opt.state_dict(), 'step': step, 'best': best,
+                    'elapsed': elapsed + time.time() - t_start}, path + '.tmp')
+        os.replace(path + '.tmp', path)
+
+    t_start = time.time()
+    t_ck = time.time()
+    acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
+    lr_max = args.lr
+    while True:
+        if args.minutes and time.time() - t_start > args.minutes * 60:
+            break
+        if args.steps and step >= args.steps:
+            break
+        if args.lr_final is not None and args.steps:
+            frac = min(1.0, step / args.steps)
+            lr = args.lr_final + 0.5 * (lr_max - args.lr_final) * (1 + math.cos(math.pi * frac))
+            for g in opt.param_groups:
+                g['lr'] = lr
+        x, b = sampler.batch(args.batch)
+        z = enc(x, b)
+        _, v = mrt.fsq(z, L)
+        ks = mrt.sample_k(args.batch, T, rng)
+        m = mrt.make_mask(ks, T, z.shape[2], z.shape[3], rng)
+        y = dec(v * m, m, b)
+        mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
+        bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
+        # per-sample dB loss: equal weight to every prefix length in PSNR terms
+        loss = torch.mean(10 * torch.log10(mse + 1e-6) + args.lam * bpp)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 5.0)
+        opt.step()
+        step += 1
+        acc['loss'] += loss.item()
+        acc['psnr'] += (-10 * torch.log10(mse.detach() + 1e-10)).mean().item()
+        acc['bpp'] += bpp.detach().mean().item()
+        acc['n'] += 1
+        if step % 50 == 0:
+            n = acc.pop('n')
+            now = time.time()
+            log({'step': step, **{k: round(v / n, 4) for k, v in acc.items()},
+                 'lr': opt.param_groups[0]['lr'], 'min': round((elapsed + now - t_start) / 60, 2)})
+            acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
+        if step % args.val_every == 0:
+            out, obj = evaluate(enc, dec, rate, val, T, L, args.lam)
+            improved = obj < best
+            if improved:
+                best = obj
+            log({'step': step, 'val_obj': round(obj, 4), 'best': improved,
+                 'val': {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}})
+            if improved:
+                save(os.path.join(args.run, 'best.pt'))
+        if time.time() - t_ck > args.ckpt_minutes * 60:
+            save(last_p)
+            t_ck = time.time()
+    out, obj = evaluate(enc, dec, rate, val, T, L, args.lam)
+    if obj < best:
+        best = obj
+        save(os.path.join(args.run, 'best.pt'))
+    log({'step': step, 'val_obj': round(obj, 4), 'final': True,
+         'val': {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}})
+    save(last_p)
+    log({'event': 'stop', 'step': step, 'minutes_total': round((elapsed + time.time() - t_start) / 60, 1)})
+
+
+if __name__ == '__main__':
+    main()

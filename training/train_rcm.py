@@ -1,0 +1,146 @@
+"""Train the RCM prior on the quantised tokens of a trained encoder.
+
+    python training/train_rcm.py --ckpt training/runs/main/best.pt --out training/runs/main/rcm.pt
+Tokens come from whole training images (long side 512..1024 px, no upscaling, base WebP
+fitted to 200 B as the encoder does). Cross-entropy in bits is the code length; early
+stopping on the held-out images. Reports bits/token vs the static adaptive prior.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mrt  # noqa: E402
+
+
+def image_tokens(enc, a, L, base_bytes=200):
+    img = Image.fromarray(mrt.pad32(a))
+    base, _, _ = mrt.base_for_budget(img, base_bytes)
+    with torch.no_grad():
+        z = enc(mrt.to_t(img)[None], mrt.to_t(base)[None])
+    k, _ = mrt.fsq(z, L)
+    return k[0].to(torch.uint8)
+
+
+def collect(enc, L, imgs, ids, seed=0, max_side=1024, tiny=False):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in ids:
+        a = imgs[i]
+        h, w = a.shape[:2]
+        side = max(h, w)
+        target = rng.uniform(512, 1024) if not tiny else 256
+        s = min(1.0, target / side)
+        if s < 1.0:
+            a = np.asarray(Image.fromarray(a).resize((max(32, round(w * s)), max(32, round(h * s))), Image.LANCZOS))
+        out.append(image_tokens(enc, a, L))
+    return out
+
+
+def ce_bits(rcm, k):
+    lg = rcm.logits(k[None].long())
+    return F.cross_entropy(lg.reshape(-1, rcm.L), k.long().reshape(-1), reduction='sum') / math.log(2)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--ckpt', default=os.path.join(mrt.RUNS, 'main', 'best.pt'))
+    ap.add_argument('--out', default=None)
+    ap.add_argument('--D', type=int, default=16)
+    ap.add_argument('--H', type=int, default=32)
+    ap.add_argument('--epochs', type=int, default=30)
+    ap.add_argument('--minutes', type=float, default=10)
+    ap.add_argument('--lr', type=float, default=3e-3)
+    ap.add_argument('--patience', type=int, default=4)
+    ap.add_argument('--tiny', action='store_true')
+    args = ap.parse_args()
+    torch.set_num_threads(1)
+    out = args.out or os.path.join(os.path.dirname(args.ckpt), 'rcm.pt')
+    ck, enc, _, _ = mrt.load_encoder(args.ckpt)
+    T, L = ck['cfg']['T'], ck['cfg']['L']
+
+    tok_p = os.path.join(os.path.dirname(out), f'tokens_step{ck.get("step")}.pt')
+    if args.tiny:
+        files = mrt.list_train()[:10]
+        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
+        hold, train = [0, 1], list(range(2, 10))
+        toks = collect(enc, L, imgs, range(10), tiny=True)
+        tr, ho = [toks[i] for i in train], [toks[i] for i in hold]
+    elif os.path.exists(tok_p):
+        d = torch.load(tok_p)
+        tr, ho = d['train'], d['hold']
+    else:
+        t0 = time.time()
+        imgs, _ = mrt.load_cache()
+        ids = range(len(imgs))
+        hold = [i for i in ids if mrt.is_holdout(i)]
+        train = [i for i in ids if not mrt.is_holdout(i)]
+        ho = collect(enc, L, imgs, hold, seed=1)
+        tr = collect(enc, L, imgs, train, seed=2)
+        torch.save({'train': tr, 'hold': ho}, tok_p)
+        print(f'tokens: {len(tr)} train / {len(ho)} held-out images, {time.time() - t0:.0f}s', flush=True)
+
+    n_ho = sum(k.numel() for k in ho)
+    stat = sum(mrt.static_bits(k.numpy(), L).sum() for k in ho) / n_ho
+    # per-layer histogram entropy of the training tokens (an ideal static table)
+    hist = torch.zeros(T, L)
+    for k in tr:
+        hist += F.one_hot(k.long(), L).sum((1, 2)).float()
+    ph = (hist + 0.5) / (hist + 0.5).sum(1, keepdim=True)
+    hist_bits = sum(-torch.log2(ph[torch.arange(T)[:, None, None], k.long()]).sum().item() for k in ho) / n_ho
+    print(f'held-out: static adaptive prior {stat:.4f} bits/token, static per-layer train histogram {hist_bits:.4f}', flush=True)
+
+    rcm = mrt.RCM(T, L, args.D, args.H)
+    with torch.no_grad():  # start from the per-layer histogram: logits b2 + P via the MLP is hard; use b2 mean
+        rcm.b2.copy_(torch.log(ph.mean(0)))
+    opt = torch.optim.Adam(rcm.parameters(), lr=args.lr)
+    best, best_state, bad = float('inf'), None, 0
+    t0 = time.time()
+    rng = np.random.default_rng(0)
+    for ep in range(args.epochs):
+        order = rng.permutation(len(tr))
+        tot, n = 0.0, 0
+        for j in range(0, len(order), 4):
+            loss = sum(ce_bits(rcm, tr[i]) for i in order[j:j + 4])
+            cnt = sum(tr[i].numel() for i in order[j:j + 4])
+            opt.zero_grad()
+            (loss / cnt).backward()
+            opt.step()
+            tot += loss.item()
+            n += cnt
+        with torch.no_grad():
+            hb = sum(ce_bits(rcm, k).item() for k in ho) / n_ho
+        print(json.dumps({'epoch': ep, 'train_bits': round(tot / n, 4), 'hold_bits': round(hb, 4),
+                          'min': round((time.time() - t0) / 60, 2)}), flush=True)
+        if hb < best - 1e-4:
+            best, bad = hb, 0
+            best_state = {k_: v.clone() for k_, v in rcm.state_dict().items()}
+        else:
+            bad += 1
+            if bad >= args.patience:
+                break
+        if args.minutes and time.time() - t0 > args.minutes * 60:
+            break
+        for g in opt.param_groups:
+            g['lr'] *= 0.85
+    rcm.load_state_dict(best_state)
+    exact = sum(mrt.rcm_bits(rcm, k.long()).sum() for k in ho) / n_ho
+    info = {'ckpt': args.ckpt, 'step': ck.get('step'), 'hold_bits_ce': round(best, 4),
+            'hold_bits_coded': round(float(exact), 4), 'hold_static_bits': round(float(stat), 4),
+            'hold_hist_bits': round(hist_bits, 4), 'hold_tokens': n_ho}
+    torch.save({'D': args.D, 'H': args.H, 'state': rcm.state_dict(), 'info': info}, out)
+    print(json.dumps(info), flush=True)
+
+
+if __name__ == '__main__':
+    main()
