@@ -161,7 +161,9 @@ export class MrtImg extends HTMLElement {
     this.canvas.setAttribute('part', 'canvas');
     this.canvas.setAttribute('aria-hidden', 'true');
     root.append(style, this.canvas, document.createElement('slot'));
-    this.addEventListener('click', () => this.refine());
+    this.addEventListener('click', () => {
+      if ((this.getAttribute('refine') ?? 'auto') !== 'none') this.refine();
+    });
   }
 
   // ------------------------------------------------------------ public properties
@@ -355,6 +357,11 @@ export class MrtImg extends HTMLElement {
     this.dispatchEvent(new CustomEvent(type, { detail }));
   }
 
+  /** @internal The page was zoomed in. */
+  _onZoom(): void {
+    if (this.inView && (this.getAttribute('refine') ?? 'auto') !== 'none') this.refine();
+  }
+
   /** @internal Messages from the worker for this element. */
   _onWorker(m: FromWorker): void {
     switch (m.type) {
@@ -435,6 +442,11 @@ export class MrtImg extends HTMLElement {
 
 if (typeof customElements !== 'undefined' && !customElements.get('mrt-img')) {
   customElements.define('mrt-img', MrtImg);
+  // Pinch-zoom: the visitor wants detail; refine every partial image on screen.
+  window.visualViewport?.addEventListener('resize', () => {
+    if ((window.visualViewport?.scale ?? 1) <= 1) return;
+    for (const el of elements.values()) el._onZoom();
+  });
 }
 
 declare global {

@@ -365,13 +365,18 @@ class Job {
       if (!loadedModels) {
         if (!this.waitingModels) {
           this.waitingModels = true;
-          models().then(
-            () => this.maybeStartDecoder().then(() => this.streamDone?.()),
-            (e) => {
-              this.fail(errDetail(e, true));
+          models()
+            .then(
+              () => this.maybeStartDecoder().then(() => this.streamDone?.()),
+              (e) => {
+                this.fail(errDetail(e, true));
+                this.streamDone?.();
+              },
+            )
+            .catch((e) => {
+              this.fail(errDetail(e, !this.painted));
               this.streamDone?.();
-            },
-          );
+            });
         }
         return;
       }

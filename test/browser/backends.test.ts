@@ -90,6 +90,37 @@ describe.skipIf(!ready)('ONNX backends in Chromium', () => {
     expect(q).toBeGreaterThan(35);
   }, 300_000);
 
+  it('backend "webgpu" without an adapter falls back to WASM and still paints', async () => {
+    const b = await launchChromium();
+    try {
+      const page = await b.context.newPage();
+      srv.streams.set('/t/gpu-fallback.html', {
+        bytes: new TextEncoder().encode(
+          testPage(
+            `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
+             <script type="module">
+               const m = document.getElementById('m');
+               window.paints = []; window.errors = [];
+               m.addEventListener('paint', (e) => window.paints.push(e.detail));
+               m.addEventListener('error', (e) => window.errors.push(e.detail));
+               m.addEventListener('load', () => (window.loaded = true));
+               customElements.get('mrt-img').backend().then((x) => (window.backend = x));
+             </script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'webgpu' }));</script>`,
+          ),
+        ),
+      });
+      await page.goto(`${srv.url}/t/gpu-fallback.html`);
+      await page.waitForFunction(() => (window as any).loaded || (window as any).errors.length, null, { timeout: 60_000 });
+      const r = await page.evaluate(() => ({ backend: (window as any).backend, paints: (window as any).paints, errors: (window as any).errors }));
+      expect(r.errors).toEqual([]);
+      expect(r.backend).toBe('wasm');
+      expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('backend "auto" without a WebGPU adapter uses WASM', async () => {
     // Chromium without --enable-unsafe-webgpu exposes no adapter in headless mode.
     const b = await launchChromium();

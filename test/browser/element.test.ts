@@ -12,6 +12,7 @@ if (!ready) console.warn('[browser tests] skipped: models/ (or MRT_MODELS_DIR) o
 // Small crops keep the ONNX runs short on this 2-core machine.
 const SMALL: FixtureSpec = { name: 'kodim23', crop: [256, 128, 256, 192], layersPerChunk: 8 };
 const SMALL2: FixtureSpec = { name: 'kodim05', crop: [0, 0, 192, 128], layersPerChunk: 16 };
+const FINAL: FixtureSpec = { name: 'kodim05', crop: [0, 0, 192, 128], layersPerChunk: 16, final: 'webp' };
 
 /** In-page helpers: event log, PSNR of the element's canvas against a reference image. */
 const PAGE_HELPERS = `
@@ -143,6 +144,34 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
+  it('a final layer is decoded natively and replaces the token image', async () => {
+    const withFinal = await encodeFixture(FINAL);
+    expect(readHeader(withFinal).header.final?.mime).toBe('image/webp');
+    srv.streams.set('/i/final.mrt', { bytes: withFinal, pieceBytes: 400, pieceDelayMs: 50 });
+    srv.streams.set('/ref/final.png', { bytes: await sourcePng(FINAL) });
+    const page = await open(
+      '/t/final.html',
+      `<mrt-img id="m" src="/i/final.mrt" width="192" height="128" alt="final" budget="full"></mrt-img>
+       <script type="module">
+         const m = document.getElementById('m');
+         window.track(m, 'm');
+         const ref = await window.refPixels('/ref/final.png');
+         m.addEventListener('paint', (e) => { if (e.detail.kind === 'final') window.finalPsnr = window.psnr(window.canvasPixels(m), ref); });
+       </script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const paints = log.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
+    expect(paints[0]).toBe('placeholder');
+    expect(paints[paints.length - 1]).toBe('final');
+    expect(log.find((e) => e.type === 'load')!.detail.complete).toBe(true);
+    expect(await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('final');
+    // The WebP final layer (quality 80) is far closer to the source than any token image.
+    expect(await page.evaluate(() => (window as any).finalPsnr)).toBeGreaterThan(28);
+    await page.close();
+  });
+
   it('loading="lazy" fetches nothing until the element nears the viewport', async () => {
     srv.streams.set('/i/lazy.mrt', { bytes: small2 });
     const page = await open(
@@ -184,6 +213,22 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     expect(ranged[0].range).toBe(`bytes=${info.chunkEnds[0]}-`);
     expect(ranged[0].status).toBe(206);
     expect(ranged[0].sent).toBe(small2.length - info.chunkEnds[0]);
+    await page.close();
+  });
+
+  it('refine="auto": a budgeted image that stays in view fetches the rest by itself', async () => {
+    srv.streams.set('/i/auto.mrt', { bytes: small2 });
+    const info = readHeader(small2);
+    const page = await open(
+      '/t/auto.html',
+      `<mrt-img id="m" src="/i/auto.mrt" width="192" height="128" alt="auto" budget="q1" refine-delay="300"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });
+    const loads = ((await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[]).filter((e) => e.type === 'load');
+    expect(loads[0].detail).toMatchObject({ complete: false, chunks: 1 });
+    expect(loads[1].detail).toMatchObject({ complete: true, chunks: info.chunkEnds.length, bytes: small2.length });
+    expect(srv.log.filter((r) => r.path === '/i/auto.mrt' && r.range === `bytes=${info.chunkEnds[0]}-`)).toHaveLength(1);
     await page.close();
   });
 
