@@ -20,7 +20,8 @@ encode options:
   -o, --out PATH            output file (one input) or folder (mirrors input folders)
   --layers N                token layers to keep per window (default: all)
   --layers-per-chunk N      layers per chunk (default 1)
-  --placeholder-bytes N     byte target of the native WebP placeholder (default 200)
+  --placeholder-bytes N     byte target of the native WebP placeholder (default: as
+                            large as keeps the whole header within 256 bytes)
   --prior rcm|static        entropy-coding prior (default rcm when the model has one)
   --final avif|webp|jpeg|none   append a full-quality image (default none)
   --final-quality Q         quality of the final layer (0-100)

@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunk, layoutForImage } from '../codec/index.ts';
-import { writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { readHeader, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
-import { DEFAULT_PLACEHOLDER_BYTES, makePlaceholder } from './placeholder.ts';
+import { makePlaceholder } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
 
@@ -17,8 +17,12 @@ export interface EncodeOptions {
   layers?: number;
   /** Layers per chunk; default 1 (one chunk per layer: the finest cut for an edge). */
   layersPerChunk?: number;
-  /** Byte target for the native WebP placeholder. */
-  placeholderBytes?: number;
+  /**
+   * Byte target for the native WebP placeholder. Default 'auto': as large as lets the
+   * whole header (placeholder included) fit FIRST_PAINT_BYTES, so the first paint
+   * arrives within that many bytes.
+   */
+  placeholderBytes?: number | 'auto';
   /** Entropy-coding prior; default 'rcm' when the model ships one. */
   prior?: 'rcm' | 'static';
   /** Full-quality final layer appended after the tokens. */
@@ -38,8 +42,10 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (!Number.isInteger(layers) || layers < 0 || layers > T) throw new RangeError(`layers must be an integer in 0..${T}, got ${o.layers}`);
   const layersPerChunk = o.layersPerChunk ?? 1;
   if (!Number.isInteger(layersPerChunk) || layersPerChunk < 1) throw new RangeError(`layersPerChunk must be a positive integer, got ${o.layersPerChunk}`);
-  const placeholderBytes = o.placeholderBytes ?? DEFAULT_PLACEHOLDER_BYTES;
-  if (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536) throw new RangeError(`placeholderBytes must be an integer in 40..65536, got ${o.placeholderBytes}`);
+  const placeholderBytes = o.placeholderBytes ?? 'auto';
+  if (placeholderBytes !== 'auto' && (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536)) {
+    throw new RangeError(`placeholderBytes must be 'auto' or an integer in 40..65536, got ${o.placeholderBytes}`);
+  }
   const prior = o.prior ?? (models.rcm ? 'rcm' : 'static');
   if (prior === 'rcm' && !models.rcm) throw new Error(`model ${models.manifest.id} ships no RCM weights; use prior 'static'`);
   const final = o.final ?? 'none';
@@ -56,7 +62,8 @@ export function contentHash(source: Uint8Array, opts: ReturnType<typeof normalis
   h.update(source);
   h.update(JSON.stringify(opts));
   h.update(models.manifest.modelHash);
-  return Uint8Array.from(h.digest().subarray(0, 16));
+  // 8 bytes: enough to tell versions of one output apart, and every header byte counts.
+  return Uint8Array.from(h.digest().subarray(0, 8));
 }
 
 function padRgb(img: RgbImage, g: Geometry): Uint8Array {
@@ -84,11 +91,34 @@ export async function encode(input: string | Uint8Array, options: EncodeOptions 
   return encodeRgb(img, models, opts, contentHash(source, opts, models));
 }
 
+/** The header (placeholder included) fits this many bytes by default: the first paint. */
+export const FIRST_PAINT_BYTES = 256;
+/** A placeholder smaller than this is not worth painting; 'auto' never goes below it. */
+const MIN_AUTO_PLACEHOLDER = 60;
+
 export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
+  if (opts.placeholderBytes !== 'auto') return encodeWithPlaceholder(img, models, opts, hash, opts.placeholderBytes);
+  // The header's size besides the placeholder depends on the chunk table, known only after
+  // coding: start from a guess and correct it (the overhead moves by a few bytes at most).
+  let target = FIRST_PAINT_BYTES - 140;
+  let out = await encodeWithPlaceholder(img, models, opts, hash, target);
+  for (let pass = 0; pass < 3; pass++) {
+    const info = readHeader(out);
+    const overhead = info.headerEnd - (info.header.placeholder?.bytes.length ?? 0);
+    const next = Math.max(MIN_AUTO_PLACEHOLDER, FIRST_PAINT_BYTES - overhead);
+    if (info.headerEnd <= FIRST_PAINT_BYTES && next <= target + 4) break;
+    if (next === target) break;
+    target = next;
+    out = await encodeWithPlaceholder(img, models, opts, hash, target);
+  }
+  return out;
+}
+
+async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array, placeholderBytes: number): Promise<Uint8Array> {
   const layout = models.manifest.layout;
   const g = geometry(img.width, img.height, layout);
   const padded = padRgb(img, g);
-  const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, opts.placeholderBytes);
+  const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, placeholderBytes);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const z = await runEncoder(models, pixelsToChw(padded, g.paddedW, g.paddedH, 3), base, g);
 
@@ -125,7 +155,6 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     prior: opts.prior,
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
     contentHash: hash,
-    encoderOptions: JSON.stringify({ layers: opts.layers, layersPerChunk: opts.layersPerChunk, placeholderBytes: opts.placeholderBytes, final: opts.final, finalQuality: opts.finalQuality }),
   };
   return writeMrt(header, chunks, final);
 }

@@ -12,14 +12,12 @@ export interface Placeholder {
   rgb: Uint8Array;
 }
 
-export const DEFAULT_PLACEHOLDER_BYTES = 200;
-
 /**
  * Downscales `padded` (RGB, paddedW × paddedH) to baseW × baseH and picks the highest
- * WebP quality whose file fits `maxBytes` (quality 0 if none does).
+ * WebP quality (1..100) whose file fits `maxBytes` (quality 1 if none does).
  */
 export async function makePlaceholder(
-  padded: Uint8Array, paddedW: number, paddedH: number, baseW: number, baseH: number, maxBytes = DEFAULT_PLACEHOLDER_BYTES,
+  padded: Uint8Array, paddedW: number, paddedH: number, baseW: number, baseH: number, maxBytes: number,
 ): Promise<Placeholder> {
   const small = await sharp(padded, { raw: { width: paddedW, height: paddedH, channels: 3 } })
     .resize(baseW, baseH, { kernel: 'lanczos3', fit: 'fill' })
@@ -28,10 +26,10 @@ export async function makePlaceholder(
   const webp = (quality: number) =>
     sharp(small, { raw: { width: baseW, height: baseH, channels: 3 } }).webp({ quality, effort: 6, smartSubsample: true }).toBuffer();
   // Size grows with quality (almost always): binary search the largest quality that fits.
-  let lo = 0;
+  let lo = 1;
   let hi = 100;
-  let best = await webp(0);
-  let bestQ = 0;
+  let best = await webp(1);
+  let bestQ = 1;
   while (lo <= hi) {
     const q = (lo + hi) >> 1;
     const b = await webp(q);
