@@ -51,6 +51,11 @@ export interface MrtAppOptions<E extends object = MrtEnv> {
   store?: Partial<StoreOptions> | MrtStore;
   /** enable `?plain` raw R2 range reads (default: env.MRT_PLAIN_READ === '1'); bench only */
   plainRead?: (env: E) => boolean;
+  /**
+   * largest PUT body (default 64 MiB, never above LIMITS.MAX_TOTAL_BYTES): the body is held
+   * in memory for validation and a Worker isolate has 128 MB
+   */
+  maxUploadBytes?: number;
 }
 
 const YEAR = 31536000;
@@ -67,6 +72,7 @@ type Resolved<E extends object> = {
   mutableMaxAge: number;
   store: MrtStore;
   plainRead: (env: E) => boolean;
+  maxUploadBytes: number;
 };
 
 function resolve<E extends object>(o: MrtAppOptions<E>): Resolved<E> {
@@ -81,6 +87,7 @@ function resolve<E extends object>(o: MrtAppOptions<E>): Resolved<E> {
     mutableMaxAge: o.mutableMaxAge ?? 60,
     store: o.store instanceof MrtStore ? o.store : new MrtStore(o.store ?? {}),
     plainRead: o.plainRead ?? ((env: E) => (env as { MRT_PLAIN_READ?: string } | undefined)?.MRT_PLAIN_READ === '1'),
+    maxUploadBytes: Math.min(o.maxUploadBytes ?? 64 << 20, LIMITS.MAX_TOTAL_BYTES),
   };
 }
 
@@ -369,7 +376,7 @@ async function authorize<E extends object>(c: Context<{ Bindings: E }>, r: Resol
 async function readCapped(req: Request, max: number): Promise<Uint8Array | Problem> {
   const declared = req.headers.get('content-length');
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > max) {
-    return problem(413, 'too-large', `body of ${declared} bytes exceeds LIMITS.MAX_TOTAL_BYTES (${max})`);
+    return problem(413, 'too-large', `body of ${declared} bytes exceeds the upload limit (${max} bytes)`);
   }
   if (!req.body) return problem(400, 'empty-body', 'PUT needs an .mrt body');
   const reader = req.body.getReader();
@@ -381,7 +388,7 @@ async function readCapped(req: Request, max: number): Promise<Uint8Array | Probl
     n += value.byteLength;
     if (n > max) {
       await reader.cancel().catch(() => undefined);
-      return problem(413, 'too-large', `body exceeds LIMITS.MAX_TOTAL_BYTES (${max})`);
+      return problem(413, 'too-large', `body exceeds the upload limit (${max} bytes)`);
     }
     parts.push(value);
   }
@@ -414,7 +421,7 @@ export function validateMrt(bytes: Uint8Array): { ok: true; chunks: number; fina
 async function put<E extends object>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>): Promise<Response> {
   const denied = await authorize(c, r);
   if (denied) return fail(denied);
-  const body = await readCapped(c.req.raw, LIMITS.MAX_TOTAL_BYTES);
+  const body = await readCapped(c.req.raw, r.maxUploadBytes);
   if (isProblem(body)) return fail(body);
   if (body.length === 0) return fail(problem(400, 'empty-body', 'PUT needs an .mrt body'));
   const v = validateMrt(body);

@@ -36,7 +36,7 @@ describe('random client input', () => {
       if ((method === 'PUT' || method === 'DELETE') && rnd(2)) headers.Authorization = pick(['Bearer x', 'Basic abc', 'Bearer test-upload-token']);
       const body = method === 'PUT' || method === 'POST' ? pick([new Uint8Array([1, 2, 3]), fx.bytes.subarray(0, rnd(fx.bytes.length))]) : undefined;
       const path = `/i/${pick(KEYS)}${pick(QUERIES)}`;
-      const res = await fetchEdge(path, { method, headers, body });
+      const res = await fetchEdge(path, { method, headers, body: body as BodyInit | undefined });
       seen.set(res.status, (seen.get(res.status) ?? 0) + 1);
       expect(res.status, `${method} ${path} ${JSON.stringify(headers)}`).toBeLessThan(500);
       if (res.status >= 400 && method !== 'HEAD') {

@@ -53,6 +53,19 @@ describe('mounting', () => {
     await plain.arrayBuffer();
   });
 
+  it('maxUploadBytes caps PUT bodies → 413 (counted while streaming)', async () => {
+    const app = new Hono<{ Bindings: typeof env }>();
+    app.route('/', createMrtApp({ maxUploadBytes: 100 }));
+    const res = await app.request(
+      'http://x/i/mount/big.mrt',
+      { method: 'PUT', body: fx.bytes as BodyInit, headers: { Authorization: 'Bearer test-upload-token' } },
+      env,
+    );
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: string }).error).toBe('too-large');
+    expect(await env.IMAGES.head('mount/big.mrt')).toBeNull();
+  });
+
   it('middleware form answers /i/* and passes everything else on', async () => {
     const app = new Hono<{ Bindings: typeof env }>();
     app.use(mrtMiddleware());
