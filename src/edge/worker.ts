@@ -66,4 +66,9 @@ app.notFound(async (c) => {
   return jsonProblem(problem(404, 'not-found', `no route for ${path}`));
 });
 
+app.onError((err) => {
+  console.error('[mrt-edge] unhandled error', err);
+  return jsonProblem(problem(500, 'internal', err instanceof Error ? err.message : String(err)));
+});
+
 export default app;
