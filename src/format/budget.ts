@@ -10,11 +10,12 @@
  * 1. Displayed size. The target width in physical pixels is `widthPx` (Sec-CH-Width /
  *    Width, already in device pixels), else `viewportWidthCss * (dpr ?? 1)`
  *    (Sec-CH-Viewport-Width / Viewport-Width are CSS pixels), else the image width.
- *    It is clamped to [1, image.width]; `displayPixels = tw * round(tw * h / w)` and
- *    `fraction = displayPixels / (w*h)`. DPR alone changes nothing (the slot size is not
- *    known). When `fraction < 1` the display cap is
- *    `totalBytes * max(fraction, DISPLAY_FLOOR)`: coarse-to-fine layers mean a smaller
- *    display needs proportionally fewer bytes.
+ *    It is clamped to [1, image.width]; `scale = tw / w` and
+ *    `displayPixels = tw * round(tw * h / w)`. DPR alone changes nothing (the slot size
+ *    is not known). When `scale < 1` the display cap is
+ *    `totalBytes * max(scale, DISPLAY_FLOOR)`: linear in the scale, not in the pixel
+ *    count, because every token layer covers the whole image at full resolution and the
+ *    first layers carry most of the bytes (a half-width display keeps about half).
  * 2. Network class (ECT: slow-2g, 2g, 3g; 4g is no cap) → bits per displayed pixel,
  *    `ECT_BITS_PER_PIXEL`; cap = `bpp * displayPixels / 8`. `Save-Data: on` lowers the
  *    rate to at most `SAVE_DATA_BITS_PER_PIXEL`.
@@ -69,7 +70,7 @@ export const ECT_BITS_PER_PIXEL: Readonly<Record<string, number>> = Object.freez
   '3g': 0.2,
 });
 export const SAVE_DATA_BITS_PER_PIXEL = 0.06;
-export const DISPLAY_FLOOR = 1 / 16;
+export const DISPLAY_FLOOR = 1 / 8;
 export const TARGET_SECONDS = 1;
 export const MIN_TRANSFER_SECONDS = 0.25;
 export const SLOW_RTT_MS = 600;
@@ -97,8 +98,8 @@ export function budgetFor(hints: BudgetHints, image: BudgetImage): Budget {
   targetWidth = Math.max(1, Math.min(width, Math.round(targetWidth)));
   const targetHeight = Math.max(1, Math.round((targetWidth * height) / width));
   const displayPixels = targetWidth * targetHeight;
-  const fraction = Math.min(1, displayPixels / (width * height));
-  if (fraction < 1) cap = Math.min(cap, totalBytes * Math.max(fraction, DISPLAY_FLOOR));
+  const scale = targetWidth / width;
+  if (scale < 1) cap = Math.min(cap, totalBytes * Math.max(scale, DISPLAY_FLOOR));
   else if (reasons.length) reasons.pop(); // the slot is at least the image: no cap
 
   // 2. network class and Save-Data

@@ -110,9 +110,9 @@ describe('budget rule (src/format/budget.ts)', () => {
   });
   it('display width scales the budget; floor and minBytes hold', () => {
     const half = budgetFor({ widthPx: 384 }, img);
-    expect(half.bytes).toBe(10000);
+    expect(half.bytes).toBe(20000);
     expect(half.reasons).toEqual(['width=384']);
-    expect(budgetFor({ widthPx: 10 }, img).bytes).toBe(Math.floor(40000 / 16));
+    expect(budgetFor({ widthPx: 10 }, img).bytes).toBe(Math.floor(40000 / 8));
     expect(budgetFor({ widthPx: 10, ect: 'slow-2g' }, { ...img, minBytes: 900 }).bytes).toBe(900);
   });
   it('downlink: one second minus the RTT, at least 0.25 s', () => {
