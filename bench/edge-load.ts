@@ -2,6 +2,7 @@
  * Edge load test: prefix serving vs a plain R2 range read through the same worker.
  *
  *   npm run bench:edge [-- --duration 4 --connections 8 --rounds 3 --json bench/out/edge-load.json]
+ *                      [-- --file some.mrt]   (a real encoded file instead of the synthetic one)
  *
  * 1. Builds a 768×512-shaped synthetic .mrt (64 layer chunks + a final layer; the edge
  *    never decodes payloads) and seeds it into a fresh local R2 (temp dir).
@@ -18,7 +19,7 @@
  * Everything started here is stopped by PID (its process group) at the end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -40,6 +41,7 @@ const DURATION = opt('duration', 4);
 const CONNECTIONS = opt('connections', 8);
 const ROUNDS = opt('rounds', 3);
 const jsonOut = args.includes('--json') ? args[args.indexOf('--json') + 1] : undefined;
+const fileArg = args.includes('--file') ? args[args.indexOf('--file') + 1] : undefined;
 
 function benchMrt(): Uint8Array {
   const width = 768, height = 512, T = 64;
@@ -142,11 +144,11 @@ function cannon(name: string, o: Record<string, unknown>): Promise<Run> {
 }
 
 async function main(): Promise<number> {
-  const bytes = benchMrt();
+  const bytes = fileArg ? new Uint8Array(readFileSync(fileArg)) : benchMrt();
   const info = readHeader(bytes);
-  const q = 16;
+  const q = Math.max(1, Math.min(16, Math.floor(info.chunkEnds.length / 4)));
   const n = prefixLength(info, { chunks: q });
-  console.log(`fixture: ${bytes.length} bytes, ${info.chunkEnds.length} chunks + final; prefix q=${q} = ${n} bytes`);
+  console.log(`fixture${fileArg ? ` ${fileArg}` : ' (synthetic)'}: ${bytes.length} bytes, ${info.chunkEnds.length} chunks${info.finalEnd ? ' + final' : ''}; prefix q=${q} = ${n} bytes`);
 
   const state = mkdtempSync(join(tmpdir(), 'mrt-edge-bench-'));
   mkdirSync(join(root, 'dist/client'), { recursive: true });
