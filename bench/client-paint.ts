@@ -1,6 +1,6 @@
 // Paint timing of <mrt-img> in headless Debian Chromium, WASM backend, 768x512 Kodak.
 //
-//   npx tsx bench/client-paint.ts [--image kodim23] [--runs 2] [--delay 250] [--regen on|off|both]
+//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--regen on|off|both] [--threads 1]
 //
 // What it measures (all clocks in Node, from the test server's response log and from
 // page callbacks exposed with page.exposeFunction):
@@ -25,6 +25,7 @@ const IMAGE = arg('--image', 'kodim23');
 const IMAGE2 = arg('--image2', 'kodim05');
 const DELAY = Number(arg('--delay', '250'));
 const REGEN = arg('--regen', 'both');
+const THREADS = Number(arg('--threads', '1'));
 
 const q = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -45,7 +46,8 @@ async function main() {
   console.log(`client-paint: ${IMAGE} ${ia.header.width}x${ia.header.height}, ${a.length} B, ${ia.chunkEnds.length} chunks; model ${MODELS}`);
   const modes = REGEN === 'both' ? ['on', 'off'] : [REGEN];
   for (const regen of modes) {
-    const srv = await startServer();
+    // More than one WASM thread needs a cross-origin isolated page (COOP/COEP).
+    const srv = await startServer({ isolate: THREADS > 1 });
     const browser = await launchChromium();
     try {
       srv.streams.set('/i/a.mrt', { bytes: a, boundaries: [ia.headerEnd, ...ia.chunkEnds], pieceDelayMs: DELAY });
@@ -68,7 +70,7 @@ async function main() {
                  document.getElementById('slot').append(m);
                };
              </script>`,
-            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm' }));</script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: ${THREADS} }));</script>`,
           ),
         ),
       });
@@ -111,7 +113,7 @@ async function main() {
       const runMs = st.map((s) => s.runMs);
       const totalMs = st.map((s) => s.totalMs);
       const bStats = stats('b')[0];
-      console.log(`\n== regenerate=${regen} (chunks every ${DELAY} ms; WASM, 1 thread)`);
+      console.log(`\n== regenerate=${regen} (chunks every ${DELAY} ms; WASM, ${THREADS} thread(s))`);
       console.log(`placeholder paint: ${ph.t - nav} ms after navigation; ML bytes loaded by then: ${mlBytesAt(ph.t)}`);
       console.log(`cold first ML paint: ${aFirst.t - firstProgress('a').t} ms after the first chunk (includes runtime + model load)`);
       console.log(`  loaded before it: JS ${jsBytes} B (mrt-img.js, mrt-worker.js, ort.wasm.min.mjs, ort-wasm-simd-threaded.mjs), WASM ${wasmBytes} B, model ${modelBytes} B; total ${jsBytes + wasmBytes + modelBytes} B`);

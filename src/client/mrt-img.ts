@@ -28,7 +28,9 @@ const config: Required<MrtConfig> = {
   workerUrl: here + 'mrt-worker.js',
   backend: 'auto',
   wasmThreads: 1,
-  regenerate: true,
+  // Measured on Kodak with mrt-v0.0 (bench/client-regen.ts): regeneration was no better
+  // (-0.03..0 dB) and costs 40-130 ms per paint, so missing tokens are masked by default.
+  regenerate: false,
   throttle: 0,
   budgetParam: 'bytes',
   paint: true,
@@ -332,7 +334,7 @@ export class MrtImg extends HTMLElement {
     const opts: StartOptions = {
       url: abs(this.src),
       budget,
-      regenerate: regenAttr == null ? config.regenerate : regenAttr !== 'off' && regenAttr !== 'false',
+      regenerate: regenAttr == null || regenAttr === 'auto' ? config.regenerate : regenAttr !== 'off' && regenAttr !== 'false',
       throttle: throttleAttr >= 0 ? throttleAttr : config.throttle,
       priority: fp === 'high' || fp === 'low' ? fp : 'auto',
       keepTokens: this.hasAttribute('data-keep-tokens'),

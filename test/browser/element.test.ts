@@ -104,7 +104,8 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
   });
 
   it('fires progress (bytes, chunks, tokens) per chunk, then exactly one load; reserves its box before loading', async () => {
-    srv.streams.set('/i/ev.mrt', { bytes: small2, pieceBytes: 256, pieceDelayMs: 30 });
+    const evInfo = readHeader(small2);
+    srv.streams.set('/i/ev.mrt', { bytes: small2, boundaries: [evInfo.headerEnd, ...evInfo.chunkEnds], pieceDelayMs: 60 });
     const page = await open(
       '/t/events.html',
       `<div id="wrap" style="width:600px"><mrt-img id="m" src="/i/ev.mrt" width="192" height="128" alt="events" budget="full" refine="none"></mrt-img><p id="after">after</p></div>

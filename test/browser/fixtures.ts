@@ -9,7 +9,7 @@ import { buildClient } from '../../scripts/build-client.ts';
 import { DIST, KODAK, ROOT } from './harness.ts';
 
 /** The models the tests use: MRT_MODELS_DIR, else models/. */
-export const MODELS = resolve(process.env.MRT_MODELS_DIR ?? join(ROOT, 'models'));
+export const MODELS = resolve(process.env.MRT_MODELS_DIR || join(ROOT, 'models'));
 
 export function haveModels(): boolean {
   return ['manifest.json', 'decoder.onnx', 'encoder.onnx'].every((f) => existsSync(join(MODELS, f)));

@@ -13,7 +13,7 @@ import { prefixLength, readHeader } from '../../src/format/index.ts';
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const DIST = join(ROOT, 'dist/client');
 export const CHROMIUM = '/usr/bin/chromium';
-export const KODAK = resolve(process.env.MRT_KODAK_DIR ?? join(ROOT, '../shared/data/kodak'));
+export const KODAK = resolve(process.env.MRT_KODAK_DIR || join(ROOT, '../shared/data/kodak'));
 
 const MIME: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
