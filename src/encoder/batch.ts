@@ -9,6 +9,8 @@ export const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.avi
 export interface Job {
   input: string;
   output: string;
+  /** Set when the job cannot run (missing input, output taken by another input). */
+  error?: string;
 }
 
 async function walk(dir: string): Promise<string[]> {
@@ -34,7 +36,7 @@ export async function planJobs(inputs: string[], out: string, ext = '.mrt'): Pro
   for (const input of inputs) {
     const s = await stat(input).catch(() => null);
     if (!s) {
-      jobs.push({ input, output: '' }); // reported as an error by the runner
+      jobs.push({ input, output: '', error: 'no such file or folder' });
     } else if (s.isDirectory()) {
       // A folder always goes into a folder, mirrored.
       for (const f of await walk(input)) {
@@ -47,6 +49,14 @@ export async function planJobs(inputs: string[], out: string, ext = '.mrt'): Pro
     } else {
       jobs.push({ input, output: out });
     }
+  }
+  // Two inputs mapping to one output (a.png and a.jpg) would overwrite each other.
+  const owner = new Map<string, string>();
+  for (const j of jobs) {
+    if (j.error) continue;
+    const first = owner.get(j.output);
+    if (first) j.error = `would write ${j.output}, which ${first} already writes; rename one of them`;
+    else owner.set(j.output, j.input);
   }
   return jobs;
 }

@@ -111,7 +111,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
   let skipped = 0;
   await pool(plan, jobs, async (job) => {
     try {
-      if (!job.output) throw new Error('no such file or folder');
+      if (job.error) throw new Error(job.error);
       const source = new Uint8Array(await readFile(job.input));
       const hash = contentHash(source, opts, models);
       if (!values.force && sameBytes(await existingContentHash(job.output), hash)) {

@@ -39,9 +39,9 @@ beforeAll(async () => {
   await add('grey.png', 80, 48, () => sharp(k(2)).resize(80, 48).greyscale().png().toFile(join(src, 'grey.png')));
   await add('alpha.png', 64, 64, () => sharp(k(3)).resize(64, 64).ensureAlpha(0.5).png().toFile(join(src, 'alpha.png')));
   await add('cmyk.jpg', 72, 40, () => sharp(k(5)).resize(72, 40).toColourspace('cmyk').jpeg().toFile(join(src, 'cmyk.jpg')));
-  await add('pic.webp', 50, 50, () => sharp(k(6)).resize(50, 50).webp().toFile(join(src, 'pic.webp')));
-  await add('pic.avif', 48, 40, () => sharp(k(7)).resize(48, 40).avif().toFile(join(src, 'pic.avif')));
-  await add('pic.tiff', 40, 56, () => sharp(k(8)).resize(40, 56).tiff().toFile(join(src, 'pic.tiff')));
+  await add('webp.webp', 50, 50, () => sharp(k(6)).resize(50, 50).webp().toFile(join(src, 'webp.webp')));
+  await add('avif.avif', 48, 40, () => sharp(k(7)).resize(48, 40).avif().toFile(join(src, 'avif.avif')));
+  await add('tiff.tiff', 40, 56, () => sharp(k(8)).resize(40, 56).tiff().toFile(join(src, 'tiff.tiff')));
   // Stored 90x60 with orientation 6 (rotate 90° clockwise): displayed 60x90.
   await add('rotated.jpg', 60, 90, () => sharp(k(9)).resize(90, 60).jpeg().withMetadata({ orientation: 6 }).toFile(join(src, 'rotated.jpg')));
 }, 120_000);
@@ -61,7 +61,7 @@ describe('mrt CLI', () => {
       const info = await mrt(['info', file, '--json']);
       expect(info.code).toBe(0);
       const parsed = JSON.parse(info.stdout);
-      expect([parsed.width, parsed.height], name).toEqual([w, h]);
+      expect([parsed.image.width, parsed.image.height], name).toEqual([w, h]);
       const png = join(dir, `${name.replace(/\W/g, '_')}.png`);
       const d = await mrt(['decode', file, '--bytes', '100000', '-o', png]);
       expect(d.code, d.stderr).toBe(0);
@@ -94,6 +94,8 @@ describe('mrt CLI', () => {
     await mkdir(bad, { recursive: true });
     await writeFile(join(bad, 'corrupt.png'), Buffer.from('this is not a png at all'));
     await sharp(join(dir, 'src/odd.png')).toFile(join(bad, 'good.png'));
+    // Same name, other format: would overwrite good.mrt.
+    await sharp(join(dir, 'src/odd.png')).jpeg().toFile(join(bad, 'good.jpg'));
     const out = join(dir, 'bad-out');
     // An existing output for the corrupt input must survive the failed run untouched.
     await mkdir(out, { recursive: true });
@@ -102,7 +104,8 @@ describe('mrt CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/corrupt\.png: cannot read image/);
     expect(r.stderr).toMatch(/missing\.png: no such file/);
-    expect(r.stderr).toContain('1 encoded, 0 up to date, 2 failed');
+    expect(r.stderr).toMatch(/good\.png: would write .*good\.mrt, which .*good\.jpg already writes/);
+    expect(r.stderr).toContain('1 encoded, 0 up to date, 3 failed');
     expect((await readFile(join(out, 'corrupt.mrt'), 'utf8'))).toBe('previous');
     expect((await stat(join(out, 'good.mrt'))).size).toBeGreaterThan(100);
   });
