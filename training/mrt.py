@@ -56,9 +56,13 @@ def up16(base):
 class Encoder(nn.Module):
     """image [1,3,Hp,Wp] + base [1,3,Hp/16,Wp/16] -> z [1,T,Hp/32,Wp/32] in (-1,1)."""
 
-    def __init__(self, T=64, c=(48, 96, 112, 128), nres=2):
+    def __init__(self, T=64, c=(48, 96, 112, 128), nres=2, lin=False, bound='tanh'):
         super().__init__()
+        self.bound = bound
+        self.overflow = torch.zeros(())
         c0, c1, c2, c3 = c
+        # optional linear analysis of the residual window (PCA/KLT-initialised by train.py --pca)
+        self.lin = nn.Conv2d(3, T, WINDOW, WINDOW, bias=False) if lin else None
         self.c0 = nn.Conv2d(6, c0, 4, 4)                 # 1/4
         self.c1 = nn.Conv2d(c0, c1, 3, 2, 1)             # 1/8
         self.c2 = nn.Conv2d(c1 + 0, c2, 3, 2, 1)         # 1/16
@@ -75,15 +79,28 @@ class Encoder(nn.Module):
         x = F.relu(self.c2(x) + self.bproj(base - 0.5))
         x = F.relu(self.c3(x))
         x = self.res(x)
-        return torch.tanh(self.out(x))
+        pre = self.out(x)
+        if self.lin is not None:
+            pre = pre + self.lin(image - up)
+        if self.bound == 'clip':
+            # hard bound in the graph (Clip); straight-through in training, with a penalty
+            # (self.overflow, added to the loss) that keeps pre-activations near [-1, 1]
+            if self.training:
+                self.overflow = F.relu(pre.abs() - 1).mean()
+                return pre + (pre.clamp(-1.0, 1.0) - pre).detach()
+            return pre.clamp(-1.0, 1.0)
+        return torch.tanh(pre)
 
 
 class Decoder(nn.Module):
     """(z*mask, mask, base) -> image. Heavy work at 1/32 and 1/16, thin pixel-shuffle
     stages up to full resolution; output = bilinear(base) + residual, clamped."""
 
-    def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24):
+    def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24, lin=False):
         super().__init__()
+        # optional linear synthesis: token values -> 32x32 RGB residual per window (DepthToSpace 32)
+        self.lin = nn.Conv2d(T, 3 * WINDOW * WINDOW, 1, bias=False) if lin else None
+        self.ps32 = nn.PixelShuffle(WINDOW)
         self.b16 = nn.Conv2d(3, cb, 3, 1, 1)
         self.b32 = nn.Conv2d(cb, 32, 3, 2, 1)
         self.inp = nn.Conv2d(2 * T + 32, c32, 1)
@@ -115,6 +132,8 @@ class Decoder(nn.Module):
         x = F.relu(self.res4(self.ps(self.up4(x))))
         x = F.relu(self.res2(self.ps(self.up2(x))))
         r = self.ps(self.out(x))
+        if self.lin is not None:
+            r = r + self.ps32(self.lin(z))
         return torch.clamp(up16(base) + r, 0.0, 1.0)
 
 
@@ -407,6 +426,19 @@ def build(cfg):
     dec = Decoder(T, **cfg.get('dec', {}))
     rate = RateModel(T, L)
     return enc, dec, rate
+
+
+def init_pca(enc, dec, pca_path, scale):
+    """Linear paths = top-T principal components of residual windows: token t = tanh(c_t/scale),
+    synthesis c_t = scale * v_t (atanh ~ identity near 0). The nonlinear encoder head starts at 0."""
+    d = torch.load(pca_path)
+    T = enc.lin.weight.shape[0]
+    U = d['U'][:, :T]  # [3072, T], columns = components in (c, i, j) order
+    with torch.no_grad():
+        enc.lin.weight.copy_((U.t() / scale).reshape(T, 3, WINDOW, WINDOW))
+        enc.out.weight.zero_()
+        enc.out.bias.zero_()
+        dec.lin.weight.copy_((U * scale)[:, :, None, None])
 
 
 DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}

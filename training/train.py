@@ -65,6 +65,12 @@ def main():
     ap.add_argument('--init', default=None, help='start weights from this checkpoint (new run)')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
+    ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
+    ap.add_argument('--pca', default=None, help='initialise the linear paths from pca.py output')
+    ap.add_argument('--pca-scale', type=float, default=4.0)
+    ap.add_argument('--bound', default='clip', choices=['clip', 'tanh'], help='encoder output bound (with --lin)')
+    ap.add_argument('--qmin', type=int, default=5)
+    ap.add_argument('--qmax', type=int, default=60)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -85,6 +91,9 @@ def main():
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
+        if args.lin or args.pca:
+            cfg['enc'] = dict(cfg['enc'], lin=True, bound=args.bound)
+            cfg['dec'] = dict(cfg['dec'], lin=True)
     T, L = cfg['T'], cfg['L']
     enc, dec, rate = mrt.build(cfg)
     params = list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
@@ -99,6 +108,9 @@ def main():
         ik = torch.load(args.init, weights_only=False)
         enc.load_state_dict(ik['enc']), dec.load_state_dict(ik['dec']), rate.load_state_dict(ik['rate'])
         log({'event': 'init', 'from': args.init})
+    elif args.pca:
+        mrt.init_pca(enc, dec, args.pca, args.pca_scale)
+        log({'event': 'init', 'pca': args.pca, 'scale': args.pca_scale})
     for g in opt.param_groups:
         g['lr'] = args.lr
 
@@ -112,7 +124,8 @@ def main():
     hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
     train_ids = [i for i in ids if i not in set(hold)]
     val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop))
-    sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step)
+    sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
+                          qrange=(args.qmin, args.qmax))
     rng = np.random.default_rng(args.seed * 7919 + step)
     log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
          'dec_params': mrt.nparams(dec), 'train_images': len(train_ids), 'holdout': len(hold)})
@@ -147,6 +160,8 @@ def main():
         bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
         # per-sample dB loss: equal weight to every prefix length in PSNR terms
         loss = torch.mean(10 * torch.log10(mse + 1e-6) + args.lam * bpp)
+        if enc.bound == 'clip':
+            loss = loss + 10 * enc.overflow
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)
