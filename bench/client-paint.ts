@@ -54,14 +54,15 @@ async function main() {
       srv.streams.set('/i/b.mrt', { bytes: b, boundaries: [ib.headerEnd, ...ib.chunkEnds], pieceDelayMs: DELAY });
       const page = await browser.context.newPage();
       const events: { el: string; type: string; t: number; detail: any }[] = [];
-      await page.exposeFunction('report', (el: string, type: string, detail: any) => events.push({ el, type, t: Date.now(), detail }));
+      // The page's own wall clock (Date.now(), the same clock as this process) at each event.
+      await page.exposeFunction('report', (el: string, type: string, detail: any, t: number) => events.push({ el, type, t, detail }));
       srv.streams.set('/t/bench.html', {
         bytes: new TextEncoder().encode(
           testPage(
             `<mrt-img id="a" src="/i/a.mrt" width="768" height="512" budget="full" refine="none" regenerate="${regen}"></mrt-img>
              <div id="slot"></div>
              <script type="module">
-               const track = (m, name) => { for (const t of ['progress', 'paint', 'load', 'error', 'mrt-stats']) m.addEventListener(t, (e) => window.report(name, t, e.detail)); };
+               const track = (m, name) => { for (const t of ['progress', 'paint', 'load', 'error', 'mrt-stats']) m.addEventListener(t, (e) => window.report(name, t, e.detail, Date.now())); };
                track(document.getElementById('a'), 'a');
                window.addB = () => {
                  const m = document.createElement('mrt-img');

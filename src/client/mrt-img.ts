@@ -340,7 +340,12 @@ export class MrtImg extends HTMLElement {
       keepTokens: this.hasAttribute('data-keep-tokens'),
     };
     this.setAttribute('data-state', 'loading');
-    post({ type: 'start', id: this.mrtId, opts });
+    try {
+      post({ type: 'start', id: this.mrtId, opts });
+    } catch (e) {
+      // No worker (CSP, old browser): the <img> child it is.
+      this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'runtime', message: `cannot start the decode worker: ${(e as Error).message}`, fatal: true } });
+    }
   }
 
   private scheduleRefine(): void {

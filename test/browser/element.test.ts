@@ -1,9 +1,11 @@
 // <mrt-img> in headless Debian Chromium (WASM backend): progressive paints, events, lazy
 // loading, layout, budgets + refine, the no-JS fallback and bad input.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { readHeader } from '../../src/format/index.ts';
-import { encodeFixture, ensureClient, haveKodak, haveModels, sourcePng, type FixtureSpec } from './fixtures.ts';
+import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, sourcePng, type FixtureSpec } from './fixtures.ts';
 import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
 const ready = haveModels() && haveKodak();
@@ -310,27 +312,27 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
-  it('model hash mismatch: falls back to the <img>', async () => {
-    const bad = small2.slice();
-    const info = readHeader(bad);
-    // Find the model hash inside the header bytes and change it (the header has no CRC of its own).
-    const h = info.header.modelHash;
-    let at = -1;
-    for (let i = 0; i + h.length <= info.headerEnd && at < 0; i++) if (h.every((b, j) => bad[i + j] === b)) at = i;
-    expect(at).toBeGreaterThan(0);
-    bad[at] ^= 0xff;
-    srv.streams.set('/i/hash.mrt', { bytes: bad });
+  it('model hash mismatch (the page serves another model version): falls back to the <img>', async () => {
+    // A model base whose manifest names another model: the stream's header hash differs.
+    const manifest = JSON.parse(await readFile(join(MODELS, 'manifest.json'), 'utf8'));
+    manifest.id = 'some-other-model';
+    manifest.modelHash = 'ff'.repeat(32);
+    srv.streams.set('/other-models/manifest.json', { bytes: new TextEncoder().encode(JSON.stringify(manifest)) });
+    srv.mounts.set('/other-models/', MODELS);
+    srv.streams.set('/i/hash.mrt', { bytes: small2 });
     const page = await open(
       '/t/hash.html',
       `<mrt-img id="m" src="/i/hash.mrt" width="192" height="128" alt="hash" budget="full"><img id="fb" alt="hash" loading="lazy"></mrt-img>
        <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+      `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ modelBase: '/other-models/' }));</script>`,
     );
     await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(300);
     const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     const errors = log.filter((e) => e.type === 'error');
     expect(errors).toHaveLength(1);
-    expect(errors[0].detail.fatal).toBe(true);
-    expect(errors[0].detail.code).toMatch(/model/);
+    expect(errors[0].detail).toMatchObject({ code: 'model-hash', fatal: true });
+    expect(log.filter((e) => e.type === 'paint' && e.detail.kind === 'ml')).toHaveLength(0);
     expect(await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('fallback');
     expect(await rejections(page)).toEqual([]);
     await page.close();

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import { buildClient } from '../../scripts/build-client.ts';
+import { FORMAT_MAJOR, FORMAT_MINOR, readHeader } from '../../src/format/index.ts';
 import { DIST, KODAK, ROOT } from './harness.ts';
 
 /** The models the tests use: MRT_MODELS_DIR, else models/. */
@@ -67,9 +68,18 @@ export async function sourcePng(s: FixtureSpec): Promise<Uint8Array> {
 
 /** Encodes (or reads from the cache) a fixture with the Node encoder. */
 export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
-  const dir = join(tmpdir(), 'mrt-client-fixtures', (await modelHash()).slice(0, 16));
+  // Keyed by model and container version; a cached file the current parser rejects is re-encoded.
+  const dir = join(tmpdir(), 'mrt-client-fixtures', `${(await modelHash()).slice(0, 16)}-v${FORMAT_MAJOR}.${FORMAT_MINOR}`);
   const file = join(dir, `${key(s)}.mrt`);
-  if (existsSync(file)) return new Uint8Array(await readFile(file));
+  if (existsSync(file)) {
+    const cached = new Uint8Array(await readFile(file));
+    try {
+      readHeader(cached);
+      return cached;
+    } catch {
+      /* stale: encode again */
+    }
+  }
   const { encode } = await import('../../src/encoder/index.ts');
   const input = s.crop ? await sourcePng(s) : join(KODAK, `${s.name}.png`);
   const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final });

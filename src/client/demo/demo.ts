@@ -115,6 +115,15 @@ async function render(): Promise<void> {
     el.addEventListener('progress', (e) => void update((e as unknown as CustomEvent<MrtProgressDetail>).detail, lastKind || 'decoding'));
     el.addEventListener('paint', (e) => {
       const d = (e as CustomEvent).detail;
+      // images.json may not know the size (e.g. portrait Kodak images): follow the stream's header.
+      if (el.naturalWidth && (el.naturalWidth !== w || el.naturalHeight !== h) && el.getAttribute('width') !== String(el.naturalWidth)) {
+        el.setAttribute('width', String(el.naturalWidth));
+        el.setAttribute('height', String(el.naturalHeight));
+        canvas.width = el.naturalWidth;
+        canvas.height = el.naturalHeight;
+        fb.width = el.naturalWidth;
+        fb.height = el.naturalHeight;
+      }
       lastKind = d.kind === 'placeholder' ? 'placeholder' : d.kind === 'final' ? 'final layer' : `ML paint (${d.backend})`;
       lastRun = d.runMs ? `, ${d.runMs.toFixed(0)} ms` : '';
       void update(el.progress, lastKind);
