@@ -1,8 +1,8 @@
-// StreamDecoder: .mrt bytes in -> header, token buffer (stream order), known count, events.
+// StreamDecoder: .mrt bytes in -> first paint, header, token buffer (stream order), known count, events.
 // Used by Node and by the browser worker (no Node-only APIs).
 import { MrtFormatError } from '../format/errors.ts';
 import { MrtParser } from '../format/parser.ts';
-import type { MrtHeader, MrtHeaderInfo } from '../format/types.ts';
+import type { MrtFirstPaint, MrtHeader, MrtHeaderInfo, MrtPlaceholder } from '../format/types.ts';
 import { decodeChunk } from './chunk.ts';
 import { tokenLayout, type TokenLayout } from './layout.ts';
 import { StaticPrior, type TokenPrior } from './prior.ts';
@@ -16,6 +16,8 @@ export interface StreamDecoderOptions {
 }
 
 export type StreamEvent =
+  /** the first paint (Header message) is complete, before the index: paint the placeholder */
+  | { type: 'placeholder'; width: number; height: number; placeholder?: MrtPlaceholder; first: MrtFirstPaint }
   | { type: 'header'; header: MrtHeader; info: MrtHeaderInfo; layout: TokenLayout }
   | { type: 'chunk'; index: number; tokenStart: number; tokenEnd: number; known: number }
   | { type: 'final'; mime: string; bytes: Uint8Array }
@@ -107,6 +109,7 @@ export class StreamDecoder {
           out.push({ type: 'chunk', index: ev.index, tokenStart: ev.tokenStart, tokenEnd: ev.tokenEnd, known: this.known });
           break;
         }
+        case 'placeholder':
         case 'final':
           out.push(ev);
           break;

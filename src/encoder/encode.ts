@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunk, layoutForImage } from '../codec/index.ts';
-import { readHeader, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
 import { makePlaceholder } from './placeholder.ts';
@@ -19,8 +19,8 @@ export interface EncodeOptions {
   layersPerChunk?: number;
   /**
    * Byte target for the native WebP placeholder. Default 'auto': as large as lets the
-   * whole header (placeholder included) fit FIRST_PAINT_BYTES, so the first paint
-   * arrives within that many bytes.
+   * first paint (preamble + Header message: size and placeholder; the Index follows it)
+   * fit FIRST_PAINT_BYTES, so the placeholder paints within that many bytes.
    */
   placeholderBytes?: number | 'auto';
   /** Entropy-coding prior; default 'rcm' when the model ships one. */
@@ -91,22 +91,22 @@ export async function encode(input: string | Uint8Array, options: EncodeOptions 
   return encodeRgb(img, models, opts, contentHash(source, opts, models));
 }
 
-/** The header (placeholder included) fits this many bytes by default: the first paint. */
+/** The first paint (preamble + Header message, placeholder included) fits this many bytes by default. */
 export const FIRST_PAINT_BYTES = 256;
 /** A placeholder smaller than this is not worth painting; 'auto' never goes below it. */
 const MIN_AUTO_PLACEHOLDER = 60;
 
 export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
   if (opts.placeholderBytes !== 'auto') return encodeWithPlaceholder(img, models, opts, hash, opts.placeholderBytes);
-  // The header's size besides the placeholder depends on the chunk table, known only after
-  // coding: start from a guess and correct it (the overhead moves by a few bytes at most).
-  let target = FIRST_PAINT_BYTES - 140;
+  // The first paint besides the placeholder is the preamble, the image size, the window and
+  // the placeholder's framing (25 B for a 768x512 image; the Index, with the chunk table, comes after it).
+  // Start from that guess and correct it once if the framing came out larger.
+  let target = FIRST_PAINT_BYTES - 25;
   let out = await encodeWithPlaceholder(img, models, opts, hash, target);
-  for (let pass = 0; pass < 3; pass++) {
-    const info = readHeader(out);
-    const overhead = info.headerEnd - (info.header.placeholder?.bytes.length ?? 0);
-    const next = Math.max(MIN_AUTO_PLACEHOLDER, FIRST_PAINT_BYTES - overhead);
-    if (info.headerEnd <= FIRST_PAINT_BYTES && next <= target + 4) break;
+  for (let pass = 0; pass < 2; pass++) {
+    const first = readFirstPaint(out);
+    if (first.firstPaintEnd <= FIRST_PAINT_BYTES) break;
+    const next = Math.max(MIN_AUTO_PLACEHOLDER, target - (first.firstPaintEnd - FIRST_PAINT_BYTES));
     if (next === target) break;
     target = next;
     out = await encodeWithPlaceholder(img, models, opts, hash, target);

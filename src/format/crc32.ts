@@ -18,15 +18,16 @@ export function crc32(bytes: Uint8Array, crc = 0): number {
 
 /**
  * The checksum of chunk `index`: crc32 over the index as 4 little-endian bytes, then the
- * payload, continuing from `headerCrc` = crc32(Header message bytes). A chunk therefore
- * also fails when it was moved to another position or when the header was altered.
+ * payload, continuing from `headerCrc` = crc32 of the Header and Index messages with their
+ * length prefixes (`headCrc`). A chunk therefore also fails when it was moved to another
+ * position or when the header or index was altered.
  */
 export function chunkCrc(headerCrc: number, index: number, payload: Uint8Array): number {
   const b = new Uint8Array([index & 0xff, (index >>> 8) & 0xff, (index >>> 16) & 0xff, (index >>> 24) & 0xff]);
   return crc32(payload, crc32(b, headerCrc));
 }
 
-/** The checksum of the final layer: crc32 of its data, continuing from crc32(Header message bytes). */
+/** The checksum of the final layer: crc32 of its data, continuing from `headerCrc` (as for chunks). */
 export function finalCrc(headerCrc: number, data: Uint8Array): number {
   return crc32(data, headerCrc);
 }

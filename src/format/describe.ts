@@ -7,6 +7,11 @@ export interface MrtDescription {
   image: { width: number; height: number };
   layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; totalTokens: number };
   prior: string;
+  /** preamble + Header message: the bytes a client needs to paint the placeholder */
+  firstPaintBytes: number;
+  /** the Index message (with its length prefix): model, layout, chunk table, ... */
+  indexBytes: number;
+  /** firstPaintBytes + indexBytes: where chunk 0 starts */
   headerBytes: number;
   totalBytes: number;
   placeholder: { mime: string; width: number; height: number; bytes: number } | null;
@@ -39,6 +44,8 @@ export function describe(info: MrtHeaderInfo): MrtDescription {
       totalTokens: h.totalTokens,
     },
     prior: h.prior,
+    firstPaintBytes: info.firstPaintEnd,
+    indexBytes: info.headerEnd - info.firstPaintEnd,
     headerBytes: info.headerEnd,
     totalBytes: info.totalLength,
     placeholder: h.placeholder
@@ -62,7 +69,8 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number): string {
   );
   lines.push(`prior    ${d.prior}`);
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;
-  lines.push(`header   ${d.headerBytes} B (placeholder ${phBytes} B, rest ${d.headerBytes - phBytes} B)`);
+  lines.push(`first paint ${d.firstPaintBytes} B (preamble + header: placeholder ${phBytes} B, rest ${d.firstPaintBytes - phBytes} B)`);
+  lines.push(`index    ${d.indexBytes} B (model, layout, prior, chunk table, ...); chunk 0 starts at ${d.headerBytes}`);
   if (d.placeholder) lines.push(`placeholder ${d.placeholder.mime} ${d.placeholder.width}x${d.placeholder.height}, ${d.placeholder.bytes} B`);
   if (d.final) lines.push(`final    ${d.final.mime}, ${d.final.bytes} B, ends at ${d.final.end}`);
   if (d.contentHash) lines.push(`content  ${d.contentHash}`);

@@ -1,8 +1,8 @@
 /** Error codes of the container and the token coder. */
 export type MrtErrorCode =
   | 'magic' // not an .mrt stream
-  | 'version' // unsupported (newer) major version
-  | 'need-more' // readHeader: the prefix does not yet hold the whole header
+  | 'version' // unsupported major version (newer, or the pre-release 1.x layout)
+  | 'need-more' // readHeader / readFirstPaint: the prefix does not yet hold the message(s)
   | 'truncated' // the stream ended inside a message
   | 'limit' // a hostile-input limit (LIMITS) was exceeded
   | 'corrupt' // malformed message or inconsistent header

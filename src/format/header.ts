@@ -1,4 +1,4 @@
-// Header <-> protobuf, validation, readHeader and the cut rule.
+// Header + Index <-> protobuf, validation, readFirstPaint / readHeader and the cut rule.
 import { mrt } from './gen/mrt.js';
 import { MrtFormatError } from './errors.ts';
 import { LIMITS } from './limits.ts';
@@ -9,6 +9,7 @@ import {
   MAGIC,
   PREAMBLE_BYTES,
   type MrtChunkEntry,
+  type MrtFirstPaint,
   type MrtHeader,
   type MrtHeaderInfo,
 } from './types.ts';
@@ -25,7 +26,9 @@ export function checkPreamble(bytes: Uint8Array): { major: number; minor: number
       'version',
       major > FORMAT_MAJOR
         ? `.mrt major version ${major} is newer than this reader (supports ${FORMAT_MAJOR}.x); update the decoder`
-        : `.mrt major version ${major} is not supported (supports ${FORMAT_MAJOR}.x)`,
+        : major === 1
+          ? `.mrt major version 1 is the pre-release layout (one header message), no longer read (supports ${FORMAT_MAJOR}.x); re-encode the image`
+          : `.mrt major version ${major} is not supported (supports ${FORMAT_MAJOR}.x)`,
       3,
     );
   }
@@ -42,11 +45,14 @@ function uint(v: number | undefined | null): number {
   return typeof v === 'number' ? v : 0;
 }
 
+/** The placeholder MIME type a Header without one means. */
+export const DEFAULT_PLACEHOLDER_MIME = 'image/webp';
+
 /**
- * Decode and validate a Header message. `offset` is the absolute offset of the message
- * (for errors). Everything a later allocation depends on is checked here.
+ * Decode and validate a Header message (the first paint). `offset` is the absolute offset
+ * of the message body (for errors), `end` the absolute offset where it ends.
  */
-export function decodeHeader(body: Uint8Array, version: { major: number; minor: number }, offset: number): MrtHeader {
+export function decodeFirstPaint(body: Uint8Array, version: { major: number; minor: number }, offset: number, end: number): MrtFirstPaint {
   let m: mrt.Header;
   try {
     m = mrt.Header.decode(body);
@@ -59,15 +65,47 @@ export function decodeHeader(body: Uint8Array, version: { major: number; minor: 
   if (width > LIMITS.MAX_DIMENSION || height > LIMITS.MAX_DIMENSION || width * height > LIMITS.MAX_PIXELS) {
     throw new MrtFormatError('limit', `image ${width}x${height} exceeds the size limits`, offset);
   }
+  const window = uint(m.window);
+  if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
+  const first: MrtFirstPaint = {
+    version,
+    width,
+    height,
+    window,
+    paddedWidth: Math.ceil(width / window) * window,
+    paddedHeight: Math.ceil(height / window) * window,
+    firstPaintEnd: end,
+  };
+  if (m.placeholder) {
+    const p = m.placeholder;
+    const pw = uint(p.width);
+    const ph = uint(p.height);
+    if (pw > LIMITS.MAX_DIMENSION || ph > LIMITS.MAX_DIMENSION) throw new MrtFormatError('limit', 'placeholder size exceeds the limits', offset);
+    first.placeholder = { mime: str(p.mime, 'placeholder mime', offset) || DEFAULT_PLACEHOLDER_MIME, width: pw, height: ph, bytes: p.data ?? new Uint8Array(0) };
+  }
+  return first;
+}
+
+/**
+ * Decode and validate an Index message given the stream's first paint (Header message).
+ * `offset` is the absolute offset of the message body (for errors). Everything a later
+ * allocation depends on is checked here.
+ */
+export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: number): MrtHeader {
+  let m: mrt.Index;
+  try {
+    m = mrt.Index.decode(body);
+  } catch (e) {
+    throw new MrtFormatError('corrupt', `malformed index: ${(e as Error).message}`, offset);
+  }
+  const { width, height, window } = first;
   const l = m.layout;
-  if (!l) throw new MrtFormatError('corrupt', 'header has no token layout', offset);
-  const window = uint(l.window);
+  if (!l) throw new MrtFormatError('corrupt', 'index has no token layout', offset);
   const T = uint(l.tokens);
   const L = uint(l.levels);
   const baseFactor = uint(l.baseFactor);
   const gridW = uint(l.gridW);
   const gridH = uint(l.gridH);
-  if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
   if (baseFactor < 1 || baseFactor > LIMITS.MAX_WINDOW) throw new MrtFormatError('corrupt', `base factor ${baseFactor} out of range`, offset);
   if (gridW !== Math.ceil(width / window) || gridH !== Math.ceil(height / window)) {
     throw new MrtFormatError('corrupt', `window grid ${gridW}x${gridH} does not match ${width}x${height} / ${window}`, offset);
@@ -91,7 +129,7 @@ export function decodeHeader(body: Uint8Array, version: { major: number; minor: 
   const step = uint(m.chunkTokenStep);
   const chunks: MrtChunkEntry[] = [];
   let start = 0;
-  let total = body.length;
+  let total = first.firstPaintEnd + body.length;
   if (explicit.length > 0) {
     if (explicit.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${explicit.length} token counts for ${count} chunks`, offset);
     for (let k = 0; k < count; k++) {
@@ -114,7 +152,7 @@ export function decodeHeader(body: Uint8Array, version: { major: number; minor: 
   }
 
   const h: MrtHeader = {
-    version,
+    version: first.version,
     modelId: str(m.modelId, 'model id', offset),
     modelHash,
     width,
@@ -124,13 +162,7 @@ export function decodeHeader(body: Uint8Array, version: { major: number; minor: 
     totalTokens,
     chunks,
   };
-  if (m.placeholder) {
-    const p = m.placeholder;
-    const pw = uint(p.width);
-    const ph = uint(p.height);
-    if (pw > LIMITS.MAX_DIMENSION || ph > LIMITS.MAX_DIMENSION) throw new MrtFormatError('limit', 'placeholder size exceeds the limits', offset);
-    h.placeholder = { mime: str(p.mime, 'placeholder mime', offset), width: pw, height: ph, bytes: p.data ?? new Uint8Array(0) };
-  }
+  if (first.placeholder) h.placeholder = first.placeholder;
   if (m.final) {
     const n = uint(m.final.byteLength);
     if (n > LIMITS.MAX_FINAL_BYTES) throw new MrtFormatError('limit', `final layer of ${n} bytes exceeds MAX_FINAL_BYTES`, offset);
@@ -145,15 +177,18 @@ export function decodeHeader(body: Uint8Array, version: { major: number; minor: 
   return h;
 }
 
-/** Byte geometry of the complete stream for a header whose message spans [.., headerEnd). */
-export function headerInfo(header: MrtHeader, headerEnd: number): MrtHeaderInfo {
+/**
+ * Byte geometry of the complete stream for a header whose Header message ends at
+ * `firstPaintEnd` and whose Index ends at `headerEnd`.
+ */
+export function headerInfo(header: MrtHeader, firstPaintEnd: number, headerEnd: number): MrtHeaderInfo {
   const chunkEnds: number[] = [];
   let pos = headerEnd;
   for (const c of header.chunks) {
     pos += varintSize(c.byteLength) + c.byteLength;
     chunkEnds.push(pos);
   }
-  const info: MrtHeaderInfo = { header, headerEnd, chunkEnds, totalLength: pos };
+  const info: MrtHeaderInfo = { header, firstPaintEnd, headerEnd, chunkEnds, totalLength: pos };
   if (header.final) {
     pos += varintSize(header.final.byteLength) + header.final.byteLength;
     info.finalEnd = pos;
@@ -162,11 +197,24 @@ export function headerInfo(header: MrtHeader, headerEnd: number): MrtHeaderInfo 
   return info;
 }
 
+/** The message whose varint length starts at `at`: [bodyStart, end), or 'need-more'. */
+function messageAt(prefix: Uint8Array, at: number, what: string, limit: number): [number, number] {
+  const r = readVarint(prefix, at);
+  if (r === VARINT_OVERLONG) throw new MrtFormatError('corrupt', `bad ${what} length`, at);
+  if (r === null) throw new MrtFormatError('need-more', `${what} length incomplete`, prefix.length);
+  const [len, bodyStart] = r;
+  if (len > limit) throw new MrtFormatError('limit', `${what} of ${len} bytes exceeds the limit of ${limit}`, at);
+  const end = bodyStart + len;
+  if (prefix.length < end) throw new MrtFormatError('need-more', `${what} needs ${end} bytes`, prefix.length);
+  return [bodyStart, end];
+}
+
 /**
- * Read the header and chunk table from a prefix of a stream (never touches payloads).
- * Throws MrtFormatError 'need-more' while the prefix is too short, other codes for bad input.
+ * Read the first paint (preamble + Header message: size and placeholder) from a prefix of
+ * a stream. Throws MrtFormatError 'need-more' while the prefix is too short, other codes
+ * for bad input.
  */
-export function readHeader(prefix: Uint8Array): MrtHeaderInfo {
+export function readFirstPaint(prefix: Uint8Array): MrtFirstPaint {
   if (prefix.length < PREAMBLE_BYTES) {
     // still reject a wrong magic early
     for (let i = 0; i < Math.min(3, prefix.length); i++) {
@@ -175,20 +223,26 @@ export function readHeader(prefix: Uint8Array): MrtHeaderInfo {
     throw new MrtFormatError('need-more', `need at least ${PREAMBLE_BYTES} bytes`, prefix.length);
   }
   const version = checkPreamble(prefix);
-  const r = readVarint(prefix, PREAMBLE_BYTES);
-  if (r === VARINT_OVERLONG) throw new MrtFormatError('corrupt', 'bad header length', PREAMBLE_BYTES);
-  if (r === null) throw new MrtFormatError('need-more', 'header length incomplete', prefix.length);
-  const [len, bodyStart] = r;
-  if (len > LIMITS.MAX_HEADER_BYTES) throw new MrtFormatError('limit', `header of ${len} bytes exceeds MAX_HEADER_BYTES`, PREAMBLE_BYTES);
-  const end = bodyStart + len;
-  if (prefix.length < end) throw new MrtFormatError('need-more', `header needs ${end} bytes`, prefix.length);
-  const header = decodeHeader(prefix.subarray(bodyStart, end), version, bodyStart);
-  return headerInfo(header, end);
+  const [bodyStart, end] = messageAt(prefix, PREAMBLE_BYTES, 'header', LIMITS.MAX_HEADER_BYTES);
+  return decodeFirstPaint(prefix.subarray(bodyStart, end), version, bodyStart, end);
+}
+
+/**
+ * Read the Header and the Index (model, layout, chunk table) from a prefix of a stream
+ * (never touches payloads). Throws MrtFormatError 'need-more' while the prefix is too
+ * short, other codes for bad input.
+ */
+export function readHeader(prefix: Uint8Array): MrtHeaderInfo {
+  const first = readFirstPaint(prefix);
+  const [bodyStart, end] = messageAt(prefix, first.firstPaintEnd, 'index', LIMITS.MAX_INDEX_BYTES);
+  const header = decodeIndex(prefix.subarray(bodyStart, end), first, bodyStart);
+  return headerInfo(header, first.firstPaintEnd, end);
 }
 
 /**
  * The cut rule: the largest prefix that ends on a chunk boundary and fits the budget
- * (`bytes`) and/or holds at most `chunks` chunks. Never less than the header; a budget
+ * (`bytes`) and/or holds at most `chunks` chunks. Never less than `headerEnd` (the Header
+ * and the Index: a prefix that stops between them is not a valid file); a budget
  * that covers the whole stream (or chunks > chunk count) returns the whole length
  * (including the final layer).
  */

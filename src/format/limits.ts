@@ -19,8 +19,10 @@ export const LIMITS = Object.freeze({
   MAX_TOKENS: 1 << 24,
   /** maximum number of chunks */
   MAX_CHUNKS: 65536,
-  /** maximum byte length of the Header message */
+  /** maximum byte length of the Header message (the first paint: size + placeholder) */
   MAX_HEADER_BYTES: 1 << 16,
+  /** maximum byte length of the Index message (model, layout, chunk table, ...) */
+  MAX_INDEX_BYTES: 1 << 16,
   /** maximum byte length of one Chunk message */
   MAX_CHUNK_BYTES: 1 << 24,
   /** maximum byte length of the Final message */

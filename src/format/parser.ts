@@ -1,14 +1,16 @@
 // Incremental .mrt parser: push(bytes) as they arrive, events out. No Node-only APIs.
-// It holds at most one message (header, one chunk or the final layer) of undecoded bytes.
+// It holds at most one message (header, index, one chunk or the final layer) of undecoded bytes.
+// Events: 'placeholder' when the Header message (the first paint) is complete, 'header'
+// when the Index is complete, then 'chunk' x N, 'final', 'end' (or 'error', then nothing).
 import { mrt } from './gen/mrt.js';
 import { chunkCrc, crc32, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
-import { checkPreamble, decodeHeader, headerInfo } from './header.ts';
+import { checkPreamble, decodeFirstPaint, decodeIndex, headerInfo } from './header.ts';
 import { LIMITS } from './limits.ts';
-import { PREAMBLE_BYTES, type MrtEvent, type MrtHeader, type MrtHeaderInfo } from './types.ts';
+import { PREAMBLE_BYTES, type MrtEvent, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from './types.ts';
 
 type State = 'preamble' | 'length' | 'body' | 'done' | 'error' | 'ended';
-type Next = 'header' | 'chunk' | 'final';
+type Next = 'header' | 'index' | 'chunk' | 'final';
 
 export class MrtParser {
   private state: State = 'preamble';
@@ -17,6 +19,8 @@ export class MrtParser {
   private pos = 0;
   private small = new Uint8Array(PREAMBLE_BYTES);
   private smallN = 0;
+  /** the varint length bytes of the current message (the head checksum covers them) */
+  private lenBytes = new Uint8Array(5);
   private lenValue = 0;
   private lenMul = 1;
   private msgStart = 0;
@@ -25,11 +29,17 @@ export class MrtParser {
   private bodyLength = 0;
   private bodyFilled = 0;
   private version = { major: 0, minor: 0 };
+  private _first: MrtFirstPaint | undefined;
   private _info: MrtHeaderInfo | undefined;
   private chunkIndex = 0;
   private finalReceived = false;
+  /** crc32 of the Header and Index messages with their length prefixes (chunk CRCs continue from it) */
   private headerCrc = 0;
 
+  /** the first paint (size, placeholder), once the placeholder event was emitted */
+  get firstPaint(): MrtFirstPaint | undefined {
+    return this._first;
+  }
   /** header and byte geometry, once the header event was emitted */
   get info(): MrtHeaderInfo | undefined {
     return this._info;
@@ -63,10 +73,14 @@ export class MrtParser {
   end(): MrtEvent[] {
     if (this.state === 'error' || this.state === 'ended') return [];
     const s = this.state;
-    const between = s === 'done' || (s === 'length' && this.smallN === 0 && this.next !== 'header');
+    const between = s === 'done' || (s === 'length' && this.smallN === 0 && (this.next === 'chunk' || this.next === 'final'));
     if (!between) {
       this.state = 'error';
-      const what = s === 'preamble' || this.next === 'header' ? 'header' : this.next === 'chunk' ? `chunk ${this.chunkIndex}` : 'final layer';
+      const what =
+        s === 'preamble' || this.next === 'header' ? 'header'
+        : this.next === 'index' ? 'index'
+        : this.next === 'chunk' ? `chunk ${this.chunkIndex}`
+        : 'final layer';
       return [{ type: 'error', error: new MrtFormatError('truncated', `stream ends inside the ${what}`, this.pos) }];
     }
     this.state = 'ended';
@@ -106,6 +120,7 @@ export class MrtParser {
         case 'length': {
           const b = bytes[i++]!;
           if (this.smallN === 0) this.msgStart = this.pos;
+          this.lenBytes[this.smallN] = b;
           this.pos++;
           this.smallN++;
           this.lenValue += (b & 127) * this.lenMul;
@@ -153,6 +168,8 @@ export class MrtParser {
   private startBody(len: number, events: MrtEvent[]): void {
     if (this.next === 'header') {
       if (len > LIMITS.MAX_HEADER_BYTES) throw new MrtFormatError('limit', `header of ${len} bytes exceeds MAX_HEADER_BYTES`, this.msgStart);
+    } else if (this.next === 'index') {
+      if (len > LIMITS.MAX_INDEX_BYTES) throw new MrtFormatError('limit', `index of ${len} bytes exceeds MAX_INDEX_BYTES`, this.msgStart);
     } else if (this.next === 'chunk') {
       const want = this._info!.header.chunks[this.chunkIndex]!.byteLength;
       if (len !== want) throw new MrtFormatError('table', `chunk ${this.chunkIndex} is ${len} bytes, the chunk table says ${want}`, this.msgStart);
@@ -183,9 +200,18 @@ export class MrtParser {
     const bodyStart = this.pos - body.length;
     this.body = new Uint8Array(0);
     if (this.next === 'header') {
-      const header = decodeHeader(body, this.version, bodyStart);
-      this.headerCrc = crc32(body);
-      this._info = headerInfo(header, this.pos);
+      const first = decodeFirstPaint(body, this.version, bodyStart, this.pos);
+      this.headerCrc = crc32(body, crc32(this.lenBytes.subarray(0, this.smallN)));
+      this._first = first;
+      events.push({ type: 'placeholder', width: first.width, height: first.height, placeholder: first.placeholder, first });
+      this.next = 'index';
+      this.startLength();
+      return;
+    }
+    if (this.next === 'index') {
+      const header = decodeIndex(body, this._first!, bodyStart);
+      this.headerCrc = crc32(body, crc32(this.lenBytes.subarray(0, this.smallN), this.headerCrc));
+      this._info = headerInfo(header, this._first!.firstPaintEnd, this.pos);
       events.push({ type: 'header', header, info: this._info });
       this.afterMessage();
       return;

@@ -1,6 +1,7 @@
 /** Preamble: "MRT" + major + minor. */
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
-export const FORMAT_MAJOR = 1;
+/** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
+export const FORMAT_MAJOR = 2;
 export const FORMAT_MINOR = 0;
 export const PREAMBLE_BYTES = 5;
 
@@ -25,6 +26,7 @@ export interface MrtLayout {
 }
 
 export interface MrtPlaceholder {
+  /** MIME type; the writer omits 'image/webp' (the default) from the stream */
   mime: string;
   width: number;
   height: number;
@@ -92,10 +94,31 @@ export interface MrtFinalInput {
   bytes: Uint8Array;
 }
 
+/**
+ * The first paint: what the Header message (the first message, before the Index) holds.
+ * Enough to size the image box and paint the placeholder before anything else arrives.
+ */
+export interface MrtFirstPaint {
+  /** container version from the preamble */
+  version: { major: number; minor: number };
+  width: number;
+  height: number;
+  /** the padding unit (= the token window size S) */
+  window: number;
+  /** the padded image the placeholder covers: ceil(width/window)*window */
+  paddedWidth: number;
+  paddedHeight: number;
+  placeholder?: MrtPlaceholder;
+  /** absolute offset where the Header message ends (= where the Index starts) */
+  firstPaintEnd: number;
+}
+
 /** readHeader's result: the header and the byte geometry of the complete stream. */
 export interface MrtHeaderInfo {
   header: MrtHeader;
-  /** absolute offset where the header ends (= where chunk 0 starts) */
+  /** absolute offset where the Header message (the first paint) ends and the Index starts */
+  firstPaintEnd: number;
+  /** absolute offset where the Index ends (= where chunk 0 starts) */
   headerEnd: number;
   /** absolute end offset of every chunk (length = header.chunks.length) */
   chunkEnds: number[];
@@ -106,6 +129,9 @@ export interface MrtHeaderInfo {
 }
 
 export type MrtEvent =
+  /** the Header message is complete (before the Index): paint the placeholder */
+  | { type: 'placeholder'; width: number; height: number; placeholder?: MrtPlaceholder; first: MrtFirstPaint }
+  /** the Index is complete: the full header and the byte geometry */
   | { type: 'header'; header: MrtHeader; info: MrtHeaderInfo }
   | { type: 'chunk'; index: number; tokenStart: number; tokenEnd: number; payload: Uint8Array; offset: number; end: number }
   | { type: 'final'; mime: string; bytes: Uint8Array }

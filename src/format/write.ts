@@ -1,8 +1,9 @@
-// writeMrt: header + chunks (+ final layer) -> one .mrt byte stream.
+// writeMrt: header (first paint) + index + chunks (+ final layer) -> one .mrt byte stream.
 import { mrt } from './gen/mrt.js';
 import { chunkCrc, crc32, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
-import { decodeHeader } from './header.ts';
+import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
+import { LIMITS } from './limits.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
@@ -19,13 +20,16 @@ function usage(msg: string): never {
   throw new MrtFormatError('usage', msg);
 }
 
-/** Build the Header message bytes for the given chunk message sizes. Validated by decoding it back. */
-export function encodeHeaderMessage(
+/**
+ * Build the Header (first paint) and Index message bytes for the given chunk message sizes.
+ * Validated by decoding them back.
+ */
+export function encodeHeaderMessages(
   h: MrtHeaderInput,
   chunks: readonly { tokenStart: number; tokenEnd: number }[],
   chunkMessageSizes: readonly number[],
   final?: { mime: string; byteLength: number },
-): Uint8Array {
+): { header: Uint8Array; index: Uint8Array } {
   const window = h.layout.window;
   const gridW = h.layout.gridW ?? Math.ceil(h.width / window);
   const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
@@ -41,11 +45,15 @@ export function encodeHeaderMessage(
   // uniform step when chunk k = [k*step, min((k+1)*step, total))
   const step = chunks.length ? chunks[0]!.tokenEnd : 0;
   const uniform = chunks.every((c, k) => c.tokenStart === k * step && c.tokenEnd === Math.min((k + 1) * step, total));
-  const msg: mrt.Header.$Properties = {
-    width: h.width,
-    height: h.height,
+  const head: mrt.Header.$Properties = { width: h.width, height: h.height, window };
+  if (h.placeholder) {
+    const p = h.placeholder;
+    // the default MIME type is not written: every byte of the first paint counts
+    head.placeholder = { width: p.width, height: p.height, data: p.bytes };
+    if (p.mime !== DEFAULT_PLACEHOLDER_MIME) head.placeholder.mime = p.mime;
+  }
+  const msg: mrt.Index.$Properties = {
     layout: {
-      window,
       gridW,
       gridH,
       tokens: h.layout.tokensPerWindow,
@@ -56,7 +64,6 @@ export function encodeHeaderMessage(
     prior: h.prior === 'rcm' ? mrt.PriorKind.RCM : mrt.PriorKind.STATIC,
     chunkCount: chunks.length,
   };
-  if (FORMAT_MINOR) msg.version = FORMAT_MINOR;
   if (h.modelId) msg.modelId = h.modelId;
   if (h.modelHash && h.modelHash.length) msg.modelHash = h.modelHash;
   if (chunks.length) {
@@ -64,21 +71,30 @@ export function encodeHeaderMessage(
     if (uniform) msg.chunkTokenStep = step;
     else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
   }
-  if (h.placeholder) {
-    const p = h.placeholder;
-    msg.placeholder = { mime: p.mime, width: p.width, height: p.height, data: p.bytes };
-  }
   if (final) msg.final = { mime: final.mime, byteLength: final.byteLength };
   if (h.contentHash && h.contentHash.length) msg.contentHash = h.contentHash;
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
-  const bytes = mrt.Header.encode(msg).finish();
+  const header = mrt.Header.encode(head).finish();
+  const index = mrt.Index.encode(msg).finish();
   // round-trip check: the writer never produces what the reader rejects
   try {
-    decodeHeader(bytes, { major: FORMAT_MAJOR, minor: FORMAT_MINOR }, 0);
+    if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);
+    if (index.length > LIMITS.MAX_INDEX_BYTES) usage(`index of ${index.length} bytes exceeds MAX_INDEX_BYTES`);
+    const first = decodeFirstPaint(header, { major: FORMAT_MAJOR, minor: FORMAT_MINOR }, 0, 0);
+    decodeIndex(index, first, 0);
   } catch (e) {
     usage(`invalid header: ${(e as Error).message}`);
   }
-  return bytes;
+  return { header, index };
+}
+
+/** crc32 of the Header and Index messages with their varint length prefixes: where chunk CRCs start. */
+export function headCrc(header: Uint8Array, index: Uint8Array): number {
+  const n = new Uint8Array(10);
+  let c = crc32(n.subarray(0, writeVarint(n, 0, header.length)));
+  c = crc32(header, c);
+  c = crc32(n.subarray(0, writeVarint(n, 0, index.length)), c);
+  return crc32(index, c);
 }
 
 /**
@@ -114,17 +130,17 @@ export function encodeFinalMessage(headerCrc: number, bytes: Uint8Array): Uint8A
 
 /** Serialise a complete .mrt stream. Chunks must be contiguous token ranges from 0. */
 export function writeMrt(header: MrtHeaderInput, chunks: readonly MrtChunkInput[], final?: MrtFinalInput): Uint8Array {
-  // The header lists the message sizes; the messages' checksums depend on the header bytes.
-  const headerMsg = encodeHeaderMessage(
+  // The index lists the message sizes; the messages' checksums depend on the header and index bytes.
+  const head = encodeHeaderMessages(
     header,
     chunks,
     chunks.map((c) => bytesAndCrcMessageSize(c.payload.length)),
     final ? { mime: final.mime, byteLength: bytesAndCrcMessageSize(final.bytes.length) } : undefined,
   );
-  const hcrc = crc32(headerMsg);
+  const hcrc = headCrc(head.header, head.index);
   const chunkMsgs = chunks.map((c, k) => encodeChunkMessage(hcrc, k, c.payload));
   const finalMsg = final ? encodeFinalMessage(hcrc, final.bytes) : undefined;
-  const msgs = [headerMsg, ...chunkMsgs];
+  const msgs = [head.header, head.index, ...chunkMsgs];
   if (finalMsg) msgs.push(finalMsg);
   let n = PREAMBLE_BYTES;
   for (const m of msgs) n += varintSize(m.length) + m.length;

@@ -188,7 +188,8 @@ describe('StreamDecoder', () => {
         i += n;
       }
       ev.push(...d.end());
-      expect(ev[0]!.type).toBe('header');
+      expect(ev.slice(0, 2).map((e) => e.type)).toEqual(['placeholder', 'header']);
+      expect(ev[0]).toMatchObject({ type: 'placeholder', width: 200, height: 130, placeholder: { mime: 'image/webp', bytes: s.header.placeholder!.bytes } });
       const chunks = ev.filter((e) => e.type === 'chunk');
       expect(chunks.map((c: any) => c.index)).toEqual(s.chunks.map((_, k) => k));
       expect(ev.at(-1)).toMatchObject({ type: 'end', complete: true, known: s.layout.total });

@@ -9,14 +9,16 @@ import {
   MrtParser,
   parseMrt,
   prefixLength,
+  readFirstPaint,
   readHeader,
   writeMrt,
   crc32,
+  headCrc,
   type MrtEvent,
 } from '../../src/format/index.ts';
 import { mrt } from '../../src/format/gen/mrt.js';
 import { decodeChunkSizes, encodeChunkSizes } from '../../src/format/table.ts';
-import { writeVarint, varintSize } from '../../src/format/varint.ts';
+import { readVarint, writeVarint, varintSize } from '../../src/format/varint.ts';
 import { rng } from '../codec/fixtures.ts';
 import { syntheticStream } from './helpers.ts';
 
@@ -30,15 +32,26 @@ function errorOf(events: MrtEvent[]) {
   return e?.error;
 }
 
-/** rebuild a stream from a raw header message + the original messages after it */
-function withHeaderMessage(bytes: Uint8Array, headerMsg: Uint8Array, preamble = bytes.subarray(0, 5)): Uint8Array {
+/** the raw Header and Index message bodies of a stream */
+function headMessages(bytes: Uint8Array): { header: Uint8Array; index: Uint8Array } {
+  const info = readHeader(bytes);
+  const hStart = 5 + varintSize(info.firstPaintEnd - 5 - 1);
+  const iLen = info.headerEnd - info.firstPaintEnd;
+  const iStart = info.firstPaintEnd + varintSize(iLen - 1);
+  return { header: bytes.subarray(hStart, info.firstPaintEnd), index: bytes.subarray(iStart, info.headerEnd) };
+}
+
+/** rebuild a stream from raw Header and Index messages + the original messages after them */
+function withHeadMessages(bytes: Uint8Array, headerMsg: Uint8Array, indexMsg: Uint8Array, preamble = bytes.subarray(0, 5)): Uint8Array {
   const info = readHeader(bytes);
   const rest = bytes.subarray(info.headerEnd);
-  const out = new Uint8Array(5 + varintSize(headerMsg.length) + headerMsg.length + rest.length);
+  const out = new Uint8Array(5 + varintSize(headerMsg.length) + headerMsg.length + varintSize(indexMsg.length) + indexMsg.length + rest.length);
   out.set(preamble, 0);
   let p = writeVarint(out, 5, headerMsg.length);
   out.set(headerMsg, p);
-  out.set(rest, p + headerMsg.length);
+  p = writeVarint(out, p + headerMsg.length, indexMsg.length);
+  out.set(indexMsg, p);
+  out.set(rest, p + indexMsg.length);
   return out;
 }
 
@@ -62,10 +75,61 @@ suite('container round trip', () => {
     expect(h.chunks.map((c) => [c.tokenStart, c.tokenEnd])).toEqual(s.chunks.map((c) => [c.tokenStart, c.tokenEnd]));
     expect(info.totalLength).toBe(s.bytes.length);
     expect(info.finalEnd).toBe(s.bytes.length);
+    // the first paint: preamble + Header message (size, window, placeholder), then the Index
+    expect(info.firstPaintEnd).toBeGreaterThan(5 + 200);
+    expect(info.firstPaintEnd).toBeLessThan(info.headerEnd);
+    const first = readFirstPaint(s.bytes.subarray(0, info.firstPaintEnd));
+    expect(first).toEqual({
+      version: { major: 2, minor: 0 },
+      width: 768,
+      height: 512,
+      window: 32,
+      paddedWidth: 768,
+      paddedHeight: 512,
+      placeholder: h.placeholder,
+      firstPaintEnd: info.firstPaintEnd,
+    });
     // chunk ends are message boundaries: the parser agrees
     const ev = parseMrt(s.bytes);
     expect(chunksOf(ev).map((c) => c.end)).toEqual(info.chunkEnds);
     expect(ev.at(-1)).toEqual({ type: 'end', chunks: 64, chunksTotal: 64, final: true, complete: true });
+    expect(ev.slice(0, 2).map((e) => e.type)).toEqual(['placeholder', 'header']);
+  });
+
+  it('the placeholder event comes as soon as the Header message is complete, before the Index', () => {
+    const info = readHeader(s.bytes);
+    const p = new MrtParser();
+    expect(p.push(s.bytes.subarray(0, info.firstPaintEnd - 1))).toEqual([]);
+    const ev = p.push(s.bytes.subarray(info.firstPaintEnd - 1, info.firstPaintEnd));
+    expect(ev.length).toBe(1);
+    const e = ev[0]!;
+    if (e.type !== 'placeholder') throw new Error(e.type);
+    expect(e.width).toBe(768);
+    expect(e.height).toBe(512);
+    expect(e.placeholder).toEqual({ mime: 'image/webp', width: 48, height: 32, bytes: s.header.placeholder!.bytes });
+    expect(e.first.firstPaintEnd).toBe(info.firstPaintEnd);
+    expect(p.firstPaint).toEqual(e.first);
+    expect(p.header).toBeUndefined();
+    expect(p.push(s.bytes.subarray(info.firstPaintEnd, info.headerEnd - 1))).toEqual([]);
+    const hv = p.push(s.bytes.subarray(info.headerEnd - 1, info.headerEnd));
+    expect(hv.map((x) => x.type)).toEqual(['header']);
+    expect((hv[0] as Extract<MrtEvent, { type: 'header' }>).info).toEqual(info);
+    // readFirstPaint needs exactly the first paint
+    expect(() => readFirstPaint(s.bytes.subarray(0, info.firstPaintEnd - 1))).toThrow(/header needs/);
+    expect(readFirstPaint(s.bytes.subarray(0, info.firstPaintEnd)).placeholder!.bytes).toEqual(s.header.placeholder!.bytes);
+  });
+
+  it('placeholder MIME: image/webp is the default (not written), others round trip', () => {
+    const t = syntheticStream({ width: 100, height: 60, T: 4, placeholderBytes: 20 });
+    const other = writeMrt({ ...t.header, placeholder: { ...t.header.placeholder!, mime: 'image/avif' } }, t.chunks);
+    expect(other.length - t.bytes.length).toBe(12); // field tag + length + "image/avif"
+    expect(readHeader(other).header.placeholder!.mime).toBe('image/avif');
+    expect(readHeader(t.bytes).header.placeholder!.mime).toBe('image/webp');
+    const none = syntheticStream({ width: 100, height: 60, T: 4 });
+    expect(readFirstPaint(none.bytes).placeholder).toBeUndefined();
+    expect(parseMrt(none.bytes)[0]).toMatchObject({ type: 'placeholder', width: 100, height: 60 });
+    // the padded size the placeholder covers (crop before the Index arrives)
+    expect(readFirstPaint(none.bytes)).toMatchObject({ paddedWidth: 128, paddedHeight: 64, window: 32 });
   });
 
   it('parser delivers the same events for any split of the input', () => {
@@ -88,11 +152,16 @@ suite('container round trip', () => {
     expect(fin.bytes).toEqual(s.final!.bytes);
   });
 
-  it('header without placeholder is small (768x512, 64 chunks)', () => {
+  it('header without placeholder is small (768x512, 64 chunks); the first paint is tiny', () => {
     const t = syntheticStream({ width: 768, height: 512 });
     const info = readHeader(t.bytes);
-    // preamble + length + header message; the Rice-coded chunk table is ~5.5 bits per chunk here
+    // preamble + two messages; the Rice-coded chunk table is ~5.5 bits per chunk here
     expect(info.headerEnd).toBeLessThan(110);
+    // preamble, length, width, height, window: everything else is in the Index
+    expect(info.firstPaintEnd).toBe(5 + 1 + 3 + 3 + 2);
+    // with a placeholder of N bytes: + tag, length (2 B from 128), width, height, data framing
+    const p = syntheticStream({ width: 768, height: 512, placeholderBytes: 231 });
+    expect(readHeader(p.bytes).firstPaintEnd).toBe(256);
     const idOnly = syntheticStream({ width: 768, height: 512, layersPerChunk: 2 });
     expect(readHeader(idOnly.bytes).headerEnd).toBeLessThan(95); // 32 chunks
   });
@@ -124,78 +193,88 @@ suite('container round trip', () => {
   it('stream without chunks', () => {
     const t = syntheticStream({ width: 64, height: 64, T: 4, layers: 0 });
     expect(t.chunks.length).toBe(0);
-    expect(parseMrt(t.bytes).map((e) => e.type)).toEqual(['header', 'end']);
+    expect(parseMrt(t.bytes).map((e) => e.type)).toEqual(['placeholder', 'header', 'end']);
   });
 });
 
 suite('schema of record', () => {
   const root = protobuf.loadSync(protoPath);
   const Header = root.lookupType('mrt.Header');
+  const Index = root.lookupType('mrt.Index');
   const Chunk = root.lookupType('mrt.Chunk');
   const Final = root.lookupType('mrt.Final');
   const s = syntheticStream({ width: 300, height: 200, T: 16, placeholderBytes: 50, finalBytes: 100, contentHash: true });
 
   it('reflection decoding of proto/mrt.proto agrees with the generated code and the writer', () => {
     const info = readHeader(s.bytes);
-    const body = s.bytes.subarray(5 + varintSize(info.headerEnd - 5 - 2), info.headerEnd);
-    const refl = Header.toObject(Header.decode(body), { defaults: true }) as any;
-    const gen = mrt.Header.decode(body);
-    expect(refl.width).toBe(300);
-    expect(refl.height).toBe(200);
+    const { header: hb, index: ib } = headMessages(s.bytes);
+    const h = Header.toObject(Header.decode(hb), { defaults: true }) as any;
+    expect(h.width).toBe(300);
+    expect(h.height).toBe(200);
+    expect(h.window).toBe(32);
+    expect(h.placeholder.data.length).toBe(50);
+    expect(h.placeholder.mime).toBe(''); // the default, image/webp
+    expect(h.placeholder.width).toBe(20);
+    const refl = Index.toObject(Index.decode(ib), { defaults: true }) as any;
+    const gen = mrt.Index.decode(ib);
     expect(refl.layout.gridW).toBe(10);
     expect(refl.layout.tokens).toBe(16);
     expect(refl.chunkCount).toBe(info.header.chunks.length);
     expect(new Uint8Array(refl.chunkSizes)).toEqual(new Uint8Array(gen.chunkSizes!));
-    expect(refl.placeholder.data.length).toBe(50);
     expect(refl.final.byteLength).toBe(info.header.final!.byteLength);
+    expect(refl.modelId).toBe('test-v0');
+    // chunk CRCs continue from crc32 of both messages with their length prefixes
+    const hcrc = crc32(s.bytes.subarray(5, info.headerEnd));
+    expect(headCrc(hb, ib)).toBe(hcrc);
     // every Chunk message decodes with reflection to the same payload, and the hand-written
     // Chunk encoding equals protobufjs' (nonzero crc)
     let pos = info.headerEnd;
-    const hcrc = crc32(body);
     for (const c of info.header.chunks) {
       const msg = s.bytes.subarray(pos + varintSize(c.byteLength), pos + varintSize(c.byteLength) + c.byteLength);
       const m = Chunk.decode(msg) as any;
       expect(new Uint8Array(m.payload)).toEqual(s.chunks[c.index]!.payload);
       expect(new Uint8Array(Chunk.encode(Chunk.fromObject({ payload: m.payload, crc32: m.crc32 })).finish())).toEqual(new Uint8Array(msg));
-      expect(m.crc32).not.toBe(hcrc); // sanity
+      expect(m.crc32).toBe(encodeChunkCrc(hcrc, c.index, s.chunks[c.index]!.payload));
       pos += varintSize(c.byteLength) + c.byteLength;
     }
     const fmsg = s.bytes.subarray(pos + varintSize(info.header.final!.byteLength));
     expect(new Uint8Array((Final.decode(fmsg) as any).data)).toEqual(s.final!.bytes);
   });
 
-  it('a header written with reflection (plus unknown fields) is read', () => {
-    const info = readHeader(s.bytes);
-    const body = s.bytes.subarray(info.headerEnd - (info.headerEnd - 5 - varintSize(info.headerEnd - 5 - 2)), info.headerEnd);
-    const obj = Header.toObject(Header.decode(body));
-    const re = Header.encode(Header.fromObject(obj)).finish();
+  it('a header and index written with reflection (plus unknown fields) are read', () => {
+    const { header: hb, index: ib } = headMessages(s.bytes);
     // append unknown fields from a "newer minor version": varint field 100, bytes field 101
     const w = protobuf.Writer.create();
     w.uint32((100 << 3) | 0).uint32(12345);
     w.uint32((101 << 3) | 2).bytes(new Uint8Array([1, 2, 3]));
     const extra = w.finish();
-    const newer = new Uint8Array(re.length + extra.length);
-    newer.set(re);
-    newer.set(extra, re.length);
-    // the chunk checksums continue from crc32(header), so re-encode the chunks too
-    const stream = writeWithHeader(newer, s, 7);
+    const reencode = (T: protobuf.Type, b: Uint8Array) => {
+      const re = T.encode(T.fromObject(T.toObject(T.decode(b)))).finish();
+      const out = new Uint8Array(re.length + extra.length);
+      out.set(re);
+      out.set(extra, re.length);
+      return out;
+    };
+    // the chunk checksums continue from crc32(header, index), so re-encode the chunks too
+    const stream = writeWithHead(reencode(Header, hb), reencode(Index, ib), s, 7);
     const ev = parseMrt(stream);
     expect(errorOf(ev)).toBeUndefined();
     expect(chunksOf(ev).length).toBe(s.chunks.length);
-    expect(readHeader(stream).header.version).toEqual({ major: 1, minor: 7 });
+    expect(readHeader(stream).header.version).toEqual({ major: 2, minor: 7 });
+    expect(readHeader(stream).header.placeholder).toEqual(readHeader(s.bytes).header.placeholder);
   });
 });
 
-/** A stream with the given raw header message and the chunks/final of `s` (checksums recomputed). */
-function writeWithHeader(headerMsg: Uint8Array, s: ReturnType<typeof syntheticStream>, minor = 0): Uint8Array {
-  const hcrc = crc32(headerMsg);
-  const parts: Uint8Array[] = [headerMsg];
+/** A stream with the given raw Header and Index messages and the chunks/final of `s` (checksums recomputed). */
+function writeWithHead(headerMsg: Uint8Array, indexMsg: Uint8Array, s: ReturnType<typeof syntheticStream>, minor = 0): Uint8Array {
+  const hcrc = headCrc(headerMsg, indexMsg);
+  const parts: Uint8Array[] = [headerMsg, indexMsg];
   s.chunks.forEach((c, k) => parts.push(encodeChunkMsg(hcrc, k, c.payload)));
   if (s.final) parts.push(encodeFinalMsg(hcrc, s.final.bytes));
   let n = 5;
   for (const p of parts) n += varintSize(p.length) + p.length;
   const out = new Uint8Array(n);
-  out.set([0x4d, 0x52, 0x54, 1, minor]);
+  out.set([0x4d, 0x52, 0x54, 2, minor]);
   let pos = 5;
   for (const p of parts) {
     pos = writeVarint(out, pos, p.length);
@@ -204,7 +283,7 @@ function writeWithHeader(headerMsg: Uint8Array, s: ReturnType<typeof syntheticSt
   }
   return out;
 }
-import { encodeChunkMessage as encodeChunkMsg, encodeFinalMessage as encodeFinalMsg } from '../../src/format/index.ts';
+import { encodeChunkMessage as encodeChunkMsg, encodeFinalMessage as encodeFinalMsg, chunkCrc as encodeChunkCrc } from '../../src/format/index.ts';
 
 suite('truncation', () => {
   const s = syntheticStream({ width: 768, height: 512, placeholderBytes: 200, finalBytes: 500 });
@@ -220,6 +299,8 @@ suite('truncation', () => {
       const whole = cut < info.headerEnd ? 0 : info.chunkEnds.filter((e) => e <= cut).length;
       const ch = chunksOf(ev);
       if (ch.length !== whole) problems.push(`${cut}: ${ch.length} chunks, expected ${whole}`);
+      if (ev.some((e) => e.type === 'placeholder') !== cut >= info.firstPaintEnd) problems.push(`${cut}: placeholder event wrong`);
+      if (ev.some((e) => e.type === 'header') !== cut >= info.headerEnd) problems.push(`${cut}: header event wrong`);
       for (const c of ch) if (!same(c.payload, s.chunks[c.index]!.payload)) problems.push(`${cut}: chunk ${c.index} differs`);
       const last = ev.at(-1)!;
       if (boundaries.has(cut) || cut === n) {
@@ -232,7 +313,22 @@ suite('truncation', () => {
     expect(problems).toEqual([]);
   });
 
-  it('readHeader asks for more until the header is complete', () => {
+  it('a stream that ends between the Header and the Index is truncated (after its placeholder event)', () => {
+    const ev = parseMrt(s.bytes.subarray(0, info.firstPaintEnd));
+    expect(ev.map((e) => e.type)).toEqual(['placeholder', 'error']);
+    expect(errorOf(ev)!.code).toBe('truncated');
+    expect(errorOf(ev)!.message).toMatch(/index/);
+  });
+
+  it('readHeader asks for more until the header and index are complete; readFirstPaint until the header is', () => {
+    for (let cut = 0; cut < info.firstPaintEnd; cut++) {
+      try {
+        readFirstPaint(s.bytes.subarray(0, cut));
+        expect.unreachable();
+      } catch (e) {
+        expect((e as MrtFormatError).code).toBe('need-more');
+      }
+    }
     for (let cut = 0; cut < info.headerEnd; cut++) {
       try {
         readHeader(s.bytes.subarray(0, cut));
@@ -274,11 +370,17 @@ suite('bad input', () => {
     b[0] = 0x4e;
     expect(errorOf(parseMrt(b))!.code).toBe('magic');
     const v = s.bytes.slice();
-    v[3] = 2;
+    v[3] = 3;
     const e = errorOf(parseMrt(v))!;
     expect(e.code).toBe('version');
     expect(e.message).toMatch(/newer/);
     expect(() => readHeader(v)).toThrow(/newer/);
+    // the pre-release 1.x layout (one header message) is a clear version error too
+    const old = s.bytes.slice();
+    old[3] = 1;
+    expect(errorOf(parseMrt(old))!.code).toBe('version');
+    expect(() => readHeader(old)).toThrow(/pre-release/);
+    expect(() => readFirstPaint(old.subarray(0, 5))).toThrow(/pre-release/);
     const m = s.bytes.slice();
     m[4] = 9;
     expect(errorOf(parseMrt(m))).toBeUndefined();
@@ -295,14 +397,27 @@ suite('bad input', () => {
     expect(e.offset).toBe(info.chunkEnds[4]);
   });
 
-  it('header corruption makes chunk 0 fail its checksum', () => {
+  it('index corruption makes chunk 0 fail its checksum', () => {
     const b = s.bytes.slice();
-    // the placeholder-free header: flip a bit of the model id
-    const idx = b.indexOf('t'.charCodeAt(0), 5);
+    // flip a bit of the model id (in the Index)
+    const idx = b.indexOf('t'.charCodeAt(0), info.firstPaintEnd);
+    expect(idx).toBeLessThan(info.headerEnd);
     b[idx] ^= 1;
     const ev = parseMrt(b);
     expect(chunksOf(ev).length).toBe(0);
     expect(errorOf(ev)!.code).toBe('crc');
+  });
+
+  it('header (first paint) corruption makes chunk 0 fail its checksum', () => {
+    const t = syntheticStream({ width: 256, height: 128, T: 16, placeholderBytes: 40 });
+    const ti = readHeader(t.bytes);
+    const b = t.bytes.slice();
+    b[ti.firstPaintEnd - 3]! ^= 0x20; // a placeholder byte
+    const ev = parseMrt(b);
+    expect(ev[0]!.type).toBe('placeholder');
+    expect(chunksOf(ev).length).toBe(0);
+    expect(errorOf(ev)!.code).toBe('crc');
+    expect(errorOf(ev)!.offset).toBe(ti.headerEnd);
   });
 
   it('swapped chunks fail', () => {
@@ -330,36 +445,60 @@ suite('bad input', () => {
     expect(errorOf(ev)!.offset).toBe(s.bytes.length);
   });
 
-  const base = mrt.Header.decode(s.bytes.subarray(info.headerEnd - (info.headerEnd - 5 - 1), info.headerEnd));
-  function withHeader(patch: (h: any) => void): Uint8Array {
-    const h: any = mrt.Header.decode(mrt.Header.encode(base).finish());
-    patch(h);
-    return withHeaderMessage(s.bytes, mrt.Header.encode(h).finish());
+  const msgs = headMessages(s.bytes);
+  /** patch the decoded Header (`h`) and Index (`x`) messages */
+  function withHeader(patch: (h: any, x: any) => void): Uint8Array {
+    const h: any = mrt.Header.decode(msgs.header);
+    const x: any = mrt.Index.decode(msgs.index);
+    patch(h, x);
+    return withHeadMessages(s.bytes, mrt.Header.encode(h).finish(), mrt.Index.encode(x).finish());
   }
-  const limitCases: [string, (h: any) => void, string][] = [
-    ['width above MAX_DIMENSION', (h) => { h.width = LIMITS.MAX_DIMENSION + 1; h.layout.gridW = Math.ceil(h.width / 32); }, 'limit'],
-    ['too many pixels', (h) => { h.width = 16384; h.height = 16384; h.layout.gridW = 512; h.layout.gridH = 512; }, 'limit'],
-    ['tokens above MAX_TOKENS', (h) => { h.width = 8192; h.height = 8192; h.layout.gridW = 256; h.layout.gridH = 256; h.layout.tokens = 4096; }, 'limit'],
-    ['chunk count above MAX_CHUNKS', (h) => { h.chunkCount = LIMITS.MAX_CHUNKS + 1; }, 'limit'],
-    ['huge chunk sizes', (h) => { h.chunkSizes = encodeChunkSizes(Array(16).fill(LIMITS.MAX_CHUNK_BYTES)); h.chunkCount = 16; }, 'limit'],
-    ['chunk size above MAX_CHUNK_BYTES', (h) => { h.chunkSizes = encodeChunkSizes([LIMITS.MAX_CHUNK_BYTES + 1]); h.chunkCount = 1; }, 'limit'],
-    ['final above MAX_FINAL_BYTES', (h) => { h.final.byteLength = LIMITS.MAX_FINAL_BYTES + 1; }, 'limit'],
-    ['levels above 256', (h) => { h.layout.levels = 1000; }, 'limit'],
-    ['grid mismatch', (h) => { h.layout.gridW += 1; }, 'corrupt'],
-    ['no layout', (h) => { delete h.layout; }, 'corrupt'],
-    ['unknown order', (h) => { h.layout.order = 3; }, 'unsupported'],
-    ['unknown prior', (h) => { h.prior = 7; }, 'unsupported'],
-    ['token ranges beyond the stream', (h) => { h.chunkTokenStep = 1 << 20; }, 'corrupt'],
-    ['model id too long', (h) => { h.modelId = 'x'.repeat(5000); }, 'limit'],
+  const limitCases: [string, (h: any, x: any) => void, string][] = [
+    ['width above MAX_DIMENSION', (h, x) => { h.width = LIMITS.MAX_DIMENSION + 1; x.layout.gridW = Math.ceil(h.width / 32); }, 'limit'],
+    ['too many pixels', (h, x) => { h.width = 16384; h.height = 16384; x.layout.gridW = 512; x.layout.gridH = 512; }, 'limit'],
+    ['tokens above MAX_TOKENS', (h, x) => { h.width = 8192; h.height = 8192; x.layout.gridW = 256; x.layout.gridH = 256; x.layout.tokens = 4096; }, 'limit'],
+    ['no window', (h) => { h.window = 0; }, 'limit'],
+    ['window above MAX_WINDOW', (h) => { h.window = LIMITS.MAX_WINDOW + 1; }, 'limit'],
+    ['zero width', (h) => { h.width = 0; }, 'corrupt'],
+    ['window disagrees with the grid', (h) => { h.window = 16; }, 'corrupt'],
+    ['placeholder above MAX_DIMENSION', (h) => { h.placeholder = { width: LIMITS.MAX_DIMENSION + 1, height: 1, data: new Uint8Array(3) }; }, 'limit'],
+    ['placeholder mime too long', (h) => { h.placeholder = { mime: 'x'.repeat(5000) }; }, 'limit'],
+    ['chunk count above MAX_CHUNKS', (_h, x) => { x.chunkCount = LIMITS.MAX_CHUNKS + 1; }, 'limit'],
+    ['huge chunk sizes', (_h, x) => { x.chunkSizes = encodeChunkSizes(Array(16).fill(LIMITS.MAX_CHUNK_BYTES)); x.chunkCount = 16; }, 'limit'],
+    ['chunk size above MAX_CHUNK_BYTES', (_h, x) => { x.chunkSizes = encodeChunkSizes([LIMITS.MAX_CHUNK_BYTES + 1]); x.chunkCount = 1; }, 'limit'],
+    ['final above MAX_FINAL_BYTES', (_h, x) => { x.final.byteLength = LIMITS.MAX_FINAL_BYTES + 1; }, 'limit'],
+    ['levels above 256', (_h, x) => { x.layout.levels = 1000; }, 'limit'],
+    ['grid mismatch', (_h, x) => { x.layout.gridW += 1; }, 'corrupt'],
+    ['no layout', (_h, x) => { delete x.layout; }, 'corrupt'],
+    ['unknown order', (_h, x) => { x.layout.order = 3; }, 'unsupported'],
+    ['unknown prior', (_h, x) => { x.prior = 7; }, 'unsupported'],
+    ['token ranges beyond the stream', (_h, x) => { x.chunkTokenStep = 1 << 20; }, 'corrupt'],
+    ['model id too long', (_h, x) => { x.modelId = 'x'.repeat(5000); }, 'limit'],
   ];
   for (const [name, patch, code] of limitCases) {
-    it(`header: ${name} -> ${code}`, () => {
+    it(`header/index: ${name} -> ${code}`, () => {
       const b = withHeader(patch);
       const e = errorOf(parseMrt(b))!;
       expect(e).toBeInstanceOf(MrtFormatError);
       expect(e.code).toBe(code);
       expect(() => readHeader(b)).toThrow(MrtFormatError);
+      // the offset points into the message that is wrong
+      const bi = readFirstPaintOrUndefined(b);
+      if (bi) expect(e.offset).toBeGreaterThanOrEqual(bi.firstPaintEnd);
+      else expect(e.offset).toBeLessThan(readFirstPaintEndOf(b));
     });
+  }
+
+  function readFirstPaintOrUndefined(b: Uint8Array) {
+    try {
+      return readFirstPaint(b);
+    } catch {
+      return undefined;
+    }
+  }
+  function readFirstPaintEndOf(b: Uint8Array): number {
+    const [len, start] = readVarint(b, 5) as [number, number];
+    return start + len;
   }
 
   it('huge message lengths are rejected before allocation', () => {
@@ -369,6 +508,12 @@ suite('bad input', () => {
     const c = s.bytes.slice(0, 11);
     c.set([0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 5);
     expect(errorOf(parseMrt(c))!.code).toBe('corrupt');
+    // the Index's length
+    const x = s.bytes.slice(0, info.firstPaintEnd + 5);
+    x.set([0xff, 0xff, 0xff, 0xff, 0x0f], info.firstPaintEnd);
+    expect(errorOf(parseMrt(x))!.code).toBe('limit');
+    expect(errorOf(parseMrt(x))!.offset).toBe(info.firstPaintEnd);
+    expect(() => readHeader(x)).toThrow(/limit/);
     // chunk length that disagrees with the table
     const d = s.bytes.slice();
     d.set([0xff, 0xff, 0xff, 0x7f], info.headerEnd);
@@ -406,11 +551,15 @@ suite('mrt info', () => {
     const info = readHeader(s.bytes);
     const d = describe(info);
     expect(d.image).toEqual({ width: 768, height: 512 });
+    expect(d.firstPaintBytes).toBe(info.firstPaintEnd);
+    expect(d.firstPaintBytes + d.indexBytes).toBe(d.headerBytes);
     expect(d.chunks.length).toBe(64);
     expect(d.placeholder!.bytes).toBe(180);
     expect(JSON.parse(JSON.stringify(d))).toEqual(d);
     const text = formatInfo(info, info.chunkEnds[3]! + 5);
     expect(text).toMatch(/768x512/);
+    expect(text).toMatch(new RegExp(`first paint ${info.firstPaintEnd} B`));
+    expect(text).toMatch(/index +\d+ B/);
     expect(text).toMatch(/truncated prefix with 4 whole chunks/);
   });
 });

@@ -12,7 +12,7 @@ export interface Base {
   bytes: Uint8Array;
   tokens: Uint8Array;
   rcm: RcmWeights | null;
-  /** message boundaries: [start, end) of preamble, header, chunks, final */
+  /** message boundaries: [start, end) of preamble, header, index, chunks, final */
   messages: [number, number][];
 }
 
@@ -28,7 +28,7 @@ export function makeBases(): Base[] {
   return specs.map(({ name, o }) => {
     const s = syntheticStream(o);
     const info = readHeader(s.bytes);
-    const messages: [number, number][] = [[0, 5], [5, info.headerEnd]];
+    const messages: [number, number][] = [[0, 5], [5, info.firstPaintEnd], [info.firstPaintEnd, info.headerEnd]];
     let prev = info.headerEnd;
     for (const e of info.chunkEnds) {
       messages.push([prev, e]);
@@ -128,9 +128,12 @@ export function mutate(b: Uint8Array, base: Base, other: Base, r: () => number):
       return concat([b.subarray(0, s), h, b.subarray(Math.min(n, s + (r() < 0.5 ? len : 0)))]);
     }
     case 9: {
-      // replace the whole header message of another stream (same chunks)
-      const [s, e] = base.messages[1]!;
-      const [os, oe] = other.messages[1]!;
+      // replace the header message, the index message or both by another stream's (same chunks)
+      const which = Math.floor(r() * 3);
+      const s = base.messages[which === 1 ? 2 : 1]![0];
+      const e = base.messages[which === 0 ? 1 : 2]![1];
+      const os = other.messages[which === 1 ? 2 : 1]![0];
+      const oe = other.messages[which === 0 ? 1 : 2]![1];
       return concat([b.subarray(0, s), other.bytes.subarray(os, oe), b.subarray(e)]);
     }
     default: {
@@ -196,13 +199,15 @@ export function fuzz(cases: number, seed: number, hangMs = 2000, onProgress?: (d
       }
       if (!ended) throw new Error('no end or error event');
       // Delivered tokens must be the true ones. Mutations can assemble another base's valid
-      // stream (its header, then its chunks), so the truth is the base whose header bytes
-      // are those of the mutated stream; tokens under any other header need a CRC collision.
+      // stream (its header and index, then its chunks), so the truth is the base whose header
+      // and index bytes (what the chunk CRCs cover) are those of the mutated stream; tokens
+      // under any other header/index need a CRC collision.
       const known = d.known;
       let truth: Uint8Array | undefined;
       if (d.info) {
         for (const x of bases) {
-          const [s0, e0] = x.messages[1]!;
+          const s0 = x.messages[1]![0];
+          const e0 = x.messages[2]![1];
           const xb = x.bytes.subarray(s0, e0);
           const hb2 = b.subarray(d.info.headerEnd - xb.length, d.info.headerEnd);
           if (hb2.length === xb.length && hb2.every((v, i) => v === xb[i])) truth = x.tokens;

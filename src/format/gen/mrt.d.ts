@@ -40,9 +40,6 @@ export namespace mrt {
         /** Unknown fields preserved while decoding when enabled */
         $unknowns?: Uint8Array[];
 
-        /** Layout window. */
-        window: number;
-
         /** Layout gridW. */
         gridW: number;
 
@@ -84,9 +81,6 @@ export namespace mrt {
 
         /** Properties of a Layout. */
         interface $Properties {
-
-            /** Layout window */
-            window?: (number|null);
 
             /** Layout gridW */
             gridW?: (number|null);
@@ -271,50 +265,17 @@ export namespace mrt {
         /** Unknown fields preserved while decoding when enabled */
         $unknowns?: Uint8Array[];
 
-        /** Header version. */
-        version: number;
-
-        /** Header modelId. */
-        modelId: string;
-
-        /** Header modelHash. */
-        modelHash: Uint8Array;
-
         /** Header width. */
         width: number;
 
         /** Header height. */
         height: number;
 
-        /** Header layout. */
-        layout?: (mrt.Layout.$Properties|null);
-
-        /** Header prior. */
-        prior: mrt.PriorKind;
-
-        /** Header chunkCount. */
-        chunkCount: number;
-
-        /** Header chunkSizes. */
-        chunkSizes: Uint8Array;
-
-        /** Header chunkTokenStep. */
-        chunkTokenStep: number;
-
-        /** Header chunkTokens. */
-        chunkTokens: number[];
+        /** Header window. */
+        window: number;
 
         /** Header placeholder. */
         placeholder?: (mrt.Placeholder.$Properties|null);
-
-        /** Header final. */
-        final?: (mrt.FinalInfo.$Properties|null);
-
-        /** Header contentHash. */
-        contentHash: Uint8Array;
-
-        /** Header encoderOptions. */
-        encoderOptions: string;
 
         /**
          * Encodes the specified Header message. Does not implicitly {@link mrt.Header.verify|verify} messages.
@@ -340,50 +301,17 @@ export namespace mrt {
         /** Properties of a Header. */
         interface $Properties {
 
-            /** Header version */
-            version?: (number|null);
-
-            /** Header modelId */
-            modelId?: (string|null);
-
-            /** Header modelHash */
-            modelHash?: (Uint8Array|null);
-
             /** Header width */
             width?: (number|null);
 
             /** Header height */
             height?: (number|null);
 
-            /** Header layout */
-            layout?: (mrt.Layout.$Properties|null);
-
-            /** Header prior */
-            prior?: (mrt.PriorKind|null);
-
-            /** Header chunkCount */
-            chunkCount?: (number|null);
-
-            /** Header chunkSizes */
-            chunkSizes?: (Uint8Array|null);
-
-            /** Header chunkTokenStep */
-            chunkTokenStep?: (number|null);
-
-            /** Header chunkTokens */
-            chunkTokens?: (number[]|null);
+            /** Header window */
+            window?: (number|null);
 
             /** Header placeholder */
             placeholder?: (mrt.Placeholder.$Properties|null);
-
-            /** Header final */
-            final?: (mrt.FinalInfo.$Properties|null);
-
-            /** Header contentHash */
-            contentHash?: (Uint8Array|null);
-
-            /** Header encoderOptions */
-            encoderOptions?: (string|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];
@@ -391,6 +319,123 @@ export namespace mrt {
 
         /** Shape of a Header. */
         type $Shape = mrt.Header.$Properties;
+    }
+
+    /**
+     * Properties of an Index.
+     * @deprecated Use mrt.Index.$Properties instead.
+     */
+    interface IIndex extends mrt.Index.$Properties {
+    }
+
+    /** Represents an Index. */
+    class Index {
+
+        /**
+         * Constructs a new Index.
+         * @param [properties] Properties to set
+         */
+        constructor(properties?: mrt.Index.$Properties);
+
+        /** Unknown fields preserved while decoding when enabled */
+        $unknowns?: Uint8Array[];
+
+        /** Index modelId. */
+        modelId: string;
+
+        /** Index modelHash. */
+        modelHash: Uint8Array;
+
+        /** Index layout. */
+        layout?: (mrt.Layout.$Properties|null);
+
+        /** Index prior. */
+        prior: mrt.PriorKind;
+
+        /** Index chunkCount. */
+        chunkCount: number;
+
+        /** Index chunkSizes. */
+        chunkSizes: Uint8Array;
+
+        /** Index chunkTokenStep. */
+        chunkTokenStep: number;
+
+        /** Index chunkTokens. */
+        chunkTokens: number[];
+
+        /** Index final. */
+        final?: (mrt.FinalInfo.$Properties|null);
+
+        /** Index contentHash. */
+        contentHash: Uint8Array;
+
+        /** Index encoderOptions. */
+        encoderOptions: string;
+
+        /**
+         * Encodes the specified Index message. Does not implicitly {@link mrt.Index.verify|verify} messages.
+         * @param message Index message or plain object to encode
+         * @param [writer] Writer to encode to
+         * @returns Writer
+         */
+        static encode(message: mrt.Index.$Properties, writer?: $protobuf.Writer): $protobuf.Writer;
+
+        /**
+         * Decodes an Index message from the specified reader or buffer.
+         * @param reader Reader or buffer to decode from
+         * @param [length] Message length if known beforehand
+         * @returns {mrt.Index & mrt.Index.$Shape} Index
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        static decode(reader: ($protobuf.Reader|Uint8Array), length?: number): mrt.Index & mrt.Index.$Shape;
+    }
+
+    namespace Index {
+
+        /** Properties of an Index. */
+        interface $Properties {
+
+            /** Index modelId */
+            modelId?: (string|null);
+
+            /** Index modelHash */
+            modelHash?: (Uint8Array|null);
+
+            /** Index layout */
+            layout?: (mrt.Layout.$Properties|null);
+
+            /** Index prior */
+            prior?: (mrt.PriorKind|null);
+
+            /** Index chunkCount */
+            chunkCount?: (number|null);
+
+            /** Index chunkSizes */
+            chunkSizes?: (Uint8Array|null);
+
+            /** Index chunkTokenStep */
+            chunkTokenStep?: (number|null);
+
+            /** Index chunkTokens */
+            chunkTokens?: (number[]|null);
+
+            /** Index final */
+            final?: (mrt.FinalInfo.$Properties|null);
+
+            /** Index contentHash */
+            contentHash?: (Uint8Array|null);
+
+            /** Index encoderOptions */
+            encoderOptions?: (string|null);
+
+            /** Unknown fields preserved while decoding when enabled */
+            $unknowns?: Uint8Array[];
+        }
+
+        /** Shape of an Index. */
+        type $Shape = mrt.Index.$Properties;
     }
 
     /**

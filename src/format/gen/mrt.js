@@ -48,7 +48,6 @@ export const mrt = $root.mrt = (() => {
         /**
          * Properties of a Layout.
          * @typedef {Object} mrt.Layout.$Properties
-         * @property {number|null} [window] Layout window
          * @property {number|null} [gridW] Layout gridW
          * @property {number|null} [gridH] Layout gridH
          * @property {number|null} [tokens] Layout tokens
@@ -85,14 +84,6 @@ export const mrt = $root.mrt = (() => {
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
                         this[keys[i]] = properties[keys[i]];
         };
-
-        /**
-         * Layout window.
-         * @member {number} window
-         * @memberof mrt.Layout
-         * @instance
-         */
-        Layout.prototype.window = 0;
 
         /**
          * Layout gridW.
@@ -158,8 +149,6 @@ export const mrt = $root.mrt = (() => {
                 _depth = 0;
             if (_depth > $util.recursionLimit)
                 throw $Error("max depth exceeded");
-            if (message.window != null && $Object.hasOwnProperty.call(message, "window") && message.window !== 0)
-                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.window);
             if (message.gridW != null && $Object.hasOwnProperty.call(message, "gridW") && message.gridW !== 0)
                 writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.gridW);
             if (message.gridH != null && $Object.hasOwnProperty.call(message, "gridH") && message.gridH !== 0)
@@ -216,15 +205,6 @@ export const mrt = $root.mrt = (() => {
                 }
                 let wireType = tag & 7;
                 switch (tag >>>= 3) {
-                case 1: {
-                        if (wireType !== 0)
-                            break;
-                        if (value = reader.uint32())
-                            message.window = value;
-                        else
-                            delete message.window;
-                        continue;
-                    }
                 case 2: {
                         if (wireType !== 0)
                             break;
@@ -656,21 +636,10 @@ export const mrt = $root.mrt = (() => {
         /**
          * Properties of a Header.
          * @typedef {Object} mrt.Header.$Properties
-         * @property {number|null} [version] Header version
-         * @property {string|null} [modelId] Header modelId
-         * @property {Uint8Array|null} [modelHash] Header modelHash
          * @property {number|null} [width] Header width
          * @property {number|null} [height] Header height
-         * @property {mrt.Layout.$Properties|null} [layout] Header layout
-         * @property {mrt.PriorKind|null} [prior] Header prior
-         * @property {number|null} [chunkCount] Header chunkCount
-         * @property {Uint8Array|null} [chunkSizes] Header chunkSizes
-         * @property {number|null} [chunkTokenStep] Header chunkTokenStep
-         * @property {Array.<number>|null} [chunkTokens] Header chunkTokens
+         * @property {number|null} [window] Header window
          * @property {mrt.Placeholder.$Properties|null} [placeholder] Header placeholder
-         * @property {mrt.FinalInfo.$Properties|null} [final] Header final
-         * @property {Uint8Array|null} [contentHash] Header contentHash
-         * @property {string|null} [encoderOptions] Header encoderOptions
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -696,36 +665,11 @@ export const mrt = $root.mrt = (() => {
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
         const Header = function (properties) {
-            this.chunkTokens = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
                         this[keys[i]] = properties[keys[i]];
         };
-
-        /**
-         * Header version.
-         * @member {number} version
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.version = 0;
-
-        /**
-         * Header modelId.
-         * @member {string} modelId
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.modelId = "";
-
-        /**
-         * Header modelHash.
-         * @member {Uint8Array} modelHash
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.modelHash = $util.newBuffer([]);
 
         /**
          * Header width.
@@ -744,52 +688,12 @@ export const mrt = $root.mrt = (() => {
         Header.prototype.height = 0;
 
         /**
-         * Header layout.
-         * @member {mrt.Layout.$Properties|null|undefined} layout
+         * Header window.
+         * @member {number} window
          * @memberof mrt.Header
          * @instance
          */
-        Header.prototype.layout = null;
-
-        /**
-         * Header prior.
-         * @member {mrt.PriorKind} prior
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.prior = 0;
-
-        /**
-         * Header chunkCount.
-         * @member {number} chunkCount
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.chunkCount = 0;
-
-        /**
-         * Header chunkSizes.
-         * @member {Uint8Array} chunkSizes
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.chunkSizes = $util.newBuffer([]);
-
-        /**
-         * Header chunkTokenStep.
-         * @member {number} chunkTokenStep
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.chunkTokenStep = 0;
-
-        /**
-         * Header chunkTokens.
-         * @member {Array.<number>} chunkTokens
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.chunkTokens = $util.emptyArray;
+        Header.prototype.window = 0;
 
         /**
          * Header placeholder.
@@ -798,30 +702,6 @@ export const mrt = $root.mrt = (() => {
          * @instance
          */
         Header.prototype.placeholder = null;
-
-        /**
-         * Header final.
-         * @member {mrt.FinalInfo.$Properties|null|undefined} final
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.final = null;
-
-        /**
-         * Header contentHash.
-         * @member {Uint8Array} contentHash
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.contentHash = $util.newBuffer([]);
-
-        /**
-         * Header encoderOptions.
-         * @member {string} encoderOptions
-         * @memberof mrt.Header
-         * @instance
-         */
-        Header.prototype.encoderOptions = "";
 
         /**
          * Encodes the specified Header message. Does not implicitly {@link mrt.Header.verify|verify} messages.
@@ -839,36 +719,14 @@ export const mrt = $root.mrt = (() => {
                 _depth = 0;
             if (_depth > $util.recursionLimit)
                 throw $Error("max depth exceeded");
-            if (message.version != null && $Object.hasOwnProperty.call(message, "version") && message.version !== 0)
-                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.version);
-            if (message.modelId != null && $Object.hasOwnProperty.call(message, "modelId") && message.modelId !== "")
-                writer.uint32(/* id 2, wireType 2 =*/18).string(message.modelId);
-            if (message.modelHash != null && $Object.hasOwnProperty.call(message, "modelHash") && message.modelHash.length)
-                writer.uint32(/* id 3, wireType 2 =*/26).bytes(message.modelHash);
             if (message.width != null && $Object.hasOwnProperty.call(message, "width") && message.width !== 0)
-                writer.uint32(/* id 4, wireType 0 =*/32).uint32(message.width);
+                writer.uint32(/* id 1, wireType 0 =*/8).uint32(message.width);
             if (message.height != null && $Object.hasOwnProperty.call(message, "height") && message.height !== 0)
-                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.height);
-            if (message.layout != null && $Object.hasOwnProperty.call(message, "layout"))
-                $root.mrt.Layout.encode(message.layout, writer.uint32(/* id 6, wireType 2 =*/50).fork(), _depth + 1).ldelim();
-            if (message.prior != null && $Object.hasOwnProperty.call(message, "prior") && message.prior !== 0)
-                writer.uint32(/* id 7, wireType 0 =*/56).int32(message.prior);
-            if (message.chunkCount != null && $Object.hasOwnProperty.call(message, "chunkCount") && message.chunkCount !== 0)
-                writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.chunkCount);
-            if (message.chunkSizes != null && $Object.hasOwnProperty.call(message, "chunkSizes") && message.chunkSizes.length)
-                writer.uint32(/* id 9, wireType 2 =*/74).bytes(message.chunkSizes);
-            if (message.chunkTokenStep != null && $Object.hasOwnProperty.call(message, "chunkTokenStep") && message.chunkTokenStep !== 0)
-                writer.uint32(/* id 10, wireType 0 =*/80).uint32(message.chunkTokenStep);
-            if (message.chunkTokens != null && message.chunkTokens.length)
-                writer.uint32(/* id 11, wireType 2 =*/90).uint32s(message.chunkTokens);
+                writer.uint32(/* id 2, wireType 0 =*/16).uint32(message.height);
+            if (message.window != null && $Object.hasOwnProperty.call(message, "window") && message.window !== 0)
+                writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.window);
             if (message.placeholder != null && $Object.hasOwnProperty.call(message, "placeholder"))
-                $root.mrt.Placeholder.encode(message.placeholder, writer.uint32(/* id 12, wireType 2 =*/98).fork(), _depth + 1).ldelim();
-            if (message.final != null && $Object.hasOwnProperty.call(message, "final"))
-                $root.mrt.FinalInfo.encode(message.final, writer.uint32(/* id 13, wireType 2 =*/106).fork(), _depth + 1).ldelim();
-            if (message.contentHash != null && $Object.hasOwnProperty.call(message, "contentHash") && message.contentHash.length)
-                writer.uint32(/* id 14, wireType 2 =*/114).bytes(message.contentHash);
-            if (message.encoderOptions != null && $Object.hasOwnProperty.call(message, "encoderOptions") && message.encoderOptions !== "")
-                writer.uint32(/* id 15, wireType 2 =*/122).string(message.encoderOptions);
+                $root.mrt.Placeholder.encode(message.placeholder, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -917,39 +775,12 @@ export const mrt = $root.mrt = (() => {
                         if (wireType !== 0)
                             break;
                         if (value = reader.uint32())
-                            message.version = value;
-                        else
-                            delete message.version;
-                        continue;
-                    }
-                case 2: {
-                        if (wireType !== 2)
-                            break;
-                        if ((value = reader.stringVerify()).length)
-                            message.modelId = value;
-                        else
-                            delete message.modelId;
-                        continue;
-                    }
-                case 3: {
-                        if (wireType !== 2)
-                            break;
-                        if ((value = reader.bytes()).length)
-                            message.modelHash = value;
-                        else
-                            delete message.modelHash;
-                        continue;
-                    }
-                case 4: {
-                        if (wireType !== 0)
-                            break;
-                        if (value = reader.uint32())
                             message.width = value;
                         else
                             delete message.width;
                         continue;
                     }
-                case 5: {
+                case 2: {
                         if (wireType !== 0)
                             break;
                         if (value = reader.uint32())
@@ -958,13 +789,284 @@ export const mrt = $root.mrt = (() => {
                             delete message.height;
                         continue;
                     }
-                case 6: {
+                case 3: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.window = value;
+                        else
+                            delete message.window;
+                        continue;
+                    }
+                case 4: {
+                        if (wireType !== 2)
+                            break;
+                        message.placeholder = $root.mrt.Placeholder.decode(reader, reader.size(), $undefined, _depth + 1, message.placeholder);
+                        continue;
+                    }
+                }
+                reader.skipType(wireType, _depth, tag);
+                if (!reader.discardUnknown) {
+                    $util.makeProp(message, "$unknowns", false);
+                    (message.$unknowns || (message.$unknowns = [])).push(reader.raw(start, reader.pos));
+                }
+            }
+            if (length !== $undefined) {
+                if (reader.pos !== end)
+                    throw $RangeError("index out of range");
+                reader.len = length;
+            }
+            if (_end !== $undefined)
+                throw $Error("missing end group");
+            return message;
+        };
+
+        return Header;
+    })();
+
+    mrt.Index = (function() {
+
+        /**
+         * Properties of an Index.
+         * @typedef {Object} mrt.Index.$Properties
+         * @property {string|null} [modelId] Index modelId
+         * @property {Uint8Array|null} [modelHash] Index modelHash
+         * @property {mrt.Layout.$Properties|null} [layout] Index layout
+         * @property {mrt.PriorKind|null} [prior] Index prior
+         * @property {number|null} [chunkCount] Index chunkCount
+         * @property {Uint8Array|null} [chunkSizes] Index chunkSizes
+         * @property {number|null} [chunkTokenStep] Index chunkTokenStep
+         * @property {Array.<number>|null} [chunkTokens] Index chunkTokens
+         * @property {mrt.FinalInfo.$Properties|null} [final] Index final
+         * @property {Uint8Array|null} [contentHash] Index contentHash
+         * @property {string|null} [encoderOptions] Index encoderOptions
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+
+        /**
+         * Properties of an Index.
+         * @memberof mrt
+         * @interface IIndex
+         * @augments mrt.Index.$Properties
+         * @deprecated Use mrt.Index.$Properties instead.
+         */
+
+        /**
+         * Shape of an Index.
+         * @typedef {mrt.Index.$Properties} mrt.Index.$Shape
+         */
+
+        /**
+         * Constructs a new Index.
+         * @memberof mrt
+         * @classdesc Represents an Index.
+         * @constructor
+         * @param {mrt.Index.$Properties=} [properties] Properties to set
+         * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
+         */
+        const Index = function (properties) {
+            this.chunkTokens = [];
+            if (properties)
+                for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
+                    if (properties[keys[i]] != null && keys[i] !== "__proto__")
+                        this[keys[i]] = properties[keys[i]];
+        };
+
+        /**
+         * Index modelId.
+         * @member {string} modelId
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.modelId = "";
+
+        /**
+         * Index modelHash.
+         * @member {Uint8Array} modelHash
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.modelHash = $util.newBuffer([]);
+
+        /**
+         * Index layout.
+         * @member {mrt.Layout.$Properties|null|undefined} layout
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.layout = null;
+
+        /**
+         * Index prior.
+         * @member {mrt.PriorKind} prior
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.prior = 0;
+
+        /**
+         * Index chunkCount.
+         * @member {number} chunkCount
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkCount = 0;
+
+        /**
+         * Index chunkSizes.
+         * @member {Uint8Array} chunkSizes
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkSizes = $util.newBuffer([]);
+
+        /**
+         * Index chunkTokenStep.
+         * @member {number} chunkTokenStep
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkTokenStep = 0;
+
+        /**
+         * Index chunkTokens.
+         * @member {Array.<number>} chunkTokens
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkTokens = $util.emptyArray;
+
+        /**
+         * Index final.
+         * @member {mrt.FinalInfo.$Properties|null|undefined} final
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.final = null;
+
+        /**
+         * Index contentHash.
+         * @member {Uint8Array} contentHash
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.contentHash = $util.newBuffer([]);
+
+        /**
+         * Index encoderOptions.
+         * @member {string} encoderOptions
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.encoderOptions = "";
+
+        /**
+         * Encodes the specified Index message. Does not implicitly {@link mrt.Index.verify|verify} messages.
+         * @function encode
+         * @memberof mrt.Index
+         * @static
+         * @param {mrt.Index.$Properties} message Index message or plain object to encode
+         * @param {$protobuf.Writer} [writer] Writer to encode to
+         * @returns {$protobuf.Writer} Writer
+         */
+        Index.encode = function (message, writer, _depth) {
+            if (!writer)
+                writer = $Writer.create();
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $util.recursionLimit)
+                throw $Error("max depth exceeded");
+            if (message.modelId != null && $Object.hasOwnProperty.call(message, "modelId") && message.modelId !== "")
+                writer.uint32(/* id 1, wireType 2 =*/10).string(message.modelId);
+            if (message.modelHash != null && $Object.hasOwnProperty.call(message, "modelHash") && message.modelHash.length)
+                writer.uint32(/* id 2, wireType 2 =*/18).bytes(message.modelHash);
+            if (message.layout != null && $Object.hasOwnProperty.call(message, "layout"))
+                $root.mrt.Layout.encode(message.layout, writer.uint32(/* id 3, wireType 2 =*/26).fork(), _depth + 1).ldelim();
+            if (message.prior != null && $Object.hasOwnProperty.call(message, "prior") && message.prior !== 0)
+                writer.uint32(/* id 4, wireType 0 =*/32).int32(message.prior);
+            if (message.chunkCount != null && $Object.hasOwnProperty.call(message, "chunkCount") && message.chunkCount !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.chunkCount);
+            if (message.chunkSizes != null && $Object.hasOwnProperty.call(message, "chunkSizes") && message.chunkSizes.length)
+                writer.uint32(/* id 6, wireType 2 =*/50).bytes(message.chunkSizes);
+            if (message.chunkTokenStep != null && $Object.hasOwnProperty.call(message, "chunkTokenStep") && message.chunkTokenStep !== 0)
+                writer.uint32(/* id 7, wireType 0 =*/56).uint32(message.chunkTokenStep);
+            if (message.chunkTokens != null && message.chunkTokens.length)
+                writer.uint32(/* id 8, wireType 2 =*/66).uint32s(message.chunkTokens);
+            if (message.final != null && $Object.hasOwnProperty.call(message, "final"))
+                $root.mrt.FinalInfo.encode(message.final, writer.uint32(/* id 9, wireType 2 =*/74).fork(), _depth + 1).ldelim();
+            if (message.contentHash != null && $Object.hasOwnProperty.call(message, "contentHash") && message.contentHash.length)
+                writer.uint32(/* id 10, wireType 2 =*/82).bytes(message.contentHash);
+            if (message.encoderOptions != null && $Object.hasOwnProperty.call(message, "encoderOptions") && message.encoderOptions !== "")
+                writer.uint32(/* id 11, wireType 2 =*/90).string(message.encoderOptions);
+            if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
+                for (let i = 0; i < message.$unknowns.length; ++i)
+                    writer.raw(message.$unknowns[i]);
+            return writer;
+        };
+
+        /**
+         * Decodes an Index message from the specified reader or buffer.
+         * @function decode
+         * @memberof mrt.Index
+         * @static
+         * @param {$protobuf.Reader|Uint8Array} reader Reader or buffer to decode from
+         * @param {number} [length] Message length if known beforehand
+         * @returns {mrt.Index & mrt.Index.$Shape} Index
+         * @throws {Error} If the payload is not a reader or valid buffer
+         * @throws {$protobuf.util.ProtocolError} If required fields are missing
+         */
+        Index.decode = function (reader, length, _end, _depth, _target) {
+            if (!(reader instanceof $Reader))
+                reader = $Reader.create(reader);
+            if (_depth === $undefined)
+                _depth = 0;
+            if (_depth > $Reader.recursionLimit)
+                throw $Error("max depth exceeded");
+            let end, message, value;
+            if (length === $undefined)
+                end = reader.len;
+            else {
+                end = reader.pos + length;
+                if (end > reader.len)
+                    throw $RangeError("index out of range");
+                length = reader.len;
+                reader.len = end;
+            }
+            message = _target || new $root.mrt.Index();
+            while (reader.pos < end) {
+                let start = reader.pos;
+                let tag = reader.tag();
+                if (tag === _end) {
+                    _end = $undefined;
+                    break;
+                }
+                let wireType = tag & 7;
+                switch (tag >>>= 3) {
+                case 1: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.stringVerify()).length)
+                            message.modelId = value;
+                        else
+                            delete message.modelId;
+                        continue;
+                    }
+                case 2: {
+                        if (wireType !== 2)
+                            break;
+                        if ((value = reader.bytes()).length)
+                            message.modelHash = value;
+                        else
+                            delete message.modelHash;
+                        continue;
+                    }
+                case 3: {
                         if (wireType !== 2)
                             break;
                         message.layout = $root.mrt.Layout.decode(reader, reader.size(), $undefined, _depth + 1, message.layout);
                         continue;
                     }
-                case 7: {
+                case 4: {
                         if (wireType !== 0)
                             break;
                         if (value = reader.int32())
@@ -973,7 +1075,7 @@ export const mrt = $root.mrt = (() => {
                             delete message.prior;
                         continue;
                     }
-                case 8: {
+                case 5: {
                         if (wireType !== 0)
                             break;
                         if (value = reader.uint32())
@@ -982,7 +1084,7 @@ export const mrt = $root.mrt = (() => {
                             delete message.chunkCount;
                         continue;
                     }
-                case 9: {
+                case 6: {
                         if (wireType !== 2)
                             break;
                         if ((value = reader.bytes()).length)
@@ -991,7 +1093,7 @@ export const mrt = $root.mrt = (() => {
                             delete message.chunkSizes;
                         continue;
                     }
-                case 10: {
+                case 7: {
                         if (wireType !== 0)
                             break;
                         if (value = reader.uint32())
@@ -1000,7 +1102,7 @@ export const mrt = $root.mrt = (() => {
                             delete message.chunkTokenStep;
                         continue;
                     }
-                case 11: {
+                case 8: {
                         if (wireType === 2) {
                             if (!(message.chunkTokens && message.chunkTokens.length))
                                 message.chunkTokens = [];
@@ -1014,19 +1116,13 @@ export const mrt = $root.mrt = (() => {
                         message.chunkTokens.push(reader.uint32());
                         continue;
                     }
-                case 12: {
-                        if (wireType !== 2)
-                            break;
-                        message.placeholder = $root.mrt.Placeholder.decode(reader, reader.size(), $undefined, _depth + 1, message.placeholder);
-                        continue;
-                    }
-                case 13: {
+                case 9: {
                         if (wireType !== 2)
                             break;
                         message.final = $root.mrt.FinalInfo.decode(reader, reader.size(), $undefined, _depth + 1, message.final);
                         continue;
                     }
-                case 14: {
+                case 10: {
                         if (wireType !== 2)
                             break;
                         if ((value = reader.bytes()).length)
@@ -1035,7 +1131,7 @@ export const mrt = $root.mrt = (() => {
                             delete message.contentHash;
                         continue;
                     }
-                case 15: {
+                case 11: {
                         if (wireType !== 2)
                             break;
                         if ((value = reader.stringVerify()).length)
@@ -1061,7 +1157,7 @@ export const mrt = $root.mrt = (() => {
             return message;
         };
 
-        return Header;
+        return Index;
     })();
 
     mrt.Chunk = (function() {
