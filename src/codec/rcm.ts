@@ -207,30 +207,61 @@ export class RcmPrior implements TokenPrior {
       a[d] = h[ho + d]! + P[po + d]! + Nl[lo + d]! + Nu[uo + d]! + Nul[ulo + d]! + Nur[uro + d]!;
     }
     const W1 = w.W1, b1 = w.b1, u = this.u;
-    // sequential accumulation from the bias (unrolled by 4; the order of additions is unchanged)
-    const D4 = D - (D & 3);
-    for (let j = 0; j < H; j++) {
+    // u = relu(W1·a + b1): every row accumulates sequentially from its bias in index order,
+    // exactly the documented order. Eight rows are interleaved so that their independent
+    // addition chains overlap in the CPU; no row's order of operations changes.
+    let j = 0;
+    for (; j + 8 <= H; j += 8) {
+      let s0 = b1[j]!, s1 = b1[j + 1]!, s2 = b1[j + 2]!, s3 = b1[j + 3]!;
+      let s4 = b1[j + 4]!, s5 = b1[j + 5]!, s6 = b1[j + 6]!, s7 = b1[j + 7]!;
+      const o0 = j * D, o1 = o0 + D, o2 = o1 + D, o3 = o2 + D, o4 = o3 + D, o5 = o4 + D, o6 = o5 + D, o7 = o6 + D;
+      for (let d = 0; d < D; d++) {
+        const ad = a[d]!;
+        s0 += W1[o0 + d]! * ad;
+        s1 += W1[o1 + d]! * ad;
+        s2 += W1[o2 + d]! * ad;
+        s3 += W1[o3 + d]! * ad;
+        s4 += W1[o4 + d]! * ad;
+        s5 += W1[o5 + d]! * ad;
+        s6 += W1[o6 + d]! * ad;
+        s7 += W1[o7 + d]! * ad;
+      }
+      u[j] = s0 > 0 ? s0 : 0;
+      u[j + 1] = s1 > 0 ? s1 : 0;
+      u[j + 2] = s2 > 0 ? s2 : 0;
+      u[j + 3] = s3 > 0 ? s3 : 0;
+      u[j + 4] = s4 > 0 ? s4 : 0;
+      u[j + 5] = s5 > 0 ? s5 : 0;
+      u[j + 6] = s6 > 0 ? s6 : 0;
+      u[j + 7] = s7 > 0 ? s7 : 0;
+    }
+    for (; j < H; j++) {
       let s = b1[j]!;
       const o = j * D;
-      let d = 0;
-      for (; d < D4; d += 4) {
-        s += W1[o + d]! * a[d]!;
-        s += W1[o + d + 1]! * a[d + 1]!;
-        s += W1[o + d + 2]! * a[d + 2]!;
-        s += W1[o + d + 3]! * a[d + 3]!;
-      }
-      for (; d < D; d++) s += W1[o + d]! * a[d]!;
+      for (let d = 0; d < D; d++) s += W1[o + d]! * a[d]!;
       u[j] = s > 0 ? s : 0;
     }
+    // logits = W2·u + b2, each from its bias in index order (all H terms: a u[j] == 0 term
+    // adds a signed zero, which changes no sum's value), three logits interleaved as above.
     const W2 = w.W2, b2 = w.b2, logits = this.logits;
-    for (let k = 0; k < L; k++) {
+    let k = 0;
+    for (; k + 3 <= L; k += 3) {
+      let s0 = b2[k]!, s1 = b2[k + 1]!, s2 = b2[k + 2]!;
+      const o0 = k * H, o1 = o0 + H, o2 = o1 + H;
+      for (let jj = 0; jj < H; jj++) {
+        const uj = u[jj]!;
+        s0 += W2[o0 + jj]! * uj;
+        s1 += W2[o1 + jj]! * uj;
+        s2 += W2[o2 + jj]! * uj;
+      }
+      logits[k] = s0;
+      logits[k + 1] = s1;
+      logits[k + 2] = s2;
+    }
+    for (; k < L; k++) {
       let s = b2[k]!;
       const o = k * H;
-      // u[j] == 0 adds a signed zero: skipping it cannot change s (weights are finite)
-      for (let j = 0; j < H; j++) {
-        const uj = u[j]!;
-        if (uj !== 0) s += W2[o + j]! * uj;
-      }
+      for (let jj = 0; jj < H; jj++) s += W2[o + jj]! * u[jj]!;
       logits[k] = s;
     }
     return logits;

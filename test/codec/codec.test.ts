@@ -112,6 +112,55 @@ describe('priors', () => {
     expect(f[2]).toBeGreaterThan(32000);
     expect(f[0]).toBeGreaterThanOrEqual(1);
   });
+  it('RCM equals a plain reference of docs/design.md bit for bit (odd D, H, L: every unrolled remainder)', () => {
+    // The straightforward form of the documented forward pass; RcmPrior interleaves rows
+    // for speed but must give the same frequencies and the same recurrent state.
+    function reference(w: ReturnType<typeof fakeRcm>, l: ReturnType<typeof tokenLayout>, toks: Uint8Array): Int32Array[] {
+      const { D, H, L } = w;
+      const h = new Float64Array(l.windows * D);
+      const out: Int32Array[] = [];
+      for (let i = 0; i < toks.length; i++) {
+        const t = Math.floor(i / l.windows), r = i - t * l.windows, y = Math.floor(r / l.gridW), x = r - y * l.gridW;
+        const kl = x > 0 ? toks[i - 1]! : L, ku = y > 0 ? toks[i - l.gridW]! : L;
+        const kul = x > 0 && y > 0 ? toks[i - l.gridW - 1]! : L, kur = y > 0 && x < l.gridW - 1 ? toks[i - l.gridW + 1]! : L;
+        const a: number[] = [];
+        for (let d = 0; d < D; d++) a.push(h[r * D + d]! + w.P[t * D + d]! + w.N_left[kl * D + d]! + w.N_up[ku * D + d]! + w.N_ul[kul * D + d]! + w.N_ur[kur * D + d]!);
+        const u: number[] = [];
+        for (let j = 0; j < H; j++) {
+          let s = w.b1[j]!;
+          for (let d = 0; d < D; d++) s += w.W1[j * D + d]! * a[d]!;
+          u.push(s > 0 ? s : 0);
+        }
+        const lg: number[] = [];
+        for (let k = 0; k < L; k++) {
+          let s = w.b2[k]!;
+          for (let j = 0; j < H; j++) s += w.W2[k * H + j]! * u[j]!;
+          lg.push(s);
+        }
+        let best = 0;
+        for (let k = 1; k < L; k++) if (lg[k]! > lg[best]!) best = k;
+        const e = lg.map((v) => detExp(v - lg[best]!));
+        let sum = 0;
+        for (const v of e) sum += v;
+        const f = Int32Array.from(e, (v) => 1 + Math.floor((v / sum) * (M - L)));
+        f[best] += M - f.reduce((p, q) => p + q, 0);
+        out.push(f);
+        for (let d = 0; d < D; d++) h[r * D + d] = w.decay[d]! * h[r * D + d]! + w.E_self[(t * L + toks[i]!) * D + d]!;
+      }
+      return out;
+    }
+    for (const dims of [{ D: 7, H: 13, L: 5, T: 4 }, { D: 16, H: 32, L: 9, T: 4 }, { D: 3, H: 2, L: 2, T: 3 }]) {
+      const l = tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: dims.T, levels: dims.L });
+      const w = fakeRcm(17 + dims.H, dims);
+      const toks = syntheticTokens(l, 9);
+      const ref = reference(w, l, toks);
+      const p = new RcmPrior(l, w);
+      for (let i = 0; i < toks.length; i++) {
+        expect([...p.freqs(i)], `${JSON.stringify(dims)} token ${i}`).toEqual([...ref[i]!]);
+        p.update(i, toks[i]!);
+      }
+    }
+  });
   it('RCM weights survive rcm.json serialisation exactly', () => {
     const w = fakeRcm(2, { D: 4, H: 6, L: 5, T: 3 });
     const w2 = parseRcm(serializeRcm(w));
