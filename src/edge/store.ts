@@ -48,8 +48,11 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
   memoryEntries: 2048,
 };
 
-/** Maximum bytes before the end of the Header message: magic+version (5) + varint (≤ 5). */
-const MAX_HEADER_PREFIX = LIMITS.MAX_HEADER_BYTES + 16;
+/**
+ * Safety cap on the prefix read for the header (readHeader itself rejects hostile
+ * lengths with a 'limit' error before we would read that far).
+ */
+const MAX_HEADER_PREFIX = Math.max(8 << 20, LIMITS.MAX_HEADER_BYTES + 16);
 
 function defaultCache(): Cache | null {
   const c = (globalThis as { caches?: { default?: Cache } }).caches;
@@ -191,8 +194,8 @@ export class MrtStore {
           if (bytes.length >= obj.size) {
             throw new CorruptObject(key, `object of ${obj.size} bytes ends inside the header`);
           }
-          if (want >= MAX_HEADER_PREFIX) throw new CorruptObject(key, 'header larger than LIMITS.MAX_HEADER_BYTES');
-          want = Math.min(MAX_HEADER_PREFIX, want * 4);
+          if (want >= MAX_HEADER_PREFIX) throw new CorruptObject(key, `header larger than ${MAX_HEADER_PREFIX} bytes`);
+          want = Math.min(MAX_HEADER_PREFIX, obj.size, want * 4);
           continue;
         }
         if (e instanceof MrtFormatError) {
