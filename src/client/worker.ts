@@ -8,7 +8,7 @@
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
 import { budgetFor, type BudgetHints } from '../format/budget.ts';
-import { MrtFormatError, prefixLength, readHeader, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
+import { MrtFormatError, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
@@ -271,7 +271,25 @@ class Job {
     return true;
   }
 
+  /** The Header message (size + placeholder): the first paint, before the Index arrives. */
+  first: MrtFirstPaint | null = null;
+
   private async tryHeader(): Promise<void> {
+    if (!this.first) {
+      try {
+        this.first = readFirstPaint(this.buf);
+      } catch (e) {
+        if (e instanceof MrtFormatError && e.code === 'need-more') return;
+        throw e;
+      }
+      const f = this.first;
+      send({ type: 'header', id: this.id, info: { width: f.width, height: f.height, totalBytes: null, totalTokens: 0, chunkCount: 0 } });
+      // The placeholder paints natively first; the ML runtime and models load only after
+      // it (once per page), so the first paint never waits for (or pays for) ML bytes.
+      await this.paintPlaceholder(f);
+      models().catch(() => undefined);
+      if (cfg.paint !== false) runtime().catch(() => undefined);
+    }
     let info: MrtHeaderInfo;
     try {
       info = readHeader(this.buf);
@@ -289,11 +307,7 @@ class Job {
       info: { width: h.width, height: h.height, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
     });
     this.limit = this.budgetLimit(info);
-    // The placeholder paints natively first; the ML runtime and models load right after
-    // (once per page), so the first paint never waits for (or pays for) ML bytes.
-    await this.paintPlaceholder();
-    models().catch(() => undefined);
-    if (cfg.paint !== false) runtime().catch(() => undefined);
+    this.makeBase();
   }
 
   private budgetLimit(info: MrtHeaderInfo): number {
@@ -312,9 +326,11 @@ class Job {
 
   private placeholderError = '';
 
-  private async paintPlaceholder(): Promise<void> {
-    const ph = this.header?.placeholder;
-    const g = this.g!;
+  /** The decoded placeholder at its own size (the model's `base` is made from it). */
+  private phCanvas: OffscreenCanvas | null = null;
+
+  private async paintPlaceholder(first: MrtFirstPaint): Promise<void> {
+    const ph = first.placeholder;
     if (!ph) return;
     let bitmap: ImageBitmap;
     try {
@@ -327,32 +343,47 @@ class Job {
       this.placeholderError = `cannot decode the ${ph.mime} placeholder: ${(e as Error).message}`;
       return;
     }
-    // The model's `base` input: the placeholder's RGB, CHW float in [0, 1].
     try {
-      const c = new OffscreenCanvas(g.baseW, g.baseH);
-      const ctx = c.getContext('2d', { willReadFrequently: true })!;
-      ctx.drawImage(bitmap, 0, 0, g.baseW, g.baseH);
-      const px = ctx.getImageData(0, 0, g.baseW, g.baseH, { colorSpace: 'srgb' }).data;
-      this.base = pixelsToChw(px, g.baseW, g.baseH, 4);
+      this.phCanvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      this.phCanvas.getContext('2d', { willReadFrequently: true })!.drawImage(bitmap, 0, 0);
     } catch {
-      /* painted below anyway; the ML decode will report the missing base */
+      this.phCanvas = null;
     }
     if (this.dead || this.painted) {
       bitmap.close();
       return;
     }
     this.painted = { known: 0, kind: 'placeholder' };
-    const f = bitmap.width / g.paddedW;
+    // The placeholder covers the padded image: paint only the part over the real image.
+    const fx = bitmap.width / first.paddedWidth;
+    const fy = bitmap.height / first.paddedHeight;
     send(
       {
         type: 'paint',
         id: this.id,
         bitmap,
-        crop: [g.width * f, g.height * f],
+        crop: [first.width * fx, first.height * fy],
         detail: { kind: 'placeholder', bytes: this.received, chunks: 0, tokens: 0 },
       },
       [bitmap],
     );
+  }
+
+  /** The model's `base` input: the placeholder's RGB at (Wp/16, Hp/16), CHW float in [0, 1]. */
+  private makeBase(): void {
+    const g = this.g;
+    if (!g || !this.phCanvas || this.base) return;
+    try {
+      let src: OffscreenCanvas = this.phCanvas;
+      if (src.width !== g.baseW || src.height !== g.baseH) {
+        src = new OffscreenCanvas(g.baseW, g.baseH);
+        src.getContext('2d')!.drawImage(this.phCanvas, 0, 0, g.baseW, g.baseH);
+      }
+      const px = src.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, g.baseW, g.baseH, { colorSpace: 'srgb' }).data;
+      this.base = pixelsToChw(px, g.baseW, g.baseH, 4);
+    } catch (e) {
+      this.placeholderError = `cannot read the placeholder pixels: ${(e as Error).message}`;
+    }
   }
 
   /** Creates the StreamDecoder once the prior's weights are here and feeds it the buffer. */

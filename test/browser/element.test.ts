@@ -12,7 +12,9 @@ const ready = haveModels() && haveKodak();
 if (!ready) console.warn('[browser tests] skipped: models/ (or MRT_MODELS_DIR) or the Kodak images are missing');
 
 // Small crops keep the ONNX runs short on this 2-core machine.
-const SMALL: FixtureSpec = { name: 'kodim23', crop: [256, 128, 256, 192], layersPerChunk: 8 };
+const SMALL: FixtureSpec = { name: 'kodim23', crop: [256, 128, 256, 192], layersPerChunk: 1 };
+/** Chunks (= token layers) streamed in the progressive test: the early layers carry most of the gain. */
+const PROGRESSIVE_CHUNKS = 10;
 const SMALL2: FixtureSpec = { name: 'kodim05', crop: [0, 0, 192, 128], layersPerChunk: 16 };
 const FINAL: FixtureSpec = { name: 'kodim05', crop: [0, 0, 192, 128], layersPerChunk: 16, final: 'webp' };
 
@@ -72,17 +74,23 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
 
   it('paints the placeholder first, then a better image after each chunk (PSNR to the original improves)', async () => {
     const info = readHeader(small);
-    // The server sends one chunk at a time, 400 ms apart: every chunk gets its own ML paint.
-    srv.streams.set('/i/prog.mrt', { bytes: small, boundaries: [info.headerEnd, ...info.chunkEnds], pieceDelayMs: 400 });
+    // The server sends one chunk (one token layer) at a time, 400 ms apart; the runtime is
+    // warmed first so that every chunk gets its own ML paint.
+    srv.streams.set('/i/prog.mrt', { bytes: small, boundaries: [info.firstPaintEnd, info.headerEnd, ...info.chunkEnds], pieceDelayMs: 400 });
     const page = await open(
       '/t/progressive.html',
-      `<mrt-img id="m" src="/i/prog.mrt" width="256" height="192" alt="kodim23 crop" budget="full" refine="none"></mrt-img>
+      `<div id="slot"></div>
        <script type="module">
-         const m = document.getElementById('m');
-         window.track(m, 'm');
+         const M = customElements.get('mrt-img');
+         M.warm();
+         await M.backend();
          const ref = await window.refPixels('/ref/small.png');
          window.scores = [];
+         const m = document.createElement('mrt-img');
+         for (const [k, v] of Object.entries({ id: 'm', src: '/i/prog.mrt', width: 256, height: 192, alt: 'kodim23 crop', budget: 'q${PROGRESSIVE_CHUNKS}', refine: 'none' })) m.setAttribute(k, v);
+         window.track(m, 'm');
          m.addEventListener('paint', (e) => window.scores.push({ kind: e.detail.kind, tokens: e.detail.tokens, psnr: window.psnr(window.canvasPixels(m), ref) }));
+         document.getElementById('slot').append(m);
        </script>`,
     );
     await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 90_000 });
@@ -91,14 +99,16 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     console.log('[progressive]', scores.map((s) => `${s.kind}:${s.tokens}:${s.psnr.toFixed(2)}`).join(' '));
     expect(scores[0].kind).toBe('placeholder');
     const ml = scores.filter((s) => s.kind === 'ml');
-    // One ML paint per chunk (the scheduler only skips states when runs fall behind).
-    expect(ml.length).toBeGreaterThanOrEqual(info.chunkEnds.length - 1);
+    // One ML paint per chunk.
+    expect(ml.length).toBe(PROGRESSIVE_CHUNKS);
+    const perLayer = info.header.layout.gridW * info.header.layout.gridH;
+    expect(ml.map((s) => s.tokens)).toEqual(Array.from({ length: PROGRESSIVE_CHUNKS }, (_, i) => (i + 1) * perLayer));
     // The canvas changes after each chunk ...
     for (let i = 1; i < ml.length; i++) expect(ml[i].psnr).not.toBe(ml[i - 1].psnr);
-    // ... and gets closer to the original.
+    // ... and gets closer to the original (small dips allowed: the model is not monotone per layer).
+    expect(ml[0].psnr).toBeGreaterThan(scores[0].psnr);
     expect(ml[ml.length - 1].psnr).toBeGreaterThan(ml[0].psnr);
-    expect(ml[ml.length - 1].psnr).toBeGreaterThan(scores[0].psnr);
-    for (let i = 1; i < ml.length; i++) expect(ml[i].psnr).toBeGreaterThan(ml[i - 1].psnr - 0.5);
+    for (let i = 1; i < ml.length; i++) expect(ml[i].psnr).toBeGreaterThan(ml[i - 1].psnr - 0.1);
     expect(log.filter((e) => e.type === 'error')).toHaveLength(0);
     expect(log.filter((e) => e.type === 'load')).toHaveLength(1);
     expect(await rejections(page)).toEqual([]);
