@@ -1,11 +1,12 @@
 // End-to-end tests of the `mrt` CLI on real images of several formats and sizes.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHeader } from '../../src/format/index.ts';
 
 const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -108,6 +109,29 @@ describe('mrt CLI', () => {
     expect(r.stderr).toContain('1 encoded, 0 up to date, 3 failed');
     expect((await readFile(join(out, 'corrupt.mrt'), 'utf8'))).toBe('previous');
     expect((await stat(join(out, 'good.mrt'))).size).toBeGreaterThan(100);
+  });
+
+  it('leaves only whole .mrt files when killed in the middle of a batch', async () => {
+    const out = join(dir, 'killed');
+    const child = spawn('node', [join(ROOT, 'bin/mrt.js'), 'encode', join(dir, 'src'), '-o', out], { cwd: ROOT, stdio: 'ignore' });
+    // Kill it as soon as the first output exists: later files are in flight or not started.
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline) {
+      const files = await readdir(out, { recursive: true }).catch(() => []);
+      if (files.some((f) => String(f).endsWith('.mrt'))) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.on('exit', r));
+    const files = (await readdir(out, { recursive: true })).map(String);
+    const mrts = files.filter((f) => f.endsWith('.mrt'));
+    expect(mrts.length).toBeGreaterThan(0);
+    expect(mrts.length).toBeLessThan(Object.keys(inputs).length);
+    for (const f of mrts) {
+      const bytes = new Uint8Array(await readFile(join(out, f)));
+      const info = readHeader(bytes);
+      expect(info.totalLength, f).toBe(bytes.length);
+    }
   });
 
   it('rejects alpha on request and oversized images before decoding them', async () => {
