@@ -12,8 +12,8 @@ import { encodeFixture, ensureClient, haveKodak, haveModels, KODAK_NAMES, MODELS
 import { launchChromium, ROOT, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
 const ready = haveModels() && haveKodak();
-/** Layers decoded per Kodak image (of T = 64): bounds the time on a 2-core machine. */
-const LAYERS = Number(process.env.MRT_DETERMINISM_LAYERS ?? 32);
+/** Layers decoded per Kodak image (default all 64: about 12 s for the 24 images here). */
+const LAYERS = Number(process.env.MRT_DETERMINISM_LAYERS ?? 64);
 const GOLDEN = join(ROOT, 'test/golden');
 
 async function rcm() {
@@ -103,10 +103,8 @@ describe.skipIf(!ready)('cross-runtime token determinism (Chromium vs Node)', ()
     const streams: Record<string, Uint8Array> = {};
     for (const name of KODAK_NAMES) {
       const bytes = await encodeFixture({ name });
-      const cut = prefixLength(readHeader(bytes), { chunks: LAYERS });
       streams[`/i/${name}.mrt`] = bytes;
       srv.streams.set(`/i/${name}.mrt`, { bytes });
-      expect(cut).toBeLessThan(bytes.length);
     }
     const got = await chromiumTokens(Object.keys(streams), `q${LAYERS}`);
     for (const [src, bytes] of Object.entries(streams)) {
@@ -115,7 +113,7 @@ describe.skipIf(!ready)('cross-runtime token determinism (Chromium vs Node)', ()
       const c = got[src];
       expect(c.error, src).toBeUndefined();
       expect(c.known, src).toBe(node.known);
-      expect(c.known, src).toBe(LAYERS * info.header.layout.gridW * info.header.layout.gridH);
+      expect(c.known, src).toBe(Math.min(LAYERS, info.header.layout.tokensPerWindow) * info.header.layout.gridW * info.header.layout.gridH);
       // Compare as one string: a mismatch prints the first differing image, not 24k lines.
       expect(Buffer.from(c.tokens).equals(Buffer.from(node.tokens.subarray(0, node.known))), `${src}: tokens differ`).toBe(true);
     }

@@ -98,6 +98,8 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     console.log('[progressive]', scores.map((s) => `${s.kind}:${s.tokens}:${s.psnr.toFixed(2)}`).join(' '));
     expect(scores[0].kind).toBe('placeholder');
+    // The placeholder painted from the Header message alone, before the Index arrived.
+    expect(log.find((e) => e.type === 'paint')!.detail).toMatchObject({ kind: 'placeholder', bytes: info.firstPaintEnd });
     const ml = scores.filter((s) => s.kind === 'ml');
     // One ML paint per chunk.
     expect(ml.length).toBe(PROGRESSIVE_CHUNKS);
