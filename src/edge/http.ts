@@ -31,6 +31,7 @@ export function jsonProblem(p: Problem, extra?: Record<string, string>): Respons
   const headers = new Headers({
     'Content-Type': 'application/json; charset=utf-8',
     'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
     ...CORS_HEADERS,
     ...(p.headers ?? {}),
     ...(extra ?? {}),
