@@ -1,0 +1,116 @@
+// <mrt-img> against the real local edge: wrangler dev (scripts/dev-edge.mjs) on a random
+// port with a temporary local R2, seeded with an encoded Kodak image; the built client is
+// served from dist/client by the edge's [assets]. Checks what the Node test server cannot:
+// the edge's ?bytes= prefix selection, its X-MRT headers and Range on the refined request.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readHeader } from '../../src/format/index.ts';
+import { encodeFixture, ensureClient, haveKodak, haveModels } from './fixtures.ts';
+import { launchChromium, ROOT, type BrowserHandle } from './harness.ts';
+
+const ready = haveModels() && haveKodak() && existsSync(join(ROOT, 'scripts/dev-edge.mjs')) && existsSync(join(ROOT, 'node_modules/wrangler'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+function run(cmd: string, args: string[], env: Record<string, string>): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} → ${code}\n${out}`))));
+  });
+}
+
+describe.skipIf(!ready)('<mrt-img> through the local edge (wrangler dev)', () => {
+  let dir: string;
+  let edge: ChildProcess | null = null;
+  let base: string;
+  let browser: BrowserHandle;
+  let mrt: Uint8Array;
+
+  beforeAll(async () => {
+    await ensureClient();
+    dir = await mkdtemp(join(tmpdir(), 'mrt-edge-test-'));
+    mrt = await encodeFixture({ name: 'kodim01' });
+    await writeFile(join(dir, 'kodim01.mrt'), mrt);
+    const persist = join(dir, 'state');
+    await run(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/seed-edge.ts', join(dir, 'kodim01.mrt'), '--persist-to', persist], {});
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    edge = spawn(process.execPath, ['scripts/dev-edge.mjs'], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: String(port), MRT_PERSIST: persist, WRANGLER_SEND_METRICS: 'false' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true, // its own process group: stopped with wrangler and workerd below
+    });
+    let log = '';
+    edge.stdout!.on('data', (d) => (log += d));
+    edge.stderr!.on('data', (d) => (log += d));
+    for (let i = 0; i < 120; i++) {
+      try {
+        if ((await fetch(`${base}/mrt-img.js`)).ok) break;
+      } catch {
+        /* not up yet */
+      }
+      if (edge.exitCode !== null) throw new Error(`dev-edge exited: ${log}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    if (edge?.pid && edge.exitCode === null) {
+      try {
+        process.kill(-edge.pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('the demo page loads; an image streams from R2 with a ?bytes= budget, then refines with a Range request', async () => {
+    const info = readHeader(mrt);
+    const budget = info.chunkEnds[3] + 1;
+    const page = await browser.context.newPage();
+    await page.goto(`${base}/`);
+    await page.evaluate((b) => {
+      document.body.innerHTML = `<mrt-img id="x" src="/i/kodim01.mrt" width="768" height="512" alt="kodim01" budget="${b}" refine="click"></mrt-img>`;
+      (window as any).ev = [];
+      for (const t of ['load', 'error', 'paint']) document.getElementById('x')!.addEventListener(t, (e: any) => (window as any).ev.push({ type: t, detail: e.detail }));
+    }, budget);
+    await page.waitForFunction(() => (window as any).ev.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    await page.click('#x');
+    await page.waitForFunction(() => (window as any).ev.filter((e: any) => e.type === 'load').length >= 2 || (window as any).ev.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    const ev = (await page.evaluate(() => (window as any).ev)) as { type: string; detail: any }[];
+    expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+    const loads = ev.filter((e) => e.type === 'load').map((e) => e.detail);
+    expect(loads[0]).toMatchObject({ complete: false, bytes: info.chunkEnds[3], chunks: 4 });
+    expect(loads[1]).toMatchObject({ complete: true, bytes: mrt.length, chunks: info.chunkEnds.length });
+    expect(ev.some((e) => e.type === 'paint' && e.detail.kind === 'ml')).toBe(true);
+    // The demo page itself came from the edge's assets with the element defined.
+    expect(await page.evaluate(() => !!customElements.get('mrt-img'))).toBe(true);
+    const r = await fetch(`${base}/i/kodim01.mrt?bytes=${mrt.length}`, { headers: { Range: `bytes=${info.chunkEnds[3]}-` } });
+    expect(r.status).toBe(206);
+    expect(new Uint8Array(await r.arrayBuffer()).length).toBe(mrt.length - info.chunkEnds[3]);
+    await page.close();
+  });
+});
