@@ -1,7 +1,7 @@
 // Test fixtures for the browser tests: the built client, and Kodak images encoded by the
 // Node encoder (src/encoder) with the models under test, cached on disk by model hash.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
@@ -21,9 +21,36 @@ export function haveKodak(): boolean {
 }
 
 let built: Promise<string> | null = null;
-/** Builds dist/client once per test process (esbuild + copies; fast when up to date). */
+/**
+ * Builds dist/client once per test process (esbuild + copies; fast when up to date).
+ * Test files run in parallel processes: a lock directory keeps two builds from writing
+ * the same files at once.
+ */
 export function ensureClient(): Promise<string> {
-  built ??= buildClient({ out: DIST, jpeg: false, quiet: true, modelsDir: MODELS });
+  built ??= (async () => {
+    const lock = join(DIST, '..', '.client-build.lock');
+    await mkdir(join(DIST, '..'), { recursive: true });
+    for (let i = 0; ; i++) {
+      try {
+        await mkdir(lock);
+        break;
+      } catch {
+        // Held by another test process; a lock older than a minute is stale.
+        try {
+          if (Date.now() - (await stat(lock)).mtimeMs > 60_000) await rm(lock, { recursive: true, force: true });
+        } catch {
+          /* gone meanwhile */
+        }
+        if (i > 600) throw new Error(`client build lock ${lock} stays busy`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    try {
+      return await buildClient({ out: DIST, jpeg: false, quiet: true, modelsDir: MODELS });
+    } finally {
+      await rm(lock, { recursive: true, force: true });
+    }
+  })();
   return built;
 }
 
@@ -84,7 +111,10 @@ export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
   const input = s.crop ? await sourcePng(s) : join(KODAK, `${s.name}.png`);
   const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final });
   await mkdir(dir, { recursive: true });
-  await writeFile(file, bytes);
+  // Write then rename: a parallel test process never reads a half-written file.
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, bytes);
+  await rename(tmp, file);
   return bytes;
 }
 
