@@ -47,6 +47,26 @@ describe('encode/decode library', () => {
     }
   });
 
+  it('decodes every truncation of a real encoded image to the whole chunks before the cut', async () => {
+    const mrt = await encode(png, { models });
+    const info = readHeader(mrt);
+    const full = decodeMrt(mrt, { rcm: models.rcm });
+    for (let n = 0; n <= mrt.length; n++) {
+      const part = decodeMrt(mrt.subarray(0, n), { rcm: models.rcm });
+      const whole = info.chunkEnds.filter((e) => e <= n).length;
+      if (n < info.headerEnd) {
+        expect(part.known, `cut at ${n}`).toBe(0);
+        expect(part.error?.code, `cut at ${n}`).toMatch(/need-more|truncated/);
+        continue;
+      }
+      expect(part.chunks, `cut at ${n}`).toBe(whole);
+      const onBoundary = n === info.headerEnd || info.chunkEnds.includes(n);
+      if (onBoundary) expect(part.error, `cut at ${n}`).toBeUndefined();
+      else expect(part.error?.code, `cut at ${n}`).toBe('truncated');
+      expect(Buffer.compare(Buffer.from(part.tokens.subarray(0, part.known)), Buffer.from(full.tokens.subarray(0, part.known)))).toBe(0);
+    }
+  });
+
   it('paints better images from longer prefixes', async () => {
     const mrt = await encode(png, { models });
     const info = readHeader(mrt);
