@@ -685,6 +685,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
 };
 
 self.addEventListener('unhandledrejection', (ev) => {
-  // Every promise above handles its errors; this is a last line so that none escapes.
-  (ev as PromiseRejectionEvent).preventDefault();
+  // Every promise above handles its errors; this is a last line so that none escapes to
+  // the page. Logged, so that a bug here stays visible (the browser tests watch for it).
+  const e = ev as PromiseRejectionEvent;
+  e.preventDefault();
+  console.error(`[mrt-worker] unhandled rejection: ${(e.reason as Error)?.message ?? e.reason}`);
 });

@@ -66,11 +66,21 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
   async function open(path: string, body: string, head = ''): Promise<Page> {
     srv.streams.set(path, { bytes: new TextEncoder().encode(testPage(body, PAGE_HELPERS + head)) });
     const page = await browser.context.newPage();
+    const worker: string[] = [];
+    workerErrors.set(page, worker);
+    page.on('console', (m) => {
+      if (m.text().includes('unhandled rejection')) worker.push(m.text());
+    });
     await page.goto(srv.url + path);
     return page;
   }
 
-  const rejections = (page: Page) => page.evaluate(() => (window as unknown as { __rejections: string[] }).__rejections);
+  const workerErrors = new WeakMap<Page, string[]>();
+  /** Unhandled rejections on the page and in the decode worker. */
+  const rejections = async (page: Page) => [
+    ...(await page.evaluate(() => (window as unknown as { __rejections: string[] }).__rejections)),
+    ...(workerErrors.get(page) ?? []),
+  ];
 
   it('paints the placeholder first, then a better image after each chunk (PSNR to the original improves)', async () => {
     const info = readHeader(small);
