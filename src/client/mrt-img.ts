@@ -9,6 +9,7 @@
 // box, the canvas, visibility and events. The light-DOM <img> is the no-JS and
 // accessibility fallback, and what the element shows after a fatal error.
 import { hintsFromNavigator } from '../format/budget.ts';
+import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
 import type { FromWorker, HeaderInfo, StartOptions, ToWorker } from './protocol.ts';
 import type {
   BudgetSpec,
@@ -28,9 +29,7 @@ const config: Required<MrtConfig> = {
   workerUrl: here + 'mrt-worker.js',
   backend: 'auto',
   wasmThreads: 1,
-  // Measured on Kodak with mrt-v0.0 (bench/client-regen.ts): regeneration was no better
-  // (-0.03..0 dB) and costs 40-130 ms per paint, so missing tokens are masked by default.
-  regenerate: false,
+  regenerate: REGENERATE_BY_DEFAULT,
   throttle: 0,
   budgetParam: 'bytes',
   paint: true,

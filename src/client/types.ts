@@ -16,7 +16,7 @@ export interface MrtConfig {
   backend?: 'auto' | Backend;
   /** WASM threads (default 1; more than 1 needs a cross-origin isolated page). */
   wasmThreads?: number;
-  /** Fill tokens that were not received from the prior (default false: see bench/client-regen.ts; attribute `regenerate="on"` per element). */
+  /** Fill tokens that were not received from the prior (default REGENERATE_BY_DEFAULT in src/codec/regenerate.ts; attribute `regenerate="on"` per element). */
   regenerate?: boolean;
   /** Pace every stream read to this many bytes per second (a demo / test throttle; 0 = off). */
   throttle?: number;

@@ -7,4 +7,4 @@ export { detExp } from './detmath.ts';
 export { createPrior } from './create.ts';
 export { encodeChunk, decodeChunk } from './chunk.ts';
 export { StreamDecoder, decodeMrt, type StreamDecoderOptions, type StreamEvent } from './stream.ts';
-export { regenerate, tokensToZ, type DecoderInputs } from './regenerate.ts';
+export { regenerate, tokensToZ, REGENERATE_BY_DEFAULT, type DecoderInputs } from './regenerate.ts';

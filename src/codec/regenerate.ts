@@ -29,6 +29,14 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownCount: n
 }
 
 /**
+ * Whether decoders fill missing tokens from the prior unless told otherwise; every end
+ * (Node decoder, browser client) reads this one value. Measured on Kodak with
+ * bench/client-regen.ts: with mrt-v0.0 regeneration was no better (-0.03..0 dB) and costs
+ * 40-130 ms per paint in the browser, so missing tokens are masked by default.
+ */
+export const REGENERATE_BY_DEFAULT = false;
+
+/**
  * Fill the tokens that were not received with the RCM's expected value sum_k p_k v_k,
  * in stream order, conditioning on the received tokens and on earlier regenerated ones.
  * A regenerated position enters later predictions as its expected embedding

@@ -12,8 +12,9 @@ const USAGE = `mrt — progressive learned image codec
 
 Usage:
   mrt encode IN... -o OUT [options]   encode images (files or folders, recursively) to .mrt
-  mrt decode IN.mrt -o OUT.png [--bytes N] [--no-regenerate]
-                                      what a client that received the first N bytes paints
+  mrt decode IN.mrt -o OUT.png [--bytes N] [--regenerate | --no-regenerate]
+                                      what a client that received the first N bytes paints;
+                                      --regenerate fills missing tokens from the prior (default off)
   mrt info IN.mrt [--json]            header and chunk table
 
 encode options:

@@ -1,6 +1,6 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import sharp from 'sharp';
-import { decodeMrt, layoutForImage, regenerate, tokensToZ } from '../codec/index.ts';
+import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw } from '../model/io.ts';
 import type { RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, type Models } from './models.ts';
@@ -10,7 +10,7 @@ export interface DecodeOptions {
   models?: Models;
   /** Bytes of the stream the client received; default all. */
   bytes?: number;
-  /** Fill tokens not received from the prior (default on: see docs/design.md). */
+  /** Fill tokens not received from the prior (default REGENERATE_BY_DEFAULT). */
   regenerate?: boolean;
 }
 
@@ -32,8 +32,6 @@ export class DecodeError extends Error {
     this.name = 'DecodeError';
   }
 }
-
-export const DEFAULT_REGENERATE = true;
 
 export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Promise<DecodeResult> {
   const bytes = options.bytes ?? mrt.length;
@@ -63,7 +61,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const g = geometry(header.width, header.height, layout);
   const base = pixelsToChw(await decodePlaceholder(header.placeholder.bytes), g.baseW, g.baseH, 3);
   const tokenLayout = layoutForImage(header.width, header.height, header.layout);
-  const regen = options.regenerate ?? DEFAULT_REGENERATE;
+  const regen = options.regenerate ?? REGENERATE_BY_DEFAULT;
   const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known) : tokensToZ(tokenLayout, sd.tokens, sd.known);
   const out = await runDecoder(models, z, mask, base, g);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
