@@ -197,6 +197,36 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
+  it('several images share one worker and all load; changing src restarts with the new stream', async () => {
+    srv.streams.set('/i/s1.mrt', { bytes: small2, pieceBytes: 200, pieceDelayMs: 20 });
+    srv.streams.set('/i/s2.mrt', { bytes: small, pieceBytes: 200, pieceDelayMs: 20 });
+    srv.streams.set('/i/s3.mrt', { bytes: small2 });
+    const page = await open(
+      '/t/many.html',
+      `<mrt-img id="a" src="/i/s1.mrt" width="192" height="128" alt="a" budget="full" fetchpriority="low"></mrt-img>
+       <mrt-img id="b" src="/i/s2.mrt" width="256" height="192" alt="b" budget="full" fetchpriority="high"></mrt-img>
+       <mrt-img id="c" src="/i/s3.mrt" width="192" height="128" alt="c" budget="full"></mrt-img>
+       <script type="module">for (const id of ['a', 'b', 'c']) window.track(document.getElementById(id), id);</script>`,
+    );
+    await page.waitForFunction(() => ['a', 'b', 'c'].every((id) => (window as any).log.some((e: any) => e.el === id && e.type === 'load')), null, { timeout: 60_000 });
+    // One worker for the page.
+    expect(page.workers().filter((w) => w.url().endsWith('/mrt-worker.js'))).toHaveLength(1);
+    await page.evaluate(() => {
+      const c = document.getElementById('c')!;
+      (window as any).log.length = 0;
+      c.setAttribute('src', '/i/s2.mrt');
+      c.setAttribute('width', '256');
+      c.setAttribute('height', '192');
+    });
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.el === 'c' && e.type === 'load'), null, { timeout: 60_000 });
+    const log = (await page.evaluate(() => (window as any).log)) as { el: string; type: string; detail: any }[];
+    expect(log.find((e) => e.el === 'c' && e.type === 'load')!.detail).toMatchObject({ complete: true, bytes: small.length });
+    expect(await page.evaluate(() => [(document.getElementById('c') as any).naturalWidth, (document.getElementById('c') as any).canvasElement.width])).toEqual([256, 256]);
+    expect(log.filter((e) => e.type === 'error')).toEqual([]);
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
   it('loading="lazy" fetches nothing until the element nears the viewport', async () => {
     srv.streams.set('/i/lazy.mrt', { bytes: small2 });
     const page = await open(
