@@ -307,6 +307,12 @@ class Job {
       info: { width: h.width, height: h.height, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
     });
     this.limit = this.budgetLimit(info);
+    // Bytes that arrived in the same read as the header may already go past the budget:
+    // keep only the prefix up to the cut (the decoder has not seen any of them yet).
+    if (this.buf.length > this.limit) {
+      this.buf = this.buf.subarray(0, this.limit);
+      this.received = this.limit;
+    }
     this.makeBase();
   }
 

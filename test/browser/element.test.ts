@@ -271,6 +271,29 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
+  it('a budget cut on the client (no server support): bytes past the cut in the same read are dropped', async () => {
+    // Everything arrives in one read; budgetParam '' means no ?bytes= for the server.
+    srv.streams.set('/i/clientcut.mrt', { bytes: small2 });
+    const info = readHeader(small2);
+    const page = await open(
+      '/t/clientcut.html',
+      `<mrt-img id="m" src="/i/clientcut.mrt" width="192" height="128" alt="cut" budget="${info.chunkEnds[1] + 3}" refine="click"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+      `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ budgetParam: '' }));</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    let log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    expect(log.filter((e) => e.type === 'error')).toEqual([]);
+    expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: info.chunkEnds[1], chunks: 2 });
+    expect(srv.log.filter((r) => r.path === '/i/clientcut.mrt')[0].range).toBeUndefined();
+    await page.click('#m');
+    await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });
+    log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    expect(log.filter((e) => e.type === 'load')[1].detail).toMatchObject({ complete: true, bytes: small2.length });
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
   it('refine="auto": a budgeted image that stays in view fetches the rest by itself', async () => {
     srv.streams.set('/i/auto.mrt', { bytes: small2 });
     const info = readHeader(small2);
