@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { readHeader } from '../../src/format/index.ts';
+import { budgetFor, hintsFromNavigator } from '../../src/format/budget.ts';
+import { prefixLength, readHeader } from '../../src/format/index.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, sourcePng, type FixtureSpec } from './fixtures.ts';
 import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
@@ -291,6 +292,48 @@ describe.skipIf(!ready)('<mrt-img> in Chromium (WASM)', () => {
     log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     expect(log.filter((e) => e.type === 'load')[1].detail).toMatchObject({ complete: true, bytes: small2.length });
     expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('budget "auto" follows navigator.connection through the shared budget rule (src/format/budget.ts)', async () => {
+    const full = await encodeFixture({ name: 'kodim01' });
+    const info = readHeader(full);
+    srv.streams.set('/i/conn.mrt', { bytes: full });
+    srv.streams.set('/t/conn.html', {
+      bytes: new TextEncoder().encode(
+        testPage(
+          PAGE_HELPERS,
+          `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ paint: false }));</script>`,
+        ),
+      ),
+    });
+    const page = await browser.context.newPage();
+    // A slow round trip makes Chromium's network estimate (navigator.connection) report 2g/3g.
+    const cdp = await browser.context.newCDPSession(page);
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 1500, downloadThroughput: 10e6, uploadThroughput: 10e6 });
+    await page.goto(srv.url + '/t/conn.html');
+    const conn = await page.evaluate(() => {
+      const c = (navigator as any).connection;
+      return { saveData: c.saveData, effectiveType: c.effectiveType, downlink: c.downlink, rtt: c.rtt };
+    });
+    await page.evaluate(() => {
+      document.body.insertAdjacentHTML('beforeend', '<mrt-img id="m" src="/i/conn.mrt" width="384" height="256" alt="conn" refine="none"></mrt-img>');
+      (window as any).track(document.getElementById('m'), 'm');
+    });
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const want = budgetFor(hintsFromNavigator(conn, 1, 384), {
+      width: info.header.width,
+      height: info.header.height,
+      totalBytes: info.totalLength,
+      minBytes: info.chunkEnds[0],
+    });
+    const cut = Number.isFinite(want.bytes) ? prefixLength(info, { bytes: want.bytes }) : info.totalLength;
+    console.log(`[connection] ${JSON.stringify(conn)} → budget ${want.bytes} (${want.reasons.join(', ')}) → cut ${cut} of ${info.totalLength}`);
+    expect(cut).toBeLessThan(info.totalLength);
+    expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: cut });
+    await cdp.detach();
     await page.close();
   });
 
