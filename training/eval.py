@@ -1,8 +1,8 @@
 """Kodak evaluation in Python: PSNR / MS-SSIM per token-layer count with estimated bytes.
 
     python training/eval.py --ckpt training/runs/main/best.pt --rcm training/runs/main/rcm.pt
-Bytes of a prefix with k full layers = header + placeholder WebP + per-chunk overhead * k
-+ ceil(RCM code length of layers < k / 8). The placeholder is fitted to --base-bytes like
+Bytes of a prefix with k full layers = header + placeholder WebP (+ index + per-chunk
+overhead * k + ceil(RCM code length of layers < k / 8) when k > 0). The placeholder is fitted to --base-bytes like
 the encoder does. Writes a JSON report (--json) and prints tables.
 """
 from __future__ import annotations
@@ -61,8 +61,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--ckpt', default=os.path.join(mrt.RUNS, 'main', 'best.pt'))
     ap.add_argument('--rcm', default=None)
-    ap.add_argument('--base-bytes', type=int, default=170)
-    ap.add_argument('--header', type=int, default=80)
+    # defaults follow src/encoder (first paint = 25 B framing + placeholder <= 256 B); the
+    # Index (chunk table) comes after the first paint and before the first token chunk
+    ap.add_argument('--base-bytes', type=int, default=231)
+    ap.add_argument('--header', type=int, default=25)
+    ap.add_argument('--index-bytes', type=int, default=60)
     ap.add_argument('--chunk-overhead', type=int, default=3)
     ap.add_argument('--images', type=int, default=24)
     ap.add_argument('--no-msssim', action='store_true')
@@ -97,7 +100,8 @@ def main():
                'zero_frac': (k[0] == (L - 1) // 2).float().mean().item()}
         for key, lb in (('bytes_rcm', layer_rcm), ('bytes_static', layer_static)):
             cum = np.concatenate([[0], np.cumsum(lb)])
-            rec[key] = [args.header + bbytes + n * args.chunk_overhead + math.ceil(cum[n] / 8) for n in range(T + 1)]
+            rec[key] = [args.header + bbytes + (args.index_bytes if n else 0) + n * args.chunk_overhead
+                        + math.ceil(cum[n] / 8) for n in range(T + 1)]
         # decode only the prefixes the tables need: the fixed k list and each budget's cut
         need = set(n for n in KS if n <= T) | {T, min(8, T)}
         for B in BUDGETS:

@@ -53,6 +53,19 @@ def up16(base):
     return F.interpolate(base, scale_factor=16.0, mode='bilinear', align_corners=False)
 
 
+class ClipInward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x.clamp(-1.0, 1.0)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        keep = (x.abs() <= 1) | (g * x > 0)  # descent moves x by -g: inward when sign(g) == sign(x)
+        return g * keep
+
+
 class Encoder(nn.Module):
     """image [1,3,Hp,Wp] + base [1,3,Hp/16,Wp/16] -> z [1,T,Hp/32,Wp/32] in (-1,1)."""
 
@@ -83,11 +96,11 @@ class Encoder(nn.Module):
         if self.lin is not None:
             pre = pre + self.lin(image - up)
         if self.bound == 'clip':
-            # hard bound in the graph (Clip); straight-through in training, with a penalty
-            # (self.overflow, added to the loss) that keeps pre-activations near [-1, 1]
+            # hard bound in the graph (Clip); in training the gradient passes the bound only
+            # when it points back inside (a plain straight-through clip lets pre-activations
+            # run away, a plain clip freezes saturated tokens)
             if self.training:
-                self.overflow = F.relu(pre.abs() - 1).mean()
-                return pre + (pre.clamp(-1.0, 1.0) - pre).detach()
+                return ClipInward.apply(pre)
             return pre.clamp(-1.0, 1.0)
         return torch.tanh(pre)
 
