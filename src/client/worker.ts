@@ -373,6 +373,9 @@ class Job {
       },
       [bitmap],
     );
+    // Wall-clock time of the placeholder hand-off (bench/client-paint.ts checks that no ML
+    // file was requested before it).
+    send({ type: 'stats', id: this.id, stats: { placeholderPostedAt: Date.now() } });
   }
 
   /** The model's `base` input: the placeholder's RGB at (Wp/16, Hp/16), CHW float in [0, 1]. */
