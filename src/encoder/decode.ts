@@ -1,5 +1,6 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import sharp from 'sharp';
+import { readFirstPaint } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw } from '../model/io.ts';
 import type { RgbImage } from './image-io.ts';
@@ -16,8 +17,8 @@ export interface DecodeOptions {
 
 export interface DecodeResult {
   image: RgbImage;
-  /** What produced the pixels. */
-  source: 'tokens' | 'final';
+  /** What produced the pixels: the placeholder alone (no Index yet), the model, or the final layer. */
+  source: 'placeholder' | 'tokens' | 'final';
   bytesUsed: number;
   chunks: number;
   /** Tokens received (stream order prefix). */
@@ -33,6 +34,19 @@ export class DecodeError extends Error {
   }
 }
 
+/**
+ * The placeholder as a browser paints it before any model runs: scaled over the padded
+ * image (smooth upscaling, as canvas drawImage with imageSmoothingQuality 'high') and
+ * cropped to the image.
+ */
+async function paintPlaceholder(bytes: Uint8Array, paddedW: number, paddedH: number, w: number, h: number): Promise<RgbImage> {
+  const data = await sharp(bytes).removeAlpha().toColourspace('srgb')
+    .resize(paddedW, paddedH, { kernel: 'cubic', fit: 'fill' })
+    .extract({ left: 0, top: 0, width: w, height: h })
+    .raw().toBuffer();
+  return { width: w, height: h, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+}
+
 export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Promise<DecodeResult> {
   const bytes = options.bytes ?? mrt.length;
   if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer, got ${options.bytes}`);
@@ -42,7 +56,25 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const want = modelHashPrefix(models.manifest);
   const sd = decodeMrt(prefix, { rcm: models.rcm, modelHash: want });
   const header = sd.header;
-  if (!header) throw new DecodeError(sd.error ? `no header: ${sd.error.message}` : `the first ${prefix.length} bytes do not hold the whole header`);
+  if (sd.error?.code === 'model') throw new DecodeError(`stream does not fit the loaded model ${models.manifest.id}: ${sd.error.message}`);
+  if (!header) {
+    // Before the Index arrives a client paints the placeholder natively, if it has it.
+    const first = (() => {
+      try {
+        return readFirstPaint(prefix);
+      } catch {
+        return null;
+      }
+    })();
+    if (first?.placeholder) {
+      return {
+        image: await paintPlaceholder(first.placeholder.bytes, first.paddedWidth, first.paddedHeight, first.width, first.height),
+        source: 'placeholder', bytesUsed: prefix.length, chunks: 0, tokens: 0,
+        error: sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined,
+      };
+    }
+    throw new DecodeError(sd.error ? `nothing to paint: ${sd.error.message}` : `nothing to paint in the first ${prefix.length} bytes`);
+  }
   if (header.modelHash.length !== want.length || header.modelHash.some((b, i) => b !== want[i])) {
     throw new DecodeError(`stream was encoded with model ${header.modelId}, not the loaded ${models.manifest.id} (model hash differs)`);
   }

@@ -94,6 +94,12 @@ describe('encode/decode library', () => {
     await expect(encode(png, { models, final: 'gif' as never })).rejects.toThrow(/final must be/);
     const mrt = await encode(png, { models });
     await expect(decode(mrt, { models, bytes: 10 })).rejects.toBeInstanceOf(DecodeError);
+    // Header received, Index not yet: the placeholder, as a browser paints it.
+    const info = readHeader(mrt);
+    const early = await decode(mrt, { models, bytes: info.firstPaintEnd });
+    expect(early.source).toBe('placeholder');
+    expect([early.image.width, early.image.height]).toEqual([256, 192]);
+    expect(psnr(original, early.image.data)).toBeGreaterThan(15);
     const other = { ...models, manifest: { ...models.manifest, id: 'other', modelHash: 'ff'.repeat(32) } };
     await expect(decode(mrt, { models: other })).rejects.toThrow(/model/);
   });
