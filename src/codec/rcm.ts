@@ -2,7 +2,7 @@
 // fixed loop order, detExp. Flat Float64Arrays, no allocation per token.
 import { M } from './rans.ts';
 import { detExp } from './detmath.ts';
-import { orderError, type TokenPrior } from './prior.ts';
+import { StaticPrior, orderError, type TokenPrior } from './prior.ts';
 import type { TokenLayout } from './layout.ts';
 
 export interface RcmWeights {
@@ -148,8 +148,10 @@ export function serializeRcm(w: Omit<RcmWeights, 'D' | 'H' | 'L' | 'T'> & { D: n
 }
 
 export function checkRcmLayout(w: RcmWeights, layout: TokenLayout): void {
-  if (w.L !== layout.levels || w.T !== layout.tokensPerWindow) {
-    throw new Error(`RCM is for T=${w.T}, L=${w.L}; the stream has T=${layout.tokensPerWindow}, L=${layout.levels}`);
+  // An RCM may cover fewer layers than the stream has (docs/design.md): the static prior
+  // codes the rest, which keeps whole-stream decoding cheap for models with many layers.
+  if (w.L !== layout.levels || w.T > layout.tokensPerWindow) {
+    throw new Error(`RCM is for T<=${w.T}, L=${w.L}; the stream has T=${layout.tokensPerWindow}, L=${layout.levels}`);
   }
 }
 
@@ -168,11 +170,17 @@ export class RcmPrior implements TokenPrior {
   private readonly logits: Float64Array;
   private readonly e: Float64Array;
   private readonly f: Int32Array;
+  /** Layers from weights.T on are coded with the static prior; it sees every token. */
+  private readonly rest: StaticPrior | null;
+  /** First stream index the RCM does not cover. */
+  private readonly rcmEnd: number;
 
   constructor(layout: TokenLayout, weights: RcmWeights) {
     checkRcmLayout(weights, layout);
     this.layout = layout;
     this.weights = weights;
+    this.rcmEnd = weights.T * layout.windows;
+    this.rest = weights.T < layout.tokensPerWindow ? new StaticPrior(layout) : null;
     this.h = new Float64Array(layout.windows * weights.D);
     this.tokens = new Uint8Array(layout.total);
     this.a = new Float64Array(weights.D);
@@ -269,6 +277,7 @@ export class RcmPrior implements TokenPrior {
 
   freqs(i: number): Int32Array {
     if (i !== this.position) throw orderError(i, this.position);
+    if (i >= this.rcmEnd) return this.rest!.freqs(i);
     const L = this.weights.L;
     const logits = this.forward(i);
     let best = 0;
@@ -300,6 +309,10 @@ export class RcmPrior implements TokenPrior {
 
   update(i: number, k: number): void {
     if (i !== this.position) throw orderError(i, this.position);
+    this.rest?.update(i, k);
+    this.tokens[i] = k;
+    this.position = i + 1;
+    if (i >= this.rcmEnd) return;
     const w = this.weights;
     const D = w.D;
     const windows = this.layout.windows;
@@ -308,7 +321,5 @@ export class RcmPrior implements TokenPrior {
     const eo = (t * w.L + k) * D;
     const h = this.h, decay = w.decay, E = w.E_self;
     for (let d = 0; d < D; d++) h[ho + d] = decay[d]! * h[ho + d]! + E[eo + d]!;
-    this.tokens[i] = k;
-    this.position = i + 1;
   }
 }

@@ -45,7 +45,8 @@ export const REGENERATE_BY_DEFAULT = false;
  */
 export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownCount: number): DecoderInputs {
   const res = tokensToZ(layout, tokens, knownCount);
-  const n = layout.total;
+  // The RCM predicts only the layers it covers (rcm.T may be < T): later ones stay masked.
+  const n = rcm ? Math.min(layout.total, rcm.T * layout.windows) : layout.total;
   const known = Math.min(knownCount, n);
   if (!rcm || known >= n) return res;
   const { D, H, L } = rcm;

@@ -161,6 +161,24 @@ describe('priors', () => {
       }
     }
   });
+  it('an RCM covering fewer layers hands the later layers to the static prior', () => {
+    const layout = tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: 6, levels: 9 });
+    const toks = syntheticTokens(layout, 3);
+    const w = fakeRcm(9, { D: 4, H: 6, L: 9, T: 2 });
+    const hybrid = new RcmPrior(layout, w);
+    // References: the same RCM on a 2-layer stream (same stream indices for t < 2), and the
+    // static prior fed every token.
+    const rcmOnly = new RcmPrior(tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: 2, levels: 9 }), w);
+    const plain = new StaticPrior(layout);
+    const rcmEnd = 2 * layout.windows;
+    for (let i = 0; i < layout.total; i++) {
+      const want = Array.from(i < rcmEnd ? rcmOnly.freqs(i) : plain.freqs(i));
+      expect(Array.from(hybrid.freqs(i)), `token ${i}`).toEqual(want);
+      hybrid.update(i, toks[i]!);
+      if (i < rcmEnd) rcmOnly.update(i, toks[i]!);
+      plain.update(i, toks[i]!);
+    }
+  });
   it('RCM weights survive rcm.json serialisation exactly', () => {
     const w = fakeRcm(2, { D: 4, H: 6, L: 5, T: 3 });
     const w2 = parseRcm(serializeRcm(w));
@@ -182,7 +200,9 @@ describe('chunk coding round trip', () => {
       const tokens = new Uint8Array(layout.total);
       const skew = r();
       for (let i = 0; i < tokens.length; i++) tokens[i] = r() < skew ? Math.floor(r() * L) : Math.floor(L / 2);
-      const rcm = rep % 2 ? fakeRcm(rep, { D: 1 + (rep % 5), H: 1 + (rep % 7), L, T }) : null;
+      // Every fourth RCM covers fewer layers than the stream (the static prior codes the rest).
+      const rcmT = rep % 4 === 3 ? Math.max(1, T - 2) : T;
+      const rcm = rep % 2 ? fakeRcm(rep, { D: 1 + (rep % 5), H: 1 + (rep % 7), L, T: rcmT }) : null;
       const enc = createPrior(layout, rcm);
       const cuts = [0];
       while (cuts.at(-1)! < layout.total) cuts.push(Math.min(layout.total, cuts.at(-1)! + 1 + Math.floor(r() * 20)));
@@ -262,7 +282,8 @@ describe('StreamDecoder', () => {
   it('an RCM stream without weights, or with weights of another shape, is a model error', () => {
     const s = syntheticStream({ width: 64, height: 64, T: 16, rcm });
     expect(decodeMrt(s.bytes).error?.code).toBe('model');
-    expect(decodeMrt(s.bytes, { rcm: fakeRcm(1, { D: 2, H: 2, L: 9, T: 8 }) }).error?.code).toBe('model');
+    expect(decodeMrt(s.bytes, { rcm: fakeRcm(1, { D: 2, H: 2, L: 9, T: 32 }) }).error?.code).toBe('model');
+    expect(decodeMrt(s.bytes, { rcm: fakeRcm(1, { D: 2, H: 2, L: 7, T: 16 }) }).error?.code).toBe('model');
     expect(decodeMrt(s.bytes, { rcm, modelHash: new Uint8Array(16) }).error?.code).toBe('model');
     expect(decodeMrt(s.bytes, { rcm, modelHash: s.header.modelHash }).error).toBeUndefined();
   });
