@@ -146,6 +146,10 @@ async function main(argv: string[]): Promise<number> {
   }
   const { getPlatformProxy } = await import('wrangler');
   const root = resolve(import.meta.dirname, '..');
+  // The proxy loads wrangler.toml's [assets] too: oversized client files must be listed in
+  // .assetsignore first, or it refuses to start (a fresh clone has no .assetsignore yet).
+  const { prepareAssets } = (await import('./dev-edge.mjs')) as { prepareAssets: (d: string) => string[] };
+  prepareAssets(join(root, 'dist/client'));
   const proxy = await getPlatformProxy<{ IMAGES: Parameters<typeof seed>[0] }>({
     configPath: join(root, 'wrangler.toml'),
     persist: { path: join(resolve(persist), 'v3') },

@@ -641,6 +641,9 @@ class Job {
 
   /** After the last paint of this state: one `error` (best image painted) or one `load`. */
   private async reportAfterDrain(): Promise<void> {
+    // Whether this state is the whole stream is decided now: a refine may start while the
+    // last paint drains (the element schedules it on 'partial') and clear `cut`.
+    const complete = !this.cut;
     if (this.sd && !this.finalShown && this.painted?.kind !== 'final' && this.painted?.known !== this.sd.known) this.requestPaint();
     await this.drained();
     if (this.dead) return;
@@ -650,7 +653,6 @@ class Job {
       this.fail(errDetail(this.decodeError ?? new ClientError('corrupt', 'stream error'), !this.painted));
       return;
     }
-    const complete = !this.cut;
     send({ type: 'load', id: this.id, detail: { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0, complete } });
   }
 
