@@ -8,7 +8,7 @@
  * See src/edge/README.md for the HTTP contract (selection order, headers, caching rules).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { prefixLength, MrtParser, MrtFormatError, LIMITS } from '../format/index.ts';
+import { chunksWithin, prefixLength, MrtParser, MrtFormatError, LIMITS } from '../format/index.ts';
 import { budgetFor, hintsFromHeaders, HINT_HEADERS } from '../format/budget.ts';
 import {
   CORS_HEADERS,
@@ -105,15 +105,7 @@ function fail(p: Problem): Response {
 
 /** Chunks held by a prefix of `length` bytes, and whether it holds the final layer. */
 export function chunksIn(entry: ObjectEntry, length: number): { chunks: number; final: boolean } {
-  const ends = entry.info.chunkEnds;
-  let lo = 0;
-  let hi = ends.length;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (ends[mid - 1]! <= length) lo = mid;
-    else hi = mid - 1;
-  }
-  return { chunks: lo, final: entry.info.finalEnd !== undefined && length >= entry.info.finalEnd };
+  return { chunks: chunksWithin(entry.info, length), final: entry.info.finalEnd !== undefined && length >= entry.info.finalEnd };
 }
 
 /** Core request handler for `<prefix>/<rawKey>`; `rawKey` is still percent-encoded. */

@@ -239,6 +239,19 @@ export function readHeader(prefix: Uint8Array): MrtHeaderInfo {
   return headerInfo(header, first.firstPaintEnd, end);
 }
 
+/** Whole chunks held by the first `length` bytes of the stream (binary search on the chunk ends). */
+export function chunksWithin(info: MrtHeaderInfo, length: number): number {
+  const ends = info.chunkEnds;
+  let lo = 0;
+  let hi = ends.length;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ends[mid - 1]! <= length) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /**
  * The cut rule: the largest prefix that ends on a chunk boundary and fits the budget
  * (`bytes`) and/or holds at most `chunks` chunks. Never less than `headerEnd` (the Header
@@ -254,16 +267,8 @@ export function prefixLength(info: MrtHeaderInfo, budget: { bytes?: number; chun
     if (!(k > ends.length)) cut = k <= 0 ? info.headerEnd : ends[k - 1]!;
   }
   if (budget.bytes !== undefined && budget.bytes < cut) {
-    const b = budget.bytes;
-    // binary search: largest k with ends[k-1] <= b
-    let lo = 0;
-    let hi = ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (ends[mid - 1]! <= b) lo = mid;
-      else hi = mid - 1;
-    }
-    cut = lo === 0 ? info.headerEnd : ends[lo - 1]!;
+    const k = chunksWithin(info, budget.bytes);
+    cut = k === 0 ? info.headerEnd : ends[k - 1]!;
   }
   return cut;
 }
