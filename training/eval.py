@@ -77,7 +77,7 @@ def main():
     rcm = None
     if args.rcm:
         rk = torch.load(args.rcm, weights_only=False)
-        rcm = mrt.RCM(T, L, rk['D'], rk['H'])
+        rcm = mrt.RCM(rk.get('T', T), L, rk['D'], rk['H'])
         rcm.load_state_dict(rk['state'])
     files = sorted(glob.glob(os.path.join(mrt.KODAK_DIR, '*.png')))[:args.images]
     per = []
@@ -93,7 +93,10 @@ def main():
             k, v = mrt.fsq(z, L)
         sb = mrt.static_bits(k[0].numpy(), L)
         layer_static = sb.sum((1, 2))
-        layer_rcm = mrt.rcm_bits(rcm, k[0]).sum((1, 2)) if rcm is not None else layer_static
+        if rcm is None:
+            layer_rcm = layer_static
+        else:  # layers past the RCM's are coded with the static prior (docs/design.md)
+            layer_rcm = np.concatenate([mrt.rcm_bits(rcm, k[0, :rcm.T]).sum((1, 2)), layer_static[rcm.T:]])
         ntok = k[0, 0].numel()
         rec = {'image': os.path.basename(f), 'base_bytes': bbytes, 'base_q': q, 'windows': ntok,
                'layer_bits_rcm': layer_rcm.tolist(), 'layer_bits_static': layer_static.tolist(),

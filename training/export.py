@@ -152,19 +152,21 @@ def main():
     rinfo = {}
     if args.rcm:
         rk = torch.load(args.rcm, weights_only=False)
-        rcm = mrt.RCM(T, L, rk['D'], rk['H'])
+        # An RCM may cover only the first layers (train_rcm.py --layers; docs/design.md).
+        rcm = mrt.RCM(rk.get('T', T), L, rk['D'], rk['H'])
         rcm.load_state_dict(rk['state'])
         rinfo = rk.get('info', {})
     else:
         print('WARNING: no --rcm given: writing an untrained RCM (smoke tests only)')
     tens = {n: t.detach().float() for n, t in rcm.tensors().items()}
     rpath = os.path.join(args.out, 'rcm.json')
-    json.dump({'format': 'mrt-rcm-1', 'D': rcm.D, 'H': rcm.H, 'L': L, 'T': T,
+    Tr = rcm.T
+    json.dump({'format': 'mrt-rcm-1', 'D': rcm.D, 'H': rcm.H, 'L': L, 'T': Tr,
                'tensors': {n: tensor_json(t) for n, t in tens.items()}}, open(rpath, 'w'))
     # RCM fixture: tokens of the fixture image and the frequencies the design formula gives
     # (computed here in float64 from the float32 weights; an exact TS port may differ by
     # rounding in rare floor() ties, so tests allow |df| <= 1 per symbol).
-    r64 = mrt.RCM(T, L, rcm.D, rcm.H).double()
+    r64 = mrt.RCM(Tr, L, rcm.D, rcm.H).double()
     with torch.no_grad():
         for n, t in tens.items():
             if n == 'decay':
@@ -173,13 +175,13 @@ def main():
                 r64.decay_logit.copy_(torch.log(d / (1 - d)))
             else:
                 getattr(r64, n).copy_(t.double())
-        lg = r64.logits(k)[0].numpy()
+        lg = r64.logits(k[:, :Tr])[0].numpy()
     lg = lg - lg.max(-1, keepdims=True)
     p = np.exp(lg)
     p /= p.sum(-1, keepdims=True)
     f = mrt.quantise_freqs(p)
-    json.dump({'T': T, 'L': L, 'gh': gh, 'gw': gw,
-               'tokens': k[0].reshape(-1).tolist(),
+    json.dump({'T': Tr, 'L': L, 'gh': gh, 'gw': gw,
+               'tokens': k[0, :Tr].reshape(-1).tolist(),
                'note': 'tokens and freqs indexed [t][y][x] (freqs [..][L]); M = 2^15',
                'freqs': f.reshape(-1, L).tolist()}, open(os.path.join(tv, 'rcm.json'), 'w'))
 

@@ -63,6 +63,8 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--patience', type=int, default=4)
     ap.add_argument('--tiny', action='store_true')
+    ap.add_argument('--layers', type=int, default=0,
+                    help='cover only the first N token layers (later ones use the static prior; docs/design.md)')
     args = ap.parse_args()
     torch.set_num_threads(1)
     out = args.out or os.path.join(os.path.dirname(args.ckpt), 'rcm.pt')
@@ -90,6 +92,10 @@ def main():
         torch.save({'train': tr, 'hold': ho}, tok_p)
         print(f'tokens: {len(tr)} train / {len(ho)} held-out images, {time.time() - t0:.0f}s', flush=True)
 
+    if args.layers and args.layers < T:
+        T = args.layers
+        tr, ho = [k[:T] for k in tr], [k[:T] for k in ho]
+        print(f'RCM covers layers 0..{T - 1}', flush=True)
     n_ho = sum(k.numel() for k in ho)
     stat = sum(mrt.static_bits(k.numpy(), L).sum() for k in ho) / n_ho
     # per-layer histogram entropy of the training tokens (an ideal static table)
@@ -138,7 +144,7 @@ def main():
     info = {'ckpt': args.ckpt, 'step': ck.get('step'), 'hold_bits_ce': round(best, 4),
             'hold_bits_coded': round(float(exact), 4), 'hold_static_bits': round(float(stat), 4),
             'hold_hist_bits': round(hist_bits, 4), 'hold_tokens': n_ho}
-    torch.save({'D': args.D, 'H': args.H, 'state': rcm.state_dict(), 'info': info}, out)
+    torch.save({'D': args.D, 'H': args.H, 'T': T, 'state': rcm.state_dict(), 'info': info}, out)
     print(json.dumps(info), flush=True)
 
 

@@ -95,7 +95,9 @@ describe('exported models', () => {
     );
     const { D, H, L, T } = r;
     expect(r.format).toBe('mrt-rcm-1');
-    expect(T).toBe(manifest.layout.tokens);
+    // The RCM may cover only the first layers (docs/design.md): 1 <= T <= the model's T.
+    expect(T).toBeGreaterThanOrEqual(1);
+    expect(T).toBeLessThanOrEqual(manifest.layout.tokens);
     expect(L).toBe(manifest.layout.levels);
     const want: Record<string, number[]> = {
       decay: [D], E_self: [T, L, D], P: [T, D], N_left: [L + 1, D], N_up: [L + 1, D], N_ul: [L + 1, D],
