@@ -66,20 +66,13 @@ export function contentHash(source: Uint8Array, opts: ReturnType<typeof normalis
   return Uint8Array.from(h.digest().subarray(0, 8));
 }
 
-function padRgb(img: RgbImage, g: Geometry): Uint8Array {
-  const out = new Uint8Array(g.paddedW * g.paddedH * 3);
-  for (let y = 0; y < g.paddedH; y++) {
-    const sy = Math.min(y, img.height - 1);
-    for (let x = 0; x < g.paddedW; x++) {
-      const sx = Math.min(x, img.width - 1);
-      const s = (sy * img.width + sx) * 3;
-      const d = (y * g.paddedW + x) * 3;
-      out[d] = img.data[s];
-      out[d + 1] = img.data[s + 1];
-      out[d + 2] = img.data[s + 2];
-    }
-  }
-  return out;
+/** Pads to the window grid by repeating the edge pixels (as the decoders crop it back). */
+async function padRgb(img: RgbImage, g: Geometry): Promise<Uint8Array> {
+  const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .extend({ right: g.paddedW - img.width, bottom: g.paddedH - img.height, extendWith: 'copy' })
+    .raw()
+    .toBuffer();
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
 
 /** Encodes a source image (file path or bytes) to .mrt bytes. Deterministic for the same input and options. */
@@ -117,7 +110,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
 async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array, placeholderBytes: number): Promise<Uint8Array> {
   const layout = models.manifest.layout;
   const g = geometry(img.width, img.height, layout);
-  const padded = padRgb(img, g);
+  const padded = await padRgb(img, g);
   const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, placeholderBytes);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const z = await runEncoder(models, pixelsToChw(padded, g.paddedW, g.paddedH, 3), base, g);
