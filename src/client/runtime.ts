@@ -2,14 +2,10 @@
 // the first image has a header, so the placeholder paints with zero ML bytes. Loaded once
 // per worker (= once per page) and cached by the browser like any other static file.
 import type * as Ort from 'onnxruntime-web';
+import type { Manifest } from '../model/io.ts';
 import type { Backend } from './types.ts';
 
-export interface Manifest {
-  id: string;
-  files: Record<string, { sha256: string; bytes: number }>;
-  layout: { window: number; baseFactor: number; tokens: number; levels: number };
-  modelHash: string;
-}
+export type { Manifest };
 
 export class ClientError extends Error {
   constructor(readonly code: string, message: string) {

@@ -5,17 +5,12 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import type { Geometry, ModelLayout } from '../model/io.ts';
+import type { Geometry, Manifest } from '../model/io.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
-export interface Manifest {
-  id: string;
-  files: Record<string, { sha256: string; bytes: number }>;
-  layout: ModelLayout;
-  modelHash: string;
-}
+export type { Manifest };
 
 export interface Models {
   dir: string;

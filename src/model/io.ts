@@ -12,6 +12,14 @@ export interface ModelLayout {
   levels: number;
 }
 
+/** models/manifest.json (docs/design.md), read by the Node encoder and the browser worker. */
+export interface Manifest {
+  id: string;
+  files: Record<string, { sha256: string; bytes: number }>;
+  layout: ModelLayout;
+  modelHash: string;
+}
+
 export interface Geometry {
   width: number;
   height: number;
