@@ -31,8 +31,9 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownCount: n
 /**
  * Whether decoders fill missing tokens from the prior unless told otherwise; every end
  * (Node decoder, browser client) reads this one value. Measured on Kodak with
- * bench/client-regen.ts: with mrt-v0.0 regeneration was no better (-0.03..0 dB) and costs
- * 40-130 ms per paint in the browser, so missing tokens are masked by default.
+ * bench/client-regen.ts: with mrt-v0.3 regeneration was worse at every prefix of 1-32 layers
+ * (-0.01..-0.14 dB) and bench/client-paint.ts adds 27-61 ms per paint in the browser for it,
+ * so missing tokens are masked by default.
  */
 export const REGENERATE_BY_DEFAULT = false;
 
