@@ -454,6 +454,39 @@ def init_pca(enc, dec, pca_path, scale):
         dec.lin.weight.copy_((U * scale)[:, :, None, None])
 
 
+def grow(enc, dec, rate, old, pca_path, scale):
+    """Start a T-token model from a trained model with fewer tokens (same L): the first
+    T0 token paths are copied, tokens T0..T-1 start as the next principal components
+    (init_pca's scaling) with the nonlinear encoder head at 0 and no decoder input weight,
+    so the grown model decodes every T0-prefix exactly as the old one did."""
+    T, T0 = enc.lin.weight.shape[0], old['cfg']['T']
+    assert T > T0 and old['cfg']['enc'].get('lin'), 'grow needs a smaller --lin checkpoint'
+    U = torch.load(pca_path)['U'][:, :T]
+    es, ds, rs = enc.state_dict(), dec.state_dict(), rate.state_dict()
+    with torch.no_grad():
+        for name, w in old['enc'].items():
+            if name in ('lin.weight', 'out.weight', 'out.bias'):
+                es[name].zero_()
+                es[name][:T0] = w
+            else:
+                es[name].copy_(w)
+        es['lin.weight'][T0:] = (U[:, T0:].t() / scale).reshape(T - T0, 3, WINDOW, WINDOW)
+        for name, w in old['dec'].items():
+            if name == 'lin.weight':
+                ds[name][:, :T0] = w
+                ds[name][:, T0:] = (U[:, T0:] * scale)[:, :, None, None]
+            elif name == 'inp.weight':  # input = cat([z (T), mask (T), base features])
+                ds[name].zero_()
+                ds[name][:, :T0] = w[:, :T0]
+                ds[name][:, T:T + T0] = w[:, T0:2 * T0]
+                ds[name][:, 2 * T:] = w[:, 2 * T0:]
+            else:
+                ds[name].copy_(w)
+        rs['log_b'][:T0] = old['rate']['log_b']
+        rs['log_b'][T0:] = old['rate']['log_b'][-1]
+    enc.load_state_dict(es), dec.load_state_dict(ds), rate.load_state_dict(rs)
+
+
 DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}
 
 

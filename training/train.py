@@ -63,6 +63,7 @@ def main():
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--init', default=None, help='start weights from this checkpoint (new run)')
+    ap.add_argument('--grow', default=None, help='start from this smaller-T --lin checkpoint (new run; needs --pca)')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
     ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
@@ -108,6 +109,9 @@ def main():
         ik = torch.load(args.init, weights_only=False)
         enc.load_state_dict(ik['enc']), dec.load_state_dict(ik['dec']), rate.load_state_dict(ik['rate'])
         log({'event': 'init', 'from': args.init})
+    elif args.grow:
+        mrt.grow(enc, dec, rate, torch.load(args.grow, weights_only=False), args.pca, args.pca_scale)
+        log({'event': 'grow', 'from': args.grow, 'pca': args.pca, 'scale': args.pca_scale})
     elif args.pca:
         mrt.init_pca(enc, dec, args.pca, args.pca_scale)
         log({'event': 'init', 'pca': args.pca, 'scale': args.pca_scale})
