@@ -78,6 +78,34 @@ def base_of(img, q=30):
     return mrt.to_t(base)[None]
 
 
+PREVIEW_COMPONENTS = 64  # the preview paints early prefixes; later tokens wait for decoder.onnx
+
+
+def write_preview(dec, path):
+    """models/preview.bin (format in src/model/preview.ts): the linear synthesis basis of the
+    first components, int8 with one scale per component. Returns the dequantised basis
+    [P, 3072] that the fixture is computed with."""
+    import struct
+    W = dec.lin.weight.detach()[:, :, 0, 0].t().double()  # [T, 3*32*32], (c, i, j) order
+    P = min(PREVIEW_COMPONENTS, W.shape[0])
+    W = W[:P]
+    scale = (W.abs().amax(1) / 127).clamp(min=1e-12).float()
+    q = torch.round(W / scale.double()[:, None]).clamp(-127, 127).to(torch.int8)
+    with open(path, 'wb') as fh:
+        fh.write(b'MRTP' + struct.pack('<BBHHH', 1, 0, P, mrt.WINDOW, 0))
+        fh.write(scale.numpy().astype('<f4').tobytes())
+        fh.write(q.numpy().tobytes())
+    return q.float() * scale[:, None]
+
+
+def preview_reference(basis, z, base):
+    """What src/model/preview.ts computes: clamp(bilinear x16(base) + sum_t z_t basis_t)."""
+    P = basis.shape[0]
+    r = torch.einsum('tk,bthw->bkhw', basis, z[:, :P])
+    r = torch.nn.functional.pixel_shuffle(r, mrt.WINDOW)
+    return torch.clamp(mrt.up16(base) + r, 0.0, 1.0)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--ckpt', default=os.path.join(mrt.RUNS, 'main', 'best.pt'))
@@ -147,6 +175,17 @@ def main():
                'inputs': {'image': tensor_json(eimg), 'base': tensor_json(ebase)},
                'outputs': {'z': tensor_json(ez)}}, open(os.path.join(tv, 'encoder.json'), 'w'))
 
+    # ---- token preview (display only; not part of modelHash: it is derived from decoder.onnx)
+    basis = write_preview(dec, os.path.join(args.out, 'preview.bin'))
+    with torch.no_grad():
+        yp = preview_reference(basis, zin, base)
+        full = dec(zin, mask, base)
+    print(f'preview: {basis.shape[0]} components, PSNR vs decoder.onnx on the fixture '
+          f'{mrt.psnr(yp, full).item():.2f} dB')
+    json.dump({'model': 'preview.bin', 'tol': 1.5 / 255,
+               'inputs': {'z': tensor_json(zin), 'base': tensor_json(base)},
+               'outputs': {'image': tensor_json(yp)}}, open(os.path.join(tv, 'preview.json'), 'w'))
+
     # ---- RCM
     rcm = mrt.RCM(T, L)
     rinfo = {}
@@ -199,10 +238,11 @@ def main():
                     n = 0
         mid = f'mrt-v0.{n}'
     files, digests = {}, []
-    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json'):
+    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json', 'preview.bin'):
         p_ = os.path.join(args.out, name)
         d = sha256(p_)
-        digests.append(d)
+        if name != 'preview.bin':  # modelHash names the files that define the tokens
+            digests.append(d)
         files[name] = {'sha256': d.hex(), 'bytes': os.path.getsize(p_)}
     manifest = {'id': mid, 'files': files,
                 'layout': {'window': mrt.WINDOW, 'baseFactor': mrt.BASE_FACTOR, 'tokens': T, 'levels': L},

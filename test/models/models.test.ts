@@ -9,6 +9,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
+import { geometry } from '../../src/model/io.ts';
+import { parsePreview, previewPixels } from '../../src/model/preview.ts';
 
 const DIR = resolve(process.env.MRT_MODELS_DIR ?? 'models');
 const have = existsSync(join(DIR, 'manifest.json'));
@@ -87,6 +89,48 @@ describe('exported models', () => {
     }
     // modelHash = sha256 of the three raw 32-byte digests concatenated
     expect(manifest.modelHash).toBe(createHash('sha256').update(Buffer.concat(digests)).digest('hex'));
+    // preview.bin is listed (and checked by the client) but derived from decoder.onnx, so
+    // it is not part of modelHash
+    const pv = readFileSync(join(DIR, 'preview.bin'));
+    expect(manifest.files['preview.bin'].sha256).toBe(createHash('sha256').update(pv).digest('hex'));
+    expect(manifest.files['preview.bin'].bytes).toBe(pv.length);
+  });
+
+  it('preview.bin: src/model/preview.ts reproduces the PyTorch preview fixture', () => {
+    const basis = parsePreview(new Uint8Array(readFileSync(join(DIR, 'preview.bin'))));
+    expect(basis.window).toBe(manifest.layout.window);
+    expect(basis.components).toBeLessThanOrEqual(manifest.layout.tokens);
+    const fx = readJson<Fixture>('testvec/preview.json');
+    const [, T, gh, gw] = fx.inputs.z.shape;
+    const g = geometry(gw * 32, gh * 32, manifest.layout);
+    const px = previewPixels(basis, g, T, f32(fx.inputs.z), f32(fx.inputs.base));
+    const want = f32(fx.outputs.image);
+    const plane = g.width * g.height;
+    let worst = 0;
+    for (let p = 0; p < plane; p++) {
+      for (let c = 0; c < 3; c++) worst = Math.max(worst, Math.abs(px[4 * p + c] / 255 - want[c * plane + p]));
+    }
+    // 8-bit output: half a level of rounding plus float order
+    expect(worst).toBeLessThanOrEqual(fx.tol);
+    // a cropped image (not a whole number of windows) paints the same pixels where they overlap
+    const gc = geometry(gw * 32 - 5, gh * 32 - 7, manifest.layout);
+    const pc = previewPixels(basis, gc, T, f32(fx.inputs.z), f32(fx.inputs.base));
+    for (let y = 0; y < gc.height; y += 3) {
+      for (let x = 0; x < gc.width; x += 3) {
+        expect(pc[4 * (y * gc.width + x)]).toBe(px[4 * (y * g.width + x)]);
+      }
+    }
+  });
+
+  it('preview.bin: malformed files are refused with a clear error', () => {
+    const good = new Uint8Array(readFileSync(join(DIR, 'preview.bin')));
+    expect(() => parsePreview(good.subarray(0, good.length - 1))).toThrow(/length/);
+    const bad = good.slice();
+    bad[0] = 0x58;
+    expect(() => parsePreview(bad)).toThrow(/magic/);
+    const v2 = good.slice();
+    v2[4] = 2;
+    expect(() => parsePreview(v2)).toThrow(/version/);
   });
 
   it('rcm.json has the tensors and shapes of design.md', () => {
