@@ -6,10 +6,11 @@
 // page callbacks exposed with page.exposeFunction):
 // - placeholder: time from navigation to the placeholder paint, and the bytes of ML files
 //   (ort*, *.wasm, models/*) whose responses had completed by then (target: 0).
-// - cold first ML paint: first chunk decoded (progress event) → first ML paint, with the
-//   runtime and model loading in between; JS + WASM + model bytes loaded before it.
+// - cold first ML paint: first chunk decoded (progress event) → first paint that uses the
+//   tokens: the token preview (preview.bin, JS) and the first decoder.onnx paint, with the
+//   runtime and model loading in between; JS + WASM + model bytes loaded before each.
 // - warm first ML paint: a second image on the same page (runtime and session warm):
-//   first chunk → first ML paint (target ≤ 30 ms).
+//   first chunk → first token preview paint and → first decoder.onnx paint (target ≤ 30 ms).
 // - refinement: each later chunk (the server sends one chunk every --delay ms) → its ML
 //   paint; and the worker's own split: regeneration ms + ONNX run ms (target ≤ 100 ms).
 import { readHeader } from '../src/format/index.ts';
@@ -94,14 +95,20 @@ async function main() {
       const mlRequestsBefore = srv.log.filter((r) => isMl(r.path) && r.start < posted).length;
       const firstProgress = (el: string) => events.find((e) => e.el === el && e.type === 'progress')!;
       const mlPaints = (el: string) => events.filter((e) => e.el === el && e.type === 'paint' && e.detail.kind === 'ml');
+      const previews = (el: string) => events.filter((e) => e.el === el && e.type === 'paint' && e.detail.kind === 'preview');
       const stats = (el: string) => events.filter((e) => e.el === el && e.type === 'mrt-stats' && e.detail.runMs !== undefined).map((e) => e.detail);
 
       const aFirst = mlPaints('a')[0];
       const bFirst = mlPaints('b')[0];
-      const before = done(aFirst.t);
-      const jsBytes = before.filter((r) => isJs(r.path)).reduce((n, r) => n + r.sent, 0);
-      const wasmBytes = before.filter((r) => r.path.endsWith('.wasm')).reduce((n, r) => n + r.sent, 0);
-      const modelBytes = before.filter((r) => r.path.startsWith('/models/')).reduce((n, r) => n + r.sent, 0);
+      const loaded = (t: number) => {
+        const before = done(t);
+        const js = before.filter((r) => isJs(r.path)).reduce((n, r) => n + r.sent, 0);
+        const wasm = before.filter((r) => r.path.endsWith('.wasm')).reduce((n, r) => n + r.sent, 0);
+        const model = before.filter((r) => r.path.startsWith('/models/')).reduce((n, r) => n + r.sent, 0);
+        return `JS ${js} B, WASM ${wasm} B, model ${model} B; total ${js + wasm + model} B`;
+      };
+      const aPrev = previews('a')[0];
+      const bPrev = previews('b')[0];
 
       // Refinements: progress(chunk k) → the ML paint that includes its tokens.
       const lat: number[] = [];
@@ -119,9 +126,12 @@ async function main() {
       const bStats = stats('b')[0];
       console.log(`\n== regenerate=${regen} (chunks every ${DELAY} ms; WASM, ${THREADS} thread(s))`);
       console.log(`placeholder paint: ${ph.t - nav} ms after navigation; ML requests before the worker handed it over: ${mlRequestsBefore}; ML bytes received by the paint event: ${mlBytesAt(ph.t)} (requests issued right after the hand-off may finish first)`);
-      console.log(`cold first ML paint: ${aFirst.t - firstProgress('a').t} ms after the first chunk (includes runtime + model load)`);
-      console.log(`  loaded before it: JS ${jsBytes} B (mrt-img.js, mrt-worker.js, ort.wasm.min.mjs, ort-wasm-simd-threaded.mjs), WASM ${wasmBytes} B, model ${modelBytes} B; total ${jsBytes + wasmBytes + modelBytes} B`);
-      console.log(`warm first ML paint (2nd image): ${bFirst.t - firstProgress('b').t} ms after its first chunk; worker: regen ${f(bStats.regenMs)} + run ${f(bStats.runMs)} = ${f(bStats.totalMs)} ms`);
+      console.log(`cold first token paint (preview.bin, JS): ${aPrev ? `${aPrev.t - firstProgress('a').t} ms after the first chunk (${aPrev.detail.tokens} tokens, synthesis ${f(aPrev.detail.runMs)} ms)` : 'none'}`);
+      if (aPrev) console.log(`  loaded before it: ${loaded(aPrev.t)}`);
+      console.log(`cold first decoder.onnx paint: ${aFirst.t - firstProgress('a').t} ms after the first chunk (includes runtime + model load; ${aFirst.detail.tokens} tokens)`);
+      console.log(`  loaded before it: ${loaded(aFirst.t)} (JS = mrt-img.js, mrt-worker.js, ort.wasm.min.mjs, ort-wasm-simd-threaded.mjs)`);
+      console.log(`warm first token paint (2nd image, preview): ${bPrev ? `${bPrev.t - firstProgress('b').t} ms after its first chunk (synthesis ${f(bPrev.detail.runMs)} ms)` : 'none'}`);
+      console.log(`warm first decoder.onnx paint (2nd image): ${bFirst.t - firstProgress('b').t} ms after its first chunk; worker: regen ${f(bStats.regenMs)} + run ${f(bStats.runMs)} = ${f(bStats.totalMs)} ms`);
       console.log(`refinement, chunk → paint (n=${lat.length}): median ${f(q(lat, 0.5))} ms, p90 ${f(q(lat, 0.9))} ms, max ${f(Math.max(...lat))} ms`);
       console.log(`  worker split: regen median ${f(q(regenMs, 0.5))} / p90 ${f(q(regenMs, 0.9))} ms; ONNX run median ${f(q(runMs, 0.5))} / p90 ${f(q(runMs, 0.9))} ms; total median ${f(q(totalMs, 0.5))} / p90 ${f(q(totalMs, 0.9))} ms`);
       console.log(`  ML paints: ${mlPaints('a').length + mlPaints('b').length} for ${ia.chunkEnds.length + ib.chunkEnds.length} chunks`);

@@ -3,6 +3,7 @@
 // per worker (= once per page) and cached by the browser like any other static file.
 import type * as Ort from 'onnxruntime-web';
 import type { Manifest } from '../model/io.ts';
+import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import type { Backend } from './types.ts';
 
 export type { Manifest };
@@ -84,6 +85,24 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
     rcmJson = JSON.parse(new TextDecoder().decode(rcmBytes));
   }
   return { manifest, rcmJson, rcmSha, hashPrefix: unhex(manifest.modelHash).subarray(0, 16), bytes: n };
+}
+
+/**
+ * Fetches preview.bin (the token preview basis) and checks it against the manifest; null
+ * when the model ships none. Separate from the prior files: token decoding never waits
+ * for it, and without it the element still paints (placeholder, then decoder.onnx).
+ */
+export async function loadPreview(modelBase: string, manifest: Manifest): Promise<PreviewBasis | null> {
+  const entry = manifest.files['preview.bin'];
+  if (!entry) return null;
+  const bytes = await fetchBytes(modelBase + 'preview.bin', 'preview.bin');
+  const sha = await sha256(bytes);
+  if (sha !== entry.sha256) throw new ClientError('model-hash', `preview.bin sha256 ${sha} does not match the manifest`);
+  try {
+    return parsePreview(bytes);
+  } catch (e) {
+    throw new ClientError('model', (e as Error).message);
+  }
 }
 
 /**

@@ -42,15 +42,19 @@ export interface MrtProgressDetail {
   totalBytes: number | null;
 }
 
-/** What is on the canvas after a `paint` event. */
-export type PaintKind = 'placeholder' | 'ml' | 'final';
+/**
+ * What is on the canvas after a `paint` event: the header's placeholder (no ML), a token
+ * `preview` (the decoder's linear path in plain JS, painted while decoder.onnx loads or
+ * runs for the first time), the full decoder's `ml` image, or the native `final` layer.
+ */
+export type PaintKind = 'placeholder' | 'preview' | 'ml' | 'final';
 
 export interface MrtPaintDetail {
   kind: PaintKind;
   bytes: number;
   chunks: number;
   tokens: number;
-  /** Milliseconds spent in the ONNX run (ml paints only). */
+  /** Milliseconds spent in the ONNX run (ml paints) or in the JS synthesis (preview paints). */
   runMs?: number;
   /** Backend that produced an ml paint. */
   backend?: Backend;

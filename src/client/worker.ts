@@ -4,6 +4,8 @@
 // shared StreamDecoder (src/codec: parser + entropy decoder + prior) → token buffer →
 // regeneration (src/codec) → decoder.onnx in onnxruntime-web (WebGPU, else WASM) →
 // ImageBitmap (cropped to the image size) transferred to the element.
+// Until the first decoder.onnx paint of an image, every chunk also paints a token preview
+// (src/model/preview.ts: the decoder's linear path in JS, a few ms, no runtime needed).
 //
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
@@ -11,8 +13,10 @@ import { budgetFor, type BudgetHints } from '../format/budget.ts';
 import { MrtFormatError, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
+import { previewPixels } from '../model/preview.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
-import { ClientError, createRuntime, loadDecoder, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
+import { ClientError, createRuntime, loadDecoder, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
+import type { PreviewBasis } from '../model/preview.ts';
 import { RunScheduler } from './scheduler.ts';
 import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
 
@@ -42,13 +46,30 @@ let loadedModels: Models | null = null;
 let decoderP: Promise<Uint8Array> | null = null;
 let runtimeP: Promise<Runtime> | null = null;
 
+let preview: PreviewBasis | null = null;
+
 /** Manifest + RCM weights: all that token decoding needs (small, loaded first). */
 function models(): Promise<Models> {
   modelsP ??= loadPriorFiles(cfg.modelBase).then((files) => {
     loadedModels = { files, rcm: files.rcmJson ? parseRcm(files.rcmJson) : null };
+    startPreview(files);
     return loadedModels;
   });
   return modelsP;
+}
+
+/** preview.bin loads beside the rest; once here, images without a decoder paint get one. */
+function startPreview(files: PriorFiles): void {
+  if (cfg.paint === false) return;
+  loadPreview(cfg.modelBase, files.manifest).then(
+    (p) => {
+      preview = p;
+      if (p) for (const j of jobs.values()) j.paintPreview();
+    },
+    // Not fatal (decoder.onnx paints the same tokens) but never silent: a broken preview.bin
+    // means a broken deployment.
+    (e) => console.warn(`[mrt-worker] no token preview: ${(e as Error).message}`),
+  );
 }
 
 function decoderBytes(): Promise<Uint8Array> {
@@ -477,7 +498,40 @@ class Job {
         totalBytes: this.info?.totalLength ?? null,
       },
     });
+    this.paintPreview();
     this.requestPaint();
+  }
+
+  // -------------------------------------------------------------- token preview
+
+  /** Paints the preview of the current tokens unless decoder.onnx has painted this image. */
+  paintPreview(): void {
+    const sd = this.sd;
+    if (!preview || !sd?.layout || !this.base || this.finalShown || this.dead || cfg.paint === false) return;
+    if (this.painted?.kind === 'ml' || this.painted?.kind === 'final') return;
+    const known = sd.known;
+    // with no tokens the preview is only a bilinear upscale: the placeholder paint is as good
+    if (known === 0 || (this.painted?.kind === 'preview' && this.painted.known >= known)) return;
+    const g = this.g!;
+    const t0 = performance.now();
+    const { z } = tokensToZ(sd.layout, sd.tokens, known);
+    const px = previewPixels(preview, g, sd.layout.tokensPerWindow, z, this.base);
+    const runMs = performance.now() - t0;
+    const detail = { kind: 'preview' as const, bytes: this.received, chunks: sd.chunks, tokens: known, runMs };
+    createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, g.width, g.height)).then(
+      (bitmap) => {
+        // An ML paint (or a newer preview) may have landed while the bitmap was made.
+        const p = this.painted;
+        if (this.dead || this.finalShown || p?.kind === 'ml' || p?.kind === 'final' || (p?.kind === 'preview' && p.known >= known)) {
+          bitmap.close();
+          return;
+        }
+        this.painted = { known, kind: 'preview' };
+        send({ type: 'paint', id: this.id, bitmap, detail }, [bitmap]);
+        send({ type: 'stats', id: this.id, stats: { previewMs: runMs, sinceFirstChunkMs: performance.now() - this.firstChunkAt, known, kind: 'preview' } });
+      },
+      () => undefined, // display only: the decoder.onnx paint follows
+    );
   }
 
   // -------------------------------------------------------------- ML paint
@@ -513,8 +567,7 @@ class Job {
   private async doPaint(): Promise<void> {
     if (this.dead || this.finalShown || !this.sd) return;
     const sd = this.sd;
-    const known = sd.known;
-    if (this.painted?.kind === 'ml' && this.painted.known === known) return;
+    if (this.painted?.kind === 'ml' && this.painted.known === sd.known) return;
     let rt: Runtime;
     let m: Models;
     try {
@@ -523,6 +576,11 @@ class Job {
       this.fail(errDetail(e, true));
       return;
     }
+    if (this.dead || this.finalShown) return;
+    // Read the token state after the wait: on a cold page the runtime takes seconds to load
+    // and every chunk that arrived meanwhile belongs in this paint.
+    const known = sd.known;
+    if (this.painted?.kind === 'ml' && this.painted.known === known) return;
     if (!this.base) {
       this.fail({ code: 'placeholder', message: this.placeholderError || 'the stream has no placeholder (the model base)', fatal: !this.painted });
       return;
@@ -644,7 +702,7 @@ class Job {
     // Whether this state is the whole stream is decided now: a refine may start while the
     // last paint drains (the element schedules it on 'partial') and clear `cut`.
     const complete = !this.cut;
-    if (this.sd && !this.finalShown && this.painted?.kind !== 'final' && this.painted?.known !== this.sd.known) this.requestPaint();
+    if (this.sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === this.sd.known) && this.painted?.kind !== 'final') this.requestPaint();
     await this.drained();
     if (this.dead) return;
     const sd = this.sd;

@@ -14,8 +14,8 @@ import type { Geometry } from './io.ts';
 export interface PreviewBasis {
   components: number;
   window: number;
-  scale: Float32Array;
-  weight: Int8Array;
+  /** basis[t] = weight[t * 3 * window² …] (scale applied), [P][3][window][window] */
+  basis: Float32Array;
 }
 
 const MAGIC = [0x4d, 0x52, 0x54, 0x50]; // "MRTP"
@@ -31,10 +31,14 @@ export function parsePreview(bytes: Uint8Array): PreviewBasis {
   const n = components * 3 * window * window;
   const want = HEADER + 4 * components + n;
   if (components === 0 || window === 0 || bytes.length !== want) throw bad(`length ${bytes.length}, expected ${want}`);
-  const scale = new Float32Array(components);
-  for (let t = 0; t < components; t++) scale[t] = dv.getFloat32(HEADER + 4 * t, true);
-  const weight = new Int8Array(bytes.buffer, bytes.byteOffset + HEADER + 4 * components, n).slice();
-  return { components, window, scale, weight };
+  const weight = new Int8Array(bytes.buffer, bytes.byteOffset + HEADER + 4 * components, n);
+  const basis = new Float32Array(n);
+  const per = 3 * window * window;
+  for (let t = 0; t < components; t++) {
+    const s = dv.getFloat32(HEADER + 4 * t, true);
+    for (let k = t * per; k < (t + 1) * per; k++) basis[k] = s * weight[k]!;
+  }
+  return { components, window, basis };
 }
 
 /** Source index and weight of bilinear ×f upsampling (align_corners = false, as the decoder's Resize). */
@@ -55,66 +59,65 @@ function bilinearTaps(outN: number, inN: number, f: number): { i0: Int32Array; i
 /**
  * Preview of a token state: `z` is the decoder input [T][gridH][gridW] (0 where missing),
  * `base` the placeholder CHW [3][baseH][baseW] in [0, 1]. Returns RGBA pixels cropped to
- * the image size. Cost: 3 taps per pixel plus window² · 3 per nonzero token.
+ * the image size. Cost: a separable bilinear upscale plus 3·window² per nonzero token.
  */
-export function previewPixels(basis: PreviewBasis, g: Geometry, T: number, z: Float32Array, base: Float32Array): Uint8ClampedArray {
+export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float32Array, base: Float32Array): Uint8ClampedArray {
   const { width: w, height: h, gridW, gridH, baseW, baseH } = g;
-  const win = basis.window;
+  const win = pb.window;
   if (win * gridW !== g.paddedW || win * gridH !== g.paddedH) throw new Error('preview: window size differs from the model layout');
   const f = g.paddedW / baseW;
   const plane = w * h;
-  const acc = new Float32Array(3 * plane);
+  const out = new Uint8ClampedArray(4 * plane);
   const cx = bilinearTaps(w, baseW, f);
   const cy = bilinearTaps(h, baseH, f);
-  const bplane = baseW * baseH;
-  for (let c = 0; c < 3; c++) {
-    const b = c * bplane;
-    for (let y = 0; y < h; y++) {
-      const r0 = b + cy.i0[y]! * baseW;
-      const r1 = b + cy.i1[y]! * baseW;
-      const wy = cy.w[y]!;
-      const row = c * plane + y * w;
-      for (let x = 0; x < w; x++) {
-        const x0 = cx.i0[x]!;
-        const x1 = cx.i1[x]!;
-        const wx = cx.w[x]!;
-        const top = base[r0 + x0]! + (base[r0 + x1]! - base[r0 + x0]!) * wx;
-        const bot = base[r1 + x0]! + (base[r1 + x1]! - base[r1 + x0]!) * wx;
-        acc[row + x] = top + (bot - top) * wy;
-      }
+  // 1. base rows upscaled horizontally: [3][baseH][w]
+  const rows = new Float32Array(3 * baseH * w);
+  for (let r = 0; r < 3 * baseH; r++) {
+    const b = r * baseW;
+    const o = r * w;
+    for (let x = 0; x < w; x++) {
+      const a = base[b + cx.i0[x]!]!;
+      rows[o + x] = a + (base[b + cx.i1[x]!]! - a) * cx.w[x]!;
     }
   }
-  const P = Math.min(T, basis.components);
+  // 2. per window: residual of its tokens (one contiguous multiply-add per token), then the
+  //    window's pixels = vertical lerp of the rows + residual, written as RGBA
+  const P = Math.min(T, pb.components);
   const cells = gridW * gridH;
   const wsz = win * win;
-  for (let t = 0; t < P; t++) {
-    for (let gy = 0; gy < gridH; gy++) {
-      const y0 = gy * win;
-      const ny = Math.min(win, h - y0);
-      for (let gx = 0; gx < gridW; gx++) {
+  const per = 3 * wsz;
+  const res = new Float32Array(per);
+  const basis = pb.basis;
+  for (let gy = 0; gy < gridH; gy++) {
+    const y0 = gy * win;
+    const ny = Math.min(win, h - y0);
+    for (let gx = 0; gx < gridW; gx++) {
+      const x0 = gx * win;
+      const nx = Math.min(win, w - x0);
+      res.fill(0);
+      for (let t = 0; t < P; t++) {
         const v = z[t * cells + gy * gridW + gx]!;
         if (v === 0) continue;
-        const s = v * basis.scale[t]!;
-        const x0 = gx * win;
-        const nx = Math.min(win, w - x0);
-        for (let c = 0; c < 3; c++) {
-          const wb = (t * 3 + c) * wsz;
-          const ob = c * plane + y0 * w + x0;
-          for (let i = 0; i < ny; i++) {
-            const wr = wb + i * win;
-            const or = ob + i * w;
-            for (let j = 0; j < nx; j++) acc[or + j] += s * basis.weight[wr + j]!;
+        const o = t * per;
+        for (let k = 0; k < per; k++) res[k] += v * basis[o + k]!;
+      }
+      for (let c = 0; c < 3; c++) {
+        const rb = c * baseH * w;
+        for (let i = 0; i < ny; i++) {
+          const y = y0 + i;
+          const r0 = rb + cy.i0[y]! * w;
+          const r1 = rb + cy.i1[y]! * w;
+          const wy = cy.w[y]!;
+          const ro = c * wsz + i * win;
+          let d = 4 * (y * w + x0) + c;
+          for (let j = 0; j < nx; j++, d += 4) {
+            const a = rows[r0 + x0 + j]!;
+            out[d] = (a + (rows[r1 + x0 + j]! - a) * wy + res[ro + j]!) * 255;
           }
         }
       }
     }
   }
-  const out = new Uint8ClampedArray(4 * plane);
-  for (let p = 0; p < plane; p++) {
-    out[4 * p] = acc[p]! * 255;
-    out[4 * p + 1] = acc[plane + p]! * 255;
-    out[4 * p + 2] = acc[2 * plane + p]! * 255;
-    out[4 * p + 3] = 255;
-  }
+  for (let p = 3; p < 4 * plane; p += 4) out[p] = 255;
   return out;
 }

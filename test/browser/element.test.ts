@@ -130,6 +130,52 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
+  it('token preview: while decoder.onnx downloads, each chunk paints a preview from preview.bin; then decoder.onnx takes over', async () => {
+    const info = readHeader(small);
+    srv.streams.set('/i/preview.mrt', { bytes: small, boundaries: [info.headerEnd, ...info.chunkEnds.slice(0, 5)], pieceDelayMs: 150 });
+    srv.streams.set('/ref/preview.png', { bytes: await sourcePng(SMALL) });
+    srv.mounts.set('/slow-models/', MODELS);
+    // decoder.onnx arrives in two pieces 2.5 s apart: the first five chunks come before it
+    const dec = new Uint8Array(await readFile(join(MODELS, 'decoder.onnx')));
+    srv.streams.set('/slow-models/decoder.onnx', { bytes: dec, boundaries: [1024], pieceDelayMs: 2500 });
+    const page = await open(
+      '/t/preview.html',
+      `<mrt-img id="m" src="/i/preview.mrt" width="256" height="192" alt="preview" budget="full"></mrt-img>
+       <script type="module">
+         const m = document.getElementById('m');
+         const ref = await window.refPixels('/ref/preview.png');
+         window.scores = [];
+         m.addEventListener('paint', (e) => window.scores.push({ kind: e.detail.kind, tokens: e.detail.tokens, runMs: e.detail.runMs, psnr: window.psnr(window.canvasPixels(m), ref) }));
+         window.track(m, 'm');
+       </script>`,
+      `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ modelBase: '/slow-models/' }));</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    const scores = (await page.evaluate(() => (window as any).scores)) as { kind: string; tokens: number; runMs?: number; psnr: number }[];
+    console.log('[preview]', scores.map((s) => `${s.kind}:${s.tokens}:${s.psnr.toFixed(2)}`).join(' '));
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    expect(log.filter((e) => e.type === 'error')).toHaveLength(0);
+    expect(scores[0].kind).toBe('placeholder');
+    const firstMl = scores.findIndex((s) => s.kind === 'ml');
+    expect(firstMl).toBeGreaterThan(0);
+    const previews = scores.slice(0, firstMl).filter((s) => s.kind === 'preview');
+    // one preview per chunk that arrived before the decoder (at least 4 of the 5)
+    expect(previews.length).toBeGreaterThanOrEqual(4);
+    expect(scores.slice(firstMl).some((s) => s.kind === 'preview')).toBe(false);
+    for (let i = 1; i < previews.length; i++) expect(previews[i].tokens).toBeGreaterThan(previews[i - 1].tokens);
+    for (const p of previews) expect(p.runMs).toBeGreaterThanOrEqual(0);
+    // the previews sharpen with tokens, past the placeholder; decoder.onnx is better still
+    const last = previews[previews.length - 1];
+    expect(last.psnr).toBeGreaterThan(previews[0].psnr);
+    expect(last.psnr).toBeGreaterThan(scores[0].psnr);
+    // decoder.onnx's first paint uses every token received while it loaded (never an older state)
+    expect(scores[firstMl].tokens).toBeGreaterThanOrEqual(last.tokens);
+    expect(scores[firstMl].psnr).toBeGreaterThan(last.psnr);
+    expect(scores[scores.length - 1].kind).toBe('ml');
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
   it('fires progress (bytes, chunks, tokens) per chunk, then exactly one load; reserves its box before loading', async () => {
     const evInfo = readHeader(small2);
     srv.streams.set('/i/ev.mrt', { bytes: small2, boundaries: [evInfo.headerEnd, ...evInfo.chunkEnds], pieceDelayMs: 60 });
