@@ -22,7 +22,17 @@ import mrt  # noqa: E402
 VAL_KS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256]
 
 
-def evaluate(enc, dec, rate, val, T, L, lam, bs=8):
+def rate_term(bpp, args):
+    """dB charged for a prefix's bits. 'lin': lam * bpp (one slope everywhere). 'log':
+    beta * ln(bpp + b0): a slope of beta / (bpp + b0) dB per bpp, steep for short prefixes and
+    shallow for long ones, like the thumbnail bar (~1.2 dB per doubling of bytes, beta = 1.2 /
+    ln 2); b0 stands for the placeholder's bits (256 B on 768x512 = 0.0052 bpp)."""
+    if args.rate_loss == 'log':
+        return args.beta * torch.log(bpp + args.b0) if isinstance(bpp, torch.Tensor) else args.beta * math.log(bpp + args.b0)
+    return args.lam * bpp
+
+
+def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     enc.eval(), dec.eval()
     xs, bs_ = val
     res = {k: [0.0, 0.0] for k in VAL_KS if k <= T}
@@ -41,8 +51,8 @@ def evaluate(enc, dec, rate, val, T, L, lam, bs=8):
     enc.train(), dec.train()
     n = len(xs)
     out = {k: (p / n, r / n) for k, (p, r) in res.items()}
-    # objective: mean over prefix lengths of (-PSNR + lam * bpp), lower is better
-    obj = float(np.mean([-p + lam * r for p, r in out.values()]))
+    # objective: mean over prefix lengths of (-PSNR + rate term), lower is better
+    obj = float(np.mean([-p + rate_term(r, args) for p, r in out.values()]))
     return out, obj
 
 
@@ -55,7 +65,10 @@ def main():
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--lr', type=float, default=3e-4)
     ap.add_argument('--lr-final', type=float, default=None, help='cosine-decay lr to this by --steps')
-    ap.add_argument('--lam', type=float, default=20.0, help='rate weight, dB per bit/pixel')
+    ap.add_argument('--lam', type=float, default=20.0, help='rate weight, dB per bit/pixel (--rate-loss lin)')
+    ap.add_argument('--rate-loss', default='lin', choices=['lin', 'log'], help='see rate_term()')
+    ap.add_argument('--beta', type=float, default=1.73, help='dB per e-fold of bits (--rate-loss log)')
+    ap.add_argument('--b0', type=float, default=0.0052, help='bpp added inside the log (--rate-loss log)')
     ap.add_argument('--T', type=int, default=64)
     ap.add_argument('--L', type=int, default=9)
     ap.add_argument('--val-every', type=int, default=500)
@@ -163,7 +176,7 @@ def main():
         mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
         bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
         # per-sample dB loss: equal weight to every prefix length in PSNR terms
-        loss = torch.mean(10 * torch.log10(mse + 1e-6) + args.lam * bpp)
+        loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)
@@ -180,7 +193,7 @@ def main():
                  'lr': opt.param_groups[0]['lr'], 'min': round((elapsed + now - t_start) / 60, 2)})
             acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
         if step % args.val_every == 0:
-            out, obj = evaluate(enc, dec, rate, val, T, L, args.lam)
+            out, obj = evaluate(enc, dec, rate, val, T, L, args)
             improved = obj < best
             if improved:
                 best = obj
@@ -191,7 +204,7 @@ def main():
         if time.time() - t_ck > args.ckpt_minutes * 60:
             save(last_p)
             t_ck = time.time()
-    out, obj = evaluate(enc, dec, rate, val, T, L, args.lam)
+    out, obj = evaluate(enc, dec, rate, val, T, L, args)
     if obj < best:
         best = obj
         save(os.path.join(args.run, 'best.pt'))
