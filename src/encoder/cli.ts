@@ -20,7 +20,8 @@ Usage:
 encode options:
   -o, --out PATH            output file (one input) or folder (mirrors input folders)
   --layers N                token layers to keep per window (default: all)
-  --layers-per-chunk N      layers per chunk (default 1)
+  --layers-per-chunk N|auto layers per chunk (default auto: 1 for the first 16 layers,
+                            then 1/8 of the layers so far: 29 chunks for 64 layers)
   --placeholder-bytes N     byte target of the native WebP placeholder (default: as
                             large as keeps the whole header within 256 bytes)
   --prior rcm|static        entropy-coding prior (default rcm when the model has one)
@@ -90,7 +91,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
   const options: EncodeOptions = {
     models,
     layers: intOption('layers', values.layers),
-    layersPerChunk: intOption('layers-per-chunk', values['layers-per-chunk']),
+    layersPerChunk: values['layers-per-chunk'] === 'auto' ? 'auto' : intOption('layers-per-chunk', values['layers-per-chunk']),
     placeholderBytes: intOption('placeholder-bytes', values['placeholder-bytes']),
     prior: values.prior as 'rcm' | 'static' | undefined,
     final: values.final as FinalFormat | undefined,

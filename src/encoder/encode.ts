@@ -15,8 +15,8 @@ export interface EncodeOptions {
   models?: Models;
   /** Token layers to keep per window (1..T); default all. */
   layers?: number;
-  /** Layers per chunk; default 1 (one chunk per layer: the finest cut for an edge). */
-  layersPerChunk?: number;
+  /** Layers per chunk, or 'auto' (default; see chunkLayers): chunks are where an edge can cut. */
+  layersPerChunk?: number | 'auto';
   /**
    * Byte target for the native WebP placeholder. Default 'auto': as large as lets the
    * first paint (preamble + Header message: size and placeholder; the Index follows it)
@@ -35,13 +35,31 @@ export interface EncodeOptions {
 const FINAL_MIME: Record<Exclude<FinalFormat, 'none'>, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };
 const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 55, webp: 80, jpeg: 85 };
 
+/**
+ * Layers per chunk, in stream order. 'auto': one layer per chunk for the first 16, then
+ * ⌊n/8⌋ layers after n layers, so a chunk is ~1/8 of what came before it: prefixes stay
+ * fine-grained in relative terms while the Index's chunk table stays small (29 chunks for
+ * 64 layers, 41 for 256; the table sits before the first token, in every prefix).
+ */
+export function chunkLayers(layers: number, per: number | 'auto'): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < layers; ) {
+    const k = Math.min(layers - n, per === 'auto' ? Math.max(1, Math.floor(n / 8)) : per);
+    out.push(k);
+    n += k;
+  }
+  return out;
+}
+
 /** The options that change the output bytes, in a fixed order (content hash, info). */
 export function normaliseOptions(models: Models, o: EncodeOptions) {
   const T = models.manifest.layout.tokens;
   const layers = o.layers ?? T;
   if (!Number.isInteger(layers) || layers < 0 || layers > T) throw new RangeError(`layers must be an integer in 0..${T}, got ${o.layers}`);
-  const layersPerChunk = o.layersPerChunk ?? 1;
-  if (!Number.isInteger(layersPerChunk) || layersPerChunk < 1) throw new RangeError(`layersPerChunk must be a positive integer, got ${o.layersPerChunk}`);
+  const layersPerChunk = o.layersPerChunk ?? 'auto';
+  if (layersPerChunk !== 'auto' && (!Number.isInteger(layersPerChunk) || layersPerChunk < 1)) {
+    throw new RangeError(`layersPerChunk must be 'auto' or a positive integer, got ${o.layersPerChunk}`);
+  }
   const placeholderBytes = o.placeholderBytes ?? 'auto';
   if (placeholderBytes !== 'auto' && (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536)) {
     throw new RangeError(`placeholderBytes must be 'auto' or an integer in 40..65536, got ${o.placeholderBytes}`);
@@ -123,10 +141,11 @@ async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: Return
   const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
   const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null);
   const chunks = [];
-  const step = opts.layersPerChunk * perLayer;
-  for (let start = 0; start < count; start += step) {
-    const end = Math.min(count, start + step);
+  let start = 0;
+  for (const n of chunkLayers(opts.layers, opts.layersPerChunk)) {
+    const end = start + n * perLayer;
     chunks.push({ tokenStart: start, tokenEnd: end, payload: encodeChunk(prior, tokens, start, end) });
+    start = end;
   }
 
   let final: { mime: string; bytes: Uint8Array } | undefined;

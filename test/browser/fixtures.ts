@@ -75,7 +75,7 @@ export interface FixtureSpec {
 }
 
 function key(s: FixtureSpec): string {
-  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 1}`, s.final ?? 'none'].join('-');
+  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 'auto'}`, s.final ?? 'none'].join('-');
 }
 
 /** The source pixels of a fixture (RGB, after the crop). */

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeMrt } from '../../src/codec/index.ts';
 import { readHeader, prefixLength } from '../../src/format/index.ts';
-import { decode, DecodeError, encode, loadModels, type Models } from '../../src/encoder/index.ts';
+import { chunkLayers, decode, DecodeError, encode, loadModels, type Models } from '../../src/encoder/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
 
 const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;
@@ -33,7 +33,15 @@ describe('encode/decode library', () => {
     const { header } = info;
     expect([header.width, header.height]).toEqual([256, 192]);
     expect(header.prior).toBe(models.rcm ? 'rcm' : 'static');
-    expect(header.chunks.length).toBe(models.manifest.layout.tokens);
+    // default chunking ('auto'): whole layers, one per chunk first, then growing
+    const T = models.manifest.layout.tokens;
+    const perLayer = Math.ceil(256 / 32) * Math.ceil(192 / 32);
+    const groups = chunkLayers(T, 'auto');
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(T);
+    expect(header.chunks.length).toBe(groups.length);
+    expect(header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(groups.map((n) => n * perLayer));
+    // one chunk per layer on request
+    expect(readHeader(await encode(png, { models, layersPerChunk: 1 })).header.chunks.length).toBe(T);
     const full = decodeMrt(mrt, { rcm: models.rcm });
     expect(full.complete).toBe(true);
     expect(full.known).toBe(header.totalTokens);
