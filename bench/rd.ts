@@ -2,7 +2,7 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd]
+//   npx tsx bench/rd.ts [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR]
 //
 // Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,10 +37,10 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' } } });
+  const { values } = parseArgs({ options: { images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' } } });
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
-  const models = await loadModels();
+  const models = await loadModels(values.models);
   const rows: OurRow[] = [];
   let encodeMs = 0;
   for (const name of images) {
