@@ -125,7 +125,15 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const count = uint(m.chunkCount);
   if (count > LIMITS.MAX_CHUNKS) throw new MrtFormatError('limit', `${count} chunks exceed MAX_CHUNKS`, offset);
   const sizes = decodeChunkSizes(m.chunkSizes ?? new Uint8Array(0), count, offset);
-  const explicit = m.chunkTokens ?? [];
+  const layers = m.chunkLayers ?? [];
+  const perLayer = gridW * gridH;
+  let explicit = m.chunkTokens ?? [];
+  if (layers.length > 0) {
+    if (explicit.length > 0) throw new MrtFormatError('corrupt', 'chunk table has both token and layer counts', offset);
+    if (layers.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${layers.length} layer counts for ${count} chunks`, offset);
+    // whole layers; a count past T fails the range check below
+    explicit = layers.map((n) => Math.min(uint(n), T + 1) * perLayer);
+  }
   const step = uint(m.chunkTokenStep);
   const chunks: MrtChunkEntry[] = [];
   let start = 0;
@@ -134,6 +142,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     if (explicit.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${explicit.length} token counts for ${count} chunks`, offset);
     for (let k = 0; k < count; k++) {
       const n = explicit[k]!;
+      if (n < 1) throw new MrtFormatError('corrupt', `chunk ${k} is empty`, offset);
       if (n > totalTokens - start) throw new MrtFormatError('corrupt', `chunk ${k} token range exceeds the ${totalTokens} tokens`, offset);
       chunks.push({ index: k, tokenStart: start, tokenEnd: start + n, byteLength: sizes[k]! });
       start += n;

@@ -2,7 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-export const FORMAT_MINOR = 0;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers). */
+export const FORMAT_MINOR = 1;
 export const PREAMBLE_BYTES = 5;
 
 export type MrtPriorKind = 'static' | 'rcm';

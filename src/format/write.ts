@@ -8,7 +8,6 @@ import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
   FORMAT_MAJOR,
-  FORMAT_MINOR,
   MAGIC,
   PREAMBLE_BYTES,
   type MrtChunkInput,
@@ -68,7 +67,9 @@ export function encodeHeaderMessages(
   if (h.modelHash && h.modelHash.length) msg.modelHash = h.modelHash;
   if (chunks.length) {
     msg.chunkSizes = encodeChunkSizes(chunkMessageSizes);
+    const perLayer = gridW * gridH;
     if (uniform) msg.chunkTokenStep = step;
+    else if (wholeLayers(chunks, perLayer)) msg.chunkLayers = chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer);
     else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
   }
   if (final) msg.final = { mime: final.mime, byteLength: final.byteLength };
@@ -80,12 +81,21 @@ export function encodeHeaderMessages(
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);
     if (index.length > LIMITS.MAX_INDEX_BYTES) usage(`index of ${index.length} bytes exceeds MAX_INDEX_BYTES`);
-    const first = decodeFirstPaint(header, { major: FORMAT_MAJOR, minor: FORMAT_MINOR }, 0, 0);
+    const first = decodeFirstPaint(header, { major: FORMAT_MAJOR, minor: minorVersion(index) }, 0, 0);
     decodeIndex(index, first, 0);
   } catch (e) {
     usage(`invalid header: ${(e as Error).message}`);
   }
   return { header, index };
+}
+
+function wholeLayers(chunks: readonly { tokenStart: number; tokenEnd: number }[], perLayer: number): boolean {
+  return chunks.every((c) => c.tokenStart % perLayer === 0 && c.tokenEnd % perLayer === 0);
+}
+
+/** The lowest minor version that reads this Index: 1 when it uses chunk_layers (2.1). */
+function minorVersion(index: Uint8Array): number {
+  return mrt.Index.decode(index).chunkLayers?.length ? 1 : 0;
 }
 
 /** crc32 of the Header and Index messages with their varint length prefixes: where chunk CRCs start. */
@@ -147,7 +157,7 @@ export function writeMrt(header: MrtHeaderInput, chunks: readonly MrtChunkInput[
   const out = new Uint8Array(n);
   out.set(MAGIC, 0);
   out[3] = FORMAT_MAJOR;
-  out[4] = FORMAT_MINOR;
+  out[4] = minorVersion(head.index);
   let pos = PREAMBLE_BYTES;
   for (const m of msgs) {
     pos = writeVarint(out, pos, m.length);

@@ -183,6 +183,44 @@ suite('container round trip', () => {
     expect(chunksOf(ev).map((c) => c.payload)).toEqual(chunks.map((c) => c.payload));
   });
 
+  it('whole-layer chunks that are not uniform are written as chunk_layers (format 2.1, one byte per chunk)', () => {
+    const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
+    const groups = [1, 1, 1, 2, 2, 3, 4, 6];
+    const t = syntheticStream({ width: 768, height: 512, T: 20, chunkLayers: groups });
+    expect(Array.from(t.bytes.subarray(3, 5))).toEqual([2, 1]);
+    const info = readHeader(t.bytes);
+    expect(info.header.version).toEqual({ major: 2, minor: 1 });
+    expect(info.header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(groups.map((n) => n * 384));
+    const idx = IndexR.decode(headMessages(t.bytes).index) as any;
+    expect(Array.from(idx.chunkLayers)).toEqual(groups);
+    expect(idx.chunkTokens.length).toBe(0);
+    // the same ranges as token counts (format 2.0 form) cost more Index bytes
+    const asTokens = IndexR.encode(IndexR.fromObject({ ...IndexR.toObject(idx), chunkLayers: [], chunkTokens: groups.map((n) => n * 384) })).finish();
+    expect(asTokens.length - headMessages(t.bytes).index.length).toBeGreaterThanOrEqual(groups.length);
+    const ev = parseMrt(t.bytes);
+    expect(errorOf(ev)).toBeUndefined();
+    expect(chunksOf(ev).map((c) => c.payload)).toEqual(t.chunks.map((c) => c.payload));
+    // uniform chunking stays 2.0, byte for byte what a 2.0 writer produced
+    expect(Array.from(syntheticStream({ width: 768, height: 512, T: 20 }).bytes.subarray(3, 5))).toEqual([2, 0]);
+  });
+
+  it('chunk_layers: bad tables are corrupt (both forms, count mismatch, empty chunk, past the layers)', () => {
+    const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
+    const t = syntheticStream({ width: 96, height: 64, T: 8, chunkLayers: [1, 2, 5] });
+    const { header: hb, index: ib } = headMessages(t.bytes);
+    const obj = IndexR.toObject(IndexR.decode(ib)) as any;
+    const bad = (patch: object) => {
+      const idx = IndexR.encode(IndexR.fromObject({ ...obj, ...patch })).finish();
+      return () => readHeader(writeWithHead(hb, idx, t, 1));
+    };
+    expect(bad({})).not.toThrow();
+    expect(bad({ chunkTokens: [6, 12, 30] })).toThrow(/both token and layer counts/);
+    expect(bad({ chunkLayers: [1, 2] })).toThrow(/2 layer counts for 3 chunks/);
+    expect(bad({ chunkLayers: [1, 0, 7] })).toThrow(/empty/);
+    expect(bad({ chunkLayers: [1, 2, 6] })).toThrow(/exceeds/);
+    expect(bad({ chunkLayers: [1, 2, 4294967295] })).toThrow(/exceeds/);
+  });
+
   it('writer rejects non-contiguous or empty chunks', () => {
     const t = syntheticStream({ width: 64, height: 64, T: 4 });
     expect(() => writeMrt(t.header, [{ tokenStart: 1, tokenEnd: 4, payload: new Uint8Array(1) }])).toThrow(MrtFormatError);

@@ -24,6 +24,7 @@ export function makeBases(): Base[] {
     { name: 'rcm', o: { width: 96, height: 96, T: 8, seed: 3, rcm } },
     { name: 'rcm+final+2layers', o: { width: 128, height: 64, T: 8, seed: 4, rcm, finalBytes: 20, layersPerChunk: 2 } },
     { name: 'static-partial', o: { width: 64, height: 64, T: 8, seed: 5, layers: 5 } },
+    { name: 'rcm+layer-chunks(2.1)', o: { width: 96, height: 64, T: 8, seed: 6, rcm, layers: 7, chunkLayers: [1, 1, 2, 3] } },
   ];
   return specs.map(({ name, o }) => {
     const s = syntheticStream(o);

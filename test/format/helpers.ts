@@ -20,6 +20,8 @@ export function syntheticStream(o: {
   seed?: number;
   rcm?: RcmWeights | null;
   layersPerChunk?: number;
+  /** Layers per chunk, chunk by chunk (whole-layer chunking that is not uniform: format 2.1). */
+  chunkLayers?: number[];
   layers?: number;
   placeholderBytes?: number;
   finalBytes?: number;
@@ -33,9 +35,18 @@ export function syntheticStream(o: {
   const prior = createPrior(layout, o.rcm ?? null);
   const step = (o.layersPerChunk ?? 1) * layout.windows;
   const chunks: MrtChunkInput[] = [];
-  for (let s = 0; s < count; s += step) {
-    const e = Math.min(count, s + step);
-    chunks.push({ tokenStart: s, tokenEnd: e, payload: encodeChunk(prior, tokens, s, e) });
+  if (o.chunkLayers) {
+    let s = 0;
+    for (const n of o.chunkLayers) {
+      const e = s + n * layout.windows;
+      chunks.push({ tokenStart: s, tokenEnd: e, payload: encodeChunk(prior, tokens, s, e) });
+      s = e;
+    }
+  } else {
+    for (let s = 0; s < count; s += step) {
+      const e = Math.min(count, s + step);
+      chunks.push({ tokenStart: s, tokenEnd: e, payload: encodeChunk(prior, tokens, s, e) });
+    }
   }
   const header: MrtHeaderInput = {
     modelId: 'test-v0',

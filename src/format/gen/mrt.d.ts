@@ -364,6 +364,9 @@ export namespace mrt {
         /** Index chunkTokens. */
         chunkTokens: number[];
 
+        /** Index chunkLayers. */
+        chunkLayers: number[];
+
         /** Index final. */
         final?: (mrt.FinalInfo.$Properties|null);
 
@@ -420,6 +423,9 @@ export namespace mrt {
 
             /** Index chunkTokens */
             chunkTokens?: (number[]|null);
+
+            /** Index chunkLayers */
+            chunkLayers?: (number[]|null);
 
             /** Index final */
             final?: (mrt.FinalInfo.$Properties|null);

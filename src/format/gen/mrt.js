@@ -837,6 +837,7 @@ export const mrt = $root.mrt = (() => {
          * @property {Uint8Array|null} [chunkSizes] Index chunkSizes
          * @property {number|null} [chunkTokenStep] Index chunkTokenStep
          * @property {Array.<number>|null} [chunkTokens] Index chunkTokens
+         * @property {Array.<number>|null} [chunkLayers] Index chunkLayers
          * @property {mrt.FinalInfo.$Properties|null} [final] Index final
          * @property {Uint8Array|null} [contentHash] Index contentHash
          * @property {string|null} [encoderOptions] Index encoderOptions
@@ -866,6 +867,7 @@ export const mrt = $root.mrt = (() => {
          */
         const Index = function (properties) {
             this.chunkTokens = [];
+            this.chunkLayers = [];
             if (properties)
                 for (let keys = $Object.keys(properties), i = 0; i < keys.length; ++i)
                     if (properties[keys[i]] != null && keys[i] !== "__proto__")
@@ -937,6 +939,14 @@ export const mrt = $root.mrt = (() => {
         Index.prototype.chunkTokens = $util.emptyArray;
 
         /**
+         * Index chunkLayers.
+         * @member {Array.<number>} chunkLayers
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkLayers = $util.emptyArray;
+
+        /**
          * Index final.
          * @member {mrt.FinalInfo.$Properties|null|undefined} final
          * @memberof mrt.Index
@@ -998,6 +1008,8 @@ export const mrt = $root.mrt = (() => {
                 writer.uint32(/* id 10, wireType 2 =*/82).bytes(message.contentHash);
             if (message.encoderOptions != null && $Object.hasOwnProperty.call(message, "encoderOptions") && message.encoderOptions !== "")
                 writer.uint32(/* id 11, wireType 2 =*/90).string(message.encoderOptions);
+            if (message.chunkLayers != null && message.chunkLayers.length)
+                writer.uint32(/* id 12, wireType 2 =*/98).uint32s(message.chunkLayers);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -1114,6 +1126,20 @@ export const mrt = $root.mrt = (() => {
                         if (!(message.chunkTokens && message.chunkTokens.length))
                             message.chunkTokens = [];
                         message.chunkTokens.push(reader.uint32());
+                        continue;
+                    }
+                case 12: {
+                        if (wireType === 2) {
+                            if (!(message.chunkLayers && message.chunkLayers.length))
+                                message.chunkLayers = [];
+                            reader.uint32s(message.chunkLayers);
+                            continue;
+                        }
+                        if (wireType !== 0)
+                            break;
+                        if (!(message.chunkLayers && message.chunkLayers.length))
+                            message.chunkLayers = [];
+                        message.chunkLayers.push(reader.uint32());
                         continue;
                     }
                 case 9: {
