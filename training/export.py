@@ -18,9 +18,10 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mrt  # noqa: E402
+from export_graph import ExportDecoder  # noqa: E402
 
 # ops that onnxruntime-web runs on both the WASM and the WebGPU execution providers
-ALLOWED_OPS = {'Conv', 'Relu', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Clip', 'Tanh', 'Resize',
+ALLOWED_OPS = {'Conv', 'ConvTranspose', 'Relu', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Clip', 'Tanh', 'Resize',
                'DepthToSpace', 'Reshape', 'Transpose', 'Shape', 'Gather', 'Unsqueeze', 'Slice',
                'Cast', 'Constant', 'Identity', 'Floor', 'Max', 'Min'}
 TOL = 1e-4  # max |onnxruntime - pytorch| on outputs in [-1, 1] / [0, 1]
@@ -136,7 +137,8 @@ def main():
     mask[:, :T // 4] = 1
     mask[:, T // 4] = (torch.rand(gh, gw, generator=g) < 0.5).float()  # a partial layer
     zin = (v * mask).detach()
-    dec_ops = export_onnx(dec, (zin, mask, base), dpath, ['z', 'mask', 'base'], ['image'],
+    # the graph form of the decoder (training/export_graph.py); parity below is against `dec`
+    dec_ops = export_onnx(ExportDecoder(dec).eval(), (zin, mask, base), dpath, ['z', 'mask', 'base'], ['image'],
                           {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'},
                            'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
     # encoder fixture on a different (non-square) grid than the export trace
