@@ -2,7 +2,7 @@
 //   mrt-img.js      one ES module that defines <mrt-img> (+ mrt-img.d.ts types)
 //   mrt-worker.js   the decode worker (parser, coder, prior, regeneration, ORT glue)
 //   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web, loaded lazily by the worker
-//   models/         manifest.json, decoder.onnx, rcm.json, preview.bin (the encoder is not needed)
+//   models/         manifest.json and the files it lists but encoder.onnx (decoder.onnx, rcm.json, preview.bin, decoder-p64.onnx)
 //   index.html, demo.js, demo/jpeg/*.jpg   the demo page and its progressive JPEGs
 //
 // Usage: npx tsx scripts/build-client.ts [--out DIR] [--no-minify] [--no-jpeg] [--kodak DIR] [--models DIR]
@@ -101,7 +101,9 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
   if (existsSync(join(modelsDir, 'manifest.json'))) {
     await mkdir(join(out, 'models'), { recursive: true });
-    for (const f of ['manifest.json', 'decoder.onnx', 'rcm.json', 'preview.bin']) {
+    // everything the manifest lists except the encoder (never needed in a browser)
+    const manifest = JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
+    for (const f of ['manifest.json', ...Object.keys(manifest.files).filter((f) => f !== 'encoder.onnx')]) {
       if (existsSync(join(modelsDir, f))) await copyIfNewer(join(modelsDir, f), join(out, 'models', f));
     }
   } else {

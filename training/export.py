@@ -18,7 +18,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mrt  # noqa: E402
-from export_graph import ExportDecoder  # noqa: E402
+from export_graph import ExportDecoder, prefix_decoder  # noqa: E402
 
 # ops that onnxruntime-web runs on both the WASM and the WebGPU execution providers
 ALLOWED_OPS = {'Conv', 'ConvTranspose', 'Relu', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Clip', 'Tanh', 'Resize',
@@ -80,6 +80,7 @@ def base_of(img, q=30):
 
 
 PREVIEW_COMPONENTS = 64  # the preview paints early prefixes; later tokens wait for decoder.onnx
+PREFIX_LAYERS = 64  # models with more layers also ship decoder-p64.onnx for prefixes of <= 64 layers
 
 
 def write_preview(dec, path):
@@ -169,6 +170,26 @@ def main():
     if db > TOL:
         raise SystemExit('onnxruntime disagrees with PyTorch at 768x512')
 
+    # prefix decoder (T > 64): the same output for prefixes of <= 64 layers, a smaller graph
+    prefix = None
+    ppath = os.path.join(args.out, f'decoder-p{PREFIX_LAYERS}.onnx')
+    if os.path.exists(ppath):
+        os.remove(ppath)
+    if T > PREFIX_LAYERS:
+        pdec = prefix_decoder(dec, T, PREFIX_LAYERS)
+        P = PREFIX_LAYERS
+        export_onnx(ExportDecoder(pdec).eval(), (zin[:, :P], mask[:, :P], base), ppath, ['z', 'mask', 'base'], ['image'],
+                    {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'}, 'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
+        mp = torch.zeros_like(mb)
+        mp[:, :P // 2] = 1
+        with torch.no_grad():
+            yp = dec(zb * mp, mp, bb)
+        dp = float(np.abs(ort_run(ppath, {'z': (zb * mp)[:, :P], 'mask': mp[:, :P], 'base': bb}) - yp.numpy()).max())
+        print(f'parity prefix decoder ({P} of {T} layers) vs full decoder at 768x512 max|d|={dp:.2e}')
+        if dp > TOL:
+            raise SystemExit('the prefix decoder disagrees with the full decoder')
+        prefix = {'file': os.path.basename(ppath), 'layers': P}
+
     tv = os.path.join(args.out, 'testvec')
     json.dump({'model': 'decoder.onnx', 'tol': TOL,
                'inputs': {'z': tensor_json(zin), 'mask': tensor_json(mask), 'base': tensor_json(base)},
@@ -240,15 +261,17 @@ def main():
                     n = 0
         mid = f'mrt-v0.{n}'
     files, digests = {}, []
-    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json', 'preview.bin'):
+    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json', 'preview.bin') + ((prefix['file'],) if prefix else ()):
         p_ = os.path.join(args.out, name)
         d = sha256(p_)
-        if name != 'preview.bin':  # modelHash names the files that define the tokens
+        if name in ('decoder.onnx', 'encoder.onnx', 'rcm.json'):  # modelHash: the files that define the tokens
             digests.append(d)
         files[name] = {'sha256': d.hex(), 'bytes': os.path.getsize(p_)}
     manifest = {'id': mid, 'files': files,
                 'layout': {'window': mrt.WINDOW, 'baseFactor': mrt.BASE_FACTOR, 'tokens': T, 'levels': L},
                 'modelHash': hashlib.sha256(b''.join(digests)).hexdigest()}
+    if prefix:
+        manifest['prefixDecoder'] = prefix
     json.dump(manifest, open(mpath, 'w'), indent=2)
     open(mpath, 'a').write('\n')
     with torch.no_grad():

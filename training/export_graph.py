@@ -77,3 +77,25 @@ class ExportDecoder(nn.Module):
         u = F.conv2d(p, self.rs_h, self.rs_h_b, stride=(2, 1))  # window rows
         u = F.conv2d(u, self.rs_w, self.rs_w_b, stride=(1, 2), groups=3 * mrt.WINDOW)  # columns (+ out bias)
         return torch.clamp(r + d.ps32(d.lin(z) + u), 0.0, 1.0)
+
+
+def prefix_decoder(dec: mrt.Decoder, T: int, P: int) -> mrt.Decoder:
+    """The decoder restricted to the first P of T token layers: the same output as `dec`
+    whenever tokens P..T-1 are missing (z = mask = 0 there multiply their weights by 0),
+    with a linear synthesis path 1/(T/P) the size. The browser paints prefixes of up to P
+    layers with it (the common case: budgets of a few KB) and loads the full decoder only
+    when more arrive."""
+    sd = dec.state_dict()
+    small = mrt.Decoder(P, c32=dec.inp.out_channels, nres32=len(dec.res32), c16=dec.res16.a.in_channels,
+                        c8=dec.res8.a.in_channels, c4=dec.res4.a.in_channels, c2=dec.res2.a.in_channels,
+                        cb=dec.b16.out_channels, lin=True)
+    out = {}
+    for name, w in sd.items():
+        if name == 'lin.weight':
+            out[name] = w[:, :P].clone()
+        elif name == 'inp.weight':  # input = cat([z (T), mask (T), base features])
+            out[name] = torch.cat([w[:, :P], w[:, T:T + P], w[:, 2 * T:]], 1).clone()
+        else:
+            out[name] = w.clone()
+    small.load_state_dict(out)
+    return small.eval()

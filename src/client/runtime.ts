@@ -93,16 +93,23 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
  * for it, and without it the element still paints (placeholder, then decoder.onnx).
  */
 export async function loadPreview(modelBase: string, manifest: Manifest): Promise<PreviewBasis | null> {
-  const entry = manifest.files['preview.bin'];
-  if (!entry) return null;
-  const bytes = await fetchBytes(modelBase + 'preview.bin', 'preview.bin');
-  const sha = await sha256(bytes);
-  if (sha !== entry.sha256) throw new ClientError('model-hash', `preview.bin sha256 ${sha} does not match the manifest`);
+  if (!manifest.files['preview.bin']) return null;
+  const bytes = await loadListedFile(modelBase, manifest, 'preview.bin');
   try {
     return parsePreview(bytes);
   } catch (e) {
     throw new ClientError('model', (e as Error).message);
   }
+}
+
+/** Fetches a derived model file (not in modelHash) and checks it against its sha256 in the manifest. */
+export async function loadListedFile(modelBase: string, manifest: Manifest, file: string): Promise<Uint8Array> {
+  const entry = manifest.files[file];
+  if (!entry) throw new ClientError('model', `manifest.json does not list ${file}`);
+  const bytes = await fetchBytes(modelBase + file, file);
+  const sha = await sha256(bytes);
+  if (sha !== entry.sha256) throw new ClientError('model-hash', `${file} sha256 ${sha} does not match the manifest`);
+  return bytes;
 }
 
 /**

@@ -6,6 +6,8 @@
 // ImageBitmap (cropped to the image size) transferred to the element.
 // Until the first decoder.onnx paint of an image, every chunk also paints a token preview
 // (src/model/preview.ts: the decoder's linear path in JS, a few ms, no runtime needed).
+// Models with many layers also ship a prefix decoder (manifest.prefixDecoder): it paints
+// prefixes of up to its layer count; decoder.onnx loads only when a longer prefix arrives.
 //
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
@@ -15,7 +17,7 @@ import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { previewPixels } from '../model/preview.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
-import { ClientError, createRuntime, loadDecoder, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
+import { ClientError, createRuntime, loadDecoder, loadListedFile, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
 import type { PreviewBasis } from '../model/preview.ts';
 import { RunScheduler } from './scheduler.ts';
 import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
@@ -43,8 +45,6 @@ interface Models {
 }
 let modelsP: Promise<Models> | null = null;
 let loadedModels: Models | null = null;
-let decoderP: Promise<Uint8Array> | null = null;
-let runtimeP: Promise<Runtime> | null = null;
 
 let preview: PreviewBasis | null = null;
 
@@ -72,38 +72,61 @@ function startPreview(files: PriorFiles): void {
   );
 }
 
-function decoderBytes(): Promise<Uint8Array> {
-  decoderP ??= models().then((m) => loadDecoder(cfg.modelBase, m.files));
-  return decoderP;
+/**
+ * The decoder graphs: 'full' is decoder.onnx; 'prefix' is the manifest's prefixDecoder
+ * (models with more than 64 layers): the same image for prefixes of at most its layer
+ * count, cheaper to run, so it paints those and decoder.onnx loads only when a longer
+ * prefix arrives.
+ */
+type Graph = 'full' | 'prefix';
+const modelP: Partial<Record<Graph, Promise<Uint8Array>>> = {};
+let runtimeP: Partial<Record<Graph, Promise<Runtime>>> = {};
+/** The backend the first session settled on; later sessions use the same one. */
+let settledBackend: Backend | null = null;
+
+function graphBytes(which: Graph): Promise<Uint8Array> {
+  modelP[which] ??= models().then((m) =>
+    which === 'full' ? loadDecoder(cfg.modelBase, m.files) : loadListedFile(cfg.modelBase, m.files.manifest, m.files.manifest.prefixDecoder!.file),
+  );
+  return modelP[which]!;
 }
 
-function runtime(): Promise<Runtime> {
-  runtimeP ??= (async () => {
-    const model = await decoderBytes();
+function runtime(which: Graph): Promise<Runtime> {
+  runtimeP[which] ??= (async () => {
+    const model = await graphBytes(which);
+    const first = settledBackend === null;
     try {
       const rt = await createRuntime(model, {
         ortBase: cfg.ortBase,
-        backend: cfg.backend ?? 'auto',
+        backend: settledBackend ?? cfg.backend ?? 'auto',
         threads: cfg.wasmThreads ?? 1,
       });
-      send({ type: 'backend', backend: rt.backend });
+      settledBackend ??= rt.backend;
+      if (first) send({ type: 'backend', backend: rt.backend });
       return rt;
     } catch (e) {
       send({ type: 'backend', backend: null, error: (e as Error).message });
       throw e;
     }
   })();
-  return runtimeP;
+  return runtimeP[which]!;
+}
+
+/** The graph that paints the first tokens (warmed by MrtImg.warm()). */
+async function firstGraph(): Promise<Graph> {
+  return (await models()).files.manifest.prefixDecoder ? 'prefix' : 'full';
 }
 
 /** WebGPU failed at run time: switch the page to WASM once and retry. */
-async function fallbackToWasm(why: string): Promise<Runtime> {
-  const model = await decoderBytes();
-  runtimeP = createRuntime(model, { ortBase: cfg.ortBase, backend: 'wasm', threads: cfg.wasmThreads ?? 1 }).then((rt) => {
+async function fallbackToWasm(which: Graph, why: string): Promise<Runtime> {
+  settledBackend = 'wasm';
+  runtimeP = {};
+  const model = await graphBytes(which);
+  runtimeP[which] = createRuntime(model, { ortBase: cfg.ortBase, backend: 'wasm', threads: cfg.wasmThreads ?? 1 }).then((rt) => {
     send({ type: 'backend', backend: rt.backend, error: `webgpu failed: ${why}` });
     return rt;
   });
-  return runtimeP;
+  return runtimeP[which]!;
 }
 
 // ------------------------------------------------------------------ helpers
@@ -309,7 +332,10 @@ class Job {
       // it (once per page), so the first paint never waits for (or pays for) ML bytes.
       await this.paintPlaceholder(f);
       models().catch(() => undefined);
-      if (cfg.paint !== false) runtime().catch(() => undefined);
+      if (cfg.paint !== false)
+        firstGraph()
+          .then((g) => runtime(g))
+          .catch(() => undefined);
     }
     let info: MrtHeaderInfo;
     try {
@@ -570,29 +596,42 @@ class Job {
     if (this.painted?.kind === 'ml' && this.painted.known === sd.known) return;
     let rt: Runtime;
     let m: Models;
+    let which: Graph;
+    const g = this.g!;
+    const cells = g.gridW * g.gridH;
     try {
-      [m, rt] = await Promise.all([models(), runtime()]);
+      m = await models();
+      // (regeneration may fill layers past the prefix graph's when the RCM covers more)
+      const regenPast = this.opts.regenerate && !!m.rcm && m.rcm.T > (m.files.manifest.prefixDecoder?.layers ?? Infinity);
+      const pd = regenPast ? undefined : m.files.manifest.prefixDecoder;
+      // Pick the graph after each wait: on a cold page the runtime takes seconds to load,
+      // and every chunk that arrived meanwhile belongs in this paint.
+      for (;;) {
+        which = pd && sd.known <= pd.layers * cells ? 'prefix' : 'full';
+        rt = await runtime(which);
+        if (this.dead || this.finalShown) return;
+        if (which === 'full' || sd.known <= pd!.layers * cells) break;
+      }
     } catch (e) {
       this.fail(errDetail(e, true));
       return;
     }
-    if (this.dead || this.finalShown) return;
-    // Read the token state after the wait: on a cold page the runtime takes seconds to load
-    // and every chunk that arrived meanwhile belongs in this paint.
     const known = sd.known;
     if (this.painted?.kind === 'ml' && this.painted.known === known) return;
     if (!this.base) {
       this.fail({ code: 'placeholder', message: this.placeholderError || 'the stream has no placeholder (the model base)', fatal: !this.painted });
       return;
     }
-    const g = this.g!;
     const layout = sd.layout!;
-    const T = layout.tokensPerWindow;
+    // the prefix graph takes only its first layers (the rest are missing: zeros)
+    const T = which! === 'prefix' ? m.files.manifest.prefixDecoder!.layers : layout.tokensPerWindow;
     const t0 = performance.now();
-    const { z, mask } =
+    const full =
       this.opts.regenerate && m.rcm
         ? regenerate(layout, m.rcm, sd.tokens, known)
         : tokensToZ(layout, sd.tokens, known);
+    const z = full.z.subarray(0, T * cells);
+    const mask = full.mask.subarray(0, T * cells);
     const tRegen = performance.now() - t0;
     let out: Float32Array;
     const runOnce = async (r: Runtime) => {
@@ -616,7 +655,7 @@ class Job {
         return;
       }
       try {
-        rt = await fallbackToWasm((e as Error).message);
+        rt = await fallbackToWasm(which, (e as Error).message);
         out = await runOnce(rt);
       } catch (e2) {
         this.fail({ code: 'runtime', message: `decoder run failed: ${(e2 as Error).message}`, fatal: !this.painted });
@@ -729,7 +768,9 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       cfg = { ...cfg, ...m.config };
       break;
     case 'warm':
-      runtime().catch(() => undefined);
+      firstGraph()
+        .then((g) => runtime(g))
+        .catch(() => undefined);
       break;
     case 'start': {
       jobs.get(m.id)?.cancel();

@@ -18,6 +18,12 @@ export interface Manifest {
   files: Record<string, { sha256: string; bytes: number }>;
   layout: ModelLayout;
   modelHash: string;
+  /**
+   * Optional (models with more than 64 layers): a decoder graph for prefixes of at most
+   * `layers` layers, the same output as decoder.onnx for them and cheaper to run; it takes
+   * z and mask with `layers` channels. Listed in `files`, not part of modelHash.
+   */
+  prefixDecoder?: { file: string; layers: number };
 }
 
 export interface Geometry {

@@ -96,6 +96,38 @@ describe('exported models', () => {
     expect(manifest.files['preview.bin'].bytes).toBe(pv.length);
   });
 
+  it('prefix decoder (models with more than 64 layers): listed with its sha256, same image as decoder.onnx for its prefixes (onnxruntime-web wasm)', async () => {
+    const m = manifest as typeof manifest & { prefixDecoder?: { file: string; layers: number } };
+    const T = m.layout.tokens;
+    if (T <= 64) {
+      // small models ship none; the export adds one exactly when T > 64
+      expect(m.prefixDecoder).toBeUndefined();
+      return;
+    }
+    const pd = m.prefixDecoder!;
+    expect(pd.layers).toBeLessThan(T);
+    const bytes = readFileSync(join(DIR, pd.file));
+    expect(m.files[pd.file].sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    ortWeb.env.wasm.numThreads = 1;
+    const full = await ortWeb.InferenceSession.create(readFileSync(join(DIR, 'decoder.onnx')), { executionProviders: ['wasm'] });
+    const pre = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+    const gh = 3, gw = 5, cells = gh * gw, known = Math.floor(pd.layers / 2) * cells + 7; // a partial layer too
+    const z = new Float32Array(T * cells);
+    const mask = new Float32Array(T * cells);
+    for (let i = 0; i < known; i++) {
+      z[i] = ((i * 7919) % 9) / 4 - 1;
+      mask[i] = 1;
+    }
+    const base = new ortWeb.Tensor('float32', Float32Array.from({ length: 3 * 2 * gh * 2 * gw }, (_, i) => (i % 11) / 11), [1, 3, 2 * gh, 2 * gw]);
+    const run = async (s: ortWeb.InferenceSession, n: number) =>
+      (await s.run({ z: new ortWeb.Tensor('float32', z.subarray(0, n * cells), [1, n, gh, gw]), mask: new ortWeb.Tensor('float32', mask.subarray(0, n * cells), [1, n, gh, gw]), base })).image.data as Float32Array;
+    const a = await run(full, T);
+    const b = await run(pre, pd.layers);
+    expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-4);
+    await full.release();
+    await pre.release();
+  });
+
   it('preview.bin: src/model/preview.ts reproduces the PyTorch preview fixture', () => {
     const basis = parsePreview(new Uint8Array(readFileSync(join(DIR, 'preview.bin'))));
     expect(basis.window).toBe(manifest.layout.window);
