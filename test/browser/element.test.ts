@@ -130,14 +130,16 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
-  it('token preview: while decoder.onnx downloads, each chunk paints a preview from preview.bin; then decoder.onnx takes over', async () => {
+  it('token preview: while the decoder downloads, each chunk paints a preview from preview.bin; then the decoder takes over', async () => {
     const info = readHeader(small);
     srv.streams.set('/i/preview.mrt', { bytes: small, boundaries: [info.headerEnd, ...info.chunkEnds.slice(0, 5)], pieceDelayMs: 150 });
     srv.streams.set('/ref/preview.png', { bytes: await sourcePng(SMALL) });
     srv.mounts.set('/slow-models/', MODELS);
-    // decoder.onnx arrives in two pieces 2.5 s apart: the first five chunks come before it
-    const dec = new Uint8Array(await readFile(join(MODELS, 'decoder.onnx')));
-    srv.streams.set('/slow-models/decoder.onnx', { bytes: dec, boundaries: [1024], pieceDelayMs: 2500 });
+    // the decoder graphs arrive in two pieces 2.5 s apart: the first five chunks come before them
+    const manifest = JSON.parse(await readFile(join(MODELS, 'manifest.json'), 'utf8'));
+    for (const f of ['decoder.onnx', ...(manifest.prefixDecoder ? [manifest.prefixDecoder.file] : [])]) {
+      srv.streams.set(`/slow-models/${f}`, { bytes: new Uint8Array(await readFile(join(MODELS, f))), boundaries: [1024], pieceDelayMs: 2500 });
+    }
     const page = await open(
       '/t/preview.html',
       `<mrt-img id="m" src="/i/preview.mrt" width="256" height="192" alt="preview" budget="full"></mrt-img>
@@ -296,10 +298,14 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     srv.streams.set('/i/budget.mrt', { bytes: small2 });
     const info = readHeader(small2);
     const budget = info.chunkEnds[0] + 10;
+    // a model base of its own (nothing in the HTTP cache): which decoder graphs load when
+    srv.mounts.set('/budget-models/', MODELS);
+    const manifest = JSON.parse(await readFile(join(MODELS, 'manifest.json'), 'utf8'));
     const page = await open(
       '/t/budget.html',
       `<mrt-img id="m" src="/i/budget.mrt" width="192" height="128" alt="budget" budget="${budget}" refine="click"></mrt-img>
        <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+      `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ modelBase: '/budget-models/' }));</script>`,
     );
     await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load'), null, { timeout: 60_000 });
     let log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
@@ -307,6 +313,16 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     const first = srv.log.filter((r) => r.path === '/i/budget.mrt');
     expect(first).toHaveLength(1);
     expect(first[0].sent).toBe(info.chunkEnds[0]);
+    const fetched = (f: string) => srv.log.some((r) => r.path === `/budget-models/${f}`);
+    const firstLayers = info.header.chunks[0].tokenEnd / (info.header.layout.gridW * info.header.layout.gridH);
+    if (manifest.prefixDecoder && firstLayers <= manifest.prefixDecoder.layers) {
+      // a short prefix paints with the prefix decoder; decoder.onnx is not even downloaded
+      expect(fetched(manifest.prefixDecoder.file)).toBe(true);
+      expect(fetched('decoder.onnx')).toBe(false);
+    } else {
+      expect(fetched('decoder.onnx')).toBe(true);
+    }
+    expect(log.filter((e) => e.type === 'paint').at(-1)!.detail.kind).toBe('ml');
     await page.click('#m');
     await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });
     log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
@@ -317,6 +333,9 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(ranged[0].range).toBe(`bytes=${info.chunkEnds[0]}-`);
     expect(ranged[0].status).toBe(206);
     expect(ranged[0].sent).toBe(small2.length - info.chunkEnds[0]);
+    // the whole stream is painted by decoder.onnx (every layer)
+    expect(fetched('decoder.onnx')).toBe(true);
+    expect(log.filter((e) => e.type === 'paint').at(-1)!.detail).toMatchObject({ kind: 'ml', tokens: info.header.totalTokens });
     await page.close();
   });
 
