@@ -15,7 +15,10 @@ import { budgetFor, type BudgetHints } from '../format/budget.ts';
 import { MrtFormatError, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
-import { previewPixels } from '../model/preview.ts';
+import { previewPixels, previewSize } from '../model/preview.ts';
+
+/** Images up to this many pixels get a full-resolution token preview, larger ones half. */
+const PREVIEW_FULL_MAX_PIXELS = 256 * 256;
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
 import { ClientError, createRuntime, loadDecoder, loadListedFile, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
 import type { PreviewBasis } from '../model/preview.ts';
@@ -541,10 +544,13 @@ class Job {
     const g = this.g!;
     const t0 = performance.now();
     const { z } = tokensToZ(sd.layout, sd.tokens, known);
-    const px = previewPixels(preview, g, sd.layout.tokensPerWindow, z, this.base);
+    // large images preview at half resolution (a quarter of the work; the canvas scales it)
+    const scale = g.width * g.height > PREVIEW_FULL_MAX_PIXELS ? 2 : 1;
+    const px = previewPixels(preview, g, sd.layout.tokensPerWindow, z, this.base, scale);
+    const size = previewSize(g, scale);
     const runMs = performance.now() - t0;
     const detail = { kind: 'preview' as const, bytes: this.received, chunks: sd.chunks, tokens: known, runMs };
-    createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, g.width, g.height)).then(
+    createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, size.width, size.height)).then(
       (bitmap) => {
         // An ML paint (or a newer preview) may have landed while the bitmap was made.
         const p = this.painted;

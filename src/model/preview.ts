@@ -16,6 +16,8 @@ export interface PreviewBasis {
   window: number;
   /** basis[t] = weight[t * 3 * window² …] (scale applied), [P][3][window][window] */
   basis: Float32Array;
+  /** The same at half resolution (2×2 means), [P][3][window/2][window/2]. */
+  half: Float32Array;
 }
 
 const MAGIC = [0x4d, 0x52, 0x54, 0x50]; // "MRTP"
@@ -38,7 +40,17 @@ export function parsePreview(bytes: Uint8Array): PreviewBasis {
     const s = dv.getFloat32(HEADER + 4 * t, true);
     for (let k = t * per; k < (t + 1) * per; k++) basis[k] = s * weight[k]!;
   }
-  return { components, window, basis };
+  const hw = window >> 1;
+  const half = new Float32Array(components * 3 * hw * hw);
+  for (let tc = 0; tc < components * 3; tc++) {
+    for (let i = 0; i < hw; i++) {
+      for (let j = 0; j < hw; j++) {
+        const o = tc * window * window + 2 * i * window + 2 * j;
+        half[tc * hw * hw + i * hw + j] = (basis[o]! + basis[o + 1]! + basis[o + window]! + basis[o + window + 1]!) / 4;
+      }
+    }
+  }
+  return { components, window, basis, half };
 }
 
 /** Source index and weight of bilinear ×f upsampling (align_corners = false, as the decoder's Resize). */
@@ -56,16 +68,24 @@ function bilinearTaps(outN: number, inN: number, f: number): { i0: Int32Array; i
   return { i0, i1, w };
 }
 
+/** Size of a preview at `scale` 1 (full) or 2 (half resolution: what the worker paints for large images). */
+export function previewSize(g: Geometry, scale: 1 | 2): { width: number; height: number } {
+  return { width: Math.ceil(g.width / scale), height: Math.ceil(g.height / scale) };
+}
+
 /**
  * Preview of a token state: `z` is the decoder input [T][gridH][gridW] (0 where missing),
- * `base` the placeholder CHW [3][baseH][baseW] in [0, 1]. Returns RGBA pixels cropped to
- * the image size. Cost: a separable bilinear upscale plus 3·window² per nonzero token.
+ * `base` the placeholder CHW [3][baseH][baseW] in [0, 1]. Returns RGBA pixels of the image
+ * (cropped to its size) at full resolution or, with `scale` 2, at half resolution (a
+ * quarter of the work; the canvas scales it up). Cost: a separable bilinear upscale plus
+ * 3·(window/scale)² per nonzero token.
  */
-export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float32Array, base: Float32Array): Uint8ClampedArray {
-  const { width: w, height: h, gridW, gridH, baseW, baseH } = g;
-  const win = pb.window;
-  if (win * gridW !== g.paddedW || win * gridH !== g.paddedH) throw new Error('preview: window size differs from the model layout');
-  const f = g.paddedW / baseW;
+export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float32Array, base: Float32Array, scale: 1 | 2 = 1): Uint8ClampedArray {
+  const { gridW, gridH, baseW, baseH } = g;
+  const { width: w, height: h } = previewSize(g, scale);
+  if (pb.window * gridW !== g.paddedW || pb.window * gridH !== g.paddedH) throw new Error('preview: window size differs from the model layout');
+  const win = pb.window / scale;
+  const f = g.paddedW / scale / baseW;
   const plane = w * h;
   const out = new Uint8ClampedArray(4 * plane);
   const cx = bilinearTaps(w, baseW, f);
@@ -87,7 +107,7 @@ export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float
   const wsz = win * win;
   const per = 3 * wsz;
   const res = new Float32Array(per);
-  const basis = pb.basis;
+  const basis = scale === 1 ? pb.basis : pb.half;
   for (let gy = 0; gy < gridH; gy++) {
     const y0 = gy * win;
     const ny = Math.min(win, h - y0);

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { geometry } from '../../src/model/io.ts';
-import { parsePreview, previewPixels } from '../../src/model/preview.ts';
+import { parsePreview, previewPixels, previewSize } from '../../src/model/preview.ts';
 
 const DIR = resolve(process.env.MRT_MODELS_DIR ?? 'models');
 const have = existsSync(join(DIR, 'manifest.json'));
@@ -151,6 +151,32 @@ describe('exported models', () => {
       for (let x = 0; x < gc.width; x += 3) {
         expect(pc[4 * (y * gc.width + x)]).toBe(px[4 * (y * g.width + x)]);
       }
+    }
+  });
+
+  it('preview at half resolution: close to the full preview averaged 2x2', () => {
+    const basis = parsePreview(new Uint8Array(readFileSync(join(DIR, 'preview.bin'))));
+    const fx = readJson<Fixture>('testvec/preview.json');
+    const [, T, gh, gw] = fx.inputs.z.shape;
+    for (const [w, h] of [[gw * 32, gh * 32], [gw * 32 - 5, gh * 32 - 7]]) {
+      const g = geometry(w, h, manifest.layout);
+      const full = previewPixels(basis, g, T, f32(fx.inputs.z), f32(fx.inputs.base));
+      const half = previewPixels(basis, g, T, f32(fx.inputs.z), f32(fx.inputs.base), 2);
+      const hs = previewSize(g, 2);
+      expect(half.length).toBe(4 * hs.width * hs.height);
+      let se = 0, n = 0;
+      for (let y = 0; y + 1 < h; y += 2) {
+        for (let x = 0; x + 1 < w; x += 2) {
+          for (let c = 0; c < 3; c++) {
+            const at = (yy: number, xx: number) => full[4 * (yy * w + xx) + c];
+            const avg = (at(y, x) + at(y, x + 1) + at(y + 1, x) + at(y + 1, x + 1)) / 4;
+            se += (half[4 * ((y / 2) * hs.width + x / 2) + c] - avg) ** 2;
+            n++;
+          }
+        }
+      }
+      const psnr = 10 * Math.log10((255 * 255) / (se / n));
+      expect(psnr).toBeGreaterThan(35);
     }
   });
 
