@@ -30,10 +30,11 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownCount: n
 
 /**
  * Whether decoders fill missing tokens from the prior unless told otherwise; every end
- * (Node decoder, browser client) reads this one value. Measured on Kodak with
- * bench/client-regen.ts: with mrt-v0.3 regeneration was worse at every prefix of 1-32 layers
- * (-0.01..-0.14 dB) and bench/client-paint.ts adds 27-61 ms per paint in the browser for it,
- * so missing tokens are masked by default.
+ * (Node decoder, browser client) reads this one value. Measured on Kodak by bench/rd.ts
+ * (bench/results/rd-mrt-v0.4.md): with mrt-v0.4 regeneration is worse or equal at every
+ * budget (512 B -0.17, 1 K -0.22, 2 K -0.04 dB, 4-8 K equal; mrt-v0.3 was -0.01..-0.14 dB
+ * at 1-32 layers in bench/client-regen.ts), and it costs 27-61 ms per browser paint, so
+ * missing tokens are masked by default.
  */
 export const REGENERATE_BY_DEFAULT = false;
 
