@@ -55,6 +55,8 @@ function getWorker(): Worker {
   worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     const m = ev.data;
     if (m.type === 'backend') {
+      // a fallback is never silent: the reason goes to the console
+      if (m.error) console.warn(`[mrt-img] ${m.error}${m.backend ? `; decoding on ${m.backend}` : ''}`);
       lastBackend = m.backend;
       for (const w of backendWaiters.splice(0)) w(m.backend);
       return;

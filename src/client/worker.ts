@@ -107,25 +107,45 @@ function graphBytes(which: Graph): Promise<Uint8Array> {
   return modelP[which]!;
 }
 
+/** Session creation, one at a time: onnxruntime-web's WebGPU EP refuses a second session
+ * while one is being created ("another WebGPU EP inference session is being created"). */
+let creating: Promise<unknown> = Promise.resolve();
+
 function runtime(which: Graph): Promise<Runtime> {
   runtimeP[which] ??= (async () => {
     const model = await graphBytes(which);
-    const first = settledBackend === null;
+    const turn = creating;
+    let done!: () => void;
+    creating = new Promise<void>((r) => (done = r));
+    await turn.catch(() => undefined);
     try {
-      const rt = await createRuntime(model, {
-        ortBase: cfg.ortBase,
-        backend: settledBackend ?? cfg.backend ?? 'auto',
-        threads: cfg.wasmThreads ?? 1,
-      });
-      settledBackend ??= rt.backend;
-      if (first) send({ type: 'backend', backend: rt.backend });
-      return rt;
-    } catch (e) {
-      send({ type: 'backend', backend: null, error: (e as Error).message });
-      throw e;
+      return await createSession(which, model);
+    } finally {
+      done();
     }
   })();
   return runtimeP[which]!;
+}
+
+async function createSession(which: Graph, model: Uint8Array): Promise<Runtime> {
+  const first = settledBackend === null;
+  let why = '';
+  try {
+    const rt = await createRuntime(model, {
+      ortBase: cfg.ortBase,
+      backend: settledBackend ?? cfg.backend ?? 'auto',
+      threads: cfg.wasmThreads ?? 1,
+      onFallback: (w) => (why = w),
+    });
+    settledBackend ??= rt.backend;
+    // WebGPU given up for this graph: say why (the page logs it), and use WASM from now on
+    if (why) settledBackend = 'wasm';
+    if (first || why) send({ type: 'backend', backend: rt.backend, ...(why ? { error: `webgpu failed (${which} decoder): ${why}` } : {}) });
+    return rt;
+  } catch (e) {
+    send({ type: 'backend', backend: null, error: (e as Error).message });
+    throw e;
+  }
 }
 
 /** The graph that paints the first tokens (warmed by MrtImg.warm()). */
@@ -133,16 +153,12 @@ async function firstGraph(): Promise<Graph> {
   return (await models()).files.manifest.prefixDecoder ? 'prefix' : 'full';
 }
 
-/** WebGPU failed at run time: switch the page to WASM once and retry. */
+/** WebGPU failed at run time: switch the page to WASM (every graph) and retry. */
 async function fallbackToWasm(which: Graph, why: string): Promise<Runtime> {
   settledBackend = 'wasm';
   runtimeP = {};
-  const model = await graphBytes(which);
-  runtimeP[which] = createRuntime(model, { ortBase: cfg.ortBase, backend: 'wasm', threads: cfg.wasmThreads ?? 1 }).then((rt) => {
-    send({ type: 'backend', backend: rt.backend, error: `webgpu failed: ${why}` });
-    return rt;
-  });
-  return runtimeP[which]!;
+  send({ type: 'backend', backend: 'wasm', error: `webgpu failed at run time: ${why}` });
+  return runtime(which);
 }
 
 // ------------------------------------------------------------------ helpers
@@ -759,17 +775,18 @@ class Job {
   private async reportAfterDrain(): Promise<void> {
     // Whether this state is the whole stream is decided now: a refine may start while the
     // last paint drains (the element schedules it on 'partial') and clear `cut`.
+    // The same goes for the counts: a refine that starts during the drain adds to them.
     const complete = !this.cut;
+    const at = { bytes: this.received, chunks: this.sd?.chunks ?? 0, tokens: this.sd?.known ?? 0 };
     if (this.sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === this.sd.known) && this.painted?.kind !== 'final') this.requestPaint();
     await this.drained();
     if (this.dead) return;
-    const sd = this.sd;
     if (this.reported) return;
     if (this.streamError) {
       this.fail(errDetail(this.decodeError ?? new ClientError('corrupt', 'stream error'), !this.painted));
       return;
     }
-    send({ type: 'load', id: this.id, detail: { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0, complete } });
+    send({ type: 'load', id: this.id, detail: { ...at, complete } });
   }
 
   tokens(): { tokens: Uint8Array | null; known: number } {

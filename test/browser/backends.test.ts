@@ -37,6 +37,9 @@ describe('ONNX backends in Chromium', () => {
     const b: BrowserHandle = await launchChromium({ webgpu: backend === 'webgpu' });
     try {
       const page = await b.context.newPage();
+      page.on('console', (m) => {
+        if (m.type() === 'warning' || m.type() === 'error') console.log(`[${backend} page] ${m.text()}`);
+      });
       srv.streams.set(
         `/t/${backend}.html`,
         {
