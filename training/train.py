@@ -22,14 +22,25 @@ import mrt  # noqa: E402
 VAL_KS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256]
 
 
-def rate_term(bpp, args):
+def rate_term(bpp, args, k):
     """dB charged for a prefix's bits. 'lin': lam * bpp (one slope everywhere). 'log':
     beta * ln(bpp + b0): a slope of beta / (bpp + b0) dB per bpp, steep for short prefixes and
     shallow for long ones, like the thumbnail bar (~1.2 dB per doubling of bytes, beta = 1.2 /
     ln 2); b0 stands for the placeholder's bits (256 B on 768x512 = 0.0052 bpp)."""
     if args.rate_loss == 'log':
         return args.beta * torch.log(bpp + args.b0) if isinstance(bpp, torch.Tensor) else args.beta * math.log(bpp + args.b0)
-    return args.lam * bpp
+    return lam_of(k, args) * bpp
+
+
+def lam_of(k, args):
+    """lam per prefix length k (a tensor of per-sample k, or an int): --lam-short for prefixes of
+    at most --short-k layers (a steeper slope where the bar is steep), --lam beyond."""
+    if args.lam_short is None:
+        return args.lam
+    if isinstance(k, torch.Tensor):
+        return torch.where(k <= args.short_k, torch.full_like(k, args.lam_short, dtype=torch.float32),
+                           torch.full_like(k, args.lam, dtype=torch.float32))
+    return args.lam_short if k <= args.short_k else args.lam
 
 
 def evaluate(enc, dec, rate, val, T, L, args, bs=8):
@@ -52,7 +63,7 @@ def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     n = len(xs)
     out = {k: (p / n, r / n) for k, (p, r) in res.items()}
     # objective: mean over prefix lengths of (-PSNR + rate term), lower is better
-    obj = float(np.mean([-p + rate_term(r, args) for p, r in out.values()]))
+    obj = float(np.mean([-p + rate_term(r, args, k) for k, (p, r) in out.items()]))
     return out, obj
 
 
@@ -67,6 +78,8 @@ def main():
     ap.add_argument('--lr-final', type=float, default=None, help='cosine-decay lr to this by --steps')
     ap.add_argument('--lam', type=float, default=20.0, help='rate weight, dB per bit/pixel (--rate-loss lin)')
     ap.add_argument('--rate-loss', default='lin', choices=['lin', 'log'], help='see rate_term()')
+    ap.add_argument('--lam-short', type=float, default=None, help='lam for prefixes of <= --short-k layers (lin)')
+    ap.add_argument('--short-k', type=int, default=64)
     ap.add_argument('--beta', type=float, default=1.73, help='dB per e-fold of bits (--rate-loss log)')
     ap.add_argument('--b0', type=float, default=0.0052, help='bpp added inside the log (--rate-loss log)')
     ap.add_argument('--T', type=int, default=64)
@@ -176,7 +189,7 @@ def main():
         mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
         bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
         # per-sample dB loss: equal weight to every prefix length in PSNR terms
-        loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args))
+        loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(ks)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)
