@@ -53,6 +53,13 @@ def export_onnx(model, args, path, inputs, outputs, dyn):
     return ops
 
 
+def export_decoder(dec, args, path):
+    """decoder.onnx's I/O (docs/design.md) in the graph form of training/export_graph.py."""
+    return export_onnx(ExportDecoder(dec).eval(), args, path, ['z', 'mask', 'base'], ['image'],
+                       {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'},
+                        'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
+
+
 def ort_run(path, feeds):
     import onnxruntime as ort
     so = ort.SessionOptions()
@@ -139,9 +146,7 @@ def main():
     mask[:, T // 4] = (torch.rand(gh, gw, generator=g) < 0.5).float()  # a partial layer
     zin = (v * mask).detach()
     # the graph form of the decoder (training/export_graph.py); parity below is against `dec`
-    dec_ops = export_onnx(ExportDecoder(dec).eval(), (zin, mask, base), dpath, ['z', 'mask', 'base'], ['image'],
-                          {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'},
-                           'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
+    dec_ops = export_decoder(dec, (zin, mask, base), dpath)
     # encoder fixture on a different (non-square) grid than the export trace
     eimg = fixture_image(32, 64, seed=3)
     ebase = base_of(eimg)
@@ -178,8 +183,7 @@ def main():
     if T > PREFIX_LAYERS:
         pdec = prefix_decoder(dec, T, PREFIX_LAYERS)
         P = PREFIX_LAYERS
-        export_onnx(ExportDecoder(pdec).eval(), (zin[:, :P], mask[:, :P], base), ppath, ['z', 'mask', 'base'], ['image'],
-                    {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'}, 'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
+        export_decoder(pdec, (zin[:, :P], mask[:, :P], base), ppath)
         mp = torch.zeros_like(mb)
         mp[:, :P // 2] = 1
         with torch.no_grad():

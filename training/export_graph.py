@@ -93,8 +93,8 @@ def prefix_decoder(dec: mrt.Decoder, T: int, P: int) -> mrt.Decoder:
     for name, w in sd.items():
         if name == 'lin.weight':
             out[name] = w[:, :P].clone()
-        elif name == 'inp.weight':  # input = cat([z (T), mask (T), base features])
-            out[name] = torch.cat([w[:, :P], w[:, T:T + P], w[:, 2 * T:]], 1).clone()
+        elif name == 'inp.weight':
+            out[name] = w[:, mrt.inp_token_columns(T, P, w.shape[1])].clone()
         else:
             out[name] = w.clone()
     small.load_state_dict(out)

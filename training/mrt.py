@@ -454,6 +454,13 @@ def init_pca(enc, dec, pca_path, scale):
         dec.lin.weight.copy_((U * scale)[:, :, None, None])
 
 
+def inp_token_columns(T, P, n_in):
+    """Columns of the decoder's input conv (input = cat([z (T), mask (T), base features]))
+    that belong to the first P token layers, plus the base features: the layout that
+    grow() copies into and export_graph.prefix_decoder() slices out."""
+    return list(range(P)) + list(range(T, T + P)) + list(range(2 * T, n_in))
+
+
 def grow(enc, dec, rate, old, pca_path, scale):
     """Start a T-token model from a trained model with fewer tokens (same L): the first
     T0 token paths are copied, tokens T0..T-1 start as the next principal components
@@ -475,11 +482,9 @@ def grow(enc, dec, rate, old, pca_path, scale):
             if name == 'lin.weight':
                 ds[name][:, :T0] = w
                 ds[name][:, T0:] = (U[:, T0:] * scale)[:, :, None, None]
-            elif name == 'inp.weight':  # input = cat([z (T), mask (T), base features])
+            elif name == 'inp.weight':
                 ds[name].zero_()
-                ds[name][:, :T0] = w[:, :T0]
-                ds[name][:, T:T + T0] = w[:, T0:2 * T0]
-                ds[name][:, 2 * T:] = w[:, 2 * T0:]
+                ds[name][:, inp_token_columns(T, T0, ds[name].shape[1])] = w
             else:
                 ds[name].copy_(w)
         rs['log_b'][:T0] = old['rate']['log_b']

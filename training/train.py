@@ -38,8 +38,7 @@ def lam_of(k, args):
     if args.lam_short is None:
         return args.lam
     if isinstance(k, torch.Tensor):
-        return torch.where(k <= args.short_k, torch.full_like(k, args.lam_short, dtype=torch.float32),
-                           torch.full_like(k, args.lam, dtype=torch.float32))
+        return torch.where(k <= args.short_k, args.lam_short, args.lam)
     return args.lam_short if k <= args.short_k else args.lam
 
 

@@ -165,7 +165,7 @@ export class MrtImg extends HTMLElement {
     this.canvas.setAttribute('aria-hidden', 'true');
     root.append(style, this.canvas, document.createElement('slot'));
     this.addEventListener('click', () => {
-      if ((this.getAttribute('refine') ?? 'auto') !== 'none') this.refine();
+      if (this.refineMode !== 'none') this.refine();
     });
   }
 
@@ -349,11 +349,15 @@ export class MrtImg extends HTMLElement {
     }
   }
 
+  /** The `refine` attribute: 'auto' (default), 'click', 'none'. */
+  private get refineMode(): string {
+    return this.getAttribute('refine') ?? 'auto';
+  }
+
   private scheduleRefine(): void {
     if (this.viewTimer) clearTimeout(this.viewTimer);
     this.viewTimer = null;
-    const mode = this.getAttribute('refine') ?? 'auto';
-    if (mode !== 'auto' || !this.partial || !this.inView) return;
+    if (this.refineMode !== 'auto' || !this.partial || !this.inView) return;
     const delay = parseFloat(this.getAttribute('refine-delay') ?? '') || 1000;
     this.viewTimer = setTimeout(() => {
       this.viewTimer = null;
@@ -367,7 +371,7 @@ export class MrtImg extends HTMLElement {
 
   /** @internal The page was zoomed in. */
   _onZoom(): void {
-    if (this.inView && (this.getAttribute('refine') ?? 'auto') !== 'none') this.refine();
+    if (this.inView && this.refineMode !== 'none') this.refine();
   }
 
   /** @internal Messages from the worker for this element. */

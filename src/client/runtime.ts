@@ -76,13 +76,10 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
   let rcmSha = '';
   let n = manifestBytes.length;
   if (manifest.files['rcm.json']) {
-    const rcmBytes = await fetchBytes(modelBase + 'rcm.json', 'rcm.json');
-    n += rcmBytes.length;
-    rcmSha = await sha256(rcmBytes);
-    if (rcmSha !== manifest.files['rcm.json'].sha256) {
-      throw new ClientError('model-hash', `rcm.json sha256 ${rcmSha} does not match the manifest`);
-    }
-    rcmJson = JSON.parse(new TextDecoder().decode(rcmBytes));
+    const rcm = await fetchListed(modelBase, manifest, 'rcm.json');
+    n += rcm.bytes.length;
+    rcmSha = rcm.sha;
+    rcmJson = JSON.parse(new TextDecoder().decode(rcm.bytes));
   }
   return { manifest, rcmJson, rcmSha, hashPrefix: unhex(manifest.modelHash).subarray(0, 16), bytes: n };
 }
@@ -102,14 +99,19 @@ export async function loadPreview(modelBase: string, manifest: Manifest): Promis
   }
 }
 
-/** Fetches a derived model file (not in modelHash) and checks it against its sha256 in the manifest. */
-export async function loadListedFile(modelBase: string, manifest: Manifest, file: string): Promise<Uint8Array> {
+/** Fetches a file the manifest lists and checks it against its sha256 there. */
+async function fetchListed(modelBase: string, manifest: Manifest, file: string): Promise<{ bytes: Uint8Array; sha: string }> {
   const entry = manifest.files[file];
   if (!entry) throw new ClientError('model', `manifest.json does not list ${file}`);
   const bytes = await fetchBytes(modelBase + file, file);
   const sha = await sha256(bytes);
   if (sha !== entry.sha256) throw new ClientError('model-hash', `${file} sha256 ${sha} does not match the manifest`);
-  return bytes;
+  return { bytes, sha };
+}
+
+/** Fetches a derived model file (not in modelHash) and checks it against its sha256 in the manifest. */
+export async function loadListedFile(modelBase: string, manifest: Manifest, file: string): Promise<Uint8Array> {
+  return (await fetchListed(modelBase, manifest, file)).bytes;
 }
 
 /**
@@ -119,11 +121,7 @@ export async function loadListedFile(modelBase: string, manifest: Manifest, file
  */
 export async function loadDecoder(modelBase: string, prior: PriorFiles): Promise<Uint8Array> {
   const { manifest } = prior;
-  const decoder = await fetchBytes(modelBase + 'decoder.onnx', 'decoder.onnx');
-  const decSha = await sha256(decoder);
-  if (decSha !== manifest.files['decoder.onnx'].sha256) {
-    throw new ClientError('model-hash', `decoder.onnx sha256 ${decSha} does not match the manifest`);
-  }
+  const { bytes: decoder, sha: decSha } = await fetchListed(modelBase, manifest, 'decoder.onnx');
   const encSha = manifest.files['encoder.onnx']?.sha256;
   if (encSha) {
     const parts = [unhex(decSha), unhex(encSha), prior.rcmSha ? unhex(prior.rcmSha) : new Uint8Array(0)];

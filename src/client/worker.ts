@@ -15,15 +15,14 @@ import { budgetFor, type BudgetHints } from '../format/budget.ts';
 import { MrtFormatError, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
-import { previewPixels, previewSize } from '../model/preview.ts';
+import { previewPixels, previewSize, type PreviewBasis } from '../model/preview.ts';
+import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
+import { ClientError, createRuntime, loadDecoder, loadListedFile, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
+import { RunScheduler } from './scheduler.ts';
+import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
 
 /** Images up to this many pixels get a full-resolution token preview, larger ones half. */
 const PREVIEW_FULL_MAX_PIXELS = 256 * 256;
-import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
-import { ClientError, createRuntime, loadDecoder, loadListedFile, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
-import type { PreviewBasis } from '../model/preview.ts';
-import { RunScheduler } from './scheduler.ts';
-import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
 
 type Cfg = MrtConfig & { ortBase: string; modelBase: string };
 
@@ -148,9 +147,11 @@ async function createSession(which: Graph, model: Uint8Array): Promise<Runtime> 
   }
 }
 
-/** The graph that paints the first tokens (warmed by MrtImg.warm()). */
-async function firstGraph(): Promise<Graph> {
-  return (await models()).files.manifest.prefixDecoder ? 'prefix' : 'full';
+/** Loads the runtime with the graph that paints the first tokens (on the first header, and MrtImg.warm()). */
+function warmRuntime(): void {
+  models()
+    .then((m) => runtime(m.files.manifest.prefixDecoder ? 'prefix' : 'full'))
+    .catch(() => undefined);
 }
 
 /** WebGPU failed at run time: switch the page to WASM (every graph) and retry. */
@@ -364,10 +365,7 @@ class Job {
       // it (once per page), so the first paint never waits for (or pays for) ML bytes.
       await this.paintPlaceholder(f);
       models().catch(() => undefined);
-      if (cfg.paint !== false)
-        firstGraph()
-          .then((g) => runtime(g))
-          .catch(() => undefined);
+      if (cfg.paint !== false) warmRuntime();
     }
     let info: MrtHeaderInfo;
     try {
@@ -562,14 +560,19 @@ class Job {
 
   // -------------------------------------------------------------- token preview
 
+  /** A preview of `known` tokens is not worth painting: the decoder (or a newer preview) has painted. */
+  private previewSuperseded(known: number): boolean {
+    const p = this.painted;
+    return this.dead || this.finalShown || p?.kind === 'ml' || p?.kind === 'final' || (p?.kind === 'preview' && p.known >= known);
+  }
+
   /** Paints the preview of the current tokens unless decoder.onnx has painted this image. */
   paintPreview(): void {
     const sd = this.sd;
-    if (!preview || !sd?.layout || !this.base || this.finalShown || this.dead || cfg.paint === false) return;
-    if (this.painted?.kind === 'ml' || this.painted?.kind === 'final') return;
+    if (!preview || !sd?.layout || !this.base || cfg.paint === false) return;
     const known = sd.known;
     // with no tokens the preview is only a bilinear upscale: the placeholder paint is as good
-    if (known === 0 || (this.painted?.kind === 'preview' && this.painted.known >= known)) return;
+    if (known === 0 || this.previewSuperseded(known)) return;
     const g = this.g!;
     const t0 = performance.now();
     const { z } = tokensToZ(sd.layout, sd.tokens, known);
@@ -582,8 +585,7 @@ class Job {
     createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, size.width, size.height)).then(
       (bitmap) => {
         // An ML paint (or a newer preview) may have landed while the bitmap was made.
-        const p = this.painted;
-        if (this.dead || this.finalShown || p?.kind === 'ml' || p?.kind === 'final' || (p?.kind === 'preview' && p.known >= known)) {
+        if (this.previewSuperseded(known)) {
           bitmap.close();
           return;
         }
@@ -639,14 +641,14 @@ class Job {
       // (regeneration may fill layers past the prefix graph's when the RCM covers more)
       const regenPast = this.opts.regenerate && !!m.rcm && m.rcm.T > (m.files.manifest.prefixDecoder?.layers ?? Infinity);
       const pd = regenPast ? undefined : m.files.manifest.prefixDecoder;
+      const prefixFits = () => !!pd && sd.known <= pd.layers * cells;
       // Pick the graph after each wait: on a cold page the runtime takes seconds to load,
       // and every chunk that arrived meanwhile belongs in this paint.
-      for (;;) {
-        which = pd && sd.known <= pd.layers * cells ? 'prefix' : 'full';
+      do {
+        which = prefixFits() ? 'prefix' : 'full';
         rt = await runtime(which);
         if (this.dead || this.finalShown) return;
-        if (which === 'full' || sd.known <= pd!.layers * cells) break;
-      }
+      } while (which === 'prefix' && !prefixFits());
     } catch (e) {
       this.fail(errDetail(e, true));
       return;
@@ -804,9 +806,7 @@ scope.onmessage = (ev: MessageEvent<ToWorker>) => {
       cfg = { ...cfg, ...m.config };
       break;
     case 'warm':
-      firstGraph()
-        .then((g) => runtime(g))
-        .catch(() => undefined);
+      warmRuntime();
       break;
     case 'start': {
       jobs.get(m.id)?.cancel();

@@ -28,7 +28,7 @@ export function encodeHeaderMessages(
   chunks: readonly { tokenStart: number; tokenEnd: number }[],
   chunkMessageSizes: readonly number[],
   final?: { mime: string; byteLength: number },
-): { header: Uint8Array; index: Uint8Array } {
+): { header: Uint8Array; index: Uint8Array; minor: number } {
   const window = h.layout.window;
   const gridW = h.layout.gridW ?? Math.ceil(h.width / window);
   const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
@@ -77,25 +77,22 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
+  // the lowest minor version that reads the Index: 1 when it uses chunk_layers (2.1)
+  const minor = msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);
     if (index.length > LIMITS.MAX_INDEX_BYTES) usage(`index of ${index.length} bytes exceeds MAX_INDEX_BYTES`);
-    const first = decodeFirstPaint(header, { major: FORMAT_MAJOR, minor: minorVersion(index) }, 0, 0);
+    const first = decodeFirstPaint(header, { major: FORMAT_MAJOR, minor }, 0, 0);
     decodeIndex(index, first, 0);
   } catch (e) {
     usage(`invalid header: ${(e as Error).message}`);
   }
-  return { header, index };
+  return { header, index, minor };
 }
 
 function wholeLayers(chunks: readonly { tokenStart: number; tokenEnd: number }[], perLayer: number): boolean {
   return chunks.every((c) => c.tokenStart % perLayer === 0 && c.tokenEnd % perLayer === 0);
-}
-
-/** The lowest minor version that reads this Index: 1 when it uses chunk_layers (2.1). */
-function minorVersion(index: Uint8Array): number {
-  return mrt.Index.decode(index).chunkLayers?.length ? 1 : 0;
 }
 
 /** crc32 of the Header and Index messages with their varint length prefixes: where chunk CRCs start. */
@@ -157,7 +154,7 @@ export function writeMrt(header: MrtHeaderInput, chunks: readonly MrtChunkInput[
   const out = new Uint8Array(n);
   out.set(MAGIC, 0);
   out[3] = FORMAT_MAJOR;
-  out[4] = minorVersion(head.index);
+  out[4] = head.minor;
   let pos = PREAMBLE_BYTES;
   for (const m of msgs) {
     pos = writeVarint(out, pos, m.length);
