@@ -1,16 +1,16 @@
 // Paint timing of <mrt-img> in headless Debian Chromium, WASM backend, 768x512 Kodak.
 //
-//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--regen on|off|both] [--threads 1]
+//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--regen on|off|both] [--threads auto|N]
 //
 // What it measures (all clocks in Node, from the test server's response log and from
 // page callbacks exposed with page.exposeFunction):
 // - placeholder: time from navigation to the placeholder paint, and the bytes of ML files
 //   (ort*, *.wasm, models/*) whose responses had completed by then (target: 0).
 // - cold first ML paint: first chunk decoded (progress event) → first paint that uses the
-//   tokens: the token preview (preview.bin, JS) and the first decoder.onnx paint, with the
-//   runtime and model loading in between; JS + WASM + model bytes loaded before each.
+//   tokens: the token preview (preview.bin, JS) and the first decoder paint, with the
+//   runtime and model loading in between (the decoder graph: decoder.onnx or the split decoder); JS + WASM + model bytes loaded before each.
 // - warm first ML paint: a second image on the same page (runtime and session warm):
-//   first chunk → first token preview paint and → first decoder.onnx paint (target ≤ 30 ms).
+//   first chunk → first token preview paint and → first decoder paint (target ≤ 30 ms).
 // - refinement: each later chunk (the server sends one chunk every --delay ms) → its ML
 //   paint; and the worker's own split: regeneration ms + ONNX run ms (target ≤ 100 ms).
 import { readHeader } from '../src/format/index.ts';
@@ -26,7 +26,9 @@ const IMAGE = arg('--image', 'kodim23');
 const IMAGE2 = arg('--image2', 'kodim05');
 const DELAY = Number(arg('--delay', '250'));
 const REGEN = arg('--regen', 'both');
-const THREADS = Number(arg('--threads', '1'));
+// 'auto' = the client's default (up to 4 threads on a cross-origin isolated page, as the demo is)
+const THREADS_ARG = arg('--threads', 'auto');
+const THREADS = THREADS_ARG === 'auto' ? 'auto' : Number(THREADS_ARG);
 
 const q = (xs: number[], p: number) => {
   if (!xs.length) return NaN;
@@ -48,7 +50,7 @@ async function main() {
   const modes = REGEN === 'both' ? ['on', 'off'] : [REGEN];
   for (const regen of modes) {
     // More than one WASM thread needs a cross-origin isolated page (COOP/COEP).
-    const srv = await startServer({ isolate: THREADS > 1 });
+    const srv = await startServer({ isolate: THREADS === 'auto' || THREADS > 1 });
     const browser = await launchChromium();
     try {
       srv.streams.set('/i/a.mrt', { bytes: a, boundaries: [ia.headerEnd, ...ia.chunkEnds], pieceDelayMs: DELAY });
@@ -72,7 +74,7 @@ async function main() {
                  document.getElementById('slot').append(m);
                };
              </script>`,
-            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: ${THREADS} }));</script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: ${JSON.stringify(THREADS)} }));</script>`,
           ),
         ),
       });
@@ -124,14 +126,14 @@ async function main() {
       const runMs = st.map((s) => s.runMs);
       const totalMs = st.map((s) => s.totalMs);
       const bStats = stats('b')[0];
-      console.log(`\n== regenerate=${regen} (chunks every ${DELAY} ms; WASM, ${THREADS} thread(s))`);
+      console.log(`\n== regenerate=${regen} (chunks every ${DELAY} ms; WASM, threads ${THREADS}${THREADS === 'auto' ? ` = ${await page.evaluate(() => navigator.hardwareConcurrency)} cores, cross-origin isolated page` : ''})`);
       console.log(`placeholder paint: ${ph.t - nav} ms after navigation; ML requests before the worker handed it over: ${mlRequestsBefore}; ML bytes received by the paint event: ${mlBytesAt(ph.t)} (requests issued right after the hand-off may finish first)`);
       console.log(`cold first token paint (preview.bin, JS): ${aPrev ? `${aPrev.t - firstProgress('a').t} ms after the first chunk (${aPrev.detail.tokens} tokens, synthesis ${f(aPrev.detail.runMs)} ms)` : 'none'}`);
       if (aPrev) console.log(`  loaded before it: ${loaded(aPrev.t)}`);
-      console.log(`cold first decoder.onnx paint: ${aFirst.t - firstProgress('a').t} ms after the first chunk (includes runtime + model load; ${aFirst.detail.tokens} tokens)`);
+      console.log(`cold first decoder paint: ${aFirst.t - firstProgress('a').t} ms after the first chunk (includes runtime + model load; ${aFirst.detail.tokens} tokens)`);
       console.log(`  loaded before it: ${loaded(aFirst.t)} (JS = mrt-img.js, mrt-worker.js, ort.wasm.min.mjs, ort-wasm-simd-threaded.mjs)`);
       console.log(`warm first token paint (2nd image, preview): ${bPrev ? `${bPrev.t - firstProgress('b').t} ms after its first chunk (synthesis ${f(bPrev.detail.runMs)} ms)` : 'none'}`);
-      console.log(`warm first decoder.onnx paint (2nd image): ${bFirst.t - firstProgress('b').t} ms after its first chunk; worker: regen ${f(bStats.regenMs)} + run ${f(bStats.runMs)} = ${f(bStats.totalMs)} ms`);
+      console.log(`warm first decoder paint (2nd image): ${bFirst.t - firstProgress('b').t} ms after its first chunk; worker: regen ${f(bStats.regenMs)} + run ${f(bStats.runMs)} = ${f(bStats.totalMs)} ms`);
       console.log(`refinement, chunk → paint (n=${lat.length}): median ${f(q(lat, 0.5))} ms, p90 ${f(q(lat, 0.9))} ms, max ${f(Math.max(...lat))} ms`);
       console.log(`  worker split: regen median ${f(q(regenMs, 0.5))} / p90 ${f(q(regenMs, 0.9))} ms; ONNX run median ${f(q(runMs, 0.5))} / p90 ${f(q(runMs, 0.9))} ms; total median ${f(q(totalMs, 0.5))} / p90 ${f(q(totalMs, 0.9))} ms`);
       console.log(`  ML paints: ${mlPaints('a').length + mlPaints('b').length} for ${ia.chunkEnds.length + ib.chunkEnds.length} chunks`);

@@ -2,12 +2,13 @@
 //   mrt-img.js      one ES module that defines <mrt-img> (+ mrt-img.d.ts types)
 //   mrt-worker.js   the decode worker (parser, coder, prior, regeneration, ORT glue)
 //   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web, loaded lazily by the worker
-//   models/         manifest.json and the files it lists but encoder.onnx (decoder.onnx, rcm.json, preview.bin, decoder-p64.onnx)
+//   models/         manifest.json and the files it lists but encoder.onnx (rcm.json, preview.bin, decoder-split.onnx + tail.bin, or decoder.onnx)
 //   index.html, demo.js, demo/jpeg/*.jpg   the demo page and its progressive JPEGs
 //
 // Usage: npx tsx scripts/build-client.ts [--out DIR] [--no-minify] [--no-jpeg] [--kodak DIR] [--models DIR]
 import { build } from 'esbuild';
-import { copyFile, mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import type { Manifest } from '../src/model/io.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -95,17 +96,30 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const el = await readFile(join(root, 'src/client/element.d.ts.txt'), 'utf8');
   await writeFile(join(out, 'mrt-img.d.ts'), `${types}\n${el}`);
 
+  // Static-asset headers (Workers assets `_headers`): the demo page is cross-origin isolated
+  // so that the decoder may use WASM threads (SharedArrayBuffer); every file stays loadable
+  // by other origins' isolated pages (CORP).
+  await writeFile(
+    join(out, '_headers'),
+    ['# written by scripts/build-client.ts', '/*', '  Cross-Origin-Opener-Policy: same-origin', '  Cross-Origin-Embedder-Policy: require-corp', '  Cross-Origin-Resource-Policy: cross-origin', ''].join('\n'),
+  );
+
   const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
   for (const f of ORT_FILES) await copyIfNewer(join(ortDir, f), join(out, f));
 
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
   if (existsSync(join(modelsDir, 'manifest.json'))) {
     await mkdir(join(out, 'models'), { recursive: true });
-    // everything the manifest lists except the encoder (never needed in a browser)
-    const manifest = JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')) as { files: Record<string, unknown> };
-    for (const f of ['manifest.json', ...Object.keys(manifest.files).filter((f) => f !== 'encoder.onnx')]) {
+    // everything the manifest lists that a browser may load: not the encoder, and not
+    // decoder.onnx when the model has a split decoder (the browser's graph then)
+    const manifest = JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')) as Pick<Manifest, 'files' | 'splitDecoder'>;
+    const skip = new Set(['encoder.onnx', ...(manifest.splitDecoder ? ['decoder.onnx'] : [])]);
+    const keep = ['manifest.json', ...Object.keys(manifest.files).filter((f) => !skip.has(f))];
+    for (const f of keep) {
       if (existsSync(join(modelsDir, f))) await copyIfNewer(join(modelsDir, f), join(out, 'models', f));
     }
+    // files of an earlier model (or a graph the browser no longer loads) would be served stale
+    for (const f of await readdir(join(out, 'models'))) if (!keep.includes(f)) await rm(join(out, 'models', f), { recursive: true });
   } else {
     log('(no models/manifest.json yet: models not copied)');
   }

@@ -18,13 +18,14 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mrt  # noqa: E402
-from export_graph import ExportDecoder, prefix_decoder  # noqa: E402
+from export_graph import ExportDecoder, tail_basis  # noqa: E402
 
 # ops that onnxruntime-web runs on both the WASM and the WebGPU execution providers
 ALLOWED_OPS = {'Conv', 'ConvTranspose', 'Relu', 'Add', 'Sub', 'Mul', 'Div', 'Concat', 'Clip', 'Tanh', 'Resize',
                'DepthToSpace', 'Reshape', 'Transpose', 'Shape', 'Gather', 'Unsqueeze', 'Slice',
                'Cast', 'Constant', 'Identity', 'Floor', 'Max', 'Min'}
 TOL = 1e-4  # max |onnxruntime - pytorch| on outputs in [-1, 1] / [0, 1]
+TAIL_TOL = 2e-3  # the split decoder with its float16 tail basis vs decoder.onnx (< 1/255)
 
 
 def b64f32(a):
@@ -53,11 +54,14 @@ def export_onnx(model, args, path, inputs, outputs, dyn):
     return ops
 
 
-def export_decoder(dec, args, path):
-    """decoder.onnx's I/O (docs/design.md) in the graph form of training/export_graph.py."""
-    return export_onnx(ExportDecoder(dec).eval(), args, path, ['z', 'mask', 'base'], ['image'],
-                       {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'},
-                        'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}})
+def export_decoder(dec, args, path, split=None):
+    """decoder.onnx's I/O (docs/design.md) in the graph form of training/export_graph.py;
+    with split, the split decoder (an extra `tail` input at the window grid)."""
+    inputs = ['z', 'mask', 'base'] + (['tail'] if split else [])
+    dyn = {'z': {2: 'gh', 3: 'gw'}, 'mask': {2: 'gh', 3: 'gw'}, 'base': {2: 'bh', 3: 'bw'}, 'image': {2: 'H', 3: 'W'}}
+    if split:
+        dyn['tail'] = {2: 'gh', 3: 'gw'}
+    return export_onnx(ExportDecoder(dec, split).eval(), args, path, inputs, ['image'], dyn)
 
 
 def ort_run(path, feeds):
@@ -87,7 +91,18 @@ def base_of(img, q=30):
 
 
 PREVIEW_COMPONENTS = 64  # the preview paints early prefixes; later tokens wait for decoder.onnx
-PREFIX_LAYERS = 64  # models with more layers also ship decoder-p64.onnx for prefixes of <= 64 layers
+SPLIT_LAYERS = 64  # models with more layers also ship decoder-split.onnx + tail.bin for the browser
+
+
+def write_tail(dec, split, path):
+    """models/tail.bin (format in src/model/tail.ts): the linear synthesis basis of tokens
+    >= split as float16. Returns the basis the browser will use (float16-rounded)."""
+    import struct
+    B = tail_basis(dec, split).half()
+    with open(path, 'wb') as fh:
+        fh.write(b'MRTT' + struct.pack('<BBHHH', 1, 1, split, split + B.shape[0], mrt.WINDOW))
+        fh.write(B.numpy().astype('<f2').tobytes())
+    return B.float()
 
 
 def write_preview(dec, path):
@@ -175,24 +190,27 @@ def main():
     if db > TOL:
         raise SystemExit('onnxruntime disagrees with PyTorch at 768x512')
 
-    # prefix decoder (T > 64): the same output for prefixes of <= 64 layers, a smaller graph
-    prefix = None
-    ppath = os.path.join(args.out, f'decoder-p{PREFIX_LAYERS}.onnx')
-    if os.path.exists(ppath):
-        os.remove(ppath)
-    if T > PREFIX_LAYERS:
-        pdec = prefix_decoder(dec, T, PREFIX_LAYERS)
-        P = PREFIX_LAYERS
-        export_decoder(pdec, (zin[:, :P], mask[:, :P], base), ppath)
-        mp = torch.zeros_like(mb)
-        mp[:, :P // 2] = 1
-        with torch.no_grad():
-            yp = dec(zb * mp, mp, bb)
-        dp = float(np.abs(ort_run(ppath, {'z': (zb * mp)[:, :P], 'mask': mp[:, :P], 'base': bb}) - yp.numpy()).max())
-        print(f'parity prefix decoder ({P} of {T} layers) vs full decoder at 768x512 max|d|={dp:.2e}')
-        if dp > TOL:
-            raise SystemExit('the prefix decoder disagrees with the full decoder')
-        prefix = {'file': os.path.basename(ppath), 'layers': P}
+    # split decoder (T > 64): the browser's graph; the linear synthesis of tokens >= 64
+    # comes from tail.bin, summed in TypeScript as they arrive (src/model/tail.ts)
+    split = None
+    for old in ('decoder-p64.onnx', 'decoder-split.onnx', 'tail.bin'):
+        if os.path.exists(os.path.join(args.out, old)):
+            os.remove(os.path.join(args.out, old))
+    if T > SPLIT_LAYERS:
+        P = SPLIT_LAYERS
+        spath, tpath = os.path.join(args.out, 'decoder-split.onnx'), os.path.join(args.out, 'tail.bin')
+        export_decoder(dec, (zin, mask, base, torch.zeros(1, 3 * mrt.WINDOW ** 2, gh, gw)), spath, P)
+        B = write_tail(dec, P, tpath)
+        for name, mp in (('all layers', torch.ones_like(zb)), ('40 layers', (torch.arange(T) < 40).float()[None, :, None, None].expand_as(zb))):
+            zm = zb * mp
+            tail = torch.einsum('tk,bthw->bkhw', B, zm[:, P:])
+            with torch.no_grad():
+                yf = dec(zm, mp, bb)
+            ds = float(np.abs(ort_run(spath, {'z': zm, 'mask': mp, 'base': bb, 'tail': tail}) - yf.numpy()).max())
+            print(f'parity split decoder ({name}, float16 tail) vs decoder at 768x512 max|d|={ds:.2e} (tol {TAIL_TOL})')
+            if ds > TAIL_TOL:
+                raise SystemExit('the split decoder disagrees with the decoder')
+        split = {'file': 'decoder-split.onnx', 'tail': 'tail.bin', 'layers': P}
 
     tv = os.path.join(args.out, 'testvec')
     json.dump({'model': 'decoder.onnx', 'tol': TOL,
@@ -265,7 +283,7 @@ def main():
                     n = 0
         mid = f'mrt-v0.{n}'
     files, digests = {}, []
-    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json', 'preview.bin') + ((prefix['file'],) if prefix else ()):
+    for name in ('decoder.onnx', 'encoder.onnx', 'rcm.json', 'preview.bin') + ((split['file'], split['tail']) if split else ()):
         p_ = os.path.join(args.out, name)
         d = sha256(p_)
         if name in ('decoder.onnx', 'encoder.onnx', 'rcm.json'):  # modelHash: the files that define the tokens
@@ -274,8 +292,8 @@ def main():
     manifest = {'id': mid, 'files': files,
                 'layout': {'window': mrt.WINDOW, 'baseFactor': mrt.BASE_FACTOR, 'tokens': T, 'levels': L},
                 'modelHash': hashlib.sha256(b''.join(digests)).hexdigest()}
-    if prefix:
-        manifest['prefixDecoder'] = prefix
+    if split:
+        manifest['splitDecoder'] = split
     json.dump(manifest, open(mpath, 'w'), indent=2)
     open(mpath, 'a').write('\n')
     with torch.no_grad():

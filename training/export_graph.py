@@ -31,11 +31,20 @@ def bilinear16_taps(n=mrt.WINDOW):
 
 
 class ExportDecoder(nn.Module):
-    def __init__(self, dec: mrt.Decoder):
+    """split=P: the split decoder (models with T > P layers). Its linear synthesis covers
+    only tokens < P; the rest of it, `tail` = sum over t >= P of z_t * lin[:, t] at the
+    window grid ([1, 3*32*32, gh, gw], the layout PixelShuffle(32) takes), is an input
+    that the browser accumulates from the received tokens as they arrive (sparse: most
+    late tokens are the centre level, z = 0). The nonlinear path still sees every token."""
+
+    def __init__(self, dec: mrt.Decoder, split: int | None = None):
         super().__init__()
         assert dec.lin is not None, 'ExportDecoder needs the linear synthesis path (--lin)'
         self.d = dec
+        self.split = split
         with torch.no_grad():
+            if split is not None:
+                self.register_buffer('lin_head', dec.lin.weight[:, :split].clone())
             for name in ('up16', 'up8', 'up4', 'up2'):
                 conv = getattr(dec, name)
                 W, b = conv.weight[:, :, 0, 0], conv.bias
@@ -59,7 +68,7 @@ class ExportDecoder(nn.Module):
         ones = x[:, :1] * 0 + 1  # exactly 1 for finite activations, without ConstantOfShape
         return F.conv_transpose2d(torch.cat([x, ones], 1), w, stride=2)
 
-    def forward(self, z, mask, base):
+    def forward(self, z, mask, base, tail=None):
         d = self.d
         b16 = F.relu(d.b16(base - 0.5))
         b32 = F.relu(d.b32(b16))
@@ -76,26 +85,14 @@ class ExportDecoder(nn.Module):
         p = torch.cat([p[:, :, :1], p, p[:, :, -1:]], 2)
         u = F.conv2d(p, self.rs_h, self.rs_h_b, stride=(2, 1))  # window rows
         u = F.conv2d(u, self.rs_w, self.rs_w_b, stride=(1, 2), groups=3 * mrt.WINDOW)  # columns (+ out bias)
-        return torch.clamp(r + d.ps32(d.lin(z) + u), 0.0, 1.0)
-
-
-def prefix_decoder(dec: mrt.Decoder, T: int, P: int) -> mrt.Decoder:
-    """The decoder restricted to the first P of T token layers: the same output as `dec`
-    whenever tokens P..T-1 are missing (z = mask = 0 there multiply their weights by 0),
-    with a linear synthesis path 1/(T/P) the size. The browser paints prefixes of up to P
-    layers with it (the common case: budgets of a few KB) and loads the full decoder only
-    when more arrive."""
-    sd = dec.state_dict()
-    small = mrt.Decoder(P, c32=dec.inp.out_channels, nres32=len(dec.res32), c16=dec.res16.a.in_channels,
-                        c8=dec.res8.a.in_channels, c4=dec.res4.a.in_channels, c2=dec.res2.a.in_channels,
-                        cb=dec.b16.out_channels, lin=True)
-    out = {}
-    for name, w in sd.items():
-        if name == 'lin.weight':
-            out[name] = w[:, :P].clone()
-        elif name == 'inp.weight':
-            out[name] = w[:, mrt.inp_token_columns(T, P, w.shape[1])].clone()
+        if self.split is None:
+            lin = d.lin(z)
         else:
-            out[name] = w.clone()
-    small.load_state_dict(out)
-    return small.eval()
+            lin = F.conv2d(z[:, :self.split], self.lin_head) + tail
+        return torch.clamp(r + d.ps32(lin + u), 0.0, 1.0)
+
+
+def tail_basis(dec: mrt.Decoder, split: int) -> torch.Tensor:
+    """[T - split, 3*32*32]: the linear synthesis of tokens >= split, one row per token
+    layer in (c, i, j) order: what the split decoder's `tail` input sums."""
+    return dec.lin.weight.detach()[:, split:, 0, 0].t().contiguous()

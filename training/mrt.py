@@ -457,7 +457,7 @@ def init_pca(enc, dec, pca_path, scale):
 def inp_token_columns(T, P, n_in):
     """Columns of the decoder's input conv (input = cat([z (T), mask (T), base features]))
     that belong to the first P token layers, plus the base features: the layout that
-    grow() copies into and export_graph.prefix_decoder() slices out."""
+    grow() copies into."""
     return list(range(P)) + list(range(T, T + P)) + list(range(2 * T, n_in))
 
 

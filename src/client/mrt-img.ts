@@ -28,7 +28,7 @@ const config: Required<MrtConfig> = {
   modelBase: here + 'models/',
   workerUrl: here + 'mrt-worker.js',
   backend: 'auto',
-  wasmThreads: 1,
+  wasmThreads: 'auto',
   regenerate: REGENERATE_BY_DEFAULT,
   throttle: 0,
   budgetParam: 'bytes',

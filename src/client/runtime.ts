@@ -4,6 +4,7 @@
 import type * as Ort from 'onnxruntime-web';
 import type { Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
+import { parseTail, type TailBasis } from '../model/tail.ts';
 import type { Backend } from './types.ts';
 
 export type { Manifest };
@@ -84,6 +85,23 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
   return { manifest, rcmJson, rcmSha, hashPrefix: unhex(manifest.modelHash).subarray(0, 16), bytes: n };
 }
 
+/** Fetches the split decoder's tail basis (manifest.splitDecoder.tail) and checks it. */
+export async function loadTail(modelBase: string, manifest: Manifest): Promise<TailBasis> {
+  const sd = manifest.splitDecoder!;
+  const bytes = await loadListedFile(modelBase, manifest, sd.tail);
+  let tb: TailBasis;
+  try {
+    tb = parseTail(bytes);
+  } catch (e) {
+    throw new ClientError('model', (e as Error).message);
+  }
+  const { tokens, window } = manifest.layout;
+  if (tb.split !== sd.layers || tb.tokens !== tokens || tb.window !== window) {
+    throw new ClientError('model', `${sd.tail} is for split ${tb.split} of ${tb.tokens} layers, window ${tb.window}; the manifest says ${sd.layers} of ${tokens}, window ${window}`);
+  }
+  return tb;
+}
+
 /**
  * Fetches preview.bin (the token preview basis) and checks it against the manifest; null
  * when the model ships none. Separate from the prior files: token decoding never waits
@@ -115,13 +133,17 @@ export async function loadListedFile(modelBase: string, manifest: Manifest, file
 }
 
 /**
- * Fetches decoder.onnx and checks it against the manifest, and the manifest's modelHash
- * against the digests: sha256(digest(decoder) || digest(encoder) || digest(rcm)),
- * docs/design.md (encoder.onnx is not downloaded: its digest comes from the manifest).
+ * Fetches a decoder graph (decoder.onnx, or the manifest's split decoder) and checks it
+ * against the manifest, and the manifest's modelHash against the digests:
+ * sha256(digest(decoder.onnx) || digest(encoder) || digest(rcm)), docs/design.md (files the
+ * page does not download, encoder.onnx and with a split decoder decoder.onnx, count with
+ * the digests the manifest lists).
  */
-export async function loadDecoder(modelBase: string, prior: PriorFiles): Promise<Uint8Array> {
+export async function loadDecoder(modelBase: string, prior: PriorFiles, file = 'decoder.onnx'): Promise<Uint8Array> {
   const { manifest } = prior;
-  const { bytes: decoder, sha: decSha } = await fetchListed(modelBase, manifest, 'decoder.onnx');
+  const { bytes: decoder, sha } = await fetchListed(modelBase, manifest, file);
+  const decSha = file === 'decoder.onnx' ? sha : manifest.files['decoder.onnx']?.sha256;
+  if (!decSha) throw new ClientError('model', 'manifest.json does not list decoder.onnx');
   const encSha = manifest.files['encoder.onnx']?.sha256;
   if (encSha) {
     const parts = [unhex(decSha), unhex(encSha), prior.rcmSha ? unhex(prior.rcmSha) : new Uint8Array(0)];

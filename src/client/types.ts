@@ -14,8 +14,12 @@ export interface MrtConfig {
   workerUrl?: string;
   /** 'auto' (default) uses WebGPU when an adapter is available, else WASM. */
   backend?: 'auto' | Backend;
-  /** WASM threads (default 1; more than 1 needs a cross-origin isolated page). */
-  wasmThreads?: number;
+  /**
+   * WASM threads. 'auto' (default): up to 4 (the device's cores) on a cross-origin isolated
+   * page (COOP/COEP headers: threads need SharedArrayBuffer), 1 elsewhere. A number above 1
+   * on a page that is not isolated runs 1 thread and says so on the console.
+   */
+  wasmThreads?: number | 'auto';
   /** Fill tokens that were not received from the prior (default REGENERATE_BY_DEFAULT in src/codec/regenerate.ts; attribute `regenerate="on"` per element). */
   regenerate?: boolean;
   /** Pace every stream read to this many bytes per second (a demo / test throttle; 0 = off). */

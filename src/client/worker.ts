@@ -6,8 +6,10 @@
 // ImageBitmap (cropped to the image size) transferred to the element.
 // Until the first decoder.onnx paint of an image, every chunk also paints a token preview
 // (src/model/preview.ts: the decoder's linear path in JS, a few ms, no runtime needed).
-// Models with many layers also ship a prefix decoder (manifest.prefixDecoder): it paints
-// prefixes of up to its layer count; decoder.onnx loads only when a longer prefix arrives.
+// Models with many layers ship a split decoder instead (manifest.splitDecoder): the graph
+// synthesises the first 64 layers' linear path itself and the worker sums the rest from
+// tail.bin as chunks arrive (src/model/tail.ts), so a refinement costs the same at every
+// prefix length; tail.bin loads when the first token past layer 64 arrives.
 //
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
@@ -16,8 +18,9 @@ import { MrtFormatError, prefixLength, readFirstPaint, readHeader, type MrtFirst
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { previewPixels, previewSize, type PreviewBasis } from '../model/preview.ts';
+import { TailSynthesis, type TailBasis } from '../model/tail.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
-import { ClientError, createRuntime, loadDecoder, loadListedFile, loadPreview, loadPriorFiles, type PriorFiles, type Runtime } from './runtime.ts';
+import { ClientError, createRuntime, loadDecoder, loadPreview, loadPriorFiles, loadTail, type PriorFiles, type Runtime } from './runtime.ts';
 import { RunScheduler } from './scheduler.ts';
 import type { Backend, MrtConfig, MrtErrorDetail, PaintKind } from './types.ts';
 
@@ -88,58 +91,63 @@ function startPreview(files: PriorFiles): void {
 }
 
 /**
- * The decoder graphs: 'full' is decoder.onnx; 'prefix' is the manifest's prefixDecoder
- * (models with more than 64 layers): the same image for prefixes of at most its layer
- * count, cheaper to run, so it paints those and decoder.onnx loads only when a longer
- * prefix arrives.
+ * The decoder graph: the manifest's split decoder when it has one (models with more than
+ * 64 layers: the linear synthesis of later tokens is summed here, src/model/tail.ts, from
+ * the tail basis, loaded when the first such token arrives), else decoder.onnx.
  */
-type Graph = 'full' | 'prefix';
-const modelP: Partial<Record<Graph, Promise<Uint8Array>>> = {};
-let runtimeP: Partial<Record<Graph, Promise<Runtime>>> = {};
-/** The backend the first session settled on; later sessions use the same one. */
+let runtimeP: Promise<Runtime> | null = null;
+let graphP: Promise<Uint8Array> | null = null;
+let tailP: Promise<TailBasis> | null = null;
+/** The backend the first session settled on; a later session (after a fallback) uses it. */
 let settledBackend: Backend | null = null;
 
-function graphBytes(which: Graph): Promise<Uint8Array> {
-  modelP[which] ??= models().then((m) =>
-    which === 'full' ? loadDecoder(cfg.modelBase, m.files) : loadListedFile(cfg.modelBase, m.files.manifest, m.files.manifest.prefixDecoder!.file),
-  );
-  return modelP[which]!;
+function graphFile(m: Models): string {
+  return m.files.manifest.splitDecoder?.file ?? 'decoder.onnx';
 }
 
-/** Session creation, one at a time: onnxruntime-web's WebGPU EP refuses a second session
- * while one is being created ("another WebGPU EP inference session is being created"). */
-let creating: Promise<unknown> = Promise.resolve();
-
-function runtime(which: Graph): Promise<Runtime> {
-  runtimeP[which] ??= (async () => {
-    const model = await graphBytes(which);
-    const turn = creating;
-    let done!: () => void;
-    creating = new Promise<void>((r) => (done = r));
-    await turn.catch(() => undefined);
-    try {
-      return await createSession(which, model);
-    } finally {
-      done();
-    }
+function runtime(): Promise<Runtime> {
+  runtimeP ??= (async () => {
+    const m = await models();
+    graphP ??= loadDecoder(cfg.modelBase, m.files, graphFile(m));
+    return createSession(graphFile(m), await graphP);
   })();
-  return runtimeP[which]!;
+  return runtimeP;
 }
 
-async function createSession(which: Graph, model: Uint8Array): Promise<Runtime> {
+function tailBasis(m: Models): Promise<TailBasis> {
+  tailP ??= loadTail(cfg.modelBase, m.files.manifest);
+  return tailP;
+}
+
+/**
+ * WASM threads: 'auto' (the default) uses up to 4 of the device's cores when the page is
+ * cross-origin isolated (threads need SharedArrayBuffer), else 1. A number above 1 on a page
+ * that is not isolated cannot be honoured: 1 thread, and the page is told why.
+ */
+function wasmThreads(): { n: number; why?: string } {
+  const isolated = (self as unknown as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const want = cfg.wasmThreads ?? 'auto';
+  if (want === 'auto') return { n: isolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1 };
+  if (want > 1 && !isolated) return { n: 1, why: `wasmThreads ${want} needs a cross-origin isolated page (COOP/COEP headers): using 1 thread` };
+  return { n: Math.max(1, Math.floor(want)) };
+}
+
+async function createSession(file: string, model: Uint8Array): Promise<Runtime> {
   const first = settledBackend === null;
   let why = '';
+  const threads = wasmThreads();
   try {
     const rt = await createRuntime(model, {
       ortBase: cfg.ortBase,
       backend: settledBackend ?? cfg.backend ?? 'auto',
-      threads: cfg.wasmThreads ?? 1,
+      threads: threads.n,
       onFallback: (w) => (why = w),
     });
     settledBackend ??= rt.backend;
     // WebGPU given up for this graph: say why (the page logs it), and use WASM from now on
     if (why) settledBackend = 'wasm';
-    if (first || why) send({ type: 'backend', backend: rt.backend, ...(why ? { error: `webgpu failed (${which} decoder): ${why}` } : {}) });
+    const notes = [why && `webgpu failed (${file}): ${why}`, first && rt.backend === 'wasm' && threads.why].filter(Boolean).join('; ');
+    if (first || why) send({ type: 'backend', backend: rt.backend, ...(notes ? { error: notes } : {}) });
     return rt;
   } catch (e) {
     send({ type: 'backend', backend: null, error: (e as Error).message });
@@ -147,19 +155,19 @@ async function createSession(which: Graph, model: Uint8Array): Promise<Runtime> 
   }
 }
 
-/** Loads the runtime with the graph that paints the first tokens (on the first header, and MrtImg.warm()). */
+/** Loads the runtime and the decoder graph (on the first header, and MrtImg.warm()). */
 function warmRuntime(): void {
-  models()
-    .then((m) => runtime(m.files.manifest.prefixDecoder ? 'prefix' : 'full'))
-    .catch(() => undefined);
+  runtime().catch(() => undefined);
 }
 
-/** WebGPU failed at run time: switch the page to WASM (every graph) and retry. */
-async function fallbackToWasm(which: Graph, why: string): Promise<Runtime> {
-  settledBackend = 'wasm';
-  runtimeP = {};
-  send({ type: 'backend', backend: 'wasm', error: `webgpu failed at run time: ${why}` });
-  return runtime(which);
+/** WebGPU failed at run time: switch the page to WASM (once) and retry. */
+async function fallbackToWasm(why: string): Promise<Runtime> {
+  if (settledBackend !== 'wasm') {
+    settledBackend = 'wasm';
+    runtimeP = null;
+    send({ type: 'backend', backend: 'wasm', error: `webgpu failed at run time: ${why}` });
+  }
+  return runtime();
 }
 
 // ------------------------------------------------------------------ helpers
@@ -198,6 +206,9 @@ class Job {
   header: MrtHeader | null = null;
   g: Geometry | null = null;
   base: Float32Array | null = null;
+  /** The split decoder's tail input, summed as tokens arrive (or zeros before any does). */
+  private tail: TailSynthesis | null = null;
+  private zeroTail: Float32Array | null = null;
   sd: StreamDecoder | null = null;
   limit = Infinity;
   /** Cut on the client: the prefix ends at `limit`, a chunk boundary. */
@@ -633,26 +644,26 @@ class Job {
     if (this.painted?.kind === 'ml' && this.painted.known === sd.known) return;
     let rt: Runtime;
     let m: Models;
-    let which: Graph;
+    let tb: TailBasis | null = null;
     const g = this.g!;
     const cells = g.gridW * g.gridH;
     try {
       m = await models();
-      // (regeneration may fill layers past the prefix graph's when the RCM covers more)
-      const regenPast = this.opts.regenerate && !!m.rcm && m.rcm.T > (m.files.manifest.prefixDecoder?.layers ?? Infinity);
-      const pd = regenPast ? undefined : m.files.manifest.prefixDecoder;
-      const prefixFits = () => !!pd && sd.known <= pd.layers * cells;
-      // Pick the graph after each wait: on a cold page the runtime takes seconds to load,
-      // and every chunk that arrived meanwhile belongs in this paint.
-      do {
-        which = prefixFits() ? 'prefix' : 'full';
-        rt = await runtime(which);
+      rt = await runtime();
+      if (this.dead || this.finalShown) return;
+      // Split decoder: the tail basis is needed once a token past the split is non-zero,
+      // received or (when the RCM covers layers past the split) regenerated.
+      const split = m.files.manifest.splitDecoder;
+      if (split && (sd.known > split.layers * cells || (this.opts.regenerate && !!m.rcm && m.rcm.T > split.layers))) {
+        tb = await tailBasis(m);
         if (this.dead || this.finalShown) return;
-      } while (which === 'prefix' && !prefixFits());
+      }
     } catch (e) {
       this.fail(errDetail(e, true));
       return;
     }
+    // read after the waits: on a cold page the runtime takes seconds to load, and every
+    // chunk that arrived meanwhile belongs in this paint
     const known = sd.known;
     if (this.painted?.kind === 'ml' && this.painted.known === known) return;
     if (!this.base) {
@@ -660,15 +671,22 @@ class Job {
       return;
     }
     const layout = sd.layout!;
-    // the prefix graph takes only its first layers (the rest are missing: zeros)
-    const T = which! === 'prefix' ? m.files.manifest.prefixDecoder!.layers : layout.tokensPerWindow;
+    const T = layout.tokensPerWindow;
     const t0 = performance.now();
-    const full =
+    const { z, mask } =
       this.opts.regenerate && m.rcm
         ? regenerate(layout, m.rcm, sd.tokens, known)
         : tokensToZ(layout, sd.tokens, known);
-    const z = full.z.subarray(0, T * cells);
-    const mask = full.mask.subarray(0, T * cells);
+    let tail: Float32Array | null = null;
+    if (m.files.manifest.splitDecoder) {
+      const per = 3 * layout.window * layout.window;
+      if (tb) {
+        this.tail ??= new TailSynthesis(tb, cells);
+        tail = this.tail.update(z);
+      } else {
+        tail = this.zeroTail ??= new Float32Array(per * cells);
+      }
+    }
     const tRegen = performance.now() - t0;
     let out: Float32Array;
     const runOnce = async (r: Runtime) => {
@@ -677,6 +695,7 @@ class Job {
         z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
         mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
         base: new Tensor('float32', this.base!, [1, 3, g.baseH, g.baseW]),
+        ...(tail ? { tail: new Tensor('float32', tail, [1, tail.length / cells, g.gridH, g.gridW]) } : {}),
       });
       const img = res.image;
       const data = (await img.getData()) as Float32Array;
@@ -692,7 +711,7 @@ class Job {
         return;
       }
       try {
-        rt = await fallbackToWasm(which, (e as Error).message);
+        rt = await fallbackToWasm((e as Error).message);
         out = await runOnce(rt);
       } catch (e2) {
         this.fail({ code: 'runtime', message: `decoder run failed: ${(e2 as Error).message}`, fatal: !this.painted });

@@ -19,11 +19,12 @@ export interface Manifest {
   layout: ModelLayout;
   modelHash: string;
   /**
-   * Optional (models with more than 64 layers): a decoder graph for prefixes of at most
-   * `layers` layers, the same output as decoder.onnx for them and cheaper to run; it takes
-   * z and mask with `layers` channels. Listed in `files`, not part of modelHash.
+   * Optional (models with more than 64 layers): the browser's decoder graph. It takes
+   * decoder.onnx's inputs plus `tail`, the linear synthesis of the tokens from `layers` on,
+   * which the browser sums from the `tail` basis file (src/model/tail.ts); the same image as
+   * decoder.onnx within 2e-3. Both files are listed in `files`, not part of modelHash.
    */
-  prefixDecoder?: { file: string; layers: number };
+  splitDecoder?: { file: string; tail: string; layers: number };
 }
 
 export interface Geometry {

@@ -110,6 +110,8 @@ describe('<mrt-img> through the local edge (wrangler dev)', () => {
     expect(ev.some((e) => e.type === 'paint' && e.detail.kind === 'ml')).toBe(true);
     // The demo page itself came from the edge's assets with the element defined.
     expect(await page.evaluate(() => !!customElements.get('mrt-img'))).toBe(true);
+    // the demo page is cross-origin isolated (dist/client/_headers): WASM threads are possible
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const r = await fetch(`${base}/i/kodim01.mrt?bytes=${mrt.length}`, { headers: { Range: `bytes=${info.chunkEnds[3]}-` } });
     expect(r.status).toBe(206);
     expect(new Uint8Array(await r.arrayBuffer()).length).toBe(mrt.length - info.chunkEnds[3]);

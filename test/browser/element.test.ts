@@ -137,7 +137,7 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     srv.mounts.set('/slow-models/', MODELS);
     // the decoder graphs arrive in two pieces 2.5 s apart: the first five chunks come before them
     const manifest = JSON.parse(await readFile(join(MODELS, 'manifest.json'), 'utf8'));
-    for (const f of ['decoder.onnx', ...(manifest.prefixDecoder ? [manifest.prefixDecoder.file] : [])]) {
+    for (const f of [manifest.splitDecoder?.file ?? 'decoder.onnx']) {
       srv.streams.set(`/slow-models/${f}`, { bytes: new Uint8Array(await readFile(join(MODELS, f))), boundaries: [1024], pieceDelayMs: 2500 });
     }
     const page = await open(
@@ -315,10 +315,13 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(first[0].sent).toBe(info.chunkEnds[0]);
     const fetched = (f: string) => srv.log.some((r) => r.path === `/budget-models/${f}`);
     const firstLayers = info.header.chunks[0].tokenEnd / (info.header.layout.gridW * info.header.layout.gridH);
-    if (manifest.prefixDecoder && firstLayers <= manifest.prefixDecoder.layers) {
-      // a short prefix paints with the prefix decoder; decoder.onnx is not even downloaded
-      expect(fetched(manifest.prefixDecoder.file)).toBe(true);
+    const split = manifest.splitDecoder as { file: string; tail: string; layers: number } | undefined;
+    if (split) {
+      // the split decoder paints every prefix (decoder.onnx is never downloaded); its tail
+      // basis only once a token past the split has arrived
+      expect(fetched(split.file)).toBe(true);
       expect(fetched('decoder.onnx')).toBe(false);
+      expect(fetched(split.tail)).toBe(firstLayers > split.layers);
     } else {
       expect(fetched('decoder.onnx')).toBe(true);
     }
@@ -333,8 +336,9 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(ranged[0].range).toBe(`bytes=${info.chunkEnds[0]}-`);
     expect(ranged[0].status).toBe(206);
     expect(ranged[0].sent).toBe(small2.length - info.chunkEnds[0]);
-    // the whole stream is painted by decoder.onnx (every layer)
-    expect(fetched('decoder.onnx')).toBe(true);
+    if (split) expect(fetched(split.tail)).toBe(info.header.layout.tokensPerWindow > split.layers);
+    // the whole stream (every layer) is painted by the browser's graph
+    expect(fetched('decoder.onnx')).toBe(!split);
     expect(log.filter((e) => e.type === 'paint').at(-1)!.detail).toMatchObject({ kind: 'ml', tokens: info.header.totalTokens });
     await page.close();
   });

@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
-import { geometry } from '../../src/model/io.ts';
+import { geometry, type Manifest } from '../../src/model/io.ts';
+import { TailSynthesis, parseTail } from '../../src/model/tail.ts';
 import { parsePreview, previewPixels, previewSize } from '../../src/model/preview.ts';
 
 const DIR = resolve(process.env.MRT_MODELS_DIR ?? 'models');
@@ -96,36 +97,87 @@ describe('exported models', () => {
     expect(manifest.files['preview.bin'].bytes).toBe(pv.length);
   });
 
-  it('prefix decoder (models with more than 64 layers): listed with its sha256, same image as decoder.onnx for its prefixes (onnxruntime-web wasm)', async () => {
-    const m = manifest as typeof manifest & { prefixDecoder?: { file: string; layers: number } };
+  it('split decoder (models with more than 64 layers): listed with its sha256; with the tail summed by src/model/tail.ts it reproduces decoder.onnx\'s fixture (onnxruntime-web wasm)', async () => {
+    const m = manifest as typeof manifest & Pick<Manifest, 'splitDecoder'>;
     const T = m.layout.tokens;
     if (T <= 64) {
       // small models ship none; the export adds one exactly when T > 64
-      expect(m.prefixDecoder).toBeUndefined();
+      expect(m.splitDecoder).toBeUndefined();
       return;
     }
-    const pd = m.prefixDecoder!;
-    expect(pd.layers).toBeLessThan(T);
-    const bytes = readFileSync(join(DIR, pd.file));
-    expect(m.files[pd.file].sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    const sd = m.splitDecoder!;
+    expect(sd.layers).toBeLessThan(T);
+    for (const f of [sd.file, sd.tail]) {
+      const bytes = readFileSync(join(DIR, f));
+      expect(m.files[f].sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+    const tb = parseTail(new Uint8Array(readFileSync(join(DIR, sd.tail))));
+    expect([tb.split, tb.tokens, tb.window]).toEqual([sd.layers, T, m.layout.window]);
+    // every layer received, tokens at random levels: the tail carries 3/4 of the layers
     ortWeb.env.wasm.numThreads = 1;
     const full = await ortWeb.InferenceSession.create(readFileSync(join(DIR, 'decoder.onnx')), { executionProviders: ['wasm'] });
-    const pre = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
-    const gh = 3, gw = 5, cells = gh * gw, known = Math.floor(pd.layers / 2) * cells + 7; // a partial layer too
-    const z = new Float32Array(T * cells);
-    const mask = new Float32Array(T * cells);
-    for (let i = 0; i < known; i++) {
-      z[i] = ((i * 7919) % 9) / 4 - 1;
-      mask[i] = 1;
-    }
-    const base = new ortWeb.Tensor('float32', Float32Array.from({ length: 3 * 2 * gh * 2 * gw }, (_, i) => (i % 11) / 11), [1, 3, 2 * gh, 2 * gw]);
-    const run = async (s: ortWeb.InferenceSession, n: number) =>
-      (await s.run({ z: new ortWeb.Tensor('float32', z.subarray(0, n * cells), [1, n, gh, gw]), mask: new ortWeb.Tensor('float32', mask.subarray(0, n * cells), [1, n, gh, gw]), base })).image.data as Float32Array;
-    const a = await run(full, T);
-    const b = await run(pre, pd.layers);
-    expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-4);
+    const s = await ortWeb.InferenceSession.create(readFileSync(join(DIR, sd.file)), { executionProviders: ['wasm'] });
+    const gh = 3, gw = 5, cells = gh * gw;
+    const L = m.layout.levels;
+    const z = Float32Array.from({ length: T * cells }, (_, i) => (((i * 7919) % L) * 2) / (L - 1) - 1);
+    const mask = new Float32Array(T * cells).fill(1);
+    const feeds: Record<string, ortWeb.Tensor> = {
+      z: new ortWeb.Tensor('float32', z, [1, T, gh, gw]),
+      mask: new ortWeb.Tensor('float32', mask, [1, T, gh, gw]),
+      base: new ortWeb.Tensor('float32', Float32Array.from({ length: 3 * 2 * gh * 2 * gw }, (_, i) => (i % 11) / 11), [1, 3, 2 * gh, 2 * gw]),
+    };
+    const want = (await full.run(feeds)).image.data as Float32Array;
+    const tail = new TailSynthesis(tb, cells).update(z);
+    feeds.tail = new ortWeb.Tensor('float32', tail, [1, tail.length / cells, gh, gw]);
+    const got = (await s.run(feeds)).image.data as Float32Array;
+    // float16 tail basis: export.py checks < 2e-3 at 768x512 with every token random
+    expect(maxAbsDiff(got, want)).toBeLessThanOrEqual(2e-3);
+    // without the tail (zeros) the tail tokens' linear synthesis is missing: a different image
+    feeds.tail = new ortWeb.Tensor('float32', new Float32Array(tail.length), [1, tail.length / cells, gh, gw]);
+    const without = (await s.run(feeds)).image.data as Float32Array;
+    expect(maxAbsDiff(without, want)).toBeGreaterThan(1e-2);
     await full.release();
-    await pre.release();
+    await s.release();
+  });
+
+  it('tail.bin: the incremental sum equals a fresh one after tokens arrive and change; malformed files are refused', () => {
+    const sd = (manifest as typeof manifest & Pick<Manifest, 'splitDecoder'>).splitDecoder;
+    if (!sd) return expect(manifest.layout.tokens).toBeLessThanOrEqual(64);
+    const good = new Uint8Array(readFileSync(join(DIR, sd.tail)));
+    const tb = parseTail(good);
+    const cells = 6;
+    const z = new Float32Array(tb.tokens * cells);
+    const inc = new TailSynthesis(tb, cells);
+    let g = 12345;
+    const rnd = () => ((g = (g * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let step = 0; step < 4; step++) {
+      // more tokens arrive; with regeneration, earlier values may change too
+      for (let i = 0; i < 200; i++) z[Math.floor(rnd() * z.length)] = Math.round(rnd() * 8) / 4 - 1;
+      const a = inc.update(z).slice();
+      const b = new TailSynthesis(tb, cells).update(z);
+      expect(maxAbsDiff(a, b)).toBeLessThanOrEqual(1e-5);
+    }
+    // by hand: one token at (t, cell) adds z * basis[t] at that cell
+    const one = new Float32Array(tb.tokens * cells);
+    one[(tb.split + 3) * cells + 4] = 0.5;
+    const out = new TailSynthesis(tb, cells).update(one);
+    const per = 3 * tb.window * tb.window;
+    for (const k of [0, 777, per - 1]) {
+      expect(out[k * cells + 4]).toBeCloseTo(0.5 * tb.basis[3 * per + k], 7);
+      expect(out[k * cells + 3]).toBe(0);
+    }
+    expect(() => inc.update(new Float32Array(5))).toThrow(/expected/);
+    expect(() => parseTail(good.subarray(0, good.length - 2))).toThrow(/length/);
+    const bad = good.slice();
+    bad[0] = 0x58;
+    expect(() => parseTail(bad)).toThrow(/magic/);
+    const v2 = good.slice();
+    v2[4] = 2;
+    expect(() => parseTail(v2)).toThrow(/version/);
+    const nan = good.slice();
+    nan[12] = 0x00;
+    nan[13] = 0x7e; // float16 NaN
+    expect(() => parseTail(nan)).toThrow(/finite/);
   });
 
   it('preview.bin: src/model/preview.ts reproduces the PyTorch preview fixture', () => {
