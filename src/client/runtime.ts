@@ -23,8 +23,8 @@ export interface PriorFiles {
   rcmJson: unknown | null;
   /** Verified sha256 of rcm.json ('' without one). */
   rcmSha: string;
-  /** First 16 bytes of the manifest's model hash (what a .mrt header names). */
-  hashPrefix: Uint8Array;
+  /** The manifest's model hash as bytes (a .mrt header names a prefix of it). */
+  modelHash: Uint8Array;
   bytes: number;
 }
 
@@ -82,7 +82,7 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
     rcmSha = rcm.sha;
     rcmJson = JSON.parse(new TextDecoder().decode(rcm.bytes));
   }
-  return { manifest, rcmJson, rcmSha, hashPrefix: unhex(manifest.modelHash).subarray(0, 16), bytes: n };
+  return { manifest, rcmJson, rcmSha, modelHash: unhex(manifest.modelHash), bytes: n };
 }
 
 /** Fetches the split decoder's tail basis (manifest.splitDecoder.tail) and checks it. */

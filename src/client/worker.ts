@@ -14,7 +14,7 @@
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
 import { budgetFor, type BudgetHints } from '../format/budget.ts';
-import { MrtFormatError, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
+import { MrtFormatError, modelHashMatches, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { previewPixels, previewSize, type PreviewBasis } from '../model/preview.ts';
@@ -179,10 +179,6 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
 function errDetail(e: unknown, fatal: boolean): MrtErrorDetail {
@@ -509,12 +505,12 @@ class Job {
         return;
       }
       m = loadedModels;
-      if (h.modelHash.length && !sameBytes(h.modelHash, m.files.hashPrefix)) {
+      if (h.modelHash.length && !modelHashMatches(h.modelHash, m.files.modelHash)) {
         this.fail({ code: 'model-hash', message: `stream needs model ${h.modelId}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
         return;
       }
     }
-    this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.hashPrefix });
+    this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.modelHash });
     const b = this.buf;
     this.buf = new Uint8Array(0);
     this.push(b);

@@ -1,18 +1,28 @@
 // Byte-renormalising rANS with a 32-bit state held in JS numbers (all values < 2^31).
 // Frequencies sum to M = 2^15. State interval [RANS_L, 256*RANS_L) with RANS_L = 2^23.
-// A coded chunk is: the final encoder state as 4 big-endian bytes, then the renormalisation
-// bytes in decoding order. The decoder must end in state RANS_L with every byte consumed.
+// Chunk layouts (restart / chained) are in chunk.ts; this is the coder itself.
 
 export const PROB_BITS = 15;
 export const M = 1 << PROB_BITS;
 export const RANS_L = 1 << 23;
 
-/** Encode symbols given per symbol (cumulative start, frequency), in forward (decoding) order. */
-export function ransEncode(starts: Uint16Array | Int32Array, freqs: Uint16Array | Int32Array, n: number): Uint8Array {
-  let buf = new Uint8Array(Math.max(16, (n >> 2) + 16));
+/**
+ * Encode symbols [from, to) given per symbol (cumulative start, frequency), in forward
+ * (decoding) order, starting the encoder in state `x0` (the state the decoder must end in).
+ * Returns the renormalisation bytes in decoding order and the final encoder state (the
+ * state the decoder must start in).
+ */
+export function ransEncode(
+  starts: Uint16Array | Int32Array,
+  freqs: Uint16Array | Int32Array,
+  from: number,
+  to: number,
+  x0: number = RANS_L,
+): { bytes: Uint8Array; state: number } {
+  let buf = new Uint8Array(Math.max(16, ((to - from) >> 2) + 16));
   let len = 0; // bytes emitted (in reverse order of the output)
-  let x = RANS_L;
-  for (let j = n - 1; j >= 0; j--) {
+  let x = x0;
+  for (let j = to - 1; j >= from; j--) {
     const f = freqs[j]!;
     const s = starts[j]!;
     const xmax = f * 65536; // ((RANS_L >> PROB_BITS) << 8) * f
@@ -28,11 +38,12 @@ export function ransEncode(starts: Uint16Array | Int32Array, freqs: Uint16Array 
     const q = Math.floor(x / f);
     x = q * M + (x - q * f) + s;
   }
-  const out = new Uint8Array(len + 4);
-  out[0] = x >>> 24;
-  out[1] = (x >>> 16) & 255;
-  out[2] = (x >>> 8) & 255;
-  out[3] = x & 255;
-  for (let k = 0; k < len; k++) out[4 + k] = buf[len - 1 - k]!;
-  return out;
+  const bytes = new Uint8Array(len);
+  for (let k = 0; k < len; k++) bytes[k] = buf[len - 1 - k]!;
+  return { bytes, state: x };
+}
+
+/** The 4-byte big-endian state a coded stream starts with. */
+export function stateBytes(x: number): Uint8Array {
+  return Uint8Array.of(x >>> 24, (x >>> 16) & 255, (x >>> 8) & 255, x & 255);
 }

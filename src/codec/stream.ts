@@ -1,6 +1,7 @@
 // StreamDecoder: .mrt bytes in -> first paint, header, token buffer (stream order), known count, events.
 // Used by Node and by the browser worker (no Node-only APIs).
 import { MrtFormatError } from '../format/errors.ts';
+import { modelHashMatches } from '../format/model-hash.ts';
 import { MrtParser } from '../format/parser.ts';
 import type { MrtFirstPaint, MrtHeader, MrtHeaderInfo, MrtPlaceholder } from '../format/types.ts';
 import { decodeChunk } from './chunk.ts';
@@ -11,7 +12,7 @@ import { checkRcmLayout, RcmPrior, type RcmWeights } from './rcm.ts';
 export interface StreamDecoderOptions {
   /** RCM weights for streams coded with prior 'rcm', or a function picking them from the header. */
   rcm?: RcmWeights | null | ((header: MrtHeader) => RcmWeights | null | undefined);
-  /** when set, a stream whose header names another model hash is an error ('model') */
+  /** the model's hash (manifest.modelHash bytes): a stream that names another is an error ('model') */
   modelHash?: Uint8Array;
 }
 
@@ -23,13 +24,6 @@ export type StreamEvent =
   | { type: 'final'; mime: string; bytes: Uint8Array }
   | { type: 'end'; chunks: number; chunksTotal: number; final: boolean; complete: boolean; known: number }
   | { type: 'error'; error: MrtFormatError; known: number };
-
-function sameHash(a: Uint8Array, b: Uint8Array): boolean {
-  const n = Math.min(a.length, b.length, 16);
-  if (a.length < 16 || b.length < 16) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 export class StreamDecoder {
   private readonly parser = new MrtParser();
@@ -45,6 +39,8 @@ export class StreamDecoder {
   known = 0;
   /** number of whole chunks decoded */
   chunks = 0;
+  /** chained coder: the state the last decoded chunk ended in (the next one starts there) */
+  private coderState: number | null = null;
 
   constructor(opts: StreamDecoderOptions = {}) {
     this.opts = opts;
@@ -73,7 +69,7 @@ export class StreamDecoder {
         case 'header': {
           const h = ev.header;
           const layout = tokenLayout(h.layout);
-          if (this.opts.modelHash && h.prior === 'rcm' && !sameHash(h.modelHash, this.opts.modelHash)) {
+          if (this.opts.modelHash && h.prior === 'rcm' && !modelHashMatches(h.modelHash, this.opts.modelHash)) {
             return this.fail(out, new MrtFormatError('model', 'the stream was coded with another model (model hash differs)', 0));
           }
           let prior: TokenPrior;
@@ -99,7 +95,9 @@ export class StreamDecoder {
         }
         case 'chunk': {
           try {
-            decodeChunk(this.prior!, ev.payload, this.tokens, ev.tokenStart, ev.tokenEnd);
+            const chained = this.header!.coder === 'chained';
+            const last = !chained || ev.index === this.header!.chunks.length - 1;
+            this.coderState = decodeChunk(this.prior!, ev.payload, this.tokens, ev.tokenStart, ev.tokenEnd, chained && ev.index > 0 ? this.coderState : null, last);
           } catch (e) {
             if (!(e instanceof MrtFormatError)) throw e;
             return this.fail(out, new MrtFormatError(e.code, `chunk ${ev.index}: ${e.message}`, ev.offset));

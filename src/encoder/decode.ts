@@ -1,10 +1,10 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import sharp from 'sharp';
-import { readFirstPaint } from '../format/index.ts';
+import { modelHashMatches, readFirstPaint } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw } from '../model/io.ts';
 import type { RgbImage } from './image-io.ts';
-import { loadModels, modelHashPrefix, runDecoder, type Models } from './models.ts';
+import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
 
 export interface DecodeOptions {
@@ -53,7 +53,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const prefix = mrt.subarray(0, Math.min(bytes, mrt.length));
   const models = options.models ?? (await loadModels());
 
-  const want = modelHashPrefix(models.manifest);
+  const want = modelHashBytes(models.manifest);
   const sd = decodeMrt(prefix, { rcm: models.rcm, modelHash: want });
   const header = sd.header;
   if (sd.error?.code === 'model') throw new DecodeError(`stream does not fit the loaded model ${models.manifest.id}: ${sd.error.message}`);
@@ -75,7 +75,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
     }
     throw new DecodeError(sd.error ? `nothing to paint: ${sd.error.message}` : `nothing to paint in the first ${prefix.length} bytes`);
   }
-  if (header.modelHash.length !== want.length || header.modelHash.some((b, i) => b !== want[i])) {
+  if (!modelHashMatches(header.modelHash, want)) {
     throw new DecodeError(`stream was encoded with model ${header.modelId}, not the loaded ${models.manifest.id} (model hash differs)`);
   }
   const error = sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined;

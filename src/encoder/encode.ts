@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
-import { createPrior, encodeChunk, layoutForImage } from '../codec/index.ts';
-import { readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
+import { chunkLayers, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
 import { makePlaceholder } from './placeholder.ts';
@@ -15,7 +15,7 @@ export interface EncodeOptions {
   models?: Models;
   /** Token layers to keep per window (1..T); default all. */
   layers?: number;
-  /** Layers per chunk, or 'auto' (default; see chunkLayers): chunks are where an edge can cut. */
+  /** Layers per chunk, or 'auto' (default; src/format/chunking.ts): chunks are where an edge can cut. */
   layersPerChunk?: number | 'auto';
   /**
    * Byte target for the native WebP placeholder. Default 'auto': as large as lets the
@@ -34,22 +34,6 @@ export interface EncodeOptions {
 
 const FINAL_MIME: Record<Exclude<FinalFormat, 'none'>, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };
 const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 55, webp: 80, jpeg: 85 };
-
-/**
- * Layers per chunk, in stream order. 'auto': one layer per chunk for the first 16, then
- * ⌊n/8⌋ layers after n layers, so a chunk is ~1/8 of what came before it: prefixes stay
- * fine-grained in relative terms while the Index's chunk table stays small (29 chunks for
- * 64 layers, 41 for 256; the table sits before the first token, in every prefix).
- */
-export function chunkLayers(layers: number, per: number | 'auto'): number[] {
-  const out: number[] = [];
-  for (let n = 0; n < layers; ) {
-    const k = Math.min(layers - n, per === 'auto' ? Math.max(1, Math.floor(n / 8)) : per);
-    out.push(k);
-    n += k;
-  }
-  return out;
-}
 
 /** The options that change the output bytes, in a fixed order (content hash, info). */
 export function normaliseOptions(models: Models, o: EncodeOptions) {
@@ -140,13 +124,14 @@ async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: Return
 
   const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
   const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null);
-  const chunks = [];
+  const ranges: { tokenStart: number; tokenEnd: number }[] = [];
   let start = 0;
   for (const n of chunkLayers(opts.layers, opts.layersPerChunk)) {
-    const end = start + n * perLayer;
-    chunks.push({ tokenStart: start, tokenEnd: end, payload: encodeChunk(prior, tokens, start, end) });
-    start = end;
+    ranges.push({ tokenStart: start, tokenEnd: start + n * perLayer });
+    start += n * perLayer;
   }
+  const payloads = encodeChunks(prior, tokens, ranges, 'chained');
+  const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
 
   let final: { mime: string; bytes: Uint8Array } | undefined;
   if (opts.final !== 'none') {
@@ -165,6 +150,7 @@ async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: Return
     height: img.height,
     layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
     prior: opts.prior,
+    coder: 'chained',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
     contentHash: hash,
   };

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import type { Geometry, Manifest } from '../model/io.ts';
+import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -53,9 +54,14 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   return { dir, manifest, rcm, encoder, decoder };
 }
 
-/** The first 16 bytes of the manifest's model hash: what a .mrt header stores. */
+/** The manifest's model hash as bytes (what a stream's stored hash must be a prefix of). */
+export function modelHashBytes(manifest: Manifest): Uint8Array {
+  return Uint8Array.from(Buffer.from(manifest.modelHash, 'hex'));
+}
+
+/** What a .mrt header stores: the first MODEL_HASH_BYTES of the model hash. */
 export function modelHashPrefix(manifest: Manifest): Uint8Array {
-  return Uint8Array.from(Buffer.from(manifest.modelHash, 'hex').subarray(0, 16));
+  return modelHashBytes(manifest).subarray(0, MODEL_HASH_BYTES);
 }
 
 export async function runEncoder(models: Models, image: Float32Array, base: Float32Array, g: Geometry): Promise<Float32Array> {

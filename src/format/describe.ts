@@ -7,6 +7,8 @@ export interface MrtDescription {
   image: { width: number; height: number };
   layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; totalTokens: number };
   prior: string;
+  /** how chunks are entropy-coded: "restart" (2.0) or "chained" (2.2) */
+  coder: string;
   /** preamble + Header message: the bytes a client needs to paint the placeholder */
   firstPaintBytes: number;
   /** the Index message (with its length prefix): model, layout, chunk table, ... */
@@ -44,6 +46,7 @@ export function describe(info: MrtHeaderInfo): MrtDescription {
       totalTokens: h.totalTokens,
     },
     prior: h.prior,
+    coder: h.coder,
     firstPaintBytes: info.firstPaintEnd,
     indexBytes: info.headerEnd - info.firstPaintEnd,
     headerBytes: info.headerEnd,
@@ -67,7 +70,7 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number): string {
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
       `${d.layout.order}, ${d.layout.totalTokens} tokens, base /${d.layout.baseFactor}`,
   );
-  lines.push(`prior    ${d.prior}`);
+  lines.push(`prior    ${d.prior}, coder ${d.coder}`);
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;
   lines.push(`first paint ${d.firstPaintBytes} B (preamble + header: placeholder ${phBytes} B, rest ${d.firstPaintBytes - phBytes} B)`);
   lines.push(`index    ${d.indexBytes} B (model, layout, prior, chunk table, ...); chunk 0 starts at ${d.headerBytes}`);

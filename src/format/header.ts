@@ -2,6 +2,7 @@
 import { mrt } from './gen/mrt.js';
 import { MrtFormatError } from './errors.ts';
 import { LIMITS } from './limits.ts';
+import { ruleChunkLayers } from './chunking.ts';
 import { decodeChunkSizes } from './table.ts';
 import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
 import {
@@ -125,9 +126,19 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const count = uint(m.chunkCount);
   if (count > LIMITS.MAX_CHUNKS) throw new MrtFormatError('limit', `${count} chunks exceed MAX_CHUNKS`, offset);
   const sizes = decodeChunkSizes(m.chunkSizes ?? new Uint8Array(0), count, offset);
-  const layers = m.chunkLayers ?? [];
+  const rule = uint(m.chunkRule);
+  let layers = m.chunkLayers ?? [];
   const perLayer = gridW * gridH;
   let explicit = m.chunkTokens ?? [];
+  if (rule !== 0) {
+    if (rule !== 1) throw new MrtFormatError('unsupported', `unknown chunk rule ${rule}`, offset);
+    if (layers.length > 0 || explicit.length > 0 || uint(m.chunkTokenStep) > 0) throw new MrtFormatError('corrupt', 'chunk table has a rule and explicit token ranges', offset);
+    const r = ruleChunkLayers(count, T);
+    if (!r) throw new MrtFormatError('corrupt', `the chunk rule has fewer than ${count} chunks for ${T} layers`, offset);
+    layers = r;
+  }
+  const coderId = uint(m.coder);
+  if (coderId !== 0 && coderId !== 1) throw new MrtFormatError('unsupported', `unknown chunk coder ${coderId}`, offset);
   if (layers.length > 0) {
     if (explicit.length > 0) throw new MrtFormatError('corrupt', 'chunk table has both token and layer counts', offset);
     if (layers.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${layers.length} layer counts for ${count} chunks`, offset);
@@ -168,6 +179,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     height,
     layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: 'layer-major' },
     prior: priorId === 1 ? 'rcm' : 'static',
+    coder: coderId === 1 ? 'chained' : 'restart',
     totalTokens,
     chunks,
   };

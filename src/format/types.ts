@@ -2,11 +2,18 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers). */
-export const FORMAT_MINOR = 1;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash). */
+export const FORMAT_MINOR = 2;
 export const PREAMBLE_BYTES = 5;
 
 export type MrtPriorKind = 'static' | 'rcm';
+
+/**
+ * How chunks are entropy-coded (Index.coder): 'restart' (2.0): each chunk restarts the
+ * rANS coder; 'chained' (2.2): each chunk continues from the state the previous one ended
+ * in (4 bytes of state once per stream instead of once per chunk).
+ */
+export type MrtCoder = 'restart' | 'chained';
 
 /** Token layout (docs/design.md). */
 export interface MrtLayout {
@@ -54,12 +61,13 @@ export interface MrtHeader {
   /** container version from the preamble */
   version: { major: number; minor: number };
   modelId: string;
-  /** first 16 bytes of the manifest's modelHash (empty when no model is needed) */
+  /** a prefix of the manifest's modelHash: 16 bytes (2.0/2.1) or 8 (2.2); empty when no model is needed */
   modelHash: Uint8Array;
   width: number;
   height: number;
   layout: Required<MrtLayout>;
   prior: MrtPriorKind;
+  coder: MrtCoder;
   /** gridW * gridH * tokensPerWindow */
   totalTokens: number;
   /** the chunk table: every chunk of the complete stream */
@@ -79,6 +87,8 @@ export interface MrtHeaderInput {
   /** gridW / gridH default to ceil(width/window), ceil(height/window) */
   layout: Omit<MrtLayout, 'gridW' | 'gridH'> & { gridW?: number; gridH?: number };
   prior: MrtPriorKind;
+  /** how the chunk payloads were coded (default 'restart') */
+  coder?: MrtCoder;
   placeholder?: MrtPlaceholder;
   contentHash?: Uint8Array;
   encoderOptions?: string;

@@ -4,6 +4,7 @@ import { chunkCrc, crc32, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
+import { ruleChunkLayers } from './chunking.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
@@ -68,17 +69,24 @@ export function encodeHeaderMessages(
   if (chunks.length) {
     msg.chunkSizes = encodeChunkSizes(chunkMessageSizes);
     const perLayer = gridW * gridH;
+    // the most compact form that describes the ranges, preferring older ones
+    const layers = wholeLayers(chunks, perLayer) ? chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer) : null;
+    const rule = layers && ruleChunkLayers(layers.length, h.layout.tokensPerWindow);
     if (uniform) msg.chunkTokenStep = step;
-    else if (wholeLayers(chunks, perLayer)) msg.chunkLayers = chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer);
+    else if (rule && rule.every((n, k) => n === layers[k])) msg.chunkRule = 1;
+    else if (layers) msg.chunkLayers = layers;
     else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
   }
+  if (h.coder === 'chained') msg.coder = 1;
   if (final) msg.final = { mime: final.mime, byteLength: final.byteLength };
   if (h.contentHash && h.contentHash.length) msg.contentHash = h.contentHash;
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the Index: 1 when it uses chunk_layers (2.1)
-  const minor = msg.chunkLayers ? 1 : 0;
+  // the lowest minor version that reads the Index: 2 for chunk_rule, the chained coder or a
+  // model hash shorter than 16 bytes (2.2), 1 for chunk_layers (2.1), else 0
+  const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
+  const minor = msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -4,7 +4,8 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeMrt } from '../../src/codec/index.ts';
 import { readHeader, prefixLength } from '../../src/format/index.ts';
-import { chunkLayers, decode, DecodeError, encode, loadModels, type Models } from '../../src/encoder/index.ts';
+import { decode, DecodeError, encode, loadModels, type Models } from '../../src/encoder/index.ts';
+import { chunkLayers } from '../../src/format/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
 
 const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;

@@ -14,12 +14,16 @@ import {
   writeMrt,
   crc32,
   headCrc,
+  autoChunkLayers,
+  modelHashMatches,
   type MrtEvent,
 } from '../../src/format/index.ts';
+import { createPrior, decodeChunk, decodeMrt, StreamDecoder, tokenLayout } from '../../src/codec/index.ts';
+import { RANS_L } from '../../src/codec/rans.ts';
 import { mrt } from '../../src/format/gen/mrt.js';
 import { decodeChunkSizes, encodeChunkSizes } from '../../src/format/table.ts';
 import { readVarint, writeVarint, varintSize } from '../../src/format/varint.ts';
-import { rng } from '../codec/fixtures.ts';
+import { fakeRcm, rng } from '../codec/fixtures.ts';
 import { syntheticStream } from './helpers.ts';
 
 const protoPath = fileURLToPath(new URL('../../proto/mrt.proto', import.meta.url));
@@ -219,6 +223,97 @@ suite('container round trip', () => {
     expect(bad({ chunkLayers: [1, 0, 7] })).toThrow(/empty/);
     expect(bad({ chunkLayers: [1, 2, 6] })).toThrow(/exceeds/);
     expect(bad({ chunkLayers: [1, 2, 4294967295] })).toThrow(/exceeds/);
+  });
+
+  it('format 2.2: the auto chunking is written as chunk_rule (no per-chunk table), read back as the same ranges', () => {
+    const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
+    const T = 40;
+    const rule = autoChunkLayers(T);
+    expect(rule.slice(0, 18)).toEqual([...Array(16).fill(1), 2, 2]);
+    const t = syntheticStream({ width: 96, height: 64, T, chunkLayers: 'auto' });
+    expect(Array.from(t.bytes.subarray(3, 5))).toEqual([2, 2]);
+    const info = readHeader(t.bytes);
+    expect(info.header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(rule.map((n) => n * 6));
+    const idx = IndexR.decode(headMessages(t.bytes).index) as any;
+    expect(idx.chunkRule).toBe(1);
+    expect(idx.chunkLayers.length + idx.chunkTokens.length + idx.chunkTokenStep).toBe(0);
+    // the same ranges as chunk_layers (2.1) cost a byte per chunk more
+    const asLayers = IndexR.encode(IndexR.fromObject({ ...IndexR.toObject(idx), chunkRule: 0, chunkLayers: rule })).finish();
+    expect(asLayers.length - headMessages(t.bytes).index.length).toBeGreaterThanOrEqual(rule.length);
+    // a partial stream whose last chunk is clipped off the rule falls back to chunk_layers
+    const part = syntheticStream({ width: 96, height: 64, T, layers: 19, chunkLayers: 'auto' });
+    expect(readHeader(part.bytes).header.version.minor).toBe(1);
+    // the first chunks of the rule (a stream that stops on a rule boundary) keep the rule
+    const short = syntheticStream({ width: 96, height: 64, T, layers: 20, chunkLayers: 'auto' });
+    expect((IndexR.decode(headMessages(short.bytes).index) as any).chunkRule).toBe(1);
+    expect(readHeader(short.bytes).header.chunks.at(-1)!.tokenEnd).toBe(20 * 6);
+  });
+
+  it('format 2.2 chunk_rule: bad tables are refused (rule with explicit ranges, unknown rule, more chunks than the rule has)', () => {
+    const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
+    const t = syntheticStream({ width: 96, height: 64, T: 20, chunkLayers: 'auto' });
+    const { header: hb, index: ib } = headMessages(t.bytes);
+    const obj = IndexR.toObject(IndexR.decode(ib)) as any;
+    const bad = (patch: object) => {
+      const idx = IndexR.encode(IndexR.fromObject({ ...obj, ...patch })).finish();
+      return () => readHeader(writeWithHead(hb, idx, t, 2));
+    };
+    expect(bad({})).not.toThrow();
+    expect(bad({ chunkLayers: [1, 1] })).toThrow(/rule and explicit/);
+    expect(bad({ chunkTokenStep: 6 })).toThrow(/rule and explicit/);
+    expect(bad({ chunkRule: 2 })).toThrow(/unknown chunk rule/);
+    expect(bad({ chunkCount: obj.chunkCount + 1 })).toThrow(MrtFormatError);
+    expect(bad({ coder: 7 })).toThrow(/unknown chunk coder/);
+  });
+
+  it('format 2.2 chained coder: ~4 bytes less per chunk; every prefix decodes the true tokens; a restart (2.1) reader refuses it', () => {
+    const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 12 });
+    const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, placeholderBytes: 20 };
+    const restart = syntheticStream(o);
+    const chained = syntheticStream({ ...o, coder: 'chained' });
+    const n = readHeader(chained.bytes).header.chunks.length;
+    expect(readHeader(chained.bytes).header.coder).toBe('chained');
+    expect(readHeader(restart.bytes).header.coder).toBe('restart');
+    // 4 bytes of state per chunk but chunk 0 (less up to 1 byte of carried state per chunk)
+    expect(restart.bytes.length - chained.bytes.length).toBeGreaterThanOrEqual(3 * (n - 1));
+    const info = readHeader(chained.bytes);
+    for (let k = 0; k <= n; k++) {
+      const cut = k === 0 ? info.headerEnd : info.chunkEnds[k - 1]!;
+      const r = decodeMrt(chained.bytes.subarray(0, cut), { rcm });
+      expect(r.error).toBeUndefined();
+      expect(r.chunks).toBe(k);
+      expect(Array.from(r.tokens.subarray(0, r.known))).toEqual(Array.from(chained.tokens.subarray(0, r.known)));
+    }
+    // a reader that restarts the coder per chunk fails at chunk 0: it never misreads
+    const layout = tokenLayout({ gridW: 5, gridH: 3, tokensPerWindow: 12, levels: 9 });
+    const c0 = info.header.chunks[0]!;
+    const payload0 = chunksOf(parseMrt(chained.bytes))[0]!.payload;
+    expect(() => decodeChunk(createPrior(layout, rcm), payload0, new Uint8Array(layout.total), c0.tokenStart, c0.tokenEnd)).toThrow(/initial state/);
+    // the stream's last chunk must still end in the initial state: entering it in another
+    // state (what a mis-decoded earlier chunk would hand over) is caught
+    const last = chunksOf(parseMrt(chained.bytes)).at(-1)!;
+    const cl = info.header.chunks[n - 1]!;
+    const d = new StreamDecoder({ rcm });
+    d.push(chained.bytes.subarray(0, info.chunkEnds[n - 2]));
+    expect(d.known).toBe(cl.tokenStart);
+    expect(() => decodeChunk(d.prior!, last.payload, d.tokens, cl.tokenStart, cl.tokenEnd, RANS_L + 12345, true)).toThrow(MrtFormatError);
+  });
+
+  it('format 2.2 model hash: an 8-byte prefix names the model; shorter or different never matches', () => {
+    const model = Uint8Array.from({ length: 32 }, (_, i) => i * 17);
+    expect(modelHashMatches(model.subarray(0, 8), model)).toBe(true);
+    expect(modelHashMatches(model.subarray(0, 16), model)).toBe(true);
+    expect(modelHashMatches(model.subarray(0, 7), model)).toBe(false);
+    const other = model.slice(0, 8);
+    other[7] ^= 1;
+    expect(modelHashMatches(other, model)).toBe(false);
+    const t = syntheticStream({ width: 64, height: 64, T: 4, hashBytes: 8 });
+    expect(readHeader(t.bytes).header.version.minor).toBe(2);
+    expect(decodeMrt(t.bytes, { modelHash: model }).error).toBeUndefined();
+    const rcm = fakeRcm(3, { D: 4, H: 6, L: 9, T: 4 });
+    const r = syntheticStream({ width: 64, height: 64, T: 4, hashBytes: 8, rcm });
+    expect(decodeMrt(r.bytes, { rcm, modelHash: model }).error).toBeUndefined();
+    expect(decodeMrt(r.bytes, { rcm, modelHash: Uint8Array.from(model, (b) => b ^ 1) }).error?.code).toBe('model');
   });
 
   it('writer rejects non-contiguous or empty chunks', () => {

@@ -1,5 +1,5 @@
-import { tokenLayout, createPrior, encodeChunk, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
-import { writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { tokenLayout, createPrior, encodeChunks, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
+import { autoChunkLayers, writeMrt, type MrtChunkInput, type MrtCoder, type MrtHeaderInput } from '../../src/format/index.ts';
 import { syntheticTokens } from '../codec/fixtures.ts';
 
 export interface Synthetic {
@@ -20,8 +20,12 @@ export function syntheticStream(o: {
   seed?: number;
   rcm?: RcmWeights | null;
   layersPerChunk?: number;
-  /** Layers per chunk, chunk by chunk (whole-layer chunking that is not uniform: format 2.1). */
-  chunkLayers?: number[];
+  /** Layers per chunk, chunk by chunk (whole-layer chunking that is not uniform: format 2.1), or 'auto' (the rule, 2.2). */
+  chunkLayers?: number[] | 'auto';
+  /** Entropy-coder chaining (default 'restart'; 'chained' is format 2.2). */
+  coder?: MrtCoder;
+  /** Bytes of model hash stored (default 16; 8 is what 2.2 encoders write). */
+  hashBytes?: number;
   layers?: number;
   placeholderBytes?: number;
   finalBytes?: number;
@@ -34,23 +38,23 @@ export function syntheticStream(o: {
   const tokens = syntheticTokens(layout, o.seed ?? 1, count);
   const prior = createPrior(layout, o.rcm ?? null);
   const step = (o.layersPerChunk ?? 1) * layout.windows;
-  const chunks: MrtChunkInput[] = [];
+  const ranges: { tokenStart: number; tokenEnd: number }[] = [];
   if (o.chunkLayers) {
     let s = 0;
-    for (const n of o.chunkLayers) {
-      const e = s + n * layout.windows;
-      chunks.push({ tokenStart: s, tokenEnd: e, payload: encodeChunk(prior, tokens, s, e) });
-      s = e;
+    for (const n of o.chunkLayers === 'auto' ? autoChunkLayers(o.layers ?? T) : o.chunkLayers) {
+      ranges.push({ tokenStart: s, tokenEnd: s + n * layout.windows });
+      s += n * layout.windows;
     }
   } else {
-    for (let s = 0; s < count; s += step) {
-      const e = Math.min(count, s + step);
-      chunks.push({ tokenStart: s, tokenEnd: e, payload: encodeChunk(prior, tokens, s, e) });
-    }
+    for (let s = 0; s < count; s += step) ranges.push({ tokenStart: s, tokenEnd: Math.min(count, s + step) });
   }
+  const coder = o.coder ?? 'restart';
+  const payloads = encodeChunks(prior, tokens, ranges, coder);
+  const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   const header: MrtHeaderInput = {
     modelId: 'test-v0',
-    modelHash: Uint8Array.from({ length: 16 }, (_, i) => i * 17),
+    modelHash: Uint8Array.from({ length: o.hashBytes ?? 16 }, (_, i) => i * 17),
+    coder,
     width: o.width,
     height: o.height,
     layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },

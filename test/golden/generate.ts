@@ -1,10 +1,10 @@
 // Regenerate the golden vectors: npx tsx test/golden/generate.ts
 // Only when the format or coding changes on purpose (then every .mrt ever written changes too).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPrior, encodeChunk, parseRcm, serializeRcm, tokenLayout } from '../../src/codec/index.ts';
-import { readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { createPrior, encodeChunks, parseRcm, serializeRcm, tokenLayout } from '../../src/codec/index.ts';
+import { autoChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
 import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -27,6 +27,8 @@ interface Spec {
   final?: number;
   /** write only the first `cutChunks` chunks (a truncated-but-valid prefix) */
   cutChunks?: number;
+  /** format 2.2: the auto chunking (chunk_rule), the chained coder and an 8-byte model hash */
+  v22?: boolean;
 }
 
 const specs: Spec[] = [
@@ -35,23 +37,33 @@ const specs: Spec[] = [
   { name: 'rcm-100x70-prefix3', width: 100, height: 70, T: 6, L: 9, prior: 'rcm', placeholder: 12, final: 16, cutChunks: 3 },
   { name: 'rcm-256x160', width: 256, height: 160, T: 6, L: 9, prior: 'rcm' },
   { name: 'static-L5-ragged', width: 90, height: 33, T: 3, L: 5, prior: 'static', chunkTokens: [1, 7, 4, 5] },
+  { name: 'rcm-v22-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true },
+  { name: 'rcm-v22-T20-prefix17', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, cutChunks: 17 },
 ];
+// Vectors written before a format change stay as they are (readers keep reading them):
+// only the ones missing on disk are written, unless --all.
+const all = process.argv.includes('--all');
 
 for (const s of specs) {
   const layout = tokenLayout({ gridW: Math.ceil(s.width / 32), gridH: Math.ceil(s.height / 32), tokensPerWindow: s.T, levels: s.L });
-  const sizes = s.chunkTokens ?? Array(s.T).fill(layout.windows);
+  if (!all && existsSync(join(dir, `${s.name}.json`))) continue;
+  const sizes = s.chunkTokens ?? (s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
   const count = sizes.reduce((a, b) => a + b, 0);
   const tokens = syntheticTokens(layout, s.name.length * 7 + s.T, count);
   const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null);
-  const chunks: MrtChunkInput[] = [];
+  const ranges: { tokenStart: number; tokenEnd: number }[] = [];
   let st = 0;
   for (const n of sizes) {
-    chunks.push({ tokenStart: st, tokenEnd: st + n, payload: encodeChunk(prior, tokens, st, st + n) });
+    ranges.push({ tokenStart: st, tokenEnd: st + n });
     st += n;
   }
+  const coder = s.v22 ? 'chained' : 'restart';
+  const payloads = encodeChunks(prior, tokens, ranges, coder);
+  const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   const header: MrtHeaderInput = {
     modelId: s.prior === 'rcm' ? 'golden-rcm-small' : '',
-    modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
+    modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: s.v22 ? 8 : 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
+    coder,
     width: s.width,
     height: s.height,
     layout: { window: 32, baseFactor: 16, tokensPerWindow: s.T, levels: s.L },

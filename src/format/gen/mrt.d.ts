@@ -367,6 +367,12 @@ export namespace mrt {
         /** Index chunkLayers. */
         chunkLayers: number[];
 
+        /** Index chunkRule. */
+        chunkRule: number;
+
+        /** Index coder. */
+        coder: number;
+
         /** Index final. */
         final?: (mrt.FinalInfo.$Properties|null);
 
@@ -426,6 +432,12 @@ export namespace mrt {
 
             /** Index chunkLayers */
             chunkLayers?: (number[]|null);
+
+            /** Index chunkRule */
+            chunkRule?: (number|null);
+
+            /** Index coder */
+            coder?: (number|null);
 
             /** Index final */
             final?: (mrt.FinalInfo.$Properties|null);

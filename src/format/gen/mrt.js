@@ -838,6 +838,8 @@ export const mrt = $root.mrt = (() => {
          * @property {number|null} [chunkTokenStep] Index chunkTokenStep
          * @property {Array.<number>|null} [chunkTokens] Index chunkTokens
          * @property {Array.<number>|null} [chunkLayers] Index chunkLayers
+         * @property {number|null} [chunkRule] Index chunkRule
+         * @property {number|null} [coder] Index coder
          * @property {mrt.FinalInfo.$Properties|null} [final] Index final
          * @property {Uint8Array|null} [contentHash] Index contentHash
          * @property {string|null} [encoderOptions] Index encoderOptions
@@ -947,6 +949,22 @@ export const mrt = $root.mrt = (() => {
         Index.prototype.chunkLayers = $util.emptyArray;
 
         /**
+         * Index chunkRule.
+         * @member {number} chunkRule
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkRule = 0;
+
+        /**
+         * Index coder.
+         * @member {number} coder
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.coder = 0;
+
+        /**
          * Index final.
          * @member {mrt.FinalInfo.$Properties|null|undefined} final
          * @memberof mrt.Index
@@ -1010,6 +1028,10 @@ export const mrt = $root.mrt = (() => {
                 writer.uint32(/* id 11, wireType 2 =*/90).string(message.encoderOptions);
             if (message.chunkLayers != null && message.chunkLayers.length)
                 writer.uint32(/* id 12, wireType 2 =*/98).uint32s(message.chunkLayers);
+            if (message.chunkRule != null && $Object.hasOwnProperty.call(message, "chunkRule") && message.chunkRule !== 0)
+                writer.uint32(/* id 13, wireType 0 =*/104).uint32(message.chunkRule);
+            if (message.coder != null && $Object.hasOwnProperty.call(message, "coder") && message.coder !== 0)
+                writer.uint32(/* id 14, wireType 0 =*/112).uint32(message.coder);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -1140,6 +1162,24 @@ export const mrt = $root.mrt = (() => {
                         if (!(message.chunkLayers && message.chunkLayers.length))
                             message.chunkLayers = [];
                         message.chunkLayers.push(reader.uint32());
+                        continue;
+                    }
+                case 13: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.chunkRule = value;
+                        else
+                            delete message.chunkRule;
+                        continue;
+                    }
+                case 14: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.coder = value;
+                        else
+                            delete message.coder;
                         continue;
                     }
                 case 9: {

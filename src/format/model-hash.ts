@@ -1,0 +1,15 @@
+// Which model a stream needs: Index.model_hash is a prefix of the manifest's modelHash
+// (sha256, 32 bytes). 2.0/2.1 writers stored 16 bytes; 2.2 writers store 8 (64 bits tell
+// model versions apart; the files themselves are checked against their sha256s).
+
+/** Bytes of the manifest's modelHash that the encoder writes. */
+export const MODEL_HASH_BYTES = 8;
+/** Shorter stored hashes do not identify a model: never a match. */
+const MIN_MODEL_HASH_BYTES = 8;
+
+/** The stream's stored hash names this model (`model`: the manifest's modelHash bytes). */
+export function modelHashMatches(stored: Uint8Array, model: Uint8Array): boolean {
+  if (stored.length < MIN_MODEL_HASH_BYTES || stored.length > model.length) return false;
+  for (let i = 0; i < stored.length; i++) if (stored[i] !== model[i]) return false;
+  return true;
+}
