@@ -33,6 +33,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', default=os.path.join(mrt.RUNS, 'pca.pt'))
     ap.add_argument('--images', type=int, default=400)
+    ap.add_argument('--components', type=int, default=256, help='principal components kept (>= the T of any model grown from them)')
     args = ap.parse_args()
     torch.set_num_threads(1)
     imgs, _ = mrt.load_cache()
@@ -56,7 +57,8 @@ def main():
     ev, U = ev.flip(0), U.flip(1)
     print(f'{n} windows from {len(ids)} images, {time.time() - t0:.0f}s; top eigen std:',
           [round(float(e) ** 0.5, 3) for e in ev[:8]], 'std@64', float(ev[63]) ** 0.5, flush=True)
-    torch.save({'U': U[:, :256].float(), 'ev': ev[:256].float(), 'n': n}, args.out)
+    k = args.components
+    torch.save({'U': U[:, :k].float(), 'ev': ev[:k].float(), 'n': n}, args.out)
 
 
 if __name__ == '__main__':
