@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export OMP_NUM_THREADS=1
-python training/train.py --run "$TMP/run" --tiny --steps 20 --batch 4 --crop 64 --val-every 20 --nval 2 --lin
+python training/train.py --run "$TMP/run" --tiny --steps 20 --batch 4 --crop 64 --val-every 20 --nval 2 --lin --T 72  # T > 64: the export writes the split decoder too
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8  # an RCM over the first layers only (hybrid prior)
 python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --out "$TMP/models" --id smoke
 python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"
