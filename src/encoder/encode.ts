@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
-import { chunkLayers, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { chunkLayers, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
 import { makePlaceholder } from './placeholder.ts';
@@ -55,7 +55,9 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const finalQuality = final === 'none' ? 0 : (o.finalQuality ?? FINAL_DEFAULT_QUALITY[final]);
   if (!Number.isInteger(finalQuality) || finalQuality < 0 || finalQuality > 100) throw new RangeError(`finalQuality must be in 0..100, got ${o.finalQuality}`);
   const alpha = o.alpha ?? { background: '#ffffff' };
-  return { model: models.manifest.id, layers, layersPerChunk, placeholderBytes, prior, final, finalQuality, alpha };
+  // the container version the writer produces: a newer writer re-encodes what an older one wrote
+  const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
+  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, prior, final, finalQuality, alpha };
 }
 
 /** Content hash: what the output depends on (source bytes, options, model). */

@@ -16,7 +16,8 @@ export interface MrtDescription {
   /** firstPaintBytes + indexBytes: where chunk 0 starts */
   headerBytes: number;
   totalBytes: number;
-  placeholder: { mime: string; width: number; height: number; bytes: number } | null;
+  /** bytes: in the stream; fileBytes: the image file a reader rebuilds (compact AVIF, 2.3) */
+  placeholder: { mime: string; width: number; height: number; bytes: number; fileBytes?: number } | null;
   final: { mime: string; bytes: number; end: number } | null;
   contentHash: string | null;
   encoderOptions: string | null;
@@ -52,7 +53,7 @@ export function describe(info: MrtHeaderInfo): MrtDescription {
     headerBytes: info.headerEnd,
     totalBytes: info.totalLength,
     placeholder: h.placeholder
-      ? { mime: h.placeholder.mime, width: h.placeholder.width, height: h.placeholder.height, bytes: h.placeholder.bytes.length }
+      ? { mime: h.placeholder.mime, width: h.placeholder.width, height: h.placeholder.height, bytes: h.placeholder.storedBytes ?? h.placeholder.bytes.length, ...(h.placeholder.storedBytes !== undefined ? { fileBytes: h.placeholder.bytes.length } : {}) }
       : null,
     final: h.final && info.finalEnd !== undefined ? { mime: h.final.mime, bytes: h.final.byteLength, end: info.finalEnd } : null,
     contentHash: h.contentHash ? hex(h.contentHash) : null,
@@ -74,7 +75,10 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number): string {
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;
   lines.push(`first paint ${d.firstPaintBytes} B (preamble + header: placeholder ${phBytes} B, rest ${d.firstPaintBytes - phBytes} B)`);
   lines.push(`index    ${d.indexBytes} B (model, layout, prior, chunk table, ...); chunk 0 starts at ${d.headerBytes}`);
-  if (d.placeholder) lines.push(`placeholder ${d.placeholder.mime} ${d.placeholder.width}x${d.placeholder.height}, ${d.placeholder.bytes} B`);
+  if (d.placeholder) {
+    const file = d.placeholder.fileBytes !== undefined ? ` (its AV1 bitstream; ${d.placeholder.fileBytes} B as a file)` : '';
+    lines.push(`placeholder ${d.placeholder.mime} ${d.placeholder.width}x${d.placeholder.height}, ${d.placeholder.bytes} B${file}`);
+  }
   if (d.final) lines.push(`final    ${d.final.mime}, ${d.final.bytes} B, ends at ${d.final.end}`);
   if (d.contentHash) lines.push(`content  ${d.contentHash}`);
   if (d.encoderOptions) lines.push(`options  ${d.encoderOptions}`);

@@ -9,3 +9,4 @@ export { MrtParser, parseMrt } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';
 export { autoChunkLayers, chunkLayers, ruleChunkLayers } from './chunking.ts';
 export { MODEL_HASH_BYTES, modelHashMatches } from './model-hash.ts';
+export { av1StillPayload, wrapAv1Still } from './avif.ts';

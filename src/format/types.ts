@@ -2,8 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash). */
-export const FORMAT_MINOR = 2;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders). */
+export const FORMAT_MINOR = 3;
 export const PREAMBLE_BYTES = 5;
 
 export type MrtPriorKind = 'static' | 'rcm';
@@ -34,11 +34,13 @@ export interface MrtLayout {
 }
 
 export interface MrtPlaceholder {
-  /** MIME type; the writer omits 'image/webp' (the default) from the stream */
+  /** MIME type; the writer omits 'image/webp' (the default) from the stream, and stores an 'image/avif' in the canonical layout as its AV1 bitstream only (2.3, src/format/avif.ts) */
   mime: string;
   width: number;
   height: number;
   bytes: Uint8Array;
+  /** (read from a stream) bytes it takes in the stream when less than `bytes` (a compact AVIF, 2.3) */
+  storedBytes?: number;
 }
 
 export interface MrtChunkEntry {

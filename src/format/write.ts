@@ -5,6 +5,7 @@ import { MrtFormatError } from './errors.ts';
 import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
 import { ruleChunkLayers } from './chunking.ts';
+import { av1StillPayload } from './avif.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
@@ -49,8 +50,14 @@ export function encodeHeaderMessages(
   if (h.placeholder) {
     const p = h.placeholder;
     // the default MIME type is not written: every byte of the first paint counts
-    head.placeholder = { width: p.width, height: p.height, data: p.bytes };
-    if (p.mime !== DEFAULT_PLACEHOLDER_MIME) head.placeholder.mime = p.mime;
+    const av1 = p.mime === 'image/avif' ? av1StillPayload(p.bytes, p.width, p.height) : null;
+    if (av1) {
+      // 2.3: only the AV1 bitstream; readers rebuild the same file
+      head.placeholder = { width: p.width, height: p.height, data: av1, codec: 1 };
+    } else {
+      head.placeholder = { width: p.width, height: p.height, data: p.bytes };
+      if (p.mime !== DEFAULT_PLACEHOLDER_MIME) head.placeholder.mime = p.mime;
+    }
   }
   const msg: mrt.Index.$Properties = {
     layout: {
@@ -83,10 +90,11 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the Index: 2 for chunk_rule, the chained coder or a
-  // model hash shorter than 16 bytes (2.2), 1 for chunk_layers (2.1), else 0
+  // the lowest minor version that reads the file: 3 for a compact AVIF placeholder (2.3),
+  // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
+  // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -316,6 +316,39 @@ suite('container round trip', () => {
     expect(decodeMrt(r.bytes, { rcm, modelHash: Uint8Array.from(model, (b) => b ^ 1) }).error?.code).toBe('model');
   });
 
+  it('format 2.3: an AVIF placeholder in the canonical layout is stored as its AV1 bitstream and read back byte for byte', async () => {
+    const sharp = (await import('sharp')).default;
+    const px = Uint8Array.from({ length: 48 * 32 * 3 }, (_, i) => (i * 7) % 251);
+    const avif = new Uint8Array(await sharp(px, { raw: { width: 48, height: 32, channels: 3 } }).avif({ quality: 30, effort: 4, chromaSubsampling: '4:2:0' }).toBuffer());
+    const t = syntheticStream({ width: 768, height: 512, T: 4 });
+    const header = { ...t.header, placeholder: { mime: 'image/avif', width: 48, height: 32, bytes: avif } };
+    const bytes = writeMrt(header, t.chunks);
+    expect(Array.from(bytes.subarray(3, 5))).toEqual([2, 3]);
+    const first = readFirstPaint(bytes);
+    expect(first.placeholder!.mime).toBe('image/avif');
+    expect(Buffer.from(first.placeholder!.bytes).equals(Buffer.from(avif))).toBe(true);
+    expect(first.placeholder!.storedBytes).toBe(avif.length - 250);
+    // the boxes are not sent: ~250 bytes less than storing the file with its MIME type
+    const HeaderR = protobuf.loadSync(protoPath).lookupType('mrt.Header');
+    const asFile = HeaderR.encode(HeaderR.fromObject({ width: 768, height: 512, window: 32, placeholder: { mime: 'image/avif', width: 48, height: 32, data: avif } })).finish();
+    expect(asFile.length - headMessages(bytes).header.length).toBeGreaterThanOrEqual(250);
+    // the Node decoder's image library reads the rebuilt file
+    const meta = await sharp(first.placeholder!.bytes).metadata();
+    expect([meta.format, meta.width, meta.height]).toEqual(['heif', 48, 32]);
+    // an AVIF in another layout is stored as it is (2.0 form, MIME type written)
+    const other = avif.slice();
+    other[40] ^= 1; // inside meta: no longer the canonical layout
+    const kept = writeMrt({ ...t.header, placeholder: { mime: 'image/avif', width: 48, height: 32, bytes: other } }, t.chunks);
+    expect(kept[4]).toBeLessThan(3);
+    expect(Buffer.from(readFirstPaint(kept).placeholder!.bytes).equals(Buffer.from(other))).toBe(true);
+    // bad codec fields
+    const obj = HeaderR.toObject(HeaderR.decode(headMessages(bytes).header)) as any;
+    const bad = (patch: object) => () => readFirstPaint(withHeadMessages(bytes, HeaderR.encode(HeaderR.fromObject({ ...obj, placeholder: { ...obj.placeholder, ...patch } })).finish(), headMessages(bytes).index));
+    expect(bad({})).not.toThrow();
+    expect(bad({ codec: 2 })).toThrow(/unknown placeholder codec/);
+    expect(bad({ mime: 'image/webp' })).toThrow(/compact AVIF placeholder has a MIME type/);
+  });
+
   it('writer rejects non-contiguous or empty chunks', () => {
     const t = syntheticStream({ width: 64, height: 64, T: 4 });
     expect(() => writeMrt(t.header, [{ tokenStart: 1, tokenEnd: 4, payload: new Uint8Array(1) }])).toThrow(MrtFormatError);

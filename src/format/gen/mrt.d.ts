@@ -139,6 +139,9 @@ export namespace mrt {
         /** Placeholder data. */
         data: Uint8Array;
 
+        /** Placeholder codec. */
+        codec: number;
+
         /**
          * Encodes the specified Placeholder message. Does not implicitly {@link mrt.Placeholder.verify|verify} messages.
          * @param message Placeholder message or plain object to encode
@@ -174,6 +177,9 @@ export namespace mrt {
 
             /** Placeholder data */
             data?: (Uint8Array|null);
+
+            /** Placeholder codec */
+            codec?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

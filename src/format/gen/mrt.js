@@ -288,6 +288,7 @@ export const mrt = $root.mrt = (() => {
          * @property {number|null} [width] Placeholder width
          * @property {number|null} [height] Placeholder height
          * @property {Uint8Array|null} [data] Placeholder data
+         * @property {number|null} [codec] Placeholder codec
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -352,6 +353,14 @@ export const mrt = $root.mrt = (() => {
         Placeholder.prototype.data = $util.newBuffer([]);
 
         /**
+         * Placeholder codec.
+         * @member {number} codec
+         * @memberof mrt.Placeholder
+         * @instance
+         */
+        Placeholder.prototype.codec = 0;
+
+        /**
          * Encodes the specified Placeholder message. Does not implicitly {@link mrt.Placeholder.verify|verify} messages.
          * @function encode
          * @memberof mrt.Placeholder
@@ -375,6 +384,8 @@ export const mrt = $root.mrt = (() => {
                 writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.height);
             if (message.data != null && $Object.hasOwnProperty.call(message, "data") && message.data.length)
                 writer.uint32(/* id 4, wireType 2 =*/34).bytes(message.data);
+            if (message.codec != null && $Object.hasOwnProperty.call(message, "codec") && message.codec !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.codec);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -453,6 +464,15 @@ export const mrt = $root.mrt = (() => {
                             message.data = value;
                         else
                             delete message.data;
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.codec = value;
+                        else
+                            delete message.codec;
                         continue;
                     }
                 }
