@@ -22,8 +22,11 @@ encode options:
   --layers N                token layers to keep per window (default: all)
   --layers-per-chunk N|auto layers per chunk (default auto: 1 for the first 16 layers,
                             then 1/8 of the layers so far: 29 chunks for 64 layers)
-  --placeholder-bytes N     byte target of the native WebP placeholder (default: as
+  --placeholder-bytes N     byte target of the native placeholder (default: as
                             large as keeps the whole header within 256 bytes)
+  --placeholder-format auto|avif|webp
+                            placeholder image format (default auto: AVIF or WebP, the
+                            closer one; webp for browsers that cannot decode AVIF)
   --prior rcm|static        entropy-coding prior (default rcm when the model has one)
   --final avif|webp|jpeg|none   append a full-quality image (default none)
   --final-quality Q         quality of the final layer (0-100)
@@ -70,6 +73,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
       layers: { type: 'string' },
       'layers-per-chunk': { type: 'string' },
       'placeholder-bytes': { type: 'string' },
+      'placeholder-format': { type: 'string' },
       prior: { type: 'string' },
       final: { type: 'string' },
       'final-quality': { type: 'string' },
@@ -93,6 +97,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
     layers: intOption('layers', values.layers),
     layersPerChunk: values['layers-per-chunk'] === 'auto' ? 'auto' : intOption('layers-per-chunk', values['layers-per-chunk']),
     placeholderBytes: intOption('placeholder-bytes', values['placeholder-bytes']),
+    placeholderFormat: values['placeholder-format'] as EncodeOptions['placeholderFormat'],
     prior: values.prior as 'rcm' | 'static' | undefined,
     final: values.final as FinalFormat | undefined,
     finalQuality: intOption('final-quality', values['final-quality']),

@@ -6,7 +6,7 @@ import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
 import { chunkLayers, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
-import { makePlaceholder } from './placeholder.ts';
+import { makePlaceholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
 
@@ -23,6 +23,12 @@ export interface EncodeOptions {
    * fit FIRST_PAINT_BYTES, so the placeholder paints within that many bytes.
    */
   placeholderBytes?: number | 'auto';
+  /**
+   * Placeholder image format: 'auto' (default: AVIF or WebP, whichever is closer to the
+   * image at the byte target; AVIF on every Kodak image), 'avif', or 'webp' (for browsers
+   * without AVIF decoding, e.g. Safari before 16: they cannot paint an AVIF placeholder).
+   */
+  placeholderFormat?: PlaceholderFormat;
   /** Entropy-coding prior; default 'rcm' when the model ships one. */
   prior?: 'rcm' | 'static';
   /** Full-quality final layer appended after the tokens. */
@@ -48,6 +54,8 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (placeholderBytes !== 'auto' && (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536)) {
     throw new RangeError(`placeholderBytes must be 'auto' or an integer in 40..65536, got ${o.placeholderBytes}`);
   }
+  const placeholderFormat = o.placeholderFormat ?? 'auto';
+  if (!['auto', 'avif', 'webp'].includes(placeholderFormat)) throw new RangeError(`placeholderFormat must be auto|avif|webp, got ${o.placeholderFormat}`);
   const prior = o.prior ?? (models.rcm ? 'rcm' : 'static');
   if (prior === 'rcm' && !models.rcm) throw new Error(`model ${models.manifest.id} ships no RCM weights; use prior 'static'`);
   const final = o.final ?? 'none';
@@ -57,7 +65,7 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const alpha = o.alpha ?? { background: '#ffffff' };
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
-  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, prior, final, finalQuality, alpha };
+  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha };
 }
 
 /** Content hash: what the output depends on (source bytes, options, model). */
@@ -115,7 +123,7 @@ async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: Return
   const layout = models.manifest.layout;
   const g = geometry(img.width, img.height, layout);
   const padded = await padRgb(img, g);
-  const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, placeholderBytes);
+  const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, placeholderBytes, opts.placeholderFormat);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const z = await runEncoder(models, pixelsToChw(padded, g.paddedW, g.paddedH, 3), base, g);
 

@@ -92,6 +92,14 @@ describe('encode/decode library', () => {
     const h = readHeader(few).header;
     expect(h.chunks.length).toBe(4);
     expect(h.placeholder!.storedBytes ?? h.placeholder!.bytes.length).toBeLessThanOrEqual(100);
+    // the default keeps the closer of AVIF and WebP; either can be asked for
+    const webp = readHeader(await encode(png, { models, layers: 1, placeholderFormat: 'webp' })).header.placeholder!;
+    expect(webp.mime).toBe('image/webp');
+    expect(webp.storedBytes).toBeUndefined();
+    const avif = readHeader(await encode(png, { models, layers: 1, placeholderFormat: 'avif' })).header.placeholder!;
+    expect(avif.mime).toBe('image/avif');
+    expect(avif.storedBytes).toBeLessThan(avif.bytes.length);
+    expect(['image/avif', 'image/webp']).toContain(readHeader(await encode(png, { models, layers: 1 })).header.placeholder!.mime);
     const withFinal = await encode(png, { models, final: 'webp', finalQuality: 90 });
     const r = await decode(withFinal, { models });
     expect(r.source).toBe('final');
@@ -101,6 +109,7 @@ describe('encode/decode library', () => {
   it('refuses bad options and streams that do not fit the loaded model', async () => {
     await expect(encode(png, { models, layers: 1000 })).rejects.toThrow(/layers must be/);
     await expect(encode(png, { models, final: 'gif' as never })).rejects.toThrow(/final must be/);
+    await expect(encode(png, { models, placeholderFormat: 'png' as never })).rejects.toThrow(/placeholderFormat must be/);
     const mrt = await encode(png, { models });
     await expect(decode(mrt, { models, bytes: 10 })).rejects.toBeInstanceOf(DecodeError);
     // Header received, Index not yet: the placeholder, as a browser paints it.
