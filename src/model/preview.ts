@@ -10,6 +10,7 @@
 //   f32 scale[P] | i8 weight[P][3][window][window]   (basis[t] = scale[t] · weight[t])
 // P may be smaller than the model's T: later tokens are left to the full decoder.
 import type { Geometry } from './io.ts';
+import { BIN_HEADER, openBin } from './binfile.ts';
 
 export interface PreviewBasis {
   components: number;
@@ -20,14 +21,10 @@ export interface PreviewBasis {
   half: Float32Array;
 }
 
-const MAGIC = [0x4d, 0x52, 0x54, 0x50]; // "MRTP"
-const HEADER = 12;
+const HEADER = BIN_HEADER;
 
 export function parsePreview(bytes: Uint8Array): PreviewBasis {
-  const bad = (why: string) => new Error(`preview.bin: ${why}`);
-  if (bytes.length < HEADER || MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a preview basis (magic)');
-  if (bytes[4] !== 1) throw bad(`unsupported version ${bytes[4]}`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const { dv, bad } = openBin(bytes, 'MRTP', 'preview.bin');
   const components = dv.getUint16(6, true);
   const window = dv.getUint16(8, true);
   const n = components * 3 * window * window;

@@ -10,6 +10,8 @@
 //   "MRTT" | u8 version (1) | u8 dtype (1 = float16) | u16 split | u16 T | u16 window |
 //   f16 basis[T - split][3][window][window]
 
+import { BIN_HEADER, openBin } from './binfile.ts';
+
 export interface TailBasis {
   /** First token layer of the tail. */
   split: number;
@@ -20,8 +22,7 @@ export interface TailBasis {
   basis: Float32Array;
 }
 
-const MAGIC = [0x4d, 0x52, 0x54, 0x54]; // "MRTT"
-const HEADER = 12;
+const HEADER = BIN_HEADER;
 
 /** IEEE 754 binary16 → number (subnormals, infinities and NaN included). */
 function halfToFloat(h: number): number {
@@ -34,11 +35,8 @@ function halfToFloat(h: number): number {
 }
 
 export function parseTail(bytes: Uint8Array): TailBasis {
-  const bad = (why: string) => new Error(`tail.bin: ${why}`);
-  if (bytes.length < HEADER || MAGIC.some((b, i) => bytes[i] !== b)) throw bad('not a tail basis (magic)');
-  if (bytes[4] !== 1) throw bad(`unsupported version ${bytes[4]}`);
+  const { dv, bad } = openBin(bytes, 'MRTT', 'tail.bin');
   if (bytes[5] !== 1) throw bad(`unsupported dtype ${bytes[5]}`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const split = dv.getUint16(6, true);
   const tokens = dv.getUint16(8, true);
   const window = dv.getUint16(10, true);
