@@ -126,6 +126,42 @@ describe('ONNX backends in Chromium', () => {
     }
   });
 
+  it('wasmThreads above 1 on a page that is not cross-origin isolated: 1 thread, a console warning saying why, and the image still paints', async () => {
+    const b = await launchChromium();
+    try {
+      const page = await b.context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      srv.streams.set('/t/threads.html', {
+        bytes: new TextEncoder().encode(
+          testPage(
+            `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
+             <script type="module">
+               const m = document.getElementById('m');
+               window.paints = []; window.errors = [];
+               window.isolated = crossOriginIsolated;
+               m.addEventListener('paint', (e) => window.paints.push(e.detail));
+               m.addEventListener('error', (e) => window.errors.push(e.detail));
+               m.addEventListener('load', () => (window.loaded = true));
+             </script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: 2 }));</script>`,
+          ),
+        ),
+      });
+      await page.goto(`${srv.url}/t/threads.html`);
+      await page.waitForFunction(() => (window as any).loaded || (window as any).errors.length, null, { timeout: 60_000 });
+      const r = await page.evaluate(() => ({ isolated: (window as any).isolated, paints: (window as any).paints, errors: (window as any).errors }));
+      expect(r.isolated).toBe(false);
+      expect(r.errors).toEqual([]);
+      expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+      expect(warnings.some((w) => /wasmThreads 2 needs a cross-origin isolated page/.test(w))).toBe(true);
+    } finally {
+      await b.close();
+    }
+  });
+
   it('backend "auto" without a WebGPU adapter uses WASM', async () => {
     // Chromium without --enable-unsafe-webgpu exposes no adapter in headless mode.
     const b = await launchChromium();
