@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
-import { chunkLayers, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { chunkLayers, chunkRanges, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
-import { makePlaceholder, type PlaceholderFormat } from './placeholder.ts';
+import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
 
@@ -102,28 +102,21 @@ export const FIRST_PAINT_BYTES = 256;
 const MIN_AUTO_PLACEHOLDER = 60;
 
 export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
-  if (opts.placeholderBytes !== 'auto') return encodeWithPlaceholder(img, models, opts, hash, opts.placeholderBytes);
-  // The first paint besides the placeholder is the preamble, the image size, the window and
-  // the placeholder's framing (25 B for a 768x512 image; the Index, with the chunk table, comes after it).
-  // Start from that guess and correct it once if the framing came out larger.
-  let target = FIRST_PAINT_BYTES - 25;
-  let out = await encodeWithPlaceholder(img, models, opts, hash, target);
-  for (let pass = 0; pass < 2; pass++) {
-    const first = readFirstPaint(out);
-    if (first.firstPaintEnd <= FIRST_PAINT_BYTES) break;
-    const next = Math.max(MIN_AUTO_PLACEHOLDER, target - (first.firstPaintEnd - FIRST_PAINT_BYTES));
-    if (next === target) break;
-    target = next;
-    out = await encodeWithPlaceholder(img, models, opts, hash, target);
-  }
-  return out;
-}
-
-async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array, placeholderBytes: number): Promise<Uint8Array> {
   const layout = models.manifest.layout;
   const g = geometry(img.width, img.height, layout);
   const padded = await padRgb(img, g);
-  const ph = await makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, placeholderBytes, opts.placeholderFormat);
+  const header = (ph: Placeholder): MrtHeaderInput => ({
+    modelId: models.manifest.id,
+    modelHash: modelHashPrefix(models.manifest),
+    width: img.width,
+    height: img.height,
+    layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
+    prior: opts.prior,
+    coder: 'chained',
+    placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
+    contentHash: hash,
+  });
+  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [])).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const z = await runEncoder(models, pixelsToChw(padded, g.paddedW, g.paddedH, 3), base, g);
 
@@ -134,12 +127,7 @@ async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: Return
 
   const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
   const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null);
-  const ranges: { tokenStart: number; tokenEnd: number }[] = [];
-  let start = 0;
-  for (const n of chunkLayers(opts.layers, opts.layersPerChunk)) {
-    ranges.push({ tokenStart: start, tokenEnd: start + n * perLayer });
-    start += n * perLayer;
-  }
+  const ranges = chunkRanges(chunkLayers(opts.layers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, tokens, ranges, 'chained');
   const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
 
@@ -153,16 +141,31 @@ async function encodeWithPlaceholder(img: RgbImage, models: Models, opts: Return
     final = { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
   }
 
-  const header: MrtHeaderInput = {
-    modelId: models.manifest.id,
-    modelHash: modelHashPrefix(models.manifest),
-    width: img.width,
-    height: img.height,
-    layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
-    prior: opts.prior,
-    coder: 'chained',
-    placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
-    contentHash: hash,
-  };
-  return writeMrt(header, chunks, final);
+  return writeMrt(header(ph), chunks, final);
+}
+
+/**
+ * The placeholder at `placeholderBytes`, or ('auto') the largest that keeps the first paint
+ * (preamble + Header message; the Index comes after it) within FIRST_PAINT_BYTES. The first
+ * paint besides the placeholder is the preamble, the image size, the window and the
+ * placeholder's framing (25-27 B for a 768x512 image): start from that guess and correct it
+ * once if the framing came out larger. Only the placeholder is made again, and
+ * `firstPaintBytes` measures a candidate without the tokens.
+ */
+async function fitPlaceholder(
+  padded: Uint8Array, g: Geometry, opts: ReturnType<typeof normaliseOptions>, firstPaintBytes: (ph: Placeholder) => number,
+): Promise<Placeholder> {
+  const make = (bytes: number) => makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, bytes, opts.placeholderFormat);
+  if (opts.placeholderBytes !== 'auto') return make(opts.placeholderBytes);
+  let target = FIRST_PAINT_BYTES - 25;
+  let ph = await make(target);
+  for (let pass = 0; pass < 2; pass++) {
+    const end = firstPaintBytes(ph);
+    if (end <= FIRST_PAINT_BYTES) break;
+    const next = Math.max(MIN_AUTO_PLACEHOLDER, target - (end - FIRST_PAINT_BYTES));
+    if (next === target) break;
+    target = next;
+    ph = await make(target);
+  }
+  return ph;
 }

@@ -33,3 +33,14 @@ export function ruleChunkLayers(count: number, T: number): number[] | null {
   const all = autoChunkLayers(T);
   return count <= all.length ? all.slice(0, count) : null;
 }
+
+/** Contiguous token ranges from token 0 for chunks of the given token counts. */
+export function chunkRanges(tokenCounts: readonly number[]): { tokenStart: number; tokenEnd: number }[] {
+  const out: { tokenStart: number; tokenEnd: number }[] = [];
+  let start = 0;
+  for (const n of tokenCounts) {
+    out.push({ tokenStart: start, tokenEnd: start + n });
+    start += n;
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import { tokenLayout, createPrior, encodeChunks, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
-import { autoChunkLayers, writeMrt, type MrtChunkInput, type MrtCoder, type MrtHeaderInput } from '../../src/format/index.ts';
+import { autoChunkLayers, chunkRanges, writeMrt, type MrtChunkInput, type MrtCoder, type MrtHeaderInput } from '../../src/format/index.ts';
 import { syntheticTokens } from '../codec/fixtures.ts';
 
 export interface Synthetic {
@@ -38,16 +38,9 @@ export function syntheticStream(o: {
   const tokens = syntheticTokens(layout, o.seed ?? 1, count);
   const prior = createPrior(layout, o.rcm ?? null);
   const step = (o.layersPerChunk ?? 1) * layout.windows;
-  const ranges: { tokenStart: number; tokenEnd: number }[] = [];
-  if (o.chunkLayers) {
-    let s = 0;
-    for (const n of o.chunkLayers === 'auto' ? autoChunkLayers(o.layers ?? T) : o.chunkLayers) {
-      ranges.push({ tokenStart: s, tokenEnd: s + n * layout.windows });
-      s += n * layout.windows;
-    }
-  } else {
-    for (let s = 0; s < count; s += step) ranges.push({ tokenStart: s, tokenEnd: Math.min(count, s + step) });
-  }
+  const ranges = o.chunkLayers
+    ? chunkRanges((o.chunkLayers === 'auto' ? autoChunkLayers(o.layers ?? T) : o.chunkLayers).map((n) => n * layout.windows))
+    : chunkRanges(Array.from({ length: Math.ceil(count / step) }, (_, k) => Math.min(step, count - k * step)));
   const coder = o.coder ?? 'restart';
   const payloads = encodeChunks(prior, tokens, ranges, coder);
   const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));

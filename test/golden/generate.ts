@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPrior, encodeChunks, parseRcm, serializeRcm, tokenLayout } from '../../src/codec/index.ts';
-import { autoChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { autoChunkLayers, chunkRanges, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
 import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -51,12 +51,7 @@ for (const s of specs) {
   const count = sizes.reduce((a, b) => a + b, 0);
   const tokens = syntheticTokens(layout, s.name.length * 7 + s.T, count);
   const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null);
-  const ranges: { tokenStart: number; tokenEnd: number }[] = [];
-  let st = 0;
-  for (const n of sizes) {
-    ranges.push({ tokenStart: st, tokenEnd: st + n });
-    st += n;
-  }
+  const ranges = chunkRanges(sizes);
   const coder = s.v22 ? 'chained' : 'restart';
   const payloads = encodeChunks(prior, tokens, ranges, coder);
   const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
