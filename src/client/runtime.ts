@@ -88,13 +88,7 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
 /** Fetches the split decoder's tail basis (manifest.splitDecoder.tail) and checks it. */
 export async function loadTail(modelBase: string, manifest: Manifest): Promise<TailBasis> {
   const sd = manifest.splitDecoder!;
-  const bytes = await loadListedFile(modelBase, manifest, sd.tail);
-  let tb: TailBasis;
-  try {
-    tb = parseTail(bytes);
-  } catch (e) {
-    throw new ClientError('model', (e as Error).message);
-  }
+  const tb = await loadParsed(modelBase, manifest, sd.tail, parseTail);
   const { tokens, window } = manifest.layout;
   if (tb.split !== sd.layers || tb.tokens !== tokens || tb.window !== window) {
     throw new ClientError('model', `${sd.tail} is for split ${tb.split} of ${tb.tokens} layers, window ${tb.window}; the manifest says ${sd.layers} of ${tokens}, window ${window}`);
@@ -109,12 +103,7 @@ export async function loadTail(modelBase: string, manifest: Manifest): Promise<T
  */
 export async function loadPreview(modelBase: string, manifest: Manifest): Promise<PreviewBasis | null> {
   if (!manifest.files['preview.bin']) return null;
-  const bytes = await loadListedFile(modelBase, manifest, 'preview.bin');
-  try {
-    return parsePreview(bytes);
-  } catch (e) {
-    throw new ClientError('model', (e as Error).message);
-  }
+  return loadParsed(modelBase, manifest, 'preview.bin', parsePreview);
 }
 
 /** Fetches a file the manifest lists and checks it against its sha256 there. */
@@ -127,9 +116,14 @@ async function fetchListed(modelBase: string, manifest: Manifest, file: string):
   return { bytes, sha };
 }
 
-/** Fetches a derived model file (not in modelHash) and checks it against its sha256 in the manifest. */
-export async function loadListedFile(modelBase: string, manifest: Manifest, file: string): Promise<Uint8Array> {
-  return (await fetchListed(modelBase, manifest, file)).bytes;
+/** Fetches a derived model file (not in modelHash), checks its sha256 and parses it; a file that does not parse is a 'model' error. */
+async function loadParsed<T>(modelBase: string, manifest: Manifest, file: string, parse: (bytes: Uint8Array) => T): Promise<T> {
+  const { bytes } = await fetchListed(modelBase, manifest, file);
+  try {
+    return parse(bytes);
+  } catch (e) {
+    throw new ClientError('model', (e as Error).message);
+  }
 }
 
 /**

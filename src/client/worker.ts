@@ -674,14 +674,11 @@ class Job {
         ? regenerate(layout, m.rcm, sd.tokens, known)
         : tokensToZ(layout, sd.tokens, known);
     let tail: Float32Array | null = null;
-    if (m.files.manifest.splitDecoder) {
-      const per = 3 * layout.window * layout.window;
-      if (tb) {
-        this.tail ??= new TailSynthesis(tb, cells);
-        tail = this.tail.update(z);
-      } else {
-        tail = this.zeroTail ??= new Float32Array(per * cells);
-      }
+    if (tb) {
+      this.tail ??= new TailSynthesis(tb, cells);
+      tail = this.tail.update(z);
+    } else if (m.files.manifest.splitDecoder) {
+      tail = this.zeroTail ??= new Float32Array(3 * layout.window * layout.window * cells);
     }
     const tRegen = performance.now() - t0;
     let out: Float32Array;

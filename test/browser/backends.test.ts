@@ -95,38 +95,8 @@ describe('ONNX backends in Chromium', () => {
     expect(q).toBeGreaterThan(35);
   }, 300_000);
 
-  it('backend "webgpu" without an adapter falls back to WASM and still paints', async () => {
-    const b = await launchChromium();
-    try {
-      const page = await b.context.newPage();
-      srv.streams.set('/t/gpu-fallback.html', {
-        bytes: new TextEncoder().encode(
-          testPage(
-            `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
-             <script type="module">
-               const m = document.getElementById('m');
-               window.paints = []; window.errors = [];
-               m.addEventListener('paint', (e) => window.paints.push(e.detail));
-               m.addEventListener('error', (e) => window.errors.push(e.detail));
-               m.addEventListener('load', () => (window.loaded = true));
-               customElements.get('mrt-img').backend().then((x) => (window.backend = x));
-             </script>`,
-            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'webgpu' }));</script>`,
-          ),
-        ),
-      });
-      await page.goto(`${srv.url}/t/gpu-fallback.html`);
-      await page.waitForFunction(() => (window as any).loaded || (window as any).errors.length, null, { timeout: 60_000 });
-      const r = await page.evaluate(() => ({ backend: (window as any).backend, paints: (window as any).paints, errors: (window as any).errors }));
-      expect(r.errors).toEqual([]);
-      expect(r.backend).toBe('wasm');
-      expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
-    } finally {
-      await b.close();
-    }
-  });
-
-  it('wasmThreads above 1 on a page that is not cross-origin isolated: 1 thread, a console warning saying why, and the image still paints', async () => {
+  /** Paints the tiny stream in a fresh Chromium (no WebGPU adapter) with `config`: backend, paints, errors, console warnings. */
+  async function paintWith(name: string, config: object): Promise<{ backend: string; isolated: boolean; paints: any[]; errors: any[]; warnings: string[] }> {
     const b = await launchChromium();
     try {
       const page = await b.context.newPage();
@@ -134,7 +104,7 @@ describe('ONNX backends in Chromium', () => {
       page.on('console', (m) => {
         if (m.type() === 'warning') warnings.push(m.text());
       });
-      srv.streams.set('/t/threads.html', {
+      srv.streams.set(`/t/${name}.html`, {
         bytes: new TextEncoder().encode(
           testPage(
             `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
@@ -145,21 +115,34 @@ describe('ONNX backends in Chromium', () => {
                m.addEventListener('paint', (e) => window.paints.push(e.detail));
                m.addEventListener('error', (e) => window.errors.push(e.detail));
                m.addEventListener('load', () => (window.loaded = true));
+               customElements.get('mrt-img').backend().then((x) => (window.backend = x));
              </script>`,
-            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: 2 }));</script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify(config)}));</script>`,
           ),
         ),
       });
-      await page.goto(`${srv.url}/t/threads.html`);
+      await page.goto(`${srv.url}/t/${name}.html`);
       await page.waitForFunction(() => (window as any).loaded || (window as any).errors.length, null, { timeout: 60_000 });
-      const r = await page.evaluate(() => ({ isolated: (window as any).isolated, paints: (window as any).paints, errors: (window as any).errors }));
-      expect(r.isolated).toBe(false);
-      expect(r.errors).toEqual([]);
-      expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
-      expect(warnings.some((w) => /wasmThreads 2 needs a cross-origin isolated page/.test(w))).toBe(true);
+      const r = await page.evaluate(() => ({ backend: (window as any).backend, isolated: (window as any).isolated, paints: (window as any).paints, errors: (window as any).errors }));
+      return { ...r, warnings };
     } finally {
       await b.close();
     }
+  }
+
+  it('backend "webgpu" without an adapter falls back to WASM and still paints', async () => {
+    const r = await paintWith('gpu-fallback', { backend: 'webgpu' });
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+  });
+
+  it('wasmThreads above 1 on a page that is not cross-origin isolated: 1 thread, a console warning saying why, and the image still paints', async () => {
+    const r = await paintWith('threads', { backend: 'wasm', wasmThreads: 2 });
+    expect(r.isolated).toBe(false);
+    expect(r.errors).toEqual([]);
+    expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+    expect(r.warnings.some((w) => /wasmThreads 2 needs a cross-origin isolated page/.test(w))).toBe(true);
   });
 
   it('backend "auto" without a WebGPU adapter uses WASM', async () => {
