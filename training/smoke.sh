@@ -12,6 +12,16 @@ python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" -
 python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --out "$TMP/models" --id smoke
 python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"
 tail -n 3 "$TMP/eval.txt"
+# recovery from the shipped files (training/runs is not in git): re-exporting the recovered
+# checkpoints must give the same model (same modelHash)
+python training/recover.py --models "$TMP/models" --run "$TMP/rec" --tiny
+python training/export.py --ckpt "$TMP/rec/recovered.pt" --rcm "$TMP/rec/recovered_rcm.pt" --out "$TMP/models2" --id smoke > /dev/null
+python - "$TMP/models/manifest.json" "$TMP/models2/manifest.json" <<'EOF'
+import json, sys
+a, b = (json.load(open(p))['modelHash'] for p in sys.argv[1:])
+print(f'recovered re-export modelHash {"matches" if a == b else "DIFFERS"}: {b}')
+sys.exit(a != b)
+EOF
 if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   MRT_MODELS_DIR="$TMP/models" npx vitest run test/models
 fi

@@ -114,6 +114,9 @@ def main():
     if os.path.exists(last_p):
         ck = torch.load(last_p, weights_only=False)
         cfg = ck['cfg']
+    elif args.init:
+        ck = None
+        cfg = torch.load(args.init, weights_only=False)['cfg']  # the layout of the weights it starts from
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
