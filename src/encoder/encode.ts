@@ -113,6 +113,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
     prior: opts.prior,
     coder: 'chained',
+    chunkFraming: 'raw',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
     contentHash: hash,
   });

@@ -27,6 +27,20 @@ export function chunkCrc(headerCrc: number, index: number, payload: Uint8Array):
   return crc32(payload, crc32(b, headerCrc));
 }
 
+/** A raw-framed chunk (format 2.4): the payload followed by its chunkCrc, 4 bytes little-endian. */
+export function encodeRawChunk(headerCrc: number, index: number, payload: Uint8Array): Uint8Array {
+  const out = new Uint8Array(payload.length + 4);
+  out.set(payload, 0);
+  new DataView(out.buffer).setUint32(payload.length, chunkCrc(headerCrc, index, payload), true);
+  return out;
+}
+
+/** Split a raw-framed chunk into payload and stored checksum (the caller checks its length >= 4). */
+export function splitRawChunk(body: Uint8Array): { payload: Uint8Array; crc: number } {
+  const n = body.length - 4;
+  return { payload: body.subarray(0, n), crc: new DataView(body.buffer, body.byteOffset + n, 4).getUint32(0, true) };
+}
+
 /** The checksum of the final layer: crc32 of its data, continuing from `headerCrc` (as for chunks). */
 export function finalCrc(headerCrc: number, data: Uint8Array): number {
   return crc32(data, headerCrc);

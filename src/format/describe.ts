@@ -9,6 +9,8 @@ export interface MrtDescription {
   prior: string;
   /** how chunks are entropy-coded: "restart" (2.0) or "chained" (2.2) */
   coder: string;
+  /** how chunks are framed: "message" (2.0) or "raw" (2.4: payload + crc32, no length prefix) */
+  chunkFraming: string;
   /** preamble + Header message: the bytes a client needs to paint the placeholder */
   firstPaintBytes: number;
   /** the Index message (with its length prefix): model, layout, chunk table, ... */
@@ -48,6 +50,7 @@ export function describe(info: MrtHeaderInfo): MrtDescription {
     },
     prior: h.prior,
     coder: h.coder,
+    chunkFraming: h.chunkFraming,
     firstPaintBytes: info.firstPaintEnd,
     indexBytes: info.headerEnd - info.firstPaintEnd,
     headerBytes: info.headerEnd,
@@ -71,7 +74,7 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number): string {
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
       `${d.layout.order}, ${d.layout.totalTokens} tokens, base /${d.layout.baseFactor}`,
   );
-  lines.push(`prior    ${d.prior}, coder ${d.coder}`);
+  lines.push(`prior    ${d.prior}, coder ${d.coder}, chunk framing ${d.chunkFraming}`);
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;
   lines.push(`first paint ${d.firstPaintBytes} B (preamble + header: placeholder ${phBytes} B, rest ${d.firstPaintBytes - phBytes} B)`);
   lines.push(`index    ${d.indexBytes} B (model, layout, prior, chunk table, ...); chunk 0 starts at ${d.headerBytes}`);

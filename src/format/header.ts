@@ -7,6 +7,7 @@ import { wrapAv1Still } from './avif.ts';
 import { decodeChunkSizes } from './table.ts';
 import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
 import {
+  CHUNK_CRC_BYTES,
   FORMAT_MAJOR,
   MAGIC,
   PREAMBLE_BYTES,
@@ -150,6 +151,10 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   }
   const coderId = uint(m.coder);
   if (coderId !== 0 && coderId !== 1) throw new MrtFormatError('unsupported', `unknown chunk coder ${coderId}`, offset);
+  const framingId = uint(m.chunkFraming);
+  if (framingId !== 0 && framingId !== 1) throw new MrtFormatError('unsupported', `unknown chunk framing ${framingId}`, offset);
+  // the smallest chunk: an empty Chunk message is 7 bytes (both fields always written), a raw one its 4-byte crc32
+  const minChunk = framingId === 1 ? CHUNK_CRC_BYTES : 0;
   if (layers.length > 0) {
     if (explicit.length > 0) throw new MrtFormatError('corrupt', 'chunk table has both token and layer counts', offset);
     if (layers.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${layers.length} layer counts for ${count} chunks`, offset);
@@ -178,7 +183,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     }
   }
   for (const c of chunks) {
-    total += c.byteLength;
+    if (c.byteLength < minChunk) throw new MrtFormatError('corrupt', `chunk ${c.index} of ${c.byteLength} bytes has no room for its checksum`, offset);
+    total += (framingId === 1 ? 0 : varintSize(c.byteLength)) + c.byteLength;
     if (total > LIMITS.MAX_TOTAL_BYTES) throw new MrtFormatError('limit', 'stream length exceeds MAX_TOTAL_BYTES', offset);
   }
 
@@ -191,6 +197,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: 'layer-major' },
     prior: priorId === 1 ? 'rcm' : 'static',
     coder: coderId === 1 ? 'chained' : 'restart',
+    chunkFraming: framingId === 1 ? 'raw' : 'message',
     totalTokens,
     chunks,
   };
@@ -216,8 +223,9 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
 export function headerInfo(header: MrtHeader, firstPaintEnd: number, headerEnd: number): MrtHeaderInfo {
   const chunkEnds: number[] = [];
   let pos = headerEnd;
+  const prefix = header.chunkFraming === 'raw' ? () => 0 : varintSize;
   for (const c of header.chunks) {
-    pos += varintSize(c.byteLength) + c.byteLength;
+    pos += prefix(c.byteLength) + c.byteLength;
     chunkEnds.push(pos);
   }
   const info: MrtHeaderInfo = { header, firstPaintEnd, headerEnd, chunkEnds, totalLength: pos };

@@ -3,7 +3,7 @@
 // Events: 'placeholder' when the Header message (the first paint) is complete, 'header'
 // when the Index is complete, then 'chunk' x N, 'final', 'end' (or 'error', then nothing).
 import { mrt } from './gen/mrt.js';
-import { chunkCrc, crc32, finalCrc } from './crc32.ts';
+import { chunkCrc, crc32, finalCrc, splitRawChunk } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { checkPreamble, decodeFirstPaint, decodeIndex, headerInfo } from './header.ts';
 import { LIMITS } from './limits.ts';
@@ -73,7 +73,7 @@ export class MrtParser {
   end(): MrtEvent[] {
     if (this.state === 'error' || this.state === 'ended') return [];
     const s = this.state;
-    const between = s === 'done' || (s === 'length' && this.smallN === 0 && (this.next === 'chunk' || this.next === 'final'));
+    const between = s === 'done' || this.betweenMessages();
     if (!between) {
       this.state = 'error';
       const what =
@@ -184,7 +184,7 @@ export class MrtParser {
     if (len === 0) this.finishBody(events);
   }
 
-  private afterMessage(): void {
+  private afterMessage(events: MrtEvent[]): void {
     const h = this._info!.header;
     if (this.chunkIndex < h.chunks.length) this.next = 'chunk';
     else if (h.final && !this.finalReceived) this.next = 'final';
@@ -192,7 +192,31 @@ export class MrtParser {
       this.state = 'done';
       return;
     }
+    if (this.next === 'chunk' && h.chunkFraming === 'raw') {
+      // 2.4: no length prefix, the chunk table says how long the chunk is
+      this.smallN = 0;
+      this.msgStart = this.pos;
+      this.startBody(h.chunks[this.chunkIndex]!.byteLength, events);
+      return;
+    }
     this.startLength();
+  }
+
+  /** Between two chunks or before the final layer: no byte of the next one consumed yet. */
+  private betweenMessages(): boolean {
+    if (this.next !== 'chunk' && this.next !== 'final') return false;
+    if (this.state === 'length') return this.smallN === 0;
+    return this.state === 'body' && this.bodyFilled === 0 && this.msgStart === this.pos;
+  }
+
+  private chunkMessage(body: Uint8Array): { payload: Uint8Array; crc: number } {
+    let m: mrt.Chunk;
+    try {
+      m = mrt.Chunk.decode(body);
+    } catch (e) {
+      throw new MrtFormatError('corrupt', `malformed chunk ${this.chunkIndex}: ${(e as Error).message}`, this.msgStart);
+    }
+    return { payload: m.payload ?? new Uint8Array(0), crc: (m.crc32 ?? 0) >>> 0 };
   }
 
   private finishBody(events: MrtEvent[]): void {
@@ -213,23 +237,17 @@ export class MrtParser {
       this.headerCrc = crc32(body, crc32(this.lenBytes.subarray(0, this.smallN), this.headerCrc));
       this._info = headerInfo(header, this._first!.firstPaintEnd, this.pos);
       events.push({ type: 'header', header, info: this._info });
-      this.afterMessage();
+      this.afterMessage(events);
       return;
     }
     if (this.next === 'chunk') {
-      let m: mrt.Chunk;
-      try {
-        m = mrt.Chunk.decode(body);
-      } catch (e) {
-        throw new MrtFormatError('corrupt', `malformed chunk ${this.chunkIndex}: ${(e as Error).message}`, this.msgStart);
-      }
-      const payload = m.payload ?? new Uint8Array(0);
+      const { payload, crc } = this._info!.header.chunkFraming === 'raw' ? splitRawChunk(body) : this.chunkMessage(body);
       const k = this.chunkIndex;
-      if (chunkCrc(this.headerCrc, k, payload) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', `chunk ${k} fails its checksum (corrupt chunk or header)`, this.msgStart);
+      if (chunkCrc(this.headerCrc, k, payload) !== crc) throw new MrtFormatError('crc', `chunk ${k} fails its checksum (corrupt chunk or header)`, this.msgStart);
       const c = this._info!.header.chunks[k]!;
       this.chunkIndex++;
       events.push({ type: 'chunk', index: k, tokenStart: c.tokenStart, tokenEnd: c.tokenEnd, payload, offset: this.msgStart, end: this.pos });
-      this.afterMessage();
+      this.afterMessage(events);
       return;
     }
     let m: mrt.Final;
@@ -242,7 +260,7 @@ export class MrtParser {
     if (finalCrc(this.headerCrc, data) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', 'final layer fails its checksum', this.msgStart);
     this.finalReceived = true;
     events.push({ type: 'final', mime: this._info!.header.final!.mime, bytes: data });
-    this.afterMessage();
+    this.afterMessage(events);
   }
 }
 

@@ -2,9 +2,11 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders). */
-export const FORMAT_MINOR = 3;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing). */
+export const FORMAT_MINOR = 4;
 export const PREAMBLE_BYTES = 5;
+/** A raw-framed chunk (2.4) ends with its crc32 in this many little-endian bytes. */
+export const CHUNK_CRC_BYTES = 4;
 
 export type MrtPriorKind = 'static' | 'rcm';
 
@@ -14,6 +16,12 @@ export type MrtPriorKind = 'static' | 'rcm';
  * in (4 bytes of state once per stream instead of once per chunk).
  */
 export type MrtCoder = 'restart' | 'chained';
+
+/**
+ * How chunks are framed (Index.chunk_framing): 'message' (2.0): varint length + Chunk
+ * message; 'raw' (2.4): payload then crc32 (4 bytes LE), its length from the chunk table.
+ */
+export type MrtChunkFraming = 'message' | 'raw';
 
 /** Token layout (docs/design.md). */
 export interface MrtLayout {
@@ -49,7 +57,8 @@ export interface MrtChunkEntry {
   tokenStart: number;
   /** one past the last stream index */
   tokenEnd: number;
-  /** byte length of the Chunk message (without its varint length prefix) */
+  /** bytes the chunk takes: the Chunk message without its varint length prefix ('message'
+   * framing) or payload + 4-byte crc32 ('raw' framing) */
   byteLength: number;
 }
 
@@ -70,6 +79,7 @@ export interface MrtHeader {
   layout: Required<MrtLayout>;
   prior: MrtPriorKind;
   coder: MrtCoder;
+  chunkFraming: MrtChunkFraming;
   /** gridW * gridH * tokensPerWindow */
   totalTokens: number;
   /** the chunk table: every chunk of the complete stream */
@@ -91,6 +101,8 @@ export interface MrtHeaderInput {
   prior: MrtPriorKind;
   /** how the chunk payloads were coded (default 'restart') */
   coder?: MrtCoder;
+  /** how chunks are framed (default 'message'; 'raw' needs a 2.4 reader) */
+  chunkFraming?: MrtChunkFraming;
   placeholder?: MrtPlaceholder;
   contentHash?: Uint8Array;
   encoderOptions?: string;

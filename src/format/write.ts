@@ -1,6 +1,6 @@
 // writeMrt: header (first paint) + index + chunks (+ final layer) -> one .mrt byte stream.
 import { mrt } from './gen/mrt.js';
-import { chunkCrc, crc32, finalCrc } from './crc32.ts';
+import { chunkCrc, crc32, encodeRawChunk, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
@@ -9,9 +9,11 @@ import { av1StillPayload } from './avif.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
+  CHUNK_CRC_BYTES,
   FORMAT_MAJOR,
   MAGIC,
   PREAMBLE_BYTES,
+  type MrtChunkFraming,
   type MrtChunkInput,
   type MrtFinalInput,
   type MrtHeaderInput,
@@ -22,13 +24,14 @@ function usage(msg: string): never {
 }
 
 /**
- * Build the Header (first paint) and Index message bytes for the given chunk message sizes.
+ * Build the Header (first paint) and Index message bytes for the given chunk sizes (as the
+ * chunk table lists them: `chunkByteLength` for the header's framing).
  * Validated by decoding them back.
  */
 export function encodeHeaderMessages(
   h: MrtHeaderInput,
   chunks: readonly { tokenStart: number; tokenEnd: number }[],
-  chunkMessageSizes: readonly number[],
+  chunkSizes: readonly number[],
   final?: { mime: string; byteLength: number },
 ): { header: Uint8Array; index: Uint8Array; minor: number } {
   const window = h.layout.window;
@@ -74,7 +77,7 @@ export function encodeHeaderMessages(
   if (h.modelId) msg.modelId = h.modelId;
   if (h.modelHash && h.modelHash.length) msg.modelHash = h.modelHash;
   if (chunks.length) {
-    msg.chunkSizes = encodeChunkSizes(chunkMessageSizes);
+    msg.chunkSizes = encodeChunkSizes(chunkSizes);
     const perLayer = gridW * gridH;
     // the most compact form that describes the ranges, preferring older ones
     const layers = wholeLayers(chunks, perLayer) ? chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer) : null;
@@ -85,16 +88,18 @@ export function encodeHeaderMessages(
     else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
   }
   if (h.coder === 'chained') msg.coder = 1;
+  if (h.chunkFraming === 'raw') msg.chunkFraming = 1;
   if (final) msg.final = { mime: final.mime, byteLength: final.byteLength };
   if (h.contentHash && h.contentHash.length) msg.contentHash = h.contentHash;
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 3 for a compact AVIF placeholder (2.3),
+  // the lowest minor version that reads the file: 4 for raw chunk framing (2.4), 3 for a
+  // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);
@@ -147,6 +152,11 @@ export function encodeChunkMessage(headerCrc: number, index: number, payload: Ui
   return bytesAndCrcMessage(payload, chunkCrc(headerCrc, index, payload));
 }
 
+/** Bytes a chunk with this payload takes in the chunk table under `framing`. */
+export function chunkByteLength(payloadLength: number, framing: MrtChunkFraming = 'message'): number {
+  return framing === 'raw' ? payloadLength + CHUNK_CRC_BYTES : bytesAndCrcMessageSize(payloadLength);
+}
+
 export function encodeFinalMessage(headerCrc: number, bytes: Uint8Array): Uint8Array {
   return bytesAndCrcMessage(bytes, finalCrc(headerCrc, bytes));
 }
@@ -154,26 +164,29 @@ export function encodeFinalMessage(headerCrc: number, bytes: Uint8Array): Uint8A
 /** Serialise a complete .mrt stream. Chunks must be contiguous token ranges from 0. */
 export function writeMrt(header: MrtHeaderInput, chunks: readonly MrtChunkInput[], final?: MrtFinalInput): Uint8Array {
   // The index lists the message sizes; the messages' checksums depend on the header and index bytes.
+  const raw = header.chunkFraming === 'raw';
   const head = encodeHeaderMessages(
     header,
     chunks,
-    chunks.map((c) => bytesAndCrcMessageSize(c.payload.length)),
+    chunks.map((c) => chunkByteLength(c.payload.length, header.chunkFraming)),
     final ? { mime: final.mime, byteLength: bytesAndCrcMessageSize(final.bytes.length) } : undefined,
   );
   const hcrc = headCrc(head.header, head.index);
-  const chunkMsgs = chunks.map((c, k) => encodeChunkMessage(hcrc, k, c.payload));
-  const finalMsg = final ? encodeFinalMessage(hcrc, final.bytes) : undefined;
-  const msgs = [head.header, head.index, ...chunkMsgs];
-  if (finalMsg) msgs.push(finalMsg);
+  // [bytes, with a varint length prefix?]
+  const parts: [Uint8Array, boolean][] = [[head.header, true], [head.index, true]];
+  for (const [k, c] of chunks.entries()) {
+    parts.push(raw ? [encodeRawChunk(hcrc, k, c.payload), false] : [encodeChunkMessage(hcrc, k, c.payload), true]);
+  }
+  if (final) parts.push([encodeFinalMessage(hcrc, final.bytes), true]);
   let n = PREAMBLE_BYTES;
-  for (const m of msgs) n += varintSize(m.length) + m.length;
+  for (const [m, framed] of parts) n += (framed ? varintSize(m.length) : 0) + m.length;
   const out = new Uint8Array(n);
   out.set(MAGIC, 0);
   out[3] = FORMAT_MAJOR;
   out[4] = head.minor;
   let pos = PREAMBLE_BYTES;
-  for (const m of msgs) {
-    pos = writeVarint(out, pos, m.length);
+  for (const [m, framed] of parts) {
+    if (framed) pos = writeVarint(out, pos, m.length);
     out.set(m, pos);
     pos += m.length;
   }

@@ -16,6 +16,9 @@ import {
   headCrc,
   autoChunkLayers,
   modelHashMatches,
+  bytesAndCrcMessageSize,
+  chunkByteLength,
+  splitRawChunk,
   type MrtEvent,
 } from '../../src/format/index.ts';
 import { createPrior, decodeChunk, decodeMrt, StreamDecoder, tokenLayout } from '../../src/codec/index.ts';
@@ -299,6 +302,55 @@ suite('container round trip', () => {
     expect(() => decodeChunk(d.prior!, last.payload, d.tokens, cl.tokenStart, cl.tokenEnd, RANS_L + 12345, true)).toThrow(MrtFormatError);
   });
 
+  it('format 2.4 raw chunk framing: payload + crc32 with no length prefix or tags; the same chunks and tokens; corrupt and truncated raw chunks are caught', () => {
+    const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 12 });
+    const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, hashBytes: 8, placeholderBytes: 20, finalBytes: 30 };
+    const msg = syntheticStream(o);
+    const raw = syntheticStream({ ...o, framing: 'raw' });
+    const [mi, ri] = [readHeader(msg.bytes), readHeader(raw.bytes)];
+    expect([mi.header.version.minor, mi.header.chunkFraming]).toEqual([2, 'message']);
+    expect([ri.header.version.minor, ri.header.chunkFraming]).toEqual([4, 'raw']);
+    // what framing 0 spends per chunk beyond payload + crc32: varint length, two field tags, payload varint
+    const payloads = raw.chunks.map((c) => c.payload.length);
+    const saved = payloads.reduce((a, p) => a + varintSize(bytesAndCrcMessageSize(p)) + 1 + varintSize(p) + 1, 0);
+    expect(msg.bytes.length - raw.bytes.length).toBe(saved + (mi.headerEnd - ri.headerEnd));
+    expect(saved).toBeGreaterThanOrEqual(4 * payloads.length);
+    expect(ri.header.chunks.map((c) => c.byteLength)).toEqual(payloads.map((p) => chunkByteLength(p, 'raw')));
+    // each raw chunk ends with its checksum, little-endian, where the chunk table says
+    const parsedRaw = chunksOf(parseMrt(raw.bytes));
+    const parsedMsg = chunksOf(parseMrt(msg.bytes));
+    expect(parsedRaw.map((c) => Array.from(c.payload))).toEqual(parsedMsg.map((c) => Array.from(c.payload)));
+    expect(parsedRaw.map((c) => c.end)).toEqual(ri.chunkEnds);
+    for (const [k, c] of parsedRaw.entries()) {
+      const tail = raw.bytes.subarray(ri.chunkEnds[k]! - 4, ri.chunkEnds[k]);
+      expect(splitRawChunk(raw.bytes.subarray(c.offset, c.end)).crc).toBe(new DataView(tail.buffer, tail.byteOffset, 4).getUint32(0, true));
+    }
+    const ev = parseMrt(raw.bytes);
+    expect(ev.filter((e) => e.type === 'final').length).toBe(1);
+    expect(ev.at(-1)).toMatchObject({ type: 'end', complete: true });
+    // every chunk boundary decodes the true tokens
+    for (let k = 0; k <= ri.header.chunks.length; k++) {
+      const cut = k === 0 ? ri.headerEnd : ri.chunkEnds[k - 1]!;
+      const r = decodeMrt(raw.bytes.subarray(0, cut), { rcm });
+      expect(r.error).toBeUndefined();
+      expect(r.chunks).toBe(k);
+      expect(Array.from(r.tokens.subarray(0, r.known))).toEqual(Array.from(raw.tokens.subarray(0, r.known)));
+    }
+    // a flipped payload byte or checksum byte: crc error at that chunk, earlier chunks delivered
+    for (const at of [ri.chunkEnds[2]! + 1, ri.chunkEnds[3]! - 1]) {
+      const b = raw.bytes.slice();
+      b[at]! ^= 0x40;
+      const e = parseMrt(b);
+      expect(chunksOf(e).length).toBe(3);
+      expect(errorOf(e)).toMatchObject({ code: 'crc', offset: ri.chunkEnds[2] });
+    }
+    // a stream cut inside a raw chunk is truncated at the cut, after the whole chunks before it
+    const cut = ri.chunkEnds[1]! + 2;
+    const te = parseMrt(raw.bytes.subarray(0, cut));
+    expect(chunksOf(te).length).toBe(2);
+    expect(errorOf(te)).toMatchObject({ code: 'truncated', offset: cut });
+  });
+
   it('format 2.2 model hash: an 8-byte prefix names the model; shorter or different never matches', () => {
     const model = Uint8Array.from({ length: 32 }, (_, i) => i * 17);
     expect(modelHashMatches(model.subarray(0, 8), model)).toBe(true);
@@ -451,8 +503,8 @@ function writeWithHead(headerMsg: Uint8Array, indexMsg: Uint8Array, s: ReturnTyp
 }
 import { encodeChunkMessage as encodeChunkMsg, encodeFinalMessage as encodeFinalMsg, chunkCrc as encodeChunkCrc } from '../../src/format/index.ts';
 
-suite('truncation', () => {
-  const s = syntheticStream({ width: 768, height: 512, placeholderBytes: 200, finalBytes: 500 });
+for (const framing of ['message', 'raw'] as const) suite(`truncation (${framing} chunk framing)`, () => {
+  const s = syntheticStream({ width: 768, height: 512, placeholderBytes: 200, finalBytes: 500, framing });
   const info = readHeader(s.bytes);
 
   it('every prefix: whole chunks delivered, then end (on a boundary) or truncated', () => {

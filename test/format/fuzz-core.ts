@@ -26,6 +26,7 @@ export function makeBases(): Base[] {
     { name: 'static-partial', o: { width: 64, height: 64, T: 8, seed: 5, layers: 5 } },
     { name: 'rcm+layer-chunks(2.1)', o: { width: 96, height: 64, T: 8, seed: 6, rcm, layers: 7, chunkLayers: [1, 1, 2, 3] } },
     { name: 'rcm+rule+chained(2.2)', o: { width: 96, height: 64, T: 20, seed: 7, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, hashBytes: 8, placeholderBytes: 16 } },
+    { name: 'raw chunks(2.4)+final', o: { width: 96, height: 64, T: 20, seed: 8, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 16, finalBytes: 24 } },
   ];
   return specs.map(({ name, o }) => {
     const s = syntheticStream(o);

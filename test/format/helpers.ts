@@ -1,5 +1,5 @@
 import { tokenLayout, createPrior, encodeChunks, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
-import { autoChunkLayers, chunkRanges, writeMrt, type MrtChunkInput, type MrtCoder, type MrtHeaderInput } from '../../src/format/index.ts';
+import { autoChunkLayers, chunkRanges, writeMrt, type MrtChunkInput, type MrtChunkFraming, type MrtCoder, type MrtHeaderInput } from '../../src/format/index.ts';
 import { syntheticTokens } from '../codec/fixtures.ts';
 
 export interface Synthetic {
@@ -24,6 +24,8 @@ export function syntheticStream(o: {
   chunkLayers?: number[] | 'auto';
   /** Entropy-coder chaining (default 'restart'; 'chained' is format 2.2). */
   coder?: MrtCoder;
+  /** Chunk framing (default 'message'; 'raw' is format 2.4). */
+  framing?: MrtChunkFraming;
   /** Bytes of model hash stored (default 16; 8 is what 2.2 encoders write). */
   hashBytes?: number;
   layers?: number;
@@ -48,6 +50,7 @@ export function syntheticStream(o: {
     modelId: 'test-v0',
     modelHash: Uint8Array.from({ length: o.hashBytes ?? 16 }, (_, i) => i * 17),
     coder,
+    chunkFraming: o.framing ?? 'message',
     width: o.width,
     height: o.height,
     layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },

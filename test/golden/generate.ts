@@ -29,6 +29,8 @@ interface Spec {
   cutChunks?: number;
   /** format 2.2: the auto chunking (chunk_rule), the chained coder and an 8-byte model hash */
   v22?: boolean;
+  /** format 2.4: raw chunk framing (with everything of v22) */
+  v24?: boolean;
 }
 
 const specs: Spec[] = [
@@ -39,6 +41,8 @@ const specs: Spec[] = [
   { name: 'static-L5-ragged', width: 90, height: 33, T: 3, L: 5, prior: 'static', chunkTokens: [1, 7, 4, 5] },
   { name: 'rcm-v22-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true },
   { name: 'rcm-v22-T20-prefix17', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, cutChunks: 17 },
+  { name: 'rcm-v24-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16 },
+  { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
 // only the ones missing on disk are written, unless --all.
@@ -59,6 +63,7 @@ for (const s of specs) {
     modelId: s.prior === 'rcm' ? 'golden-rcm-small' : '',
     modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: s.v22 ? 8 : 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
     coder,
+    chunkFraming: s.v24 ? 'raw' : 'message',
     width: s.width,
     height: s.height,
     layout: { window: 32, baseFactor: 16, tokensPerWindow: s.T, levels: s.L },

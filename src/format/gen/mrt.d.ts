@@ -379,6 +379,9 @@ export namespace mrt {
         /** Index coder. */
         coder: number;
 
+        /** Index chunkFraming. */
+        chunkFraming: number;
+
         /** Index final. */
         final?: (mrt.FinalInfo.$Properties|null);
 
@@ -444,6 +447,9 @@ export namespace mrt {
 
             /** Index coder */
             coder?: (number|null);
+
+            /** Index chunkFraming */
+            chunkFraming?: (number|null);
 
             /** Index final */
             final?: (mrt.FinalInfo.$Properties|null);

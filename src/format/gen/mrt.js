@@ -860,6 +860,7 @@ export const mrt = $root.mrt = (() => {
          * @property {Array.<number>|null} [chunkLayers] Index chunkLayers
          * @property {number|null} [chunkRule] Index chunkRule
          * @property {number|null} [coder] Index coder
+         * @property {number|null} [chunkFraming] Index chunkFraming
          * @property {mrt.FinalInfo.$Properties|null} [final] Index final
          * @property {Uint8Array|null} [contentHash] Index contentHash
          * @property {string|null} [encoderOptions] Index encoderOptions
@@ -985,6 +986,14 @@ export const mrt = $root.mrt = (() => {
         Index.prototype.coder = 0;
 
         /**
+         * Index chunkFraming.
+         * @member {number} chunkFraming
+         * @memberof mrt.Index
+         * @instance
+         */
+        Index.prototype.chunkFraming = 0;
+
+        /**
          * Index final.
          * @member {mrt.FinalInfo.$Properties|null|undefined} final
          * @memberof mrt.Index
@@ -1052,6 +1061,8 @@ export const mrt = $root.mrt = (() => {
                 writer.uint32(/* id 13, wireType 0 =*/104).uint32(message.chunkRule);
             if (message.coder != null && $Object.hasOwnProperty.call(message, "coder") && message.coder !== 0)
                 writer.uint32(/* id 14, wireType 0 =*/112).uint32(message.coder);
+            if (message.chunkFraming != null && $Object.hasOwnProperty.call(message, "chunkFraming") && message.chunkFraming !== 0)
+                writer.uint32(/* id 15, wireType 0 =*/120).uint32(message.chunkFraming);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -1200,6 +1211,15 @@ export const mrt = $root.mrt = (() => {
                             message.coder = value;
                         else
                             delete message.coder;
+                        continue;
+                    }
+                case 15: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.chunkFraming = value;
+                        else
+                            delete message.chunkFraming;
                         continue;
                     }
                 case 9: {
