@@ -117,7 +117,14 @@ async function thumbhashRow(name: string, src: Rgb): Promise<PeerRow> {
   return { img: name, method: 'thumbhash', budget: hash.length, bytes: hash.length, psnr: psnr(src.data, px), msssim: msssim(src.data, px, src.width, src.height) };
 }
 
+/** The progressive-JPEG row needs djpeg: without it every prefix would read as undecodable. */
+function requireDjpeg(): void {
+  const r = spawnSync('djpeg', ['-version'], { stdio: 'ignore' });
+  if (r.error) throw new Error(`djpeg not found (${r.error.message}): install Debian's libjpeg-turbo-progs (npm run setup:test does)`);
+}
+
 export async function measurePeers(images: string[], log = (s: string) => process.stderr.write(s)): Promise<PeerRow[]> {
+  requireDjpeg();
   const work = mkdtempSync(join(tmpdir(), 'mrt-peers-'));
   const rows: PeerRow[] = [];
   try {

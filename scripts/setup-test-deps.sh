@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, idempotently:
-# Debian's chromium (browser tests) and the local torch wheels (training smoke test).
+# Debian's chromium (browser tests), djpeg (bench/peers.ts: progressive JPEG prefixes) and
+# the local torch wheels (training smoke test).
 set -euo pipefail
-if ! command -v /usr/bin/chromium >/dev/null 2>&1; then
-  echo "setup: installing Debian chromium"
+if ! command -v /usr/bin/chromium >/dev/null 2>&1 || ! command -v djpeg >/dev/null 2>&1; then
+  echo "setup: installing Debian chromium and libjpeg-turbo-progs (djpeg)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q chromium
+  apt-get install -y -q chromium libjpeg-turbo-progs
 fi
 if ! python3 -c "import torch, onnx, onnxruntime, numpy, PIL" >/dev/null 2>&1; then
   echo "setup: installing torch, onnx, onnxruntime, numpy, pillow from the local wheels"
   pip install -q --index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple \
     --find-links /opt/wheels torch onnx onnxruntime numpy pillow
 fi
-echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | head -1); torch $(python3 -c 'import torch; print(torch.__version__)')"
+echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | head -1); djpeg $(command -v djpeg); torch $(python3 -c 'import torch; print(torch.__version__)')"
