@@ -45,7 +45,8 @@ def lam_of(k, args):
 def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     enc.eval(), dec.eval()
     xs, bs_ = val
-    res = {k: [0.0, 0.0] for k in VAL_KS if k <= T}
+    # every listed prefix length up to T, and T itself (the layers a grown model adds count too)
+    res = {k: [0.0, 0.0] for k in sorted({k for k in VAL_KS if k <= T} | {T})}
     with torch.no_grad():
         for i in range(0, len(xs), bs):
             x, b = xs[i:i + bs], bs_[i:i + bs]
