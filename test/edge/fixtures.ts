@@ -33,6 +33,7 @@ export function makeMrt(opts: { width?: number; height?: number; chunks?: number
       height,
       layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: 9 },
       prior: 'static',
+      chunkFraming: 'raw', // what the encoder writes (2.4)
       placeholder: { mime: 'image/webp', width: gw * 2, height: gh * 2, bytes: new Uint8Array(120).fill(7) },
     },
     chunks,
