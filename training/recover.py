@@ -140,10 +140,10 @@ def main():
     rj = json.load(open(os.path.join(args.models, 'rcm.json')))
     tens = {n: f32_tensor(t) for n, t in rj['tensors'].items()}
     rcm = mrt.RCM(rj['T'], rj['L'], rj['D'], rj['H'])
-    d = tens.pop('decay').double().clamp(1e-7, 1 - 1e-7)
-    state = {**tens, 'decay_logit': torch.log(d / (1 - d)).float()}
-    rcm.load_state_dict(state)
-    err = float((rcm.decay().detach() - f32_tensor(rj['tensors']['decay'])).abs().max())
+    decay = tens.pop('decay')
+    d = decay.double().clamp(1e-7, 1 - 1e-7)
+    rcm.load_state_dict({**tens, 'decay_logit': torch.log(d / (1 - d)).float()})
+    err = float((rcm.decay().detach() - decay).abs().max())
     rout = os.path.join(args.run, 'recovered_rcm.pt')
     torch.save({'D': rj['D'], 'H': rj['H'], 'T': rj['T'], 'state': rcm.state_dict(),
                 'info': {'recovered_from': man['id'], 'decay_roundtrip_max_err': err}}, rout)

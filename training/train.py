@@ -117,7 +117,8 @@ def main():
         cfg = ck['cfg']
     elif args.init:
         ck = None
-        cfg = torch.load(args.init, weights_only=False)['cfg']  # the layout of the weights it starts from
+        ik = torch.load(args.init, weights_only=False)
+        cfg = ik['cfg']  # the layout of the weights it starts from
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
@@ -135,7 +136,6 @@ def main():
         step, best, elapsed = ck['step'], ck['best'], ck.get('elapsed', 0.0)
         log({'event': 'resume', 'step': step, 'best': best})
     elif args.init:
-        ik = torch.load(args.init, weights_only=False)
         enc.load_state_dict(ik['enc']), dec.load_state_dict(ik['dec']), rate.load_state_dict(ik['rate'])
         log({'event': 'init', 'from': args.init})
     elif args.grow:

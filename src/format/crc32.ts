@@ -1,4 +1,5 @@
 // CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), table driven, no Node APIs.
+import { CHUNK_CRC_BYTES } from './types.ts';
 const TABLE = (() => {
   const t = new Int32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -29,16 +30,16 @@ export function chunkCrc(headerCrc: number, index: number, payload: Uint8Array):
 
 /** A raw-framed chunk (format 2.4): the payload followed by its chunkCrc, 4 bytes little-endian. */
 export function encodeRawChunk(headerCrc: number, index: number, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(payload.length + 4);
+  const out = new Uint8Array(payload.length + CHUNK_CRC_BYTES);
   out.set(payload, 0);
   new DataView(out.buffer).setUint32(payload.length, chunkCrc(headerCrc, index, payload), true);
   return out;
 }
 
-/** Split a raw-framed chunk into payload and stored checksum (the caller checks its length >= 4). */
+/** Split a raw-framed chunk into payload and stored checksum (the caller checks its length >= CHUNK_CRC_BYTES). */
 export function splitRawChunk(body: Uint8Array): { payload: Uint8Array; crc: number } {
-  const n = body.length - 4;
-  return { payload: body.subarray(0, n), crc: new DataView(body.buffer, body.byteOffset + n, 4).getUint32(0, true) };
+  const n = body.length - CHUNK_CRC_BYTES;
+  return { payload: body.subarray(0, n), crc: new DataView(body.buffer, body.byteOffset + n, CHUNK_CRC_BYTES).getUint32(0, true) };
 }
 
 /** The checksum of the final layer: crc32 of its data, continuing from `headerCrc` (as for chunks). */

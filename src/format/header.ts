@@ -12,6 +12,7 @@ import {
   MAGIC,
   PREAMBLE_BYTES,
   type MrtChunkEntry,
+  type MrtChunkFraming,
   type MrtFirstPaint,
   type MrtHeader,
   type MrtHeaderInfo,
@@ -153,8 +154,9 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   if (coderId !== 0 && coderId !== 1) throw new MrtFormatError('unsupported', `unknown chunk coder ${coderId}`, offset);
   const framingId = uint(m.chunkFraming);
   if (framingId !== 0 && framingId !== 1) throw new MrtFormatError('unsupported', `unknown chunk framing ${framingId}`, offset);
-  // the smallest chunk: an empty Chunk message is 7 bytes (both fields always written), a raw one its 4-byte crc32
-  const minChunk = framingId === 1 ? CHUNK_CRC_BYTES : 0;
+  const chunkFraming: MrtChunkFraming = framingId === 1 ? 'raw' : 'message';
+  // a raw chunk holds at least its crc32 (a Chunk message's own decoding checks its fields)
+  const minChunk = chunkFraming === 'raw' ? CHUNK_CRC_BYTES : 0;
   if (layers.length > 0) {
     if (explicit.length > 0) throw new MrtFormatError('corrupt', 'chunk table has both token and layer counts', offset);
     if (layers.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${layers.length} layer counts for ${count} chunks`, offset);
@@ -184,7 +186,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   }
   for (const c of chunks) {
     if (c.byteLength < minChunk) throw new MrtFormatError('corrupt', `chunk ${c.index} of ${c.byteLength} bytes has no room for its checksum`, offset);
-    total += (framingId === 1 ? 0 : varintSize(c.byteLength)) + c.byteLength;
+    total += chunkPrefixBytes(chunkFraming, c.byteLength) + c.byteLength;
     if (total > LIMITS.MAX_TOTAL_BYTES) throw new MrtFormatError('limit', 'stream length exceeds MAX_TOTAL_BYTES', offset);
   }
 
@@ -197,7 +199,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: 'layer-major' },
     prior: priorId === 1 ? 'rcm' : 'static',
     coder: coderId === 1 ? 'chained' : 'restart',
-    chunkFraming: framingId === 1 ? 'raw' : 'message',
+    chunkFraming,
     totalTokens,
     chunks,
   };
@@ -216,6 +218,11 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   return h;
 }
 
+/** Bytes before a chunk of `byteLength` table bytes: its varint length, or none when raw (2.4). */
+function chunkPrefixBytes(framing: MrtChunkFraming, byteLength: number): number {
+  return framing === 'raw' ? 0 : varintSize(byteLength);
+}
+
 /**
  * Byte geometry of the complete stream for a header whose Header message ends at
  * `firstPaintEnd` and whose Index ends at `headerEnd`.
@@ -223,9 +230,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
 export function headerInfo(header: MrtHeader, firstPaintEnd: number, headerEnd: number): MrtHeaderInfo {
   const chunkEnds: number[] = [];
   let pos = headerEnd;
-  const prefix = header.chunkFraming === 'raw' ? () => 0 : varintSize;
   for (const c of header.chunks) {
-    pos += prefix(c.byteLength) + c.byteLength;
+    pos += chunkPrefixBytes(header.chunkFraming, c.byteLength) + c.byteLength;
     chunkEnds.push(pos);
   }
   const info: MrtHeaderInfo = { header, firstPaintEnd, headerEnd, chunkEnds, totalLength: pos };
