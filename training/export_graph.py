@@ -73,7 +73,7 @@ class ExportDecoder(nn.Module):
         b16 = F.relu(d.b16(base - 0.5))
         b32 = F.relu(d.b32(b16))
         x = d.inp(torch.cat([z, mask, b32], 1))
-        x = F.relu(d.res32(x))
+        x = F.relu(d.trunk32(x))
         x = self._up(x, self.up16_ct)
         x = F.relu(d.mix16(torch.cat([x, b16], 1)))
         x = F.relu(d.res16(x))

@@ -109,7 +109,8 @@ class Decoder(nn.Module):
     """(z*mask, mask, base) -> image. Heavy work at 1/32 and 1/16, thin pixel-shuffle
     stages up to full resolution; output = bilinear(base) + residual, clamped."""
 
-    def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24, lin=False):
+    def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24, lin=False,
+                 nres32b=0, mid32b=96):
         super().__init__()
         # optional linear synthesis: token values -> 32x32 RGB residual per window (DepthToSpace 32)
         self.lin = nn.Conv2d(T, 3 * WINDOW * WINDOW, 1, bias=False) if lin else None
@@ -118,6 +119,8 @@ class Decoder(nn.Module):
         self.b32 = nn.Conv2d(cb, 32, 3, 2, 1)
         self.inp = nn.Conv2d(2 * T + 32, c32, 1)
         self.res32 = nn.Sequential(*[Res(c32, c32 // 2) for _ in range(nres32)])
+        # extra (wider) blocks at 1/32, where a multiply-add costs 1/1024 per pixel (mrt-v0.7)
+        self.res32b = nn.Sequential(*[Res(c32, mid32b) for _ in range(nres32b)]) if nres32b else None
         self.up16 = nn.Conv2d(c32, 4 * c16, 1)
         self.mix16 = nn.Conv2d(c16 + cb, c16, 3, 1, 1)
         self.res16 = Res(c16, c16)
@@ -133,11 +136,15 @@ class Decoder(nn.Module):
             self.out.bias.zero_()
         self.ps = nn.PixelShuffle(2)
 
+    def trunk32(self, x):
+        x = self.res32(x)
+        return x if self.res32b is None else self.res32b(x)
+
     def forward(self, z, mask, base):
         b16 = F.relu(self.b16(base - 0.5))
         b32 = F.relu(self.b32(b16))
         x = self.inp(torch.cat([z, mask, b32], 1))
-        x = F.relu(self.res32(x))
+        x = F.relu(self.trunk32(x))
         x = self.ps(self.up16(x))
         x = F.relu(self.mix16(torch.cat([x, b16], 1)))
         x = F.relu(self.res16(x))
@@ -490,6 +497,23 @@ def grow(enc, dec, rate, old, pca_path, scale):
         rs['log_b'][:T0] = old['rate']['log_b']
         rs['log_b'][T0:] = old['rate']['log_b'][-1]
     enc.load_state_dict(es), dec.load_state_dict(ds), rate.load_state_dict(rs)
+
+
+def add_res32(dec_state, cfg, n, mid):
+    """A decoder config with n extra res blocks (mid channels) at 1/32, and its state from
+    `dec_state` (a decoder without them): the new blocks start as exact identities (second
+    conv zero), so the grown decoder decodes exactly as the old one did."""
+    cfg = json.loads(json.dumps(cfg))
+    assert not cfg['dec'].get('nres32b'), 'decoder already has extra 1/32 blocks'
+    cfg['dec'] = dict(cfg['dec'], nres32b=n, mid32b=mid)
+    dec = Decoder(cfg['T'], **cfg['dec'])
+    missing, unexpected = dec.load_state_dict(dec_state, strict=False)
+    assert not unexpected and all(k.startswith('res32b.') for k in missing), (missing, unexpected)
+    with torch.no_grad():
+        for blk in dec.res32b:
+            blk.b.weight.zero_()
+            blk.b.bias.zero_()
+    return cfg, dec.state_dict()
 
 
 DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}

@@ -90,6 +90,8 @@ def main():
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--init', default=None, help='start weights from this checkpoint (new run)')
     ap.add_argument('--grow', default=None, help='start from this smaller-T --lin checkpoint (new run; needs --pca)')
+    ap.add_argument('--add-res32', type=int, default=0, help='with --init: add this many identity-initialised decoder res blocks at 1/32')
+    ap.add_argument('--mid32', type=int, default=96, help='middle channels of the --add-res32 blocks')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
     ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
@@ -119,6 +121,8 @@ def main():
         ck = None
         ik = torch.load(args.init, weights_only=False)
         cfg = ik['cfg']  # the layout of the weights it starts from
+        if args.add_res32:
+            cfg, ik['dec'] = mrt.add_res32(ik['dec'], cfg, args.add_res32, args.mid32)
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
