@@ -14,7 +14,7 @@
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
 import { budgetFor, type BudgetHints } from '../format/budget.ts';
-import { MrtFormatError, modelHashMatches, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
+import { MrtFormatError, isCut, modelHashMatches, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { previewPixels, previewSize, type PreviewBasis } from '../model/preview.ts';
@@ -207,7 +207,7 @@ class Job {
   private zeroTail: Float32Array | null = null;
   sd: StreamDecoder | null = null;
   limit = Infinity;
-  /** Cut on the client: the prefix ends at `limit`, a chunk boundary. */
+  /** Cut on the client: the prefix ends at `limit` (prefixLength: a chunk boundary, or anywhere in a raw chunk). */
   cut = false;
   chunks = 0;
   known = 0;
@@ -332,7 +332,8 @@ class Job {
     }
     if (this.dead) return;
     if (cfg.debug) console.log(`[mrt] stream end id=${this.id} stopped=${stopped} budgeted=${budgeted} received=${this.received} limit=${this.limit} cut=${this.cut}`);
-    await this.finishStream(stopped, budgeted);
+    // a response that stops short of the prefix the edge announced was truncated on the way
+    await this.finishStream(stopped, budgeted && !(served > 0 && this.received < served));
   }
 
   /** Feeds bytes; false when the job should stop reading (budget reached or stream error). */
@@ -527,9 +528,9 @@ class Job {
 
   private push(bytes: Uint8Array, end = false): void {
     const sd = this.sd!;
-    const before = sd.chunks;
+    const before = sd.known;
     this.handle(end ? sd.end() : sd.push(bytes));
-    if (sd.chunks !== before) this.onChunks();
+    if (sd.known !== before) this.onChunks();
   }
 
   private handle(events: StreamEvent[]): void {
@@ -774,7 +775,7 @@ class Job {
       if (this.dead || this.reported) return;
     }
     const info = this.info!;
-    const atBoundary = this.received === info.headerEnd || info.chunkEnds.includes(this.received) || this.received === info.finalEnd;
+    const atBoundary = isCut(info, this.received) || this.received === info.finalEnd;
     const partial = this.received < info.totalLength && atBoundary && (cutByBudget || budgeted || this.cut);
     if (partial) {
       this.cut = true;

@@ -67,50 +67,122 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Decode tokens[start, end) from `payload` into `out` with `prior` positioned at `start`.
- * `state`: null when the payload starts with the coder state (restart, and chunk 0 of a
- * chained stream), else the state the previous chunk ended in. `last`: the coder must end
- * in its initial state (every restart chunk; the stream's last chunk when chained).
- * Returns the state the coder ended in. Throws MrtFormatError 'coder' (offset -1; the
- * caller knows the chunk's offset) when the payload is not a valid coding under this prior
- * (e.g. the wrong model).
+ * Resumable decoding of one chunk's tokens[start, end) into `out`, with `prior` positioned
+ * at `start`. Feed it the chunk's payload as it arrives (each call with the bytes received
+ * so far, a growing prefix of the same payload): it decodes every token whose bits have
+ * arrived. Those tokens are exact, not estimates: a rANS decoder reads a byte only after
+ * it has decoded the symbol before it, so the symbols decoded from a prefix of the bytes are
+ * the same as from all of them. The chunk's checksum can only be checked once it is whole,
+ * so until `finish()` the decoded tokens are provisional.
+ */
+export class ChunkDecoder {
+  /** next token to decode (tokens [start, next) are decoded) */
+  next: number;
+  private x = 0;
+  private pos = 0;
+  /** the state is renormalised: the next symbol can be read from it */
+  private ready = false;
+
+  constructor(
+    private readonly prior: TokenPrior,
+    private readonly out: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+    /** null when the payload starts with the coder state (restart, chunk 0 of a chained stream), else the state the previous chunk ended in */
+    private readonly state: number | null = null,
+  ) {
+    if (start < 0 || end > prior.layout.total || start > end) throw new RangeError(`bad token range [${start}, ${end}) of ${prior.layout.total}`);
+    this.next = start;
+    if (state !== null) this.setState(state);
+  }
+
+  private setState(x: number): void {
+    if (x < RANS_L || x >= 2147483648) throw new MrtFormatError('coder', 'invalid coder state');
+    this.x = x;
+    this.ready = true;
+  }
+
+  /**
+   * Decode what the first `payload.length` bytes of the payload allow. Returns the number of
+   * tokens decoded so far. Throws MrtFormatError 'coder' when the bytes cannot be a coding
+   * under this prior (`complete`: `payload` is the whole payload).
+   */
+  feed(payload: Uint8Array, complete = false): number {
+    const p = payload;
+    const len = p.length;
+    if (len < this.pos) throw new RangeError('ChunkDecoder.feed: the payload must grow');
+    if (this.next === this.start && !this.ready) {
+      if (len < 4) {
+        if (complete) throw new MrtFormatError('coder', 'chunk payload shorter than the coder state');
+        return 0;
+      }
+      this.pos = 4;
+      this.setState(p[0]! * 16777216 + ((p[1]! << 16) | (p[2]! << 8) | p[3]!));
+    }
+    const prior = this.prior;
+    const out = this.out;
+    const L = prior.layout.levels;
+    const mask = M - 1;
+    let x = this.x;
+    let pos = this.pos;
+    let i = this.next;
+    // finish a renormalisation that waited for bytes
+    while (!this.ready) {
+      if (x >= RANS_L) this.ready = true;
+      else if (pos < len) x = (x << 8) | p[pos++]!;
+      else break;
+    }
+    while (this.ready && i < this.end) {
+      const f = prior.freqs(i);
+      const slot = x & mask;
+      let k = 0;
+      let cum = 0;
+      let fk = f[0]!;
+      while (cum + fk <= slot) {
+        cum += fk;
+        if (++k >= L) throw new MrtFormatError('coder', 'prior frequencies do not sum to M');
+        fk = f[k]!;
+      }
+      x = fk * (x >>> 15) + slot - cum;
+      out[i] = k;
+      prior.update(i, k);
+      i++;
+      while (x < RANS_L) {
+        if (pos >= len) {
+          this.ready = false;
+          break;
+        }
+        x = (x << 8) | p[pos++]!;
+      }
+    }
+    this.x = x;
+    this.pos = pos;
+    this.next = i;
+    if (complete && !this.ready) throw new MrtFormatError('coder', `payload exhausted at token ${i}`);
+    return i - this.start;
+  }
+
+  /**
+   * The whole payload was fed: check that it coded exactly [start, end). `last`: the coder
+   * must end in its initial state (every restart chunk; the stream's last chunk when
+   * chained). Returns the state the coder ended in.
+   */
+  finish(payloadLength: number, last: boolean): number {
+    if (this.next !== this.end) throw new MrtFormatError('coder', `payload exhausted at token ${this.next}`);
+    if (this.pos !== payloadLength) throw new MrtFormatError('coder', `${payloadLength - this.pos} payload bytes left over (wrong prior or model?)`);
+    if (last && this.x !== RANS_L) throw new MrtFormatError('coder', 'coder did not end in its initial state (wrong prior or model?)');
+    return this.x;
+  }
+}
+
+/**
+ * Decode tokens[start, end) from a whole `payload` (see ChunkDecoder; `state` and `last`
+ * as there). Returns the state the coder ended in. Throws MrtFormatError 'coder' (offset -1;
+ * the caller knows the chunk's offset) when the payload is not a valid coding under this
+ * prior (e.g. the wrong model).
  */
 export function decodeChunk(prior: TokenPrior, payload: Uint8Array, out: Uint8Array, start: number, end: number, state: number | null = null, last = true): number {
-  if (start < 0 || end > prior.layout.total || start > end) throw new RangeError(`bad token range [${start}, ${end}) of ${prior.layout.total}`);
-  const p = payload;
-  const len = p.length;
-  let x: number;
-  let pos = 0;
-  if (state === null) {
-    if (len < 4) throw new MrtFormatError('coder', 'chunk payload shorter than the coder state');
-    x = p[0]! * 16777216 + ((p[1]! << 16) | (p[2]! << 8) | p[3]!);
-    pos = 4;
-  } else {
-    x = state;
-  }
-  if (x < RANS_L || x >= 2147483648) throw new MrtFormatError('coder', 'invalid coder state');
-  const L = prior.layout.levels;
-  const mask = M - 1;
-  for (let i = start; i < end; i++) {
-    const f = prior.freqs(i);
-    const slot = x & mask;
-    let k = 0;
-    let cum = 0;
-    let fk = f[0]!;
-    while (cum + fk <= slot) {
-      cum += fk;
-      if (++k >= L) throw new MrtFormatError('coder', 'prior frequencies do not sum to M');
-      fk = f[k]!;
-    }
-    x = fk * (x >>> 15) + slot - cum;
-    while (x < RANS_L) {
-      if (pos >= len) throw new MrtFormatError('coder', `payload exhausted at token ${i}`);
-      x = (x << 8) | p[pos++]!;
-    }
-    out[i] = k;
-    prior.update(i, k);
-  }
-  if (pos !== len) throw new MrtFormatError('coder', `${len - pos} payload bytes left over (wrong prior or model?)`);
-  if (last && x !== RANS_L) throw new MrtFormatError('coder', 'coder did not end in its initial state (wrong prior or model?)');
-  return x;
+  const d = new ChunkDecoder(prior, out, start, end, state);
+  d.feed(payload, true);
+  return d.finish(payload.length, last);
 }

@@ -4,7 +4,7 @@ import { MrtFormatError } from '../format/errors.ts';
 import { modelHashMatches } from '../format/model-hash.ts';
 import { MrtParser } from '../format/parser.ts';
 import type { MrtFirstPaint, MrtHeader, MrtHeaderInfo, MrtPlaceholder } from '../format/types.ts';
-import { decodeChunk } from './chunk.ts';
+import { ChunkDecoder } from './chunk.ts';
 import { tokenLayout, type TokenLayout } from './layout.ts';
 import { StaticPrior, type TokenPrior } from './prior.ts';
 import { checkRcmLayout, RcmPrior, type RcmWeights } from './rcm.ts';
@@ -21,6 +21,8 @@ export type StreamEvent =
   | { type: 'placeholder'; width: number; height: number; placeholder?: MrtPlaceholder; first: MrtFirstPaint }
   | { type: 'header'; header: MrtHeader; info: MrtHeaderInfo; layout: TokenLayout }
   | { type: 'chunk'; index: number; tokenStart: number; tokenEnd: number; known: number }
+  /** (raw chunk framing) more tokens of the incomplete chunk `index` decoded: [0, known) are known, provisionally past `verified` */
+  | { type: 'partial'; index: number; known: number; verified: number }
   | { type: 'final'; mime: string; bytes: Uint8Array }
   | { type: 'end'; chunks: number; chunksTotal: number; final: boolean; complete: boolean; known: number }
   | { type: 'error'; error: MrtFormatError; known: number };
@@ -35,12 +37,20 @@ export class StreamDecoder {
   prior: TokenPrior | undefined;
   /** decoded tokens in stream order (= [T, gh, gw] C-order); valid for [0, known) */
   tokens: Uint8Array = new Uint8Array(0);
-  /** number of decoded tokens (always a prefix of the stream order) */
+  /**
+   * number of decoded tokens (always a prefix of the stream order). With raw chunk framing
+   * (2.4) it includes the tokens of a partly received chunk: exact, but their checksum has
+   * not arrived yet (see `verified`).
+   */
   known = 0;
+  /** tokens of whole chunks whose checksum passed (known - verified are provisional) */
+  verified = 0;
   /** number of whole chunks decoded */
   chunks = 0;
   /** chained coder: the state the last decoded chunk ended in (the next one starts there) */
   private coderState: number | null = null;
+  /** the chunk being decoded (its tokens decode as its bytes arrive) */
+  private cursor: { index: number; dec: ChunkDecoder } | null = null;
 
   constructor(opts: StreamDecoderOptions = {}) {
     this.opts = opts;
@@ -58,8 +68,20 @@ export class StreamDecoder {
 
   private fail(out: StreamEvent[], error: MrtFormatError): StreamEvent[] {
     this.failed = true;
+    // a stream cut inside a chunk leaves its decoded tokens exact; any other error puts
+    // the unchecked ones in doubt
+    if (error.code !== 'truncated') this.known = this.verified;
     out.push({ type: 'error', error, known: this.known });
     return out;
+  }
+
+  /** The decoder of chunk `ev.index`: the one its earlier bytes started, or a new one. */
+  private chunkDecoder(ev: { index: number; tokenStart: number; tokenEnd: number }): ChunkDecoder {
+    if (this.cursor?.index === ev.index) return this.cursor.dec;
+    const chained = this.header!.coder === 'chained';
+    const dec = new ChunkDecoder(this.prior!, this.tokens, ev.tokenStart, ev.tokenEnd, chained && ev.index > 0 ? this.coderState : null);
+    this.cursor = { index: ev.index, dec };
+    return dec;
   }
 
   private handle(events: ReturnType<MrtParser['push']>): StreamEvent[] {
@@ -93,16 +115,32 @@ export class StreamDecoder {
           out.push({ type: 'header', header: h, info: ev.info, layout });
           break;
         }
+        case 'partial': {
+          try {
+            const n = this.chunkDecoder(ev).feed(ev.payload);
+            if (ev.tokenStart + n === this.known) break;
+            this.known = ev.tokenStart + n;
+          } catch (e) {
+            if (!(e instanceof MrtFormatError)) throw e;
+            return this.fail(out, new MrtFormatError(e.code, `chunk ${ev.index}: ${e.message}`, ev.offset));
+          }
+          out.push({ type: 'partial', index: ev.index, known: this.known, verified: this.verified });
+          break;
+        }
         case 'chunk': {
           try {
             const chained = this.header!.coder === 'chained';
             const last = !chained || ev.index === this.header!.chunks.length - 1;
-            this.coderState = decodeChunk(this.prior!, ev.payload, this.tokens, ev.tokenStart, ev.tokenEnd, chained && ev.index > 0 ? this.coderState : null, last);
+            const dec = this.chunkDecoder(ev);
+            dec.feed(ev.payload, true);
+            this.coderState = dec.finish(ev.payload.length, last);
+            this.cursor = null;
           } catch (e) {
             if (!(e instanceof MrtFormatError)) throw e;
             return this.fail(out, new MrtFormatError(e.code, `chunk ${ev.index}: ${e.message}`, ev.offset));
           }
           this.known = ev.tokenEnd;
+          this.verified = ev.tokenEnd;
           this.chunks = ev.index + 1;
           out.push({ type: 'chunk', index: ev.index, tokenStart: ev.tokenStart, tokenEnd: ev.tokenEnd, known: this.known });
           break;
@@ -122,13 +160,17 @@ export class StreamDecoder {
   }
 }
 
-/** Decode a whole (possibly truncated) stream held in memory. */
+/**
+ * Decode a stream held in memory. `ended` (default true): these are all its bytes, so a
+ * stream that stops inside a message is reported truncated; false: a prefix of a stream
+ * whose rest may still come (no end-of-stream checks).
+ */
 export function decodeMrt(
   bytes: Uint8Array,
-  opts: StreamDecoderOptions = {},
-): { header?: MrtHeader; info?: MrtHeaderInfo; tokens: Uint8Array; known: number; chunks: number; final?: { mime: string; bytes: Uint8Array }; error?: MrtFormatError; complete: boolean } {
+  opts: StreamDecoderOptions & { ended?: boolean } = {},
+): { header?: MrtHeader; info?: MrtHeaderInfo; tokens: Uint8Array; known: number; verified: number; chunks: number; final?: { mime: string; bytes: Uint8Array }; error?: MrtFormatError; complete: boolean } {
   const d = new StreamDecoder(opts);
-  const events = [...d.push(bytes), ...d.end()];
+  const events = [...d.push(bytes), ...(opts.ended === false ? [] : d.end())];
   let final: { mime: string; bytes: Uint8Array } | undefined;
   let error: MrtFormatError | undefined;
   let complete = false;
@@ -137,5 +179,5 @@ export function decodeMrt(
     if (e.type === 'error') error = e.error;
     if (e.type === 'end') complete = e.complete;
   }
-  return { header: d.header, info: d.info, tokens: d.tokens, known: d.known, chunks: d.chunks, final, error, complete };
+  return { header: d.header, info: d.info, tokens: d.tokens, known: d.known, verified: d.verified, chunks: d.chunks, final, error, complete };
 }

@@ -165,7 +165,7 @@ async function cmdDecode(argv: string[]): Promise<number> {
   const models = await loadModels(values.models);
   const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate });
   await writeAtomic(values.out, await encodePng(result.image));
-  process.stderr.write(`${positionals[0]}: ${result.bytesUsed} of ${mrt.length} B, ${result.chunks} chunks, ${result.tokens} tokens${result.error ? `; stream error: ${result.error}` : ''} → ${values.out}\n`);
+  process.stderr.write(`${positionals[0]}: ${result.bytesUsed} of ${mrt.length} B, ${result.chunks} chunks, ${result.tokens} tokens${result.verified !== undefined && result.verified < result.tokens ? ` (${result.tokens - result.verified} from a partly received chunk)` : ''}${result.error ? `; stream error: ${result.error}` : ''} → ${values.out}\n`);
   return 0;
 }
 

@@ -21,8 +21,10 @@ export interface DecodeResult {
   source: 'placeholder' | 'tokens' | 'final';
   bytesUsed: number;
   chunks: number;
-  /** Tokens received (stream order prefix). */
+  /** Tokens received (stream order prefix), including those of a partly received chunk. */
   tokens: number;
+  /** Of `tokens`, those in whole chunks whose checksum passed. */
+  verified?: number;
   /** Set when the stream was corrupt or cut inside a message; the image is the best before it. */
   error?: string;
 }
@@ -54,7 +56,9 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const models = options.models ?? (await loadModels());
 
   const want = modelHashBytes(models.manifest);
-  const sd = decodeMrt(prefix, { rcm: models.rcm, modelHash: want });
+  // A client that received only the first N bytes paints every token they complete,
+  // including those of a chunk whose rest (and checksum) has not arrived.
+  const sd = decodeMrt(prefix, { rcm: models.rcm, modelHash: want, ended: prefix.length === mrt.length });
   const header = sd.header;
   if (sd.error?.code === 'model') throw new DecodeError(`stream does not fit the loaded model ${models.manifest.id}: ${sd.error.message}`);
   if (!header) {
@@ -99,6 +103,6 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
   return {
     image: { width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) },
-    source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, error,
+    source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
   };
 }

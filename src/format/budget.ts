@@ -2,8 +2,8 @@
  * Byte budget for an .mrt prefix from client hints: ONE rule, shared by the edge (HTTP
  * client hints) and the browser client (navigator.connection, devicePixelRatio, the
  * element's box). Pure: no globals, no I/O, no knowledge of the container; the caller
- * cuts the stream with `prefixLength(info, { bytes })` from src/format, which rounds down
- * to a chunk boundary.
+ * cuts the stream with `prefixLength(info, { bytes })` from src/format (exact for raw
+ * chunk framing; older streams round down to a chunk boundary).
  *
  * The rule (all caps are combined with `min`; no hint → no cap → the whole stream):
  *

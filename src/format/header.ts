@@ -299,10 +299,13 @@ export function chunksWithin(info: MrtHeaderInfo, length: number): number {
 }
 
 /**
- * The cut rule: the largest prefix that ends on a chunk boundary and fits the budget
- * (`bytes`) and/or holds at most `chunks` chunks. Never less than `headerEnd` (the Header
- * and the Index: a prefix that stops between them is not a valid file); a budget
- * that covers the whole stream (or chunks > chunk count) returns the whole length
+ * The cut rule: the prefix a byte budget (`bytes`) and/or a chunk count (`chunks`) allows.
+ * With raw chunk framing (2.4) a byte budget is cut exactly: a reader decodes the tokens of
+ * a partly received chunk (their checksum is checked when the rest arrives), so every byte
+ * counts. Otherwise (and for `chunks`) the cut is the largest prefix that ends on a chunk
+ * boundary within the budget. Never less than `headerEnd` (the Header and the Index: a
+ * prefix that stops between them is not a valid file), never inside the final layer; a
+ * budget that covers the whole stream (or chunks > chunk count) returns the whole length
  * (including the final layer).
  */
 export function prefixLength(info: MrtHeaderInfo, budget: { bytes?: number; chunks?: number }): number {
@@ -313,8 +316,23 @@ export function prefixLength(info: MrtHeaderInfo, budget: { bytes?: number; chun
     if (!(k > ends.length)) cut = k <= 0 ? info.headerEnd : ends[k - 1]!;
   }
   if (budget.bytes !== undefined && budget.bytes < cut) {
-    const k = chunksWithin(info, budget.bytes);
-    cut = k === 0 ? info.headerEnd : ends[k - 1]!;
+    if (info.header.chunkFraming === 'raw') {
+      cut = Math.max(info.headerEnd, Math.min(Math.floor(budget.bytes), ends.at(-1) ?? info.headerEnd));
+    } else {
+      const k = chunksWithin(info, budget.bytes);
+      cut = k === 0 ? info.headerEnd : ends[k - 1]!;
+    }
   }
   return cut;
+}
+
+/**
+ * Whether a prefix of `length` bytes is one a reader may stop at without an error: the end
+ * of the Index, of a chunk, of the final layer, or (raw chunk framing) anywhere inside a
+ * chunk (see prefixLength).
+ */
+export function isCut(info: MrtHeaderInfo, length: number): boolean {
+  if (length === info.headerEnd || length === info.totalLength || info.chunkEnds.includes(length)) return true;
+  const lastChunkEnd = info.chunkEnds.at(-1) ?? info.headerEnd;
+  return info.header.chunkFraming === 'raw' && length > info.headerEnd && length < lastChunkEnd;
 }

@@ -3,7 +3,7 @@ export * from './types.ts';
 export { MrtFormatError, isMrtFormatError, type MrtErrorCode } from './errors.ts';
 export { LIMITS } from './limits.ts';
 export { crc32, chunkCrc, finalCrc, encodeRawChunk, splitRawChunk } from './crc32.ts';
-export { readHeader, readFirstPaint, prefixLength, chunksWithin, decodeFirstPaint, decodeIndex, headerInfo, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
+export { readHeader, readFirstPaint, prefixLength, isCut, chunksWithin, decodeFirstPaint, decodeIndex, headerInfo, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 export { writeMrt, encodeHeaderMessages, headCrc, encodeChunkMessage, encodeFinalMessage, bytesAndCrcMessageSize, chunkByteLength } from './write.ts';
 export { MrtParser, parseMrt } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';

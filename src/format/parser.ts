@@ -7,7 +7,7 @@ import { chunkCrc, crc32, finalCrc, splitRawChunk } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { checkPreamble, decodeFirstPaint, decodeIndex, headerInfo } from './header.ts';
 import { LIMITS } from './limits.ts';
-import { PREAMBLE_BYTES, type MrtEvent, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from './types.ts';
+import { CHUNK_CRC_BYTES, PREAMBLE_BYTES, type MrtEvent, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from './types.ts';
 
 type State = 'preamble' | 'length' | 'body' | 'done' | 'error' | 'ended';
 type Next = 'header' | 'index' | 'chunk' | 'final';
@@ -61,12 +61,23 @@ export class MrtParser {
     if (this.state === 'error' || this.state === 'ended') return events;
     try {
       this.consume(bytes, events);
+      this.partialChunk(events);
     } catch (e) {
       if (!(e instanceof MrtFormatError)) throw e;
       this.state = 'error';
       events.push({ type: 'error', error: e });
     }
     return events;
+  }
+
+  /** Raw framing: the received part of an incomplete chunk's payload (its tokens decode before its checksum arrives). */
+  private partialChunk(events: MrtEvent[]): void {
+    if (this.state !== 'body' || this.next !== 'chunk' || this.bodyFilled === 0) return;
+    const h = this._info!.header;
+    if (h.chunkFraming !== 'raw') return;
+    const c = h.chunks[this.chunkIndex]!;
+    const n = Math.min(this.bodyFilled, this.bodyLength - CHUNK_CRC_BYTES);
+    events.push({ type: 'partial', index: this.chunkIndex, tokenStart: c.tokenStart, tokenEnd: c.tokenEnd, payload: this.body.subarray(0, Math.max(0, n)), offset: this.msgStart });
   }
 
   /** The stream ended: an 'end' event, or a 'truncated' error when it ended inside a message. */

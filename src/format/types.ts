@@ -159,6 +159,12 @@ export type MrtEvent =
   /** the Index is complete: the full header and the byte geometry */
   | { type: 'header'; header: MrtHeader; info: MrtHeaderInfo }
   | { type: 'chunk'; index: number; tokenStart: number; tokenEnd: number; payload: Uint8Array; offset: number; end: number }
+  /**
+   * (raw chunk framing, 2.4) part of chunk `index` has arrived: `payload` is the prefix of
+   * its payload received so far (a view valid only until the next push; not yet checked:
+   * the checksum comes at the chunk's end, in its 'chunk' event). At most one per push.
+   */
+  | { type: 'partial'; index: number; tokenStart: number; tokenEnd: number; payload: Uint8Array; offset: number }
   | { type: 'final'; mime: string; bytes: Uint8Array }
   | {
       type: 'end';

@@ -309,10 +309,13 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     );
     await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load'), null, { timeout: 60_000 });
     let log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
-    expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: info.chunkEnds[0], chunks: 1 });
+    // raw chunk framing: the budget is cut exactly, and the 10 bytes of chunk 1 paint the tokens they complete
+    const firstLoad = log.find((e) => e.type === 'load')!.detail;
+    expect(firstLoad).toMatchObject({ complete: false, bytes: budget, chunks: 1 });
+    expect(firstLoad.tokens).toBeGreaterThan(info.header.chunks[0].tokenEnd);
     const first = srv.log.filter((r) => r.path === '/i/budget.mrt');
     expect(first).toHaveLength(1);
-    expect(first[0].sent).toBe(info.chunkEnds[0]);
+    expect(first[0].sent).toBe(budget);
     const fetched = (f: string) => srv.log.some((r) => r.path === `/budget-models/${f}`);
     const firstLayers = info.header.chunks[0].tokenEnd / (info.header.layout.gridW * info.header.layout.gridH);
     const split = manifest.splitDecoder as { file: string; tail: string; layers: number } | undefined;
@@ -333,9 +336,9 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(loads[1].detail).toMatchObject({ complete: true, bytes: small2.length, chunks: info.chunkEnds.length });
     const ranged = srv.log.filter((r) => r.path === '/i/budget.mrt' && r.range);
     expect(ranged).toHaveLength(1);
-    expect(ranged[0].range).toBe(`bytes=${info.chunkEnds[0]}-`);
+    expect(ranged[0].range).toBe(`bytes=${budget}-`);
     expect(ranged[0].status).toBe(206);
-    expect(ranged[0].sent).toBe(small2.length - info.chunkEnds[0]);
+    expect(ranged[0].sent).toBe(small2.length - budget);
     if (split) expect(fetched(split.tail)).toBe(info.header.layout.tokensPerWindow > split.layers);
     // the whole stream (every layer) is painted by the browser's graph
     expect(fetched('decoder.onnx')).toBe(!split);
@@ -356,7 +359,7 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
     let log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     expect(log.filter((e) => e.type === 'error')).toEqual([]);
-    expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: info.chunkEnds[1], chunks: 2 });
+    expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: info.chunkEnds[1] + 3, chunks: 2 });
     expect(srv.log.filter((r) => r.path === '/i/clientcut.mrt')[0].range).toBeUndefined();
     await page.click('#m');
     await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });

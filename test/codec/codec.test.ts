@@ -279,6 +279,56 @@ describe('StreamDecoder', () => {
       expect(r.error?.code).toBe(onBoundary ? undefined : 'truncated');
     }
   });
+  it('raw chained stream (what the encoder writes), every byte offset: a chunk cut short decodes its first tokens, exactly; pushed byte by byte the same', () => {
+    const w = fakeRcm(6, { D: 6, H: 8, L: 9, T: 8 });
+    const s = syntheticStream({ width: 128, height: 96, T: 8, rcm: w, coder: 'chained', framing: 'raw', layersPerChunk: 2 });
+    const info = readHeader(s.bytes);
+    const inc = new StreamDecoder({ rcm: w });
+    let last = 0;
+    let gained = 0;
+    for (let cut = 0; cut <= s.bytes.length; cut++) {
+      const r = decodeMrt(s.bytes.subarray(0, cut), { rcm: w, ended: false });
+      const whole = cut < info.headerEnd ? 0 : info.chunkEnds.filter((e) => e <= cut).length;
+      const verified = whole ? s.chunks[whole - 1]!.tokenEnd : 0;
+      expect(r.chunks).toBe(whole);
+      expect(r.verified).toBe(verified);
+      expect(r.known).toBeGreaterThanOrEqual(verified);
+      if (r.known > verified) gained++;
+      expect(r.known).toBeLessThanOrEqual(whole < s.chunks.length ? s.chunks[whole]!.tokenEnd : verified);
+      expect(r.error).toBeUndefined();
+      for (let i = 0; i < r.known; i++) if (r.tokens[i] !== s.tokens[i]) expect.unreachable(`token ${i} at cut ${cut}`);
+      if (cut > 0) inc.push(s.bytes.subarray(cut - 1, cut));
+      expect(inc.known).toBe(r.known); // incremental = from scratch
+      expect(r.known).toBeGreaterThanOrEqual(last);
+      last = r.known;
+    }
+    expect(last).toBe(s.layout.total);
+    expect(gained).toBeGreaterThan(0);
+    // a chunk whose payload is in but not its checksum: all its tokens decode
+    for (let k = 0; k < s.chunks.length; k++) expect(decodeMrt(s.bytes.subarray(0, info.chunkEnds[k]! - 4), { rcm: w, ended: false }).known).toBe(s.chunks[k]!.tokenEnd);
+    // a prefix cut inside a chunk, with the stream declared ended: truncated, its tokens kept
+    const mid = info.chunkEnds[1]! + 20;
+    const t = decodeMrt(s.bytes.subarray(0, mid), { rcm: w });
+    expect(t.error?.code).toBe('truncated');
+    expect(t.known).toBeGreaterThan(t.verified);
+  });
+  it('a corrupt byte inside a raw chunk: its provisional tokens are withdrawn when its checksum fails', () => {
+    const w = fakeRcm(6, { D: 6, H: 8, L: 9, T: 8 });
+    const s = syntheticStream({ width: 128, height: 96, T: 8, rcm: w, coder: 'chained', framing: 'raw', layersPerChunk: 2 });
+    const info = readHeader(s.bytes);
+    const b = s.bytes.slice();
+    const at = info.chunkEnds[1]! + Math.floor(s.chunks[2]!.payload.length / 2); // inside chunk 2's payload
+    b[at] ^= 0x40;
+    const d = new StreamDecoder({ rcm: w });
+    const events = [...d.push(b.subarray(0, at + 1))];
+    expect(events.some((e) => e.type === 'partial')).toBe(true);
+    expect(d.known).toBeGreaterThan(s.chunks[1]!.tokenEnd);
+    events.push(...d.push(b.subarray(at + 1)));
+    const err = events.find((e) => e.type === 'error');
+    expect(err?.type === 'error' && ['crc', 'coder'].includes(err.error.code)).toBe(true);
+    expect(d.known).toBe(s.chunks[1]!.tokenEnd);
+    expect(d.verified).toBe(s.chunks[1]!.tokenEnd);
+  });
   it('an RCM stream without weights, or with weights of another shape, is a model error', () => {
     const s = syntheticStream({ width: 64, height: 64, T: 16, rcm });
     expect(decodeMrt(s.bytes).error?.code).toBe('model');

@@ -7,7 +7,7 @@ export interface Fixture {
 }
 
 /** `chunks` chunks with payload sizes `sizes[k]` (default 100 + 37k bytes), optional final layer. */
-export function makeMrt(opts: { width?: number; height?: number; chunks?: number; sizes?: number[]; final?: number } = {}): Fixture {
+export function makeMrt(opts: { width?: number; height?: number; chunks?: number; sizes?: number[]; final?: number; framing?: 'raw' | 'message' } = {}): Fixture {
   const width = opts.width ?? 256;
   const height = opts.height ?? 192;
   const T = 8;
@@ -33,7 +33,7 @@ export function makeMrt(opts: { width?: number; height?: number; chunks?: number
       height,
       layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: 9 },
       prior: 'static',
-      chunkFraming: 'raw', // what the encoder writes (2.4)
+      chunkFraming: opts.framing ?? 'raw', // raw: what the encoder writes (2.4)
       placeholder: { mime: 'image/webp', width: gw * 2, height: gh * 2, bytes: new Uint8Array(120).fill(7) },
     },
     chunks,

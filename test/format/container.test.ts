@@ -9,6 +9,7 @@ import {
   MrtParser,
   parseMrt,
   prefixLength,
+  isCut,
   readFirstPaint,
   readHeader,
   writeMrt,
@@ -520,6 +521,15 @@ for (const framing of ['message', 'raw'] as const) suite(`truncation (${framing}
       if (ev.some((e) => e.type === 'placeholder') !== cut >= info.firstPaintEnd) problems.push(`${cut}: placeholder event wrong`);
       if (ev.some((e) => e.type === 'header') !== cut >= info.headerEnd) problems.push(`${cut}: header event wrong`);
       for (const c of ch) if (!same(c.payload, s.chunks[c.index]!.payload)) problems.push(`${cut}: chunk ${c.index} differs`);
+      // raw framing: a chunk cut short hands over the payload bytes it has (crc excluded)
+      const partial = ev.filter((e) => e.type === 'partial');
+      const inChunk = cut > info.headerEnd && whole < info.chunkEnds.length && !boundaries.has(cut);
+      if (framing === 'raw' && inChunk) {
+        const start = whole === 0 ? info.headerEnd : info.chunkEnds[whole - 1]!;
+        const full = s.chunks[whole]!.payload;
+        const p = partial[0];
+        if (partial.length !== 1 || p!.type !== 'partial' || p.index !== whole || !same(p.payload, full.subarray(0, Math.min(cut - start, full.length)))) problems.push(`${cut}: bad partial event`);
+      } else if (partial.length) problems.push(`${cut}: unexpected partial event`);
       const last = ev.at(-1)!;
       if (boundaries.has(cut) || cut === n) {
         if (last.type !== 'end' || last.chunks !== whole || last.complete !== (cut === n)) problems.push(`${cut}: bad end ${JSON.stringify(last)}`);
@@ -558,12 +568,12 @@ for (const framing of ['message', 'raw'] as const) suite(`truncation (${framing}
     expect(readHeader(s.bytes.subarray(0, info.headerEnd)).chunkEnds).toEqual(info.chunkEnds);
   });
 
-  it('prefixLength: largest chunk boundary within the budget, never below the header', () => {
+  it(framing === 'raw' ? 'prefixLength: exactly the byte budget, never below the header or inside the final layer' : 'prefixLength: largest chunk boundary within the budget, never below the header', () => {
     expect(prefixLength(info, { bytes: 0 })).toBe(info.headerEnd);
     expect(prefixLength(info, { bytes: info.headerEnd - 1 })).toBe(info.headerEnd);
-    expect(prefixLength(info, { bytes: info.chunkEnds[0]! - 1 })).toBe(info.headerEnd);
+    expect(prefixLength(info, { bytes: info.chunkEnds[0]! - 1 })).toBe(framing === 'raw' ? info.chunkEnds[0]! - 1 : info.headerEnd);
     expect(prefixLength(info, { bytes: info.chunkEnds[0]! })).toBe(info.chunkEnds[0]);
-    expect(prefixLength(info, { bytes: info.chunkEnds[10]! + 3 })).toBe(info.chunkEnds[10]);
+    expect(prefixLength(info, { bytes: info.chunkEnds[10]! + 3 })).toBe(framing === 'raw' ? info.chunkEnds[10]! + 3 : info.chunkEnds[10]);
     expect(prefixLength(info, { bytes: info.totalLength - 1 })).toBe(info.chunkEnds.at(-1));
     expect(prefixLength(info, { bytes: 1e12 })).toBe(info.totalLength);
     expect(prefixLength(info, { chunks: 0 })).toBe(info.headerEnd);
@@ -574,7 +584,10 @@ for (const framing of ['message', 'raw'] as const) suite(`truncation (${framing}
     for (let b = 0; b < info.totalLength + 10; b += 13) {
       const cut = prefixLength(info, { bytes: b });
       expect(cut === info.headerEnd || cut <= b).toBe(true);
-      expect(parseMrt(s.bytes.subarray(0, cut)).at(-1)!.type).toBe('end');
+      expect(isCut(info, cut)).toBe(true);
+      // a cut inside a raw chunk is where a reader stops reading, not the end of the stream
+      if (framing === 'raw' && cut > info.headerEnd && !info.chunkEnds.includes(cut) && cut < info.totalLength) expect(parseMrt(s.bytes.subarray(0, cut)).some((e) => e.type === 'partial')).toBe(true);
+      else expect(parseMrt(s.bytes.subarray(0, cut)).at(-1)!.type).toBe('end');
     }
   });
 });

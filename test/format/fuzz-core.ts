@@ -204,8 +204,10 @@ export function fuzz(cases: number, seed: number, hangMs = 2000, onProgress?: (d
       // Delivered tokens must be the true ones. Mutations can assemble another base's valid
       // stream (its header and index, then its chunks), so the truth is the base whose header
       // and index bytes (what the chunk CRCs cover) are those of the mutated stream; tokens
-      // under any other header/index need a CRC collision.
-      const known = d.known;
+      // under any other header/index need a CRC collision. The tokens of a chunk cut short
+      // (raw framing) are provisional, unchecked until its checksum arrives: what must be
+      // true is the checked prefix.
+      const known = d.verified;
       let truth: Uint8Array | undefined;
       if (d.info) {
         for (const x of bases) {
