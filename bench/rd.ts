@@ -2,13 +2,14 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR]
+//   npx tsx bench/rd.ts [--chunking auto|doubling] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR]
 //
 // Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decode, encode, loadModels } from '../src/encoder/index.ts';
+import { FORMAT_MAJOR, FORMAT_MINOR } from '../src/format/index.ts';
 import { BUDGETS, KODAK_DIR, kodakImages, loadRgb, meanBy } from './lib/kodak.ts';
 import { msssim, psnr } from './lib/metrics.ts';
 import { bestThumb, measurePeers, type PeerRow } from './peers.ts';
@@ -37,7 +38,7 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' } } });
+  const { values } = parseArgs({ options: { chunking: { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' } } });
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
   const models = await loadModels(values.models);
@@ -46,7 +47,7 @@ async function main() {
   for (const name of images) {
     const src = await loadRgb(join(KODAK_DIR, name));
     const te = Date.now();
-    const mrt = await encode(join(KODAK_DIR, name), { models });
+    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined });
     encodeMs += Date.now() - te;
     for (const regen of [true, false]) {
       for (const budget of BUDGETS) {
@@ -72,7 +73,7 @@ async function main() {
   const ours = (m: string, b: number) => rows.filter((r) => r.method === m && r.budget === b);
   const lines: string[] = [];
   lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
-  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, default options), decoded from its first B bytes by the Node decoder (onnxruntime-node). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
+  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}default options, container ${FORMAT_MAJOR}.${FORMAT_MINOR}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
   lines.push('| mean RGB PSNR (dB) at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');

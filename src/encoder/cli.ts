@@ -20,8 +20,10 @@ Usage:
 encode options:
   -o, --out PATH            output file (one input) or folder (mirrors input folders)
   --layers N                token layers to keep per window (default: all)
-  --layers-per-chunk N|auto layers per chunk (default auto: 1 for the first 16 layers,
-                            then 1/8 of the layers so far: 29 chunks for 64 layers)
+  --layers-per-chunk N|doubling|auto
+                            layers per chunk (default doubling: layer 0, then 1, 2,
+                            4, ... layers: 10 chunks for 512 layers; auto: 1 for the
+                            first 16 layers, then 1/8 of the layers so far)
   --placeholder-bytes N     byte target of the native placeholder (default: as
                             large as keeps the whole header within 256 bytes)
   --placeholder-format auto|avif|webp
@@ -95,7 +97,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
   const options: EncodeOptions = {
     models,
     layers: intOption('layers', values.layers),
-    layersPerChunk: values['layers-per-chunk'] === 'auto' ? 'auto' : intOption('layers-per-chunk', values['layers-per-chunk']),
+    layersPerChunk: values['layers-per-chunk'] === 'auto' || values['layers-per-chunk'] === 'doubling' ? values['layers-per-chunk'] : intOption('layers-per-chunk', values['layers-per-chunk']),
     placeholderBytes: intOption('placeholder-bytes', values['placeholder-bytes']),
     placeholderFormat: values['placeholder-format'] as EncodeOptions['placeholderFormat'],
     prior: values.prior as 'rcm' | 'static' | undefined,

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
-import { chunkLayers, chunkRanges, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { chunkLayers, chunkRanges, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
@@ -15,8 +15,11 @@ export interface EncodeOptions {
   models?: Models;
   /** Token layers to keep per window (1..T); default all. */
   layers?: number;
-  /** Layers per chunk, or 'auto' (default; src/format/chunking.ts): chunks are where an edge can cut. */
-  layersPerChunk?: number | 'auto';
+  /**
+   * Layers per chunk, or a rule (src/format/chunking.ts): 'auto' or 'doubling'. Each chunk
+   * costs a checksum and a chunk-table entry; a reader checks a chunk when it is whole.
+   */
+  layersPerChunk?: number | ChunkRule;
   /**
    * Byte target for the native WebP placeholder. Default 'auto': as large as lets the
    * first paint (preamble + Header message: size and placeholder; the Index follows it)
@@ -38,6 +41,9 @@ export interface EncodeOptions {
   alpha?: AlphaMode;
 }
 
+/** The encoder's default chunking. */
+export const DEFAULT_CHUNKING: ChunkRule = 'doubling';
+
 const FINAL_MIME: Record<Exclude<FinalFormat, 'none'>, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };
 const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 55, webp: 80, jpeg: 85 };
 
@@ -46,9 +52,9 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const T = models.manifest.layout.tokens;
   const layers = o.layers ?? T;
   if (!Number.isInteger(layers) || layers < 0 || layers > T) throw new RangeError(`layers must be an integer in 0..${T}, got ${o.layers}`);
-  const layersPerChunk = o.layersPerChunk ?? 'auto';
-  if (layersPerChunk !== 'auto' && (!Number.isInteger(layersPerChunk) || layersPerChunk < 1)) {
-    throw new RangeError(`layersPerChunk must be 'auto' or a positive integer, got ${o.layersPerChunk}`);
+  const layersPerChunk = o.layersPerChunk ?? DEFAULT_CHUNKING;
+  if (layersPerChunk !== 'auto' && layersPerChunk !== 'doubling' && (!Number.isInteger(layersPerChunk) || layersPerChunk < 1)) {
+    throw new RangeError(`layersPerChunk must be 'auto', 'doubling' or a positive integer, got ${o.layersPerChunk}`);
   }
   const placeholderBytes = o.placeholderBytes ?? 'auto';
   if (placeholderBytes !== 'auto' && (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536)) {

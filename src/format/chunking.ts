@@ -1,5 +1,10 @@
-// The 'auto' chunking (Index.chunk_rule = 1, format 2.2): one implementation for the
-// encoder that chooses it and the readers that derive chunk ranges from it.
+// Chunking rules (Index.chunk_rule): 1 = 'auto' (format 2.2), 2 = 'doubling' (2.5). One
+// implementation for the encoder that chooses a rule and the readers that derive chunk
+// ranges from it.
+
+/** The rules by their chunk_rule number. */
+export const CHUNK_RULES = { 1: 'auto', 2: 'doubling' } as const;
+export type ChunkRule = (typeof CHUNK_RULES)[keyof typeof CHUNK_RULES];
 
 /**
  * Layers per chunk for `layers` layers: one layer per chunk for the first 16, then
@@ -17,20 +22,38 @@ export function autoChunkLayers(layers: number): number[] {
   return out;
 }
 
-/** Layers per chunk: a fixed count, or 'auto' (autoChunkLayers). */
-export function chunkLayers(layers: number, per: number | 'auto'): number[] {
+/**
+ * Layers per chunk for `layers` layers: layer 0, then layers [2^(k-1), 2^k) in chunk k (10
+ * chunks for 512 layers). Since readers decode the tokens of a partly received chunk (raw
+ * framing, 2.4) and byte budgets are cut exactly, chunks no longer set where a prefix can
+ * end: they are where the checksum is, and each costs a crc and a chunk-table entry. With
+ * doubling chunks at least half of the layers a prefix holds are checked.
+ */
+export function doublingChunkLayers(layers: number): number[] {
+  const out: number[] = [];
+  for (let n = 0; n < layers; ) {
+    const k = Math.min(layers - n, Math.max(1, n));
+    out.push(k);
+    n += k;
+  }
+  return out;
+}
+
+/** Layers per chunk: a fixed count, or a rule ('auto', 'doubling'). */
+export function chunkLayers(layers: number, per: number | ChunkRule): number[] {
   if (per === 'auto') return autoChunkLayers(layers);
+  if (per === 'doubling') return doublingChunkLayers(layers);
   const out: number[] = [];
   for (let n = 0; n < layers; n += per) out.push(Math.min(per, layers - n));
   return out;
 }
 
 /**
- * Layer counts of the first `count` chunks under chunk_rule 1 for a T-layer model (the
+ * Layer counts of the first `count` chunks under chunk_rule `rule` for a T-layer model (the
  * last one clipped at T), or null when the rule has fewer than `count` chunks.
  */
-export function ruleChunkLayers(count: number, T: number): number[] | null {
-  const all = autoChunkLayers(T);
+export function ruleChunkLayers(rule: ChunkRule, count: number, T: number): number[] | null {
+  const all = chunkLayers(T, rule);
   return count <= all.length ? all.slice(0, count) : null;
 }
 

@@ -2,7 +2,7 @@
 import { mrt } from './gen/mrt.js';
 import { MrtFormatError } from './errors.ts';
 import { LIMITS } from './limits.ts';
-import { ruleChunkLayers } from './chunking.ts';
+import { CHUNK_RULES, ruleChunkLayers } from './chunking.ts';
 import { wrapAv1Still } from './avif.ts';
 import { decodeChunkSizes } from './table.ts';
 import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
@@ -144,9 +144,10 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const perLayer = gridW * gridH;
   let explicit = m.chunkTokens ?? [];
   if (rule !== 0) {
-    if (rule !== 1) throw new MrtFormatError('unsupported', `unknown chunk rule ${rule}`, offset);
+    const name = CHUNK_RULES[rule as keyof typeof CHUNK_RULES];
+    if (!name) throw new MrtFormatError('unsupported', `unknown chunk rule ${rule}`, offset);
     if (layers.length > 0 || explicit.length > 0 || uint(m.chunkTokenStep) > 0) throw new MrtFormatError('corrupt', 'chunk table has a rule and explicit token ranges', offset);
-    const r = ruleChunkLayers(count, T);
+    const r = ruleChunkLayers(name, count, T);
     if (!r) throw new MrtFormatError('corrupt', `the chunk rule has fewer than ${count} chunks for ${T} layers`, offset);
     layers = r;
   }

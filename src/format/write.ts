@@ -4,7 +4,7 @@ import { chunkCrc, crc32, encodeRawChunk, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
-import { ruleChunkLayers } from './chunking.ts';
+import { ruleChunkLayers, type ChunkRule } from './chunking.ts';
 import { av1StillPayload } from './avif.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
@@ -81,9 +81,11 @@ export function encodeHeaderMessages(
     const perLayer = gridW * gridH;
     // the most compact form that describes the ranges, preferring older ones
     const layers = wholeLayers(chunks, perLayer) ? chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer) : null;
-    const rule = layers && ruleChunkLayers(layers.length, h.layout.tokensPerWindow);
+    const T = h.layout.tokensPerWindow;
+    const isRule = (r: ChunkRule) => !!layers && !!ruleChunkLayers(r, layers.length, T)?.every((n, k) => n === layers[k]);
     if (uniform) msg.chunkTokenStep = step;
-    else if (rule && rule.every((n, k) => n === layers[k])) msg.chunkRule = 1;
+    else if (isRule('auto')) msg.chunkRule = 1;
+    else if (isRule('doubling')) msg.chunkRule = 2;
     else if (layers) msg.chunkLayers = layers;
     else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
   }
@@ -94,12 +96,13 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 4 for raw chunk framing (2.4), 3 for a
+  // the lowest minor version that reads the file: 5 for the doubling chunk rule (2.5), 4 for
+  // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -16,6 +16,7 @@ import {
   crc32,
   headCrc,
   autoChunkLayers,
+  doublingChunkLayers,
   modelHashMatches,
   bytesAndCrcMessageSize,
   chunkByteLength,
@@ -253,6 +254,26 @@ suite('container round trip', () => {
     expect(readHeader(short.bytes).header.chunks.at(-1)!.tokenEnd).toBe(20 * 6);
   });
 
+  it('format 2.5: the doubling chunking is chunk_rule 2 (layer 0, then [2^(k-1), 2^k)), read back as the same ranges', () => {
+    const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
+    expect(doublingChunkLayers(512)).toEqual([1, 1, 2, 4, 8, 16, 32, 64, 128, 256]);
+    expect(doublingChunkLayers(20)).toEqual([1, 1, 2, 4, 8, 4]);
+    const T = 20;
+    const t = syntheticStream({ width: 96, height: 64, T, chunkLayers: doublingChunkLayers(T), framing: 'raw', coder: 'chained' });
+    expect(Array.from(t.bytes.subarray(3, 5))).toEqual([2, 5]);
+    const info = readHeader(t.bytes);
+    expect(info.header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual([1, 1, 2, 4, 8, 4].map((n) => n * 6));
+    const idx = IndexR.decode(headMessages(t.bytes).index) as any;
+    expect(idx.chunkRule).toBe(2);
+    expect(idx.chunkLayers.length + idx.chunkTokens.length + idx.chunkTokenStep).toBe(0);
+    // the first chunks of the rule keep it; a stream clipped off it falls back to chunk_layers
+    expect((IndexR.decode(headMessages(syntheticStream({ width: 96, height: 64, T, layers: 8, chunkLayers: [1, 1, 2, 4], framing: 'raw' }).bytes).index) as any).chunkRule).toBe(2);
+    expect((IndexR.decode(headMessages(syntheticStream({ width: 96, height: 64, T, layers: 6, chunkLayers: [1, 1, 2, 2], framing: 'raw' }).bytes).index) as any).chunkRule).toBe(0);
+    const d = decodeMrt(t.bytes);
+    expect(d.error).toBeUndefined();
+    expect(d.tokens).toEqual(t.tokens);
+  });
+
   it('format 2.2 chunk_rule: bad tables are refused (rule with explicit ranges, unknown rule, more chunks than the rule has)', () => {
     const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
     const t = syntheticStream({ width: 96, height: 64, T: 20, chunkLayers: 'auto' });
@@ -265,7 +286,7 @@ suite('container round trip', () => {
     expect(bad({})).not.toThrow();
     expect(bad({ chunkLayers: [1, 1] })).toThrow(/rule and explicit/);
     expect(bad({ chunkTokenStep: 6 })).toThrow(/rule and explicit/);
-    expect(bad({ chunkRule: 2 })).toThrow(/unknown chunk rule/);
+    expect(bad({ chunkRule: 3 })).toThrow(/unknown chunk rule/);
     expect(bad({ chunkCount: obj.chunkCount + 1 })).toThrow(MrtFormatError);
     expect(bad({ coder: 7 })).toThrow(/unknown chunk coder/);
   });

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPrior, encodeChunks, parseRcm, serializeRcm, tokenLayout } from '../../src/codec/index.ts';
-import { autoChunkLayers, chunkRanges, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { autoChunkLayers, chunkRanges, doublingChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
 import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -31,6 +31,8 @@ interface Spec {
   v22?: boolean;
   /** format 2.4: raw chunk framing (with everything of v22) */
   v24?: boolean;
+  /** format 2.5: the doubling chunking (chunk_rule 2; with everything of v24) */
+  v25?: boolean;
 }
 
 const specs: Spec[] = [
@@ -42,6 +44,7 @@ const specs: Spec[] = [
   { name: 'rcm-v22-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true },
   { name: 'rcm-v22-T20-prefix17', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, cutChunks: 17 },
   { name: 'rcm-v24-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16 },
+  { name: 'rcm-v25-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true },
   { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
@@ -51,7 +54,7 @@ const all = process.argv.includes('--all');
 for (const s of specs) {
   const layout = tokenLayout({ gridW: Math.ceil(s.width / 32), gridH: Math.ceil(s.height / 32), tokensPerWindow: s.T, levels: s.L });
   if (!all && existsSync(join(dir, `${s.name}.json`))) continue;
-  const sizes = s.chunkTokens ?? (s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
+  const sizes = s.chunkTokens ?? (s.v25 ? doublingChunkLayers(s.T).map((n) => n * layout.windows) : s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
   const count = sizes.reduce((a, b) => a + b, 0);
   const tokens = syntheticTokens(layout, s.name.length * 7 + s.T, count);
   const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null);
