@@ -294,6 +294,10 @@ def main():
                 'modelHash': hashlib.sha256(b''.join(digests)).hexdigest()}
     if split:
         manifest['splitDecoder'] = split
+    # the module configuration beyond the defaults (training/recover.py rebuilds the modules from it)
+    arch = {k_: v_ for k_, v_ in cfg['dec'].items() if k_ != 'lin'}
+    if arch:
+        manifest['arch'] = {'dec': arch}
     json.dump(manifest, open(mpath, 'w'), indent=2)
     open(mpath, 'a').write('\n')
     with torch.no_grad():

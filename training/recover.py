@@ -102,7 +102,7 @@ def main():
     T, L = lay['tokens'], lay['levels']
     cfg = dict(mrt.DEFAULT_CFG, T=T, L=L)
     cfg['enc'] = dict(cfg['enc'], lin=True, bound='clip')
-    cfg['dec'] = dict(cfg['dec'], lin=True)
+    cfg['dec'] = dict(cfg['dec'], lin=True, **man.get('arch', {}).get('dec', {}))
     enc, dec, rate = mrt.build(cfg)
     enc.load_state_dict(initializers(os.path.join(args.models, 'encoder.onnx')))
     dpath = os.path.join(args.models, 'decoder.onnx')
