@@ -456,6 +456,35 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
+  it('a corrupt byte that arrives before the rest of its chunk: its tokens paint, then are withdrawn when the checksum fails', async () => {
+    const info = readHeader(small2);
+    const bad = small2.slice();
+    const at = info.chunkEnds[0] + Math.floor((info.chunkEnds[1] - info.chunkEnds[0]) / 2);
+    bad[at] ^= 0x5a;
+    // the bytes up to the corrupt one first, the rest of chunk 1 (and its checksum) 3 s later
+    srv.streams.set('/i/corrupt-late.mrt', { bytes: bad, boundaries: [at + 1], pieceDelayMs: 3000 });
+    const page = await open(
+      '/t/corrupt-late.html',
+      `<mrt-img id="m" src="/i/corrupt-late.mrt" width="192" height="128" alt="corrupt" budget="full"></mrt-img>
+       <script type="module">window.track(document.getElementById('m'), 'm');</script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
+    const verified = info.header.chunks[0].tokenEnd;
+    const errIdx = log.findIndex((e) => e.type === 'error');
+    expect(log[errIdx].detail).toMatchObject({ code: 'corrupt', fatal: false });
+    const paints = log.filter((e) => e.type === 'paint' && e.detail.kind !== 'placeholder');
+    // provisional tokens of chunk 1 were painted while its bytes arrived ...
+    expect(paints.some((p) => p.detail.tokens > verified)).toBe(true);
+    // ... and the last paint, before the error event, uses only the checked chunk 0
+    const last = paints.at(-1)!;
+    expect(last.detail).toMatchObject({ kind: 'ml', chunks: 1, tokens: verified });
+    expect(log.indexOf(last)).toBeLessThan(errIdx);
+    expect(await rejections(page)).toEqual([]);
+    await page.close();
+  });
+
   it('a stream cut inside a chunk: one error event (truncated), the valid prefix stays painted', async () => {
     const info = readHeader(small2);
     srv.streams.set('/i/trunc.mrt', { bytes: small2, dropAfter: info.chunkEnds[0] + 5 });
