@@ -40,11 +40,15 @@ export const ORT_FILES = [
   'ort-wasm-simd-threaded.asyncify.wasm',
 ];
 
-async function copyIfNewer(src: string, dst: string): Promise<boolean> {
-  const s = await stat(src);
+/**
+ * Copies unless `dst` already holds the same bytes. (Not by modification time: a file of the
+ * same size copied later from another models folder, e.g. MRT_MODELS_DIR, once left a stale
+ * preview.bin in dist/ that the browser then refused for its sha256.)
+ */
+async function copyIfChanged(src: string, dst: string): Promise<boolean> {
   if (existsSync(dst)) {
-    const d = await stat(dst);
-    if (d.size === s.size && d.mtimeMs >= s.mtimeMs) return false;
+    const [s, d] = await Promise.all([stat(src), stat(dst)]);
+    if (s.size === d.size && Buffer.compare(await readFile(src), await readFile(dst)) === 0) return false;
   }
   await copyFile(src, dst);
   return true;
@@ -105,7 +109,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   );
 
   const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
-  for (const f of ORT_FILES) await copyIfNewer(join(ortDir, f), join(out, f));
+  for (const f of ORT_FILES) await copyIfChanged(join(ortDir, f), join(out, f));
 
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
   if (existsSync(join(modelsDir, 'manifest.json'))) {
@@ -116,7 +120,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
     const skip = new Set(['encoder.onnx', ...(manifest.splitDecoder ? ['decoder.onnx'] : [])]);
     const keep = ['manifest.json', ...Object.keys(manifest.files).filter((f) => !skip.has(f))];
     for (const f of keep) {
-      if (existsSync(join(modelsDir, f))) await copyIfNewer(join(modelsDir, f), join(out, 'models', f));
+      if (existsSync(join(modelsDir, f))) await copyIfChanged(join(modelsDir, f), join(out, 'models', f));
     }
     // files of an earlier model (or a graph the browser no longer loads) would be served stale
     for (const f of await readdir(join(out, 'models'))) if (!keep.includes(f)) await rm(join(out, 'models', f), { recursive: true });
