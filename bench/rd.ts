@@ -9,7 +9,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decode, encode, loadModels } from '../src/encoder/index.ts';
-import { FORMAT_MAJOR, FORMAT_MINOR } from '../src/format/index.ts';
 import { BUDGETS, KODAK_DIR, kodakImages, loadRgb, meanBy } from './lib/kodak.ts';
 import { msssim, psnr } from './lib/metrics.ts';
 import { bestThumb, measurePeers, type PeerRow } from './peers.ts';
@@ -44,11 +43,13 @@ async function main() {
   const models = await loadModels(values.models);
   const rows: OurRow[] = [];
   let encodeMs = 0;
+  const versions = new Set<string>();
   for (const name of images) {
     const src = await loadRgb(join(KODAK_DIR, name));
     const te = Date.now();
     const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined });
     encodeMs += Date.now() - te;
+    versions.add(`${mrt[3]}.${mrt[4]}`); // the preamble's version: what this file needs
     for (const regen of [true, false]) {
       for (const budget of BUDGETS) {
         const method = regen ? 'mrt-regen' : 'mrt-blank';
@@ -73,7 +74,7 @@ async function main() {
   const ours = (m: string, b: number) => rows.filter((r) => r.method === m && r.budget === b);
   const lines: string[] = [];
   lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
-  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}default options, container ${FORMAT_MAJOR}.${FORMAT_MINOR}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
+  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}default options; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
   lines.push('| mean RGB PSNR (dB) at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');
