@@ -1,6 +1,6 @@
 // Paint timing of <mrt-img> in headless Debian Chromium, WASM backend, 768x512 Kodak.
 //
-//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--regen on|off|both] [--threads auto|N]
+//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--piece BYTES] [--regen on|off|both] [--threads auto|N]
 //
 // What it measures (all clocks in Node, from the test server's response log and from
 // page callbacks exposed with page.exposeFunction):
@@ -11,7 +11,8 @@
 //   runtime and model loading in between (the decoder graph: decoder.onnx or the split decoder); JS + WASM + model bytes loaded before each.
 // - warm first ML paint: a second image on the same page (runtime and session warm):
 //   first chunk → first token preview paint and → first decoder paint (target ≤ 30 ms).
-// - refinement: each later chunk (the server sends one chunk every --delay ms) → its ML
+// - refinement: each later chunk (the server sends one chunk every --delay ms; with --piece N,
+//   N bytes every --delay ms: tokens decode as their bytes arrive, mid-chunk) → its ML
 //   paint; and the worker's own split: regeneration ms + ONNX run ms (target ≤ 100 ms).
 import { readHeader } from '../src/format/index.ts';
 import { encodeFixture, ensureClient, haveModels, MODELS } from '../test/browser/fixtures.ts';
@@ -26,6 +27,7 @@ const IMAGE = arg('--image', 'kodim23');
 const IMAGE2 = arg('--image2', 'kodim05');
 const DELAY = Number(arg('--delay', '250'));
 const REGEN = arg('--regen', 'both');
+const PIECE = Number(arg('--piece', '0'));
 // 'auto' = the client's default (up to 4 threads on a cross-origin isolated page, as the demo is)
 const THREADS_ARG = arg('--threads', 'auto');
 const THREADS = THREADS_ARG === 'auto' ? 'auto' : Number(THREADS_ARG);
@@ -53,8 +55,9 @@ async function main() {
     const srv = await startServer({ isolate: THREADS === 'auto' || THREADS > 1 });
     const browser = await launchChromium();
     try {
-      srv.streams.set('/i/a.mrt', { bytes: a, boundaries: [ia.headerEnd, ...ia.chunkEnds], pieceDelayMs: DELAY });
-      srv.streams.set('/i/b.mrt', { bytes: b, boundaries: [ib.headerEnd, ...ib.chunkEnds], pieceDelayMs: DELAY });
+      const cuts = (info: typeof ia, n: number) => [info.headerEnd, ...(PIECE > 0 ? Array.from({ length: Math.ceil((n - info.headerEnd) / PIECE) }, (_, k) => Math.min(n, info.headerEnd + (k + 1) * PIECE)) : info.chunkEnds)];
+      srv.streams.set('/i/a.mrt', { bytes: a, boundaries: cuts(ia, a.length), pieceDelayMs: DELAY });
+      srv.streams.set('/i/b.mrt', { bytes: b, boundaries: cuts(ib, b.length), pieceDelayMs: DELAY });
       const page = await browser.context.newPage();
       const events: { el: string; type: string; t: number; detail: any }[] = [];
       // The page's own wall clock (Date.now(), the same clock as this process) at each event.
@@ -126,7 +129,7 @@ async function main() {
       const runMs = st.map((s) => s.runMs);
       const totalMs = st.map((s) => s.totalMs);
       const bStats = stats('b')[0];
-      console.log(`\n== regenerate=${regen} (chunks every ${DELAY} ms; WASM, threads ${THREADS}${THREADS === 'auto' ? ` = ${await page.evaluate(() => navigator.hardwareConcurrency)} cores, cross-origin isolated page` : ''})`);
+      console.log(`\n== regenerate=${regen} (${PIECE > 0 ? `${PIECE} B` : 'chunks'} every ${DELAY} ms; WASM, threads ${THREADS}${THREADS === 'auto' ? ` = ${await page.evaluate(() => navigator.hardwareConcurrency)} cores, cross-origin isolated page` : ''})`);
       console.log(`placeholder paint: ${ph.t - nav} ms after navigation; ML requests before the worker handed it over: ${mlRequestsBefore}; ML bytes received by the paint event: ${mlBytesAt(ph.t)} (requests issued right after the hand-off may finish first)`);
       console.log(`cold first token paint (preview.bin, JS): ${aPrev ? `${aPrev.t - firstProgress('a').t} ms after the first chunk (${aPrev.detail.tokens} tokens, synthesis ${f(aPrev.detail.runMs)} ms)` : 'none'}`);
       if (aPrev) console.log(`  loaded before it: ${loaded(aPrev.t)}`);
