@@ -69,7 +69,7 @@ class ClipInward(torch.autograd.Function):
 class Encoder(nn.Module):
     """image [1,3,Hp,Wp] + base [1,3,Hp/16,Wp/16] -> z [1,T,Hp/32,Wp/32] in (-1,1)."""
 
-    def __init__(self, T=64, c=(48, 96, 112, 128), nres=2, lin=False, bound='tanh'):
+    def __init__(self, T=64, c=(48, 96, 112, 128), nres=2, lin=False, bound='tanh', nresb=0, midb=128):
         super().__init__()
         self.bound = bound
         self.overflow = torch.zeros(())
@@ -82,6 +82,8 @@ class Encoder(nn.Module):
         self.bproj = nn.Conv2d(3, c2, 3, 1, 1)           # base at 1/16
         self.c3 = nn.Conv2d(c2, c3, 3, 2, 1)             # 1/32
         self.res = nn.Sequential(*[Res(c3, c3 // 2) for _ in range(nres)])
+        # extra (wider) blocks at 1/32: analysis capacity costs nothing at decode time
+        self.resb = nn.Sequential(*[Res(c3, midb) for _ in range(nresb)]) if nresb else None
         self.out = nn.Conv2d(c3, T, 1)
 
     def forward(self, image, base):
@@ -92,6 +94,8 @@ class Encoder(nn.Module):
         x = F.relu(self.c2(x) + self.bproj(base - 0.5))
         x = F.relu(self.c3(x))
         x = self.res(x)
+        if self.resb is not None:
+            x = self.resb(x)
         pre = self.out(x)
         if self.lin is not None:
             pre = pre + self.lin(image - up)
@@ -514,6 +518,21 @@ def add_res32(dec_state, cfg, n, mid):
             blk.b.weight.zero_()
             blk.b.bias.zero_()
     return cfg, dec.state_dict()
+
+
+def add_enc_res(enc_state, cfg, n, mid):
+    """As add_res32, for the encoder: n extra res blocks at 1/32 that start as identities."""
+    cfg = json.loads(json.dumps(cfg))
+    assert not cfg['enc'].get('nresb'), 'encoder already has extra blocks'
+    cfg['enc'] = dict(cfg['enc'], nresb=n, midb=mid)
+    enc = Encoder(cfg['T'], **cfg['enc'])
+    missing, unexpected = enc.load_state_dict(enc_state, strict=False)
+    assert not unexpected and all(k.startswith('resb.') for k in missing), (missing, unexpected)
+    with torch.no_grad():
+        for blk in enc.resb:
+            blk.b.weight.zero_()
+            blk.b.bias.zero_()
+    return cfg, enc.state_dict()
 
 
 DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}

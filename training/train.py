@@ -92,6 +92,8 @@ def main():
     ap.add_argument('--grow', default=None, help='start from this smaller-T --lin checkpoint (new run; needs --pca)')
     ap.add_argument('--add-res32', type=int, default=0, help='with --init: add this many identity-initialised decoder res blocks at 1/32')
     ap.add_argument('--mid32', type=int, default=96, help='middle channels of the --add-res32 blocks')
+    ap.add_argument('--add-enc-res', type=int, default=0, help='with --init: add this many identity-initialised encoder res blocks at 1/32')
+    ap.add_argument('--enc-mid', type=int, default=128, help='middle channels of the --add-enc-res blocks')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
     ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
@@ -123,6 +125,8 @@ def main():
         cfg = ik['cfg']  # the layout of the weights it starts from
         if args.add_res32:
             cfg, ik['dec'] = mrt.add_res32(ik['dec'], cfg, args.add_res32, args.mid32)
+        if args.add_enc_res:
+            cfg, ik['enc'] = mrt.add_enc_res(ik['enc'], cfg, args.add_enc_res, args.enc_mid)
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
