@@ -295,9 +295,10 @@ def main():
     if split:
         manifest['splitDecoder'] = split
     # the module configuration beyond the defaults (training/recover.py rebuilds the modules from it)
-    arch = {k_: v_ for k_, v_ in cfg['dec'].items() if k_ != 'lin'}
+    arch = {part: {k_: v_ for k_, v_ in cfg[part].items() if k_ not in ('lin', 'bound')} for part in ('enc', 'dec')}
+    arch = {part: a_ for part, a_ in arch.items() if a_}
     if arch:
-        manifest['arch'] = {'dec': arch}
+        manifest['arch'] = arch
     json.dump(manifest, open(mpath, 'w'), indent=2)
     open(mpath, 'a').write('\n')
     with torch.no_grad():

@@ -101,7 +101,7 @@ def main():
     lay = man['layout']
     T, L = lay['tokens'], lay['levels']
     cfg = dict(mrt.DEFAULT_CFG, T=T, L=L)
-    cfg['enc'] = dict(cfg['enc'], lin=True, bound='clip')
+    cfg['enc'] = dict(cfg['enc'], lin=True, bound='clip', **man.get('arch', {}).get('enc', {}))
     cfg['dec'] = dict(cfg['dec'], lin=True, **man.get('arch', {}).get('dec', {}))
     enc, dec, rate = mrt.build(cfg)
     enc.load_state_dict(initializers(os.path.join(args.models, 'encoder.onnx')))

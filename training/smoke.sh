@@ -8,8 +8,8 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export OMP_NUM_THREADS=1
 python training/train.py --run "$TMP/run0" --tiny --steps 16 --batch 4 --crop 64 --val-every 16 --nval 2 --lin --T 72  # T > 64: the export writes the split decoder too
-# continue with an extra decoder block at 1/32 (--add-res32): export records it in manifest.arch, recover.py rebuilds it
-python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8
+# continue with an extra decoder and encoder block at 1/32 (--add-res32, --add-enc-res): export records them in manifest.arch, recover.py rebuilds them
+python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8  # an RCM over the first layers only (hybrid prior)
 python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --out "$TMP/models" --id smoke
 python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"
