@@ -503,36 +503,27 @@ def grow(enc, dec, rate, old, pca_path, scale):
     enc.load_state_dict(es), dec.load_state_dict(ds), rate.load_state_dict(rs)
 
 
-def add_res32(dec_state, cfg, n, mid):
-    """A decoder config with n extra res blocks (mid channels) at 1/32, and its state from
-    `dec_state` (a decoder without them): the new blocks start as exact identities (second
-    conv zero), so the grown decoder decodes exactly as the old one did."""
-    cfg = json.loads(json.dumps(cfg))
-    assert not cfg['dec'].get('nres32b'), 'decoder already has extra 1/32 blocks'
-    cfg['dec'] = dict(cfg['dec'], nres32b=n, mid32b=mid)
-    dec = Decoder(cfg['T'], **cfg['dec'])
-    missing, unexpected = dec.load_state_dict(dec_state, strict=False)
-    assert not unexpected and all(k.startswith('res32b.') for k in missing), (missing, unexpected)
-    with torch.no_grad():
-        for blk in dec.res32b:
-            blk.b.weight.zero_()
-            blk.b.bias.zero_()
-    return cfg, dec.state_dict()
+# the extra res blocks at 1/32 each module can grow: (count key, width key, module attribute)
+EXTRA_BLOCKS = {'enc': ('nresb', 'midb', 'resb'), 'dec': ('nres32b', 'mid32b', 'res32b')}
 
 
-def add_enc_res(enc_state, cfg, n, mid):
-    """As add_res32, for the encoder: n extra res blocks at 1/32 that start as identities."""
+def add_blocks(part, state, cfg, n, mid):
+    """A config with n extra res blocks (mid channels) at 1/32 in the encoder (part 'enc')
+    or decoder ('dec'), and that module's state from `state` (one without them): the new
+    blocks start as exact identities (second conv zero), so the grown model computes exactly
+    what the old one did (train.py --add-enc-res / --add-res32)."""
+    count_key, mid_key, attr = EXTRA_BLOCKS[part]
     cfg = json.loads(json.dumps(cfg))
-    assert not cfg['enc'].get('nresb'), 'encoder already has extra blocks'
-    cfg['enc'] = dict(cfg['enc'], nresb=n, midb=mid)
-    enc = Encoder(cfg['T'], **cfg['enc'])
-    missing, unexpected = enc.load_state_dict(enc_state, strict=False)
-    assert not unexpected and all(k.startswith('resb.') for k in missing), (missing, unexpected)
+    assert not cfg[part].get(count_key), f'{part} already has extra blocks'
+    cfg[part] = dict(cfg[part], **{count_key: n, mid_key: mid})
+    m = (Encoder if part == 'enc' else Decoder)(cfg['T'], **cfg[part])
+    missing, unexpected = m.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.startswith(attr + '.') for k in missing), (missing, unexpected)
     with torch.no_grad():
-        for blk in enc.resb:
+        for blk in getattr(m, attr):
             blk.b.weight.zero_()
             blk.b.bias.zero_()
-    return cfg, enc.state_dict()
+    return cfg, m.state_dict()
 
 
 DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}

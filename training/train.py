@@ -124,9 +124,9 @@ def main():
         ik = torch.load(args.init, weights_only=False)
         cfg = ik['cfg']  # the layout of the weights it starts from
         if args.add_res32:
-            cfg, ik['dec'] = mrt.add_res32(ik['dec'], cfg, args.add_res32, args.mid32)
+            cfg, ik['dec'] = mrt.add_blocks('dec', ik['dec'], cfg, args.add_res32, args.mid32)
         if args.add_enc_res:
-            cfg, ik['enc'] = mrt.add_enc_res(ik['enc'], cfg, args.add_enc_res, args.enc_mid)
+            cfg, ik['enc'] = mrt.add_blocks('enc', ik['enc'], cfg, args.add_enc_res, args.enc_mid)
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
