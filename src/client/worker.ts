@@ -775,7 +775,7 @@ class Job {
       if (this.dead || this.reported) return;
     }
     const info = this.info!;
-    const atBoundary = isCut(info, this.received) || this.received === info.finalEnd;
+    const atBoundary = isCut(info, this.received); // (the final layer's end is the stream's end)
     const partial = this.received < info.totalLength && atBoundary && (cutByBudget || budgeted || this.cut);
     if (partial) {
       this.cut = true;

@@ -1,7 +1,7 @@
 // The `mrt` command line: encode, decode, info.
 import { open, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { describe, formatInfo, readHeader } from '../format/index.ts';
+import { describe, formatInfo, isChunkRule, readHeader } from '../format/index.ts';
 import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
 import { contentHash, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
@@ -97,7 +97,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
   const options: EncodeOptions = {
     models,
     layers: intOption('layers', values.layers),
-    layersPerChunk: values['layers-per-chunk'] === 'auto' || values['layers-per-chunk'] === 'doubling' ? values['layers-per-chunk'] : intOption('layers-per-chunk', values['layers-per-chunk']),
+    layersPerChunk: isChunkRule(values['layers-per-chunk']) ? values['layers-per-chunk'] : intOption('layers-per-chunk', values['layers-per-chunk']),
     placeholderBytes: intOption('placeholder-bytes', values['placeholder-bytes']),
     placeholderFormat: values['placeholder-format'] as EncodeOptions['placeholderFormat'],
     prior: values.prior as 'rcm' | 'static' | undefined,

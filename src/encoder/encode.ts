@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
-import { chunkLayers, chunkRanges, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { chunkLayers, chunkRanges, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
@@ -53,7 +53,7 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const layers = o.layers ?? T;
   if (!Number.isInteger(layers) || layers < 0 || layers > T) throw new RangeError(`layers must be an integer in 0..${T}, got ${o.layers}`);
   const layersPerChunk = o.layersPerChunk ?? DEFAULT_CHUNKING;
-  if (layersPerChunk !== 'auto' && layersPerChunk !== 'doubling' && (!Number.isInteger(layersPerChunk) || layersPerChunk < 1)) {
+  if (!isChunkRule(layersPerChunk) && (!Number.isInteger(layersPerChunk) || layersPerChunk < 1)) {
     throw new RangeError(`layersPerChunk must be 'auto', 'doubling' or a positive integer, got ${o.layersPerChunk}`);
   }
   const placeholderBytes = o.placeholderBytes ?? 'auto';

@@ -6,6 +6,11 @@
 export const CHUNK_RULES = { 1: 'auto', 2: 'doubling' } as const;
 export type ChunkRule = (typeof CHUNK_RULES)[keyof typeof CHUNK_RULES];
 
+/** Whether `x` names a chunking rule ('auto', 'doubling'). */
+export function isChunkRule(x: unknown): x is ChunkRule {
+  return (Object.values(CHUNK_RULES) as unknown[]).includes(x);
+}
+
 /**
  * Layers per chunk for `layers` layers: one layer per chunk for the first 16, then
  * ⌊n/8⌋ layers after n layers, so a chunk is ~1/8 of what came before it: prefixes stay

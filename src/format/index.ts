@@ -7,6 +7,6 @@ export { readHeader, readFirstPaint, prefixLength, isCut, chunksWithin, decodeFi
 export { writeMrt, encodeHeaderMessages, headCrc, encodeChunkMessage, encodeFinalMessage, bytesAndCrcMessageSize, chunkByteLength } from './write.ts';
 export { MrtParser, parseMrt } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';
-export { autoChunkLayers, doublingChunkLayers, chunkLayers, chunkRanges, ruleChunkLayers, CHUNK_RULES, type ChunkRule } from './chunking.ts';
+export { autoChunkLayers, doublingChunkLayers, chunkLayers, chunkRanges, ruleChunkLayers, CHUNK_RULES, isChunkRule, type ChunkRule } from './chunking.ts';
 export { MODEL_HASH_BYTES, modelHashMatches } from './model-hash.ts';
 export { av1StillPayload, wrapAv1Still } from './avif.ts';

@@ -4,7 +4,7 @@ import { chunkCrc, crc32, encodeRawChunk, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
-import { ruleChunkLayers, type ChunkRule } from './chunking.ts';
+import { CHUNK_RULES, ruleChunkLayers, type ChunkRule } from './chunking.ts';
 import { av1StillPayload } from './avif.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
@@ -83,9 +83,10 @@ export function encodeHeaderMessages(
     const layers = wholeLayers(chunks, perLayer) ? chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer) : null;
     const T = h.layout.tokensPerWindow;
     const isRule = (r: ChunkRule) => !!layers && !!ruleChunkLayers(r, layers.length, T)?.every((n, k) => n === layers[k]);
+    // rule numbers in ascending order: an older rule wins when both describe the ranges
+    const ruleId = Object.entries(CHUNK_RULES).find(([, r]) => isRule(r))?.[0];
     if (uniform) msg.chunkTokenStep = step;
-    else if (isRule('auto')) msg.chunkRule = 1;
-    else if (isRule('doubling')) msg.chunkRule = 2;
+    else if (ruleId) msg.chunkRule = Number(ruleId);
     else if (layers) msg.chunkLayers = layers;
     else msg.chunkTokens = chunks.map((c) => c.tokenEnd - c.tokenStart);
   }
