@@ -41,6 +41,22 @@ def f32_tensor(t):
     return torch.from_numpy(np.frombuffer(base64.b64decode(t['f32']), '<f4').reshape(t['shape']).copy())
 
 
+def exact_logit(decay: torch.Tensor, steps: int = 64) -> torch.Tensor:
+    """float32 logits whose torch.sigmoid is exactly `decay` (float32) on this machine.
+    log(d/(1-d)) rounded to float32 misses by an ulp for ~2% of values, and which ones
+    depends on the CPU's vectorised sigmoid, so step each miss one ulp toward its target."""
+    d = decay.double().clamp(1e-7, 1 - 1e-7)
+    lg = torch.log(d / (1 - d)).float()
+    inf = torch.full_like(lg, float('inf'))
+    for _ in range(steps):
+        got = torch.sigmoid(lg)
+        bad = got != decay
+        if not bad.any():
+            return lg
+        lg = torch.where(bad, torch.nextafter(lg, torch.where(got < decay, inf, -inf)), lg)
+    raise SystemExit(f'RCM decay: {int(bad.sum())} values have no float32 logit on this machine')
+
+
 def invert_up(wt: torch.Tensor):
     """up*_ct [cin+1, c, 2, 2] -> (weight [4c, cin, 1, 1], bias [4c]) of the 1x1 up-conv."""
     cin1 = wt.shape[0]
@@ -141,9 +157,10 @@ def main():
     tens = {n: f32_tensor(t) for n, t in rj['tensors'].items()}
     rcm = mrt.RCM(rj['T'], rj['L'], rj['D'], rj['H'])
     decay = tens.pop('decay')
-    d = decay.double().clamp(1e-7, 1 - 1e-7)
-    rcm.load_state_dict({**tens, 'decay_logit': torch.log(d / (1 - d)).float()})
+    rcm.load_state_dict({**tens, 'decay_logit': exact_logit(decay)})
     err = float((rcm.decay().detach() - decay).abs().max())
+    if err:  # re-export must write the same rcm.json (same modelHash)
+        raise SystemExit(f'RCM decay does not round-trip exactly (max|d|={err:.1e})')
     rout = os.path.join(args.run, 'recovered_rcm.pt')
     torch.save({'D': rj['D'], 'H': rj['H'], 'T': rj['T'], 'state': rcm.state_dict(),
                 'info': {'recovered_from': man['id'], 'decay_roundtrip_max_err': err}}, rout)
