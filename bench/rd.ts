@@ -2,7 +2,7 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--chunking auto|doubling] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR]
+//   npx tsx bench/rd.ts [--chunking auto|doubling] [--no-tail-rdo] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR]
 //
 // Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { chunking: { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' } } });
+  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' } } });
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
   const models = await loadModels(values.models);
@@ -47,7 +47,7 @@ async function main() {
   for (const name of images) {
     const src = await loadRgb(join(KODAK_DIR, name));
     const te = Date.now();
-    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined });
+    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined });
     encodeMs += Date.now() - te;
     versions.add(`${mrt[3]}.${mrt[4]}`); // the preamble's version: what this file needs
     for (const regen of [true, false]) {
@@ -61,7 +61,10 @@ async function main() {
         }
       }
     }
-    process.stderr.write(`rd: ${name} ${mrt.length} B\n`);
+    // the whole file: the best this encoding paints (what the budgets above tend to)
+    const whole = await decode(mrt, { models });
+    rows.push({ img: name, method: 'mrt-whole', budget: mrt.length, psnr: psnr(src.data, whole.image.data), msssim: msssim(src.data, whole.image.data, src.width, src.height), bytesUsed: whole.bytesUsed, tokens: whole.tokens, fileBytes: mrt.length });
+    process.stderr.write(`rd: ${name} ${mrt.length} B, whole file ${rows[rows.length - 1]!.psnr!.toFixed(2)} dB\n`);
   }
   const peers: PeerRow[] = values.peers
     ? readFileSync(values.peers, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r: PeerRow) => images.includes(r.img))
@@ -74,7 +77,7 @@ async function main() {
   const ours = (m: string, b: number) => rows.filter((r) => r.method === m && r.budget === b);
   const lines: string[] = [];
   lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
-  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}default options; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
+  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}${values['no-tail-rdo'] ? 'tail RDO off, ' : ''}default options otherwise; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
   lines.push('| mean RGB PSNR (dB) at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');
@@ -86,7 +89,9 @@ async function main() {
   lines.push(`| mrt | ` + BUDGETS.map((b) => mean(ours('mrt-blank', b).map((r) => r.tokens), 0)).join(' | ') + ' |');
   const th = peers.filter((r) => r.method === 'thumbhash');
   if (th.length) lines.push('', `ThumbHash: ${meanBy(th, (r) => r.bytes!).toFixed(0)} B, ${meanBy(th, (r) => r.psnr!).toFixed(2)} dB.`);
-  lines.push('', `Mean .mrt file size ${meanBy(rows.filter((r) => r.method === 'mrt-blank' && r.budget === BUDGETS[0]), (r) => r.fileBytes).toFixed(0)} B; encode ${(encodeMs / images.length).toFixed(0)} ms/image; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
+  const whole = rows.filter((r) => r.method === 'mrt-whole');
+  lines.push('', `Whole files: ${meanBy(whole, (r) => r.psnr!).toFixed(2)} dB, MS-SSIM ${meanBy(whole, (r) => r.msssim!).toFixed(4)}.`);
+  lines.push('', `Mean .mrt file size ${meanBy(whole, (r) => r.fileBytes).toFixed(0)} B; encode ${(encodeMs / images.length).toFixed(0)} ms/image; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   const md = lines.join('\n') + '\n';
   mkdirSync(dirname(values.out!), { recursive: true });
   writeFileSync(`${values.out}.md`, md);

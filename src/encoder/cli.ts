@@ -30,6 +30,9 @@ encode options:
                             placeholder image format (default auto: AVIF or WebP, the
                             closer one; webp for browsers that cannot decode AVIF)
   --prior rcm|static        entropy-coding prior (default rcm when the model has one)
+  --no-tail-rdo             keep the encoder network's late tokens as they are (default:
+                            re-choose the layers past the split decoder's closed-loop,
+                            rate-distortion optimised; models with a split decoder)
   --final avif|webp|jpeg|none   append a full-quality image (default none)
   --final-quality Q         quality of the final layer (0-100)
   --background COLOR        flatten alpha on COLOR (default #ffffff)
@@ -77,6 +80,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
       'placeholder-bytes': { type: 'string' },
       'placeholder-format': { type: 'string' },
       prior: { type: 'string' },
+      'no-tail-rdo': { type: 'boolean' },
       final: { type: 'string' },
       'final-quality': { type: 'string' },
       background: { type: 'string' },
@@ -101,6 +105,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
     placeholderBytes: intOption('placeholder-bytes', values['placeholder-bytes']),
     placeholderFormat: values['placeholder-format'] as EncodeOptions['placeholderFormat'],
     prior: values.prior as 'rcm' | 'static' | undefined,
+    tailRdo: values['no-tail-rdo'] ? false : undefined,
     final: values.final as FinalFormat | undefined,
     finalQuality: intOption('final-quality', values['final-quality']),
     alpha: values['reject-alpha'] ? 'reject' : { background: values.background ?? '#ffffff' },

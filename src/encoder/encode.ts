@@ -2,10 +2,11 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
-import { createPrior, encodeChunks, layoutForImage } from '../codec/index.ts';
+import { createPrior, encodeChunks, layoutForImage, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
-import { loadModels, modelHashPrefix, runEncoder, type Models } from './models.ts';
+import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
+import { optimiseTail } from './tail-rdo.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
@@ -39,6 +40,11 @@ export interface EncodeOptions {
   finalQuality?: number;
   /** What to do with an alpha channel. */
   alpha?: AlphaMode;
+  /**
+   * Re-choose the tokens past the split decoder's layers closed-loop, rate-distortion
+   * optimised (src/encoder/tail-rdo.ts). Default: on for models with a split decoder.
+   */
+  tailRdo?: boolean;
 }
 
 /** The encoder's default chunking. */
@@ -69,9 +75,11 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const finalQuality = final === 'none' ? 0 : (o.finalQuality ?? FINAL_DEFAULT_QUALITY[final]);
   if (!Number.isInteger(finalQuality) || finalQuality < 0 || finalQuality > 100) throw new RangeError(`finalQuality must be in 0..100, got ${o.finalQuality}`);
   const alpha = o.alpha ?? { background: '#ffffff' };
+  if (o.tailRdo === true && !models.tail) throw new Error(`model ${models.manifest.id} has no split decoder: tailRdo needs its tail basis`);
+  const tailRdo = o.tailRdo ?? models.tail !== null;
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
-  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha };
+  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo };
 }
 
 /** Content hash: what the output depends on (source bytes, options, model). */
@@ -125,7 +133,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   });
   const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [])).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
-  const z = await runEncoder(models, pixelsToChw(padded, g.paddedW, g.paddedH, 3), base, g);
+  const image = pixelsToChw(padded, g.paddedW, g.paddedH, 3);
+  const z = await runEncoder(models, image, base, g);
 
   const perLayer = g.gridW * g.gridH;
   const count = opts.layers * perLayer;
@@ -133,6 +142,12 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   for (let i = 0; i < count; i++) tokens[i] = quantise(z[i], layout.levels);
 
   const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
+  if (opts.tailRdo && models.tail && opts.layers > models.tail.split) {
+    // the tail codes what the decoder leaves after the first `split` layers
+    const { z: zs, mask } = tokensToZ(tokenLayout, tokens, models.tail.split * perLayer);
+    const painted = await runDecoder(models, zs, mask, base, g);
+    optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, painted);
+  }
   const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null);
   const ranges = chunkRanges(chunkLayers(opts.layers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, tokens, ranges, 'chained');

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { Geometry, Manifest } from '../model/io.ts';
 import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
+import { parseTail, type TailBasis } from '../model/tail.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -20,6 +21,8 @@ export interface Models {
   rcm: RcmWeights | null;
   encoder: ort.InferenceSession;
   decoder: ort.InferenceSession;
+  /** The split decoder's tail basis (models with more layers than the split), for the encoder's tail optimisation. */
+  tail: TailBasis | null;
 }
 
 export class ModelError extends Error {
@@ -51,7 +54,12 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   const [enc, dec] = await Promise.all([readChecked(dir, 'encoder.onnx', manifest), readChecked(dir, 'decoder.onnx', manifest)]);
   const rcm = manifest.files['rcm.json'] ? parseRcm((await readChecked(dir, 'rcm.json', manifest)).toString('utf8')) : null;
   const [encoder, decoder] = await Promise.all([ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
-  return { dir, manifest, rcm, encoder, decoder };
+  const sd = manifest.splitDecoder;
+  const tail = sd ? parseTail(await readChecked(dir, sd.tail, manifest)) : null;
+  if (tail && (tail.split !== sd!.layers || tail.tokens !== manifest.layout.tokens || tail.window !== manifest.layout.window)) {
+    throw new ModelError(`${sd!.tail} in ${dir} does not match the manifest (split ${tail.split}, tokens ${tail.tokens}, window ${tail.window})`);
+  }
+  return { dir, manifest, rcm, encoder, decoder, tail };
 }
 
 /** The manifest's model hash as bytes (what a stream's stored hash must be a prefix of). */
