@@ -1,6 +1,7 @@
 // Test fixtures for the browser tests: the built client, and Kodak images encoded by the
 // Node encoder (src/encoder) with the models under test, cached on disk by model hash.
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -94,9 +95,25 @@ export async function sourcePng(s: FixtureSpec): Promise<Uint8Array> {
 }
 
 /** Encodes (or reads from the cache) a fixture with the Node encoder. */
+/** A hash of the code that decides a fixture's bytes (encoder, codec, format, model I/O). */
+let codeHash: string | undefined;
+function encoderCodeHash(): string {
+  if (codeHash) return codeHash;
+  const h = createHash('sha256');
+  for (const part of ['encoder', 'codec', 'format', 'model']) {
+    const dir = join(ROOT, 'src', part);
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).sort()) {
+      if (f.endsWith('.ts') || f.endsWith('.js')) h.update(f).update(readFileSync(join(dir, f)));
+    }
+  }
+  return (codeHash = h.digest('hex').slice(0, 12));
+}
+
 export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
-  // Keyed by model and container version; a cached file the current parser rejects is re-encoded.
-  const dir = join(tmpdir(), 'mrt-client-fixtures', `${(await modelHash()).slice(0, 16)}-v${FORMAT_MAJOR}.${FORMAT_MINOR}`);
+  // Keyed by model, container version and the encoder's code (an encoder change such as the
+  // closed-loop tail changes the bytes at the same version); a cached file the current
+  // parser rejects is re-encoded.
+  const dir = join(tmpdir(), 'mrt-client-fixtures', `${(await modelHash()).slice(0, 16)}-v${FORMAT_MAJOR}.${FORMAT_MINOR}-${encoderCodeHash()}`);
   const file = join(dir, `${key(s)}.mrt`);
   if (existsSync(file)) {
     const cached = new Uint8Array(await readFile(file));
