@@ -88,6 +88,12 @@ describe('mrt CLI', () => {
     // A different option is a different content hash: re-encoded.
     const changed = await mrt(['encode', input, '-o', a, '--placeholder-bytes', '120']);
     expect(changed.stderr).toContain('1 encoded, 0 up to date');
+    // --no-tail-rdo keeps the network's late tokens: other bytes, the same header size
+    const c = join(dir, 'det-c.mrt');
+    expect((await mrt(['encode', input, '-o', c, '--no-tail-rdo'])).code).toBe(0);
+    const [fb, fc] = [await readFile(b), await readFile(c)];
+    expect(Buffer.compare(fb, fc)).not.toBe(0);
+    expect([readHeader(fc).header.width, readHeader(fc).header.height]).toEqual([101, 67]);
   });
 
   it('reports bad inputs by name, goes on with the batch and exits non-zero', async () => {
