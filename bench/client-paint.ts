@@ -1,6 +1,6 @@
 // Paint timing of <mrt-img> in headless Debian Chromium, WASM backend, 768x512 Kodak.
 //
-//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--piece BYTES] [--regen on|off|both] [--threads auto|N]
+//   npx tsx bench/client-paint.ts [--image kodim23] [--image2 kodim05] [--delay 250] [--piece BYTES] [--regen on|off|both] [--threads auto|N] [--tail-rdo on|off]
 //
 // What it measures (all clocks in Node, from the test server's response log and from
 // page callbacks exposed with page.exposeFunction):
@@ -28,6 +28,7 @@ const IMAGE2 = arg('--image2', 'kodim05');
 const DELAY = Number(arg('--delay', '250'));
 const REGEN = arg('--regen', 'both');
 const PIECE = Number(arg('--piece', '0'));
+const TAIL_RDO = arg('--tail-rdo', 'on') !== 'off'; // the encoder's closed-loop tail (its default: on)
 // 'auto' = the client's default (up to 4 threads on a cross-origin isolated page, as the demo is)
 const THREADS_ARG = arg('--threads', 'auto');
 const THREADS = THREADS_ARG === 'auto' ? 'auto' : Number(THREADS_ARG);
@@ -44,11 +45,11 @@ const isJs = (p: string) => p.endsWith('.js') || p.endsWith('.mjs');
 async function main() {
   if (!haveModels()) throw new Error(`no models in ${MODELS} (set MRT_MODELS_DIR)`);
   await ensureClient();
-  const a = await encodeFixture({ name: IMAGE });
-  const b = await encodeFixture({ name: IMAGE2 });
+  const a = await encodeFixture({ name: IMAGE, tailRdo: TAIL_RDO });
+  const b = await encodeFixture({ name: IMAGE2, tailRdo: TAIL_RDO });
   const ia = readHeader(a);
   const ib = readHeader(b);
-  console.log(`client-paint: ${IMAGE} ${ia.header.width}x${ia.header.height}, ${a.length} B, ${ia.chunkEnds.length} chunks; model ${MODELS}`);
+  console.log(`client-paint: ${IMAGE} ${ia.header.width}x${ia.header.height}, ${a.length} B, ${ia.chunkEnds.length} chunks; model ${MODELS}; tail RDO ${TAIL_RDO ? "on" : "off"}`);
   const modes = REGEN === 'both' ? ['on', 'off'] : [REGEN];
   for (const regen of modes) {
     // More than one WASM thread needs a cross-origin isolated page (COOP/COEP).

@@ -73,10 +73,12 @@ export interface FixtureSpec {
   crop?: [number, number, number, number];
   layersPerChunk?: number;
   final?: 'none' | 'webp' | 'jpeg';
+  /** The encoder's closed-loop tail (default on, as the encoder). */
+  tailRdo?: boolean;
 }
 
 function key(s: FixtureSpec): string {
-  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 'auto'}`, s.final ?? 'none'].join('-');
+  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 'auto'}`, s.final ?? 'none', ...(s.tailRdo === false ? ['notail'] : [])].join('-');
 }
 
 /** The source pixels of a fixture (RGB, after the crop). */
@@ -126,7 +128,7 @@ export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
   }
   const { encode } = await import('../../src/encoder/index.ts');
   const input = s.crop ? await sourcePng(s) : join(KODAK, `${s.name}.png`);
-  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final });
+  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final, tailRdo: s.tailRdo });
   await mkdir(dir, { recursive: true });
   // Write then rename: a parallel test process never reads a half-written file.
   const tmp = `${file}.${process.pid}.tmp`;
