@@ -63,8 +63,9 @@ async function main() {
     }
     // the whole file: the best this encoding paints (what the budgets above tend to)
     const whole = await decode(mrt, { models });
-    rows.push({ img: name, method: 'mrt-whole', budget: mrt.length, psnr: psnr(src.data, whole.image.data), msssim: msssim(src.data, whole.image.data, src.width, src.height), bytesUsed: whole.bytesUsed, tokens: whole.tokens, fileBytes: mrt.length });
-    process.stderr.write(`rd: ${name} ${mrt.length} B, whole file ${rows[rows.length - 1]!.psnr!.toFixed(2)} dB\n`);
+    const wholePsnr = psnr(src.data, whole.image.data);
+    rows.push({ img: name, method: 'mrt-whole', budget: mrt.length, psnr: wholePsnr, msssim: msssim(src.data, whole.image.data, src.width, src.height), bytesUsed: whole.bytesUsed, tokens: whole.tokens, fileBytes: mrt.length });
+    process.stderr.write(`rd: ${name} ${mrt.length} B, whole file ${wholePsnr.toFixed(2)} dB\n`);
   }
   const peers: PeerRow[] = values.peers
     ? readFileSync(values.peers, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r: PeerRow) => images.includes(r.img))

@@ -4,7 +4,7 @@
 import type * as Ort from 'onnxruntime-web';
 import type { Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
-import { parseTail, type TailBasis } from '../model/tail.ts';
+import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 import type { Backend } from './types.ts';
 
 export type { Manifest };
@@ -89,10 +89,8 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
 export async function loadTail(modelBase: string, manifest: Manifest): Promise<TailBasis> {
   const sd = manifest.splitDecoder!;
   const tb = await loadParsed(modelBase, manifest, sd.tail, parseTail);
-  const { tokens, window } = manifest.layout;
-  if (tb.split !== sd.layers || tb.tokens !== tokens || tb.window !== window) {
-    throw new ClientError('model', `${sd.tail} is for split ${tb.split} of ${tb.tokens} layers, window ${tb.window}; the manifest says ${sd.layers} of ${tokens}, window ${window}`);
-  }
+  const bad = tailMismatch(tb, manifest);
+  if (bad) throw new ClientError('model', bad);
   return tb;
 }
 

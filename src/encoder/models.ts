@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node';
 import type { Geometry, Manifest } from '../model/io.ts';
 import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
-import { parseTail, type TailBasis } from '../model/tail.ts';
+import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -56,9 +56,8 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   const [encoder, decoder] = await Promise.all([ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
   const sd = manifest.splitDecoder;
   const tail = sd ? parseTail(await readChecked(dir, sd.tail, manifest)) : null;
-  if (tail && (tail.split !== sd!.layers || tail.tokens !== manifest.layout.tokens || tail.window !== manifest.layout.window)) {
-    throw new ModelError(`${sd!.tail} in ${dir} does not match the manifest (split ${tail.split}, tokens ${tail.tokens}, window ${tail.window})`);
-  }
+  const bad = tail && tailMismatch(tail, manifest);
+  if (bad) throw new ModelError(`${bad} (in ${dir})`);
   return { dir, manifest, rcm, encoder, decoder, tail };
 }
 

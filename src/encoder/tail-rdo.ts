@@ -89,6 +89,8 @@ export function optimiseTail(
   // later tokens see earlier choices through the Gram matrix (exactly the sequential update).
   const dot0 = new Float64Array(perLayer * m);
   const e = new Float32Array(d);
+  const basis = tb.basis;
+  const d4 = d - (d % 4);
   for (let gy = 0; gy < g.gridH; gy++) {
     for (let gx = 0; gx < g.gridW; gx++) {
       const w = gy * g.gridW + gx;
@@ -98,11 +100,9 @@ export function optimiseTail(
           for (let j = 0; j < S; j++) e[(c * S + i) * S + j] = image[row + j]! - painted[row + j]!;
         }
       }
-      const basis = tb.basis;
       for (let j = 0; j < m; j++) {
         // four partial sums: the dot products are most of the encoder's extra time
         let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        const d4 = d - (d % 4);
         for (let i = d4, o = j * d + d4; i < d; i++, o++) s0 += e[i]! * basis[o]!;
         for (let i = 0, o = j * d; i < d4; i += 4, o += 4) {
           s0 += e[i]! * basis[o]!;

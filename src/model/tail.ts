@@ -11,6 +11,7 @@
 //   f16 basis[T - split][3][window][window]
 
 import { BIN_HEADER, openBin } from './binfile.ts';
+import type { Manifest } from './io.ts';
 
 export interface TailBasis {
   /** First token layer of the tail. */
@@ -52,6 +53,17 @@ export function parseTail(bytes: Uint8Array): TailBasis {
     basis[i] = v;
   }
   return { split, tokens, window, basis };
+}
+
+/**
+ * Why a parsed tail basis does not belong to the manifest's split decoder and layout, or
+ * null when it does: one rule for the browser (runtime.ts) and the Node encoder (models.ts).
+ */
+export function tailMismatch(tb: TailBasis, manifest: Manifest): string | null {
+  const sd = manifest.splitDecoder;
+  const { tokens, window } = manifest.layout;
+  if (sd && tb.split === sd.layers && tb.tokens === tokens && tb.window === window) return null;
+  return `${sd?.tail ?? 'tail.bin'} is for split ${tb.split} of ${tb.tokens} layers, window ${tb.window}; the manifest says ${sd ? `${sd.layers} of ${tokens}` : `no split decoder, ${tokens} layers`}, window ${window}`;
 }
 
 /**

@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { decodeMrt } from '../../src/codec/index.ts';
 import { geometry } from '../../src/model/io.ts';
-import type { TailBasis } from '../../src/model/tail.ts';
+import { tailMismatch, type TailBasis } from '../../src/model/tail.ts';
+import type { Manifest } from '../../src/model/io.ts';
 import { optimiseTail, type TailRdoParams } from '../../src/encoder/tail-rdo.ts';
 import { decode, encode, loadModels } from '../../src/encoder/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
@@ -76,6 +77,21 @@ describe('optimiseTail', () => {
     };
     expect(run(0)).toEqual([6, 4, 4, 2]);
     expect(run(1e6)).toEqual([4, 4, 4, 4]);
+  });
+});
+
+describe('tailMismatch (the one check of tail.bin against the manifest, browser and Node)', () => {
+  const manifest = (split: number | null, tokens = 4, window = S): Manifest => ({
+    id: 't', files: {}, modelHash: '', layout: { window, baseFactor: 16, tokens, levels: L },
+    ...(split === null ? {} : { splitDecoder: { file: 'decoder-split.onnx', tail: 'tail.bin', layers: split } }),
+  });
+  const tb = basis(1, [unit(0), unit(1), unit(2)]); // split 1 of 4 layers, window 2
+  it('accepts the basis of its own split decoder and names every disagreement', () => {
+    expect(tailMismatch(tb, manifest(1))).toBeNull();
+    expect(tailMismatch(tb, manifest(2))).toMatch(/split 1 of 4 layers.*says 2 of 4/);
+    expect(tailMismatch(tb, manifest(1, 5))).toMatch(/says 1 of 5/);
+    expect(tailMismatch(tb, manifest(1, 4, 4))).toMatch(/window 2;.*window 4/);
+    expect(tailMismatch(tb, manifest(null))).toMatch(/no split decoder/);
   });
 });
 
