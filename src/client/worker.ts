@@ -14,7 +14,7 @@
 // One ONNX run at a time for the whole page (RunScheduler); an image's newer token state
 // replaces its queued run. Runtime and models load lazily on the first header and once.
 import { budgetFor, type BudgetHints } from '../format/budget.ts';
-import { MrtFormatError, isCut, modelHashMatches, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
+import { MrtFormatError, isCut, modelHashMatches, modelLabel, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { previewPixels, previewSize, type PreviewBasis } from '../model/preview.ts';
@@ -507,7 +507,7 @@ class Job {
       }
       m = loadedModels;
       if (h.modelHash.length && !modelHashMatches(h.modelHash, m.files.modelHash)) {
-        this.fail({ code: 'model-hash', message: `stream needs model ${h.modelId}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
+        this.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
         return;
       }
     }

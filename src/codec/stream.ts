@@ -1,7 +1,7 @@
 // StreamDecoder: .mrt bytes in -> first paint, header, token buffer (stream order), known count, events.
 // Used by Node and by the browser worker (no Node-only APIs).
 import { MrtFormatError } from '../format/errors.ts';
-import { modelHashMatches } from '../format/model-hash.ts';
+import { modelHashMatches, modelLabel } from '../format/model-hash.ts';
 import { MrtParser } from '../format/parser.ts';
 import type { MrtFirstPaint, MrtHeader, MrtHeaderInfo, MrtPlaceholder } from '../format/types.ts';
 import { ChunkDecoder } from './chunk.ts';
@@ -97,7 +97,7 @@ export class StreamDecoder {
           let prior: TokenPrior;
           if (h.prior === 'rcm') {
             const r = typeof this.opts.rcm === 'function' ? this.opts.rcm(h) : this.opts.rcm;
-            if (!r) return this.fail(out, new MrtFormatError('model', `the stream needs the RCM of model ${h.modelId || '?'}`, 0));
+            if (!r) return this.fail(out, new MrtFormatError('model', `the stream needs the RCM of model ${modelLabel(h)}`, 0));
             try {
               checkRcmLayout(r, layout);
             } catch (e) {

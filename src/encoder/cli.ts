@@ -1,12 +1,13 @@
 // The `mrt` command line: encode, decode, info.
 import { open, readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { describe, formatInfo, isChunkRule, readHeader } from '../format/index.ts';
+import { join } from 'node:path';
+import { describe, formatInfo, isChunkRule, modelHashMatches, readHeader } from '../format/index.ts';
 import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
 import { contentHash, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
-import { loadModels } from './models.ts';
+import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
 
 const USAGE = `mrt — progressive learned image codec
 
@@ -176,12 +177,25 @@ async function cmdDecode(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** Files name their model by hash only (2.6): `mrt info` names it when it is the local models/ one. */
+async function localModelIds(): Promise<(hash: Uint8Array) => string | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(join(DEFAULT_MODELS_DIR, 'manifest.json'), 'utf8')) as { id: string; modelHash: string };
+    const bytes = Uint8Array.from(Buffer.from(manifest.modelHash, 'hex'));
+    return (hash) => (modelHashMatches(hash, bytes) ? manifest.id : undefined);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return () => undefined; // no local models: the hash alone
+    throw e;
+  }
+}
+
 async function cmdInfo(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { json: { type: 'boolean' } } });
   if (positionals.length !== 1) throw new UsageError('info takes exactly one .mrt input');
   const bytes = new Uint8Array(await readFile(positionals[0]));
   const info = readHeader(bytes);
-  process.stdout.write(values.json ? `${JSON.stringify({ ...describe(info), fileBytes: bytes.length }, null, 2)}\n` : formatInfo(info, bytes.length));
+  const idFor = await localModelIds();
+  process.stdout.write(values.json ? `${JSON.stringify({ ...describe(info, idFor), fileBytes: bytes.length }, null, 2)}\n` : formatInfo(info, bytes.length, idFor));
   return 0;
 }
 

@@ -1,6 +1,6 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import sharp from 'sharp';
-import { modelHashMatches, readFirstPaint } from '../format/index.ts';
+import { modelHashMatches, modelLabel, readFirstPaint } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 import { chwToPixels, geometry, pixelsToChw } from '../model/io.ts';
 import type { RgbImage } from './image-io.ts';
@@ -80,7 +80,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
     throw new DecodeError(sd.error ? `nothing to paint: ${sd.error.message}` : `nothing to paint in the first ${prefix.length} bytes`);
   }
   if (!modelHashMatches(header.modelHash, want)) {
-    throw new DecodeError(`stream was encoded with model ${header.modelId}, not the loaded ${models.manifest.id} (model hash differs)`);
+    throw new DecodeError(`stream was encoded with model ${modelLabel(header)}, not the loaded ${models.manifest.id} (model hash differs)`);
   }
   const error = sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined;
 

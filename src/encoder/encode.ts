@@ -82,14 +82,17 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo };
 }
 
+export const CONTENT_HASH_BYTES = 4;
+
 /** Content hash: what the output depends on (source bytes, options, model). */
 export function contentHash(source: Uint8Array, opts: ReturnType<typeof normaliseOptions>, models: Models): Uint8Array {
   const h = createHash('sha256');
   h.update(source);
   h.update(JSON.stringify(opts));
   h.update(models.manifest.modelHash);
-  // 8 bytes: enough to tell versions of one output apart, and every header byte counts.
-  return Uint8Array.from(h.digest().subarray(0, 8));
+  // 4 bytes: enough to tell the versions of one output apart (a stale output matches by
+  // chance once in 2^32), and every byte before the first token counts.
+  return Uint8Array.from(h.digest().subarray(0, CONTENT_HASH_BYTES));
 }
 
 /** Pads to the window grid by repeating the edge pixels (as the decoders crop it back). */
@@ -119,8 +122,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const layout = models.manifest.layout;
   const g = geometry(img.width, img.height, layout);
   const padded = await padRgb(img, g);
+  // no model label (modelId): the hash names the model, and the label's ~10 bytes would come before the first token
   const header = (ph: Placeholder): MrtHeaderInput => ({
-    modelId: models.manifest.id,
     modelHash: modelHashPrefix(models.manifest),
     width: img.width,
     height: img.height,
@@ -130,6 +133,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     chunkFraming: 'raw',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
     contentHash: hash,
+    compact: true,
   });
   const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [])).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);

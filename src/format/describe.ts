@@ -3,7 +3,8 @@ import type { MrtHeaderInfo } from './types.ts';
 
 export interface MrtDescription {
   version: string;
-  model: { id: string; hash: string };
+  /** id: the label stored in the file (2.6 encoders store none: null) or, failing that, what `modelIdFor` names the hash */
+  model: { id: string | null; hash: string };
   image: { width: number; height: number };
   layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; totalTokens: number };
   prior: string;
@@ -32,12 +33,13 @@ function hex(b: Uint8Array): string {
   return s;
 }
 
-export function describe(info: MrtHeaderInfo): MrtDescription {
+/** `modelIdFor`: names a stored model hash the file carries no label for (e.g. from a local manifest). */
+export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) => string | undefined): MrtDescription {
   const h = info.header;
   const l = h.layout;
   return {
     version: `${h.version.major}.${h.version.minor}`,
-    model: { id: h.modelId, hash: hex(h.modelHash) },
+    model: { id: h.modelId || (h.modelHash.length ? modelIdFor?.(h.modelHash) : undefined) || null, hash: hex(h.modelHash) },
     image: { width: h.width, height: h.height },
     layout: {
       window: l.window,
@@ -66,10 +68,10 @@ export function describe(info: MrtHeaderInfo): MrtDescription {
 }
 
 /** Human-readable `mrt info` text. `actualBytes` (the file's length) marks a truncated prefix. */
-export function formatInfo(info: MrtHeaderInfo, actualBytes?: number): string {
-  const d = describe(info);
+export function formatInfo(info: MrtHeaderInfo, actualBytes?: number, modelIdFor?: (hash: Uint8Array) => string | undefined): string {
+  const d = describe(info, modelIdFor);
   const lines: string[] = [];
-  lines.push(`MRT ${d.version}  ${d.image.width}x${d.image.height}  model ${d.model.id || '(none)'} ${d.model.hash}`);
+  lines.push(`MRT ${d.version}  ${d.image.width}x${d.image.height}  model ${d.model.id ?? '(unnamed)'} ${d.model.hash}`);
   lines.push(
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
       `${d.layout.order}, ${d.layout.totalTokens} tokens, base /${d.layout.baseFactor}`,

@@ -118,8 +118,10 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const T = uint(l.tokens);
   const L = uint(l.levels);
   const baseFactor = uint(l.baseFactor);
-  const gridW = uint(l.gridW);
-  const gridH = uint(l.gridH);
+  // 2.6: a layout without the grid (both 0) means the grid the Header implies
+  const derived = uint(l.gridW) === 0 && uint(l.gridH) === 0;
+  const gridW = derived ? Math.ceil(width / window) : uint(l.gridW);
+  const gridH = derived ? Math.ceil(height / window) : uint(l.gridH);
   if (baseFactor < 1 || baseFactor > LIMITS.MAX_WINDOW) throw new MrtFormatError('corrupt', `base factor ${baseFactor} out of range`, offset);
   if (gridW !== Math.ceil(width / window) || gridH !== Math.ceil(height / window)) {
     throw new MrtFormatError('corrupt', `window grid ${gridW}x${gridH} does not match ${width}x${height} / ${window}`, offset);

@@ -7,6 +7,15 @@ export const MODEL_HASH_BYTES = 8;
 /** Shorter stored hashes do not identify a model: never a match. */
 const MIN_MODEL_HASH_BYTES = 8;
 
+/** How messages name the model a stream needs: its label when the writer stored one, else its hash prefix in hex. */
+export function modelLabel(h: { modelId: string; modelHash: Uint8Array }): string {
+  if (h.modelId) return h.modelId;
+  if (!h.modelHash.length) return '?';
+  let s = '';
+  for (const x of h.modelHash) s += x.toString(16).padStart(2, '0');
+  return `with hash ${s}`;
+}
+
 /** The stream's stored hash names this model (`model`: the manifest's modelHash bytes). */
 export function modelHashMatches(stored: Uint8Array, model: Uint8Array): boolean {
   if (stored.length < MIN_MODEL_HASH_BYTES || stored.length > model.length) return false;

@@ -2,8 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule). */
-export const FORMAT_MINOR = 5;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid). */
+export const FORMAT_MINOR = 6;
 export const PREAMBLE_BYTES = 5;
 /** A raw-framed chunk (2.4) ends with its crc32 in this many little-endian bytes. */
 export const CHUNK_CRC_BYTES = 4;
@@ -71,6 +71,7 @@ export interface MrtFinalInfo {
 export interface MrtHeader {
   /** container version from the preamble */
   version: { major: number; minor: number };
+  /** the model's label, '' when the writer left it out (the encoder does since 2.6) */
   modelId: string;
   /** a prefix of the manifest's modelHash: 16 bytes (2.0/2.1) or 8 (2.2); empty when no model is needed */
   modelHash: Uint8Array;
@@ -92,12 +93,15 @@ export interface MrtHeader {
 
 /** What the encoder passes to writeMrt (the chunk table is derived from the chunks). */
 export interface MrtHeaderInput {
+  /** a label for people (`mrt info`); readers identify the model by `modelHash` (the encoder does not write it: 10 bytes before the first token) */
   modelId?: string;
   modelHash?: Uint8Array;
   width: number;
   height: number;
   /** gridW / gridH default to ceil(width/window), ceil(height/window) */
   layout: Omit<MrtLayout, 'gridW' | 'gridH'> & { gridW?: number; gridH?: number };
+  /** 2.6: leave out of the Index what a reader derives from the Header (the window grid, 4 bytes); needs a 2.6 reader */
+  compact?: boolean;
   prior: MrtPriorKind;
   /** how the chunk payloads were coded (default 'restart') */
   coder?: MrtCoder;

@@ -37,6 +37,7 @@ export function encodeHeaderMessages(
   const window = h.layout.window;
   const gridW = h.layout.gridW ?? Math.ceil(h.width / window);
   const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
+  if (gridW !== Math.ceil(h.width / window) || gridH !== Math.ceil(h.height / window)) usage(`window grid ${gridW}x${gridH} does not match ${h.width}x${h.height} / ${window}`);
   const total = gridW * gridH * h.layout.tokensPerWindow;
   // token ranges: contiguous from 0
   let pos = 0;
@@ -64,8 +65,8 @@ export function encodeHeaderMessages(
   }
   const msg: mrt.Index.$Properties = {
     layout: {
-      gridW,
-      gridH,
+      // 2.6 (compact): the grid is what the Header implies, so it is not written
+      ...(h.compact ? {} : { gridW, gridH }),
       tokens: h.layout.tokensPerWindow,
       levels: h.layout.levels,
       baseFactor: h.layout.baseFactor,
@@ -97,13 +98,13 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 6 for a layout without the grid (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = h.compact ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -23,9 +23,11 @@ async function mrt(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 let dir: string;
+let manifest: { id: string; modelHash: string };
 const inputs: Record<string, { w: number; h: number }> = {};
 
 beforeAll(async () => {
+  manifest = JSON.parse(await readFile(join(ROOT, 'models/manifest.json'), 'utf8'));
   dir = await mkdtemp(join(tmpdir(), 'mrt-cli-'));
   const src = join(dir, 'src');
   await mkdir(join(src, 'nested'), { recursive: true });
@@ -63,6 +65,8 @@ describe('mrt CLI', () => {
       expect(info.code).toBe(0);
       const parsed = JSON.parse(info.stdout);
       expect([parsed.image.width, parsed.image.height], name).toEqual([w, h]);
+      // the file stores only the model hash (2.6); info names the model from the local manifest
+      expect([parsed.version, parsed.model.id, parsed.model.hash], name).toEqual(['2.6', manifest.id, manifest.modelHash.slice(0, 16)]);
       const png = join(dir, `${name.replace(/\W/g, '_')}.png`);
       const d = await mrt(['decode', file, '--bytes', '100000', '-o', png]);
       expect(d.code, d.stderr).toBe(0);

@@ -34,6 +34,11 @@ describe('encode/decode library', () => {
     const { header } = info;
     expect([header.width, header.height]).toEqual([256, 192]);
     expect(header.prior).toBe(models.rcm ? 'rcm' : 'static');
+    // format 2.6: a compact Index (no grid), no model label, a 4-byte content hash, an 8-byte model hash
+    const index = (await import('../../src/format/gen/mrt.js')).mrt.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
+    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([6, 0, 0]);
+    expect([header.layout.gridW, header.layout.gridH]).toEqual([8, 6]);
+    expect([header.modelId, header.contentHash?.length, header.modelHash.length]).toEqual(['', 4, 8]);
     // default chunking ('doubling', chunk_rule 2): layer 0, then 1, 2, 4, ... layers
     const T = models.manifest.layout.tokens;
     const perLayer = Math.ceil(256 / 32) * Math.ceil(192 / 32);

@@ -324,6 +324,34 @@ suite('container round trip', () => {
     expect(() => decodeChunk(d.prior!, last.payload, d.tokens, cl.tokenStart, cl.tokenEnd, RANS_L + 12345, true)).toThrow(MrtFormatError);
   });
 
+  it('format 2.6 compact index: the grid is left out (4 bytes), readers derive it from the Header; the same chunks and tokens', () => {
+    const o = { width: 700, height: 450, T: 12, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 20 };
+    const full = syntheticStream(o);
+    const compact = syntheticStream({ ...o, compact: true });
+    const [fi, ci] = [readHeader(full.bytes), readHeader(compact.bytes)];
+    expect([fi.header.version.minor, ci.header.version.minor]).toEqual([4, 6]);
+    // grid 22x15: two 2-byte fields (tag + one-byte varint)
+    expect(fi.headerEnd - ci.headerEnd).toBe(4);
+    expect(full.bytes.length - compact.bytes.length).toBe(4);
+    const layout = mrt.Index.decode(headMessages(compact.bytes).index).layout!;
+    expect([layout.gridW ?? 0, layout.gridH ?? 0]).toEqual([0, 0]);
+    expect(ci.header.layout).toEqual(fi.header.layout);
+    expect([ci.header.layout.gridW, ci.header.layout.gridH]).toEqual([22, 15]);
+    const d = decodeMrt(compact.bytes);
+    expect(d.complete).toBe(true);
+    expect(d.tokens.subarray(0, compact.tokens.length)).toEqual(compact.tokens);
+    // a grid that is written must still match the Header; half a grid is not a derived one
+    const { header, index } = headMessages(compact.bytes);
+    const m = mrt.Index.decode(index);
+    for (const [gw, gh] of [[22, 14], [22, 0], [0, 15]]) {
+      m.layout!.gridW = gw!;
+      m.layout!.gridH = gh!;
+      expect(() => readHeader(withHeadMessages(compact.bytes, header, mrt.Index.encode(m).finish()))).toThrow(/window grid/);
+    }
+    // the writer refuses an explicit grid that the Header does not imply (a compact Index could not carry it)
+    expect(() => writeMrt({ ...compact.header, layout: { ...compact.header.layout, gridW: 21 } }, compact.chunks)).toThrow(/window grid 21x15/);
+  });
+
   it('format 2.4 raw chunk framing: payload + crc32 with no length prefix or tags; the same chunks and tokens; corrupt and truncated raw chunks are caught', () => {
     const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 12 });
     const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, hashBytes: 8, placeholderBytes: 20, finalBytes: 30 };

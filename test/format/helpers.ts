@@ -32,6 +32,8 @@ export function syntheticStream(o: {
   placeholderBytes?: number;
   finalBytes?: number;
   contentHash?: boolean;
+  /** Leave the window grid out of the Index (format 2.6). */
+  compact?: boolean;
 }): Synthetic {
   const T = o.T ?? 64;
   const L = o.L ?? 9;
@@ -55,6 +57,7 @@ export function syntheticStream(o: {
     height: o.height,
     layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },
     prior: o.rcm ? 'rcm' : 'static',
+    compact: o.compact,
   };
   if (o.placeholderBytes) {
     header.placeholder = { mime: 'image/webp', width: layout.gridW * 2, height: layout.gridH * 2, bytes: Uint8Array.from({ length: o.placeholderBytes }, (_, i) => (i * 31) & 255) };

@@ -33,6 +33,8 @@ interface Spec {
   v24?: boolean;
   /** format 2.5: the doubling chunking (chunk_rule 2; with everything of v24) */
   v25?: boolean;
+  /** format 2.6: a compact Index (no grid) and no model label, as the encoder writes (with everything of v25) */
+  v26?: boolean;
 }
 
 const specs: Spec[] = [
@@ -45,6 +47,7 @@ const specs: Spec[] = [
   { name: 'rcm-v22-T20-prefix17', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, cutChunks: 17 },
   { name: 'rcm-v24-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16 },
   { name: 'rcm-v25-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true },
+  { name: 'rcm-v26-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true },
   { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
@@ -63,7 +66,7 @@ for (const s of specs) {
   const payloads = encodeChunks(prior, tokens, ranges, coder);
   const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   const header: MrtHeaderInput = {
-    modelId: s.prior === 'rcm' ? 'golden-rcm-small' : '',
+    modelId: s.prior === 'rcm' && !s.v26 ? 'golden-rcm-small' : '',
     modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: s.v22 ? 8 : 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
     coder,
     chunkFraming: s.v24 ? 'raw' : 'message',
@@ -72,6 +75,7 @@ for (const s of specs) {
     layout: { window: 32, baseFactor: 16, tokensPerWindow: s.T, levels: s.L },
     prior: s.prior,
     encoderOptions: `golden ${s.name}`,
+    compact: s.v26,
   };
   if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
   const final = s.final ? { mime: 'image/jpeg', bytes: Uint8Array.from({ length: s.final }, (_, i) => 255 - i) } : undefined;
