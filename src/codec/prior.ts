@@ -27,6 +27,10 @@ export function orderError(i: number, position: number): Error {
  * Static prior (docs/design.md): adaptive per-layer counts, all 1 at start, +24 per coded
  * symbol, halved (rounding up) when the layer's total exceeds 2^13; f_k = 1 +
  * floor(c_k (M - L) / total) with the remainder on the largest count (lowest index on ties).
+ * With `sharedFrom` = s (format 2.6, after an RCM over s layers), layers t >= s share one
+ * table: a late layer then starts from what the layers before it taught, instead of from a
+ * uniform table it has to learn again (10 % fewer bytes in layers >= 128 of mrt-v0.7's
+ * files: most late tokens are the centre level, in every layer alike).
  */
 export class StaticPrior implements TokenPrior {
   readonly kind = 'static' as const;
@@ -35,19 +39,29 @@ export class StaticPrior implements TokenPrior {
   private readonly counts: Int32Array;
   private readonly totals: Int32Array;
   private readonly f: Int32Array;
+  /** the first layer of the shared table (T: none) */
+  private readonly sharedFrom: number;
 
-  constructor(layout: TokenLayout) {
+  constructor(layout: TokenLayout, sharedFrom?: number) {
     this.layout = layout;
     const { tokensPerWindow: T, levels: L } = layout;
-    this.counts = new Int32Array(T * L).fill(1);
-    this.totals = new Int32Array(T).fill(L);
+    this.sharedFrom = Math.min(sharedFrom ?? T, T);
+    const tables = this.sharedFrom < T ? this.sharedFrom + 1 : T;
+    this.counts = new Int32Array(tables * L).fill(1);
+    this.totals = new Int32Array(tables).fill(L);
     this.f = new Int32Array(L);
+  }
+
+  /** the count table of stream index i */
+  private table(i: number): number {
+    const t = Math.floor(i / this.layout.windows);
+    return t < this.sharedFrom ? t : this.sharedFrom;
   }
 
   freqs(i: number): Int32Array {
     if (i !== this.position) throw orderError(i, this.position);
     const L = this.layout.levels;
-    const t = Math.floor(i / this.layout.windows);
+    const t = this.table(i);
     const c = this.counts;
     const base = t * L;
     const total = this.totals[t]!;
@@ -73,7 +87,7 @@ export class StaticPrior implements TokenPrior {
   update(i: number, k: number): void {
     if (i !== this.position) throw orderError(i, this.position);
     const L = this.layout.levels;
-    const t = Math.floor(i / this.layout.windows);
+    const t = this.table(i);
     const base = t * L;
     const c = this.counts;
     c[base + k] += STATIC_INCREMENT;

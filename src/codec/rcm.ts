@@ -175,12 +175,13 @@ export class RcmPrior implements TokenPrior {
   /** First stream index the RCM does not cover. */
   private readonly rcmEnd: number;
 
-  constructor(layout: TokenLayout, weights: RcmWeights) {
+  /** `sharedLate` (2.6): the layers past the RCM share one static table (StaticPrior's sharedFrom). */
+  constructor(layout: TokenLayout, weights: RcmWeights, sharedLate = false) {
     checkRcmLayout(weights, layout);
     this.layout = layout;
     this.weights = weights;
     this.rcmEnd = weights.T * layout.windows;
-    this.rest = weights.T < layout.tokensPerWindow ? new StaticPrior(layout) : null;
+    this.rest = weights.T < layout.tokensPerWindow ? new StaticPrior(layout, sharedLate ? weights.T : undefined) : null;
     this.h = new Float64Array(layout.windows * weights.D);
     this.tokens = new Uint8Array(layout.total);
     this.a = new Float64Array(weights.D);

@@ -103,7 +103,7 @@ export class StreamDecoder {
             } catch (e) {
               return this.fail(out, new MrtFormatError('model', (e as Error).message, 0));
             }
-            prior = new RcmPrior(layout, r);
+            prior = new RcmPrior(layout, r, h.sharedLate);
           } else {
             prior = new StaticPrior(layout);
           }

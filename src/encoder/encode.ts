@@ -129,6 +129,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     height: img.height,
     layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
     prior: opts.prior,
+    // 2.6: the layers past the RCM share one static table (fewer bytes; docs/design.md)
+    sharedLate: opts.prior === 'rcm',
     coder: 'chained',
     chunkFraming: 'raw',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
@@ -152,7 +154,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     const painted = await runDecoder(models, zs, mask, base, g);
     optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, painted);
   }
-  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null);
+  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null, opts.prior === 'rcm');
   const ranges = chunkRanges(chunkLayers(opts.layers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, tokens, ranges, 'chained');
   const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));

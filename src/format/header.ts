@@ -133,7 +133,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const totalTokens = gridW * gridH * T;
   if (totalTokens > LIMITS.MAX_TOKENS) throw new MrtFormatError('limit', `${totalTokens} tokens exceed MAX_TOKENS`, offset);
   const priorId = uint(m.prior);
-  if (priorId !== 0 && priorId !== 1) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
+  if (priorId !== 0 && priorId !== 1 && priorId !== 2) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
   const modelHash = m.modelHash ?? new Uint8Array(0);
   if (modelHash.length > 32) throw new MrtFormatError('corrupt', 'model hash longer than 32 bytes', offset);
 
@@ -200,7 +200,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     width,
     height,
     layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: 'layer-major' },
-    prior: priorId === 1 ? 'rcm' : 'static',
+    prior: priorId === 0 ? 'static' : 'rcm',
+    sharedLate: priorId === 2,
     coder: coderId === 1 ? 'chained' : 'restart',
     chunkFraming,
     totalTokens,

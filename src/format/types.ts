@@ -79,6 +79,8 @@ export interface MrtHeader {
   height: number;
   layout: Required<MrtLayout>;
   prior: MrtPriorKind;
+  /** (prior 'rcm', 2.6) the layers past the RCM share one static table (Index prior RCM_SHARED_LATE) */
+  sharedLate: boolean;
   coder: MrtCoder;
   chunkFraming: MrtChunkFraming;
   /** gridW * gridH * tokensPerWindow */
@@ -103,6 +105,8 @@ export interface MrtHeaderInput {
   /** 2.6: leave out of the Index what a reader derives from the Header (the window grid, 4 bytes); needs a 2.6 reader */
   compact?: boolean;
   prior: MrtPriorKind;
+  /** (prior 'rcm') the layers past the RCM share one static table: needs a 2.6 reader */
+  sharedLate?: boolean;
   /** how the chunk payloads were coded (default 'restart') */
   coder?: MrtCoder;
   /** how chunks are framed (default 'message'; 'raw' needs a 2.4 reader) */

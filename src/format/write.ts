@@ -37,6 +37,7 @@ export function encodeHeaderMessages(
   const window = h.layout.window;
   const gridW = h.layout.gridW ?? Math.ceil(h.width / window);
   const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
+  if (h.sharedLate && h.prior !== 'rcm') usage('sharedLate is a form of the RCM prior');
   if (gridW !== Math.ceil(h.width / window) || gridH !== Math.ceil(h.height / window)) usage(`window grid ${gridW}x${gridH} does not match ${h.width}x${h.height} / ${window}`);
   const total = gridW * gridH * h.layout.tokensPerWindow;
   // token ranges: contiguous from 0
@@ -72,7 +73,7 @@ export function encodeHeaderMessages(
       baseFactor: h.layout.baseFactor,
       order: mrt.Order.LAYER_MAJOR,
     },
-    prior: h.prior === 'rcm' ? mrt.PriorKind.RCM : mrt.PriorKind.STATIC,
+    prior: h.prior === 'static' ? mrt.PriorKind.STATIC : h.sharedLate ? mrt.PriorKind.RCM_SHARED_LATE : mrt.PriorKind.RCM,
     chunkCount: chunks.length,
   };
   if (h.modelId) msg.modelId = h.modelId;
@@ -98,13 +99,13 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 6 for a layout without the grid (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = h.compact ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -179,6 +179,39 @@ describe('priors', () => {
       plain.update(i, toks[i]!);
     }
   });
+  it('2.6 shared late table: the layers past the RCM learn one table together, so a late layer starts from what the earlier ones taught', () => {
+    const layout = tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: 6, levels: 9 });
+    const toks = syntheticTokens(layout, 3);
+    const w = fakeRcm(9, { D: 4, H: 6, L: 9, T: 2 });
+    const shared = new RcmPrior(layout, w, true);
+    const perLayer = new RcmPrior(layout, w);
+    // reference for t >= 2: one adaptive table fed the late tokens in order (a 1-layer layout
+    // whose single layer is every late layer in turn)
+    const one = new StaticPrior(tokenLayout({ gridW: 5 * 4, gridH: 4, tokensPerWindow: 1, levels: 9 }));
+    const rcmEnd = 2 * layout.windows;
+    let differs = 0;
+    for (let i = 0; i < layout.total; i++) {
+      const f = Array.from(shared.freqs(i));
+      const g = Array.from(perLayer.freqs(i));
+      if (i < rcmEnd) expect(f, `token ${i}`).toEqual(g);
+      else {
+        const j = (i - rcmEnd) % one.layout.total;
+        expect(f, `token ${i}`).toEqual(Array.from(one.freqs(j)));
+        one.update(j, toks[i]!);
+        if (f.join() !== g.join()) differs++;
+      }
+      shared.update(i, toks[i]!);
+      perLayer.update(i, toks[i]!);
+    }
+    // layer 2 starts uniform either way; layers 3..5 start from layer 2's counts
+    expect(differs).toBeGreaterThan(3 * layout.windows - 3);
+    // the stream decoder follows the Index: coded with the shared table, decoded with it
+    const payload = encodeChunk(createPrior(layout, w, true), toks, 0, layout.total);
+    const out = new Uint8Array(layout.total);
+    decodeChunk(createPrior(layout, w, true), payload, out, 0, layout.total);
+    expect(out).toEqual(toks);
+    expect(payload).not.toEqual(encodeChunk(createPrior(layout, w), toks, 0, layout.total));
+  });
   it('RCM weights survive rcm.json serialisation exactly', () => {
     const w = fakeRcm(2, { D: 4, H: 6, L: 5, T: 3 });
     const w2 = parseRcm(serializeRcm(w));

@@ -352,6 +352,25 @@ suite('container round trip', () => {
     expect(() => writeMrt({ ...compact.header, layout: { ...compact.header.layout, gridW: 21 } }, compact.chunks)).toThrow(/window grid 21x15/);
   });
 
+  it('format 2.6 prior RCM_SHARED_LATE: read as the RCM with a shared late table, and decoded with it', () => {
+    const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 4 });
+    const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8 };
+    const plain = syntheticStream(o);
+    const shared = syntheticStream({ ...o, sharedLate: true });
+    const [pi, si] = [readHeader(plain.bytes), readHeader(shared.bytes)];
+    expect([pi.header.version.minor, pi.header.prior, pi.header.sharedLate]).toEqual([4, 'rcm', false]);
+    expect([si.header.version.minor, si.header.prior, si.header.sharedLate]).toEqual([6, 'rcm', true]);
+    expect(mrt.Index.decode(headMessages(shared.bytes).index).prior).toBe(2);
+    expect(describe(si).sharedLate).toBe(true);
+    expect(formatInfo(si)).toContain('one shared static table');
+    const d = decodeMrt(shared.bytes, { rcm });
+    expect([d.error, d.complete]).toEqual([undefined, true]);
+    expect(d.tokens).toEqual(shared.tokens);
+    // the same tokens, another code: a reader that ignored the prior kind would misread them
+    expect(shared.bytes.length).not.toBe(plain.bytes.length);
+    expect(() => writeMrt({ ...shared.header, prior: 'static' }, shared.chunks)).toThrow(/sharedLate/);
+  });
+
   it('format 2.4 raw chunk framing: payload + crc32 with no length prefix or tags; the same chunks and tokens; corrupt and truncated raw chunks are caught', () => {
     const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 12 });
     const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, hashBytes: 8, placeholderBytes: 20, finalBytes: 30 };

@@ -34,13 +34,15 @@ export function syntheticStream(o: {
   contentHash?: boolean;
   /** Leave the window grid out of the Index (format 2.6). */
   compact?: boolean;
+  /** The layers past the RCM share one static table (format 2.6; needs `rcm`). */
+  sharedLate?: boolean;
 }): Synthetic {
   const T = o.T ?? 64;
   const L = o.L ?? 9;
   const layout = tokenLayout({ gridW: Math.ceil(o.width / 32), gridH: Math.ceil(o.height / 32), tokensPerWindow: T, levels: L });
   const count = (o.layers ?? T) * layout.windows;
   const tokens = syntheticTokens(layout, o.seed ?? 1, count);
-  const prior = createPrior(layout, o.rcm ?? null);
+  const prior = createPrior(layout, o.rcm ?? null, o.sharedLate);
   const step = (o.layersPerChunk ?? 1) * layout.windows;
   const ranges = o.chunkLayers
     ? chunkRanges((o.chunkLayers === 'auto' ? autoChunkLayers(o.layers ?? T) : o.chunkLayers).map((n) => n * layout.windows))
@@ -58,6 +60,7 @@ export function syntheticStream(o: {
     layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },
     prior: o.rcm ? 'rcm' : 'static',
     compact: o.compact,
+    sharedLate: o.sharedLate,
   };
   if (o.placeholderBytes) {
     header.placeholder = { mime: 'image/webp', width: layout.gridW * 2, height: layout.gridH * 2, bytes: Uint8Array.from({ length: o.placeholderBytes }, (_, i) => (i * 31) & 255) };

@@ -33,7 +33,7 @@ interface Spec {
   v24?: boolean;
   /** format 2.5: the doubling chunking (chunk_rule 2; with everything of v24) */
   v25?: boolean;
-  /** format 2.6: a compact Index (no grid) and no model label, as the encoder writes (with everything of v25) */
+  /** format 2.6: a compact Index (no grid), no model label and the shared late table, as the encoder writes (with everything of v25) */
   v26?: boolean;
 }
 
@@ -60,7 +60,7 @@ for (const s of specs) {
   const sizes = s.chunkTokens ?? (s.v25 ? doublingChunkLayers(s.T).map((n) => n * layout.windows) : s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
   const count = sizes.reduce((a, b) => a + b, 0);
   const tokens = syntheticTokens(layout, s.name.length * 7 + s.T, count);
-  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null);
+  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null, s.v26);
   const ranges = chunkRanges(sizes);
   const coder = s.v22 ? 'chained' : 'restart';
   const payloads = encodeChunks(prior, tokens, ranges, coder);
@@ -76,6 +76,7 @@ for (const s of specs) {
     prior: s.prior,
     encoderOptions: `golden ${s.name}`,
     compact: s.v26,
+    sharedLate: s.v26,
   };
   if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
   const final = s.final ? { mime: 'image/jpeg', bytes: Uint8Array.from({ length: s.final }, (_, i) => 255 - i) } : undefined;

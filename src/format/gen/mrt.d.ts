@@ -18,7 +18,10 @@ export namespace mrt {
         STATIC = 0,
 
         /** RCM value */
-        RCM = 1
+        RCM = 1,
+
+        /** RCM_SHARED_LATE value */
+        RCM_SHARED_LATE = 2
     }
 
     /**

@@ -35,11 +35,13 @@ export const mrt = $root.mrt = (() => {
      * @enum {number}
      * @property {number} STATIC=0 STATIC value
      * @property {number} RCM=1 RCM value
+     * @property {number} RCM_SHARED_LATE=2 RCM_SHARED_LATE value
      */
     mrt.PriorKind = (function() {
         const valuesById = $Object.create(null), values = $Object.create(valuesById);
         values[valuesById[0] = "STATIC"] = 0;
         values[valuesById[1] = "RCM"] = 1;
+        values[valuesById[2] = "RCM_SHARED_LATE"] = 2;
         return values;
     })();
 
