@@ -4,6 +4,11 @@
 Tokens come from whole training images (long side 512..1024 px, no upscaling, base WebP
 fitted to 200 B as the encoder does). Cross-entropy in bits is the code length; early
 stopping on the held-out images. Reports bits/token vs the static adaptive prior.
+
+With --encoder-tokens MODELS_DIR the tokens come instead from the real TypeScript encoder
+(scripts/encoder-tokens.ts: AVIF placeholder, closed-loop tail, everything `mrt encode`
+does) with the models in MODELS_DIR, which must be the export of --ckpt: the prior is then
+trained on exactly the statistics it codes.
 """
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 
@@ -47,6 +53,57 @@ def collect(enc, L, imgs, ids, seed=0, max_side=1024, tiny=False):
     return out
 
 
+def sizes_for(files, ids, seed, max_side=1024):
+    """The sizes collect() resizes to (same random draws), without decoding the images."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in ids:
+        w, h = Image.open(files[i]).size
+        target = rng.uniform(512, max_side)
+        s = min(1.0, target / max(h, w))
+        out.append((w, h) if s >= 1.0 else (max(32, round(w * s)), max(32, round(h * s))))
+    return out
+
+
+def encoder_tokens(models_dir, files, ids, seed, cache, jobs=2):
+    """Tokens of the real encoder (scripts/encoder-tokens.ts) for files[ids], cached in `cache`."""
+    cache, models_dir = os.path.abspath(cache), os.path.abspath(models_dir)
+    if not os.path.exists(cache):
+        items = [{'path': files[i], 'width': w, 'height': h} for i, (w, h) in zip(ids, sizes_for(files, ids, seed))]
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        shards = [items[j::jobs] for j in range(jobs)]
+        procs = []
+        for j, sh in enumerate(shards):
+            with open(f'{cache}.{j}.json', 'w') as fh:
+                json.dump(sh, fh)
+            procs.append(subprocess.Popen(['npx', 'tsx', os.path.join(root, 'scripts', 'encoder-tokens.ts'), '--list', f'{cache}.{j}.json',
+                                           '--out', f'{cache}.{j}', '--models', models_dir], cwd=root))
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit('encoder-tokens.ts failed')
+        per = [read_token_file(f'{cache}.{j}') for j in range(jobs)]
+        toks = [None] * len(items)
+        for j in range(jobs):
+            toks[j::jobs] = per[j]
+        torch.save(toks, cache)
+        for j in range(jobs):
+            os.remove(f'{cache}.{j}')
+            os.remove(f'{cache}.{j}.json')
+    return torch.load(cache)
+
+
+def read_token_file(path):
+    """scripts/encoder-tokens.ts output -> list of uint8 [T, gh, gw] tensors."""
+    buf = np.fromfile(path, dtype=np.uint8)
+    out, o = [], 0
+    while o < len(buf):
+        T, gh, gw = np.frombuffer(buf[o:o + 12].tobytes(), dtype='<u4')
+        o += 12
+        n = int(T) * int(gh) * int(gw)
+        out.append(torch.from_numpy(buf[o:o + n].reshape(int(T), int(gh), int(gw)).copy()))
+        o += n
+    return out
+
+
 def ce_bits(rcm, k):
     lg = rcm.logits(k[None].long())
     return F.cross_entropy(lg.reshape(-1, rcm.L), k.long().reshape(-1), reduction='sum') / math.log(2)
@@ -63,6 +120,8 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--patience', type=int, default=4)
     ap.add_argument('--tiny', action='store_true')
+    ap.add_argument('--encoder-tokens', default=None, metavar='MODELS_DIR',
+                    help="train on the real encoder's tokens (the export of --ckpt in MODELS_DIR)")
     ap.add_argument('--layers', type=int, default=0,
                     help='cover only the first N token layers (later ones use the static prior; docs/design.md)')
     args = ap.parse_args()
@@ -78,6 +137,17 @@ def main():
         hold, train = [0, 1], list(range(2, 10))
         toks = collect(enc, L, imgs, range(10), tiny=True)
         tr, ho = [toks[i] for i in train], [toks[i] for i in hold]
+    elif args.encoder_tokens:
+        files = mrt.list_train()
+        ids = range(len(files))
+        hold = [i for i in ids if mrt.is_holdout(i)]
+        train = [i for i in ids if not mrt.is_holdout(i)]
+        man = json.load(open(os.path.join(args.encoder_tokens, 'manifest.json')))
+        base = os.path.join(os.path.dirname(out), f'encoder_tokens_{man["modelHash"][:16]}')
+        t0 = time.time()
+        ho = encoder_tokens(args.encoder_tokens, files, hold, 1, base + '_hold.pt')
+        tr = encoder_tokens(args.encoder_tokens, files, train, 2, base + '_train.pt')
+        print(f'encoder tokens ({man["id"]}): {len(tr)} train / {len(ho)} held-out images, {time.time() - t0:.0f}s', flush=True)
     elif os.path.exists(tok_p):
         d = torch.load(tok_p)
         tr, ho = d['train'], d['hold']
