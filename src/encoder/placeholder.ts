@@ -7,7 +7,7 @@ import { av1StillPayload } from '../format/index.ts';
 export type PlaceholderFormat = 'auto' | 'avif' | 'webp';
 
 /** libaom speed/effort for the placeholder (sharp's 0..9): see makePlaceholder. */
-const AVIF_EFFORT = 6;
+const AVIF_EFFORT = 9;
 
 export interface Placeholder {
   mime: 'image/webp' | 'image/avif';
@@ -68,7 +68,9 @@ export async function makePlaceholder(
   if (format !== 'webp') {
     // AVIF's stored size is its AV1 bitstream (when the file has the canonical layout)
     const stored = (b: Buffer) => av1StillPayload(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), baseW, baseH)?.length ?? b.length;
-    // effort 6: on Kodak at <= 221 B, 0.03 dB under effort 9 in 40 % of its time (171 vs 437 ms per image, 8 encodes)
+    // effort 9: every later prefix builds on the placeholder, so its bytes are the most valuable
+    // ones (bench/rd.ts, mrt-v0.7: +0.02 / +0.03 / +0.01 / +0.02 dB at 256 B / 512 B / 1 K / 2 K
+    // over effort 6, for ~0.3 s more per image); 4:4:4 chroma measured −0.34 dB at 256 B
     const r = await fit((quality) => raw().avif({ quality, effort: AVIF_EFFORT, chromaSubsampling: '4:2:0' }).toBuffer(), stored, maxBytes);
     candidates.push(await decoded('image/avif', r, baseW, baseH));
   }

@@ -1,4 +1,5 @@
 // `mrt info`: a plain description of a header (JSON-able) and a text formatter.
+import { hex } from './model-hash.ts';
 import type { MrtHeaderInfo } from './types.ts';
 
 export interface MrtDescription {
@@ -29,11 +30,6 @@ export interface MrtDescription {
   chunks: { index: number; tokens: [number, number]; bytes: number; end: number }[];
 }
 
-function hex(b: Uint8Array): string {
-  let s = '';
-  for (const x of b) s += x.toString(16).padStart(2, '0');
-  return s;
-}
 
 /** `modelIdFor`: names a stored model hash the file carries no label for (e.g. from a local manifest). */
 export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) => string | undefined): MrtDescription {

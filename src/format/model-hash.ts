@@ -7,13 +7,17 @@ export const MODEL_HASH_BYTES = 8;
 /** Shorter stored hashes do not identify a model: never a match. */
 const MIN_MODEL_HASH_BYTES = 8;
 
+/** Lower-case hex of bytes (model and content hashes as `mrt info` and messages show them). */
+export function hex(b: Uint8Array): string {
+  let s = '';
+  for (const x of b) s += x.toString(16).padStart(2, '0');
+  return s;
+}
+
 /** How messages name the model a stream needs: its label when the writer stored one, else its hash prefix in hex. */
 export function modelLabel(h: { modelId: string; modelHash: Uint8Array }): string {
   if (h.modelId) return h.modelId;
-  if (!h.modelHash.length) return '?';
-  let s = '';
-  for (const x of h.modelHash) s += x.toString(16).padStart(2, '0');
-  return `with hash ${s}`;
+  return h.modelHash.length ? `with hash ${hex(h.modelHash)}` : '?';
 }
 
 /** The stream's stored hash names this model (`model`: the manifest's modelHash bytes). */

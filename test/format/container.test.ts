@@ -18,6 +18,7 @@ import {
   autoChunkLayers,
   doublingChunkLayers,
   modelHashMatches,
+  modelLabel,
   bytesAndCrcMessageSize,
   chunkByteLength,
   splitRawChunk,
@@ -348,6 +349,10 @@ suite('container round trip', () => {
       m.layout!.gridH = gh!;
       expect(() => readHeader(withHeadMessages(compact.bytes, header, mrt.Index.encode(m).finish()))).toThrow(/window grid/);
     }
+    // messages name a model by its label, or by its hash when the file stores none (2.6 encoders)
+    expect(modelLabel({ modelId: 'mrt-v9', modelHash: new Uint8Array([1]) })).toBe('mrt-v9');
+    expect(modelLabel({ modelId: '', modelHash: new Uint8Array([0xd1, 0x32, 0x05]) })).toBe('with hash d13205');
+    expect(modelLabel({ modelId: '', modelHash: new Uint8Array(0) })).toBe('?');
     // the writer refuses an explicit grid that the Header does not imply (a compact Index could not carry it)
     expect(() => writeMrt({ ...compact.header, layout: { ...compact.header.layout, gridW: 21 } }, compact.chunks)).toThrow(/window grid 21x15/);
   });
