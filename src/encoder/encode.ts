@@ -122,6 +122,9 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const layout = models.manifest.layout;
   const g = geometry(img.width, img.height, layout);
   const padded = await padRgb(img, g);
+  // 2.6: the layers past the RCM share one static table (fewer bytes; docs/design.md). The
+  // Index says so and the coder below uses it: one value for both.
+  const sharedLate = opts.prior === 'rcm';
   // no model label (modelId): the hash names the model, and the label's ~10 bytes would come before the first token
   const header = (ph: Placeholder): MrtHeaderInput => ({
     modelHash: modelHashPrefix(models.manifest),
@@ -129,8 +132,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     height: img.height,
     layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
     prior: opts.prior,
-    // 2.6: the layers past the RCM share one static table (fewer bytes; docs/design.md)
-    sharedLate: opts.prior === 'rcm',
+    sharedLate,
     coder: 'chained',
     chunkFraming: 'raw',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
@@ -154,7 +156,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     const painted = await runDecoder(models, zs, mask, base, g);
     optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, painted);
   }
-  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null, opts.prior === 'rcm');
+  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null, sharedLate);
   const ranges = chunkRanges(chunkLayers(opts.layers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, tokens, ranges, 'chained');
   const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));

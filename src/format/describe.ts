@@ -30,7 +30,6 @@ export interface MrtDescription {
   chunks: { index: number; tokens: [number, number]; bytes: number; end: number }[];
 }
 
-
 /** `modelIdFor`: names a stored model hash the file carries no label for (e.g. from a local manifest). */
 export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) => string | undefined): MrtDescription {
   const h = info.header;

@@ -2,7 +2,7 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid). */
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE). */
 export const FORMAT_MINOR = 6;
 export const PREAMBLE_BYTES = 5;
 /** A raw-framed chunk (2.4) ends with its crc32 in this many little-endian bytes. */
