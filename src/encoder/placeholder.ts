@@ -70,7 +70,8 @@ export async function makePlaceholder(
     const stored = (b: Buffer) => av1StillPayload(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), baseW, baseH)?.length ?? b.length;
     // effort 9: every later prefix builds on the placeholder, so its bytes are the most valuable
     // ones (bench/rd.ts, mrt-v0.7: +0.02 / +0.03 / +0.01 / +0.02 dB at 256 B / 512 B / 1 K / 2 K
-    // over effort 6, for ~0.3 s more per image); 4:4:4 chroma measured −0.34 dB at 256 B
+    // over effort 6, for ~0.3 s more per image). 4:4:4 or 10-bit AVIFs are not in the compact
+    // layout of src/format/avif.ts (8-bit 4:2:0 only), so they cannot fit and WebP would win.
     const r = await fit((quality) => raw().avif({ quality, effort: AVIF_EFFORT, chromaSubsampling: '4:2:0' }).toBuffer(), stored, maxBytes);
     candidates.push(await decoded('image/avif', r, baseW, baseH));
   }
