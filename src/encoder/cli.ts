@@ -32,8 +32,8 @@ encode options:
                             closer one; webp for browsers that cannot decode AVIF)
   --prior rcm|static        entropy-coding prior (default rcm when the model has one)
   --no-tail-rdo             keep the encoder network's late tokens as they are (default:
-                            re-choose the layers past the split decoder's closed-loop,
-                            rate-distortion optimised; models with a split decoder)
+                            re-choose layers 32 and up closed-loop, rate-distortion
+                            optimised; models with a split decoder)
   --final avif|webp|jpeg|none   append a full-quality image (default none)
   --final-quality Q         quality of the final layer (0-100)
   --background COLOR        flatten alpha on COLOR (default #ffffff)

@@ -6,7 +6,7 @@ import { createPrior, encodeChunks, layoutForImage, tokensToZ } from '../codec/i
 import { chunkLayers, chunkRanges, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
-import { optimiseTail } from './tail-rdo.ts';
+import { closedLoop, DEFAULT_TAIL_RDO, EARLY_LOOP, optimiseTail } from './tail-rdo.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
@@ -41,8 +41,10 @@ export interface EncodeOptions {
   /** What to do with an alpha channel. */
   alpha?: AlphaMode;
   /**
-   * Re-choose the tokens past the split decoder's layers closed-loop, rate-distortion
-   * optimised (src/encoder/tail-rdo.ts). Default: on for models with a split decoder.
+   * Re-choose the tokens from layer EARLY_LOOP.from (32) on closed-loop, rate-distortion
+   * optimised (src/encoder/tail-rdo.ts): before the split decoder's layers through the
+   * preview basis, re-running the decoder every few layers, after them through the tail
+   * basis. Default: on for models with a split decoder.
    */
   tailRdo?: boolean;
 }
@@ -76,7 +78,9 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (!Number.isInteger(finalQuality) || finalQuality < 0 || finalQuality > 100) throw new RangeError(`finalQuality must be in 0..100, got ${o.finalQuality}`);
   const alpha = o.alpha ?? { background: '#ffffff' };
   if (o.tailRdo === true && !models.tail) throw new Error(`model ${models.manifest.id} has no split decoder: tailRdo needs its tail basis`);
-  const tailRdo = o.tailRdo ?? models.tail !== null;
+  // the layer the closed loop starts from is part of what the bytes depend on (an output of
+  // an encoder that started elsewhere is not up to date)
+  const tailRdo = (o.tailRdo ?? models.tail !== null) ? { from: EARLY_LOOP.from } : false;
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
   return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo };
@@ -150,11 +154,23 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   for (let i = 0; i < count; i++) tokens[i] = quantise(z[i], layout.levels);
 
   const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
-  if (opts.tailRdo && models.tail && opts.layers > models.tail.split) {
+  if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
+    const split = models.tail.split;
+    const paint = async (known: number) => {
+      const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer);
+      return runDecoder(models, zs, mask, base, g);
+    };
+    // layers before the split: through the preview basis, the decoder re-run per group
+    const pv = models.preview;
+    if (pv && pv.components >= split) {
+      const rows = { first: 0, rows: pv.components, window: pv.window, basis: pv.basis };
+      for (let s = EARLY_LOOP.from; s < Math.min(split, opts.layers); s += EARLY_LOOP.group) {
+        const to = Math.min(s + EARLY_LOOP.group, split, opts.layers);
+        closedLoop(tokens, s, to, layout.levels, g, rows, image, await paint(s), () => EARLY_LOOP.lambda, DEFAULT_TAIL_RDO.passes);
+      }
+    }
     // the tail codes what the decoder leaves after the first `split` layers
-    const { z: zs, mask } = tokensToZ(tokenLayout, tokens, models.tail.split * perLayer);
-    const painted = await runDecoder(models, zs, mask, base, g);
-    optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, painted);
+    if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split));
   }
   const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null, sharedLate);
   const ranges = chunkRanges(chunkLayers(opts.layers, opts.layersPerChunk).map((n) => n * perLayer));

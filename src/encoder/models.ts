@@ -9,6 +9,7 @@ import type { Geometry, Manifest } from '../model/io.ts';
 import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
+import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -23,6 +24,8 @@ export interface Models {
   decoder: ort.InferenceSession;
   /** The split decoder's tail basis (models with more layers than the split), for the encoder's tail optimisation. */
   tail: TailBasis | null;
+  /** The linear synthesis basis of the first layers (preview.bin), for the encoder's closed loop over layers before the split; null when the model ships none. */
+  preview: PreviewBasis | null;
 }
 
 export class ModelError extends Error {
@@ -58,7 +61,8 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   const tail = sd ? parseTail(await readChecked(dir, sd.tail, manifest)) : null;
   const bad = tail && tailMismatch(tail, manifest);
   if (bad) throw new ModelError(`${bad} (in ${dir})`);
-  return { dir, manifest, rcm, encoder, decoder, tail };
+  const preview = manifest.files['preview.bin'] ? parsePreview(await readChecked(dir, 'preview.bin', manifest)) : null;
+  return { dir, manifest, rcm, encoder, decoder, tail, preview };
 }
 
 /** The manifest's model hash as bytes (what a stream's stored hash must be a prefix of). */

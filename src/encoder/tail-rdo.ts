@@ -28,6 +28,13 @@ export interface TailRdoParams {
 export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.02, lateLambda: 0.005, lateFrom: 192, passes: 2 };
 
 /**
+ * The closed loop before the split: layers `from` … split − 1 are re-chosen `group` layers at
+ * a time through the preview basis (the decoder's linear path of the first layers), the
+ * decoder re-run before each group (these layers also act through its nonlinear trunk).
+ */
+export const EARLY_LOOP = { from: 32, group: 4, lambda: 0.02 };
+
+/**
  * Per-layer bits of each level, −log2 of the layer's level frequencies in `tokens`
  * (+½ smoothing): close to what the adaptive per-layer coding of late layers spends.
  */
@@ -43,31 +50,44 @@ function levelBits(tokens: Uint8Array, from: number, to: number, perLayer: numbe
   return bits;
 }
 
-const grams = new WeakMap<TailBasis, Float64Array>();
+/** Rows of a linear synthesis basis: basis[(t − first)·3·window² …] for layers first … first + rows − 1. */
+export interface LinearRows {
+  first: number;
+  rows: number;
+  window: number;
+  basis: Float32Array;
+}
 
-/** The Gram matrix of the tail basis rows, [n][n] (n = T − split; the diagonal holds their squared norms), computed once per basis. */
-export function tailGram(tb: TailBasis): Float64Array {
-  const cached = grams.get(tb);
+const grams = new WeakMap<Float32Array, Float64Array>();
+
+/** The Gram matrix of the basis rows, [n][n] (the diagonal holds their squared norms), computed once per basis. */
+export function gramOf(lr: LinearRows): Float64Array {
+  const cached = grams.get(lr.basis);
   if (cached) return cached;
-  const n = tb.tokens - tb.split;
-  const d = 3 * tb.window * tb.window;
+  const n = lr.rows;
+  const d = 3 * lr.window * lr.window;
   const G = new Float64Array(n * n);
   for (let a = 0; a < n; a++) {
-    const A = tb.basis.subarray(a * d, (a + 1) * d);
+    const A = lr.basis.subarray(a * d, (a + 1) * d);
     for (let b = a; b < n; b++) {
-      const B = tb.basis.subarray(b * d, (b + 1) * d);
+      const B = lr.basis.subarray(b * d, (b + 1) * d);
       let s = 0;
       for (let i = 0; i < d; i++) s += A[i]! * B[i]!;
       G[a * n + b] = s;
       G[b * n + a] = s;
     }
   }
-  grams.set(tb, G);
+  grams.set(lr.basis, G);
   return G;
 }
 
+/** The tail basis as basis rows (layers split … T − 1). */
+export function tailRows(tb: TailBasis): LinearRows {
+  return { first: tb.split, rows: tb.tokens - tb.split, window: tb.window, basis: tb.basis };
+}
+
 /**
- * Rewrites tokens[split·perLayer …) of the first `layers` layers in place.
+ * Rewrites tokens of the first `layers` layers from layer split on, in place.
  * `image` and `painted` are CHW float32 [3][paddedH][paddedW]: the padded source and what
  * the decoder paints from the first `split` layers (their difference is what the tail codes).
  */
@@ -75,21 +95,36 @@ export function optimiseTail(
   tokens: Uint8Array, layers: number, levels: number, g: Geometry, tb: TailBasis,
   image: Float32Array, painted: Float32Array, p: TailRdoParams = DEFAULT_TAIL_RDO,
 ): void {
-  const { split, window: S } = tb;
-  const n = tb.tokens - split;
-  const m = layers - split;
+  const lam = (t: number) => (t >= p.lateFrom ? p.lateLambda : p.lambda);
+  closedLoop(tokens, tb.split, layers, levels, g, tailRows(tb), image, painted, lam, p.passes);
+}
+
+/**
+ * Re-chooses tokens of layers from … to − 1 (all windows) in place, closed-loop through
+ * the linear basis `lr` (which must cover those layers), against `painted`: what the
+ * decoder paints from the layers before `from`.
+ */
+export function closedLoop(
+  tokens: Uint8Array, from: number, to: number, levels: number, g: Geometry, lr: LinearRows,
+  image: Float32Array, painted: Float32Array, lambda: (t: number) => number, passes: number,
+): void {
+  const m = to - from;
   if (m <= 0) return;
-  const gram = tailGram(tb);
+  if (from < lr.first || to > lr.first + lr.rows) throw new RangeError(`layers ${from}..${to - 1} are not all in the basis (${lr.first}..${lr.first + lr.rows - 1})`);
+  const S = lr.window;
+  const n = lr.rows;
+  const o = from - lr.first;
+  const gram = gramOf(lr);
   const d = 3 * S * S;
   const perLayer = g.gridW * g.gridH;
   const plane = g.paddedW * g.paddedH;
   const values = Float64Array.from({ length: levels }, (_, k) => tokenValue(k, levels));
-  const lam = Float64Array.from({ length: m }, (_, j) => (split + j >= p.lateFrom ? p.lateLambda : p.lambda));
-  // dot0[w][j] = <residual of window w, basis[split + j]>: the only pass over the pixels;
+  const lam = Float64Array.from({ length: m }, (_, j) => lambda(from + j));
+  // dot0[w][j] = <residual of window w, basis[from + j]>: the only pass over the pixels;
   // later tokens see earlier choices through the Gram matrix (exactly the sequential update).
   const dot0 = new Float64Array(perLayer * m);
   const e = new Float32Array(d);
-  const basis = tb.basis;
+  const basis = lr.basis;
   const d4 = d - (d % 4);
   for (let gy = 0; gy < g.gridH; gy++) {
     for (let gx = 0; gx < g.gridW; gx++) {
@@ -103,24 +138,26 @@ export function optimiseTail(
       for (let j = 0; j < m; j++) {
         // four partial sums: the dot products are most of the encoder's extra time
         let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        for (let i = d4, o = j * d + d4; i < d; i++, o++) s0 += e[i]! * basis[o]!;
-        for (let i = 0, o = j * d; i < d4; i += 4, o += 4) {
-          s0 += e[i]! * basis[o]!;
-          s1 += e[i + 1]! * basis[o + 1]!;
-          s2 += e[i + 2]! * basis[o + 2]!;
-          s3 += e[i + 3]! * basis[o + 3]!;
+        const b0 = (o + j) * d;
+        for (let i = d4, q = b0 + d4; i < d; i++, q++) s0 += e[i]! * basis[q]!;
+        for (let i = 0, q = b0; i < d4; i += 4, q += 4) {
+          s0 += e[i]! * basis[q]!;
+          s1 += e[i + 1]! * basis[q + 1]!;
+          s2 += e[i + 2]! * basis[q + 2]!;
+          s3 += e[i + 3]! * basis[q + 3]!;
         }
         dot0[w * m + j] = s0 + s1 + s2 + s3;
       }
     }
   }
   const c = new Float64Array(m);
-  for (let pass = 0; pass < p.passes; pass++) {
-    const bits = levelBits(tokens, split, layers, perLayer, levels);
+  for (let pass = 0; pass < passes; pass++) {
+    const bits = levelBits(tokens, from, to, perLayer, levels);
     for (let w = 0; w < perLayer; w++) {
       for (let j = 0; j < m; j++) c[j] = dot0[w * m + j]!;
       for (let j = 0; j < m; j++) {
-        const nb = gram[j * n + j]!;
+        const row = (o + j) * n;
+        const nb = gram[row + o + j]!;
         if (!(nb > 0)) continue;
         const target = c[j]! / nb; // the least-squares value of this token given the ones before
         let best = 0;
@@ -133,9 +170,9 @@ export function optimiseTail(
             best = k;
           }
         }
-        tokens[(split + j) * perLayer + w] = best;
+        tokens[(from + j) * perLayer + w] = best;
         const v = values[best]!;
-        if (v !== 0) for (let q = j + 1; q < m; q++) c[q] -= v * gram[j * n + q]!;
+        if (v !== 0) for (let q = j + 1; q < m; q++) c[q] -= v * gram[row + o + q]!;
       }
     }
   }

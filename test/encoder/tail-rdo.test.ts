@@ -7,7 +7,7 @@ import { decodeMrt } from '../../src/codec/index.ts';
 import { geometry } from '../../src/model/io.ts';
 import { tailMismatch, type TailBasis } from '../../src/model/tail.ts';
 import type { Manifest } from '../../src/model/io.ts';
-import { optimiseTail, type TailRdoParams } from '../../src/encoder/tail-rdo.ts';
+import { closedLoop, EARLY_LOOP, optimiseTail, type TailRdoParams } from '../../src/encoder/tail-rdo.ts';
 import { decode, encode, loadModels } from '../../src/encoder/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
 
@@ -80,6 +80,23 @@ describe('optimiseTail', () => {
   });
 });
 
+describe('closedLoop (a range of layers inside a basis: the encoder re-chooses layers before the split this way)', () => {
+  const rows = { first: 1, rows: 3, window: S, basis: Float32Array.from([unit(0), unit(1), unit(2)].flat()) }; // layers 1..3
+  it('re-chooses only layers from..to − 1, against the residual of what was painted', () => {
+    const tokens = Uint8Array.from([7, 2, 0, 0, 0, 0, 1, 1]); // layers 0..3 × 2 windows
+    // layer 1 codes coefficient 0 (window 0: 0.5 → level 6; window 1: −0.25 → level 3); layer 3 stays
+    const img = imageOf([scale(unit(0), 0.5), scale(unit(0), -0.25)]);
+    closedLoop(tokens, 1, 3, L, g, rows, img, new Float32Array(img.length), () => 0, 1);
+    expect(Array.from(tokens)).toEqual([7, 2, 6, 3, 4, 4, 1, 1]);
+  });
+  it('refuses layers the basis does not cover', () => {
+    const tokens = new Uint8Array(10);
+    const zero = new Float32Array(3 * g.paddedH * g.paddedW);
+    expect(() => closedLoop(tokens, 0, 2, L, g, rows, zero, zero, () => 0, 1)).toThrow(RangeError);
+    expect(() => closedLoop(tokens, 2, 5, L, g, rows, zero, zero, () => 0, 1)).toThrow(/not all in the basis/);
+  });
+});
+
 describe('tailMismatch (the one check of tail.bin against the manifest, browser and Node)', () => {
   const manifest = (split: number | null, tokens = 4, window = S): Manifest => ({
     id: 't', files: {}, modelHash: '', layout: { window, baseFactor: 16, tokens, levels: L },
@@ -96,7 +113,7 @@ describe('tailMismatch (the one check of tail.bin against the manifest, browser 
 });
 
 describe('tail RDO through the shipped models', () => {
-  it('is on by default for a model with a split decoder, keeps the first layers, and paints the whole file better', async () => {
+  it('is on by default for a model with a split decoder, keeps the first layers, re-chooses the rest and paints the whole file better', async () => {
     const models = await loadModels();
     if (!models.tail) throw new Error('the shipped model has no split decoder: this test needs one');
     const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;
@@ -108,9 +125,15 @@ describe('tail RDO through the shipped models', () => {
     const a = decodeMrt(on, { rcm: models.rcm }), b = decodeMrt(off, { rcm: models.rcm });
     expect([a.known, b.known]).toEqual([a.tokens.length, b.tokens.length]);
     expect(a.known).toBeGreaterThan(0);
-    const head = models.tail.split * (256 / 32) * (192 / 32);
-    expect(Buffer.compare(Buffer.from(a.tokens.subarray(0, head)), Buffer.from(b.tokens.subarray(0, head)))).toBe(0);
-    expect(Buffer.compare(Buffer.from(a.tokens.subarray(head)), Buffer.from(b.tokens.subarray(head)))).not.toBe(0);
+    // the network's tokens up to EARLY_LOOP.from; re-chosen from there (through the preview
+    // basis before the split, the tail basis after it)
+    const perLayer = (256 / 32) * (192 / 32);
+    const head = EARLY_LOOP.from * perLayer;
+    const split = models.tail.split * perLayer;
+    const same = (x: Uint8Array, y: Uint8Array) => Buffer.compare(Buffer.from(x), Buffer.from(y)) === 0;
+    expect(same(a.tokens.subarray(0, head), b.tokens.subarray(0, head))).toBe(true);
+    expect(same(a.tokens.subarray(head, split), b.tokens.subarray(head, split))).toBe(false);
+    expect(same(a.tokens.subarray(split), b.tokens.subarray(split))).toBe(false);
     const pOn = psnr(original, (await decode(on, { models })).image.data);
     const pOff = psnr(original, (await decode(off, { models })).image.data);
     expect(pOn).toBeGreaterThan(pOff);
