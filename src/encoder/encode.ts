@@ -142,6 +142,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
     contentHash: hash,
     compact: true,
+    // 2.7: the Header leaves out the default window and placeholder size: 6 more bytes for the placeholder
+    compactFirstPaint: true,
   });
   const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [])).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
@@ -194,8 +196,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
  * The placeholder at `placeholderBytes`, or ('auto') the largest that keeps the first paint
  * (preamble + Header message; the Index comes after it) within FIRST_PAINT_BYTES. The first
  * paint besides the placeholder is the preamble, the image size, the window and the
- * placeholder's framing (25-27 B for a 768x512 image): start from that guess and correct it
- * once if the framing came out larger. Only the placeholder is made again, and
+ * placeholder's framing (21 B for a 768x512 image with an AVIF placeholder, 19 with WebP): start
+ * from that guess and correct it once if the framing came out larger. Only the placeholder is made again, and
  * `firstPaintBytes` measures a candidate without the tokens.
  */
 async function fitPlaceholder(
@@ -203,7 +205,7 @@ async function fitPlaceholder(
 ): Promise<Placeholder> {
   const make = (bytes: number) => makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, bytes, opts.placeholderFormat);
   if (opts.placeholderBytes !== 'auto') return make(opts.placeholderBytes);
-  let target = FIRST_PAINT_BYTES - 25;
+  let target = FIRST_PAINT_BYTES - 21;
   let ph = await make(target);
   for (let pass = 0; pass < 2; pass++) {
     const end = firstPaintBytes(ph);

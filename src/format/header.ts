@@ -8,6 +8,8 @@ import { decodeChunkSizes } from './table.ts';
 import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
 import {
   CHUNK_CRC_BYTES,
+  DEFAULT_PLACEHOLDER_FACTOR,
+  DEFAULT_WINDOW,
   FORMAT_MAJOR,
   MAGIC,
   PREAMBLE_BYTES,
@@ -49,6 +51,12 @@ function uint(v: number | undefined | null): number {
   return typeof v === 'number' ? v : 0;
 }
 
+/** The size a 2.7 placeholder without one has (null when the padded size is not a multiple of the factor). */
+export function defaultPlaceholderSize(paddedWidth: number, paddedHeight: number): [number, number] | null {
+  const f = DEFAULT_PLACEHOLDER_FACTOR;
+  return paddedWidth % f || paddedHeight % f ? null : [paddedWidth / f, paddedHeight / f];
+}
+
 /** The placeholder MIME type a Header without one means. */
 export const DEFAULT_PLACEHOLDER_MIME = 'image/webp';
 
@@ -69,7 +77,8 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
   if (width > LIMITS.MAX_DIMENSION || height > LIMITS.MAX_DIMENSION || width * height > LIMITS.MAX_PIXELS) {
     throw new MrtFormatError('limit', `image ${width}x${height} exceeds the size limits`, offset);
   }
-  const window = uint(m.window);
+  // 2.7: no window means the default one
+  const window = m.window || version.minor < 7 ? uint(m.window) : DEFAULT_WINDOW;
   if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
   const first: MrtFirstPaint = {
     version,
@@ -82,8 +91,14 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
   };
   if (m.placeholder) {
     const p = m.placeholder;
-    const pw = uint(p.width);
-    const ph = uint(p.height);
+    let pw = uint(p.width);
+    let ph = uint(p.height);
+    if (pw === 0 && ph === 0 && version.minor >= 7) {
+      // 2.7: no size means the padded image at 1/DEFAULT_PLACEHOLDER_FACTOR
+      const size = defaultPlaceholderSize(first.paddedWidth, first.paddedHeight);
+      if (!size) throw new MrtFormatError('corrupt', `placeholder without a size, but ${first.paddedWidth}x${first.paddedHeight} is not a multiple of ${DEFAULT_PLACEHOLDER_FACTOR}`, offset);
+      [pw, ph] = size;
+    }
     if (pw > LIMITS.MAX_DIMENSION || ph > LIMITS.MAX_DIMENSION) throw new MrtFormatError('limit', 'placeholder size exceeds the limits', offset);
     const codec = uint(p.codec);
     const data = p.data ?? new Uint8Array(0);

@@ -2,7 +2,7 @@
 import { mrt } from './gen/mrt.js';
 import { chunkCrc, crc32, encodeRawChunk, finalCrc } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
-import { decodeFirstPaint, decodeIndex, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
+import { decodeFirstPaint, decodeIndex, defaultPlaceholderSize, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
 import { CHUNK_RULES, ruleChunkLayers, type ChunkRule } from './chunking.ts';
 import { av1StillPayload } from './avif.ts';
@@ -10,6 +10,7 @@ import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
   CHUNK_CRC_BYTES,
+  DEFAULT_WINDOW,
   FORMAT_MAJOR,
   MAGIC,
   PREAMBLE_BYTES,
@@ -51,16 +52,22 @@ export function encodeHeaderMessages(
   // uniform step when chunk k = [k*step, min((k+1)*step, total))
   const step = chunks.length ? chunks[0]!.tokenEnd : 0;
   const uniform = chunks.every((c, k) => c.tokenStart === k * step && c.tokenEnd === Math.min((k + 1) * step, total));
-  const head: mrt.Header.$Properties = { width: h.width, height: h.height, window };
+  // 2.7 (compactFirstPaint): the default window and placeholder size are not written
+  const omitWindow = !!h.compactFirstPaint && window === DEFAULT_WINDOW;
+  const head: mrt.Header.$Properties = omitWindow ? { width: h.width, height: h.height } : { width: h.width, height: h.height, window };
+  let omitSize = false;
   if (h.placeholder) {
     const p = h.placeholder;
+    const size = defaultPlaceholderSize(gridW * window, gridH * window);
+    omitSize = !!h.compactFirstPaint && !!size && size[0] === p.width && size[1] === p.height;
+    const dims = omitSize ? {} : { width: p.width, height: p.height };
     // the default MIME type is not written: every byte of the first paint counts
     const av1 = p.mime === 'image/avif' ? av1StillPayload(p.bytes, p.width, p.height) : null;
     if (av1) {
       // 2.3: only the AV1 bitstream; readers rebuild the same file
-      head.placeholder = { width: p.width, height: p.height, data: av1, codec: 1 };
+      head.placeholder = { ...dims, data: av1, codec: 1 };
     } else {
-      head.placeholder = { width: p.width, height: p.height, data: p.bytes };
+      head.placeholder = { ...dims, data: p.bytes };
       if (p.mime !== DEFAULT_PLACEHOLDER_MIME) head.placeholder.mime = p.mime;
     }
   }
@@ -99,13 +106,13 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 7 for a Header without the default window or placeholder size (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = omitWindow || omitSize ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -34,9 +34,15 @@ describe('encode/decode library', () => {
     const { header } = info;
     expect([header.width, header.height]).toEqual([256, 192]);
     expect(header.prior).toBe(models.rcm ? 'rcm' : 'static');
-    // format 2.6: a compact Index (no grid), no model label, a 4-byte content hash, an 8-byte model hash
-    const index = (await import('../../src/format/gen/mrt.js')).mrt.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
-    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([6, 0, 0]);
+    // format 2.7: a compact Index (no grid), no model label, a 4-byte content hash, an 8-byte model hash,
+    // and a Header without the default window and placeholder size (what readers derive: 32, the padded image / 16)
+    const gen = (await import('../../src/format/gen/mrt.js')).mrt;
+    const index = gen.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
+    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([7, 0, 0]);
+    const headLen = mrt[5]! < 128 ? 1 : 2; // the Header message's varint length, after the 5-byte preamble
+    const head = gen.Header.decode(mrt.subarray(5 + headLen, info.firstPaintEnd));
+    expect([head.window, head.placeholder?.width, head.placeholder?.height]).toEqual([0, 0, 0]);
+    expect([header.layout.window, header.placeholder?.width, header.placeholder?.height]).toEqual([32, 16, 12]);
     expect([header.layout.gridW, header.layout.gridH]).toEqual([8, 6]);
     expect([header.modelId, header.contentHash?.length, header.modelHash.length]).toEqual(['', 4, 8]);
     // default chunking ('doubling', chunk_rule 2): layer 0, then 1, 2, 4, ... layers

@@ -357,6 +357,38 @@ suite('container round trip', () => {
     expect(() => writeMrt({ ...compact.header, layout: { ...compact.header.layout, gridW: 21 } }, compact.chunks)).toThrow(/window grid 21x15/);
   });
 
+  it('format 2.7 compact first paint: the default window (32) and placeholder size (padded / 16) are left out of the Header (6 bytes); readers restore both', () => {
+    const o = { width: 700, height: 450, T: 12, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 20, compact: true };
+    const v26 = syntheticStream(o);
+    const v27 = syntheticStream({ ...o, compactFirstPaint: true });
+    const [a, b] = [readHeader(v26.bytes), readHeader(v27.bytes)];
+    expect([a.header.version.minor, b.header.version.minor]).toEqual([6, 7]);
+    // window 32 (tag + 1-byte varint) and the placeholder's 44x30 (two such fields)
+    expect(a.firstPaintEnd - b.firstPaintEnd).toBe(6);
+    expect(v26.bytes.length - v27.bytes.length).toBe(6);
+    const head = mrt.Header.decode(headMessages(v27.bytes).header);
+    expect([head.window, head.placeholder!.width, head.placeholder!.height]).toEqual([0, 0, 0]);
+    expect(b.header.layout).toEqual(a.header.layout);
+    expect(b.header.placeholder).toEqual(a.header.placeholder);
+    expect([b.header.placeholder!.width, b.header.placeholder!.height]).toEqual([44, 30]);
+    expect(readFirstPaint(v27.bytes)).toMatchObject({ window: 32, paddedWidth: 704, paddedHeight: 480 });
+    const d = decodeMrt(v27.bytes);
+    expect(d.complete).toBe(true);
+    expect(d.tokens.subarray(0, v27.tokens.length)).toEqual(v27.tokens);
+    // under a 2.6 preamble the same Header is refused (a 2.6 reader finds no window), never misread
+    const as26 = v27.bytes.slice();
+    as26[4] = 6;
+    expect(() => readFirstPaint(as26)).toThrow(/window size 0/);
+    // a placeholder size that is not the default one is still written
+    const other = writeMrt({ ...v27.header, placeholder: { ...v27.header.placeholder!, width: 40 } }, v27.chunks);
+    const oh = mrt.Header.decode(headMessages(other).header);
+    expect([oh.window, oh.placeholder!.width, oh.placeholder!.height]).toEqual([0, 40, 30]);
+    expect(readFirstPaint(other).placeholder).toMatchObject({ width: 40, height: 30 });
+    // no size, but a padded size that is not a multiple of 16 (window 8): refused
+    const bad = mrt.Header.encode({ width: 100, height: 70, window: 8, placeholder: { data: new Uint8Array(4) } }).finish();
+    expect(() => readFirstPaint(withHeadMessages(v27.bytes, bad, headMessages(v27.bytes).index))).toThrow(/104x72 is not a multiple of 16/);
+  });
+
   it('format 2.6 prior RCM_SHARED_LATE: read as the RCM with a shared late table, and decoded with it', () => {
     const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 4 });
     const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8 };

@@ -34,6 +34,8 @@ export function syntheticStream(o: {
   contentHash?: boolean;
   /** Leave the window grid out of the Index (format 2.6). */
   compact?: boolean;
+  /** Leave the default window and placeholder size out of the Header (format 2.7). */
+  compactFirstPaint?: boolean;
   /** The layers past the RCM share one static table (format 2.6; needs `rcm`). */
   sharedLate?: boolean;
 }): Synthetic {
@@ -60,6 +62,7 @@ export function syntheticStream(o: {
     layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },
     prior: o.rcm ? 'rcm' : 'static',
     compact: o.compact,
+    compactFirstPaint: o.compactFirstPaint,
     sharedLate: o.sharedLate,
   };
   if (o.placeholderBytes) {

@@ -35,6 +35,8 @@ interface Spec {
   v25?: boolean;
   /** format 2.6: a compact Index (no grid), no model label and the shared late table, as the encoder writes (with everything of v25) */
   v26?: boolean;
+  /** format 2.7: a Header without the default window and placeholder size (with everything of v26) */
+  v27?: boolean;
 }
 
 const specs: Spec[] = [
@@ -48,6 +50,7 @@ const specs: Spec[] = [
   { name: 'rcm-v24-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16 },
   { name: 'rcm-v25-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true },
   { name: 'rcm-v26-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true },
+  { name: 'rcm-v27-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true },
   { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
@@ -76,6 +79,7 @@ for (const s of specs) {
     prior: s.prior,
     encoderOptions: `golden ${s.name}`,
     compact: s.v26,
+    compactFirstPaint: s.v27,
     sharedLate: s.v26,
   };
   if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
