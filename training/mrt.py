@@ -358,10 +358,22 @@ def webp_roundtrip(img: Image.Image, q: int):
     return Image.open(b).convert('RGB'), n
 
 
-def make_base(crop: Image.Image, q: int):
+def avif_roundtrip(img: Image.Image, q: int):
+    """AVIF 4:2:0 through Pillow's libavif (the encoder's placeholders are AVIF: src/encoder/placeholder.ts)."""
+    b = io.BytesIO()
+    img.save(b, 'AVIF', quality=int(q), speed=6, subsampling='4:2:0')
+    n = b.tell()
+    b.seek(0)
+    return Image.open(b).convert('RGB'), n
+
+
+ROUNDTRIP = {'webp': webp_roundtrip, 'avif': avif_roundtrip}
+
+
+def make_base(crop: Image.Image, q: int, fmt: str = 'webp'):
     w, h = crop.size
     small = crop.resize((w // BASE_FACTOR, h // BASE_FACTOR), Image.LANCZOS)
-    return webp_roundtrip(small, q)
+    return ROUNDTRIP[fmt](small, q)
 
 
 def to_t(img):
@@ -372,13 +384,15 @@ def to_t(img):
 class Sampler:
     """Random training crops (downscaled by a random factor first) with a simulated WebP base."""
 
-    def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3):
+    def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3, fmt='webp'):
         self.imgs, self.crop = imgs, crop
         self.ids = [i for i in ids if min(imgs[i].shape[:2]) >= crop]
         self.rng = np.random.default_rng(seed)
-        self.qrange, self.smin = qrange, smin
+        self.qrange, self.smin, self.fmt = qrange, smin, fmt
 
     def one(self):
+        if self.fmt == 'avif':
+            return self.one_in_region()
         r, c = self.rng, self.crop
         a = self.imgs[self.ids[r.integers(len(self.ids))]]
         h, w = a.shape[:2]
@@ -395,12 +409,38 @@ class Sampler:
         base, _ = make_base(img, q)
         return to_t(img), to_t(base)
 
+    def one_in_region(self):
+        """A crop whose base is cut from the coded base of a region up to twice its size: a
+        real placeholder codes the whole image at 1/16, so the crop's base carries the codec's
+        artefacts of an image interior, not of a tiny image of its own."""
+        r, c = self.rng, self.crop
+        a = self.imgs[self.ids[r.integers(len(self.ids))]]
+        h, w = a.shape[:2]
+        R = max(c, min(2 * c, min(h, w) // BASE_FACTOR * BASE_FACTOR))
+        smin = max(self.smin, R / min(h, w))
+        s = math.exp(r.uniform(math.log(smin), 0.0))
+        rs = min(int(round(R / s)), h, w)
+        y, x = r.integers(0, h - rs + 1), r.integers(0, w - rs + 1)
+        region = Image.fromarray(np.ascontiguousarray(a[y:y + rs, x:x + rs]))
+        if rs != R:
+            region = region.resize((R, R), Image.LANCZOS)
+        if r.random() < 0.5:
+            region = region.transpose(Image.FLIP_LEFT_RIGHT)
+        q = int(r.integers(self.qrange[0], self.qrange[1] + 1))
+        base, _ = make_base(region, q, self.fmt)
+        n = (R - c) // BASE_FACTOR
+        oy, ox = int(r.integers(0, n + 1)), int(r.integers(0, n + 1))
+        img = region.crop((ox * BASE_FACTOR, oy * BASE_FACTOR, ox * BASE_FACTOR + c, oy * BASE_FACTOR + c))
+        cb = c // BASE_FACTOR
+        base = base.crop((ox, oy, ox + cb, oy + cb))
+        return to_t(img), to_t(base)
+
     def batch(self, n):
         xs, bs = zip(*[self.one() for _ in range(n)])
         return torch.stack(xs), torch.stack(bs)
 
 
-def val_set(imgs, ids, size=256, q=30):
+def val_set(imgs, ids, size=256, q=30, fmt='webp'):
     """Fixed held-out crops: short side resized to `size`, centre crop, base at quality q."""
     xs, bs = [], []
     for i in ids:
@@ -410,7 +450,7 @@ def val_set(imgs, ids, size=256, q=30):
         img = Image.fromarray(a).resize((max(size, round(w * s)), max(size, round(h * s))), Image.LANCZOS)
         W, H = img.size
         img = img.crop(((W - size) // 2, (H - size) // 2, (W - size) // 2 + size, (H - size) // 2 + size))
-        base, _ = make_base(img, q)
+        base, _ = make_base(img, q, fmt)
         xs.append(to_t(img))
         bs.append(to_t(base))
     return torch.stack(xs), torch.stack(bs)

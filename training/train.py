@@ -100,6 +100,9 @@ def main():
     ap.add_argument('--pca', default=None, help='initialise the linear paths from pca.py output')
     ap.add_argument('--pca-scale', type=float, default=4.0)
     ap.add_argument('--bound', default='clip', choices=['clip', 'tanh'], help='encoder output bound (with --lin)')
+    ap.add_argument('--base', default='webp', choices=['webp', 'avif'],
+                    help='placeholder codec simulated in training (avif: as the encoder writes, quality --qmin..--qmax of libavif)')
+    ap.add_argument('--val-q', type=int, default=None, help='quality of the held-out bases (default 30 for webp, 45 for avif)')
     ap.add_argument('--qmin', type=int, default=5)
     ap.add_argument('--qmax', type=int, default=60)
     args = ap.parse_args()
@@ -164,9 +167,10 @@ def main():
     ids = list(range(len(imgs)))
     hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
     train_ids = [i for i in ids if i not in set(hold)]
-    val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop))
+    val_q = args.val_q if args.val_q is not None else (45 if args.base == 'avif' else 30)
+    val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop), q=val_q, fmt=args.base)
     sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
-                          qrange=(args.qmin, args.qmax))
+                          qrange=(args.qmin, args.qmax), fmt=args.base)
     rng = np.random.default_rng(args.seed * 7919 + step)
     log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
          'dec_params': mrt.nparams(dec), 'train_images': len(train_ids), 'holdout': len(hold)})
@@ -177,6 +181,11 @@ def main():
                     'elapsed': elapsed + time.time() - t_start}, path + '.tmp')
         os.replace(path + '.tmp', path)
 
+    if args.init and step == 0:
+        # the starting point on this run's held-out set (its bases may differ from the init run's)
+        out, obj = evaluate(enc, dec, rate, val, T, L, args)
+        log({'step': 0, 'val_obj': round(obj, 4), 'init': True,
+             'val': {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}})
     t_start = time.time()
     t_ck = time.time()
     acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
