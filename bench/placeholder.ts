@@ -22,7 +22,7 @@ for (const img of kodakImages()) {
   for (const fmt of ['webp', 'avif', 'auto'] as PlaceholderFormat[]) {
     const ph = await makePlaceholder(px, src.width, src.height, src.width / 16, src.height / 16, maxBytes, fmt);
     const up = await sharp(ph.rgb, { raw: { width: ph.width, height: ph.height, channels: 3 } }).resize(src.width, src.height, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer();
-    const stored = ph.mime === 'image/avif' ? (av1StillPayload(ph.bytes, ph.width, ph.height)?.length ?? ph.bytes.length) : ph.bytes.length;
+    const stored = ph.mime === 'image/avif' ? (av1StillPayload(ph.bytes, ph.width, ph.height)?.payload.length ?? ph.bytes.length) : ph.bytes.length;
     rows.push({ img, fmt: fmt === 'auto' ? `auto (${ph.mime})` : fmt, stored, psnr: psnr(up, src.data) });
   }
 }

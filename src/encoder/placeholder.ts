@@ -2,12 +2,20 @@
 // scale. Browsers paint it before any ML runtime loads; the decoder model takes its pixels
 // as `base`.
 import sharp from 'sharp';
-import { av1StillPayload } from '../format/index.ts';
+import { av1StillPayload, type AvifFormat } from '../format/index.ts';
 
 export type PlaceholderFormat = 'auto' | 'avif' | 'webp';
 
 /** libaom speed/effort for the placeholder (sharp's 0..9): see makePlaceholder. */
 const AVIF_EFFORT = 9;
+/**
+ * AVIF formats tried (each has a compact layout: src/format/avif.ts); the closest to the image
+ * wins. Full-resolution chroma is what a 48x32 placeholder needs most: on Kodak (bench/rd.ts,
+ * mrt-v0.7, container 2.7) 4:4:4 8- and 10-bit against 4:2:0 alone gave +0.13 / +0.08 / +0.11 /
+ * +0.06 / +0.02 dB at 256 B / 512 B / 1 K / 2 K / 4 K; adding the two 4:2:0 formats to these
+ * +0.01 more for 50 % more encoding time.
+ */
+export const AVIF_TRIED: readonly AvifFormat[] = [{ chroma: '4:4:4', bitDepth: 8 }, { chroma: '4:4:4', bitDepth: 10 }];
 
 export interface Placeholder {
   mime: 'image/webp' | 'image/avif';
@@ -67,13 +75,14 @@ export async function makePlaceholder(
   const candidates: Placeholder[] = [];
   if (format !== 'webp') {
     // AVIF's stored size is its AV1 bitstream (when the file has the canonical layout)
-    const stored = (b: Buffer) => av1StillPayload(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), baseW, baseH)?.length ?? b.length;
+    const stored = (b: Buffer) => av1StillPayload(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), baseW, baseH)?.payload.length ?? b.length;
     // effort 9: every later prefix builds on the placeholder, so its bytes are the most valuable
     // ones (bench/rd.ts, mrt-v0.7: +0.02 / +0.03 / +0.01 / +0.02 dB at 256 B / 512 B / 1 K / 2 K
-    // over effort 6, for ~0.3 s more per image). 4:4:4 or 10-bit AVIFs are not in the compact
-    // layout of src/format/avif.ts (8-bit 4:2:0 only), so they cannot fit and WebP would win.
-    const r = await fit((quality) => raw().avif({ quality, effort: AVIF_EFFORT, chromaSubsampling: '4:2:0' }).toBuffer(), stored, maxBytes);
-    candidates.push(await decoded('image/avif', r, baseW, baseH));
+    // over effort 6, for ~0.3 s more per image).
+    for (const f of AVIF_TRIED) {
+      const r = await fit((quality) => raw().avif({ quality, effort: AVIF_EFFORT, chromaSubsampling: f.chroma, bitdepth: f.bitDepth }).toBuffer(), stored, maxBytes);
+      candidates.push(await decoded('image/avif', r, baseW, baseH));
+    }
   }
   if (format !== 'avif') {
     const r = await fit((quality) => raw().webp({ quality, effort: 6, smartSubsample: true }).toBuffer(), (b) => b.length, maxBytes);

@@ -1,9 +1,9 @@
-// Compact AVIF placeholders (format 2.3, Placeholder.codec = 1). A still AVIF of a few
-// hundred bytes is ~250 bytes of ISOBMFF boxes (ftyp, meta: hdlr, iloc, iinf, pitm, iprp)
-// around the AV1 bitstream, and those boxes say nothing a reader cannot rebuild from the
-// placeholder's size. So the writer stores only the AV1 OBUs when the file is exactly the
-// canonical layout below (what sharp/libheif writes for an 8-bit 4:2:0 still image), and
-// readers rebuild the identical file. At the first paint's ~230 bytes, AV1 intra gives
+// Compact AVIF placeholders (format 2.3, Placeholder.codec = 1; 2.7: codec 2 for 4:4:4). A
+// still AVIF of a few hundred bytes is ~250 bytes of ISOBMFF boxes (ftyp, meta: hdlr, iloc,
+// iinf, pitm, iprp) around the AV1 bitstream, and those boxes say nothing a reader cannot
+// rebuild from the placeholder's size and chroma format. So the writer stores only the AV1
+// OBUs when the file is exactly the canonical layout below (what sharp/libheif writes for an
+// 8-bit 4:2:0 or 4:4:4 still image), and readers rebuild the identical file. At the first paint's ~230 bytes, AV1 intra gives
 // 0.38 dB more than WebP on Kodak (bench/placeholder.ts).
 
 // The canonical file up to the AV1 payload (250 bytes); u32 fields patched per image:
@@ -16,7 +16,7 @@ const HEAD = hex(
     '0000002369696e660000000000010000001569' + '6e6665020000000001000061763031' + '00' + // iinf / infe av01
     '0000000e7069746d000000000001' + // pitm 1
     '0000005669707270000000386970636f' + // iprp / ipco
-    '0000000c6176314381000c00' + // av1C: profile 0, level 0, 8-bit, 4:2:0
+    '0000000c6176314381000c00' + // av1C: profile 0, level 0, 8-bit, 4:2:0 (4:4:4: AV1_444 below)
     '0000001469737065' + '00000000' + '00000000' + '00000000' + // ispe width height
     '000000107069786900000000030808' + '08' + // pixi 3 x 8 bits
     '0000001669706d610000000000000001000103810203' + // ipma: av1C essential
@@ -31,6 +31,30 @@ const AT_LENGTH = box('iloc') + 22;
 const AT_WIDTH = box('ispe') + 4;
 const AT_HEIGHT = AT_WIDTH + 4;
 const AT_MDAT = HEAD.length - 8;
+// av1C's profile and chroma bytes: 4:2:0 is seq_profile 0 with both chroma axes subsampled;
+// 4:4:4 is seq_profile 1, no subsampling (chroma_sample_position 2, as libaom writes it);
+// 10-bit sets high_bitdepth (0x40) and pixi says 10 bits per channel
+const AT_AV1C = box('av1C') + 1;
+const AV1C: Record<AvifChroma, [number, number]> = { '4:2:0': [0x00, 0x0c], '4:4:4': [0x20, 0x02] };
+const AT_PIXI = box('pixi') + 5;
+
+/** Chroma formats of the compact layout. */
+export type AvifChroma = '4:2:0' | '4:4:4';
+/** What the compact layout records of an AVIF besides its size: Placeholder.codec 1 = 8-bit 4:2:0 (2.3); 2.7: 2 = 8-bit 4:4:4, 3 = 10-bit 4:2:0, 4 = 10-bit 4:4:4. */
+export interface AvifFormat {
+  chroma: AvifChroma;
+  bitDepth: 8 | 10;
+}
+export const AVIF_FORMATS: readonly AvifFormat[] = [
+  { chroma: '4:2:0', bitDepth: 8 },
+  { chroma: '4:4:4', bitDepth: 8 },
+  { chroma: '4:2:0', bitDepth: 10 },
+  { chroma: '4:4:4', bitDepth: 10 },
+];
+/** Placeholder.codec of a compact AVIF of this format (1..4). */
+export function avifCodec(f: AvifFormat): number {
+  return AVIF_FORMATS.findIndex((x) => x.chroma === f.chroma && x.bitDepth === f.bitDepth) + 1;
+}
 
 function hex(s: string): Uint8Array {
   const out = new Uint8Array(s.length / 2);
@@ -46,9 +70,13 @@ function put32(b: Uint8Array, at: number, v: number): void {
 }
 
 /** The canonical AVIF file around an AV1 still-image bitstream of `width` × `height`. */
-export function wrapAv1Still(payload: Uint8Array, width: number, height: number): Uint8Array {
+export function wrapAv1Still(payload: Uint8Array, width: number, height: number, format: AvifFormat = AVIF_FORMATS[0]!): Uint8Array {
   const out = new Uint8Array(HEAD.length + payload.length);
   out.set(HEAD, 0);
+  const [profile, chroma] = AV1C[format.chroma];
+  out[AT_AV1C] = profile;
+  out[AT_AV1C + 1] = chroma | (format.bitDepth === 10 ? 0x40 : 0);
+  out.fill(format.bitDepth, AT_PIXI, AT_PIXI + 3);
   put32(out, AT_LENGTH, payload.length);
   put32(out, AT_WIDTH, width);
   put32(out, AT_HEIGHT, height);
@@ -57,11 +85,15 @@ export function wrapAv1Still(payload: Uint8Array, width: number, height: number)
   return out;
 }
 
-/** The AV1 bitstream of an AVIF file in exactly the canonical layout (else null: store the file as it is). */
-export function av1StillPayload(avif: Uint8Array, width: number, height: number): Uint8Array | null {
+/** The AV1 bitstream of an AVIF file in exactly the canonical layout, and its format (else null: store the file as it is). */
+export function av1StillPayload(avif: Uint8Array, width: number, height: number): { payload: Uint8Array; format: AvifFormat } | null {
   if (avif.length <= HEAD.length) return null;
   const payload = avif.subarray(HEAD.length);
-  const again = wrapAv1Still(payload, width, height);
-  for (let i = 0; i < HEAD.length; i++) if (again[i] !== avif[i]) return null;
-  return payload;
+  for (const format of AVIF_FORMATS) {
+    const again = wrapAv1Still(payload, width, height, format);
+    let same = true;
+    for (let i = 0; i < HEAD.length && same; i++) same = again[i] === avif[i];
+    if (same) return { payload, format };
+  }
+  return null;
 }

@@ -3,7 +3,7 @@ import { mrt } from './gen/mrt.js';
 import { MrtFormatError } from './errors.ts';
 import { LIMITS } from './limits.ts';
 import { CHUNK_RULES, ruleChunkLayers } from './chunking.ts';
-import { wrapAv1Still } from './avif.ts';
+import { AVIF_FORMATS, wrapAv1Still } from './avif.ts';
 import { decodeChunkSizes } from './table.ts';
 import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
 import {
@@ -102,10 +102,11 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
     if (pw > LIMITS.MAX_DIMENSION || ph > LIMITS.MAX_DIMENSION) throw new MrtFormatError('limit', 'placeholder size exceeds the limits', offset);
     const codec = uint(p.codec);
     const data = p.data ?? new Uint8Array(0);
-    if (codec === 1) {
-      // compact AVIF (2.3): the reader rebuilds the file around the AV1 bitstream
+    if (codec === 1 || (codec >= 2 && codec <= AVIF_FORMATS.length && version.minor >= 7)) {
+      // compact AVIF (2.3; 2.7: codecs 2-4 = 4:4:4 and 10-bit): the reader rebuilds the file around the AV1 bitstream
       if (p.mime) throw new MrtFormatError('corrupt', 'a compact AVIF placeholder has a MIME type', offset);
-      first.placeholder = { mime: 'image/avif', width: pw, height: ph, bytes: wrapAv1Still(data, pw, ph), storedBytes: data.length };
+      const bytes = wrapAv1Still(data, pw, ph, AVIF_FORMATS[codec - 1]);
+      first.placeholder = { mime: 'image/avif', width: pw, height: ph, bytes, storedBytes: data.length };
     } else if (codec === 0) {
       first.placeholder = { mime: str(p.mime, 'placeholder mime', offset) || DEFAULT_PLACEHOLDER_MIME, width: pw, height: ph, bytes: data };
     } else {

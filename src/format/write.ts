@@ -5,7 +5,7 @@ import { MrtFormatError } from './errors.ts';
 import { decodeFirstPaint, decodeIndex, defaultPlaceholderSize, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 import { LIMITS } from './limits.ts';
 import { CHUNK_RULES, ruleChunkLayers, type ChunkRule } from './chunking.ts';
-import { av1StillPayload } from './avif.ts';
+import { av1StillPayload, avifCodec } from './avif.ts';
 import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
@@ -64,8 +64,8 @@ export function encodeHeaderMessages(
     // the default MIME type is not written: every byte of the first paint counts
     const av1 = p.mime === 'image/avif' ? av1StillPayload(p.bytes, p.width, p.height) : null;
     if (av1) {
-      // 2.3: only the AV1 bitstream; readers rebuild the same file
-      head.placeholder = { ...dims, data: av1, codec: 1 };
+      // 2.3: only the AV1 bitstream; readers rebuild the same file (2.7: codecs 2-4 for 4:4:4 and 10-bit)
+      head.placeholder = { ...dims, data: av1.payload, codec: avifCodec(av1.format) };
     } else {
       head.placeholder = { ...dims, data: p.bytes };
       if (p.mime !== DEFAULT_PLACEHOLDER_MIME) head.placeholder.mime = p.mime;
@@ -106,13 +106,13 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 7 for a Header without the default window or placeholder size (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 7 for a Header without the default window or placeholder size or with a compact 4:4:4 or 10-bit AVIF (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = omitWindow || omitSize ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = omitWindow || omitSize || (head.placeholder?.codec ?? 0) >= 2 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

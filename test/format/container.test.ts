@@ -507,6 +507,34 @@ suite('container round trip', () => {
     expect(bad({ mime: 'image/webp' })).toThrow(/compact AVIF placeholder has a MIME type/);
   });
 
+  it('format 2.7: compact AVIF placeholders in 4:4:4 and 10-bit (codecs 2-4) are stored as their AV1 bitstream and read back byte for byte', async () => {
+    const sharp = (await import('sharp')).default;
+    const px = Uint8Array.from({ length: 48 * 32 * 3 }, (_, i) => (i * 7) % 251);
+    const t = syntheticStream({ width: 768, height: 512, T: 4 });
+    const cases = [['4:2:0', 8, 1, 3], ['4:4:4', 8, 2, 7], ['4:2:0', 10, 3, 7], ['4:4:4', 10, 4, 7]] as const;
+    for (const [chroma, bitdepth, codec, minor] of cases) {
+      const avif = new Uint8Array(await sharp(px, { raw: { width: 48, height: 32, channels: 3 } }).avif({ quality: 30, effort: 4, chromaSubsampling: chroma, bitdepth }).toBuffer());
+      const bytes = writeMrt({ ...t.header, placeholder: { mime: 'image/avif', width: 48, height: 32, bytes: avif } }, t.chunks);
+      expect(bytes[4], `${chroma} ${bitdepth}-bit`).toBe(minor);
+      expect(mrt.Header.decode(headMessages(bytes).header).placeholder!.codec).toBe(codec);
+      const first = readFirstPaint(bytes);
+      expect(Buffer.from(first.placeholder!.bytes).equals(Buffer.from(avif))).toBe(true);
+      expect(first.placeholder!.storedBytes).toBe(avif.length - 250);
+      const meta = await sharp(first.placeholder!.bytes).metadata();
+      expect([meta.width, meta.height, meta.bitsPerSample]).toEqual([48, 32, bitdepth]);
+      if (codec > 1) {
+        // a 2.6 reader does not know these codecs: refused, never misread
+        const as26 = bytes.slice();
+        as26[4] = 6;
+        expect(() => readFirstPaint(as26)).toThrow(/unknown placeholder codec/);
+      }
+    }
+    const bytes = writeMrt({ ...t.header, placeholder: { mime: 'image/avif', width: 48, height: 32, bytes: new Uint8Array(await sharp(px, { raw: { width: 48, height: 32, channels: 3 } }).avif({ quality: 30, effort: 4, chromaSubsampling: '4:4:4' }).toBuffer()) } }, t.chunks);
+    const m = mrt.Header.decode(headMessages(bytes).header);
+    m.placeholder!.codec = 5;
+    expect(() => readFirstPaint(withHeadMessages(bytes, mrt.Header.encode(m).finish(), headMessages(bytes).index))).toThrow(/unknown placeholder codec 5/);
+  });
+
   it('writer rejects non-contiguous or empty chunks', () => {
     const t = syntheticStream({ width: 64, height: 64, T: 4 });
     expect(() => writeMrt(t.header, [{ tokenStart: 1, tokenEnd: 4, payload: new Uint8Array(1) }])).toThrow(MrtFormatError);
