@@ -382,7 +382,7 @@ def to_t(img):
 
 
 class Sampler:
-    """Random training crops (downscaled by a random factor first) with a simulated WebP base."""
+    """Random training crops (downscaled by a random factor first) with a simulated WebP (or AVIF) base."""
 
     def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3, fmt='webp'):
         self.imgs, self.crop = imgs, crop
@@ -390,22 +390,29 @@ class Sampler:
         self.rng = np.random.default_rng(seed)
         self.qrange, self.smin, self.fmt = qrange, smin, fmt
 
+    def square(self, side_of):
+        """A random square of side side_of(h, w) from a random training image, downscaled by
+        a random factor first, flipped half of the time."""
+        r = self.rng
+        a = self.imgs[self.ids[r.integers(len(self.ids))]]
+        h, w = a.shape[:2]
+        n = side_of(h, w)
+        smin = max(self.smin, n / min(h, w))
+        s = math.exp(r.uniform(math.log(smin), 0.0))  # output/source scale
+        rs = min(int(round(n / s)), h, w)
+        y, x = r.integers(0, h - rs + 1), r.integers(0, w - rs + 1)
+        img = Image.fromarray(np.ascontiguousarray(a[y:y + rs, x:x + rs]))
+        if rs != n:
+            img = img.resize((n, n), Image.LANCZOS)
+        if r.random() < 0.5:
+            img = img.transpose(Image.FLIP_LEFT_RIGHT)
+        return img
+
     def one(self):
         if self.fmt == 'avif':
             return self.one_in_region()
-        r, c = self.rng, self.crop
-        a = self.imgs[self.ids[r.integers(len(self.ids))]]
-        h, w = a.shape[:2]
-        smin = max(self.smin, c / min(h, w))
-        s = math.exp(r.uniform(math.log(smin), 0.0))  # output/source scale
-        rs = min(int(round(c / s)), h, w)
-        y, x = r.integers(0, h - rs + 1), r.integers(0, w - rs + 1)
-        img = Image.fromarray(np.ascontiguousarray(a[y:y + rs, x:x + rs]))
-        if rs != c:
-            img = img.resize((c, c), Image.LANCZOS)
-        if r.random() < 0.5:
-            img = img.transpose(Image.FLIP_LEFT_RIGHT)
-        q = int(r.integers(self.qrange[0], self.qrange[1] + 1))
+        img = self.square(lambda h, w: self.crop)
+        q = int(self.rng.integers(self.qrange[0], self.qrange[1] + 1))
         base, _ = make_base(img, q)
         return to_t(img), to_t(base)
 
@@ -414,18 +421,8 @@ class Sampler:
         real placeholder codes the whole image at 1/16, so the crop's base carries the codec's
         artefacts of an image interior, not of a tiny image of its own."""
         r, c = self.rng, self.crop
-        a = self.imgs[self.ids[r.integers(len(self.ids))]]
-        h, w = a.shape[:2]
-        R = max(c, min(2 * c, min(h, w) // BASE_FACTOR * BASE_FACTOR))
-        smin = max(self.smin, R / min(h, w))
-        s = math.exp(r.uniform(math.log(smin), 0.0))
-        rs = min(int(round(R / s)), h, w)
-        y, x = r.integers(0, h - rs + 1), r.integers(0, w - rs + 1)
-        region = Image.fromarray(np.ascontiguousarray(a[y:y + rs, x:x + rs]))
-        if rs != R:
-            region = region.resize((R, R), Image.LANCZOS)
-        if r.random() < 0.5:
-            region = region.transpose(Image.FLIP_LEFT_RIGHT)
+        region = self.square(lambda h, w: max(c, min(2 * c, min(h, w) // BASE_FACTOR * BASE_FACTOR)))
+        R = region.size[0]
         q = int(r.integers(self.qrange[0], self.qrange[1] + 1))
         base, _ = make_base(region, q, self.fmt)
         n = (R - c) // BASE_FACTOR
