@@ -162,7 +162,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
       const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer);
       return runDecoder(models, zs, mask, base, g);
     };
-    // layers before the split: through the preview basis, the decoder re-run per group
+    // layers before the split: through the preview basis (when it covers them), the decoder re-run per group
     const pv = models.preview;
     if (pv && pv.components >= split) {
       const rows = { first: 0, rows: pv.components, window: pv.window, basis: pv.basis };
