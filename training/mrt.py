@@ -358,16 +358,16 @@ def webp_roundtrip(img: Image.Image, q: int):
     return Image.open(b).convert('RGB'), n
 
 
-def avif_roundtrip(img: Image.Image, q: int):
-    """AVIF 4:2:0 through Pillow's libavif (the encoder's placeholders are AVIF: src/encoder/placeholder.ts)."""
+def avif_roundtrip(img: Image.Image, q: int, subsampling: str = '4:2:0'):
+    """AVIF through Pillow's libavif (the encoder's placeholders are AVIF, 4:4:4 since container 2.7: src/encoder/placeholder.ts)."""
     b = io.BytesIO()
-    img.save(b, 'AVIF', quality=int(q), speed=6, subsampling='4:2:0')
+    img.save(b, 'AVIF', quality=int(q), speed=6, subsampling=subsampling)
     n = b.tell()
     b.seek(0)
     return Image.open(b).convert('RGB'), n
 
 
-ROUNDTRIP = {'webp': webp_roundtrip, 'avif': avif_roundtrip}
+ROUNDTRIP = {'webp': webp_roundtrip, 'avif': avif_roundtrip, 'avif444': lambda img, q: avif_roundtrip(img, q, '4:4:4')}
 
 
 def make_base(crop: Image.Image, q: int, fmt: str = 'webp'):
@@ -409,7 +409,7 @@ class Sampler:
         return img
 
     def one(self):
-        if self.fmt == 'avif':
+        if self.fmt.startswith('avif'):
             return self.one_in_region()
         img = self.square(lambda h, w: self.crop)
         q = int(self.rng.integers(self.qrange[0], self.qrange[1] + 1))

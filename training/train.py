@@ -100,8 +100,8 @@ def main():
     ap.add_argument('--pca', default=None, help='initialise the linear paths from pca.py output')
     ap.add_argument('--pca-scale', type=float, default=4.0)
     ap.add_argument('--bound', default='clip', choices=['clip', 'tanh'], help='encoder output bound (with --lin)')
-    ap.add_argument('--base', default='webp', choices=['webp', 'avif'],
-                    help='placeholder codec simulated in training (avif: as the encoder writes, quality --qmin..--qmax of libavif)')
+    ap.add_argument('--base', default='webp', choices=['webp', 'avif', 'avif444'],
+                    help='placeholder codec simulated in training (avif: 4:2:0, avif444: 4:4:4 as the encoder writes since container 2.7; quality --qmin..--qmax of libavif)')
     ap.add_argument('--val-q', type=int, default=None, help='quality of the held-out bases (default 30 for webp, 45 for avif)')
     ap.add_argument('--qmin', type=int, default=5)
     ap.add_argument('--qmax', type=int, default=60)
@@ -167,7 +167,7 @@ def main():
     ids = list(range(len(imgs)))
     hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
     train_ids = [i for i in ids if i not in set(hold)]
-    val_q = args.val_q if args.val_q is not None else (45 if args.base == 'avif' else 30)
+    val_q = args.val_q if args.val_q is not None else (45 if args.base.startswith('avif') else 30)
     val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop), q=val_q, fmt=args.base)
     sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
                           qrange=(args.qmin, args.qmax), fmt=args.base)
