@@ -143,7 +143,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     contentHash: hash,
     compact: true,
     // 2.7: the Header leaves out the default window and placeholder size: 6 more bytes for the placeholder
-    compactFirstPaint: true,
+    omitDefaults: true,
   });
   const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [])).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);

@@ -8,6 +8,7 @@ import { decodeChunkSizes } from './table.ts';
 import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
 import {
   CHUNK_CRC_BYTES,
+  DEFAULT_LEVELS,
   DEFAULT_PLACEHOLDER_FACTOR,
   DEFAULT_WINDOW,
   FORMAT_MAJOR,
@@ -132,8 +133,10 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const l = m.layout;
   if (!l) throw new MrtFormatError('corrupt', 'index has no token layout', offset);
   const T = uint(l.tokens);
-  const L = uint(l.levels);
-  const baseFactor = uint(l.baseFactor);
+  // 2.7: no levels or base factor means the default
+  const v27 = first.version.minor >= 7;
+  const L = uint(l.levels) || (v27 ? DEFAULT_LEVELS : 0);
+  const baseFactor = uint(l.baseFactor) || (v27 ? DEFAULT_PLACEHOLDER_FACTOR : 0);
   // 2.6: a layout without the grid (both 0) means the grid the Header implies
   const derived = uint(l.gridW) === 0 && uint(l.gridH) === 0;
   const gridW = derived ? Math.ceil(width / window) : uint(l.gridW);

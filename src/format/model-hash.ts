@@ -1,11 +1,12 @@
 // Which model a stream needs: Index.model_hash is a prefix of the manifest's modelHash
-// (sha256, 32 bytes). 2.0/2.1 writers stored 16 bytes; 2.2 writers store 8 (64 bits tell
-// model versions apart; the files themselves are checked against their sha256s).
+// (sha256, 32 bytes). 2.0/2.1 writers stored 16 bytes, 2.2-2.6 writers 8, 2.7 writers 4:
+// 32 bits tell the few model versions apart (two match by chance once in 2^32; the model
+// files themselves are checked against their sha256s), and each byte comes before the first token.
 
 /** Bytes of the manifest's modelHash that the encoder writes. */
-export const MODEL_HASH_BYTES = 8;
+export const MODEL_HASH_BYTES = 4;
 /** Shorter stored hashes do not identify a model: never a match. */
-const MIN_MODEL_HASH_BYTES = 8;
+const MIN_MODEL_HASH_BYTES = 4;
 
 /** Lower-case hex of bytes (model and content hashes as `mrt info` and messages show them). */
 export function hex(b: Uint8Array): string {

@@ -2,13 +2,15 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: a Header without the default window and placeholder size). */
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes). */
 export const FORMAT_MINOR = 7;
 
 /** 2.7: the window a Header without one means. */
 export const DEFAULT_WINDOW = 32;
-/** 2.7: a placeholder without a size covers the padded image at 1/DEFAULT_PLACEHOLDER_FACTOR. */
+/** 2.7: a placeholder without a size covers the padded image at 1/DEFAULT_PLACEHOLDER_FACTOR; a layout without a base factor has this one. */
 export const DEFAULT_PLACEHOLDER_FACTOR = 16;
+/** 2.7: the quantiser levels of a layout without them. */
+export const DEFAULT_LEVELS = 9;
 export const PREAMBLE_BYTES = 5;
 /** A raw-framed chunk (2.4) ends with its crc32 in this many little-endian bytes. */
 export const CHUNK_CRC_BYTES = 4;
@@ -110,10 +112,12 @@ export interface MrtHeaderInput {
   /** 2.6: leave out of the Index what a reader derives from the Header (the window grid, 4 bytes); needs a 2.6 reader */
   compact?: boolean;
   /**
-   * 2.7: leave out of the Header a window of DEFAULT_WINDOW and a placeholder size of the padded
-   * image / DEFAULT_PLACEHOLDER_FACTOR (6 bytes of the first paint the placeholder can use instead); needs a 2.7 reader
+   * 2.7: leave out what equals its 2.7 default: the Header's window (DEFAULT_WINDOW) and
+   * placeholder size (the padded image / DEFAULT_PLACEHOLDER_FACTOR): 6 bytes of the first paint
+   * the placeholder can use instead; the layout's levels (DEFAULT_LEVELS) and base factor
+   * (DEFAULT_PLACEHOLDER_FACTOR): 4 bytes of the Index. Needs a 2.7 reader.
    */
-  compactFirstPaint?: boolean;
+  omitDefaults?: boolean;
   prior: MrtPriorKind;
   /** (prior 'rcm') the layers past the RCM share one static table: needs a 2.6 reader */
   sharedLate?: boolean;

@@ -10,6 +10,8 @@ import { encodeChunkSizes } from './table.ts';
 import { varintSize, writeVarint } from './varint.ts';
 import {
   CHUNK_CRC_BYTES,
+  DEFAULT_LEVELS,
+  DEFAULT_PLACEHOLDER_FACTOR,
   DEFAULT_WINDOW,
   FORMAT_MAJOR,
   MAGIC,
@@ -52,14 +54,14 @@ export function encodeHeaderMessages(
   // uniform step when chunk k = [k*step, min((k+1)*step, total))
   const step = chunks.length ? chunks[0]!.tokenEnd : 0;
   const uniform = chunks.every((c, k) => c.tokenStart === k * step && c.tokenEnd === Math.min((k + 1) * step, total));
-  // 2.7 (compactFirstPaint): the default window and placeholder size are not written
-  const omitWindow = !!h.compactFirstPaint && window === DEFAULT_WINDOW;
+  // 2.7 (omitDefaults): the default window and placeholder size are not written either
+  const omitWindow = !!h.omitDefaults && window === DEFAULT_WINDOW;
   const head: mrt.Header.$Properties = omitWindow ? { width: h.width, height: h.height } : { width: h.width, height: h.height, window };
   let omitSize = false;
   if (h.placeholder) {
     const p = h.placeholder;
     const size = defaultPlaceholderSize(gridW * window, gridH * window);
-    omitSize = !!h.compactFirstPaint && !!size && size[0] === p.width && size[1] === p.height;
+    omitSize = !!h.omitDefaults && !!size && size[0] === p.width && size[1] === p.height;
     const dims = omitSize ? {} : { width: p.width, height: p.height };
     // the default MIME type is not written: every byte of the first paint counts
     const av1 = p.mime === 'image/avif' ? av1StillPayload(p.bytes, p.width, p.height) : null;
@@ -71,13 +73,16 @@ export function encodeHeaderMessages(
       if (p.mime !== DEFAULT_PLACEHOLDER_MIME) head.placeholder.mime = p.mime;
     }
   }
+  // 2.7 (omitDefaults): the default levels and base factor are not written
+  const omitLevels = !!h.omitDefaults && h.layout.levels === DEFAULT_LEVELS;
+  const omitFactor = !!h.omitDefaults && h.layout.baseFactor === DEFAULT_PLACEHOLDER_FACTOR;
   const msg: mrt.Index.$Properties = {
     layout: {
       // 2.6 (compact): the grid is what the Header implies, so it is not written
       ...(h.compact ? {} : { gridW, gridH }),
       tokens: h.layout.tokensPerWindow,
-      levels: h.layout.levels,
-      baseFactor: h.layout.baseFactor,
+      ...(omitLevels ? {} : { levels: h.layout.levels }),
+      ...(omitFactor ? {} : { baseFactor: h.layout.baseFactor }),
       order: mrt.Order.LAYER_MAJOR,
     },
     prior: h.prior === 'static' ? mrt.PriorKind.STATIC : h.sharedLate ? mrt.PriorKind.RCM_SHARED_LATE : mrt.PriorKind.RCM,
@@ -106,13 +111,13 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 7 for a Header without the default window or placeholder size or with a compact 4:4:4 or 10-bit AVIF (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
   const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = omitWindow || omitSize || (head.placeholder?.codec ?? 0) >= 2 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = omitWindow || omitSize || omitLevels || omitFactor || (head.placeholder?.codec ?? 0) >= 2 || (!!msg.modelHash && msg.modelHash.length < 8) ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -34,7 +34,7 @@ describe('encode/decode library', () => {
     const { header } = info;
     expect([header.width, header.height]).toEqual([256, 192]);
     expect(header.prior).toBe(models.rcm ? 'rcm' : 'static');
-    // format 2.7: a compact Index (no grid), no model label, a 4-byte content hash, an 8-byte model hash,
+    // format 2.7: a compact Index (no grid), no model label, a 4-byte content hash, a 4-byte model hash,
     // and a Header without the default window and placeholder size (what readers derive: 32, the padded image / 16)
     const gen = (await import('../../src/format/gen/mrt.js')).mrt;
     const index = gen.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
@@ -44,7 +44,10 @@ describe('encode/decode library', () => {
     expect([head.window, head.placeholder?.width, head.placeholder?.height]).toEqual([0, 0, 0]);
     expect([header.layout.window, header.placeholder?.width, header.placeholder?.height]).toEqual([32, 16, 12]);
     expect([header.layout.gridW, header.layout.gridH]).toEqual([8, 6]);
-    expect([header.modelId, header.contentHash?.length, header.modelHash.length]).toEqual(['', 4, 8]);
+    expect([header.modelId, header.contentHash?.length, header.modelHash.length]).toEqual(['', 4, 4]);
+    // 2.7: the layout's default levels (9) and base factor (16) are not written either
+    expect([index.layout?.levels ?? 0, index.layout?.baseFactor ?? 0]).toEqual([0, 0]);
+    expect([header.layout.levels, header.layout.baseFactor]).toEqual([9, 16]);
     // default chunking ('doubling', chunk_rule 2): layer 0, then 1, 2, 4, ... layers
     const T = models.manifest.layout.tokens;
     const perLayer = Math.ceil(256 / 32) * Math.ceil(192 / 32);

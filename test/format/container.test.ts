@@ -357,15 +357,15 @@ suite('container round trip', () => {
     expect(() => writeMrt({ ...compact.header, layout: { ...compact.header.layout, gridW: 21 } }, compact.chunks)).toThrow(/window grid 21x15/);
   });
 
-  it('format 2.7 compact first paint: the default window (32) and placeholder size (padded / 16) are left out of the Header (6 bytes); readers restore both', () => {
+  it('format 2.7 defaults: the window (32) and placeholder size (padded / 16) are left out of the Header (6 bytes), levels (9) and base factor (16) out of the layout (4 bytes); readers restore them', () => {
     const o = { width: 700, height: 450, T: 12, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 20, compact: true };
     const v26 = syntheticStream(o);
-    const v27 = syntheticStream({ ...o, compactFirstPaint: true });
+    const v27 = syntheticStream({ ...o, omitDefaults: true });
     const [a, b] = [readHeader(v26.bytes), readHeader(v27.bytes)];
     expect([a.header.version.minor, b.header.version.minor]).toEqual([6, 7]);
     // window 32 (tag + 1-byte varint) and the placeholder's 44x30 (two such fields)
     expect(a.firstPaintEnd - b.firstPaintEnd).toBe(6);
-    expect(v26.bytes.length - v27.bytes.length).toBe(6);
+    expect(v26.bytes.length - v27.bytes.length).toBe(10);
     const head = mrt.Header.decode(headMessages(v27.bytes).header);
     expect([head.window, head.placeholder!.width, head.placeholder!.height]).toEqual([0, 0, 0]);
     expect(b.header.layout).toEqual(a.header.layout);
@@ -375,6 +375,10 @@ suite('container round trip', () => {
     const d = decodeMrt(v27.bytes);
     expect(d.complete).toBe(true);
     expect(d.tokens.subarray(0, v27.tokens.length)).toEqual(v27.tokens);
+    // the layout's default levels and base factor are left out too (4 bytes of the Index)
+    expect(a.headerEnd - a.firstPaintEnd - (b.headerEnd - b.firstPaintEnd)).toBe(4);
+    const lay = mrt.Index.decode(headMessages(v27.bytes).index).layout!;
+    expect([lay.levels ?? 0, lay.baseFactor ?? 0]).toEqual([0, 0]);
     // under a 2.6 preamble the same Header is refused (a 2.6 reader finds no window), never misread
     const as26 = v27.bytes.slice();
     as26[4] = 6;
@@ -457,11 +461,14 @@ suite('container round trip', () => {
     expect(errorOf(te)).toMatchObject({ code: 'truncated', offset: cut });
   });
 
-  it('format 2.2 model hash: an 8-byte prefix names the model; shorter or different never matches', () => {
+  it('format 2.2 model hash: an 8-byte prefix names the model (2.7: 4 bytes); shorter or different never matches', () => {
     const model = Uint8Array.from({ length: 32 }, (_, i) => i * 17);
     expect(modelHashMatches(model.subarray(0, 8), model)).toBe(true);
     expect(modelHashMatches(model.subarray(0, 16), model)).toBe(true);
-    expect(modelHashMatches(model.subarray(0, 7), model)).toBe(false);
+    expect(modelHashMatches(model.subarray(0, 4), model)).toBe(true);
+    expect(modelHashMatches(model.subarray(0, 3), model)).toBe(false);
+    // a 4-byte hash needs a 2.7 reader (2.2-2.6 readers want 8 bytes): the writer says 2.7
+    expect(readHeader(syntheticStream({ width: 64, height: 64, T: 4, hashBytes: 4 }).bytes).header.version.minor).toBe(7);
     const other = model.slice(0, 8);
     other[7] ^= 1;
     expect(modelHashMatches(other, model)).toBe(false);

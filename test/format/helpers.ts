@@ -35,7 +35,7 @@ export function syntheticStream(o: {
   /** Leave the window grid out of the Index (format 2.6). */
   compact?: boolean;
   /** Leave the default window and placeholder size out of the Header (format 2.7). */
-  compactFirstPaint?: boolean;
+  omitDefaults?: boolean;
   /** The layers past the RCM share one static table (format 2.6; needs `rcm`). */
   sharedLate?: boolean;
 }): Synthetic {
@@ -62,7 +62,7 @@ export function syntheticStream(o: {
     layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },
     prior: o.rcm ? 'rcm' : 'static',
     compact: o.compact,
-    compactFirstPaint: o.compactFirstPaint,
+    omitDefaults: o.omitDefaults,
     sharedLate: o.sharedLate,
   };
   if (o.placeholderBytes) {

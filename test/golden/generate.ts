@@ -35,7 +35,7 @@ interface Spec {
   v25?: boolean;
   /** format 2.6: a compact Index (no grid), no model label and the shared late table, as the encoder writes (with everything of v25) */
   v26?: boolean;
-  /** format 2.7: a Header without the default window and placeholder size (with everything of v26) */
+  /** format 2.7: Header and layout without their default values and a 4-byte model hash (with everything of v26) */
   v27?: boolean;
 }
 
@@ -70,7 +70,7 @@ for (const s of specs) {
   const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   const header: MrtHeaderInput = {
     modelId: s.prior === 'rcm' && !s.v26 ? 'golden-rcm-small' : '',
-    modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: s.v22 ? 8 : 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
+    modelHash: s.prior === 'rcm' ? Uint8Array.from({ length: s.v27 ? 4 : s.v22 ? 8 : 16 }, (_, i) => (i * 37 + 5) & 255) : undefined,
     coder,
     chunkFraming: s.v24 ? 'raw' : 'message',
     width: s.width,
@@ -79,7 +79,7 @@ for (const s of specs) {
     prior: s.prior,
     encoderOptions: `golden ${s.name}`,
     compact: s.v26,
-    compactFirstPaint: s.v27,
+    omitDefaults: s.v27,
     sharedLate: s.v26,
   };
   if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
