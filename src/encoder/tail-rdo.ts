@@ -63,7 +63,7 @@ export interface LinearRows {
 const grams = new WeakMap<Float32Array, Float64Array>();
 
 /** The Gram matrix of the basis rows, [n][n] (the diagonal holds their squared norms), computed once per basis. */
-export function gramOf(lr: LinearRows): Float64Array {
+function gramOf(lr: LinearRows): Float64Array {
   const cached = grams.get(lr.basis);
   if (cached) return cached;
   const n = lr.rows;
@@ -84,7 +84,7 @@ export function gramOf(lr: LinearRows): Float64Array {
 }
 
 /** The tail basis as basis rows (layers split … T − 1). */
-export function tailRows(tb: TailBasis): LinearRows {
+function tailRows(tb: TailBasis): LinearRows {
   return { first: tb.split, rows: tb.tokens - tb.split, window: tb.window, basis: tb.basis };
 }
 

@@ -79,7 +79,7 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
     throw new MrtFormatError('limit', `image ${width}x${height} exceeds the size limits`, offset);
   }
   // 2.7: no window means the default one
-  const window = m.window || version.minor < 7 ? uint(m.window) : DEFAULT_WINDOW;
+  const window = uint(m.window) || (version.minor >= 7 ? DEFAULT_WINDOW : 0);
   if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
   const first: MrtFirstPaint = {
     version,

@@ -116,8 +116,10 @@ export function encodeHeaderMessages(
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
   // chunk_layers (2.1), else 0
-  const shortHash = !!msg.modelHash && msg.modelHash.length < 16;
-  const minor = omitWindow || omitSize || omitLevels || omitFactor || (head.placeholder?.codec ?? 0) >= 2 || (!!msg.modelHash && msg.modelHash.length < 8) ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const hashBytes = msg.modelHash?.length ?? 0;
+  const v27 = omitWindow || omitSize || omitLevels || omitFactor || (head.placeholder?.codec ?? 0) >= 2 || (hashBytes > 0 && hashBytes < 8);
+  const shortHash = hashBytes > 0 && hashBytes < 16;
+  const minor = v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

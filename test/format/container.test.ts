@@ -325,10 +325,12 @@ suite('container round trip', () => {
     expect(() => decodeChunk(d.prior!, last.payload, d.tokens, cl.tokenStart, cl.tokenEnd, RANS_L + 12345, true)).toThrow(MrtFormatError);
   });
 
+  // a 700x450 stream as 2.2-2.5 encoders wrote it (grid 22x15, a 20-byte placeholder), which the compact forms below shrink
+  const wide = { width: 700, height: 450, T: 12, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 20 };
+
   it('format 2.6 compact index: the grid is left out (4 bytes), readers derive it from the Header; the same chunks and tokens', () => {
-    const o = { width: 700, height: 450, T: 12, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 20 };
-    const full = syntheticStream(o);
-    const compact = syntheticStream({ ...o, compact: true });
+    const full = syntheticStream(wide);
+    const compact = syntheticStream({ ...wide, compact: true });
     const [fi, ci] = [readHeader(full.bytes), readHeader(compact.bytes)];
     expect([fi.header.version.minor, ci.header.version.minor]).toEqual([4, 6]);
     // grid 22x15: two 2-byte fields (tag + one-byte varint)
@@ -358,7 +360,7 @@ suite('container round trip', () => {
   });
 
   it('format 2.7 defaults: the window (32) and placeholder size (padded / 16) are left out of the Header (6 bytes), levels (9) and base factor (16) out of the layout (4 bytes); readers restore them', () => {
-    const o = { width: 700, height: 450, T: 12, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8, placeholderBytes: 20, compact: true };
+    const o = { ...wide, compact: true };
     const v26 = syntheticStream(o);
     const v27 = syntheticStream({ ...o, omitDefaults: true });
     const [a, b] = [readHeader(v26.bytes), readHeader(v27.bytes)];
