@@ -2,7 +2,7 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--chunking auto|doubling] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR]
+//   npx tsx bench/rd.ts [--chunking auto|doubling] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N]
 //
 // Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,7 +37,7 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' } } });
+  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' }, 'coarse-layers': { type: 'string' } } });
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
   const models = await loadModels(values.models);
@@ -47,7 +47,7 @@ async function main() {
   for (const name of images) {
     const src = await loadRgb(join(KODAK_DIR, name));
     const te = Date.now();
-    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined });
+    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined, coarseLayers: values['coarse-layers'] !== undefined ? Number(values['coarse-layers']) : undefined });
     encodeMs += Date.now() - te;
     versions.add(`${mrt[3]}.${mrt[4]}`); // the preamble's version: what this file needs
     for (const regen of [true, false]) {
@@ -78,7 +78,7 @@ async function main() {
   const ours = (m: string, b: number) => rows.filter((r) => r.method === m && r.budget === b);
   const lines: string[] = [];
   lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
-  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}${values['no-tail-rdo'] ? 'tail RDO off, ' : ''}${values['placeholder-bytes'] ? `placeholder ${values['placeholder-bytes']} B, ` : ''}default options otherwise; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
+  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}${values['no-tail-rdo'] ? 'tail RDO off, ' : ''}${values['placeholder-bytes'] ? `placeholder ${values['placeholder-bytes']} B, ` : ''}${values['coarse-layers'] !== undefined ? `coarse layers ${values['coarse-layers']}, ` : ''}default options otherwise; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
   lines.push('| mean RGB PSNR (dB) at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');

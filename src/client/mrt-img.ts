@@ -247,7 +247,7 @@ export class MrtImg extends HTMLElement {
     post({ type: 'refine', id: this.mrtId });
   }
 
-  /** Test/debug hook: the token buffer the worker decoded (stream order) and how many are known. */
+  /** Test/debug hook: the tokens the worker decoded (token order; 2.8: 3c + 1 for one known by its coarse trit c) and how many stream symbols are known. */
   debugTokens(): Promise<{ tokens: Uint8Array | null; known: number }> {
     const req = nextId++;
     return new Promise((resolve) => {

@@ -651,7 +651,7 @@ class Job {
       // Split decoder: the tail basis is needed once a token past the split is non-zero,
       // received or (when the RCM covers layers past the split) regenerated.
       const split = m.files.manifest.splitDecoder;
-      if (split && (sd.known > split.layers * cells || (this.opts.regenerate && !!m.rcm && m.rcm.T > split.layers))) {
+      if (split && (sd.progress.exact > split.layers * cells || (this.opts.regenerate && !!m.rcm && m.rcm.T > split.layers))) {
         tb = await tailBasis(m);
         if (this.dead || this.finalShown) return;
       }
@@ -806,7 +806,8 @@ class Job {
 
   tokens(): { tokens: Uint8Array | null; known: number } {
     if (!this.sd) return { tokens: null, known: 0 };
-    return { tokens: this.sd.tokens.slice(0, this.sd.known), known: this.sd.known };
+    // the tokens the symbols tell (2.8: those known only by their coarse trit hold 3c + 1)
+    return { tokens: this.sd.tokens.slice(0, this.sd.progress.coarse), known: this.sd.known };
   }
 }
 

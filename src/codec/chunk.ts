@@ -26,16 +26,15 @@ export function encodeChunks(
   for (const [k, r] of ranges.entries()) {
     if (r.tokenEnd < r.tokenStart || (k > 0 && r.tokenStart !== ranges[k - 1]!.tokenEnd)) throw new RangeError(`chunk ${k}: token ranges must be contiguous`);
   }
-  if (first < 0 || last > prior.layout.total) throw new RangeError(`bad token range [${first}, ${last}) of ${prior.layout.total}`);
+  if (first < 0 || last > prior.layout.streamLength) throw new RangeError(`bad token range [${first}, ${last}) of ${prior.layout.streamLength}`);
   // the prior runs forwards; rANS encodes backwards, so collect (start, freq) first
-  const L = prior.layout.levels;
   const n = last - first;
   const starts = new Int32Array(n);
   const freqs = new Int32Array(n);
   for (let i = first; i < last; i++) {
     const k = tokens[i]!;
-    if (!(k >= 0 && k < L && Number.isInteger(k))) throw new RangeError(`token ${i} = ${k} is not in [0, ${L})`);
     const f = prior.freqs(i);
+    if (!(k >= 0 && k < f.length && Number.isInteger(k))) throw new RangeError(`symbol ${i} = ${k} is not in [0, ${f.length})`);
     if (!(f[k]! >= 1)) throw new RangeError(`prior gives token ${i} = ${k} frequency ${f[k]}`);
     let cum = 0;
     for (let j = 0; j < k; j++) cum += f[j]!;
@@ -91,7 +90,7 @@ export class ChunkDecoder {
     /** null when the payload starts with the coder state (restart, chunk 0 of a chained stream), else the state the previous chunk ended in */
     private readonly state: number | null = null,
   ) {
-    if (start < 0 || end > prior.layout.total || start > end) throw new RangeError(`bad token range [${start}, ${end}) of ${prior.layout.total}`);
+    if (start < 0 || end > prior.layout.streamLength || start > end) throw new RangeError(`bad token range [${start}, ${end}) of ${prior.layout.streamLength}`);
     this.next = start;
     if (state !== null) this.setState(state);
   }
@@ -121,7 +120,6 @@ export class ChunkDecoder {
     }
     const prior = this.prior;
     const out = this.out;
-    const L = prior.layout.levels;
     const mask = M - 1;
     let x = this.x;
     let pos = this.pos;
@@ -140,7 +138,7 @@ export class ChunkDecoder {
       let fk = f[0]!;
       while (cum + fk <= slot) {
         cum += fk;
-        if (++k >= L) throw new MrtFormatError('coder', 'prior frequencies do not sum to M');
+        if (++k >= f.length) throw new MrtFormatError('coder', 'prior frequencies do not sum to M');
         fk = f[k]!;
       }
       x = fk * (x >>> 15) + slot - cum;

@@ -60,47 +60,54 @@ export class StaticPrior implements TokenPrior {
 
   freqs(i: number): Int32Array {
     if (i !== this.position) throw orderError(i, this.position);
-    const L = this.layout.levels;
-    const t = this.table(i);
-    const c = this.counts;
-    const base = t * L;
-    const total = this.totals[t]!;
-    const f = this.f;
-    const scale = M - L;
-    let sum = 0;
-    let best = 0;
-    let bestC = -1;
-    for (let k = 0; k < L; k++) {
-      const ck = c[base + k]!;
-      const v = 1 + Math.floor((ck * scale) / total);
-      f[k] = v;
-      sum += v;
-      if (ck > bestC) {
-        bestC = ck;
-        best = k;
-      }
-    }
-    f[best] += M - sum;
-    return f;
+    return adaptiveFreqs(this.counts, this.totals, this.table(i), this.f);
   }
 
   update(i: number, k: number): void {
     if (i !== this.position) throw orderError(i, this.position);
-    const L = this.layout.levels;
-    const t = this.table(i);
-    const base = t * L;
-    const c = this.counts;
-    c[base + k] += STATIC_INCREMENT;
-    let total = this.totals[t]! + STATIC_INCREMENT;
-    if (total > STATIC_LIMIT) {
-      total = 0;
-      for (let j = 0; j < L; j++) {
-        const v = (c[base + j]! + 1) >> 1;
-        c[base + j] = v;
-        total += v;
-      }
-    }
-    this.totals[t] = total;
+    adaptiveUpdate(this.counts, this.totals, this.table(i), k, this.layout.levels);
     this.position = i + 1;
   }
+}
+
+/**
+ * Frequencies of adaptive count table `t` (counts[t*L .. t*L+L), L = f.length): f_k = 1 +
+ * floor(c_k (M - L) / total), the remainder on the largest count (lowest index on ties).
+ */
+export function adaptiveFreqs(counts: Int32Array, totals: Int32Array, t: number, f: Int32Array): Int32Array {
+  const L = f.length;
+  const base = t * L;
+  const total = totals[t]!;
+  const scale = M - L;
+  let sum = 0;
+  let best = 0;
+  let bestC = -1;
+  for (let k = 0; k < L; k++) {
+    const ck = counts[base + k]!;
+    const v = 1 + Math.floor((ck * scale) / total);
+    f[k] = v;
+    sum += v;
+    if (ck > bestC) {
+      bestC = ck;
+      best = k;
+    }
+  }
+  f[best] += M - sum;
+  return f;
+}
+
+/** Count symbol k in adaptive table t: +24, all halved (rounding up) when the total exceeds 2^13. */
+export function adaptiveUpdate(counts: Int32Array, totals: Int32Array, t: number, k: number, L: number): void {
+  const base = t * L;
+  counts[base + k] += STATIC_INCREMENT;
+  let total = totals[t]! + STATIC_INCREMENT;
+  if (total > STATIC_LIMIT) {
+    total = 0;
+    for (let j = 0; j < L; j++) {
+      const v = (counts[base + j]! + 1) >> 1;
+      counts[base + j] = v;
+      total += v;
+    }
+  }
+  totals[t] = total;
 }

@@ -1,6 +1,6 @@
 // Decoder inputs z / mask from tokens (docs/design.md "Regeneration"). Outside the entropy
 // coding path: may use any float math.
-import { tokenValue, type TokenLayout } from './layout.ts';
+import { COARSE_BINS, COARSE_LEVEL_OFFSET, tokenProgress, tokenValue, type TokenLayout } from './layout.ts';
 import type { RcmWeights } from './rcm.ts';
 
 export interface DecoderInputs {
@@ -10,21 +10,30 @@ export interface DecoderInputs {
   mask: Float32Array;
 }
 
-/** z / mask for the received prefix only (no regeneration). */
-export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownCount: number, out?: DecoderInputs): DecoderInputs {
+/**
+ * z / mask for the first `knownSymbols` stream symbols only (no regeneration): exact tokens
+ * take their value, (2.8) a token known by its coarse trit c the value
+ * (c - 1) * COARSE_LEVEL_OFFSET levels from the centre.
+ */
+export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols: number, out?: DecoderInputs): DecoderInputs {
   const n = layout.total;
   const z = out?.z ?? new Float32Array(n);
   const mask = out?.mask ?? new Float32Array(n);
   const L = layout.levels;
   const values = new Float32Array(L);
   for (let k = 0; k < L; k++) values[k] = tokenValue(k, L);
-  const known = Math.min(knownCount, n);
-  for (let i = 0; i < known; i++) {
+  const { exact, coarse } = tokenProgress(layout, knownSymbols);
+  for (let i = 0; i < exact; i++) {
     z[i] = values[tokens[i]!]!;
     mask[i] = 1;
   }
-  z.fill(0, known);
-  mask.fill(0, known);
+  const step = COARSE_LEVEL_OFFSET / ((L - 1) / 2);
+  for (let i = exact; i < coarse; i++) {
+    z[i] = (Math.floor(tokens[i]! / COARSE_BINS) - 1) * step;
+    mask[i] = 1;
+  }
+  z.fill(0, coarse);
+  mask.fill(0, coarse);
   return { z, mask };
 }
 
@@ -44,13 +53,15 @@ export const REGENERATE_BY_DEFAULT = false;
  * in stream order, conditioning on the received tokens and on earlier regenerated ones.
  * A regenerated position enters later predictions as its expected embedding
  * (sum_k p_k E_self[t][k] for the window state, sum_k p_k N_*[k] for neighbours).
+ * (2.8) A token known by its coarse trit takes the expectation over its bin only.
  * With rcm == null the missing tokens are z = 0, mask = 0.
  */
-export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownCount: number): DecoderInputs {
-  const res = tokensToZ(layout, tokens, knownCount);
+export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownSymbols: number): DecoderInputs {
+  const res = tokensToZ(layout, tokens, knownSymbols);
   // The RCM predicts only the layers it covers (rcm.T may be < T): later ones stay masked.
   const n = rcm ? Math.min(layout.total, rcm.T * layout.windows) : layout.total;
-  const known = Math.min(knownCount, n);
+  const progress = tokenProgress(layout, knownSymbols);
+  const known = Math.min(progress.exact, n);
   if (!rcm || known >= n) return res;
   const { D, H, L } = rcm;
   const { gridW: gw, windows } = layout;
@@ -121,9 +132,11 @@ export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: 
       logits[k] = s;
       if (s > max) max = s;
     }
+    // a token known by its coarse trit: only the levels of its bin
+    const bin = i < progress.coarse ? Math.floor(tokens[i]! / COARSE_BINS) * COARSE_BINS : -1;
     let sum = 0;
     for (let k = 0; k < L; k++) {
-      p[k] = Math.exp(logits[k]! - max);
+      p[k] = bin < 0 || (k >= bin && k < bin + COARSE_BINS) ? Math.exp(logits[k]! - max) : 0;
       sum += p[k]!;
     }
     let v = 0;

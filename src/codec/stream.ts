@@ -5,9 +5,10 @@ import { modelHashMatches, modelLabel } from '../format/model-hash.ts';
 import { MrtParser } from '../format/parser.ts';
 import type { MrtFirstPaint, MrtHeader, MrtHeaderInfo, MrtPlaceholder } from '../format/types.ts';
 import { ChunkDecoder } from './chunk.ts';
-import { tokenLayout, type TokenLayout } from './layout.ts';
-import { StaticPrior, type TokenPrior } from './prior.ts';
-import { checkRcmLayout, RcmPrior, type RcmWeights } from './rcm.ts';
+import { createPrior } from './create.ts';
+import { tokenLayout, tokenProgress, type TokenLayout, type TokenProgress } from './layout.ts';
+import type { TokenPrior } from './prior.ts';
+import { checkRcmLayout, type RcmWeights } from './rcm.ts';
 
 export interface StreamDecoderOptions {
   /** RCM weights for streams coded with prior 'rcm', or a function picking them from the header. */
@@ -35,15 +36,20 @@ export class StreamDecoder {
   info: MrtHeaderInfo | undefined;
   layout: TokenLayout | undefined;
   prior: TokenPrior | undefined;
-  /** decoded tokens in stream order (= [T, gh, gw] C-order); valid for [0, known) */
-  tokens: Uint8Array = new Uint8Array(0);
   /**
-   * number of decoded tokens (always a prefix of the stream order). With raw chunk framing
-   * (2.4) it includes the tokens of a partly received chunk: exact, but their checksum has
-   * not arrived yet (see `verified`).
+   * decoded tokens in token order ([T, gh, gw] C-order, the layer-major stream order);
+   * `progress` says which are known
+   */
+  tokens: Uint8Array = new Uint8Array(0);
+  /** the decoded stream symbols: `tokens` itself in the layer-major order (2.8: else its own buffer) */
+  private symbols: Uint8Array = new Uint8Array(0);
+  /**
+   * number of decoded stream symbols (always a prefix of the stream order; = tokens in the
+   * layer-major order). With raw chunk framing (2.4) it includes the symbols of a partly
+   * received chunk: exact, but their checksum has not arrived yet (see `verified`).
    */
   known = 0;
-  /** tokens of whole chunks whose checksum passed (known - verified are provisional) */
+  /** symbols of whole chunks whose checksum passed (known - verified are provisional) */
   verified = 0;
   /** number of whole chunks decoded */
   chunks = 0;
@@ -54,6 +60,11 @@ export class StreamDecoder {
 
   constructor(opts: StreamDecoderOptions = {}) {
     this.opts = opts;
+  }
+
+  /** Which tokens the `known` symbols tell: [0, exact) exactly, [exact, coarse) by their coarse trit (2.8). */
+  get progress(): TokenProgress {
+    return this.layout ? tokenProgress(this.layout, this.known) : { exact: 0, coarse: 0 };
   }
 
   push(bytes: Uint8Array): StreamEvent[] {
@@ -79,7 +90,7 @@ export class StreamDecoder {
   private chunkDecoder(ev: { index: number; tokenStart: number; tokenEnd: number }): ChunkDecoder {
     if (this.cursor?.index === ev.index) return this.cursor.dec;
     const chained = this.header!.coder === 'chained';
-    const dec = new ChunkDecoder(this.prior!, this.tokens, ev.tokenStart, ev.tokenEnd, chained && ev.index > 0 ? this.coderState : null);
+    const dec = new ChunkDecoder(this.prior!, this.symbols, ev.tokenStart, ev.tokenEnd, chained && ev.index > 0 ? this.coderState : null);
     this.cursor = { index: ev.index, dec };
     return dec;
   }
@@ -94,7 +105,7 @@ export class StreamDecoder {
           if (this.opts.modelHash && h.prior === 'rcm' && !modelHashMatches(h.modelHash, this.opts.modelHash)) {
             return this.fail(out, new MrtFormatError('model', 'the stream was coded with another model (model hash differs)', 0));
           }
-          let prior: TokenPrior;
+          let rcm: RcmWeights | null = null;
           if (h.prior === 'rcm') {
             const r = typeof this.opts.rcm === 'function' ? this.opts.rcm(h) : this.opts.rcm;
             if (!r) return this.fail(out, new MrtFormatError('model', `the stream needs the RCM of model ${modelLabel(h)}`, 0));
@@ -103,15 +114,14 @@ export class StreamDecoder {
             } catch (e) {
               return this.fail(out, new MrtFormatError('model', (e as Error).message, 0));
             }
-            prior = new RcmPrior(layout, r, h.sharedLate);
-          } else {
-            prior = new StaticPrior(layout);
+            rcm = r;
           }
           this.header = h;
           this.info = ev.info;
           this.layout = layout;
-          this.prior = prior;
           this.tokens = new Uint8Array(layout.total);
+          this.symbols = layout.coarseLayers > 0 ? new Uint8Array(layout.streamLength) : this.tokens;
+          this.prior = createPrior(layout, rcm, h.sharedLate, this.tokens);
           out.push({ type: 'header', header: h, info: ev.info, layout });
           break;
         }

@@ -2,8 +2,8 @@
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
-import { createPrior, encodeChunks, layoutForImage, tokensToZ } from '../codec/index.ts';
-import { chunkLayers, chunkRanges, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
+import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
 import { closedLoop, DEFAULT_TAIL_RDO, EARLY_LOOP, optimiseTail } from './tail-rdo.ts';
@@ -47,7 +47,17 @@ export interface EncodeOptions {
    * basis. Default: on for models with a split decoder.
    */
   tailRdo?: boolean;
+  /**
+   * Send the tokens of the first N layers as coarse trits first, then their exact values
+   * (format 2.8 'coarse-first' order; the whole stream costs the same bytes, a short prefix
+   * holds a coarse value for many more tokens). Default DEFAULT_COARSE_LAYERS for 9-level
+   * models, 0 (layer-major order) otherwise; at most the layers kept.
+   */
+  coarseLayers?: number;
 }
+
+/** The encoder's default coarse pass (layers), for models with 9 levels. */
+export const DEFAULT_COARSE_LAYERS = 32;
 
 /** The encoder's default chunking. */
 export const DEFAULT_CHUNKING: ChunkRule = 'doubling';
@@ -81,9 +91,13 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   // the layer the closed loop starts from is part of what the bytes depend on (an output of
   // an encoder that started elsewhere is not up to date)
   const tailRdo = (o.tailRdo ?? models.tail !== null) ? { from: EARLY_LOOP.from } : false;
+  const nineLevels = models.manifest.layout.levels === COARSE_FIRST_LEVELS;
+  if (o.coarseLayers !== undefined && (!Number.isInteger(o.coarseLayers) || o.coarseLayers < 0 || o.coarseLayers > T)) throw new RangeError(`coarseLayers must be an integer in 0..${T}, got ${o.coarseLayers}`);
+  if (o.coarseLayers && !nineLevels) throw new Error(`model ${models.manifest.id} has ${models.manifest.layout.levels} levels: a coarse pass needs ${COARSE_FIRST_LEVELS}`);
+  const coarseLayers = Math.min(o.coarseLayers ?? (nineLevels ? DEFAULT_COARSE_LAYERS : 0), layers);
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
-  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo };
+  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo, coarseLayers };
 }
 
 export const CONTENT_HASH_BYTES = 4;
@@ -134,7 +148,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     modelHash: modelHashPrefix(models.manifest),
     width: img.width,
     height: img.height,
-    layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels },
+    layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels, ...(opts.coarseLayers ? { order: 'coarse-first', coarseLayers: opts.coarseLayers } : {}) },
     prior: opts.prior,
     sharedLate,
     coder: 'chained',
@@ -174,9 +188,11 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     // the tail codes what the decoder leaves after the first `split` layers
     if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split));
   }
-  const prior = createPrior(tokenLayout, opts.prior === 'rcm' ? models.rcm : null, sharedLate);
-  const ranges = chunkRanges(chunkLayers(opts.layers, opts.layersPerChunk).map((n) => n * perLayer));
-  const payloads = encodeChunks(prior, tokens, ranges, 'chained');
+  // the stream order: (2.8) the coarse pass first, so K more layers of symbols
+  const streamLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels, coarseLayers: opts.coarseLayers });
+  const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, sharedLate);
+  const ranges = chunkRanges(chunkLayers(opts.layers + opts.coarseLayers, opts.layersPerChunk).map((n) => n * perLayer));
+  const payloads = encodeChunks(prior, streamSymbols(streamLayout, tokens), ranges, 'chained');
   const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
 
   let final: { mime: string; bytes: Uint8Array } | undefined;

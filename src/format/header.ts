@@ -9,6 +9,7 @@ import { readVarint, VARINT_OVERLONG, varintSize } from './varint.ts';
 import {
   CHUNK_CRC_BYTES,
   DEFAULT_LEVELS,
+  COARSE_FIRST_LEVELS,
   DEFAULT_PLACEHOLDER_FACTOR,
   DEFAULT_WINDOW,
   FORMAT_MAJOR,
@@ -147,9 +148,16 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   }
   if (T < 1 || T > LIMITS.MAX_TOKENS_PER_WINDOW) throw new MrtFormatError('limit', `tokens per window ${T} out of range`, offset);
   if (L < 2 || L > LIMITS.MAX_LEVELS) throw new MrtFormatError('limit', `levels ${L} out of range`, offset);
-  if (uint(l.order) !== 0) throw new MrtFormatError('unsupported', `unknown token order ${l.order}`, offset);
+  const orderId = uint(l.order);
+  if (orderId !== 0 && orderId !== 1) throw new MrtFormatError('unsupported', `unknown token order ${l.order}`, offset);
+  // 2.8 coarse-first: K layers sent as coarse trits first, so the stream has K more layers of symbols
+  const K = uint(l.coarseLayers);
+  if (orderId === 1 && (K < 1 || K > T)) throw new MrtFormatError('corrupt', `coarse-first order with ${K} coarse layers (tokens per window ${T})`, offset);
+  if (orderId === 1 && L !== COARSE_FIRST_LEVELS) throw new MrtFormatError('corrupt', `coarse-first order needs ${COARSE_FIRST_LEVELS} levels, the layout has ${L}`, offset);
+  if (orderId === 0 && K !== 0) throw new MrtFormatError('corrupt', 'coarse layers in a layer-major layout', offset);
   if (gridW * gridH > LIMITS.MAX_WINDOWS) throw new MrtFormatError('limit', `${gridW}x${gridH} windows exceed MAX_WINDOWS`, offset);
-  const totalTokens = gridW * gridH * T;
+  const streamLayers = T + K;
+  const totalTokens = gridW * gridH * streamLayers;
   if (totalTokens > LIMITS.MAX_TOKENS) throw new MrtFormatError('limit', `${totalTokens} tokens exceed MAX_TOKENS`, offset);
   const priorId = uint(m.prior);
   if (priorId !== 0 && priorId !== 1 && priorId !== 2) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
@@ -168,8 +176,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     const name = CHUNK_RULES[rule as keyof typeof CHUNK_RULES];
     if (!name) throw new MrtFormatError('unsupported', `unknown chunk rule ${rule}`, offset);
     if (layers.length > 0 || explicit.length > 0 || uint(m.chunkTokenStep) > 0) throw new MrtFormatError('corrupt', 'chunk table has a rule and explicit token ranges', offset);
-    const r = ruleChunkLayers(name, count, T);
-    if (!r) throw new MrtFormatError('corrupt', `the chunk rule has fewer than ${count} chunks for ${T} layers`, offset);
+    const r = ruleChunkLayers(name, count, streamLayers);
+    if (!r) throw new MrtFormatError('corrupt', `the chunk rule has fewer than ${count} chunks for ${streamLayers} layers`, offset);
     layers = r;
   }
   const coderId = uint(m.coder);
@@ -182,8 +190,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   if (layers.length > 0) {
     if (explicit.length > 0) throw new MrtFormatError('corrupt', 'chunk table has both token and layer counts', offset);
     if (layers.length !== count) throw new MrtFormatError('corrupt', `chunk table lists ${layers.length} layer counts for ${count} chunks`, offset);
-    // whole layers; a count past T fails the range check below
-    explicit = layers.map((n) => Math.min(uint(n), T + 1) * perLayer);
+    // whole layers; a count past the stream's layers fails the range check below
+    explicit = layers.map((n) => Math.min(uint(n), streamLayers + 1) * perLayer);
   }
   const step = uint(m.chunkTokenStep);
   const chunks: MrtChunkEntry[] = [];
@@ -218,7 +226,7 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     modelHash,
     width,
     height,
-    layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: 'layer-major' },
+    layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: orderId === 1 ? 'coarse-first' : 'layer-major', coarseLayers: K },
     prior: priorId === 0 ? 'static' : 'rcm',
     sharedLate: priorId === 2,
     coder: coderId === 1 ? 'chained' : 'restart',

@@ -2,8 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes). */
-export const FORMAT_MINOR = 7;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order). */
+export const FORMAT_MINOR = 8;
 
 /** 2.7: the window a Header without one means. */
 export const DEFAULT_WINDOW = 32;
@@ -11,6 +11,8 @@ export const DEFAULT_WINDOW = 32;
 export const DEFAULT_PLACEHOLDER_FACTOR = 16;
 /** 2.7: the quantiser levels of a layout without them. */
 export const DEFAULT_LEVELS = 9;
+/** (2.8) the coarse-first order needs 9 levels: level k = 3 * coarse trit + refinement trit */
+export const COARSE_FIRST_LEVELS = 9;
 export const PREAMBLE_BYTES = 5;
 /** A raw-framed chunk (2.4) ends with its crc32 in this many little-endian bytes. */
 export const CHUNK_CRC_BYTES = 4;
@@ -44,8 +46,10 @@ export interface MrtLayout {
   tokensPerWindow: number;
   /** quantiser levels L */
   levels: number;
-  /** stream order; only 'layer-major' exists (default) */
-  order?: 'layer-major';
+  /** stream order: 'layer-major' (default) or (2.8) 'coarse-first' with `coarseLayers` >= 1 */
+  order?: 'layer-major' | 'coarse-first';
+  /** (2.8, 'coarse-first') layers whose tokens are first sent as coarse trits */
+  coarseLayers?: number;
 }
 
 export interface MrtPlaceholder {
@@ -90,7 +94,7 @@ export interface MrtHeader {
   sharedLate: boolean;
   coder: MrtCoder;
   chunkFraming: MrtChunkFraming;
-  /** gridW * gridH * tokensPerWindow */
+  /** stream symbols: gridW * gridH * tokensPerWindow tokens, (2.8 coarse-first) plus gridW * gridH * coarseLayers coarse trits */
   totalTokens: number;
   /** the chunk table: every chunk of the complete stream */
   chunks: MrtChunkEntry[];

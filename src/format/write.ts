@@ -42,7 +42,12 @@ export function encodeHeaderMessages(
   const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
   if (h.sharedLate && h.prior !== 'rcm') usage('sharedLate is a form of the RCM prior');
   if (gridW !== Math.ceil(h.width / window) || gridH !== Math.ceil(h.height / window)) usage(`window grid ${gridW}x${gridH} does not match ${h.width}x${h.height} / ${window}`);
-  const total = gridW * gridH * h.layout.tokensPerWindow;
+  // 2.8 coarse-first: K more layers of symbols (the coarse trits) in the stream
+  const coarse = h.layout.order === 'coarse-first' ? (h.layout.coarseLayers ?? 0) : 0;
+  if (h.layout.order === 'coarse-first' && coarse < 1) usage('the coarse-first order needs coarseLayers >= 1');
+  if (h.layout.order !== 'coarse-first' && h.layout.coarseLayers) usage("coarseLayers needs order 'coarse-first'");
+  const streamLayers = h.layout.tokensPerWindow + coarse;
+  const total = gridW * gridH * streamLayers;
   // token ranges: contiguous from 0
   let pos = 0;
   for (const [k, c] of chunks.entries()) {
@@ -83,7 +88,7 @@ export function encodeHeaderMessages(
       tokens: h.layout.tokensPerWindow,
       ...(omitLevels ? {} : { levels: h.layout.levels }),
       ...(omitFactor ? {} : { baseFactor: h.layout.baseFactor }),
-      order: mrt.Order.LAYER_MAJOR,
+      ...(coarse ? { order: mrt.Order.COARSE_FIRST, coarseLayers: coarse } : { order: mrt.Order.LAYER_MAJOR }),
     },
     prior: h.prior === 'static' ? mrt.PriorKind.STATIC : h.sharedLate ? mrt.PriorKind.RCM_SHARED_LATE : mrt.PriorKind.RCM,
     chunkCount: chunks.length,
@@ -95,8 +100,7 @@ export function encodeHeaderMessages(
     const perLayer = gridW * gridH;
     // the most compact form that describes the ranges, preferring older ones
     const layers = wholeLayers(chunks, perLayer) ? chunks.map((c) => (c.tokenEnd - c.tokenStart) / perLayer) : null;
-    const T = h.layout.tokensPerWindow;
-    const isRule = (r: ChunkRule) => !!layers && !!ruleChunkLayers(r, layers.length, T)?.every((n, k) => n === layers[k]);
+    const isRule = (r: ChunkRule) => !!layers && !!ruleChunkLayers(r, layers.length, streamLayers)?.every((n, k) => n === layers[k]);
     // rule numbers in ascending order: an older rule wins when both describe the ranges
     const ruleId = Object.entries(CHUNK_RULES).find(([, r]) => isRule(r))?.[0];
     if (uniform) msg.chunkTokenStep = step;
@@ -111,7 +115,7 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 8 for the coarse-first order (2.8), 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
@@ -119,7 +123,7 @@ export function encodeHeaderMessages(
   const hashBytes = msg.modelHash?.length ?? 0;
   const v27 = omitWindow || omitSize || omitLevels || omitFactor || (head.placeholder?.codec ?? 0) >= 2 || (hashBytes > 0 && hashBytes < 8);
   const shortHash = hashBytes > 0 && hashBytes < 16;
-  const minor = v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = coarse ? 8 : v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

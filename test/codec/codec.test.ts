@@ -17,6 +17,9 @@ import {
   streamIndex,
   tokenValue,
   tokensToZ,
+  tokenProgress,
+  streamSymbols,
+  COARSE_LEVEL_OFFSET,
   type StreamEvent,
 } from '../../src/codec/index.ts';
 import { readHeader } from '../../src/format/index.ts';
@@ -409,5 +412,82 @@ describe('regenerate', () => {
     let e = 0;
     for (let k = 0; k < 9; k++) e += (f[k]! / M) * tokenValue(k, 9);
     expect(z[known]).toBeCloseTo(e, 2);
+  });
+});
+
+describe('coarse-first order (2.8)', () => {
+  const w = fakeRcm(8, { D: 6, H: 8, L: 9, T: 6 });
+  it('progress: coarse trits, then their refinement, then whole layers', () => {
+    const l = tokenLayout({ gridW: 3, gridH: 2, tokensPerWindow: 5, levels: 9, coarseLayers: 2 });
+    expect(l.streamLength).toBe(6 * 7);
+    expect(tokenProgress(l, 0)).toEqual({ exact: 0, coarse: 0 });
+    expect(tokenProgress(l, 7)).toEqual({ exact: 0, coarse: 7 });
+    expect(tokenProgress(l, 12)).toEqual({ exact: 0, coarse: 12 });
+    expect(tokenProgress(l, 15)).toEqual({ exact: 3, coarse: 12 });
+    expect(tokenProgress(l, 24)).toEqual({ exact: 12, coarse: 12 });
+    expect(tokenProgress(l, 30)).toEqual({ exact: 18, coarse: 18 });
+    expect(tokenProgress(l, 42)).toEqual({ exact: 30, coarse: 30 });
+    const tokens = Uint8Array.from({ length: 30 }, (_, i) => (i * 5) % 9);
+    const sym = streamSymbols(l, tokens);
+    expect(sym.length).toBe(42);
+    for (let i = 0; i < 12; i++) expect(sym[i]! * 3 + sym[12 + i]!).toBe(tokens[i]);
+    expect(Array.from(sym.subarray(24))).toEqual(Array.from(tokens.subarray(12)));
+    expect(() => tokenLayout({ gridW: 1, gridH: 1, tokensPerWindow: 4, levels: 7, coarseLayers: 1 })).toThrow(/9 levels/);
+    expect(() => tokenLayout({ gridW: 1, gridH: 1, tokensPerWindow: 4, levels: 9, coarseLayers: 5 })).toThrow(/coarseLayers/);
+  });
+  for (const prior of ['static', 'rcm'] as const) {
+    it(`${prior}: coarse trits + refinements cost about what the tokens cost layer-major`, () => {
+      const rcm = prior === 'rcm' ? w : null;
+      const o = { width: 960, height: 640, T: 6, rcm, coder: 'chained' as const, framing: 'raw' as const, layersPerChunk: 2 };
+      const pay = (x: ReturnType<typeof syntheticStream>) => x.chunks.reduce((a, c) => a + c.payload.length, 0);
+      const ratio = pay(syntheticStream({ ...o, coarseLayers: 3 })) / pay(syntheticStream(o));
+      // what is left is the coarse tables' learning and the rescaling of the refinement frequencies
+      expect(ratio).toBeGreaterThan(0.98);
+      expect(ratio).toBeLessThan(1.03);
+    });
+    it(`${prior}: every byte offset of a raw chained stream: exact tokens are the true ones, coarse ones in the true bin`, () => {
+      const rcm = prior === 'rcm' ? w : null;
+      const s = syntheticStream({ width: 160, height: 96, T: 6, rcm, coder: 'chained', framing: 'raw', layersPerChunk: 2, coarseLayers: 3 });
+      const info = readHeader(s.bytes);
+      expect(info.header.version.minor).toBe(8);
+      expect(info.header.layout).toMatchObject({ order: 'coarse-first', coarseLayers: 3 });
+      expect(info.header.totalTokens).toBe(s.layout.streamLength);
+      const inc = new StreamDecoder({ rcm: w });
+      let coarseSeen = 0;
+      for (let cut = 0; cut <= s.bytes.length; cut++) {
+        const r = decodeMrt(s.bytes.subarray(0, cut), { rcm: w, ended: false });
+        expect(r.error).toBeUndefined();
+        const p = tokenProgress(s.layout, r.known);
+        for (let i = 0; i < p.exact; i++) if (r.tokens[i] !== s.tokens[i]) expect.unreachable(`token ${i} at cut ${cut}`);
+        for (let i = p.exact; i < p.coarse; i++) if (Math.floor(r.tokens[i]! / 3) !== Math.floor(s.tokens[i]! / 3)) expect.unreachable(`coarse ${i} at cut ${cut}`);
+        if (p.coarse > p.exact) coarseSeen++;
+        if (cut > 0) inc.push(s.bytes.subarray(cut - 1, cut));
+        expect(inc.known).toBe(r.known);
+        expect(inc.progress).toEqual(p);
+      }
+      expect(coarseSeen).toBeGreaterThan(0);
+      expect(inc.tokens).toEqual(s.tokens);
+      expect(inc.known).toBe(s.layout.streamLength);
+    });
+  }
+  it('z / mask: coarse-only tokens take (c - 1) * COARSE_LEVEL_OFFSET levels; regeneration keeps them in their bin', () => {
+    const l = tokenLayout({ gridW: 4, gridH: 3, tokensPerWindow: 6, levels: 9, coarseLayers: 2 });
+    const tokens = Uint8Array.from({ length: l.total }, (_, i) => (i * 7 + 2) % 9);
+    // as a decoder holds them after the coarse pass and 5 refinements: 3c + 1 past the refined ones
+    const held = tokens.slice();
+    for (let i = 5; i < 24; i++) held[i] = Math.floor(tokens[i]! / 3) * 3 + 1;
+    const known = 24 + 5;
+    const { z, mask } = tokensToZ(l, held, known);
+    for (let i = 0; i < 5; i++) expect(z[i]).toBeCloseTo(tokenValue(tokens[i]!, 9), 6);
+    for (let i = 5; i < 24; i++) expect(z[i]).toBeCloseTo(((Math.floor(tokens[i]! / 3) - 1) * COARSE_LEVEL_OFFSET) / 4, 6);
+    expect(Array.from(mask.subarray(0, 24)).every((m) => m === 1)).toBe(true);
+    expect(Array.from(mask.subarray(24)).every((m) => m === 0)).toBe(true);
+    const rg = regenerate(l, fakeRcm(9, { D: 4, H: 5, L: 9, T: 6 }), held, known);
+    for (let i = 5; i < 24; i++) {
+      const c = Math.floor(tokens[i]! / 3);
+      expect(rg.z[i]!).toBeGreaterThanOrEqual(tokenValue(3 * c, 9) - 1e-6);
+      expect(rg.z[i]!).toBeLessThanOrEqual(tokenValue(3 * c + 2, 9) + 1e-6);
+    }
+    expect(Array.from(rg.mask).every((m) => m === 1)).toBe(true);
   });
 });

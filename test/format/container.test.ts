@@ -74,7 +74,7 @@ suite('container round trip', () => {
     const h = info.header;
     expect(h.width).toBe(768);
     expect(h.height).toBe(512);
-    expect(h.layout).toEqual({ window: 32, baseFactor: 16, gridW: 24, gridH: 16, tokensPerWindow: 64, levels: 9, order: 'layer-major' });
+    expect(h.layout).toEqual({ window: 32, baseFactor: 16, coarseLayers: 0, gridW: 24, gridH: 16, tokensPerWindow: 64, levels: 9, order: 'layer-major' });
     expect(h.prior).toBe('static');
     expect(h.modelId).toBe('test-v0');
     expect([...h.modelHash]).toEqual([...s.header.modelHash!]);
@@ -934,5 +934,21 @@ suite('mrt info', () => {
     expect(text).toMatch(new RegExp(`first paint ${info.firstPaintEnd} B`));
     expect(text).toMatch(/index +\d+ B/);
     expect(text).toMatch(/truncated prefix with 4 whole chunks/);
+  });
+});
+
+suite('coarse-first order (2.8)', () => {
+  it('round trips its layout; the writer and reader refuse an inconsistent one', () => {
+    const s = syntheticStream({ width: 100, height: 70, T: 4, layersPerChunk: 1, coarseLayers: 2 });
+    const h = readHeader(s.bytes).header;
+    expect(h.version).toEqual({ major: 2, minor: 8 });
+    expect(h.layout).toMatchObject({ order: 'coarse-first', coarseLayers: 2, tokensPerWindow: 4 });
+    expect(h.totalTokens).toBe(s.layout.windows * 6);
+    expect(h.chunks.at(-1)!.tokenEnd).toBe(s.layout.windows * 6);
+    const base = { modelId: 'x', width: 64, height: 64, prior: 'static' as const, coder: 'restart' as const, chunkFraming: 'message' as const };
+    expect(() => writeMrt({ ...base, layout: { window: 32, baseFactor: 16, tokensPerWindow: 4, levels: 9, order: 'coarse-first' } }, [])).toThrow(/coarseLayers/);
+    expect(() => writeMrt({ ...base, layout: { window: 32, baseFactor: 16, tokensPerWindow: 4, levels: 9, coarseLayers: 2 } }, [])).toThrow(/coarse-first/);
+    expect(() => writeMrt({ ...base, layout: { window: 32, baseFactor: 16, tokensPerWindow: 4, levels: 5, order: 'coarse-first', coarseLayers: 2 } }, [])).toThrow(/9 levels/);
+    expect(() => writeMrt({ ...base, layout: { window: 32, baseFactor: 16, tokensPerWindow: 4, levels: 9, order: 'coarse-first', coarseLayers: 5 } }, [])).toThrow(/coarse/);
   });
 });

@@ -1,4 +1,4 @@
-import { tokenLayout, createPrior, encodeChunks, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
+import { tokenLayout, createPrior, encodeChunks, streamSymbols, type RcmWeights, type TokenLayout } from '../../src/codec/index.ts';
 import { autoChunkLayers, chunkRanges, writeMrt, type MrtChunkInput, type MrtChunkFraming, type MrtCoder, type MrtHeaderInput } from '../../src/format/index.ts';
 import { syntheticTokens } from '../codec/fixtures.ts';
 
@@ -38,19 +38,24 @@ export function syntheticStream(o: {
   omitDefaults?: boolean;
   /** The layers past the RCM share one static table (format 2.6; needs `rcm`). */
   sharedLate?: boolean;
+  /** Coarse-first order with this many coarse layers (format 2.8); chunks count stream symbols. */
+  coarseLayers?: number;
 }): Synthetic {
   const T = o.T ?? 64;
   const L = o.L ?? 9;
-  const layout = tokenLayout({ gridW: Math.ceil(o.width / 32), gridH: Math.ceil(o.height / 32), tokensPerWindow: T, levels: L });
+  const K = o.coarseLayers ?? 0;
+  const layout = tokenLayout({ gridW: Math.ceil(o.width / 32), gridH: Math.ceil(o.height / 32), tokensPerWindow: T, levels: L, coarseLayers: K });
   const count = (o.layers ?? T) * layout.windows;
   const tokens = syntheticTokens(layout, o.seed ?? 1, count);
+  const symbols = K ? streamSymbols(layout, tokens) : tokens;
   const prior = createPrior(layout, o.rcm ?? null, o.sharedLate);
   const step = (o.layersPerChunk ?? 1) * layout.windows;
+  const n = symbols.length;
   const ranges = o.chunkLayers
-    ? chunkRanges((o.chunkLayers === 'auto' ? autoChunkLayers(o.layers ?? T) : o.chunkLayers).map((n) => n * layout.windows))
-    : chunkRanges(Array.from({ length: Math.ceil(count / step) }, (_, k) => Math.min(step, count - k * step)));
+    ? chunkRanges((o.chunkLayers === 'auto' ? autoChunkLayers((o.layers ?? T) + K) : o.chunkLayers).map((c) => c * layout.windows))
+    : chunkRanges(Array.from({ length: Math.ceil(n / step) }, (_, k) => Math.min(step, n - k * step)));
   const coder = o.coder ?? 'restart';
-  const payloads = encodeChunks(prior, tokens, ranges, coder);
+  const payloads = encodeChunks(prior, symbols, ranges, coder);
   const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   const header: MrtHeaderInput = {
     modelId: 'test-v0',
@@ -59,7 +64,7 @@ export function syntheticStream(o: {
     chunkFraming: o.framing ?? 'message',
     width: o.width,
     height: o.height,
-    layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L },
+    layout: { window: 32, baseFactor: 16, tokensPerWindow: T, levels: L, ...(K ? { order: 'coarse-first' as const, coarseLayers: K } : {}) },
     prior: o.rcm ? 'rcm' : 'static',
     compact: o.compact,
     omitDefaults: o.omitDefaults,

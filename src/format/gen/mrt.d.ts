@@ -8,7 +8,10 @@ export namespace mrt {
     enum Order {
 
         /** LAYER_MAJOR value */
-        LAYER_MAJOR = 0
+        LAYER_MAJOR = 0,
+
+        /** COARSE_FIRST value */
+        COARSE_FIRST = 1
     }
 
     /** PriorKind enum. */
@@ -61,6 +64,9 @@ export namespace mrt {
         /** Layout order. */
         order: mrt.Order;
 
+        /** Layout coarseLayers. */
+        coarseLayers: number;
+
         /**
          * Encodes the specified Layout message. Does not implicitly {@link mrt.Layout.verify|verify} messages.
          * @param message Layout message or plain object to encode
@@ -102,6 +108,9 @@ export namespace mrt {
 
             /** Layout order */
             order?: (mrt.Order|null);
+
+            /** Layout coarseLayers */
+            coarseLayers?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

@@ -22,10 +22,12 @@ export const mrt = $root.mrt = (() => {
      * @name mrt.Order
      * @enum {number}
      * @property {number} LAYER_MAJOR=0 LAYER_MAJOR value
+     * @property {number} COARSE_FIRST=1 COARSE_FIRST value
      */
     mrt.Order = (function() {
         const valuesById = $Object.create(null), values = $Object.create(valuesById);
         values[valuesById[0] = "LAYER_MAJOR"] = 0;
+        values[valuesById[1] = "COARSE_FIRST"] = 1;
         return values;
     })();
 
@@ -56,6 +58,7 @@ export const mrt = $root.mrt = (() => {
          * @property {number|null} [levels] Layout levels
          * @property {number|null} [baseFactor] Layout baseFactor
          * @property {mrt.Order|null} [order] Layout order
+         * @property {number|null} [coarseLayers] Layout coarseLayers
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -136,6 +139,14 @@ export const mrt = $root.mrt = (() => {
         Layout.prototype.order = 0;
 
         /**
+         * Layout coarseLayers.
+         * @member {number} coarseLayers
+         * @memberof mrt.Layout
+         * @instance
+         */
+        Layout.prototype.coarseLayers = 0;
+
+        /**
          * Encodes the specified Layout message. Does not implicitly {@link mrt.Layout.verify|verify} messages.
          * @function encode
          * @memberof mrt.Layout
@@ -163,6 +174,8 @@ export const mrt = $root.mrt = (() => {
                 writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.baseFactor);
             if (message.order != null && $Object.hasOwnProperty.call(message, "order") && message.order !== 0)
                 writer.uint32(/* id 7, wireType 0 =*/56).int32(message.order);
+            if (message.coarseLayers != null && $Object.hasOwnProperty.call(message, "coarseLayers") && message.coarseLayers !== 0)
+                writer.uint32(/* id 8, wireType 0 =*/64).uint32(message.coarseLayers);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -259,6 +272,15 @@ export const mrt = $root.mrt = (() => {
                             message.order = value;
                         else
                             delete message.order;
+                        continue;
+                    }
+                case 8: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.coarseLayers = value;
+                        else
+                            delete message.coarseLayers;
                         continue;
                     }
                 }
