@@ -467,6 +467,16 @@ def sample_k(B, T, rng):
     return ks
 
 
+def coarse_state(u, K):
+    """(exact layers, layers known at least by their coarse trit) after u stream layers of the
+    coarse-first order with K coarse layers (src/codec/layout.ts tokenProgress, in layers)."""
+    if u <= K:
+        return 0, u
+    if u <= 2 * K:
+        return u - K, K
+    return u - K, u - K
+
+
 def make_mask(ks, T, gh, gw, rng, partial=0.3):
     m = torch.zeros(len(ks), T, gh, gw)
     for i, k in enumerate(ks):

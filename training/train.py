@@ -67,6 +67,49 @@ def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     return out, obj
 
 
+def coarse_batch(enc, x, b, T, L, K, cv, us, rng, partial=0.3):
+    """Decoder inputs for stream states of the coarse-first order (container 2.8; docs/design.md
+    "Coarse pass"): us[i] = stream layers received (K coarse, then K refinement, then the rest).
+    Tokens known by their coarse trit c = floor(k / 3) enter as (c - 1) * cv levels from the
+    centre, as src/codec/regenerate.ts tokensToZ gives them. The encoder is frozen."""
+    with torch.no_grad():
+        z = enc(x, b)
+        k, v = mrt.fsq(z, L)
+    st = [mrt.coarse_state(u, K) for u in us]
+    m = mrt.make_mask([e for e, _ in st], T, z.shape[2], z.shape[3], rng, partial)
+    vin = v * m
+    cval = (torch.div(k, 3, rounding_mode='floor') - 1).float() * (cv / ((L - 1) / 2))
+    for i, (e, c) in enumerate(st):
+        if c > e:
+            sel = torch.zeros_like(m[i], dtype=torch.bool)
+            sel[e:c] = m[i, e:c] == 0
+            vin[i] = torch.where(sel, cval[i], vin[i])
+            m[i] = torch.where(sel, torch.ones_like(m[i]), m[i])
+    return vin, m
+
+
+COARSE_VAL_US = [0, 1, 2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256]
+
+
+def evaluate_coarse(enc, dec, val, T, L, args, bs=8):
+    """Mean PSNR over coarse-first stream states of whole layers; objective = -mean."""
+    dec.eval()
+    xs, bs_ = val
+    K = args.coarse
+    us = sorted({u for u in COARSE_VAL_US if u <= T + K} | {T + K})
+    res = {u: 0.0 for u in us}
+    rng = np.random.default_rng(0)
+    with torch.no_grad():
+        for i in range(0, len(xs), bs):
+            x, b = xs[i:i + bs], bs_[i:i + bs]
+            for u in us:
+                vin, m = coarse_batch(enc, x, b, T, L, K, args.coarse_value, [u] * len(x), rng, partial=0)
+                res[u] += mrt.psnr(dec(vin, m, b), x).sum().item()
+    dec.train()
+    out = {u: p / len(xs) for u, p in res.items()}
+    return out, -float(np.mean(list(out.values())))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--run', default=os.path.join(mrt.RUNS, 'main'))
@@ -105,6 +148,9 @@ def main():
     ap.add_argument('--val-q', type=int, default=None, help='quality of the held-out bases (default 30 for webp, 45 for avif)')
     ap.add_argument('--qmin', type=int, default=5)
     ap.add_argument('--qmax', type=int, default=60)
+    ap.add_argument('--coarse', type=int, default=0, metavar='K',
+                    help='fine-tune the decoder alone (encoder and rate model frozen) for the coarse-first order with K coarse layers (container 2.8)')
+    ap.add_argument('--coarse-value', type=float, default=2.5, help='level offset of a coarse-only token (src/codec/layout.ts COARSE_LEVEL_OFFSET)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -138,7 +184,8 @@ def main():
             cfg['dec'] = dict(cfg['dec'], lin=True)
     T, L = cfg['T'], cfg['L']
     enc, dec, rate = mrt.build(cfg)
-    params = list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
+    # --coarse: the tokens (hence the RCM) stay those of the init model; only the decoder learns
+    params = list(dec.parameters()) if args.coarse else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
     opt = torch.optim.Adam(params, lr=args.lr)
     step, best, elapsed = 0, float('inf'), 0.0
     if ck is not None:
@@ -181,11 +228,19 @@ def main():
                     'elapsed': elapsed + time.time() - t_start}, path + '.tmp')
         os.replace(path + '.tmp', path)
 
+    def validate():
+        if args.coarse:
+            out, obj = evaluate_coarse(enc, dec, val, T, L, args)
+            return obj, {u: round(p, 3) for u, p in out.items()}
+        out, obj = evaluate(enc, dec, rate, val, T, L, args)
+        return obj, {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}
+
+    if args.coarse:
+        enc.eval()
     if args.init and step == 0:
         # the starting point on this run's held-out set (its bases may differ from the init run's)
-        out, obj = evaluate(enc, dec, rate, val, T, L, args)
-        log({'step': 0, 'val_obj': round(obj, 4), 'init': True,
-             'val': {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}})
+        obj, vals = validate()
+        log({'step': 0, 'val_obj': round(obj, 4), 'init': True, 'val': vals})
     t_start = time.time()
     t_ck = time.time()
     acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
@@ -201,15 +256,24 @@ def main():
             for g in opt.param_groups:
                 g['lr'] = lr
         x, b = sampler.batch(args.batch)
-        z = enc(x, b)
-        _, v = mrt.fsq(z, L)
-        ks = mrt.sample_k(args.batch, T, rng)
-        m = mrt.make_mask(ks, T, z.shape[2], z.shape[3], rng)
-        y = dec(v * m, m, b)
-        mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
-        bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
-        # per-sample dB loss: equal weight to every prefix length in PSNR terms
-        loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(ks)))
+        if args.coarse:
+            # stream states of the coarse-first order; the tokens' bits do not depend on the decoder
+            us = mrt.sample_k(args.batch, T + args.coarse, rng)
+            vin, m = coarse_batch(enc, x, b, T, L, args.coarse, args.coarse_value, us, rng)
+            y = dec(vin, m, b)
+            mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
+            bpp = torch.zeros_like(mse)
+            loss = torch.mean(10 * torch.log10(mse + 1e-6))
+        else:
+            z = enc(x, b)
+            _, v = mrt.fsq(z, L)
+            ks = mrt.sample_k(args.batch, T, rng)
+            m = mrt.make_mask(ks, T, z.shape[2], z.shape[3], rng)
+            y = dec(v * m, m, b)
+            mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
+            bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
+            # per-sample dB loss: equal weight to every prefix length in PSNR terms
+            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(ks)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)
@@ -226,23 +290,21 @@ def main():
                  'lr': opt.param_groups[0]['lr'], 'min': round((elapsed + now - t_start) / 60, 2)})
             acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
         if step % args.val_every == 0:
-            out, obj = evaluate(enc, dec, rate, val, T, L, args)
+            obj, vals = validate()
             improved = obj < best
             if improved:
                 best = obj
-            log({'step': step, 'val_obj': round(obj, 4), 'best': improved,
-                 'val': {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}})
+            log({'step': step, 'val_obj': round(obj, 4), 'best': improved, 'val': vals})
             if improved:
                 save(os.path.join(args.run, 'best.pt'))
         if time.time() - t_ck > args.ckpt_minutes * 60:
             save(last_p)
             t_ck = time.time()
-    out, obj = evaluate(enc, dec, rate, val, T, L, args)
+    obj, vals = validate()
     if obj < best:
         best = obj
         save(os.path.join(args.run, 'best.pt'))
-    log({'step': step, 'val_obj': round(obj, 4), 'final': True,
-         'val': {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}})
+    log({'step': step, 'val_obj': round(obj, 4), 'final': True, 'val': vals})
     save(last_p)
     log({'event': 'stop', 'step': step, 'minutes_total': round((elapsed + time.time() - t_start) / 60, 1)})
 

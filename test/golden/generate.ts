@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPrior, encodeChunks, parseRcm, serializeRcm, tokenLayout } from '../../src/codec/index.ts';
+import { createPrior, encodeChunks, parseRcm, serializeRcm, streamSymbols, tokenLayout, tokenProgress } from '../../src/codec/index.ts';
 import { autoChunkLayers, chunkRanges, doublingChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
 import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 
@@ -37,6 +37,8 @@ interface Spec {
   v26?: boolean;
   /** format 2.7: Header and layout without their default values and a 4-byte model hash (with everything of v26) */
   v27?: boolean;
+  /** format 2.8: the coarse-first order with this many coarse layers (with everything of v27) */
+  v28?: number;
 }
 
 const specs: Spec[] = [
@@ -51,6 +53,9 @@ const specs: Spec[] = [
   { name: 'rcm-v25-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true },
   { name: 'rcm-v26-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true },
   { name: 'rcm-v27-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true },
+  { name: 'rcm-v28-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6 },
+  { name: 'rcm-v28-T20-prefix3', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, cutChunks: 3 },
+  { name: 'rcm-v28-T20-prefix5', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, cutChunks: 5 },
   { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
@@ -58,15 +63,18 @@ const specs: Spec[] = [
 const all = process.argv.includes('--all');
 
 for (const s of specs) {
-  const layout = tokenLayout({ gridW: Math.ceil(s.width / 32), gridH: Math.ceil(s.height / 32), tokensPerWindow: s.T, levels: s.L });
+  const K = s.v28 ?? 0;
+  const layout = tokenLayout({ gridW: Math.ceil(s.width / 32), gridH: Math.ceil(s.height / 32), tokensPerWindow: s.T, levels: s.L, coarseLayers: K });
   if (!all && existsSync(join(dir, `${s.name}.json`))) continue;
-  const sizes = s.chunkTokens ?? (s.v25 ? doublingChunkLayers(s.T).map((n) => n * layout.windows) : s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
+  // chunk sizes count stream symbols (2.8: K more layers of them)
+  const sizes = s.chunkTokens ?? (s.v25 ? doublingChunkLayers(s.T + K).map((n) => n * layout.windows) : s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
   const count = sizes.reduce((a, b) => a + b, 0);
-  const tokens = syntheticTokens(layout, s.name.length * 7 + s.T, count);
+  // (2.8) a prefix vector holds the tokens of its whole stream
+  const tokens = syntheticTokens(layout, (K ? s.name.replace(/-prefix\d+$/, '') : s.name).length * 7 + s.T, count - K * layout.windows);
   const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null, s.v26);
   const ranges = chunkRanges(sizes);
   const coder = s.v22 ? 'chained' : 'restart';
-  const payloads = encodeChunks(prior, tokens, ranges, coder);
+  const payloads = encodeChunks(prior, K ? streamSymbols(layout, tokens) : tokens, ranges, coder);
   const chunks: MrtChunkInput[] = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   const header: MrtHeaderInput = {
     modelId: s.prior === 'rcm' && !s.v26 ? 'golden-rcm-small' : '',
@@ -75,7 +83,7 @@ for (const s of specs) {
     chunkFraming: s.v24 ? 'raw' : 'message',
     width: s.width,
     height: s.height,
-    layout: { window: 32, baseFactor: 16, tokensPerWindow: s.T, levels: s.L },
+    layout: { window: 32, baseFactor: 16, tokensPerWindow: s.T, levels: s.L, ...(K ? { order: 'coarse-first' as const, coarseLayers: K } : {}) },
     prior: s.prior,
     encoderOptions: `golden ${s.name}`,
     compact: s.v26,
@@ -99,15 +107,20 @@ for (const s of specs) {
     rcm: s.prior === 'rcm' ? 'rcm-small.json' : null,
     width: s.width,
     height: s.height,
-    layout: { gridW: layout.gridW, gridH: layout.gridH, tokensPerWindow: s.T, levels: s.L },
+    layout: { gridW: layout.gridW, gridH: layout.gridH, tokensPerWindow: s.T, levels: s.L, ...(K ? { order: 'coarse-first', coarseLayers: K } : {}) },
     bytes: bytes.length,
     chunks: nChunks,
     chunksTotal: chunks.length,
     complete: s.cutChunks === undefined,
     final: final && s.cutChunks === undefined ? { mime: final.mime, bytes: final.bytes.length } : null,
     known,
-    tokens: Array.from(tokens.subarray(0, known)),
+    // the tokens the `known` symbols tell; (2.8) one known only by its coarse trit c as 3c + 1
+    tokens: told(tokens, known),
   };
   writeFileSync(join(dir, `${s.name}.json`), JSON.stringify(expected) + '\n');
+  function told(t: Uint8Array, symbols: number): number[] {
+    const p = tokenProgress(layout, symbols);
+    return Array.from(t.subarray(0, p.coarse), (k, i) => (i < p.exact ? k : Math.floor(k / 3) * 3 + 1));
+  }
   console.log(`${s.name}.mrt: ${bytes.length} B, ${known} tokens`);
 }
