@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, formatInfo, isChunkRule, modelHashMatches, readHeader } from '../format/index.ts';
 import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
-import { contentHash, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
+import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
 import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
 
@@ -34,6 +34,9 @@ encode options:
   --no-tail-rdo             keep the encoder network's late tokens as they are (default:
                             re-choose layers 32 and up closed-loop, rate-distortion
                             optimised; models with a split decoder)
+  --coarse-layers N         send the first N layers' tokens as coarse trits first, then
+                            their exact values (container 2.8; 0: layer-major order;
+                            default ${DEFAULT_COARSE_LAYERS} for 9-level models)
   --final avif|webp|jpeg|none   append a full-quality image (default none)
   --final-quality Q         quality of the final layer (0-100)
   --background COLOR        flatten alpha on COLOR (default #ffffff)
@@ -82,6 +85,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
       'placeholder-format': { type: 'string' },
       prior: { type: 'string' },
       'no-tail-rdo': { type: 'boolean' },
+      'coarse-layers': { type: 'string' },
       final: { type: 'string' },
       'final-quality': { type: 'string' },
       background: { type: 'string' },
@@ -107,6 +111,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
     placeholderFormat: values['placeholder-format'] as EncodeOptions['placeholderFormat'],
     prior: values.prior as 'rcm' | 'static' | undefined,
     tailRdo: values['no-tail-rdo'] ? false : undefined,
+    coarseLayers: intOption('coarse-layers', values['coarse-layers']),
     final: values.final as FinalFormat | undefined,
     finalQuality: intOption('final-quality', values['final-quality']),
     alpha: values['reject-alpha'] ? 'reject' : { background: values.background ?? '#ffffff' },

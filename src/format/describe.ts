@@ -7,7 +7,8 @@ export interface MrtDescription {
   /** id: the label stored in the file (2.6 encoders store none: null) or, failing that, what `modelIdFor` names the hash */
   model: { id: string | null; hash: string };
   image: { width: number; height: number };
-  layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; totalTokens: number };
+  /** order 'layer-major' or (2.8) 'coarse-first' with coarseLayers >= 1; totalTokens counts stream symbols (2.8: the coarse trits too) */
+  layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; coarseLayers: number; totalTokens: number };
   prior: string;
   /** (2.6) the layers past the RCM share one static table */
   sharedLate: boolean;
@@ -45,6 +46,7 @@ export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) =>
       tokensPerWindow: l.tokensPerWindow,
       levels: l.levels,
       order: l.order,
+      coarseLayers: l.coarseLayers ?? 0,
       totalTokens: h.totalTokens,
     },
     prior: h.prior,
@@ -72,7 +74,7 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number, modelIdFor
   lines.push(`MRT ${d.version}  ${d.image.width}x${d.image.height}  model ${d.model.id ?? '(unnamed)'} ${d.model.hash}`);
   lines.push(
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
-      `${d.layout.order}, ${d.layout.totalTokens} tokens, base /${d.layout.baseFactor}`,
+      `${d.layout.order}${d.layout.coarseLayers ? ` (${d.layout.coarseLayers} coarse layers)` : ''}, ${d.layout.totalTokens} ${d.layout.coarseLayers ? 'symbols' : 'tokens'}, base /${d.layout.baseFactor}`,
   );
   lines.push(`prior    ${d.prior}${d.sharedLate ? ' (the layers past it: one shared static table)' : ''}, coder ${d.coder}, chunk framing ${d.chunkFraming}`);
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;

@@ -2,9 +2,9 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { decodeMrt } from '../../src/codec/index.ts';
+import { decodeMrt, tokenLayout, tokenProgress } from '../../src/codec/index.ts';
 import { readHeader, prefixLength } from '../../src/format/index.ts';
-import { decode, DecodeError, encode, loadModels, type Models } from '../../src/encoder/index.ts';
+import { decode, DecodeError, DEFAULT_COARSE_LAYERS, encode, loadModels, type Models } from '../../src/encoder/index.ts';
 import { chunkLayers } from '../../src/format/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
 
@@ -20,6 +20,13 @@ beforeAll(async () => {
   png = new Uint8Array(await img.clone().png().toBuffer());
   original = await img.clone().raw().toBuffer();
 });
+
+/** A prefix's tokens agree with the whole stream's: exact ones equal, coarse-only ones (2.8) in the same bin. */
+function expectSameTokens(part: ReturnType<typeof decodeMrt>, full: ReturnType<typeof decodeMrt>): void {
+  const p = tokenProgress(tokenLayout(full.header!.layout), part.known);
+  expect(Buffer.compare(Buffer.from(part.tokens.subarray(0, p.exact)), Buffer.from(full.tokens.subarray(0, p.exact)))).toBe(0);
+  for (let i = p.exact; i < p.coarse; i++) if (Math.floor(part.tokens[i]! / 3) !== Math.floor(full.tokens[i]! / 3)) expect.unreachable(`coarse token ${i}`);
+}
 
 describe('encode/decode library', () => {
   it('is deterministic: same input and options give the same bytes', async () => {
@@ -38,7 +45,10 @@ describe('encode/decode library', () => {
     // and a Header without the default window and placeholder size (what readers derive: 32, the padded image / 16)
     const gen = (await import('../../src/format/gen/mrt.js')).mrt;
     const index = gen.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
-    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([7, 0, 0]);
+    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([8, 0, 0]);
+    // 2.8: the coarse-first order over the first DEFAULT_COARSE_LAYERS layers
+    const K = DEFAULT_COARSE_LAYERS;
+    expect([header.layout.order, header.layout.coarseLayers, index.layout?.order, index.layout?.coarseLayers]).toEqual(['coarse-first', K, 1, K]);
     const headLen = mrt[5]! < 128 ? 1 : 2; // the Header message's varint length, after the 5-byte preamble
     const head = gen.Header.decode(mrt.subarray(5 + headLen, info.firstPaintEnd));
     expect([head.window, head.placeholder?.width, head.placeholder?.height]).toEqual([0, 0, 0]);
@@ -51,26 +61,34 @@ describe('encode/decode library', () => {
     // default chunking ('doubling', chunk_rule 2): layer 0, then 1, 2, 4, ... layers
     const T = models.manifest.layout.tokens;
     const perLayer = Math.ceil(256 / 32) * Math.ceil(192 / 32);
-    const groups = chunkLayers(T, 'doubling');
+    // (the rule's layers are the stream's: K layers of coarse trits, then the T layers)
+    const groups = chunkLayers(T + K, 'doubling');
     expect(groups.slice(0, 4)).toEqual([1, 1, 2, 4]);
     expect((await import('../../src/format/gen/mrt.js')).mrt.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd)).chunkRule).toBe(2);
-    expect(groups.reduce((a, b) => a + b, 0)).toBe(T);
+    expect(groups.reduce((a, b) => a + b, 0)).toBe(T + K);
     expect(header.chunks.length).toBe(groups.length);
     expect(header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(groups.map((n) => n * perLayer));
     // one chunk per layer, or the 'auto' rule, on request
-    expect(readHeader(await encode(png, { models, layersPerChunk: 1 })).header.chunks.length).toBe(T);
-    expect(readHeader(await encode(png, { models, layersPerChunk: 'auto' })).header.chunks.length).toBe(chunkLayers(T, 'auto').length);
+    expect(readHeader(await encode(png, { models, layersPerChunk: 1 })).header.chunks.length).toBe(T + K);
+    expect(readHeader(await encode(png, { models, layersPerChunk: 'auto' })).header.chunks.length).toBe(chunkLayers(T + K, 'auto').length);
     const full = decodeMrt(mrt, { rcm: models.rcm });
     expect(full.complete).toBe(true);
     expect(full.known).toBe(header.totalTokens);
+    expect(header.totalTokens).toBe((T + K) * perLayer);
     // Every chunk-boundary prefix decodes to the same leading tokens.
-    for (const k of [1, 5, header.chunks.length]) {
+    for (const k of [1, 5, 8, header.chunks.length]) {
       const cut = info.chunkEnds[k - 1]!;
       const part = decodeMrt(mrt.subarray(0, cut), { rcm: models.rcm });
       expect(part.error).toBeUndefined();
       expect(part.chunks).toBe(k);
-      expect(Buffer.compare(Buffer.from(part.tokens.subarray(0, part.known)), Buffer.from(full.tokens.subarray(0, part.known)))).toBe(0);
+      expectSameTokens(part, full);
     }
+    // the same tokens as the layer-major order writes, in one more byte or two per hundred
+    const plain = await encode(png, { models, coarseLayers: 0 });
+    const p = decodeMrt(plain, { rcm: models.rcm });
+    expect(readHeader(plain).header.layout.order).toBe('layer-major');
+    expect(Buffer.compare(Buffer.from(p.tokens), Buffer.from(full.tokens))).toBe(0);
+    expect(mrt.length / plain.length).toBeLessThan(1.03);
   });
 
   it('decodes every truncation of a real encoded image to the whole chunks before the cut', async () => {
@@ -89,7 +107,7 @@ describe('encode/decode library', () => {
       const onBoundary = n === info.headerEnd || info.chunkEnds.includes(n);
       if (onBoundary) expect(part.error, `cut at ${n}`).toBeUndefined();
       else expect(part.error?.code, `cut at ${n}`).toBe('truncated');
-      expect(Buffer.compare(Buffer.from(part.tokens.subarray(0, part.known)), Buffer.from(full.tokens.subarray(0, part.known)))).toBe(0);
+      expectSameTokens(part, full);
     }
   });
 
@@ -107,7 +125,11 @@ describe('encode/decode library', () => {
   it('honours layers, the placeholder budget and the final layer', async () => {
     const few = await encode(png, { models, layers: 4, placeholderBytes: 100 });
     const h = readHeader(few).header;
-    expect(h.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([1, 1, 2]);
+    // 4 layers, all of them in the coarse pass: 8 layers of stream symbols
+    expect(h.layout.coarseLayers).toBe(4);
+    expect(h.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([1, 1, 2, 4]);
+    const plainFew = readHeader(await encode(png, { models, layers: 4, coarseLayers: 0 })).header;
+    expect(plainFew.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([1, 1, 2]);
     expect(h.placeholder!.storedBytes ?? h.placeholder!.bytes.length).toBeLessThanOrEqual(100);
     // the default keeps the closer of AVIF and WebP; either can be asked for
     const webp = readHeader(await encode(png, { models, layers: 1, placeholderFormat: 'webp' })).header.placeholder!;
