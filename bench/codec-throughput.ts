@@ -32,7 +32,8 @@ if (!argv.includes('--synthetic') && haveModels && haveKodak) {
   const { encode } = await import('../src/encoder/index.ts');
   const files = readdirSync(KODAK).filter((f) => /^kodim\d+\.png$/.test(f)).sort().slice(0, nImages);
   for (const f of files) {
-    const mrt = await encode(join(KODAK, f), { prior: 'static', final: 'none' } as any);
+    // the layer-major order (coarseLayers 0): this bench codes the tokens one layer per chunk itself
+    const mrt = await encode(join(KODAK, f), { prior: 'static', final: 'none', coarseLayers: 0 } as any);
     const d = new StreamDecoder();
     d.push(mrt);
     d.end();
