@@ -193,6 +193,15 @@ class RateModel(nn.Module):
         p = torch.where(centre, p_c, torch.where(edge, p_edge, p_mid))
         return -torch.log2(torch.clamp(p, min=1e-9))
 
+    def coarse_bits(self, v):
+        """Bits of v's coarse trit (container 2.8: levels 3c..3c+2 of L = 9) under the same
+        Laplace: the centre bin spans 1.5 level steps each side of 0."""
+        h = 3.0 / (self.L - 1)  # half width of the centre coarse bin in value units
+        b = torch.exp(self.log_b)[None, :, None, None]
+        tail = torch.exp(-h / b)
+        p = torch.where(v.abs() < h, 1 - tail, 0.5 * tail)
+        return -torch.log2(torch.clamp(p, min=1e-9))
+
 
 def count_macs(model, *inputs):
     """Multiply-adds of Conv layers (the rest is negligible) for the given inputs."""

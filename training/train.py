@@ -67,47 +67,50 @@ def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     return out, obj
 
 
-def coarse_batch(enc, x, b, T, L, K, cv, us, rng, partial=0.3):
+def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3):
     """Decoder inputs for stream states of the coarse-first order (container 2.8; docs/design.md
     "Coarse pass"): us[i] = stream layers received (K coarse, then K refinement, then the rest).
-    Tokens known by their coarse trit c = floor(k / 3) enter as (c - 1) * cv levels from the
-    centre, as src/codec/regenerate.ts tokensToZ gives them. The encoder is frozen."""
-    with torch.no_grad():
-        z = enc(x, b)
-        k, v = mrt.fsq(z, L)
+    A token known by its coarse trit c = floor(k / 3) enters as (c - 1) * cv levels from the
+    centre, as src/codec/regenerate.ts tokensToZ gives it (straight-through gradient to z).
+    Returns (decoder z, mask, exact mask, coarse-only mask)."""
+    k, v = mrt.fsq(z, L)
     st = [mrt.coarse_state(u, K) for u in us]
-    m = mrt.make_mask([e for e, _ in st], T, z.shape[2], z.shape[3], rng, partial)
-    vin = v * m
-    cval = (torch.div(k, 3, rounding_mode='floor') - 1).float() * (cv / ((L - 1) / 2))
+    ex = mrt.make_mask([e for e, _ in st], T, z.shape[2], z.shape[3], rng, partial)
+    co = torch.zeros_like(ex)
     for i, (e, c) in enumerate(st):
         if c > e:
-            sel = torch.zeros_like(m[i], dtype=torch.bool)
-            sel[e:c] = m[i, e:c] == 0
-            vin[i] = torch.where(sel, cval[i], vin[i])
-            m[i] = torch.where(sel, torch.ones_like(m[i]), m[i])
-    return vin, m
+            co[i, e:c] = 1 - ex[i, e:c]
+    cval = (torch.div(k, 3, rounding_mode='floor') - 1).float() * (cv / ((L - 1) / 2))
+    cval = z + (cval - z).detach()
+    return v * ex + cval * co, ex + co, ex, co
 
 
 COARSE_VAL_US = [0, 1, 2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256]
 
 
-def evaluate_coarse(enc, dec, val, T, L, args, bs=8):
-    """Mean PSNR over coarse-first stream states of whole layers; objective = -mean."""
-    dec.eval()
+def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
+    """PSNR and rate-model bpp over coarse-first stream states of whole layers; objective as
+    evaluate()'s, with the state's stream layers as the prefix length."""
+    enc.eval(), dec.eval()
     xs, bs_ = val
     K = args.coarse
     us = sorted({u for u in COARSE_VAL_US if u <= T + K} | {T + K})
-    res = {u: 0.0 for u in us}
+    res = {u: [0.0, 0.0] for u in us}
     rng = np.random.default_rng(0)
     with torch.no_grad():
         for i in range(0, len(xs), bs):
             x, b = xs[i:i + bs], bs_[i:i + bs]
+            z = enc(x, b)
             for u in us:
-                vin, m = coarse_batch(enc, x, b, T, L, K, args.coarse_value, [u] * len(x), rng, partial=0)
-                res[u] += mrt.psnr(dec(vin, m, b), x).sum().item()
-    dec.train()
-    out = {u: p / len(xs) for u, p in res.items()}
-    return out, -float(np.mean(list(out.values())))
+                vin, m, ex, co = coarse_inputs(z, T, L, K, args.coarse_value, [u] * len(x), rng, partial=0)
+                res[u][0] += mrt.psnr(dec(vin, m, b), x).sum().item()
+                bits = (rate.bits(vin) * ex + rate.coarse_bits(vin) * co).sum((1, 2, 3))
+                res[u][1] += (bits / (x.shape[2] * x.shape[3])).sum().item()
+    enc.train(), dec.train()
+    n = len(xs)
+    out = {u: (p / n, r / n) for u, (p, r) in res.items()}
+    obj = float(np.mean([-p + rate_term(r, args, u) for u, (p, r) in out.items()]))
+    return out, obj
 
 
 def main():
@@ -149,7 +152,8 @@ def main():
     ap.add_argument('--qmin', type=int, default=5)
     ap.add_argument('--qmax', type=int, default=60)
     ap.add_argument('--coarse', type=int, default=0, metavar='K',
-                    help='fine-tune the decoder alone (encoder and rate model frozen) for the coarse-first order with K coarse layers (container 2.8)')
+                    help='train for the coarse-first order with K coarse layers (container 2.8): prefixes are its stream states')
+    ap.add_argument('--decoder-only', action='store_true', help='with --coarse: only the decoder learns (the tokens, hence the RCM, stay the init model\'s)')
     ap.add_argument('--coarse-value', type=float, default=2.5, help='level offset of a coarse-only token (src/codec/layout.ts COARSE_LEVEL_OFFSET)')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -184,8 +188,8 @@ def main():
             cfg['dec'] = dict(cfg['dec'], lin=True)
     T, L = cfg['T'], cfg['L']
     enc, dec, rate = mrt.build(cfg)
-    # --coarse: the tokens (hence the RCM) stay those of the init model; only the decoder learns
-    params = list(dec.parameters()) if args.coarse else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
+    # --decoder-only: the tokens (hence the RCM) stay those of the init model
+    params = list(dec.parameters()) if args.decoder_only else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
     opt = torch.optim.Adam(params, lr=args.lr)
     step, best, elapsed = 0, float('inf'), 0.0
     if ck is not None:
@@ -230,12 +234,14 @@ def main():
 
     def validate():
         if args.coarse:
-            out, obj = evaluate_coarse(enc, dec, val, T, L, args)
-            return obj, {u: round(p, 3) for u, p in out.items()}
+            out, obj = evaluate_coarse(enc, dec, rate, val, T, L, args)
+            if args.decoder_only:  # enc.eval() again: the frozen encoder stays in eval mode
+                enc.eval()
+            return obj, {u: [round(p, 3), round(r, 4)] for u, (p, r) in out.items()}
         out, obj = evaluate(enc, dec, rate, val, T, L, args)
         return obj, {k: [round(p, 2), round(r, 4)] for k, (p, r) in out.items()}
 
-    if args.coarse:
+    if args.decoder_only:
         enc.eval()
     if args.init and step == 0:
         # the starting point on this run's held-out set (its bases may differ from the init run's)
@@ -257,13 +263,19 @@ def main():
                 g['lr'] = lr
         x, b = sampler.batch(args.batch)
         if args.coarse:
-            # stream states of the coarse-first order; the tokens' bits do not depend on the decoder
+            # stream states of the coarse-first order: exact tokens cost their bits, coarse-only ones their trit's
             us = mrt.sample_k(args.batch, T + args.coarse, rng)
-            vin, m = coarse_batch(enc, x, b, T, L, args.coarse, args.coarse_value, us, rng)
+            if args.decoder_only:
+                with torch.no_grad():
+                    z = enc(x, b)
+            else:
+                z = enc(x, b)
+            vin, m, ex, co = coarse_inputs(z, T, L, args.coarse, args.coarse_value, us, rng)
             y = dec(vin, m, b)
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
-            bpp = torch.zeros_like(mse)
-            loss = torch.mean(10 * torch.log10(mse + 1e-6))
+            bpp = (rate.bits(vin) * ex + rate.coarse_bits(vin) * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
+            # (decoder-only: the bits do not depend on what learns)
+            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(us)))
         else:
             z = enc(x, b)
             _, v = mrt.fsq(z, L)
