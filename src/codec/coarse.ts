@@ -5,17 +5,13 @@
 //   levels 3c, 3c+1, 3c+2 rescaled to M (integers only), so coarse + refinement cost what
 //   the token itself would, up to rounding;
 // - coarse trits have their own adaptive tables (the StaticPrior's rules), shared by all
-//   coarse layers, one per context: how many of the left and upper neighbours in the same
-//   layer are off the centre bin (0-2) x how many of the window's previous 4 coarse trits
-//   are (0-2, capped). On the held-out training images (mrt-v0.7's tokens, 32 layers):
+//   coarse layers, one per neighbourhoodContext (src/codec/prior.ts: off-centre neighbours
+//   and window history). On the held-out training images (mrt-v0.7's tokens, 32 layers):
 //   0.343 bits per trit, against 0.376 with one adaptive table per layer.
 import { M } from './rans.ts';
 import { COARSE_BINS, type TokenLayout } from './layout.ts';
-import { adaptiveFreqs, adaptiveUpdate, orderError, type TokenPrior } from './prior.ts';
+import { ADAPTIVE_CONTEXTS, adaptiveFreqs, adaptiveUpdate, neighbourhoodContext, orderError, type TokenPrior } from './prior.ts';
 
-/** Window history the coarse context looks back on, in layers. */
-const HISTORY = 4;
-const CONTEXTS = 9;
 const CENTRE = 1;
 
 export class CoarseFirstPrior implements TokenPrior {
@@ -24,8 +20,10 @@ export class CoarseFirstPrior implements TokenPrior {
   position = 0;
   /** tokens in token order: exact below the refined count, 3c + 1 for a token known by its coarse trit c */
   readonly tokens: Uint8Array;
-  private readonly counts = new Int32Array(CONTEXTS * COARSE_BINS).fill(1);
-  private readonly totals = new Int32Array(CONTEXTS).fill(COARSE_BINS);
+  private readonly counts = new Int32Array(ADAPTIVE_CONTEXTS * COARSE_BINS).fill(1);
+  private readonly totals = new Int32Array(ADAPTIVE_CONTEXTS).fill(COARSE_BINS);
+  /** per token of the coarse layers: its coarse trit is off the centre bin */
+  private readonly off: Uint8Array;
   private readonly f = new Int32Array(COARSE_BINS);
   /** symbols of the coarse pass = of the refinement pass */
   private readonly kn: number;
@@ -38,19 +36,11 @@ export class CoarseFirstPrior implements TokenPrior {
     this.layout = layout;
     this.kn = layout.coarseLayers * layout.windows;
     this.tokens = tokens ?? new Uint8Array(layout.total);
+    this.off = new Uint8Array(this.kn);
   }
 
   private context(i: number): number {
-    const { windows, gridW } = this.layout;
-    const tok = this.tokens;
-    const t = Math.floor(i / windows);
-    const r = i - t * windows;
-    const x = r % gridW;
-    const off = (j: number) => (Math.floor(tok[j]! / COARSE_BINS) !== CENTRE ? 1 : 0);
-    const nb = (x > 0 ? off(i - 1) : 0) + (r >= gridW ? off(i - gridW) : 0);
-    let own = 0;
-    for (let s = Math.max(0, t - HISTORY); s < t; s++) own += off(s * windows + r);
-    return nb * 3 + Math.min(own, 2);
+    return neighbourhoodContext(this.off, i, this.layout.windows, this.layout.gridW);
   }
 
   freqs(j: number): Int32Array {
@@ -84,6 +74,7 @@ export class CoarseFirstPrior implements TokenPrior {
     if (j < kn) {
       adaptiveUpdate(this.counts, this.totals, this.context(j), s, COARSE_BINS);
       this.tokens[j] = s * COARSE_BINS + CENTRE;
+      this.off[j] = s !== CENTRE ? 1 : 0;
     } else {
       const i = j - kn;
       const k = j < 2 * kn ? Math.floor(this.tokens[i]! / COARSE_BINS) * COARSE_BINS + s : s;

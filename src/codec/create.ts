@@ -3,14 +3,21 @@ import { CoarseFirstPrior } from './coarse.ts';
 import { StaticPrior, type TokenPrior } from './prior.ts';
 import { RcmPrior, type RcmWeights } from './rcm.ts';
 
+export interface PriorOptions {
+  /** the layers past the RCM share one static table (format 2.6, Index prior 2) */
+  sharedLate?: boolean;
+  /** (2.8, with sharedLate) ... chosen by neighbourhood context (Index prior 3) */
+  lateContexts?: boolean;
+  /** (coarse-first) the buffer it decodes tokens into, in token order */
+  tokens?: Uint8Array;
+}
+
 /**
  * The prior of a stream's symbols: the RCM when weights are given, else the static prior,
  * over the layout's stream order (2.8: coarse-first when it has coarse layers).
- * `sharedLate`: the layers past the RCM share one static table (format 2.6, Index prior 2).
- * `tokens`: (coarse-first) the buffer it decodes tokens into, in token order.
  */
-export function createPrior(layout: LayoutLike | TokenLayout, rcm: RcmWeights | null | undefined, sharedLate = false, tokens?: Uint8Array): TokenPrior {
+export function createPrior(layout: LayoutLike | TokenLayout, rcm: RcmWeights | null | undefined, o: PriorOptions = {}): TokenPrior {
   const l = 'total' in layout ? (layout as TokenLayout) : tokenLayout(layout);
-  const fine = rcm ? new RcmPrior(l, rcm, sharedLate) : new StaticPrior(l);
-  return l.coarseLayers > 0 ? new CoarseFirstPrior(l, fine, tokens) : fine;
+  const fine = rcm ? new RcmPrior(l, rcm, !!o.sharedLate, !!o.lateContexts) : new StaticPrior(l);
+  return l.coarseLayers > 0 ? new CoarseFirstPrior(l, fine, o.tokens) : fine;
 }

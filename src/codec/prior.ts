@@ -41,12 +41,21 @@ export class StaticPrior implements TokenPrior {
   private readonly f: Int32Array;
   /** the first layer of the shared table (T: none) */
   private readonly sharedFrom: number;
+  /** (2.8 lateContexts) per token: off the centre level; the shared tables are chosen by neighbourhoodContext */
+  private readonly off: Uint8Array | null;
 
-  constructor(layout: TokenLayout, sharedFrom?: number) {
+  /**
+   * `lateContexts` (2.8, with `sharedFrom`): the shared late table is ADAPTIVE_CONTEXTS tables,
+   * chosen per token by neighbourhoodContext (7.5 % fewer bytes in layers 128-511 of mrt-v0.7's
+   * tokens on held-out training images).
+   */
+  constructor(layout: TokenLayout, sharedFrom?: number, lateContexts = false) {
     this.layout = layout;
     const { tokensPerWindow: T, levels: L } = layout;
     this.sharedFrom = Math.min(sharedFrom ?? T, T);
-    const tables = this.sharedFrom < T ? this.sharedFrom + 1 : T;
+    if (lateContexts && this.sharedFrom >= T) throw new RangeError('lateContexts needs a shared late table');
+    this.off = lateContexts ? new Uint8Array(layout.total) : null;
+    const tables = this.sharedFrom < T ? this.sharedFrom + (lateContexts ? ADAPTIVE_CONTEXTS : 1) : T;
     this.counts = new Int32Array(tables * L).fill(1);
     this.totals = new Int32Array(tables).fill(L);
     this.f = new Int32Array(L);
@@ -55,7 +64,8 @@ export class StaticPrior implements TokenPrior {
   /** the count table of stream index i */
   private table(i: number): number {
     const t = Math.floor(i / this.layout.windows);
-    return t < this.sharedFrom ? t : this.sharedFrom;
+    if (t < this.sharedFrom) return t;
+    return this.off ? this.sharedFrom + neighbourhoodContext(this.off, i, this.layout.windows, this.layout.gridW) : this.sharedFrom;
   }
 
   freqs(i: number): Int32Array {
@@ -66,8 +76,39 @@ export class StaticPrior implements TokenPrior {
   update(i: number, k: number): void {
     if (i !== this.position) throw orderError(i, this.position);
     adaptiveUpdate(this.counts, this.totals, this.table(i), k, this.layout.levels);
+    if (this.off) this.off[i] = k !== (this.layout.levels - 1) >> 1 ? 1 : 0;
     this.position = i + 1;
   }
+}
+
+/** Adaptive tables chosen by neighbourhoodContext. */
+export const ADAPTIVE_CONTEXTS = 12;
+/** Layers of a window's own history neighbourhoodContext looks back on. */
+const CONTEXT_HISTORY = 8;
+
+/**
+ * Context of token i (stream index, layer-major) for adaptive tables (format 2.8): 4 *
+ * min(2, how many of its left, upper, upper-left and upper-right neighbours in the same layer
+ * are off the centre) + min(3, how many of its window's previous CONTEXT_HISTORY tokens are);
+ * `off` holds a 0/1 flag per token coded so far. Measured on held-out training images
+ * (mrt-v0.7's encoder tokens): layers 128-511 in 3251 B per image against 3514 with one
+ * shared table (3332 with two neighbours and 4 layers of history); coarse trits of 128
+ * layers in 392 B against 394.
+ */
+export function neighbourhoodContext(off: Uint8Array, i: number, windows: number, gridW: number): number {
+  const t = Math.floor(i / windows);
+  const r = i - t * windows;
+  const x = r % gridW;
+  let nb = 0;
+  if (x > 0) nb += off[i - 1]!;
+  if (r >= gridW) {
+    nb += off[i - gridW]!;
+    if (x > 0) nb += off[i - gridW - 1]!;
+    if (x < gridW - 1) nb += off[i - gridW + 1]!;
+  }
+  let own = 0;
+  for (let s = Math.max(0, t - CONTEXT_HISTORY); s < t; s++) own += off[s * windows + r]!;
+  return (nb < 2 ? nb : 2) * 4 + (own < 3 ? own : 3);
 }
 
 /**

@@ -175,13 +175,17 @@ export class RcmPrior implements TokenPrior {
   /** First stream index the RCM does not cover. */
   private readonly rcmEnd: number;
 
-  /** `sharedLate` (2.6): the layers past the RCM share one static table (StaticPrior's sharedFrom). */
-  constructor(layout: TokenLayout, weights: RcmWeights, sharedLate = false) {
+  /**
+   * `sharedLate` (2.6): the layers past the RCM share one static table (StaticPrior's
+   * sharedFrom); `lateContexts` (2.8): tables chosen by neighbourhood context.
+   */
+  constructor(layout: TokenLayout, weights: RcmWeights, sharedLate = false, lateContexts = false) {
     checkRcmLayout(weights, layout);
     this.layout = layout;
     this.weights = weights;
     this.rcmEnd = weights.T * layout.windows;
-    this.rest = weights.T < layout.tokensPerWindow ? new StaticPrior(layout, sharedLate ? weights.T : undefined) : null;
+    if (lateContexts && !sharedLate) throw new RangeError('lateContexts is a form of the shared late table');
+    this.rest = weights.T < layout.tokensPerWindow ? new StaticPrior(layout, sharedLate ? weights.T : undefined, lateContexts) : null;
     this.h = new Float64Array(layout.windows * weights.D);
     this.tokens = new Uint8Array(layout.total);
     this.a = new Float64Array(weights.D);

@@ -121,7 +121,7 @@ export class StreamDecoder {
           this.layout = layout;
           this.tokens = new Uint8Array(layout.total);
           this.symbols = layout.coarseLayers > 0 ? new Uint8Array(layout.streamLength) : this.tokens;
-          this.prior = createPrior(layout, rcm, h.sharedLate, this.tokens);
+          this.prior = createPrior(layout, rcm, { sharedLate: h.sharedLate, lateContexts: h.lateContexts, tokens: this.tokens });
           out.push({ type: 'header', header: h, info: ev.info, layout });
           break;
         }

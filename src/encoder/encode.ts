@@ -156,6 +156,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels, ...(opts.coarseLayers ? { order: 'coarse-first', coarseLayers: opts.coarseLayers } : {}) },
     prior: opts.prior,
     sharedLate,
+    lateContexts: sharedLate,
     coder: 'chained',
     chunkFraming: 'raw',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
@@ -195,7 +196,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   }
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
   const streamLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels, coarseLayers: opts.coarseLayers });
-  const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, sharedLate);
+  const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate });
   const ranges = chunkRanges(chunkLayers(opts.layers + opts.coarseLayers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, streamSymbols(streamLayout, tokens), ranges, 'chained');
   const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));

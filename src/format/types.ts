@@ -92,6 +92,8 @@ export interface MrtHeader {
   prior: MrtPriorKind;
   /** (prior 'rcm', 2.6) the layers past the RCM share one static table (Index prior RCM_SHARED_LATE) */
   sharedLate: boolean;
+  /** (2.8, with sharedLate) that table is one per neighbourhood context (Index prior RCM_LATE_CONTEXTS) */
+  lateContexts: boolean;
   coder: MrtCoder;
   chunkFraming: MrtChunkFraming;
   /** stream symbols: gridW * gridH * tokensPerWindow tokens, (2.8 coarse-first) plus gridW * gridH * coarseLayers coarse trits */
@@ -125,6 +127,8 @@ export interface MrtHeaderInput {
   prior: MrtPriorKind;
   /** (prior 'rcm') the layers past the RCM share one static table: needs a 2.6 reader */
   sharedLate?: boolean;
+  /** (with sharedLate) one such table per neighbourhood context: needs a 2.8 reader */
+  lateContexts?: boolean;
   /** how the chunk payloads were coded (default 'restart') */
   coder?: MrtCoder;
   /** how chunks are framed (default 'message'; 'raw' needs a 2.4 reader) */

@@ -20,6 +20,8 @@ import {
   tokenProgress,
   streamSymbols,
   COARSE_LEVEL_OFFSET,
+  ADAPTIVE_CONTEXTS,
+  neighbourhoodContext,
   type StreamEvent,
 } from '../../src/codec/index.ts';
 import { readHeader } from '../../src/format/index.ts';
@@ -209,11 +211,54 @@ describe('priors', () => {
     // layer 2 starts uniform either way; layers 3..5 start from layer 2's counts
     expect(differs).toBeGreaterThan(3 * layout.windows - 3);
     // the stream decoder follows the Index: coded with the shared table, decoded with it
-    const payload = encodeChunk(createPrior(layout, w, true), toks, 0, layout.total);
+    const payload = encodeChunk(createPrior(layout, w, { sharedLate: true }), toks, 0, layout.total);
     const out = new Uint8Array(layout.total);
-    decodeChunk(createPrior(layout, w, true), payload, out, 0, layout.total);
+    decodeChunk(createPrior(layout, w, { sharedLate: true }), payload, out, 0, layout.total);
     expect(out).toEqual(toks);
     expect(payload).not.toEqual(encodeChunk(createPrior(layout, w), toks, 0, layout.total));
+  });
+  it('2.8 late context tables: each late token is coded with the table of its neighbourhood context, fed in order', () => {
+    const layout = tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: 12, levels: 9 });
+    const toks = syntheticTokens(layout, 4);
+    const w = fakeRcm(9, { D: 4, H: 6, L: 9, T: 2 });
+    const ctx = new RcmPrior(layout, w, true, true);
+    const shared = new RcmPrior(layout, w, true);
+    // reference: ADAPTIVE_CONTEXTS one-table priors, the context's fed its tokens in order
+    const refs = Array.from({ length: ADAPTIVE_CONTEXTS }, () => new StaticPrior(tokenLayout({ gridW: layout.total, gridH: 1, tokensPerWindow: 1, levels: 9 })));
+    const fed = new Array(ADAPTIVE_CONTEXTS).fill(0);
+    const off = new Uint8Array(layout.total);
+    const used = new Set<number>();
+    const rcmEnd = 2 * layout.windows;
+    for (let i = 0; i < layout.total; i++) {
+      const f = Array.from(ctx.freqs(i));
+      if (i < rcmEnd) expect(f, `token ${i}`).toEqual(Array.from(shared.freqs(i)));
+      else {
+        const c = neighbourhoodContext(off, i, layout.windows, layout.gridW);
+        used.add(c);
+        expect(f, `token ${i}`).toEqual(Array.from(refs[c]!.freqs(fed[c])));
+        refs[c]!.update(fed[c]++, toks[i]!);
+      }
+      ctx.update(i, toks[i]!);
+      shared.update(i, toks[i]!);
+      off[i] = toks[i] !== 4 ? 1 : 0;
+    }
+    expect(used.size).toBeGreaterThan(4);
+    // the context itself: 4 * min(2, off-centre among left, up, up-left, up-right) + min(3, off-centre among the window's last 8)
+    const o = new Uint8Array(3 * 6);
+    o[6 + 1] = o[6 + 3] = 1; // layer 1: windows 1 and 3 of a 3x2 grid
+    o[0 * 6 + 4] = o[1 * 6 + 4] = 1; // window 4 in layers 0 and 1
+    expect(neighbourhoodContext(o, 2 * 6 + 4, 6, 3)).toBe(0 * 4 + 2);
+    o[2 * 6 + 0] = o[2 * 6 + 1] = o[2 * 6 + 2] = o[2 * 6 + 3] = 1;
+    expect(neighbourhoodContext(o, 2 * 6 + 4, 6, 3)).toBe(2 * 4 + 2);
+    expect(neighbourhoodContext(o, 2 * 6 + 5, 6, 3)).toBe(2 * 4 + 0);
+    // coded and decoded with them through a stream, which says so in its Index (prior 3, format 2.8)
+    const st = syntheticStream({ width: 160, height: 128, T: 12, rcm: w, sharedLate: true, lateContexts: true, coder: 'chained', framing: 'raw', layersPerChunk: 3 });
+    const info = readHeader(st.bytes);
+    expect([info.header.lateContexts, info.header.sharedLate, info.header.version.minor]).toEqual([true, true, 8]);
+    const d = decodeMrt(st.bytes, { rcm: w });
+    expect(d.complete).toBe(true);
+    expect(d.tokens).toEqual(st.tokens);
+    expect(() => new RcmPrior(layout, w, false, true)).toThrow(/shared late table/);
   });
   it('RCM weights survive rcm.json serialisation exactly', () => {
     const w = fakeRcm(2, { D: 4, H: 6, L: 5, T: 3 });

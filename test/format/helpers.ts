@@ -38,6 +38,8 @@ export function syntheticStream(o: {
   omitDefaults?: boolean;
   /** The layers past the RCM share one static table (format 2.6; needs `rcm`). */
   sharedLate?: boolean;
+  /** The shared late tables chosen by neighbourhood context (format 2.8; needs `sharedLate`). */
+  lateContexts?: boolean;
   /** Coarse-first order with this many coarse layers (format 2.8); chunks count stream symbols. */
   coarseLayers?: number;
 }): Synthetic {
@@ -48,7 +50,7 @@ export function syntheticStream(o: {
   const count = (o.layers ?? T) * layout.windows;
   const tokens = syntheticTokens(layout, o.seed ?? 1, count);
   const symbols = K ? streamSymbols(layout, tokens) : tokens;
-  const prior = createPrior(layout, o.rcm ?? null, o.sharedLate);
+  const prior = createPrior(layout, o.rcm ?? null, { sharedLate: o.sharedLate, lateContexts: o.lateContexts });
   const step = (o.layersPerChunk ?? 1) * layout.windows;
   const n = symbols.length;
   const ranges = o.chunkLayers
@@ -69,6 +71,7 @@ export function syntheticStream(o: {
     compact: o.compact,
     omitDefaults: o.omitDefaults,
     sharedLate: o.sharedLate,
+    lateContexts: o.lateContexts,
   };
   if (o.placeholderBytes) {
     header.placeholder = { mime: 'image/webp', width: layout.gridW * 2, height: layout.gridH * 2, bytes: Uint8Array.from({ length: o.placeholderBytes }, (_, i) => (i * 31) & 255) };

@@ -37,7 +37,7 @@ interface Spec {
   v26?: boolean;
   /** format 2.7: Header and layout without their default values and a 4-byte model hash (with everything of v26) */
   v27?: boolean;
-  /** format 2.8: the coarse-first order with this many coarse layers (with everything of v27) */
+  /** format 2.8: the coarse-first order with this many coarse layers and the late context tables (with everything of v27) */
   v28?: number;
 }
 
@@ -71,7 +71,7 @@ for (const s of specs) {
   const count = sizes.reduce((a, b) => a + b, 0);
   // (2.8) a prefix vector holds the tokens of its whole stream
   const tokens = syntheticTokens(layout, (K ? s.name.replace(/-prefix\d+$/, '') : s.name).length * 7 + s.T, count - K * layout.windows);
-  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null, s.v26);
+  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null, { sharedLate: s.v26, lateContexts: !!s.v28 });
   const ranges = chunkRanges(sizes);
   const coder = s.v22 ? 'chained' : 'restart';
   const payloads = encodeChunks(prior, K ? streamSymbols(layout, tokens) : tokens, ranges, coder);
@@ -89,6 +89,7 @@ for (const s of specs) {
     compact: s.v26,
     omitDefaults: s.v27,
     sharedLate: s.v26,
+    lateContexts: !!s.v28,
   };
   if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
   const final = s.final ? { mime: 'image/jpeg', bytes: Uint8Array.from({ length: s.final }, (_, i) => 255 - i) } : undefined;

@@ -24,7 +24,10 @@ export namespace mrt {
         RCM = 1,
 
         /** RCM_SHARED_LATE value */
-        RCM_SHARED_LATE = 2
+        RCM_SHARED_LATE = 2,
+
+        /** RCM_LATE_CONTEXTS value */
+        RCM_LATE_CONTEXTS = 3
     }
 
     /**

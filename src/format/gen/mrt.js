@@ -38,12 +38,14 @@ export const mrt = $root.mrt = (() => {
      * @property {number} STATIC=0 STATIC value
      * @property {number} RCM=1 RCM value
      * @property {number} RCM_SHARED_LATE=2 RCM_SHARED_LATE value
+     * @property {number} RCM_LATE_CONTEXTS=3 RCM_LATE_CONTEXTS value
      */
     mrt.PriorKind = (function() {
         const valuesById = $Object.create(null), values = $Object.create(valuesById);
         values[valuesById[0] = "STATIC"] = 0;
         values[valuesById[1] = "RCM"] = 1;
         values[valuesById[2] = "RCM_SHARED_LATE"] = 2;
+        values[valuesById[3] = "RCM_LATE_CONTEXTS"] = 3;
         return values;
     })();
 
