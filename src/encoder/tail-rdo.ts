@@ -11,7 +11,7 @@
 //
 // Measured with mrt-v0.6 in PyTorch on Kodak 7-14 before porting (static-prior bytes):
 // +0.03 dB at 4 KB and +0.18 dB at 8 KB, the same below; bench/rd.ts measures this code.
-import { tokenValue } from '../codec/index.ts';
+import { ADAPTIVE_CONTEXTS, neighbourhoodContext, tokenValue } from '../codec/index.ts';
 import type { Geometry } from '../model/io.ts';
 import type { TailBasis } from '../model/tail.ts';
 
@@ -40,14 +40,16 @@ export const EARLY_LOOP: Readonly<{ from: number; group: number; lambda: number 
  * Per-layer bits of each level, −log2 of the layer's level frequencies in `tokens`
  * (+½ smoothing): close to what the adaptive per-layer coding of late layers spends.
  */
-function levelBits(tokens: Uint8Array, from: number, to: number, perLayer: number, levels: number): Float64Array {
-  const bits = new Float64Array((to - from) * levels);
-  const counts = new Float64Array(levels);
-  for (let t = from; t < to; t++) {
-    counts.fill(0.5);
-    for (let i = t * perLayer, e = i + perLayer; i < e; i++) counts[tokens[i]!]! += 1;
-    const total = perLayer + 0.5 * levels;
-    for (let k = 0; k < levels; k++) bits[(t - from) * levels + k] = -Math.log2(counts[k]! / total);
+function contextBits(tokens: Uint8Array, off: Uint8Array, from: number, to: number, perLayer: number, gridW: number, levels: number): Float64Array {
+  // what the coder's late tables learn (src/codec/prior.ts): one table per neighbourhood
+  // context, shared by the layers
+  const counts = new Float64Array(ADAPTIVE_CONTEXTS * levels).fill(0.5);
+  for (let i = from * perLayer, e = to * perLayer; i < e; i++) counts[neighbourhoodContext(off, i, perLayer, gridW) * levels + tokens[i]!]! += 1;
+  const bits = new Float64Array(ADAPTIVE_CONTEXTS * levels);
+  for (let c = 0; c < ADAPTIVE_CONTEXTS; c++) {
+    let total = 0;
+    for (let k = 0; k < levels; k++) total += counts[c * levels + k]!;
+    for (let k = 0; k < levels; k++) bits[c * levels + k] = -Math.log2(counts[c * levels + k]! / total);
   }
   return bits;
 }
@@ -153,8 +155,11 @@ export function closedLoop(
     }
   }
   const c = new Float64Array(m);
+  const centre = (levels - 1) >> 1;
+  const off = new Uint8Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) off[i] = tokens[i] !== centre ? 1 : 0;
   for (let pass = 0; pass < passes; pass++) {
-    const bits = levelBits(tokens, from, to, perLayer, levels);
+    const bits = contextBits(tokens, off, from, to, perLayer, g.gridW, levels);
     for (let w = 0; w < perLayer; w++) {
       for (let j = 0; j < m; j++) c[j] = dot0[w * m + j]!;
       for (let j = 0; j < m; j++) {
@@ -164,15 +169,18 @@ export function closedLoop(
         const target = c[j]! / nb; // the least-squares value of this token given the ones before
         let best = 0;
         let bestCost = Infinity;
+        const idx = (from + j) * perLayer + w;
+        const cb = neighbourhoodContext(off, idx, perLayer, g.gridW) * levels;
         for (let k = 0; k < levels; k++) {
           const dv = target - values[k]!;
-          const cost = nb * dv * dv + lam[j]! * bits[j * levels + k]!;
+          const cost = nb * dv * dv + lam[j]! * bits[cb + k]!;
           if (cost < bestCost) {
             bestCost = cost;
             best = k;
           }
         }
-        tokens[(from + j) * perLayer + w] = best;
+        tokens[idx] = best;
+        off[idx] = best !== centre ? 1 : 0;
         const v = values[best]!;
         if (v !== 0) for (let q = j + 1; q < m; q++) c[q] -= v * gram[row + o + q]!;
       }
