@@ -86,7 +86,7 @@ async function main() {
   lines.push('', '| mean MS-SSIM at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.msssim), 4)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.msssim), 4)).join(' | ') + ' |');
-  lines.push('', '| mean tokens received at B | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
+  lines.push('', '| mean stream symbols received at B (tokens; 2.8: and coarse trits) | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   lines.push(`| mrt | ` + BUDGETS.map((b) => mean(ours('mrt-blank', b).map((r) => r.tokens), 0)).join(' | ') + ' |');
   const th = peers.filter((r) => r.method === 'thumbhash');
   if (th.length) lines.push('', `ThumbHash: ${meanBy(th, (r) => r.bytes!).toFixed(0)} B, ${meanBy(th, (r) => r.psnr!).toFixed(2)} dB.`);

@@ -21,7 +21,10 @@ export interface DecodeResult {
   source: 'placeholder' | 'tokens' | 'final';
   bytesUsed: number;
   chunks: number;
-  /** Tokens received (stream order prefix), including those of a partly received chunk. */
+  /**
+   * Stream symbols received (a prefix of the stream order), including those of a partly
+   * received chunk: tokens, and (2.8 coarse-first) the coarse trits before them.
+   */
   tokens: number;
   /** Of `tokens`, those in whole chunks whose checksum passed. */
   verified?: number;
