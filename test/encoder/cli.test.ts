@@ -164,5 +164,18 @@ describe('mrt CLI', () => {
     const r = await mrt(['encode', join(dir, 'src/odd.png'), '-o', join(dir, 'x.mrt'), '--layers', 'many']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--layers must be a non-negative integer/);
+    const c = await mrt(['encode', join(dir, 'src/odd.png'), '-o', join(dir, 'x.mrt'), '--coarse-layers', 'some']);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toMatch(/--coarse-layers must be a non-negative integer/);
+  });
+  it('--coarse-layers 0 writes the layer-major order, N the coarse-first order over N layers', async () => {
+    // 2.8 either way: the layers past the RCM are coded with the neighbourhood tables
+    for (const [n, order, minor] of [['0', 'layer-major', '2.8'], ['5', 'coarse-first', '2.8']] as const) {
+      const out = join(dir, `coarse${n}.mrt`);
+      const r = await mrt(['encode', join(dir, 'src/odd.png'), '-o', out, '--coarse-layers', n, '--layers', '8']);
+      expect(r.code, r.stderr).toBe(0);
+      const info = JSON.parse((await mrt(['info', out, '--json'])).stdout);
+      expect([info.version, info.layout.order, info.layout.coarseLayers]).toEqual([minor, order, Number(n)]);
+    }
   });
 });
