@@ -21,11 +21,18 @@ export interface TailRdoParams {
   /** λ from layer `lateFrom` on (smaller: the last layers are what fast connections get). */
   lateLambda: number;
   lateFrom: number;
-  /** Passes: each re-estimates the per-layer bit costs from the previous pass's tokens. */
+  /** Passes: each re-estimates the bit costs (per neighbourhood context) from the previous pass's tokens. */
   passes: number;
 }
 
-export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.02, lateLambda: 0.005, lateFrom: 192, passes: 2 };
+/**
+ * Kodak with container 2.8 (bench/rd.ts; dB at 1 / 4 / 8 KB, whole files): 0.02 / 0.005
+ * (session 6's) 22.745 / 25.531 / 26.391, 26.88 dB in 10.31 KB; 0.015 / 0.003 22.743 / 25.518 /
+ * 26.430, 26.98 dB in 11.25 KB; 0.02 / 0.003 22.746 / 25.525 / 26.407; 0.01 / 0.003 4 KB
+ * −0.03, 8 KB +0.05; 0.03 / 0.007 8 KB −0.10. The late layers past 192 are what only
+ * connections past ~8 KB get, so they can afford more bits.
+ */
+export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.015, lateLambda: 0.003, lateFrom: 192, passes: 2 };
 
 /**
  * The closed loop before the split: layers `from` … split − 1 are re-chosen `group` layers at
