@@ -44,12 +44,11 @@ export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.015, lateLambda: 0.00
 export const EARLY_LOOP: Readonly<{ from: number; group: number; lambda: number }> = { from: 32, group: 4, lambda: 0.02 };
 
 /**
- * Per-layer bits of each level, −log2 of the layer's level frequencies in `tokens`
- * (+½ smoothing): close to what the adaptive per-layer coding of late layers spends.
+ * Bits of each level per neighbourhood context ([ADAPTIVE_CONTEXTS][levels]): −log2 of the
+ * level frequencies among the tokens of layers from … to − 1 in that context (+½
+ * smoothing), close to what the coder's adaptive context tables spend on them.
  */
 function contextBits(tokens: Uint8Array, off: Uint8Array, from: number, to: number, perLayer: number, gridW: number, levels: number): Float64Array {
-  // what the coder's late tables learn (src/codec/prior.ts): one table per neighbourhood
-  // context, shared by the layers
   const counts = new Float64Array(ADAPTIVE_CONTEXTS * levels).fill(0.5);
   for (let i = from * perLayer, e = to * perLayer; i < e; i++) counts[neighbourhoodContext(off, i, perLayer, gridW) * levels + tokens[i]!]! += 1;
   const bits = new Float64Array(ADAPTIVE_CONTEXTS * levels);
