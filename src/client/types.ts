@@ -38,9 +38,9 @@ export interface MrtProgressDetail {
   bytes: number;
   /** Chunks decoded so far. */
   chunks: number;
-  /** Tokens received so far (not counting regenerated ones). */
+  /** Stream symbols received so far (tokens; in a 2.8 coarse-first stream also coarse trits; not counting regenerated ones). */
   tokens: number;
-  /** Tokens in the full image. */
+  /** Stream symbols in the full image (tokens, plus a coarse-first stream's coarse trits). */
   totalTokens: number;
   /** Length of the whole .mrt, when known. */
   totalBytes: number | null;
