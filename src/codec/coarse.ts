@@ -9,9 +9,8 @@
 //   and window history). On held-out training images (mrt-v0.7's encoder tokens): 392 B per
 //   image for 128 layers' trits; in the first 32 layers 0.343 bits per trit with 9 such
 //   contexts, against 0.376 with one adaptive table per layer.
-import { M } from './rans.ts';
 import { COARSE_BINS, type TokenLayout } from './layout.ts';
-import { ADAPTIVE_CONTEXTS, adaptiveFreqs, adaptiveUpdate, neighbourhoodContext, orderError, type TokenPrior } from './prior.ts';
+import { ADAPTIVE_CONTEXTS, adaptiveFreqs, adaptiveUpdate, neighbourhoodContext, orderError, scaledFreqs, type TokenPrior } from './prior.ts';
 
 const CENTRE = 1;
 
@@ -53,20 +52,9 @@ export class CoarseFirstPrior implements TokenPrior {
     const i = j - kn;
     const pf = this.fine.freqs(i);
     const lo = Math.floor(this.tokens[i]! / COARSE_BINS) * COARSE_BINS;
-    const f = this.f;
     let s = 0;
     for (let r = 0; r < COARSE_BINS; r++) s += pf[lo + r]!;
-    const scale = M - COARSE_BINS;
-    let sum = 0;
-    let best = 0;
-    for (let r = 0; r < COARSE_BINS; r++) {
-      const v = 1 + Math.floor((pf[lo + r]! * scale) / s);
-      f[r] = v;
-      sum += v;
-      if (pf[lo + r]! > pf[lo + best]!) best = r;
-    }
-    f[best] += M - sum;
-    return f;
+    return scaledFreqs(pf, lo, s, this.f);
   }
 
   update(j: number, s: number): void {

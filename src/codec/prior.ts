@@ -112,19 +112,26 @@ export function neighbourhoodContext(off: Uint8Array, i: number, windows: number
 }
 
 /**
- * Frequencies of adaptive count table `t` (counts[t*L .. t*L+L), L = f.length): f_k = 1 +
- * floor(c_k (M - L) / total), the remainder on the largest count (lowest index on ties).
+ * Frequencies of adaptive count table `t` (counts[t*L .. t*L+L), L = f.length): scaledFreqs of
+ * its counts.
  */
 export function adaptiveFreqs(counts: Int32Array, totals: Int32Array, t: number, f: Int32Array): Int32Array {
+  return scaledFreqs(counts, t * f.length, totals[t]!, f);
+}
+
+/**
+ * Integer frequencies summing to M from L = f.length counts c[base .. base+L) that sum to
+ * `total`: f_k = 1 + floor(c_k (M - L) / total), the remainder on the largest count (lowest
+ * index on ties). Integers only: every runtime derives the same table.
+ */
+export function scaledFreqs(c: ArrayLike<number>, base: number, total: number, f: Int32Array): Int32Array {
   const L = f.length;
-  const base = t * L;
-  const total = totals[t]!;
   const scale = M - L;
   let sum = 0;
   let best = 0;
   let bestC = -1;
   for (let k = 0; k < L; k++) {
-    const ck = counts[base + k]!;
+    const ck = c[base + k]!;
     const v = 1 + Math.floor((ck * scale) / total);
     f[k] = v;
     sum += v;

@@ -143,6 +143,8 @@ const MIN_AUTO_PLACEHOLDER = 60;
 
 export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
   const layout = models.manifest.layout;
+  // the model's token layout in the container's terms (the header, the closed loop and the coder use it)
+  const modelLayout = { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels };
   const g = geometry(img.width, img.height, layout);
   const padded = await padRgb(img, g);
   // 2.6: the layers past the RCM share one static table (fewer bytes; docs/design.md). The
@@ -153,7 +155,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     modelHash: modelHashPrefix(models.manifest),
     width: img.width,
     height: img.height,
-    layout: { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels, ...(opts.coarseLayers ? { order: 'coarse-first', coarseLayers: opts.coarseLayers } : {}) },
+    layout: { ...modelLayout, ...(opts.coarseLayers ? { order: 'coarse-first', coarseLayers: opts.coarseLayers } : {}) },
     prior: opts.prior,
     sharedLate,
     lateContexts: sharedLate,
@@ -175,7 +177,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const tokens = new Uint8Array(count);
   for (let i = 0; i < count; i++) tokens[i] = quantise(z[i], layout.levels);
 
-  const tokenLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels });
+  const tokenLayout = layoutForImage(img.width, img.height, modelLayout);
   if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
     const split = models.tail.split;
     const paint = async (known: number) => {
@@ -195,7 +197,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split));
   }
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
-  const streamLayout = layoutForImage(img.width, img.height, { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels, coarseLayers: opts.coarseLayers });
+  const streamLayout = layoutForImage(img.width, img.height, { ...modelLayout, coarseLayers: opts.coarseLayers });
   const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate });
   const ranges = chunkRanges(chunkLayers(opts.layers + opts.coarseLayers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, streamSymbols(streamLayout, tokens), ranges, 'chained');
