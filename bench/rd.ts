@@ -2,13 +2,14 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--chunking auto|doubling] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N]
+//   npx tsx bench/rd.ts [--chunking auto|doubling|doubling64] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N]
 //
 // Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { decode, encode, loadModels } from '../src/encoder/index.ts';
+import { isChunkRule, type ChunkRule } from '../src/format/index.ts';
 import { BUDGETS, KODAK_DIR, kodakImages, loadRgb, meanBy } from './lib/kodak.ts';
 import { msssim, psnr } from './lib/metrics.ts';
 import { bestThumb, measurePeers, type PeerRow } from './peers.ts';
@@ -38,6 +39,7 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 
 async function main() {
   const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' }, 'coarse-layers': { type: 'string' } } });
+  if (values.chunking !== undefined && !isChunkRule(values.chunking)) throw new Error(`--chunking must be a chunk rule (auto, doubling, doubling64), got ${values.chunking}`);
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
   const models = await loadModels(values.models);
@@ -47,7 +49,7 @@ async function main() {
   for (const name of images) {
     const src = await loadRgb(join(KODAK_DIR, name));
     const te = Date.now();
-    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as 'auto' | 'doubling' | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined, coarseLayers: values['coarse-layers'] !== undefined ? Number(values['coarse-layers']) : undefined });
+    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as ChunkRule | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined, coarseLayers: values['coarse-layers'] !== undefined ? Number(values['coarse-layers']) : undefined });
     encodeMs += Date.now() - te;
     versions.add(`${mrt[3]}.${mrt[4]}`); // the preamble's version: what this file needs
     for (const regen of [true, false]) {

@@ -136,6 +136,8 @@ def main():
     ap.add_argument('--rcm', default=None, help='RCM checkpoint from train_rcm.py')
     ap.add_argument('--out', default=os.path.join(mrt.ROOT, 'models'))
     ap.add_argument('--id', default=None, help='manifest id (default: bump mrt-v0.N)')
+    ap.add_argument('--coarse-mask', type=float, default=None,
+                    help="the decoder's mask for coarse-only tokens (manifest coarseMask; default: the checkpoint's, else 1)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     os.makedirs(os.path.join(args.out, 'testvec'), exist_ok=True)
@@ -294,6 +296,10 @@ def main():
                 'modelHash': hashlib.sha256(b''.join(digests)).hexdigest()}
     if split:
         manifest['splitDecoder'] = split
+    # the mask value the decoder was trained with for tokens known only by their coarse trit
+    coarse_mask = args.coarse_mask if args.coarse_mask is not None else ck.get('coarse_mask', 1.0)
+    if coarse_mask != 1.0:
+        manifest['coarseMask'] = coarse_mask
     # the module configuration beyond the defaults (training/recover.py rebuilds the modules from it)
     arch = {part: {k_: v_ for k_, v_ in cfg[part].items() if k_ not in ('lin', 'bound')} for part in ('enc', 'dec')}
     arch = {part: a_ for part, a_ in arch.items() if a_}

@@ -152,7 +152,7 @@ def main():
     os.makedirs(args.run, exist_ok=True)
     out = os.path.join(args.run, 'recovered.pt')
     torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),
-                'from': man['id']}, out)
+                'from': man['id'], 'coarse_mask': man.get('coarseMask', 1.0)}, out)
     rj = json.load(open(os.path.join(args.models, 'rcm.json')))
     tens = {n: f32_tensor(t) for n, t in rj['tensors'].items()}
     rcm = mrt.RCM(rj['T'], rj['L'], rj['D'], rj['H'])

@@ -67,14 +67,16 @@ def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     return out, obj
 
 
-def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3):
+def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3, cmask=1.0):
     """Decoder inputs for stream states of the coarse-first order (container 2.8; docs/design.md
     "Coarse pass"): us[i] = stream layers received (K coarse, then K refinement, then the rest).
     A token known by its coarse trit c = floor(k / 3) enters as (c - 1) * cv levels from the
-    centre, as src/codec/regenerate.ts tokensToZ gives it (straight-through gradient to z).
-    Returns (decoder z, mask, exact mask, coarse-only mask)."""
+    centre, as src/codec/regenerate.ts tokensToZ gives it (straight-through gradient to z), with
+    mask value cmask (1: as an exact token; < 1 lets the decoder tell the two apart, the model's
+    manifest `coarseMask`). Returns (decoder z, mask, exact mask, coarse-only mask)."""
     k, v = mrt.fsq(z, L)
-    st = [mrt.coarse_state(u, K) for u in us]
+    # a state is a stream length u, or (exact layers, layers known at least coarsely) directly
+    st = [u if isinstance(u, tuple) else mrt.coarse_state(u, K) for u in us]
     ex = mrt.make_mask([e for e, _ in st], T, z.shape[2], z.shape[3], rng, partial)
     co = torch.zeros_like(ex)
     for i, (e, c) in enumerate(st):
@@ -82,7 +84,7 @@ def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3):
             co[i, e:c] = 1 - ex[i, e:c]
     cval = (torch.div(k, 3, rounding_mode='floor') - 1).float() * (cv / ((L - 1) / 2))
     cval = z + (cval - z).detach()
-    return v * ex + cval * co, ex + co, ex, co
+    return v * ex + cval * co, ex + co * cmask, ex, co
 
 
 COARSE_VAL_US = [0, 1, 2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256]
@@ -95,6 +97,8 @@ def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
     xs, bs_ = val
     K = args.coarse
     us = sorted({u for u in COARSE_VAL_US if u <= T + K} | {T + K})
+    if args.exact_frac > 0:  # the layer-major states it also trains on
+        us += [(k, k) for k in (16, 32, 64) if k < T]
     res = {u: [0.0, 0.0] for u in us}
     rng = np.random.default_rng(0)
     with torch.no_grad():
@@ -102,14 +106,14 @@ def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
             x, b = xs[i:i + bs], bs_[i:i + bs]
             z = enc(x, b)
             for u in us:
-                vin, m, ex, co = coarse_inputs(z, T, L, K, args.coarse_value, [u] * len(x), rng, partial=0)
+                vin, m, ex, co = coarse_inputs(z, T, L, K, args.coarse_value, [u] * len(x), rng, partial=0, cmask=args.coarse_mask)
                 res[u][0] += mrt.psnr(dec(vin, m, b), x).sum().item()
                 bits = (rate.bits(vin) * ex + rate.coarse_bits(vin) * co).sum((1, 2, 3))
                 res[u][1] += (bits / (x.shape[2] * x.shape[3])).sum().item()
     enc.train(), dec.train()
     n = len(xs)
-    out = {u: (p / n, r / n) for u, (p, r) in res.items()}
-    obj = float(np.mean([-p + rate_term(r, args, u) for u, (p, r) in out.items()]))
+    out = {(f'e{u[0]}' if isinstance(u, tuple) else u): (p / n, r / n) for u, (p, r) in res.items()}
+    obj = float(np.mean([-p + rate_term(r, args, u if isinstance(u, int) else int(u[1:])) for u, (p, r) in out.items()]))
     return out, obj
 
 
@@ -155,6 +159,9 @@ def main():
                     help='train for the coarse-first order with K coarse layers (container 2.8): prefixes are its stream states')
     ap.add_argument('--decoder-only', action='store_true', help='with --coarse: only the decoder learns (the tokens, hence the RCM, stay the init model\'s)')
     ap.add_argument('--coarse-value', type=float, default=2.5, help='level offset of a coarse-only token (src/codec/layout.ts COARSE_LEVEL_OFFSET)')
+    ap.add_argument('--coarse-mask', type=float, default=1.0, help='mask value of a coarse-only token (manifest coarseMask; 1 = as an exact token)')
+    ap.add_argument('--exact-frac', type=float, default=0.0,
+                    help='with --coarse: this fraction of each batch gets layer-major states (exact tokens only), which keep the long prefixes where they were')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -228,7 +235,7 @@ def main():
 
     def save(path):
         torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),
-                    'opt': opt.state_dict(), 'step': step, 'best': best,
+                    'opt': opt.state_dict(), 'step': step, 'best': best, 'coarse_mask': args.coarse_mask,
                     'elapsed': elapsed + time.time() - t_start}, path + '.tmp')
         os.replace(path + '.tmp', path)
 
@@ -265,17 +272,22 @@ def main():
         if args.coarse:
             # stream states of the coarse-first order: exact tokens cost their bits, coarse-only ones their trit's
             us = mrt.sample_k(args.batch, T + args.coarse, rng)
+            # layer-major states (k exact layers, nothing coarse): the coarse-first stream has them
+            # only past 2K layers, so the short exact prefixes need their own samples
+            if args.exact_frac > 0:
+                us = [(k, k) if rng.random() < args.exact_frac else u for u, k in zip(us, mrt.sample_k(args.batch, T, rng))]
             if args.decoder_only:
                 with torch.no_grad():
                     z = enc(x, b)
             else:
                 z = enc(x, b)
-            vin, m, ex, co = coarse_inputs(z, T, L, args.coarse, args.coarse_value, us, rng)
+            vin, m, ex, co = coarse_inputs(z, T, L, args.coarse, args.coarse_value, us, rng, cmask=args.coarse_mask)
             y = dec(vin, m, b)
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
             bpp = (rate.bits(vin) * ex + rate.coarse_bits(vin) * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
             # (decoder-only: the bits do not depend on what learns)
-            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(us)))
+            ulen = torch.tensor([u[0] if isinstance(u, tuple) else u for u in us])
+            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, ulen))
         else:
             z = enc(x, b)
             _, v = mrt.fsq(z, L)

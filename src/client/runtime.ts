@@ -2,7 +2,7 @@
 // the first image has a header, so the placeholder paints with zero ML bytes. Loaded once
 // per worker (= once per page) and cached by the browser like any other static file.
 import type * as Ort from 'onnxruntime-web';
-import type { Manifest } from '../model/io.ts';
+import { coarseMaskOf, type Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 import type { Backend } from './types.ts';
@@ -72,6 +72,11 @@ export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
   }
   if (!manifest?.files?.['decoder.onnx'] || typeof manifest.modelHash !== 'string') {
     throw new ClientError('model', 'manifest.json lacks decoder.onnx or modelHash');
+  }
+  try {
+    coarseMaskOf(manifest);
+  } catch (e) {
+    throw new ClientError('model', (e as Error).message);
   }
   let rcmJson: unknown | null = null;
   let rcmSha = '';

@@ -16,7 +16,7 @@
 import { budgetFor, type BudgetHints } from '../format/budget.ts';
 import { MrtFormatError, isCut, modelHashMatches, modelLabel, prefixLength, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../format/index.ts';
 import { StreamDecoder, parseRcm, regenerate, tokensToZ, type StreamEvent } from '../codec/index.ts';
-import { chwToPixels, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
+import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { previewPixels, previewSize, type PreviewBasis } from '../model/preview.ts';
 import { TailSynthesis, type TailBasis } from '../model/tail.ts';
 import type { FromWorker, StartOptions, ToWorker } from './protocol.ts';
@@ -672,8 +672,8 @@ class Job {
     const t0 = performance.now();
     const { z, mask } =
       this.opts.regenerate && m.rcm
-        ? regenerate(layout, m.rcm, sd.tokens, known)
-        : tokensToZ(layout, sd.tokens, known);
+        ? regenerate(layout, m.rcm, sd.tokens, known, coarseMaskOf(m.files.manifest))
+        : tokensToZ(layout, sd.tokens, known, coarseMaskOf(m.files.manifest));
     let tail: Float32Array | null = null;
     if (tb) {
       this.tail ??= new TailSynthesis(tb, cells);

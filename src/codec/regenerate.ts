@@ -12,13 +12,14 @@ export interface DecoderInputs {
 
 /**
  * z / mask for the first `knownSymbols` stream symbols only (no regeneration): exact tokens
- * take their value, (2.8) a token known by its coarse trit c the value
- * (c - 1) * COARSE_LEVEL_OFFSET levels from the centre.
+ * take their value with mask 1, (2.8) a token known by its coarse trit c the value
+ * (c - 1) * COARSE_LEVEL_OFFSET levels from the centre with mask `coarseMask`: the model's
+ * manifest `coarseMask` (a decoder trained to tell coarse tokens from exact ones), else 1.
  */
-export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols: number, out?: DecoderInputs): DecoderInputs {
+export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols: number, coarseMask = 1): DecoderInputs {
   const n = layout.total;
-  const z = out?.z ?? new Float32Array(n);
-  const mask = out?.mask ?? new Float32Array(n);
+  const z = new Float32Array(n);
+  const mask = new Float32Array(n);
   const L = layout.levels;
   const values = new Float32Array(L);
   for (let k = 0; k < L; k++) values[k] = tokenValue(k, L);
@@ -30,7 +31,7 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols:
   const step = COARSE_LEVEL_OFFSET / ((L - 1) / 2);
   for (let i = exact; i < coarse; i++) {
     z[i] = (Math.floor(tokens[i]! / COARSE_BINS) - 1) * step;
-    mask[i] = 1;
+    mask[i] = coarseMask;
   }
   z.fill(0, coarse);
   mask.fill(0, coarse);
@@ -56,8 +57,8 @@ export const REGENERATE_BY_DEFAULT = false;
  * (2.8) A token known by its coarse trit takes the expectation over its bin only.
  * With rcm == null the missing tokens are z = 0, mask = 0.
  */
-export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownSymbols: number): DecoderInputs {
-  const res = tokensToZ(layout, tokens, knownSymbols);
+export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownSymbols: number, coarseMask = 1): DecoderInputs {
+  const res = tokensToZ(layout, tokens, knownSymbols, coarseMask);
   // The RCM predicts only the layers it covers (rcm.T may be < T): later ones stay masked.
   const n = rcm ? Math.min(layout.total, rcm.T * layout.windows) : layout.total;
   const progress = tokenProgress(layout, knownSymbols);
@@ -146,7 +147,7 @@ export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: 
       layerDist[r * L + k] = p[k]!;
     }
     res.z[i] = v;
-    res.mask[i] = 1;
+    res.mask[i] = bin < 0 ? 1 : coarseMask;
     // soft window-state update
     for (let d = 0; d < D; d++) {
       let e = 0;

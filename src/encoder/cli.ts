@@ -21,10 +21,11 @@ Usage:
 encode options:
   -o, --out PATH            output file (one input) or folder (mirrors input folders)
   --layers N                token layers to keep per window (default: all)
-  --layers-per-chunk N|doubling|auto
-                            layers per chunk (default doubling: layer 0, then 1, 2,
-                            4, ... layers: 10 chunks for 512 layers; auto: 1 for the
-                            first 16 layers, then 1/8 of the layers so far)
+  --layers-per-chunk N|doubling64|doubling|auto
+                            layers per chunk (default doubling64: 64 stream layers,
+                            then 64, 128, 256, ...: 5 chunks for 640; doubling: layer
+                            0, then 1, 2, 4, ...; auto: 1 for the first 16 layers,
+                            then 1/8 of the layers so far)
   --placeholder-bytes N     byte target of the native placeholder (default: as
                             large as keeps the whole header within 256 bytes)
   --placeholder-format auto|avif|webp

@@ -2,7 +2,7 @@
 import sharp from 'sharp';
 import { modelHashMatches, modelLabel, readFirstPaint } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
-import { chwToPixels, geometry, pixelsToChw } from '../model/io.ts';
+import { chwToPixels, coarseMaskOf, geometry, pixelsToChw } from '../model/io.ts';
 import type { RgbImage } from './image-io.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
@@ -101,7 +101,8 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const base = pixelsToChw(await decodePlaceholder(header.placeholder.bytes), g.baseW, g.baseH, 3);
   const tokenLayout = layoutForImage(header.width, header.height, header.layout);
   const regen = options.regenerate ?? REGENERATE_BY_DEFAULT;
-  const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known) : tokensToZ(tokenLayout, sd.tokens, sd.known);
+  const cm = coarseMaskOf(models.manifest);
+  const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known, cm) : tokensToZ(tokenLayout, sd.tokens, sd.known, cm);
   const out = await runDecoder(models, z, mask, base, g);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
   return {

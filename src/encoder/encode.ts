@@ -1,7 +1,7 @@
 // Image → .mrt: placeholder, learned tokens, coarse-to-fine chunks, entropy coding.
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
+import { coarseMaskOf, geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
@@ -17,7 +17,7 @@ export interface EncodeOptions {
   /** Token layers to keep per window (1..T); default all. */
   layers?: number;
   /**
-   * Layers per chunk, or a rule (src/format/chunking.ts): 'auto' or 'doubling'. Each chunk
+   * Layers per chunk, or a rule (src/format/chunking.ts): 'auto', 'doubling' or 'doubling64'. Each chunk
    * costs a checksum and a chunk-table entry; a reader checks a chunk when it is whole.
    */
   layersPerChunk?: number | ChunkRule;
@@ -65,7 +65,7 @@ export interface EncodeOptions {
 export const DEFAULT_COARSE_LAYERS = 128;
 
 /** The encoder's default chunking. */
-export const DEFAULT_CHUNKING: ChunkRule = 'doubling';
+export const DEFAULT_CHUNKING: ChunkRule = 'doubling64';
 
 const FINAL_MIME: Record<Exclude<FinalFormat, 'none'>, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };
 const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 55, webp: 80, jpeg: 85 };
@@ -77,7 +77,7 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (!Number.isInteger(layers) || layers < 0 || layers > T) throw new RangeError(`layers must be an integer in 0..${T}, got ${o.layers}`);
   const layersPerChunk = o.layersPerChunk ?? DEFAULT_CHUNKING;
   if (!isChunkRule(layersPerChunk) && (!Number.isInteger(layersPerChunk) || layersPerChunk < 1)) {
-    throw new RangeError(`layersPerChunk must be 'auto', 'doubling' or a positive integer, got ${o.layersPerChunk}`);
+    throw new RangeError(`layersPerChunk must be 'auto', 'doubling', 'doubling64' or a positive integer, got ${o.layersPerChunk}`);
   }
   const placeholderBytes = o.placeholderBytes ?? 'auto';
   if (placeholderBytes !== 'auto' && (!Number.isInteger(placeholderBytes) || placeholderBytes < 40 || placeholderBytes > 65536)) {
@@ -181,7 +181,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
     const split = models.tail.split;
     const paint = async (known: number) => {
-      const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer);
+      const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer, coarseMaskOf(models.manifest));
       return runDecoder(models, zs, mask, base, g);
     };
     // layers before the split: through the preview basis (when it covers them), the decoder re-run per group

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import type { Geometry, Manifest } from '../model/io.ts';
+import { coarseMaskOf, type Geometry, type Manifest } from '../model/io.ts';
 import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
@@ -50,6 +50,11 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
     manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8'));
   } catch (e) {
     throw new ModelError(`cannot read ${join(dir, 'manifest.json')}: ${(e as Error).message}`);
+  }
+  try {
+    coarseMaskOf(manifest);
+  } catch (e) {
+    throw new ModelError(`${(e as Error).message} (in ${dir})`);
   }
   // One thread per session: on this 2-core machine two threads gave latency spikes, and
   // --jobs runs several images side by side instead.

@@ -2,8 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order). */
-export const FORMAT_MINOR = 8;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order; 2.9: the doubling64 chunk rule). */
+export const FORMAT_MINOR = 9;
 
 /** 2.7: the window a Header without one means. */
 export const DEFAULT_WINDOW = 32;

@@ -25,6 +25,12 @@ export interface Manifest {
    * decoder.onnx within 2e-3. Both files are listed in `files`, not part of modelHash.
    */
   splitDecoder?: { file: string; tail: string; layers: number };
+  /**
+   * Optional: the decoder's mask input for a token known only by its coarse trit (container 2.8
+   * coarse-first order; src/codec/regenerate.ts tokensToZ). Default 1, as for an exact token;
+   * a decoder trained with a smaller value tells the two apart. Display only, not in modelHash.
+   */
+  coarseMask?: number;
 }
 
 export interface Geometry {
@@ -87,4 +93,11 @@ export function chwToPixels(chw: Float32Array, srcW: number, srcH: number, w: nu
 export function quantise(z: number, levels: number): number {
   const k = Math.round(((z + 1) / 2) * (levels - 1));
   return k < 0 ? 0 : k >= levels ? levels - 1 : k;
+}
+
+/** The manifest's `coarseMask` (default 1); throws on a value outside (0, 1]. */
+export function coarseMaskOf(manifest: Manifest): number {
+  const v = manifest.coarseMask ?? 1;
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new RangeError(`manifest coarseMask must be a number in (0, 1], got ${JSON.stringify(manifest.coarseMask)}`);
+  return v;
 }

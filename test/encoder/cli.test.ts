@@ -67,7 +67,7 @@ describe('mrt CLI', () => {
       const parsed = JSON.parse(info.stdout);
       expect([parsed.image.width, parsed.image.height], name).toEqual([w, h]);
       // the file stores only the model hash (2.6); info names the model from the local manifest
-      expect([parsed.version, parsed.model.id, parsed.model.hash], name).toEqual(['2.8', manifest.id, manifest.modelHash.slice(0, 8)]);
+      expect([parsed.version, parsed.model.id, parsed.model.hash], name).toEqual(['2.9', manifest.id, manifest.modelHash.slice(0, 8)]);
       // 2.8: the coarse-first order
       expect([parsed.layout.order, parsed.layout.coarseLayers], name).toEqual(['coarse-first', DEFAULT_COARSE_LAYERS]);
       const png = join(dir, `${name.replace(/\W/g, '_')}.png`);

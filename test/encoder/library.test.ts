@@ -45,7 +45,7 @@ describe('encode/decode library', () => {
     // and a Header without the default window and placeholder size (what readers derive: 32, the padded image / 16)
     const gen = (await import('../../src/format/gen/mrt.js')).mrt;
     const index = gen.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
-    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([8, 0, 0]);
+    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([9, 0, 0]);
     // 2.8: the coarse-first order over the first DEFAULT_COARSE_LAYERS layers
     const K = DEFAULT_COARSE_LAYERS;
     expect([header.layout.order, header.layout.coarseLayers, index.layout?.order, index.layout?.coarseLayers]).toEqual(['coarse-first', K, 1, K]);
@@ -58,13 +58,14 @@ describe('encode/decode library', () => {
     // 2.7: the layout's default levels (9) and base factor (16) are not written either
     expect([index.layout?.levels ?? 0, index.layout?.baseFactor ?? 0]).toEqual([0, 0]);
     expect([header.layout.levels, header.layout.baseFactor]).toEqual([9, 16]);
-    // default chunking ('doubling', chunk_rule 2): layer 0, then 1, 2, 4, ... layers
+    // default chunking ('doubling64', chunk_rule 3, 2.9): 64 layers, then 64, 128, 256, ... layers
     const T = models.manifest.layout.tokens;
     const perLayer = Math.ceil(256 / 32) * Math.ceil(192 / 32);
     // (the rule's layers are the stream's: K layers of coarse trits, then the T layers)
-    const groups = chunkLayers(T + K, 'doubling');
-    expect(groups.slice(0, 4)).toEqual([1, 1, 2, 4]);
-    expect((await import('../../src/format/gen/mrt.js')).mrt.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd)).chunkRule).toBe(2);
+    const groups = chunkLayers(T + K, 'doubling64');
+    expect(groups.slice(0, 3)).toEqual([64, 64, 128]);
+    expect((await import('../../src/format/gen/mrt.js')).mrt.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd)).chunkRule).toBe(3);
+    expect(Array.from(mrt.subarray(3, 5))).toEqual([2, 9]);
     expect(groups.reduce((a, b) => a + b, 0)).toBe(T + K);
     expect(header.chunks.length).toBe(groups.length);
     expect(header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(groups.map((n) => n * perLayer));
@@ -76,7 +77,7 @@ describe('encode/decode library', () => {
     expect(full.known).toBe(header.totalTokens);
     expect(header.totalTokens).toBe((T + K) * perLayer);
     // Every chunk-boundary prefix decodes to the same leading tokens.
-    for (const k of [1, 5, 8, header.chunks.length]) {
+    for (const k of [1, 2, 3, header.chunks.length]) {
       const cut = info.chunkEnds[k - 1]!;
       const part = decodeMrt(mrt.subarray(0, cut), { rcm: models.rcm });
       expect(part.error).toBeUndefined();
@@ -125,10 +126,10 @@ describe('encode/decode library', () => {
   it('honours layers, the placeholder budget and the final layer', async () => {
     const few = await encode(png, { models, layers: 4, placeholderBytes: 100 });
     const h = readHeader(few).header;
-    // 4 layers, all of them in the coarse pass: 8 layers of stream symbols
+    // 4 layers, all of them in the coarse pass: 8 layers of stream symbols, one chunk of the doubling64 rule
     expect(h.layout.coarseLayers).toBe(4);
-    expect(h.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([1, 1, 2, 4]);
-    const plainFew = readHeader(await encode(png, { models, layers: 4, coarseLayers: 0 })).header;
+    expect(h.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([8]);
+    const plainFew = readHeader(await encode(png, { models, layers: 4, coarseLayers: 0, layersPerChunk: 'doubling' })).header;
     expect(plainFew.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([1, 1, 2]);
     expect(h.placeholder!.storedBytes ?? h.placeholder!.bytes.length).toBeLessThanOrEqual(100);
     // the default keeps the closer of AVIF and WebP; either can be asked for

@@ -17,6 +17,7 @@ import {
   headCrc,
   autoChunkLayers,
   doublingChunkLayers,
+  chunkLayers,
   modelHashMatches,
   modelLabel,
   bytesAndCrcMessageSize,
@@ -275,6 +276,25 @@ suite('container round trip', () => {
     expect(d.tokens).toEqual(t.tokens);
   });
 
+  it('format 2.9: the doubling64 chunking is chunk_rule 3 (64 layers, then [64·2^(k-1), 64·2^k)), read back as the same ranges; 2.8 files keep rule 2', () => {
+    const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
+    expect(chunkLayers(640, 'doubling64')).toEqual([64, 64, 128, 256, 128]);
+    expect(chunkLayers(20, 'doubling64')).toEqual([20]);
+    const T = 300;
+    const t = syntheticStream({ width: 96, height: 64, T, chunkLayers: chunkLayers(T, 'doubling64'), framing: 'raw', coder: 'chained' });
+    expect(Array.from(t.bytes.subarray(3, 5))).toEqual([2, 9]);
+    const info = readHeader(t.bytes);
+    expect(info.header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual([64, 64, 128, 44].map((n) => n * 6));
+    const idx = IndexR.decode(headMessages(t.bytes).index) as any;
+    expect(idx.chunkRule).toBe(3);
+    expect(idx.chunkLayers.length + idx.chunkTokens.length + idx.chunkTokenStep).toBe(0);
+    const d = decodeMrt(t.bytes);
+    expect(d.error).toBeUndefined();
+    expect(d.tokens).toEqual(t.tokens);
+    // the same stream in 2.5 doubling chunks stays a file older readers read
+    expect(Array.from(syntheticStream({ width: 96, height: 64, T, chunkLayers: doublingChunkLayers(T), framing: 'raw', coder: 'chained' }).bytes.subarray(3, 5))).toEqual([2, 5]);
+  });
+
   it('format 2.2 chunk_rule: bad tables are refused (rule with explicit ranges, unknown rule, more chunks than the rule has)', () => {
     const IndexR = protobuf.loadSync(protoPath).lookupType('mrt.Index');
     const t = syntheticStream({ width: 96, height: 64, T: 20, chunkLayers: 'auto' });
@@ -287,7 +307,7 @@ suite('container round trip', () => {
     expect(bad({})).not.toThrow();
     expect(bad({ chunkLayers: [1, 1] })).toThrow(/rule and explicit/);
     expect(bad({ chunkTokenStep: 6 })).toThrow(/rule and explicit/);
-    expect(bad({ chunkRule: 3 })).toThrow(/unknown chunk rule/);
+    expect(bad({ chunkRule: 4 })).toThrow(/unknown chunk rule/);
     expect(bad({ chunkCount: obj.chunkCount + 1 })).toThrow(MrtFormatError);
     expect(bad({ coder: 7 })).toThrow(/unknown chunk coder/);
   });

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPrior, encodeChunks, parseRcm, serializeRcm, streamSymbols, tokenLayout, tokenProgress } from '../../src/codec/index.ts';
-import { autoChunkLayers, chunkRanges, doublingChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
+import { autoChunkLayers, chunkLayers, chunkRanges, doublingChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
 import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 
 const dir = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +39,8 @@ interface Spec {
   v27?: boolean;
   /** format 2.8: the coarse-first order with this many coarse layers and the late context tables (with everything of v27) */
   v28?: number;
+  /** format 2.9: the doubling64 chunking (chunk_rule 3; with everything of v28) */
+  v29?: boolean;
 }
 
 const specs: Spec[] = [
@@ -56,6 +58,8 @@ const specs: Spec[] = [
   { name: 'rcm-v28-T20', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6 },
   { name: 'rcm-v28-T20-prefix3', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, cutChunks: 3 },
   { name: 'rcm-v28-T20-prefix5', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, cutChunks: 5 },
+  { name: 'rcm-v29-T260', width: 100, height: 70, T: 260, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, v29: true },
+  { name: 'rcm-v29-T260-prefix2', width: 100, height: 70, T: 260, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, v29: true, cutChunks: 2 },
   { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
@@ -67,7 +71,7 @@ for (const s of specs) {
   const layout = tokenLayout({ gridW: Math.ceil(s.width / 32), gridH: Math.ceil(s.height / 32), tokensPerWindow: s.T, levels: s.L, coarseLayers: K });
   if (!all && existsSync(join(dir, `${s.name}.json`))) continue;
   // chunk sizes count stream symbols (2.8: K more layers of them)
-  const sizes = s.chunkTokens ?? (s.v25 ? doublingChunkLayers(s.T + K).map((n) => n * layout.windows) : s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
+  const sizes = s.chunkTokens ?? (s.v29 ? chunkLayers(s.T + K, 'doubling64').map((n) => n * layout.windows) : s.v25 ? doublingChunkLayers(s.T + K).map((n) => n * layout.windows) : s.v22 ? autoChunkLayers(s.T).map((n) => n * layout.windows) : Array(s.T).fill(layout.windows));
   const count = sizes.reduce((a, b) => a + b, 0);
   // (2.8) a prefix vector holds the tokens of its whole stream
   const tokens = syntheticTokens(layout, (K ? s.name.replace(/-prefix\d+$/, '') : s.name).length * 7 + s.T, count - K * layout.windows);
