@@ -8,8 +8,10 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export OMP_NUM_THREADS=1
 python training/train.py --run "$TMP/run0" --tiny --steps 16 --batch 4 --crop 64 --val-every 16 --nval 2 --lin --T 72  # T > 64: the export writes the split decoder too
-# continue with an extra decoder and encoder block at 1/32 (--add-res32, --add-enc-res): export records them in manifest.arch, recover.py rebuilds them
-python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8
+# continue with an extra decoder and encoder block at 1/32 (--add-res32, --add-enc-res): export records them in manifest.arch, recover.py rebuilds them;
+# on coarse-first stream states with coarse-only tokens at mask 0.5 (export writes manifest.coarseMask, recover.py carries it)
+python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8 \
+  --coarse 8 --coarse-mask 0.5 --exact-frac 0.5
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8  # an RCM over the first layers only (hybrid prior)
 python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --out "$TMP/models" --id smoke
 python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"
@@ -20,9 +22,12 @@ python training/recover.py --models "$TMP/models" --run "$TMP/rec" --tiny
 python training/export.py --ckpt "$TMP/rec/recovered.pt" --rcm "$TMP/rec/recovered_rcm.pt" --out "$TMP/models2" --id smoke > /dev/null
 python - "$TMP/models/manifest.json" "$TMP/models2/manifest.json" <<'EOF'
 import json, sys
-a, b = (json.load(open(p))['modelHash'] for p in sys.argv[1:])
+ma, mb = (json.load(open(p)) for p in sys.argv[1:])
+a, b = ma['modelHash'], mb['modelHash']
 print(f'recovered re-export modelHash {"matches" if a == b else "DIFFERS"}: {b}')
-sys.exit(a != b)
+ca, cb = ma.get('coarseMask'), mb.get('coarseMask')
+print(f'coarseMask {ca} -> {cb}')
+sys.exit(a != b or ca != cb or ca != 0.5)
 EOF
 if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   MRT_MODELS_DIR="$TMP/models" npx vitest run test/models

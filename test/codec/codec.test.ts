@@ -25,6 +25,7 @@ import {
   type StreamEvent,
 } from '../../src/codec/index.ts';
 import { readHeader } from '../../src/format/index.ts';
+import { coarseMaskOf } from '../../src/model/io.ts';
 import { fakeRcm, rng, syntheticTokens } from './fixtures.ts';
 import { syntheticStream } from '../format/helpers.ts';
 
@@ -534,5 +535,24 @@ describe('coarse-first order (2.8)', () => {
       expect(rg.z[i]!).toBeLessThanOrEqual(tokenValue(3 * c + 2, 9) + 1e-6);
     }
     expect(Array.from(rg.mask).every((m) => m === 1)).toBe(true);
+    // a model trained to tell coarse tokens apart (manifest coarseMask): their mask, and only theirs, takes it
+    const cm = tokensToZ(l, held, known, 0.5);
+    expect(cm.z).toEqual(z);
+    expect(Array.from(cm.mask.subarray(0, 5))).toEqual([1, 1, 1, 1, 1]);
+    expect(Array.from(cm.mask.subarray(5, 24)).every((m) => m === 0.5)).toBe(true);
+    expect(Array.from(cm.mask.subarray(24)).every((m) => m === 0)).toBe(true);
+    const rgm = regenerate(l, fakeRcm(9, { D: 4, H: 5, L: 9, T: 6 }), held, known, 0.5);
+    expect(rgm.z).toEqual(rg.z);
+    expect(Array.from(rgm.mask.subarray(0, 5))).toEqual([1, 1, 1, 1, 1]);
+    expect(Array.from(rgm.mask.subarray(5, 24)).every((m) => m === 0.5)).toBe(true);
+    // the rest is regenerated in full: as if known
+    expect(Array.from(rgm.mask.subarray(24)).every((m) => m === 1)).toBe(true);
+  });
+
+  it('manifest coarseMask: 1 when absent, a number in (0, 1] otherwise', () => {
+    const m = { id: 'x', files: {}, layout: { window: 32, baseFactor: 16, tokens: 8, levels: 9 }, modelHash: '00' };
+    expect(coarseMaskOf(m)).toBe(1);
+    expect(coarseMaskOf({ ...m, coarseMask: 0.5 })).toBe(0.5);
+    for (const bad of [0, -1, 1.5, Number.NaN, '0.5' as unknown as number]) expect(() => coarseMaskOf({ ...m, coarseMask: bad })).toThrow(/coarseMask/);
   });
 });
