@@ -6,7 +6,7 @@ import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } f
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
-import { closedLoop, DEFAULT_TAIL_RDO, EARLY_LOOP, optimiseTail } from './tail-rdo.ts';
+import { closedLoop, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail } from './tail-rdo.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
@@ -188,9 +188,13 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     const pv = models.preview;
     if (pv && pv.components >= split) {
       const rows = { first: 0, rows: pv.components, window: pv.window, basis: pv.basis };
+      let lambda = EARLY_LOOP.lambda;
       for (let s = EARLY_LOOP.from; s < Math.min(split, opts.layers); s += EARLY_LOOP.group) {
         const to = Math.min(s + EARLY_LOOP.group, split, opts.layers);
-        closedLoop(tokens, s, to, layout.levels, g, rows, image, await paint(s), () => EARLY_LOOP.lambda, DEFAULT_TAIL_RDO.passes);
+        const painted = await paint(s);
+        // one factor per image, from what the layers before the loop paint
+        if (s === EARLY_LOOP.from) lambda *= lambdaScale(image, painted, EARLY_D_REF);
+        closedLoop(tokens, s, to, layout.levels, g, rows, image, painted, () => lambda, DEFAULT_TAIL_RDO.passes);
       }
     }
     // the tail codes what the decoder leaves after the first `split` layers

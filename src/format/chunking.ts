@@ -6,7 +6,7 @@
 export const CHUNK_RULES = { 1: 'auto', 2: 'doubling', 3: 'doubling64' } as const;
 export type ChunkRule = (typeof CHUNK_RULES)[keyof typeof CHUNK_RULES];
 
-/** Whether `x` names a chunking rule ('auto', 'doubling'). */
+/** Whether `x` names a chunking rule ('auto', 'doubling', 'doubling64'). */
 export function isChunkRule(x: unknown): x is ChunkRule {
   return (Object.values(CHUNK_RULES) as unknown[]).includes(x);
 }
