@@ -6,7 +6,7 @@ import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } f
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
-import { closedLoop, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail } from './tail-rdo.ts';
+import { closedLoop, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
@@ -93,9 +93,9 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (!Number.isInteger(finalQuality) || finalQuality < 0 || finalQuality > 100) throw new RangeError(`finalQuality must be in 0..100, got ${o.finalQuality}`);
   const alpha = o.alpha ?? { background: '#ffffff' };
   if (o.tailRdo === true && !models.tail) throw new Error(`model ${models.manifest.id} has no split decoder: tailRdo needs its tail basis`);
-  // the layer the closed loop starts from is part of what the bytes depend on (an output of
-  // an encoder that started elsewhere is not up to date)
-  const tailRdo = (o.tailRdo ?? models.tail !== null) ? { from: EARLY_LOOP.from } : false;
+  // the layer the closed loop starts from and its per-image λ references are part of what the
+  // bytes depend on (an output of an encoder that chose otherwise is not up to date)
+  const tailRdo = (o.tailRdo ?? models.tail !== null) ? { from: EARLY_LOOP.from, earlyDRef: EARLY_D_REF, tailDRef: TAIL_D_REF } : false;
   const nineLevels = models.manifest.layout.levels === COARSE_FIRST_LEVELS;
   if (o.coarseLayers !== undefined && (!Number.isInteger(o.coarseLayers) || o.coarseLayers < 0 || o.coarseLayers > T)) throw new RangeError(`coarseLayers must be an integer in 0..${T}, got ${o.coarseLayers}`);
   if (o.coarseLayers && !nineLevels) throw new Error(`model ${models.manifest.id} has ${models.manifest.layout.levels} levels: a coarse pass needs ${COARSE_FIRST_LEVELS}`);
