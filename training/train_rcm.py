@@ -9,6 +9,11 @@ With --encoder-tokens MODELS_DIR the tokens come instead from the real TypeScrip
 (scripts/encoder-tokens.ts: AVIF placeholder, closed-loop tail, everything `mrt encode`
 does) with the models in MODELS_DIR, which must be the export of --ckpt: the prior is then
 trained on exactly the statistics it codes.
+
+With --coarse K the model is an RCM over the coarse trits c = floor(k / 3) of layers 0..K-1
+(L = 3; container 2.8's coarse pass, docs/design.md), reported against the 12 adaptive
+neighbourhood tables that code them today (coarse_table_bits). Not yet used by the coder: a
+measurement towards a coarse-trit prior.
 """
 from __future__ import annotations
 
@@ -104,6 +109,34 @@ def read_token_file(path):
     return out
 
 
+def coarse_table_bits(c):
+    """Code length (bits) of coarse trits c [K, gh, gw] under today's coder: 12 adaptive tables
+    chosen by the neighbourhood context (src/codec/prior.ts neighbourhoodContext: 4 * min(2,
+    off-centre among left, up, up-left, up-right) + min(3, off-centre among the window's previous
+    8 tokens); src/codec/coarse.ts), counts 1, +24, halved past 2^13. For the report only."""
+    K, gh, gw = c.shape
+    off = (c != 1).numpy().astype(np.int64)
+    cn = c.numpy()
+    counts = np.ones((12, 3), np.int64)
+    past = np.zeros((8, gh, gw), np.int64)
+    bits = 0.0
+    for t in range(K):
+        for y in range(gh):
+            for x in range(gw):
+                n = (off[t, y, x - 1] if x > 0 else 0) + (off[t, y - 1, x] if y > 0 else 0) \
+                    + (off[t, y - 1, x - 1] if x > 0 and y > 0 else 0) + (off[t, y - 1, x + 1] if y > 0 and x < gw - 1 else 0)
+                ctx = 4 * min(2, n) + min(3, int(past[:, y, x].sum()))
+                f = mrt.quantise_freqs((counts[ctx] / counts[ctx].sum())[None])[0]
+                s = cn[t, y, x]
+                bits += -math.log2(f[s] / mrt.M_TOTAL)
+                counts[ctx, s] += 24
+                if counts[ctx].sum() > (1 << 13):
+                    counts[ctx] = (counts[ctx] + 1) // 2
+        past = np.roll(past, 1, 0)
+        past[0] = off[t]
+    return bits
+
+
 def ce_bits(rcm, k):
     lg = rcm.logits(k[None].long())
     return F.cross_entropy(lg.reshape(-1, rcm.L), k.long().reshape(-1), reduction='sum') / math.log(2)
@@ -124,6 +157,8 @@ def main():
                     help="train on the real encoder's tokens (the export of --ckpt in MODELS_DIR)")
     ap.add_argument('--layers', type=int, default=0,
                     help='cover only the first N token layers (later ones use the static prior; docs/design.md)')
+    ap.add_argument('--coarse', type=int, default=0, metavar='K',
+                    help='model the coarse trits floor(k / 3) of layers 0..K-1 instead of the tokens (L = 3)')
     args = ap.parse_args()
     torch.set_num_threads(1)
     out = args.out or os.path.join(os.path.dirname(args.ckpt), 'rcm.pt')
@@ -166,6 +201,15 @@ def main():
         T = args.layers
         tr, ho = [k[:T] for k in tr], [k[:T] for k in ho]
         print(f'RCM covers layers 0..{T - 1}', flush=True)
+    tables = None
+    if args.coarse:
+        if L != 9:
+            raise SystemExit(f'--coarse needs 9 levels (coarse trits of 3), the model has {L}')
+        T, L = min(args.coarse, T), 3
+        tr = [torch.div(k[:T], 3, rounding_mode='floor') for k in tr]
+        ho = [torch.div(k[:T], 3, rounding_mode='floor') for k in ho]
+        tables = sum(coarse_table_bits(k) for k in ho) / sum(k.numel() for k in ho)
+        print(f'coarse trits of layers 0..{T - 1}; held-out: neighbourhood tables {tables:.4f} bits/trit', flush=True)
     n_ho = sum(k.numel() for k in ho)
     stat = sum(mrt.static_bits(k.numpy(), L).sum() for k in ho) / n_ho
     # per-layer histogram entropy of the training tokens (an ideal static table)
@@ -214,7 +258,9 @@ def main():
     info = {'ckpt': args.ckpt, 'step': ck.get('step'), 'hold_bits_ce': round(best, 4),
             'hold_bits_coded': round(float(exact), 4), 'hold_static_bits': round(float(stat), 4),
             'hold_hist_bits': round(hist_bits, 4), 'hold_tokens': n_ho}
-    torch.save({'D': args.D, 'H': args.H, 'T': T, 'state': rcm.state_dict(), 'info': info}, out)
+    if tables is not None:
+        info.update(coarse_layers=T, hold_tables_bits=round(tables, 4))
+    torch.save({'D': args.D, 'H': args.H, 'T': T, 'L': L, 'state': rcm.state_dict(), 'info': info}, out)
     print(json.dumps(info), flush=True)
 
 
