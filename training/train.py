@@ -90,6 +90,12 @@ def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3, cmask=1.0):
 COARSE_VAL_US = [0, 1, 2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256]
 
 
+def state_layers(u):
+    """The prefix length (layers) the rate term charges a state: its stream layers u, or for a
+    layer-major state (k, k) its k exact layers."""
+    return u[0] if isinstance(u, tuple) else u
+
+
 def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
     """PSNR and rate-model bpp over coarse-first stream states of whole layers; objective as
     evaluate()'s, with the state's stream layers as the prefix length."""
@@ -112,9 +118,8 @@ def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
                 res[u][1] += (bits / (x.shape[2] * x.shape[3])).sum().item()
     enc.train(), dec.train()
     n = len(xs)
-    out = {(f'e{u[0]}' if isinstance(u, tuple) else u): (p / n, r / n) for u, (p, r) in res.items()}
-    obj = float(np.mean([-p + rate_term(r, args, u if isinstance(u, int) else int(u[1:])) for u, (p, r) in out.items()]))
-    return out, obj
+    obj = float(np.mean([-p / n + rate_term(r / n, args, state_layers(u)) for u, (p, r) in res.items()]))
+    return {(f'e{u[0]}' if isinstance(u, tuple) else u): (p / n, r / n) for u, (p, r) in res.items()}, obj
 
 
 def main():
@@ -286,8 +291,7 @@ def main():
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
             bpp = (rate.bits(vin) * ex + rate.coarse_bits(vin) * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
             # (decoder-only: the bits do not depend on what learns)
-            ulen = torch.tensor([u[0] if isinstance(u, tuple) else u for u in us])
-            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, ulen))
+            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor([state_layers(u) for u in us])))
         else:
             z = enc(x, b)
             _, v = mrt.fsq(z, L)

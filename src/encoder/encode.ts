@@ -1,7 +1,7 @@
 // Image → .mrt: placeholder, learned tokens, coarse-to-fine chunks, entropy coding.
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { coarseMaskOf, geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
+import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
@@ -180,8 +180,9 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const tokenLayout = layoutForImage(img.width, img.height, modelLayout);
   if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
     const split = models.tail.split;
+    // (tokenLayout has no coarse pass: every known symbol is an exact token)
     const paint = async (known: number) => {
-      const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer, coarseMaskOf(models.manifest));
+      const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer);
       return runDecoder(models, zs, mask, base, g);
     };
     // layers before the split: through the preview basis (when it covers them), the decoder re-run per group
