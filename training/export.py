@@ -130,10 +130,55 @@ def preview_reference(basis, z, base):
     return torch.clamp(mrt.up16(base) + r, 0.0, 1.0)
 
 
+def load_rcm(path, T, L):
+    """An RCM checkpoint of train_rcm.py (it may cover only the first layers: --layers, --coarse),
+    or an untrained one over T layers of L levels when path is None (smoke tests only)."""
+    if not path:
+        return mrt.RCM(T, L), {}
+    rk = torch.load(path, weights_only=False)
+    rcm = mrt.RCM(rk.get('T', T), rk.get('L', L), rk['D'], rk['H'])
+    rcm.load_state_dict(rk['state'])
+    return rcm, rk.get('info', {})
+
+
+def rcm_json(rcm):
+    """The rcm.json object of an RCM (weights as float32) and those float32 tensors."""
+    tens = {n: t.detach().float() for n, t in rcm.tensors().items()}
+    return ({'format': 'mrt-rcm-1', 'D': rcm.D, 'H': rcm.H, 'L': rcm.L, 'T': rcm.T,
+             'tensors': {n: tensor_json(t) for n, t in tens.items()}}, tens)
+
+
+def rcm_fixture(rcm, tens, k, path):
+    """Parity fixture: symbols k [T', gh, gw] and the frequencies the design formula gives them,
+    in float64 from the float32 weights."""
+    Tr, L = rcm.T, rcm.L
+    gh, gw = k.shape[1:]
+    r64 = mrt.RCM(Tr, L, rcm.D, rcm.H).double()
+    with torch.no_grad():
+        for n, t in tens.items():
+            if n == 'decay':
+                # store sigmoid^-1 so that r64.decay() returns the float32 decay widened
+                d = t.double().clamp(1e-12, 1 - 1e-12)
+                r64.decay_logit.copy_(torch.log(d / (1 - d)))
+            else:
+                getattr(r64, n).copy_(t.double())
+        lg = r64.logits(k[None, :Tr])[0].numpy()
+    lg = lg - lg.max(-1, keepdims=True)
+    p = np.exp(lg)
+    p /= p.sum(-1, keepdims=True)
+    f = mrt.quantise_freqs(p)
+    json.dump({'T': Tr, 'L': L, 'gh': gh, 'gw': gw,
+               'tokens': k[:Tr].reshape(-1).tolist(),
+               'note': 'tokens and freqs indexed [t][y][x] (freqs [..][L]); M = 2^15',
+               'freqs': f.reshape(-1, L).tolist()}, open(path, 'w'))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--ckpt', default=os.path.join(mrt.RUNS, 'main', 'best.pt'))
     ap.add_argument('--rcm', default=None, help='RCM checkpoint from train_rcm.py')
+    ap.add_argument('--coarse-rcm', default=None,
+                    help='RCM over the coarse trits (train_rcm.py --coarse K): rcm.json "coarse", used by coarse-first streams')
     ap.add_argument('--out', default=os.path.join(mrt.ROOT, 'models'))
     ap.add_argument('--id', default=None, help='manifest id (default: bump mrt-v0.N)')
     ap.add_argument('--coarse-mask', type=float, default=None,
@@ -233,43 +278,27 @@ def main():
                'inputs': {'z': tensor_json(zin), 'base': tensor_json(base)},
                'outputs': {'image': tensor_json(yp)}}, open(os.path.join(tv, 'preview.json'), 'w'))
 
-    # ---- RCM
-    rcm = mrt.RCM(T, L)
-    rinfo = {}
-    if args.rcm:
-        rk = torch.load(args.rcm, weights_only=False)
-        # An RCM may cover only the first layers (train_rcm.py --layers; docs/design.md).
-        rcm = mrt.RCM(rk.get('T', T), L, rk['D'], rk['H'])
-        rcm.load_state_dict(rk['state'])
-        rinfo = rk.get('info', {})
-    else:
+    # ---- RCM (and the coarse-trit RCM, rcm.json "coarse": Index prior RCM_COARSE, format 2.10)
+    rcm, rinfo = load_rcm(args.rcm, T, L)
+    if not args.rcm:
         print('WARNING: no --rcm given: writing an untrained RCM (smoke tests only)')
-    tens = {n: t.detach().float() for n, t in rcm.tensors().items()}
-    rpath = os.path.join(args.out, 'rcm.json')
-    Tr = rcm.T
-    json.dump({'format': 'mrt-rcm-1', 'D': rcm.D, 'H': rcm.H, 'L': L, 'T': Tr,
-               'tensors': {n: tensor_json(t) for n, t in tens.items()}}, open(rpath, 'w'))
+    rjson, tens = rcm_json(rcm)
     # RCM fixture: tokens of the fixture image and the frequencies the design formula gives
     # (computed here in float64 from the float32 weights; an exact TS port may differ by
     # rounding in rare floor() ties, so tests allow |df| <= 1 per symbol).
-    r64 = mrt.RCM(Tr, L, rcm.D, rcm.H).double()
-    with torch.no_grad():
-        for n, t in tens.items():
-            if n == 'decay':
-                # store sigmoid^-1 so that r64.decay() returns the float32 decay widened
-                d = t.double().clamp(1e-12, 1 - 1e-12)
-                r64.decay_logit.copy_(torch.log(d / (1 - d)))
-            else:
-                getattr(r64, n).copy_(t.double())
-        lg = r64.logits(k[:, :Tr])[0].numpy()
-    lg = lg - lg.max(-1, keepdims=True)
-    p = np.exp(lg)
-    p /= p.sum(-1, keepdims=True)
-    f = mrt.quantise_freqs(p)
-    json.dump({'T': Tr, 'L': L, 'gh': gh, 'gw': gw,
-               'tokens': k[0, :Tr].reshape(-1).tolist(),
-               'note': 'tokens and freqs indexed [t][y][x] (freqs [..][L]); M = 2^15',
-               'freqs': f.reshape(-1, L).tolist()}, open(os.path.join(tv, 'rcm.json'), 'w'))
+    rcm_fixture(rcm, tens, k[0], os.path.join(tv, 'rcm.json'))
+    if args.coarse_rcm:
+        if L != 9:
+            raise SystemExit(f'--coarse-rcm needs 9 levels (coarse trits of 3), the model has {L}')
+        crcm, cinfo = load_rcm(args.coarse_rcm, T, 3)
+        if crcm.L != 3:
+            raise SystemExit(f'{args.coarse_rcm}: a coarse RCM has L = 3, this one {crcm.L}')
+        rjson['coarse'], ctens = rcm_json(crcm)
+        rinfo = {**rinfo, 'coarse': cinfo}
+        rcm_fixture(crcm, ctens, torch.div(k[0], 3, rounding_mode='floor'), os.path.join(tv, 'rcm-coarse.json'))
+    elif os.path.exists(os.path.join(tv, 'rcm-coarse.json')):
+        os.remove(os.path.join(tv, 'rcm-coarse.json'))
+    json.dump(rjson, open(os.path.join(args.out, 'rcm.json'), 'w'))
 
     # ---- manifest
     mpath = os.path.join(args.out, 'manifest.json')

@@ -3,7 +3,8 @@ resume from a release when training/runs/ (gitignored) is gone, e.g. on a new ma
 
     python training/recover.py --models models --run training/runs/v05
 writes <run>/recovered.pt (cfg, enc, dec, rate: use with train.py --init) and
-<run>/recovered_rcm.pt (the RCM, as train_rcm.py saves it: use with export.py --rcm).
+<run>/recovered_rcm.pt (the RCM, as train_rcm.py saves it: use with export.py --rcm), and
+<run>/recovered_coarse_rcm.pt when rcm.json has a coarse-trit RCM (export.py --coarse-rcm).
 
 encoder.onnx holds the encoder's parameters under their PyTorch names. decoder.onnx is
 in the graph form of export_graph.py: its ConvTranspose weights are inverted back to the
@@ -154,6 +155,18 @@ def main():
     torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),
                 'from': man['id'], 'coarse_mask': man.get('coarseMask', 1.0)}, out)
     rj = json.load(open(os.path.join(args.models, 'rcm.json')))
+    rout = os.path.join(args.run, 'recovered_rcm.pt')
+    save_rcm(rj, rout, man['id'])
+    msg = f'wrote {out} and {rout}'
+    if 'coarse' in rj:  # the coarse-trit RCM (export.py --coarse-rcm)
+        cout = os.path.join(args.run, 'recovered_coarse_rcm.pt')
+        save_rcm(rj['coarse'], cout, man['id'])
+        msg += f' and {cout}'
+    print(msg + ' (RCM decay round trip exact)')
+
+
+def save_rcm(rj, path, model_id):
+    """An rcm.json object back to a train_rcm.py checkpoint that export.py writes identically."""
     tens = {n: f32_tensor(t) for n, t in rj['tensors'].items()}
     rcm = mrt.RCM(rj['T'], rj['L'], rj['D'], rj['H'])
     decay = tens.pop('decay')
@@ -161,11 +174,8 @@ def main():
     err = float((rcm.decay().detach() - decay).abs().max())
     if err:  # re-export must write the same rcm.json (same modelHash)
         raise SystemExit(f'RCM decay does not round-trip exactly (max|d|={err:.1e})')
-    rout = os.path.join(args.run, 'recovered_rcm.pt')
-    torch.save({'D': rj['D'], 'H': rj['H'], 'T': rj['T'], 'state': rcm.state_dict(),
-                'info': {'recovered_from': man['id'], 'decay_roundtrip_max_err': err}}, rout)
-    print(f'wrote {out} and {rout} (RCM decay round trip max|d|={err:.1e})')
-
+    torch.save({'D': rj['D'], 'H': rj['H'], 'T': rj['T'], 'L': rj['L'], 'state': rcm.state_dict(),
+                'info': {'recovered_from': model_id}}, path)
 
 if __name__ == '__main__':
     main()

@@ -13,13 +13,15 @@ python training/train.py --run "$TMP/run0" --tiny --steps 16 --batch 4 --crop 64
 python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8 \
   --coarse 8 --coarse-mask 0.5 --exact-frac 0.5
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8  # an RCM over the first layers only (hybrid prior)
-python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --out "$TMP/models" --id smoke
+python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/coarse_rcm.pt" --tiny --epochs 2 --coarse 8  # the coarse-trit RCM (rcm.json "coarse")
+python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --coarse-rcm "$TMP/run/coarse_rcm.pt" --out "$TMP/models" --id smoke
 python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"
 tail -n 3 "$TMP/eval.txt"
 # recovery from the shipped files (training/runs is not in git): re-exporting the recovered
 # checkpoints must give the same model (same modelHash)
 python training/recover.py --models "$TMP/models" --run "$TMP/rec" --tiny
-python training/export.py --ckpt "$TMP/rec/recovered.pt" --rcm "$TMP/rec/recovered_rcm.pt" --out "$TMP/models2" --id smoke > /dev/null
+python training/export.py --ckpt "$TMP/rec/recovered.pt" --rcm "$TMP/rec/recovered_rcm.pt" \
+  --coarse-rcm "$TMP/rec/recovered_coarse_rcm.pt" --out "$TMP/models2" --id smoke > /dev/null
 python - "$TMP/models/manifest.json" "$TMP/models2/manifest.json" <<'EOF'
 import json, sys
 ma, mb = (json.load(open(p)) for p in sys.argv[1:])
@@ -27,7 +29,10 @@ a, b = ma['modelHash'], mb['modelHash']
 print(f'recovered re-export modelHash {"matches" if a == b else "DIFFERS"}: {b}')
 ca, cb = ma.get('coarseMask'), mb.get('coarseMask')
 print(f'coarseMask {ca} -> {cb}')
-sys.exit(a != b or ca != cb or ca != 0.5)
+dirs = [p.rsplit('/', 1)[0] for p in sys.argv[1:]]
+cT = [json.load(open(d + '/rcm.json')).get('coarse', {}).get('T') for d in dirs]
+print(f'coarse RCM over {cT[0]} -> {cT[1]} layers')
+sys.exit(a != b or ca != cb or ca != 0.5 or cT[0] != 8 or cT[1] != 8)
 EOF
 if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   MRT_MODELS_DIR="$TMP/models" npx vitest run test/models

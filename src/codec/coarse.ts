@@ -4,13 +4,17 @@
 // - a refinement trit r of a token in coarse bin c gets the token prior's frequencies of
 //   levels 3c, 3c+1, 3c+2 rescaled to M (integers only), so coarse + refinement cost what
 //   the token itself would, up to rounding;
-// - coarse trits have their own adaptive tables (the StaticPrior's rules), shared by all
-//   coarse layers, one per neighbourhoodContext (src/codec/prior.ts: off-centre neighbours
-//   and window history). On held-out training images (mrt-v0.7's encoder tokens): 392 B per
-//   image for 128 layers' trits; in the first 32 layers 0.343 bits per trit with 9 such
-//   contexts, against 0.376 with one adaptive table per layer.
-import { COARSE_BINS, type TokenLayout } from './layout.ts';
-import { ADAPTIVE_CONTEXTS, adaptiveFreqs, adaptiveUpdate, neighbourhoodContext, orderError, scaledFreqs, type TokenPrior } from './prior.ts';
+// - coarse trits are a stream of their own over the coarse layers (L = 3), coded by
+//   - (2.8, 2.9) adaptive tables shared by all coarse layers, one per neighbourhoodContext
+//     (src/codec/prior.ts: off-centre neighbours and window history): a StaticPrior whose
+//     shared late table starts at layer 0. On held-out training images (mrt-v0.7's encoder
+//     tokens): 392 B per image for 128 layers' trits; in the first 32 layers 0.343 bits per
+//     trit with 9 such contexts, against 0.376 with one adaptive table per layer;
+//   - (2.10, Index prior RCM_COARSE) the model's coarse RCM (rcm.json "coarse"), with those
+//     tables for the coarse layers past its T.
+import { COARSE_BINS, tokenLayout, type TokenLayout } from './layout.ts';
+import { orderError, scaledFreqs, StaticPrior, type TokenPrior } from './prior.ts';
+import { RcmPrior, type RcmWeights } from './rcm.ts';
 
 const CENTRE = 1;
 
@@ -20,33 +24,31 @@ export class CoarseFirstPrior implements TokenPrior {
   position = 0;
   /** tokens in token order: exact below the refined count, 3c + 1 for a token known by its coarse trit c */
   readonly tokens: Uint8Array;
-  private readonly counts = new Int32Array(ADAPTIVE_CONTEXTS * COARSE_BINS).fill(1);
-  private readonly totals = new Int32Array(ADAPTIVE_CONTEXTS).fill(COARSE_BINS);
-  /** per token of the coarse layers: its coarse trit is off the centre bin */
-  private readonly off: Uint8Array;
+  /** the prior of the coarse trits, over the coarse layers' layout (L = 3) */
+  private readonly coarse: TokenPrior;
   private readonly f = new Int32Array(COARSE_BINS);
   /** symbols of the coarse pass = of the refinement pass */
   private readonly kn: number;
 
-  /** `fine`: the stream's token prior over the same layout, positioned at token 0. */
-  constructor(layout: TokenLayout, private readonly fine: TokenPrior, tokens?: Uint8Array) {
+  /**
+   * `fine`: the stream's token prior over the same layout, positioned at token 0;
+   * `coarseRcm` (2.10): the RCM of the coarse trits, else the neighbourhood tables code them.
+   */
+  constructor(layout: TokenLayout, private readonly fine: TokenPrior, tokens?: Uint8Array, coarseRcm?: RcmWeights) {
     if (layout.coarseLayers < 1) throw new RangeError('CoarseFirstPrior needs a layout with coarse layers');
     if (fine.layout.total !== layout.total || fine.layout.windows !== layout.windows) throw new RangeError('the token prior has another layout');
     this.kind = fine.kind;
     this.layout = layout;
     this.kn = layout.coarseLayers * layout.windows;
     this.tokens = tokens ?? new Uint8Array(layout.total);
-    this.off = new Uint8Array(this.kn);
-  }
-
-  private context(i: number): number {
-    return neighbourhoodContext(this.off, i, this.layout.windows, this.layout.gridW);
+    const cl = tokenLayout({ ...layout, tokensPerWindow: layout.coarseLayers, levels: COARSE_BINS, coarseLayers: 0 });
+    this.coarse = coarseRcm ? new RcmPrior(cl, coarseRcm, true, true) : new StaticPrior(cl, 0, true);
   }
 
   freqs(j: number): Int32Array {
     if (j !== this.position) throw orderError(j, this.position);
     const kn = this.kn;
-    if (j < kn) return adaptiveFreqs(this.counts, this.totals, this.context(j), this.f);
+    if (j < kn) return this.coarse.freqs(j);
     if (j >= 2 * kn) return this.fine.freqs(j - kn);
     // refinement: the token prior's frequencies within the coarse bin, rescaled to M
     const i = j - kn;
@@ -61,9 +63,8 @@ export class CoarseFirstPrior implements TokenPrior {
     if (j !== this.position) throw orderError(j, this.position);
     const kn = this.kn;
     if (j < kn) {
-      adaptiveUpdate(this.counts, this.totals, this.context(j), s, COARSE_BINS);
+      this.coarse.update(j, s);
       this.tokens[j] = s * COARSE_BINS + CENTRE;
-      this.off[j] = s !== CENTRE ? 1 : 0;
     } else {
       const i = j - kn;
       const k = j < 2 * kn ? Math.floor(this.tokens[i]! / COARSE_BINS) * COARSE_BINS + s : s;

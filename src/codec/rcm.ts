@@ -29,6 +29,11 @@ export interface RcmWeights {
   readonly W2: Float64Array;
   /** [L] */
   readonly b2: Float64Array;
+  /**
+   * (format 2.10, Index prior RCM_COARSE) an RCM over the coarse trits of the coarse-first
+   * order (L = 3, T coarse layers): rcm.json "coarse", an object of the same form.
+   */
+  readonly coarse?: RcmWeights;
 }
 
 export const RCM_FORMAT = 'mrt-rcm-1';
@@ -80,20 +85,20 @@ export function base64Encode(b: Uint8Array): string {
   return s;
 }
 
-function tensor(json: any, name: string, shape: number[]): Float64Array {
+function parseTensor(json: any, what: string, name: string, shape: number[]): Float64Array {
   const t = json.tensors?.[name];
-  if (!t) throw new Error(`rcm.json: missing tensor ${name}`);
+  if (!t) throw new Error(`${what}: missing tensor ${name}`);
   if (!Array.isArray(t.shape) || t.shape.length !== shape.length || t.shape.some((v: unknown, i: number) => v !== shape[i])) {
-    throw new Error(`rcm.json: tensor ${name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`);
+    throw new Error(`${what}: tensor ${name} has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)}`);
   }
   const n = shape.reduce((a, b) => a * b, 1);
   const bytes = base64Decode(String(t.f32));
-  if (bytes.length !== n * 4) throw new Error(`rcm.json: tensor ${name} has ${bytes.length} bytes, expected ${n * 4}`);
+  if (bytes.length !== n * 4) throw new Error(`${what}: tensor ${name} has ${bytes.length} bytes, expected ${n * 4}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     const v = dv.getFloat32(i * 4, true);
-    if (!(Math.abs(v) <= RCM_LIMITS.MAX_ABS_WEIGHT)) throw new Error(`rcm.json: tensor ${name}[${i}] = ${v} is not finite or too large`);
+    if (!(Math.abs(v) <= RCM_LIMITS.MAX_ABS_WEIGHT)) throw new Error(`${what}: tensor ${name}[${i}] = ${v} is not finite or too large`);
     out[i] = v;
   }
   return out;
@@ -104,34 +109,51 @@ export function parseRcm(input: string | Uint8Array | object): RcmWeights {
   let json: any = input;
   if (input instanceof Uint8Array) json = JSON.parse(new TextDecoder().decode(input));
   else if (typeof input === 'string') json = JSON.parse(input);
-  if (!json || json.format !== RCM_FORMAT) throw new Error(`rcm.json: format must be "${RCM_FORMAT}"`);
+  const w = parseRcmObject(json, 'rcm.json');
+  if (json.coarse === undefined) return w;
+  const coarse = parseRcmObject(json.coarse, 'rcm.json coarse');
+  if (coarse.L !== COARSE_TRITS) throw new Error(`rcm.json coarse: the coarse RCM has L=${coarse.L}, expected ${COARSE_TRITS}`);
+  return Object.freeze({ ...w, coarse });
+}
+
+/** levels of a coarse trit (the coarse RCM's L) */
+const COARSE_TRITS = 3;
+
+function parseRcmObject(json: any, what: string): RcmWeights {
+  if (!json || json.format !== RCM_FORMAT) throw new Error(`${what}: format must be "${RCM_FORMAT}"`);
   const { D, H, L, T } = json;
   const ok = (v: unknown, max: number) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
   if (!ok(D, RCM_LIMITS.MAX_D) || !ok(H, RCM_LIMITS.MAX_H) || !ok(T, RCM_LIMITS.MAX_T) || !ok(L, 256) || L < 2) {
-    throw new Error(`rcm.json: bad dimensions D=${D} H=${H} L=${L} T=${T}`);
+    throw new Error(`${what}: bad dimensions D=${D} H=${H} L=${L} T=${T}`);
   }
-  const decay = tensor(json, 'decay', [D]);
+  const tensor = (name: string, shape: number[]) => parseTensor(json, what, name, shape);
   return Object.freeze({
     D,
     H,
     L,
     T,
-    decay,
-    E_self: tensor(json, 'E_self', [T, L, D]),
-    P: tensor(json, 'P', [T, D]),
-    N_left: tensor(json, 'N_left', [L + 1, D]),
-    N_up: tensor(json, 'N_up', [L + 1, D]),
-    N_ul: tensor(json, 'N_ul', [L + 1, D]),
-    N_ur: tensor(json, 'N_ur', [L + 1, D]),
-    W1: tensor(json, 'W1', [H, D]),
-    b1: tensor(json, 'b1', [H]),
-    W2: tensor(json, 'W2', [L, H]),
-    b2: tensor(json, 'b2', [L]),
+    decay: tensor('decay', [D]),
+    E_self: tensor('E_self', [T, L, D]),
+    P: tensor('P', [T, D]),
+    N_left: tensor('N_left', [L + 1, D]),
+    N_up: tensor('N_up', [L + 1, D]),
+    N_ul: tensor('N_ul', [L + 1, D]),
+    N_ur: tensor('N_ur', [L + 1, D]),
+    W1: tensor('W1', [H, D]),
+    b1: tensor('b1', [H]),
+    W2: tensor('W2', [L, H]),
+    b2: tensor('b2', [L]),
   });
 }
 
-/** Serialise weights to rcm.json (values are rounded to float32). For tests and tools. */
-export function serializeRcm(w: Omit<RcmWeights, 'D' | 'H' | 'L' | 'T'> & { D: number; H: number; L: number; T: number }): string {
+type RcmWeightsLike = Omit<RcmWeights, 'coarse'> & { coarse?: RcmWeightsLike };
+
+/** Serialise weights (and their coarse RCM) to rcm.json (values are rounded to float32). For tests and tools. */
+export function serializeRcm(w: RcmWeightsLike): string {
+  return JSON.stringify(rcmObject(w));
+}
+
+function rcmObject(w: RcmWeightsLike): object {
   const { D, H, L, T } = w;
   const shapes: Record<string, number[]> = {
     decay: [D], E_self: [T, L, D], P: [T, D], N_left: [L + 1, D], N_up: [L + 1, D], N_ul: [L + 1, D], N_ur: [L + 1, D],
@@ -144,7 +166,7 @@ export function serializeRcm(w: Omit<RcmWeights, 'D' | 'H' | 'L' | 'T'> & { D: n
     for (let i = 0; i < f.length; i++) f[i] = src[i]!;
     tensors[name] = { shape, f32: base64Encode(new Uint8Array(f.buffer)) };
   }
-  return JSON.stringify({ format: RCM_FORMAT, D, H, L, T, tensors });
+  return { format: RCM_FORMAT, D, H, L, T, tensors, ...(w.coarse ? { coarse: rcmObject(w.coarse) } : {}) };
 }
 
 export function checkRcmLayout(w: RcmWeights, layout: TokenLayout): void {
@@ -180,10 +202,12 @@ export class RcmPrior implements TokenPrior {
    * sharedFrom); `lateContexts` (2.8): tables chosen by neighbourhood context.
    */
   constructor(layout: TokenLayout, weights: RcmWeights, sharedLate = false, lateContexts = false) {
-    checkRcmLayout(weights, layout);
+    // An RCM over more layers than the layout has codes the first ones (the coarse RCM under
+    // a stream with fewer coarse layers); streams check the token RCM with checkRcmLayout.
+    if (weights.L !== layout.levels) throw new Error(`RCM is for L=${weights.L}; the layout has L=${layout.levels}`);
     this.layout = layout;
     this.weights = weights;
-    this.rcmEnd = weights.T * layout.windows;
+    this.rcmEnd = Math.min(weights.T, layout.tokensPerWindow) * layout.windows;
     if (lateContexts && !sharedLate) throw new RangeError('lateContexts is a form of the shared late table');
     this.rest = weights.T < layout.tokensPerWindow ? new StaticPrior(layout, sharedLate ? weights.T : undefined, lateContexts) : null;
     this.h = new Float64Array(layout.windows * weights.D);
