@@ -114,6 +114,7 @@ export class StreamDecoder {
             } catch (e) {
               return this.fail(out, new MrtFormatError('model', (e as Error).message, 0));
             }
+            if (h.coarseRcm && !r.coarse) return this.fail(out, new MrtFormatError('model', `the stream needs the coarse RCM of model ${modelLabel(h)}`, 0));
             rcm = r;
           }
           this.header = h;
@@ -121,7 +122,7 @@ export class StreamDecoder {
           this.layout = layout;
           this.tokens = new Uint8Array(layout.total);
           this.symbols = layout.coarseLayers > 0 ? new Uint8Array(layout.streamLength) : this.tokens;
-          this.prior = createPrior(layout, rcm, { sharedLate: h.sharedLate, lateContexts: h.lateContexts, tokens: this.tokens });
+          this.prior = createPrior(layout, rcm, { sharedLate: h.sharedLate, lateContexts: h.lateContexts, coarseRcm: h.coarseRcm, tokens: this.tokens });
           out.push({ type: 'header', header: h, info: ev.info, layout });
           break;
         }

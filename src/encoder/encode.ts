@@ -150,6 +150,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   // 2.6: the layers past the RCM share one static table (fewer bytes; docs/design.md). The
   // Index says so and the coder below uses it: one value for both.
   const sharedLate = opts.prior === 'rcm';
+  // 2.10: the coarse pass coded by the model's coarse-trit RCM, when the model has one
+  const coarseRcm = sharedLate && opts.coarseLayers > 0 && !!models.rcm?.coarse;
   // no model label (modelId): the hash names the model, and the label's ~10 bytes would come before the first token
   const header = (ph: Placeholder): MrtHeaderInput => ({
     modelHash: modelHashPrefix(models.manifest),
@@ -159,6 +161,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     prior: opts.prior,
     sharedLate,
     lateContexts: sharedLate,
+    coarseRcm,
     coder: 'chained',
     chunkFraming: 'raw',
     placeholder: { mime: ph.mime, width: ph.width, height: ph.height, bytes: ph.bytes },
@@ -203,7 +206,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   }
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
   const streamLayout = layoutForImage(img.width, img.height, { ...modelLayout, coarseLayers: opts.coarseLayers });
-  const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate });
+  const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate, coarseRcm });
   const ranges = chunkRanges(chunkLayers(opts.layers + opts.coarseLayers, opts.layersPerChunk).map((n) => n * perLayer));
   const payloads = encodeChunks(prior, streamSymbols(streamLayout, tokens), ranges, 'chained');
   const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));

@@ -14,6 +14,8 @@ export interface MrtDescription {
   sharedLate: boolean;
   /** (2.8) that table is one per neighbourhood context */
   lateContexts: boolean;
+  /** (2.10) the coarse pass is coded by the model's coarse-trit RCM */
+  coarseRcm: boolean;
   /** how chunks are entropy-coded: "restart" (2.0) or "chained" (2.2) */
   coder: string;
   /** how chunks are framed: "message" (2.0) or "raw" (2.4: payload + crc32, no length prefix) */
@@ -54,6 +56,7 @@ export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) =>
     prior: h.prior,
     sharedLate: h.sharedLate,
     lateContexts: h.lateContexts,
+    coarseRcm: h.coarseRcm,
     coder: h.coder,
     chunkFraming: h.chunkFraming,
     firstPaintBytes: info.firstPaintEnd,
@@ -79,7 +82,8 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number, modelIdFor
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
       `${d.layout.order}${d.layout.coarseLayers ? ` (${d.layout.coarseLayers} coarse layers)` : ''}, ${d.layout.totalTokens} ${d.layout.coarseLayers ? 'symbols' : 'tokens'}, base /${d.layout.baseFactor}`,
   );
-  lines.push(`prior    ${d.prior}${d.lateContexts ? ' (the layers past it: shared static tables by neighbourhood)' : d.sharedLate ? ' (the layers past it: one shared static table)' : ''}, coder ${d.coder}, chunk framing ${d.chunkFraming}`);
+  const coarse = d.layout.coarseLayers ? `; coarse pass: ${d.coarseRcm ? 'the coarse RCM' : 'static tables by neighbourhood'}` : '';
+  lines.push(`prior    ${d.prior}${d.lateContexts ? ' (the layers past it: shared static tables by neighbourhood' : d.sharedLate ? ' (the layers past it: one shared static table' : ''}${d.sharedLate ? `${coarse})` : coarse}, coder ${d.coder}, chunk framing ${d.chunkFraming}`);
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;
   lines.push(`first paint ${d.firstPaintBytes} B (preamble + header: placeholder ${phBytes} B, rest ${d.firstPaintBytes - phBytes} B)`);
   lines.push(`index    ${d.indexBytes} B (model, layout, prior, chunk table, ...); chunk 0 starts at ${d.headerBytes}`);

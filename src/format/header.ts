@@ -160,7 +160,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   const totalTokens = gridW * gridH * streamLayers;
   if (totalTokens > LIMITS.MAX_TOKENS) throw new MrtFormatError('limit', `${totalTokens} tokens exceed MAX_TOKENS`, offset);
   const priorId = uint(m.prior);
-  if (priorId > 3) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
+  if (priorId > 4) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
+  if (priorId === 4 && orderId !== 1) throw new MrtFormatError('corrupt', 'prior RCM_COARSE without the coarse-first order', offset);
   const modelHash = m.modelHash ?? new Uint8Array(0);
   if (modelHash.length > 32) throw new MrtFormatError('corrupt', 'model hash longer than 32 bytes', offset);
 
@@ -228,8 +229,9 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     height,
     layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: orderId === 1 ? 'coarse-first' : 'layer-major', coarseLayers: K },
     prior: priorId === 0 ? 'static' : 'rcm',
-    sharedLate: priorId === 2 || priorId === 3,
-    lateContexts: priorId === 3,
+    sharedLate: priorId >= 2,
+    lateContexts: priorId >= 3,
+    coarseRcm: priorId === 4,
     coder: coderId === 1 ? 'chained' : 'restart',
     chunkFraming,
     totalTokens,

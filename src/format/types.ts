@@ -2,8 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order; 2.9: the doubling64 chunk rule). */
-export const FORMAT_MINOR = 9;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order; 2.9: the doubling64 chunk rule; 2.10: prior RCM_COARSE). */
+export const FORMAT_MINOR = 10;
 
 /** 2.7: the window a Header without one means. */
 export const DEFAULT_WINDOW = 32;
@@ -94,6 +94,8 @@ export interface MrtHeader {
   sharedLate: boolean;
   /** (2.8, with sharedLate) that table is one per neighbourhood context (Index prior RCM_LATE_CONTEXTS) */
   lateContexts: boolean;
+  /** (2.10, coarse-first, with lateContexts) the coarse trits are coded by the model's coarse RCM (Index prior RCM_COARSE) */
+  coarseRcm: boolean;
   coder: MrtCoder;
   chunkFraming: MrtChunkFraming;
   /** stream symbols: gridW * gridH * tokensPerWindow tokens, (2.8 coarse-first) plus gridW * gridH * coarseLayers coarse trits */
@@ -129,6 +131,8 @@ export interface MrtHeaderInput {
   sharedLate?: boolean;
   /** (with sharedLate) one such table per neighbourhood context: needs a 2.8 reader */
   lateContexts?: boolean;
+  /** (with lateContexts, coarse-first) the coarse trits coded by the model's coarse RCM: needs a 2.10 reader */
+  coarseRcm?: boolean;
   /** how the chunk payloads were coded (default 'restart') */
   coder?: MrtCoder;
   /** how chunks are framed (default 'message'; 'raw' needs a 2.4 reader) */

@@ -42,6 +42,8 @@ export function encodeHeaderMessages(
   const gridH = h.layout.gridH ?? Math.ceil(h.height / window);
   if (h.sharedLate && h.prior !== 'rcm') usage('sharedLate is a form of the RCM prior');
   if (h.lateContexts && !h.sharedLate) usage('lateContexts is a form of the shared late table');
+  if (h.coarseRcm && !h.lateContexts) usage('coarseRcm is a form of the late context tables');
+  if (h.coarseRcm && h.layout.order !== 'coarse-first') usage("coarseRcm codes the coarse pass of order 'coarse-first'");
   if (gridW !== Math.ceil(h.width / window) || gridH !== Math.ceil(h.height / window)) usage(`window grid ${gridW}x${gridH} does not match ${h.width}x${h.height} / ${window}`);
   // 2.8 coarse-first: K more layers of symbols (the coarse trits) in the stream
   const coarse = h.layout.order === 'coarse-first' ? (h.layout.coarseLayers ?? 0) : 0;
@@ -91,7 +93,7 @@ export function encodeHeaderMessages(
       ...(omitFactor ? {} : { baseFactor: h.layout.baseFactor }),
       ...(coarse ? { order: mrt.Order.COARSE_FIRST, coarseLayers: coarse } : { order: mrt.Order.LAYER_MAJOR }),
     },
-    prior: h.prior === 'static' ? mrt.PriorKind.STATIC : h.lateContexts ? mrt.PriorKind.RCM_LATE_CONTEXTS : h.sharedLate ? mrt.PriorKind.RCM_SHARED_LATE : mrt.PriorKind.RCM,
+    prior: h.prior === 'static' ? mrt.PriorKind.STATIC : h.coarseRcm ? mrt.PriorKind.RCM_COARSE : h.lateContexts ? mrt.PriorKind.RCM_LATE_CONTEXTS : h.sharedLate ? mrt.PriorKind.RCM_SHARED_LATE : mrt.PriorKind.RCM,
     chunkCount: chunks.length,
   };
   if (h.modelId) msg.modelId = h.modelId;
@@ -116,7 +118,7 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 9 for the doubling64 chunk rule (2.9), 8 for the coarse-first order or the late context tables (2.8), 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 10 for the coarse RCM (2.10), 9 for the doubling64 chunk rule (2.9), 8 for the coarse-first order or the late context tables (2.8), 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
@@ -124,7 +126,7 @@ export function encodeHeaderMessages(
   const hashBytes = msg.modelHash?.length ?? 0;
   const v27 = omitWindow || omitSize || omitLevels || omitFactor || (head.placeholder?.codec ?? 0) >= 2 || (hashBytes > 0 && hashBytes < 8);
   const shortHash = hashBytes > 0 && hashBytes < 16;
-  const minor = msg.chunkRule === 3 ? 9 : coarse || h.lateContexts ? 8 : v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = h.coarseRcm ? 10 : msg.chunkRule === 3 ? 9 : coarse || h.lateContexts ? 8 : v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

@@ -24,7 +24,7 @@ import {
   neighbourhoodContext,
   type StreamEvent,
 } from '../../src/codec/index.ts';
-import { readHeader } from '../../src/format/index.ts';
+import { describe as describeInfo, readHeader } from '../../src/format/index.ts';
 import { coarseMaskOf } from '../../src/model/io.ts';
 import { fakeRcm, rng, syntheticTokens } from './fixtures.ts';
 import { syntheticStream } from '../format/helpers.ts';
@@ -260,6 +260,72 @@ describe('priors', () => {
     expect(d.complete).toBe(true);
     expect(d.tokens).toEqual(st.tokens);
     expect(() => new RcmPrior(layout, w, false, true)).toThrow(/shared late table/);
+  });
+  describe('the coarse-trit RCM (format 2.10, Index prior RCM_COARSE)', () => {
+    const w = { ...fakeRcm(31, { D: 6, H: 8, L: 9, T: 8 }), coarse: fakeRcm(32, { D: 5, H: 7, L: 3, T: 5 }) };
+    for (const K of [3, 5, 8]) {
+      it(`codes the coarse pass of ${K} coarse layers (the RCM covers 5) and round-trips`, () => {
+        const st = syntheticStream({ width: 160, height: 128, T: 12, rcm: w, sharedLate: true, lateContexts: true, coarseRcm: true, coarseLayers: K, coder: 'chained', framing: 'raw', layersPerChunk: 3 });
+        const info = readHeader(st.bytes);
+        expect([info.header.coarseRcm, info.header.lateContexts, info.header.version.minor]).toEqual([true, true, 10]);
+        expect(describeInfo(info).coarseRcm).toBe(true);
+        const d = decodeMrt(st.bytes, { rcm: w });
+        expect(d.complete).toBe(true);
+        expect(d.tokens).toEqual(st.tokens);
+        // the same tokens with the coarse pass on the neighbourhood tables (2.8): other bytes, same tokens
+        const old = syntheticStream({ width: 160, height: 128, T: 12, rcm: w, sharedLate: true, lateContexts: true, coarseLayers: K, coder: 'chained', framing: 'raw', layersPerChunk: 3 });
+        expect(readHeader(old.bytes).header.coarseRcm).toBe(false);
+        expect(old.chunks[0]!.payload).not.toEqual(st.chunks[0]!.payload);
+        expect(decodeMrt(old.bytes, { rcm: w }).tokens).toEqual(st.tokens);
+      });
+    }
+    it('gives the coarse trits the RCM\'s frequencies in its layers, the neighbourhood tables past them', () => {
+      const layout = tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: 12, levels: 9, coarseLayers: 8 });
+      const cl = tokenLayout({ gridW: 5, gridH: 4, tokensPerWindow: 8, levels: 3 });
+      const p = createPrior(layout, w, { sharedLate: true, lateContexts: true, coarseRcm: true });
+      const rcm = new RcmPrior(cl, w.coarse, true, true);
+      const tables = new StaticPrior(cl, 0, true);
+      const tokens = syntheticTokens(layout, 5, layout.total);
+      let rcmDiffers = 0;
+      for (let j = 0; j < cl.total; j++) {
+        const f = Array.from(p.freqs(j));
+        const fr = Array.from(rcm.freqs(j));
+        const ft = Array.from(tables.freqs(j));
+        if (j < 5 * cl.windows) {
+          expect(f).toEqual(fr);
+          if (f.join() !== ft.join()) rcmDiffers++;
+        } else {
+          // past the coarse RCM: the tables, having seen every coarse trit before
+          const past = new StaticPrior(cl, 5, true);
+          for (let i = 0; i < j; i++) {
+            past.freqs(i);
+            past.update(i, Math.floor(tokens[i]! / 3));
+          }
+          expect(f).toEqual(Array.from(past.freqs(j)));
+        }
+        const c = Math.floor(tokens[j]! / 3);
+        p.update(j, c);
+        rcm.update(j, c);
+        tables.update(j, c);
+      }
+      expect(rcmDiffers).toBeGreaterThan(5 * cl.windows * 0.9);
+    });
+    it('refuses a model without a coarse RCM, and a coarse RCM outside a coarse-first stream', () => {
+      const st = syntheticStream({ width: 96, height: 64, T: 12, rcm: w, sharedLate: true, lateContexts: true, coarseRcm: true, coarseLayers: 2, framing: 'raw' });
+      const { coarse: _, ...plain } = w;
+      const d = decodeMrt(st.bytes, { rcm: plain });
+      expect(d.error?.code).toBe('model');
+      expect(d.error?.message).toMatch(/coarse RCM/);
+      const layout = tokenLayout({ gridW: 3, gridH: 2, tokensPerWindow: 12, levels: 9, coarseLayers: 2 });
+      expect(() => createPrior(layout, plain, { sharedLate: true, lateContexts: true, coarseRcm: true })).toThrow(/no coarse RCM/);
+      expect(() => createPrior(tokenLayout({ gridW: 3, gridH: 2, tokensPerWindow: 12, levels: 9 }), w, { sharedLate: true, lateContexts: true, coarseRcm: true })).toThrow(/coarse-first/);
+      expect(() => syntheticStream({ width: 96, height: 64, T: 12, rcm: w, sharedLate: true, lateContexts: true, coarseRcm: true, framing: 'raw' })).toThrow();
+    });
+    it('survives rcm.json serialisation, and a coarse RCM must have 3 levels', () => {
+      expect(parseRcm(serializeRcm(w))).toEqual(w);
+      const bad = JSON.parse(serializeRcm({ ...w, coarse: fakeRcm(33, { D: 2, H: 3, L: 4, T: 2 }) }));
+      expect(() => parseRcm(bad)).toThrow(/coarse.*L=4/);
+    });
   });
   it('RCM weights survive rcm.json serialisation exactly', () => {
     const w = fakeRcm(2, { D: 4, H: 6, L: 5, T: 3 });

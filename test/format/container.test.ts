@@ -434,6 +434,27 @@ suite('container round trip', () => {
     expect(() => writeMrt({ ...shared.header, prior: 'static' }, shared.chunks)).toThrow(/sharedLate/);
   });
 
+  it('format 2.10 prior RCM_COARSE: read as the late context tables with a coarse RCM; only with the coarse-first order; unknown kinds refused', () => {
+    const rcm = { ...fakeRcm(5, { D: 4, H: 6, L: 9, T: 4 }), coarse: fakeRcm(6, { D: 3, H: 4, L: 3, T: 2 }) };
+    const o = { width: 160, height: 96, T: 12, rcm, coarseLayers: 3, sharedLate: true, lateContexts: true, chunkLayers: 'auto' as const, coder: 'chained' as const, framing: 'raw' as const, hashBytes: 8 };
+    const st = syntheticStream({ ...o, coarseRcm: true });
+    const info = readHeader(st.bytes);
+    expect([info.header.version.minor, info.header.prior, info.header.sharedLate, info.header.lateContexts, info.header.coarseRcm]).toEqual([10, 'rcm', true, true, true]);
+    const { header, index } = headMessages(st.bytes);
+    const m = mrt.Index.decode(index);
+    expect(m.prior).toBe(4);
+    expect(formatInfo(info)).toContain('coarse pass: the coarse RCM');
+    expect(formatInfo(readHeader(syntheticStream(o).bytes))).toContain('coarse pass: static tables by neighbourhood');
+    // prior 4 in a layer-major layout is corrupt; a kind past 4 is one this reader does not know
+    const lm = mrt.Index.decode(index);
+    lm.layout!.order = 0;
+    lm.layout!.coarseLayers = 0;
+    expect(() => readHeader(withHeadMessages(st.bytes, header, mrt.Index.encode(lm).finish()))).toThrow(/RCM_COARSE without the coarse-first order/);
+    m.prior = 5;
+    expect(() => readHeader(withHeadMessages(st.bytes, header, mrt.Index.encode(m).finish()))).toThrow(/unknown prior kind 5/);
+    expect(() => writeMrt({ ...st.header, lateContexts: false }, st.chunks)).toThrow(/coarseRcm/);
+  });
+
   it('format 2.4 raw chunk framing: payload + crc32 with no length prefix or tags; the same chunks and tokens; corrupt and truncated raw chunks are caught', () => {
     const rcm = fakeRcm(5, { D: 4, H: 6, L: 9, T: 12 });
     const o = { width: 160, height: 96, T: 12, rcm, chunkLayers: 'auto' as const, coder: 'chained' as const, hashBytes: 8, placeholderBytes: 20, finalBytes: 30 };

@@ -42,6 +42,8 @@ export function syntheticStream(o: {
   lateContexts?: boolean;
   /** Coarse-first order with this many coarse layers (format 2.8); chunks count stream symbols. */
   coarseLayers?: number;
+  /** The coarse pass coded by the RCM's coarse section (format 2.10; needs `lateContexts` and coarse layers). */
+  coarseRcm?: boolean;
 }): Synthetic {
   const T = o.T ?? 64;
   const L = o.L ?? 9;
@@ -50,7 +52,7 @@ export function syntheticStream(o: {
   const count = (o.layers ?? T) * layout.windows;
   const tokens = syntheticTokens(layout, o.seed ?? 1, count);
   const symbols = K ? streamSymbols(layout, tokens) : tokens;
-  const prior = createPrior(layout, o.rcm ?? null, { sharedLate: o.sharedLate, lateContexts: o.lateContexts });
+  const prior = createPrior(layout, o.rcm ?? null, { sharedLate: o.sharedLate, lateContexts: o.lateContexts, coarseRcm: o.coarseRcm });
   const step = (o.layersPerChunk ?? 1) * layout.windows;
   const n = symbols.length;
   const ranges = o.chunkLayers
@@ -72,6 +74,7 @@ export function syntheticStream(o: {
     omitDefaults: o.omitDefaults,
     sharedLate: o.sharedLate,
     lateContexts: o.lateContexts,
+    coarseRcm: o.coarseRcm,
   };
   if (o.placeholderBytes) {
     header.placeholder = { mime: 'image/webp', width: layout.gridW * 2, height: layout.gridH * 2, bytes: Uint8Array.from({ length: o.placeholderBytes }, (_, i) => (i * 31) & 255) };

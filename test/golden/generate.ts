@@ -10,7 +10,8 @@ import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 const dir = dirname(fileURLToPath(import.meta.url));
 mkdirSync(dir, { recursive: true });
 
-const rcmJson = serializeRcm(fakeRcm(2024, { D: 6, H: 8, L: 9, T: 6 }));
+// (2.10) with a coarse-trit RCM over 4 layers: the 2.10 vectors have 6 and 3 coarse layers
+const rcmJson = serializeRcm({ ...fakeRcm(2024, { D: 6, H: 8, L: 9, T: 6 }), coarse: fakeRcm(2025, { D: 5, H: 7, L: 3, T: 4 }) });
 writeFileSync(join(dir, 'rcm-small.json'), rcmJson + '\n');
 const rcm = parseRcm(rcmJson);
 
@@ -41,6 +42,8 @@ interface Spec {
   v28?: number;
   /** format 2.9: the doubling64 chunking (chunk_rule 3; with everything of v28) */
   v29?: boolean;
+  /** format 2.10: the coarse pass coded by the coarse RCM (prior RCM_COARSE; with everything of v28) */
+  v210?: boolean;
 }
 
 const specs: Spec[] = [
@@ -60,6 +63,9 @@ const specs: Spec[] = [
   { name: 'rcm-v28-T20-prefix5', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, cutChunks: 5 },
   { name: 'rcm-v29-T260', width: 100, height: 70, T: 260, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, v29: true },
   { name: 'rcm-v29-T260-prefix2', width: 100, height: 70, T: 260, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, v29: true, cutChunks: 2 },
+  { name: 'rcm-v210-T260', width: 100, height: 70, T: 260, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, v29: true, v210: true },
+  { name: 'rcm-v210-T260-prefix2', width: 100, height: 70, T: 260, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 6, v29: true, v210: true, cutChunks: 2 },
+  { name: 'rcm-v210-T20-K3', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, v25: true, v26: true, v27: true, v28: 3, v210: true },
   { name: 'rcm-v24-T20-prefix9', width: 100, height: 70, T: 20, L: 9, prior: 'rcm', placeholder: 12, v22: true, v24: true, final: 16, cutChunks: 9 },
 ];
 // Vectors written before a format change stay as they are (readers keep reading them):
@@ -75,7 +81,7 @@ for (const s of specs) {
   const count = sizes.reduce((a, b) => a + b, 0);
   // (2.8) a prefix vector holds the tokens of its whole stream
   const tokens = syntheticTokens(layout, (K ? s.name.replace(/-prefix\d+$/, '') : s.name).length * 7 + s.T, count - K * layout.windows);
-  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null, { sharedLate: s.v26, lateContexts: !!s.v28 });
+  const prior = createPrior(layout, s.prior === 'rcm' ? rcm : null, { sharedLate: s.v26, lateContexts: !!s.v28, coarseRcm: s.v210 });
   const ranges = chunkRanges(sizes);
   const coder = s.v22 ? 'chained' : 'restart';
   const payloads = encodeChunks(prior, K ? streamSymbols(layout, tokens) : tokens, ranges, coder);
@@ -94,6 +100,7 @@ for (const s of specs) {
     omitDefaults: s.v27,
     sharedLate: s.v26,
     lateContexts: !!s.v28,
+    coarseRcm: s.v210,
   };
   if (s.placeholder) header.placeholder = { mime: 'image/webp', width: 2 * layout.gridW, height: 2 * layout.gridH, bytes: Uint8Array.from({ length: s.placeholder }, (_, i) => i) };
   const final = s.final ? { mime: 'image/jpeg', bytes: Uint8Array.from({ length: s.final }, (_, i) => 255 - i) } : undefined;

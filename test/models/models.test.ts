@@ -243,83 +243,89 @@ describe('exported models', () => {
     expect(() => parsePreview(v2)).toThrow(/version/);
   });
 
+  type RcmJson = { format: string; D: number; H: number; L: number; T: number; tensors: Record<string, Tensor32>; coarse?: RcmJson };
+  const rcmJson = readJson<RcmJson>('rcm.json');
+  // the token RCM, and (2.10) the coarse-trit RCM when the model has one (export.py --coarse-rcm)
+  const rcms: [string, RcmJson, string][] = [['RCM', rcmJson, 'testvec/rcm.json']];
+  if (rcmJson.coarse) rcms.push(['coarse RCM', rcmJson.coarse, 'testvec/rcm-coarse.json']);
+
   it('rcm.json has the tensors and shapes of design.md', () => {
-    const r = readJson<{ format: string; D: number; H: number; L: number; T: number; tensors: Record<string, Tensor32> }>(
-      'rcm.json',
-    );
-    const { D, H, L, T } = r;
-    expect(r.format).toBe('mrt-rcm-1');
-    // The RCM may cover only the first layers (docs/design.md): 1 <= T <= the model's T.
-    expect(T).toBeGreaterThanOrEqual(1);
-    expect(T).toBeLessThanOrEqual(manifest.layout.tokens);
-    expect(L).toBe(manifest.layout.levels);
-    const want: Record<string, number[]> = {
-      decay: [D], E_self: [T, L, D], P: [T, D], N_left: [L + 1, D], N_up: [L + 1, D], N_ul: [L + 1, D],
-      N_ur: [L + 1, D], W1: [H, D], b1: [H], W2: [L, H], b2: [L],
-    };
-    expect(Object.keys(r.tensors).sort()).toEqual(Object.keys(want).sort());
-    for (const [name, shape] of Object.entries(want)) {
-      expect(r.tensors[name].shape).toEqual(shape);
-      const a = f32(r.tensors[name]);
-      for (const v of a) expect(Number.isFinite(v)).toBe(true);
-      if (name === 'decay') for (const v of a) expect(v > 0 && v < 1).toBe(true);
+    for (const [what, r] of rcms) {
+      const { D, H, L, T } = r;
+      expect(r.format).toBe('mrt-rcm-1');
+      // The RCM may cover only the first layers (docs/design.md): 1 <= T <= the model's T.
+      expect(T).toBeGreaterThanOrEqual(1);
+      expect(T).toBeLessThanOrEqual(manifest.layout.tokens);
+      // the coarse RCM codes coarse trits (L = 3)
+      expect(L, what).toBe(what === 'RCM' ? manifest.layout.levels : 3);
+      const want: Record<string, number[]> = {
+        decay: [D], E_self: [T, L, D], P: [T, D], N_left: [L + 1, D], N_up: [L + 1, D], N_ul: [L + 1, D],
+        N_ur: [L + 1, D], W1: [H, D], b1: [H], W2: [L, H], b2: [L],
+      };
+      expect(Object.keys(r.tensors).sort()).toEqual(Object.keys(want).sort());
+      for (const [name, shape] of Object.entries(want)) {
+        expect(r.tensors[name].shape).toEqual(shape);
+        const a = f32(r.tensors[name]);
+        for (const v of a) expect(Number.isFinite(v)).toBe(true);
+        if (name === 'decay') for (const v of a) expect(v > 0 && v < 1).toBe(true);
+      }
     }
   });
 
-  it('RCM frequencies recomputed from rcm.json match the exported fixture (|df| <= 1)', () => {
-    const r = readJson<{ D: number; H: number; L: number; T: number; tensors: Record<string, Tensor32> }>('rcm.json');
-    const fx = readJson<{ T: number; L: number; gh: number; gw: number; tokens: number[]; freqs: number[][] }>(
-      'testvec/rcm.json',
-    );
-    const { D, H, L, T } = r;
-    const w = Object.fromEntries(Object.entries(r.tensors).map(([k, t]) => [k, Float64Array.from(f32(t))]));
-    const { gh, gw, tokens } = fx;
-    const M = 1 << 15;
-    const tok = (t: number, y: number, x: number) =>
-      y < 0 || x < 0 || x >= gw ? L : tokens[(t * gh + y) * gw + x];
-    const h = Array.from({ length: gh * gw }, () => new Float64Array(D));
-    let worst = 0;
-    for (let t = 0; t < T; t++) {
-      for (let y = 0; y < gh; y++) {
-        for (let x = 0; x < gw; x++) {
-          const hw = h[y * gw + x];
-          const nl = tok(t, y, x - 1), nu = tok(t, y - 1, x), nul = tok(t, y - 1, x - 1), nur = tok(t, y - 1, x + 1);
-          const a = new Float64Array(D);
-          for (let d = 0; d < D; d++) {
-            a[d] = hw[d] + w.P[t * D + d] + w.N_left[nl * D + d] + w.N_up[nu * D + d] + w.N_ul[nul * D + d] +
-              w.N_ur[nur * D + d];
+  for (const [what, r, fixture] of rcms) {
+    it(`${what} frequencies recomputed from rcm.json match the exported fixture (|df| <= 1)`, () => {
+      const fx = readJson<{ T: number; L: number; gh: number; gw: number; tokens: number[]; freqs: number[][] }>(fixture);
+      const { D, H, L, T } = r;
+      expect([fx.T, fx.L]).toEqual([T, L]);
+      const w = Object.fromEntries(Object.entries(r.tensors).map(([k, t]) => [k, Float64Array.from(f32(t))]));
+      const { gh, gw, tokens } = fx;
+      const M = 1 << 15;
+      const tok = (t: number, y: number, x: number) =>
+        y < 0 || x < 0 || x >= gw ? L : tokens[(t * gh + y) * gw + x];
+      const h = Array.from({ length: gh * gw }, () => new Float64Array(D));
+      let worst = 0;
+      for (let t = 0; t < T; t++) {
+        for (let y = 0; y < gh; y++) {
+          for (let x = 0; x < gw; x++) {
+            const hw = h[y * gw + x];
+            const nl = tok(t, y, x - 1), nu = tok(t, y - 1, x), nul = tok(t, y - 1, x - 1), nur = tok(t, y - 1, x + 1);
+            const a = new Float64Array(D);
+            for (let d = 0; d < D; d++) {
+              a[d] = hw[d] + w.P[t * D + d] + w.N_left[nl * D + d] + w.N_up[nu * D + d] + w.N_ul[nul * D + d] +
+                w.N_ur[nur * D + d];
+            }
+            const u = new Float64Array(H);
+            for (let j = 0; j < H; j++) {
+              let s = w.b1[j];
+              for (let d = 0; d < D; d++) s += w.W1[j * D + d] * a[d];
+              u[j] = Math.max(0, s);
+            }
+            const lg = new Float64Array(L);
+            for (let k = 0; k < L; k++) {
+              let s = w.b2[k];
+              for (let j = 0; j < H; j++) s += w.W2[k * H + j] * u[j];
+              lg[k] = s;
+            }
+            const mx = Math.max(...lg);
+            const e = lg.map((v) => Math.exp(v - mx));
+            const sum = e.reduce((p, c) => p + c, 0);
+            const f = Array.from(e, (v) => 1 + Math.floor((v / sum) * (M - L)));
+            let best = 0;
+            for (let k = 1; k < L; k++) if (e[k] > e[best]) best = k;
+            f[best] += M - f.reduce((p, c) => p + c, 0);
+            const want = fx.freqs[(t * gh + y) * gw + x];
+            expect(f.reduce((p, c) => p + c, 0)).toBe(M);
+            for (let k = 0; k < L; k++) worst = Math.max(worst, Math.abs(f[k] - want[k]));
+            // recurrent update with the token just coded
+            const s = tokens[(t * gh + y) * gw + x];
+            for (let d = 0; d < D; d++) hw[d] = w.decay[d] * hw[d] + w.E_self[(t * L + s) * D + d];
           }
-          const u = new Float64Array(H);
-          for (let j = 0; j < H; j++) {
-            let s = w.b1[j];
-            for (let d = 0; d < D; d++) s += w.W1[j * D + d] * a[d];
-            u[j] = Math.max(0, s);
-          }
-          const lg = new Float64Array(L);
-          for (let k = 0; k < L; k++) {
-            let s = w.b2[k];
-            for (let j = 0; j < H; j++) s += w.W2[k * H + j] * u[j];
-            lg[k] = s;
-          }
-          const mx = Math.max(...lg);
-          const e = lg.map((v) => Math.exp(v - mx));
-          const sum = e.reduce((p, c) => p + c, 0);
-          const f = Array.from(e, (v) => 1 + Math.floor((v / sum) * (M - L)));
-          let best = 0;
-          for (let k = 1; k < L; k++) if (e[k] > e[best]) best = k;
-          f[best] += M - f.reduce((p, c) => p + c, 0);
-          const want = fx.freqs[(t * gh + y) * gw + x];
-          expect(f.reduce((p, c) => p + c, 0)).toBe(M);
-          for (let k = 0; k < L; k++) worst = Math.max(worst, Math.abs(f[k] - want[k]));
-          // recurrent update with the token just coded
-          const s = tokens[(t * gh + y) * gw + x];
-          for (let d = 0; d < D; d++) hw[d] = w.decay[d] * hw[d] + w.E_self[(t * L + s) * D + d];
         }
       }
-    }
-    // the |df| <= 1 slack covers the exp() of the reference (numpy vs Math.exp), not the formula
-    expect(worst).toBeLessThanOrEqual(1);
-  });
+      // the |df| <= 1 slack covers the exp() of the reference (numpy vs Math.exp), not the formula
+      expect(worst).toBeLessThanOrEqual(1);
+    });
+  }
 
   for (const name of ['decoder', 'encoder']) {
     it(`${name}.onnx matches PyTorch in onnxruntime-node`, async () => {

@@ -27,7 +27,10 @@ export namespace mrt {
         RCM_SHARED_LATE = 2,
 
         /** RCM_LATE_CONTEXTS value */
-        RCM_LATE_CONTEXTS = 3
+        RCM_LATE_CONTEXTS = 3,
+
+        /** RCM_COARSE value */
+        RCM_COARSE = 4
     }
 
     /**

@@ -39,6 +39,7 @@ export const mrt = $root.mrt = (() => {
      * @property {number} RCM=1 RCM value
      * @property {number} RCM_SHARED_LATE=2 RCM_SHARED_LATE value
      * @property {number} RCM_LATE_CONTEXTS=3 RCM_LATE_CONTEXTS value
+     * @property {number} RCM_COARSE=4 RCM_COARSE value
      */
     mrt.PriorKind = (function() {
         const valuesById = $Object.create(null), values = $Object.create(valuesById);
@@ -46,6 +47,7 @@ export const mrt = $root.mrt = (() => {
         values[valuesById[1] = "RCM"] = 1;
         values[valuesById[2] = "RCM_SHARED_LATE"] = 2;
         values[valuesById[3] = "RCM_LATE_CONTEXTS"] = 3;
+        values[valuesById[4] = "RCM_COARSE"] = 4;
         return values;
     })();
 
