@@ -37,7 +37,8 @@ encode options:
                             optimised; models with a split decoder)
   --coarse-layers N         send the first N layers' tokens as coarse trits first, then
                             their exact values (container 2.8; 0: layer-major order;
-                            default ${DEFAULT_COARSE_LAYERS} for 9-level models)
+                            default: the layers the model's coarse RCM covers, else
+                            ${DEFAULT_COARSE_LAYERS} for 9-level models)
   --final avif|webp|jpeg|none   append a full-quality image (default none)
   --final-quality Q         quality of the final layer (0-100)
   --background COLOR        flatten alpha on COLOR (default #ffffff)

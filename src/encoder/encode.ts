@@ -50,8 +50,9 @@ export interface EncodeOptions {
   /**
    * Send the tokens of the first N layers as coarse trits first, then their exact values
    * (format 2.8 'coarse-first' order; the whole stream costs the same bytes, a short prefix
-   * holds a coarse value for many more tokens). Default DEFAULT_COARSE_LAYERS for 9-level
-   * models, 0 (layer-major order) otherwise; at most the layers kept.
+   * holds a coarse value for many more tokens). Default: the layers the model's coarse RCM
+   * covers (defaultCoarseLayers), DEFAULT_COARSE_LAYERS for 9-level models without one, 0
+   * (layer-major order) otherwise; at most the layers kept.
    */
   coarseLayers?: number;
 }
@@ -63,6 +64,17 @@ export interface EncodeOptions {
  * 22.74 / 24.07 / 25.51; 192: 21.74 / 22.73 / 24.07 / 25.53. 128 is the layers the RCM covers.
  */
 export const DEFAULT_COARSE_LAYERS = 128;
+
+/**
+ * The default coarse pass of a model: the layers its coarse RCM covers (format 2.10; with
+ * mrt-v0.9's RCM over 192 layers, Kodak at 1 K / 2 K / 4 K / 8 K: 22.966 / 24.246 / 25.604 /
+ * 26.515 dB against 22.979 / 24.216 / 25.569 / 26.509 with 128, bench/rd.ts), else
+ * DEFAULT_COARSE_LAYERS for 9-level models, else 0.
+ */
+export function defaultCoarseLayers(models: Pick<Models, 'manifest' | 'rcm'>): number {
+  if (models.manifest.layout.levels !== COARSE_FIRST_LEVELS) return 0;
+  return Math.min(models.rcm?.coarse?.T ?? DEFAULT_COARSE_LAYERS, models.manifest.layout.tokens);
+}
 
 /** The encoder's default chunking. */
 export const DEFAULT_CHUNKING: ChunkRule = 'doubling64';
@@ -99,7 +111,7 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const nineLevels = models.manifest.layout.levels === COARSE_FIRST_LEVELS;
   if (o.coarseLayers !== undefined && (!Number.isInteger(o.coarseLayers) || o.coarseLayers < 0 || o.coarseLayers > T)) throw new RangeError(`coarseLayers must be an integer in 0..${T}, got ${o.coarseLayers}`);
   if (o.coarseLayers && !nineLevels) throw new Error(`model ${models.manifest.id} has ${models.manifest.layout.levels} levels: a coarse pass needs ${COARSE_FIRST_LEVELS}`);
-  const coarseLayers = Math.min(o.coarseLayers ?? (nineLevels ? DEFAULT_COARSE_LAYERS : 0), layers);
+  const coarseLayers = Math.min(o.coarseLayers ?? defaultCoarseLayers(models), layers);
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
   return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo, coarseLayers };

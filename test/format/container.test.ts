@@ -450,7 +450,7 @@ suite('container round trip', () => {
     lm.layout!.order = 0;
     lm.layout!.coarseLayers = 0;
     expect(() => readHeader(withHeadMessages(st.bytes, header, mrt.Index.encode(lm).finish()))).toThrow(/RCM_COARSE without the coarse-first order/);
-    m.prior = 5;
+    m.prior = 5 as mrt.PriorKind;
     expect(() => readHeader(withHeadMessages(st.bytes, header, mrt.Index.encode(m).finish()))).toThrow(/unknown prior kind 5/);
     expect(() => writeMrt({ ...st.header, lateContexts: false }, st.chunks)).toThrow(/coarseRcm/);
   });
