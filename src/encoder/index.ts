@@ -1,5 +1,5 @@
 // Public library API of the encoder package (Node): encode images to .mrt, decode prefixes.
-export { encode, encodeRgb, normaliseOptions, contentHash, DEFAULT_COARSE_LAYERS, type EncodeOptions, type FinalFormat } from './encode.ts';
+export { encode, encodeRgb, normaliseOptions, contentHash, DEFAULT_COARSE_LAYERS, defaultCoarseLayers, type EncodeOptions, type FinalFormat } from './encode.ts';
 export { decode, DecodeError, type DecodeOptions, type DecodeResult } from './decode.ts';
 export { loadModels, ModelError, DEFAULT_MODELS_DIR, type Models, type Manifest } from './models.ts';
 export { readImage, encodePng, InputError, MAX_INPUT_PIXELS, MAX_INPUT_SIDE, type RgbImage, type AlphaMode } from './image-io.ts';

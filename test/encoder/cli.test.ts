@@ -24,11 +24,14 @@ async function mrt(args: string[]): Promise<{ code: number; stdout: string; stde
 }
 
 let dir: string;
-let manifest: { id: string; modelHash: string };
+let manifest: { id: string; modelHash: string; layout: { tokens: number } };
+/** (2.10) the layers the model's coarse RCM covers, 0 when it has none */
+let coarseRcmLayers = 0;
 const inputs: Record<string, { w: number; h: number }> = {};
 
 beforeAll(async () => {
   manifest = JSON.parse(await readFile(join(ROOT, 'models/manifest.json'), 'utf8'));
+  coarseRcmLayers = JSON.parse(await readFile(join(ROOT, 'models/rcm.json'), 'utf8')).coarse?.T ?? 0;
   dir = await mkdtemp(join(tmpdir(), 'mrt-cli-'));
   const src = join(dir, 'src');
   await mkdir(join(src, 'nested'), { recursive: true });
@@ -67,9 +70,11 @@ describe('mrt CLI', () => {
       const parsed = JSON.parse(info.stdout);
       expect([parsed.image.width, parsed.image.height], name).toEqual([w, h]);
       // the file stores only the model hash (2.6); info names the model from the local manifest
-      expect([parsed.version, parsed.model.id, parsed.model.hash], name).toEqual(['2.9', manifest.id, manifest.modelHash.slice(0, 8)]);
-      // 2.8: the coarse-first order
-      expect([parsed.layout.order, parsed.layout.coarseLayers], name).toEqual(['coarse-first', DEFAULT_COARSE_LAYERS]);
+      // (2.10 when the model has a coarse RCM: the encoder codes the coarse pass with it)
+      expect([parsed.version, parsed.model.id, parsed.model.hash], name).toEqual([coarseRcmLayers ? '2.10' : '2.9', manifest.id, manifest.modelHash.slice(0, 8)]);
+      // 2.8: the coarse-first order, by default over the layers the coarse RCM covers
+      const K = Math.min(coarseRcmLayers || DEFAULT_COARSE_LAYERS, manifest.layout.tokens);
+      expect([parsed.layout.order, parsed.layout.coarseLayers, parsed.coarseRcm], name).toEqual(['coarse-first', K, coarseRcmLayers > 0]);
       const png = join(dir, `${name.replace(/\W/g, '_')}.png`);
       const d = await mrt(['decode', file, '--bytes', '100000', '-o', png]);
       expect(d.code, d.stderr).toBe(0);
@@ -169,13 +174,14 @@ describe('mrt CLI', () => {
     expect(c.stderr).toMatch(/--coarse-layers must be a non-negative integer/);
   });
   it('--coarse-layers 0 writes the layer-major order, N the coarse-first order over N layers', async () => {
-    // 2.8 either way: the layers past the RCM are coded with the neighbourhood tables
-    for (const [n, order, minor] of [['0', 'layer-major', '2.8'], ['5', 'coarse-first', '2.8']] as const) {
+    // 2.8 either way: the layers past the RCM are coded with the neighbourhood tables; 2.10 when
+    // the model's coarse RCM codes the coarse pass
+    for (const [n, order, minor] of [['0', 'layer-major', '2.8'], ['5', 'coarse-first', coarseRcmLayers ? '2.10' : '2.8']] as const) {
       const out = join(dir, `coarse${n}.mrt`);
       const r = await mrt(['encode', join(dir, 'src/odd.png'), '-o', out, '--coarse-layers', n, '--layers', '8']);
       expect(r.code, r.stderr).toBe(0);
       const info = JSON.parse((await mrt(['info', out, '--json'])).stdout);
-      expect([info.version, info.layout.order, info.layout.coarseLayers]).toEqual([minor, order, Number(n)]);
+      expect([info.version, info.layout.order, info.layout.coarseLayers, info.coarseRcm]).toEqual([minor, order, Number(n), n !== '0' && coarseRcmLayers > 0]);
     }
   });
 });

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeMrt, tokenLayout, tokenProgress } from '../../src/codec/index.ts';
 import { readHeader, prefixLength } from '../../src/format/index.ts';
-import { decode, DecodeError, DEFAULT_COARSE_LAYERS, encode, loadModels, type Models } from '../../src/encoder/index.ts';
+import { decode, DecodeError, defaultCoarseLayers, encode, loadModels, type Models } from '../../src/encoder/index.ts';
 import { chunkLayers } from '../../src/format/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
 
@@ -45,9 +45,13 @@ describe('encode/decode library', () => {
     // and a Header without the default window and placeholder size (what readers derive: 32, the padded image / 16)
     const gen = (await import('../../src/format/gen/mrt.js')).mrt;
     const index = gen.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd));
-    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([9, 0, 0]);
-    // 2.8: the coarse-first order over the first DEFAULT_COARSE_LAYERS layers
-    const K = DEFAULT_COARSE_LAYERS;
+    // (2.10: the coarse pass coded by the model's coarse RCM, Index prior 4, when it has one)
+    const minor = models.rcm?.coarse ? 10 : 9;
+    expect([header.version.minor, index.layout?.gridW ?? 0, index.layout?.gridH ?? 0]).toEqual([minor, 0, 0]);
+    expect([header.coarseRcm, index.prior]).toEqual(models.rcm?.coarse ? [true, 4] : [false, 3]);
+    // 2.8: the coarse-first order, by default over the layers the model's coarse RCM covers
+    const K = defaultCoarseLayers(models);
+    expect(K).toBe(models.rcm?.coarse ? Math.min(models.rcm.coarse.T, models.manifest.layout.tokens) : 128);
     expect([header.layout.order, header.layout.coarseLayers, index.layout?.order, index.layout?.coarseLayers]).toEqual(['coarse-first', K, 1, K]);
     const headLen = mrt[5]! < 128 ? 1 : 2; // the Header message's varint length, after the 5-byte preamble
     const head = gen.Header.decode(mrt.subarray(5 + headLen, info.firstPaintEnd));
@@ -65,7 +69,7 @@ describe('encode/decode library', () => {
     const groups = chunkLayers(T + K, 'doubling64');
     expect(groups.slice(0, 3)).toEqual([64, 64, 128]);
     expect((await import('../../src/format/gen/mrt.js')).mrt.Index.decode(mrt.subarray(info.firstPaintEnd + 1, info.headerEnd)).chunkRule).toBe(3);
-    expect(Array.from(mrt.subarray(3, 5))).toEqual([2, 9]);
+    expect(Array.from(mrt.subarray(3, 5))).toEqual([2, minor]);
     expect(groups.reduce((a, b) => a + b, 0)).toBe(T + K);
     expect(header.chunks.length).toBe(groups.length);
     expect(header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(groups.map((n) => n * perLayer));
