@@ -12,11 +12,9 @@
 //     trit with 9 such contexts, against 0.376 with one adaptive table per layer;
 //   - (2.10, Index prior RCM_COARSE) the model's coarse RCM (rcm.json "coarse"), with those
 //     tables for the coarse layers past its T.
-import { COARSE_BINS, tokenLayout, type TokenLayout } from './layout.ts';
+import { COARSE_BINS, coarseOnlyToken, tokenLayout, type TokenLayout } from './layout.ts';
 import { orderError, scaledFreqs, StaticPrior, type TokenPrior } from './prior.ts';
 import { RcmPrior, type RcmWeights } from './rcm.ts';
-
-const CENTRE = 1;
 
 export class CoarseFirstPrior implements TokenPrior {
   readonly kind: TokenPrior['kind'];
@@ -64,7 +62,7 @@ export class CoarseFirstPrior implements TokenPrior {
     const kn = this.kn;
     if (j < kn) {
       this.coarse.update(j, s);
-      this.tokens[j] = s * COARSE_BINS + CENTRE;
+      this.tokens[j] = coarseOnlyToken(s);
     } else {
       const i = j - kn;
       const k = j < 2 * kn ? Math.floor(this.tokens[i]! / COARSE_BINS) * COARSE_BINS + s : s;

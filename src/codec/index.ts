@@ -1,5 +1,5 @@
 // Shared token codec API (docs/design.md "Shared TypeScript API"): tokens <-> bytes.
-export { tokenLayout, layoutForImage, streamIndex, tokenPosition, tokenValue, tokenProgress, streamSymbols, COARSE_BINS, COARSE_LEVEL_OFFSET, type LayoutLike, type TokenLayout, type TokenProgress } from './layout.ts';
+export { tokenLayout, layoutForImage, streamIndex, tokenPosition, tokenValue, tokenProgress, streamSymbols, COARSE_BINS, coarseOnlyToken, COARSE_LEVEL_OFFSET, type LayoutLike, type TokenLayout, type TokenProgress } from './layout.ts';
 export { CoarseFirstPrior } from './coarse.ts';
 export { M, PROB_BITS, RANS_L } from './rans.ts';
 export { StaticPrior, STATIC_INCREMENT, STATIC_LIMIT, ADAPTIVE_CONTEXTS, neighbourhoodContext, type TokenPrior } from './prior.ts';

@@ -92,6 +92,11 @@ export function tokenValue(k: number, levels: number): number {
 /** Coarse bins per token (and refinement levels per bin): COARSE_FIRST_LEVELS = 9 = 3 x 3. */
 export const COARSE_BINS = 3;
 
+/** What a token known only by its coarse trit c reads in a token buffer: 3c + 1, its bin's middle level. */
+export function coarseOnlyToken(c: number): number {
+  return c * COARSE_BINS + 1;
+}
+
 /**
  * The decoder's value of a token known only by its coarse trit c, in level units from the
  * centre: (c - 1) * COARSE_LEVEL_OFFSET. Display only (not in the entropy path). 2.5 levels:

@@ -6,7 +6,7 @@ import { MrtParser } from '../format/parser.ts';
 import type { MrtFirstPaint, MrtHeader, MrtHeaderInfo, MrtPlaceholder } from '../format/types.ts';
 import { ChunkDecoder } from './chunk.ts';
 import { createPrior } from './create.ts';
-import { tokenLayout, tokenProgress, type TokenLayout, type TokenProgress } from './layout.ts';
+import { COARSE_BINS, coarseOnlyToken, tokenLayout, tokenProgress, type TokenLayout, type TokenProgress } from './layout.ts';
 import type { TokenPrior } from './prior.ts';
 import { checkRcmLayout, type RcmWeights } from './rcm.ts';
 
@@ -81,7 +81,15 @@ export class StreamDecoder {
     this.failed = true;
     // a stream cut inside a chunk leaves its decoded tokens exact; any other error puts
     // the unchecked ones in doubt
-    if (error.code !== 'truncated') this.known = this.verified;
+    if (error.code !== 'truncated' && this.known !== this.verified) {
+      this.known = this.verified;
+      // (coarse-first) a withdrawn refinement trit may have made a token exact: one known only
+      // by its coarse trit c reads 3c + 1 again, as the `tokens` contract says
+      if (this.layout?.coarseLayers) {
+        const { exact, coarse } = tokenProgress(this.layout, this.known);
+        for (let i = exact; i < coarse; i++) this.tokens[i] = coarseOnlyToken(Math.floor(this.tokens[i]! / COARSE_BINS));
+      }
+    }
     out.push({ type: 'error', error, known: this.known });
     return out;
   }

@@ -20,6 +20,7 @@ import {
   tokenProgress,
   streamSymbols,
   COARSE_LEVEL_OFFSET,
+  coarseOnlyToken,
   ADAPTIVE_CONTEXTS,
   neighbourhoodContext,
   type StreamEvent,
@@ -476,6 +477,26 @@ describe('StreamDecoder', () => {
     expect(err?.type === 'error' && ['crc', 'coder'].includes(err.error.code)).toBe(true);
     expect(d.known).toBe(s.chunks[1]!.tokenEnd);
     expect(d.verified).toBe(s.chunks[1]!.tokenEnd);
+  });
+  it('(coarse-first) withdrawn refinement trits: the tokens they made exact read 3c + 1 again', () => {
+    const w = { ...fakeRcm(6, { D: 6, H: 8, L: 9, T: 8 }), coarse: fakeRcm(7, { D: 4, H: 5, L: 3, T: 4 }) };
+    // 4 coarse layers, then refinement: chunk 2 holds refinement trits of layers 0-1
+    const s = syntheticStream({ width: 128, height: 96, T: 8, rcm: w, coarseLayers: 4, sharedLate: true, lateContexts: true, coarseRcm: true, coder: 'chained', framing: 'raw', layersPerChunk: 2 });
+    const info = readHeader(s.bytes);
+    const b = s.bytes.slice();
+    const at = info.chunkEnds[1]! + Math.floor(s.chunks[2]!.payload.length / 2);
+    b[at] ^= 0x40;
+    const d = new StreamDecoder({ rcm: w });
+    d.push(b.subarray(0, at + 1));
+    const layout = d.layout!;
+    const refined = tokenProgress(layout, d.known).exact;
+    expect(refined).toBeGreaterThan(0); // provisional refinement trits made tokens exact
+    const events = d.push(b.subarray(at + 1));
+    expect(events.some((e) => e.type === 'error')).toBe(true);
+    expect(d.known).toBe(s.chunks[1]!.tokenEnd);
+    const p = tokenProgress(layout, d.known);
+    expect([p.exact, p.coarse]).toEqual([0, 4 * layout.windows]);
+    for (let i = 0; i < p.coarse; i++) expect(d.tokens[i]).toBe(coarseOnlyToken(Math.floor(s.tokens[i]! / 3)));
   });
   it('an RCM stream without weights, or with weights of another shape, is a model error', () => {
     const s = syntheticStream({ width: 64, height: 64, T: 16, rcm });

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createPrior, encodeChunks, parseRcm, serializeRcm, streamSymbols, tokenLayout, tokenProgress } from '../../src/codec/index.ts';
+import { coarseOnlyToken, createPrior, encodeChunks, parseRcm, serializeRcm, streamSymbols, tokenLayout, tokenProgress } from '../../src/codec/index.ts';
 import { autoChunkLayers, chunkLayers, chunkRanges, doublingChunkLayers, readHeader, writeMrt, type MrtChunkInput, type MrtHeaderInput } from '../../src/format/index.ts';
 import { fakeRcm, syntheticTokens } from '../codec/fixtures.ts';
 
@@ -132,7 +132,7 @@ for (const s of specs) {
   writeFileSync(join(dir, `${s.name}.json`), JSON.stringify(expected) + '\n');
   function told(t: Uint8Array, symbols: number): number[] {
     const p = tokenProgress(layout, symbols);
-    return Array.from(t.subarray(0, p.coarse), (k, i) => (i < p.exact ? k : Math.floor(k / 3) * 3 + 1));
+    return Array.from(t.subarray(0, p.coarse), (k, i) => (i < p.exact ? k : coarseOnlyToken(Math.floor(k / 3))));
   }
   console.log(`${s.name}.mrt: ${bytes.length} B, ${known} tokens`);
 }
