@@ -18,9 +18,11 @@ measurement towards a coarse-trit prior.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -82,9 +84,15 @@ def encoder_tokens(models_dir, files, ids, seed, cache, jobs=2):
             with open(f'{cache}.{j}.json', 'w') as fh:
                 json.dump(sh, fh)
             procs.append(subprocess.Popen(['npx', 'tsx', os.path.join(root, 'scripts', 'encoder-tokens.ts'), '--list', f'{cache}.{j}.json',
-                                           '--out', f'{cache}.{j}', '--models', models_dir], cwd=root))
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit('encoder-tokens.ts failed')
+                                           '--out', f'{cache}.{j}', '--models', models_dir], cwd=root,
+                                          start_new_session=True))  # a process group: npx does not pass signals on
+        try:
+            if any(p.wait() != 0 for p in procs):
+                raise SystemExit('encoder-tokens.ts failed')
+        finally:  # interrupted (Ctrl-C, or SIGTERM: see main): stop the encoders too
+            for p in procs:
+                if p.poll() is None:
+                    os.killpg(p.pid, signal.SIGTERM)
         per = [read_token_file(f'{cache}.{j}') for j in range(jobs)]
         toks = [None] * len(items)
         for j in range(jobs):
@@ -94,6 +102,13 @@ def encoder_tokens(models_dir, files, ids, seed, cache, jobs=2):
             os.remove(f'{cache}.{j}')
             os.remove(f'{cache}.{j}.json')
     return torch.load(cache)
+
+
+def tokens_key(manifest):
+    """Cache key of the real encoder's tokens: the sha256s of the model files they depend on,
+    i.e. all but rcm.json (an RCM-only release keeps its tokens: no 17-minute re-encode)."""
+    files = {k: v['sha256'] for k, v in sorted(manifest['files'].items()) if k != 'rcm.json'}
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def read_token_file(path):
@@ -160,6 +175,8 @@ def main():
     ap.add_argument('--coarse', type=int, default=0, metavar='K',
                     help='model the coarse trits floor(k / 3) of layers 0..K-1 instead of the tokens (L = 3)')
     args = ap.parse_args()
+    # SIGTERM (kill) unwinds like Ctrl-C, so that encoder_tokens stops its encoder processes
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     torch.set_num_threads(1)
     out = args.out or os.path.join(os.path.dirname(args.ckpt), 'rcm.pt')
     ck, enc, _, _ = mrt.load_encoder(args.ckpt)
@@ -178,7 +195,7 @@ def main():
         hold = [i for i in ids if mrt.is_holdout(i)]
         train = [i for i in ids if not mrt.is_holdout(i)]
         man = json.load(open(os.path.join(args.encoder_tokens, 'manifest.json')))
-        base = os.path.join(os.path.dirname(out), f'encoder_tokens_{man["modelHash"][:16]}')
+        base = os.path.join(os.path.dirname(out), f'encoder_tokens_{tokens_key(man)}')
         t0 = time.time()
         ho = encoder_tokens(args.encoder_tokens, files, hold, 1, base + '_hold.pt')
         tr = encoder_tokens(args.encoder_tokens, files, train, 2, base + '_train.pt')
