@@ -4,20 +4,19 @@
 //   npx tsx bench/coarse-prior.ts [--models DIR] [--images N] [--reps R] [--coarse-layers K]
 // Both priors code the same symbols in the same process; decode times are the best of R
 // whole-stream decodes on one core (wall clock; the machine is shared, so compare the ratio).
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createPrior, decodeChunk, decodeMrt, encodeChunk, streamSymbols, tokenLayout } from '../src/codec/index.ts';
 import { encode, loadModels } from '../src/encoder/index.ts';
 import { modelHashBytes } from '../src/encoder/models.ts';
-import { KODAK_DIR } from './lib/kodak.ts';
+import { KODAK_DIR, kodakImages } from './lib/kodak.ts';
 
 const { values } = parseArgs({ options: { models: { type: 'string' }, images: { type: 'string' }, reps: { type: 'string', default: '3' }, 'coarse-layers': { type: 'string' } } });
 const models = await loadModels(values.models);
 const rcm = models.rcm;
 if (!rcm?.coarse) throw new Error(`${models.dir}: the model has no coarse RCM (rcm.json "coarse"; training/export.py --coarse-rcm)`);
 const reps = Number(values.reps);
-const files = readdirSync(KODAK_DIR).filter((f) => /^kodim\d+\.png$/.test(f)).sort().slice(0, values.images ? Number(values.images) : undefined);
+const files = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
 console.log(`coarse pass on Kodak (${files.length} images), model ${models.manifest.id}: coarse RCM D=${rcm.coarse.D} H=${rcm.coarse.H} T=${rcm.coarse.T}; token RCM D=${rcm.D} H=${rcm.H} T=${rcm.T}`);
 console.log(`bytes: each pass coded on its own (rANS restarted at the coarse pass's end); decode: best of ${reps}, one core\n`);
 

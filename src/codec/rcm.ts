@@ -3,7 +3,7 @@
 import { M } from './rans.ts';
 import { detExp } from './detmath.ts';
 import { StaticPrior, orderError, type TokenPrior } from './prior.ts';
-import type { TokenLayout } from './layout.ts';
+import { COARSE_BINS, type TokenLayout } from './layout.ts';
 
 export interface RcmWeights {
   readonly D: number;
@@ -112,12 +112,10 @@ export function parseRcm(input: string | Uint8Array | object): RcmWeights {
   const w = parseRcmObject(json, 'rcm.json');
   if (json.coarse === undefined) return w;
   const coarse = parseRcmObject(json.coarse, 'rcm.json coarse');
-  if (coarse.L !== COARSE_TRITS) throw new Error(`rcm.json coarse: the coarse RCM has L=${coarse.L}, expected ${COARSE_TRITS}`);
+  // a coarse RCM codes coarse trits: one symbol per coarse bin
+  if (coarse.L !== COARSE_BINS) throw new Error(`rcm.json coarse: the coarse RCM has L=${coarse.L}, expected ${COARSE_BINS}`);
   return Object.freeze({ ...w, coarse });
 }
-
-/** levels of a coarse trit (the coarse RCM's L) */
-const COARSE_TRITS = 3;
 
 function parseRcmObject(json: any, what: string): RcmWeights {
   if (!json || json.format !== RCM_FORMAT) throw new Error(`${what}: format must be "${RCM_FORMAT}"`);

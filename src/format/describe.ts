@@ -82,8 +82,10 @@ export function formatInfo(info: MrtHeaderInfo, actualBytes?: number, modelIdFor
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
       `${d.layout.order}${d.layout.coarseLayers ? ` (${d.layout.coarseLayers} coarse layers)` : ''}, ${d.layout.totalTokens} ${d.layout.coarseLayers ? 'symbols' : 'tokens'}, base /${d.layout.baseFactor}`,
   );
-  const coarse = d.layout.coarseLayers ? `; coarse pass: ${d.coarseRcm ? 'the coarse RCM' : 'static tables by neighbourhood'}` : '';
-  lines.push(`prior    ${d.prior}${d.lateContexts ? ' (the layers past it: shared static tables by neighbourhood' : d.sharedLate ? ' (the layers past it: one shared static table' : ''}${d.sharedLate ? `${coarse})` : coarse}, coder ${d.coder}, chunk framing ${d.chunkFraming}`);
+  const late = d.lateContexts ? 'the layers past it: shared static tables by neighbourhood' : d.sharedLate ? 'the layers past it: one shared static table' : '';
+  const coarse = d.layout.coarseLayers ? `coarse pass: ${d.coarseRcm ? 'the coarse RCM' : 'static tables by neighbourhood'}` : '';
+  const priorNote = late ? ` (${[late, coarse].filter(Boolean).join('; ')})` : coarse ? `; ${coarse}` : '';
+  lines.push(`prior    ${d.prior}${priorNote}, coder ${d.coder}, chunk framing ${d.chunkFraming}`);
   const phBytes = d.placeholder ? d.placeholder.bytes : 0;
   lines.push(`first paint ${d.firstPaintBytes} B (preamble + header: placeholder ${phBytes} B, rest ${d.firstPaintBytes - phBytes} B)`);
   lines.push(`index    ${d.indexBytes} B (model, layout, prior, chunk table, ...); chunk 0 starts at ${d.headerBytes}`);
