@@ -6,7 +6,7 @@ import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } f
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
-import { closedLoop, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
+import { closedLoop, COARSE_BITS_ALPHA, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
@@ -195,6 +195,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const tokenLayout = layoutForImage(img.width, img.height, modelLayout);
   if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
     const split = models.tail.split;
+    // (2.8+) the coarse trits of the first coarseLayers layers are paid by every prefix past the first chunk
+    const coarse = { layers: opts.coarseLayers, alpha: COARSE_BITS_ALPHA };
     // (tokenLayout has no coarse pass: every known symbol is an exact token)
     const paint = async (known: number) => {
       const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer);
@@ -210,11 +212,11 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
         const painted = await paint(s);
         // one factor per image, from what the layers before the loop paint
         if (s === EARLY_LOOP.from) lambda *= lambdaScale(image, painted, EARLY_D_REF);
-        closedLoop(tokens, s, to, layout.levels, g, rows, image, painted, () => lambda, DEFAULT_TAIL_RDO.passes);
+        closedLoop(tokens, s, to, layout.levels, g, rows, image, painted, () => lambda, DEFAULT_TAIL_RDO.passes, coarse);
       }
     }
     // the tail codes what the decoder leaves after the first `split` layers
-    if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split));
+    if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split), DEFAULT_TAIL_RDO, coarse);
   }
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
   const streamLayout = layoutForImage(img.width, img.height, { ...modelLayout, coarseLayers: opts.coarseLayers });

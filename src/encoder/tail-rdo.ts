@@ -11,7 +11,7 @@
 //
 // Measured with mrt-v0.6 in PyTorch on Kodak 7-14 before porting (static-prior bytes):
 // +0.03 dB at 4 KB and +0.18 dB at 8 KB, the same below; bench/rd.ts measures this code.
-import { ADAPTIVE_CONTEXTS, neighbourhoodContext, tokenValue } from '../codec/index.ts';
+import { ADAPTIVE_CONTEXTS, COARSE_BINS, neighbourhoodContext, tokenValue } from '../codec/index.ts';
 import type { Geometry } from '../model/io.ts';
 import type { TailBasis } from '../model/tail.ts';
 
@@ -92,6 +92,41 @@ function contextBits(tokens: Uint8Array, off: Uint8Array, from: number, to: numb
   return bits;
 }
 
+/**
+ * Coarse-first streams (format 2.8+; docs/design.md "Coarse pass") send the coarse trits of
+ * the first K layers before any refinement, so every prefix past the first chunk pays for
+ * them, while a refinement trit is paid only by the prefixes that reach it. The closed loop
+ * prices the coarse-bin part of a level's bits at (1 + alpha) λ in those layers.
+ */
+export interface CoarseBits {
+  /** K: the stream's coarse layers */
+  layers: number;
+  alpha: number;
+}
+
+/**
+ * Kodak with mrt-v0.9 (bench/rd.ts, dB at 1 / 2 / 4 / 8 KB against alpha = 0): 0.3 +0.009 /
+ * +0.011 / −0.002 / −0.002; 0.5 +0.017 / +0.013 / −0.005 / −0.005; 0.75 +0.022 / +0.015 /
+ * −0.010 / −0.008. A small trade toward 1–2 KB, where the bar is hardest; most of it is the
+ * textured images whose coarse pass is still arriving at 2 KB (kodim05 +0.16, kodim08 +0.07).
+ */
+export const COARSE_BITS_ALPHA = 0.5;
+
+export const NO_COARSE_BITS: CoarseBits = { layers: 0, alpha: 0 };
+
+/** `bits` with alpha × the bits of each level's coarse bin (−log2 of the bin's total frequency) added. */
+function withCoarseBits(bits: Float64Array, levels: number, alpha: number): Float64Array {
+  const out = bits.slice();
+  for (let c = 0; c < ADAPTIVE_CONTEXTS; c++) {
+    for (let b = 0; b < levels; b += COARSE_BINS) {
+      let p = 0;
+      for (let k = b; k < b + COARSE_BINS; k++) p += 2 ** -bits[c * levels + k]!;
+      for (let k = b; k < b + COARSE_BINS; k++) out[c * levels + k]! += alpha * -Math.log2(p);
+    }
+  }
+  return out;
+}
+
 /** Rows of a linear synthesis basis: basis[(t − first)·3·window² …] for layers first … first + rows − 1. */
 export interface LinearRows {
   first: number;
@@ -135,11 +170,11 @@ function tailRows(tb: TailBasis): LinearRows {
  */
 export function optimiseTail(
   tokens: Uint8Array, layers: number, levels: number, g: Geometry, tb: TailBasis,
-  image: Float32Array, painted: Float32Array, p: TailRdoParams = DEFAULT_TAIL_RDO,
+  image: Float32Array, painted: Float32Array, p: TailRdoParams = DEFAULT_TAIL_RDO, coarse: CoarseBits = NO_COARSE_BITS,
 ): void {
   const s = lambdaScale(image, painted, TAIL_D_REF);
   const lam = (t: number) => (t >= p.lateFrom ? p.lateLambda : p.lambda) * s;
-  closedLoop(tokens, tb.split, layers, levels, g, tailRows(tb), image, painted, lam, p.passes);
+  closedLoop(tokens, tb.split, layers, levels, g, tailRows(tb), image, painted, lam, p.passes, coarse);
 }
 
 /**
@@ -150,6 +185,7 @@ export function optimiseTail(
 export function closedLoop(
   tokens: Uint8Array, from: number, to: number, levels: number, g: Geometry, lr: LinearRows,
   image: Float32Array, painted: Float32Array, lambda: (t: number) => number, passes: number,
+  coarse: CoarseBits = NO_COARSE_BITS,
 ): void {
   const m = to - from;
   if (m <= 0) return;
@@ -197,8 +233,10 @@ export function closedLoop(
   const centre = (levels - 1) >> 1;
   const off = new Uint8Array(tokens.length);
   for (let i = 0; i < tokens.length; i++) off[i] = tokens[i] !== centre ? 1 : 0;
+  const mc = Math.max(0, Math.min(m, coarse.layers - from)); // loop layers in the coarse pass
   for (let pass = 0; pass < passes; pass++) {
     const bits = contextBits(tokens, off, from, to, perLayer, g.gridW, levels);
+    const coarseBits = mc > 0 && coarse.alpha > 0 ? withCoarseBits(bits, levels, coarse.alpha) : bits;
     for (let w = 0; w < perLayer; w++) {
       for (let j = 0; j < m; j++) c[j] = dot0[w * m + j]!;
       for (let j = 0; j < m; j++) {
@@ -212,7 +250,7 @@ export function closedLoop(
         const cb = neighbourhoodContext(off, idx, perLayer, g.gridW) * levels;
         for (let k = 0; k < levels; k++) {
           const dv = target - values[k]!;
-          const cost = nb * dv * dv + lam[j]! * bits[cb + k]!;
+          const cost = nb * dv * dv + lam[j]! * (j < mc ? coarseBits : bits)[cb + k]!;
           if (cost < bestCost) {
             bestCost = cost;
             best = k;

@@ -89,6 +89,19 @@ describe('closedLoop (a range of layers inside a basis: the encoder re-chooses l
     closedLoop(tokens, 1, 3, L, g, rows, img, new Float32Array(img.length), () => 0, 1);
     expect(Array.from(tokens)).toEqual([7, 2, 6, 3, 4, 4, 1, 1]);
   });
+  it('prices the coarse bin\'s bits at (1 + alpha) λ in the coarse pass\'s layers only', () => {
+    const tb = { first: 0, rows: 1, window: S, basis: Float32Array.from(unit(0)) };
+    const img = imageOf([scale(unit(0), 0.5), scale(unit(0), 0)]); // window 0 wants level 6 (bin 2)
+    const run = (coarse: { layers: number; alpha: number }) => {
+      const tokens = new Uint8Array(2).fill(4); // bit costs start from the centre level
+      closedLoop(tokens, 0, 1, L, g, tb, img, new Float32Array(img.length), () => 0.01, 1, coarse);
+      return Array.from(tokens);
+    };
+    expect(run({ layers: 1, alpha: 0 })).toEqual([6, 4]);
+    // its outer bin is rare: at alpha 20 its coarse trit costs more than level 5 (centre bin) errs
+    expect(run({ layers: 1, alpha: 20 })).toEqual([5, 4]);
+    expect(run({ layers: 0, alpha: 20 })).toEqual([6, 4]); // layer 0 is not in a coarse pass
+  });
   it('refuses layers the basis does not cover', () => {
     const tokens = new Uint8Array(10);
     const zero = new Float32Array(3 * g.paddedH * g.paddedW);
