@@ -78,6 +78,16 @@ async function main() {
     return v.length ? `${meanBy(v, (x) => x).toFixed(digits)}${v.length < images.length ? ` (n=${v.length})` : ''}` : '–';
   };
   const ours = (m: string, b: number) => rows.filter((r) => r.method === m && r.budget === b);
+  // #6's criterion: the mean over images of (ours − the best thumbnail), and on how many images we lead
+  const margin = (b: number, key: 'psnr' | 'msssim', digits: number) => {
+    const d = ours('mrt-blank', b).flatMap((r) => {
+      const t = bestThumb(peers, r.img, b)?.[key];
+      return typeof r[key] === 'number' && typeof t === 'number' ? [r[key]! - t] : [];
+    });
+    if (!d.length) return '–';
+    const m = meanBy(d, (x) => x);
+    return `${m >= 0 ? '+' : '−'}${Math.abs(m).toFixed(digits)} (${d.filter((x) => x >= 0).length}/${d.length})`;
+  };
   const lines: string[] = [];
   lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
   lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}${values['no-tail-rdo'] ? 'tail RDO off, ' : ''}${values['placeholder-bytes'] ? `placeholder ${values['placeholder-bytes']} B, ` : ''}${values['coarse-layers'] !== undefined ? `coarse layers ${values['coarse-layers']}, ` : ''}default options otherwise; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
@@ -85,9 +95,11 @@ async function main() {
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');
   lines.push(`| progressive JPEG prefix | ` + BUDGETS.map((b) => mean(peers.filter((r) => r.method === 'jpeg-progressive-prefix' && r.budget === b).map((r) => r.psnr), 2)).join(' | ') + ' |');
+  lines.push(`| mrt-blank − best thumbnail (images at or above it) | ` + BUDGETS.map((b) => margin(b, 'psnr', 3)).join(' | ') + ' |');
   lines.push('', '| mean MS-SSIM at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.msssim), 4)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.msssim), 4)).join(' | ') + ' |');
+  lines.push(`| mrt-blank − best thumbnail (images at or above it) | ` + BUDGETS.map((b) => margin(b, 'msssim', 4)).join(' | ') + ' |');
   lines.push('', '| mean stream symbols received at B (tokens; 2.8: and coarse trits) | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   lines.push(`| mrt | ` + BUDGETS.map((b) => mean(ours('mrt-blank', b).map((r) => r.tokens), 0)).join(' | ') + ' |');
   const th = peers.filter((r) => r.method === 'thumbhash');
