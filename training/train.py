@@ -165,6 +165,10 @@ def main():
     ap.add_argument('--decoder-only', action='store_true', help='with --coarse: only the decoder learns (the tokens, hence the RCM, stay the init model\'s)')
     ap.add_argument('--coarse-value', type=float, default=2.5, help='level offset of a coarse-only token (src/codec/layout.ts COARSE_LEVEL_OFFSET)')
     ap.add_argument('--coarse-mask', type=float, default=1.0, help='mask value of a coarse-only token (manifest coarseMask; 1 = as an exact token)')
+    ap.add_argument('--coarse-rate', default='laplace', choices=['laplace', 'st'],
+                    help="with --coarse, learning the encoder: a coarse-only token's bits are its coarse trit's under the "
+                         "rate model ('laplace': piecewise constant in z, so no rate gradient reaches the encoder), or "
+                         "that value with the gradient of the whole token's bits ('st')")
     ap.add_argument('--exact-frac', type=float, default=0.0,
                     help='with --coarse: this fraction of each batch gets layer-major states (exact tokens only), which keep the long prefixes where they were')
     args = ap.parse_args()
@@ -289,7 +293,12 @@ def main():
             vin, m, ex, co = coarse_inputs(z, T, L, args.coarse, args.coarse_value, us, rng, cmask=args.coarse_mask)
             y = dec(vin, m, b)
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
-            bpp = (rate.bits(vin) * ex + rate.coarse_bits(vin) * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
+            cbits = rate.coarse_bits(vin)
+            if args.coarse_rate == 'st' and not args.decoder_only:
+                # session 9's joint run spent 40-140 % more bits: the coarse trits' bits gave z no gradient
+                full = rate.bits(mrt.fsq(z, L)[1])
+                cbits = cbits + full - full.detach()
+            bpp = (rate.bits(vin) * ex + cbits * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
             # (decoder-only: the bits do not depend on what learns)
             loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor([state_layers(u) for u in us])))
         else:
