@@ -248,9 +248,10 @@ export function closedLoop(
         let bestCost = Infinity;
         const idx = (from + j) * perLayer + w;
         const cb = neighbourhoodContext(off, idx, perLayer, g.gridW) * levels;
+        const tb = j < mc ? coarseBits : bits;
         for (let k = 0; k < levels; k++) {
           const dv = target - values[k]!;
-          const cost = nb * dv * dv + lam[j]! * (j < mc ? coarseBits : bits)[cb + k]!;
+          const cost = nb * dv * dv + lam[j]! * tb[cb + k]!;
           if (cost < bestCost) {
             bestCost = cost;
             best = k;
