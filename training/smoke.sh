@@ -12,7 +12,7 @@ python training/train.py --run "$TMP/run0" --tiny --steps 16 --batch 4 --crop 64
 # on coarse-first stream states with coarse-only tokens at mask 0.5 (export writes manifest.coarseMask, recover.py carries it)
 python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8 \
   --coarse 8 --coarse-mask 0.5 --exact-frac 0.5 --coarse-rate st
-python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8  # an RCM over the first layers only (hybrid prior)
+python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8 --refine 8  # an RCM over the first layers only (hybrid prior), learning for the coarse-first order
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/coarse_rcm.pt" --tiny --epochs 2 --coarse 8  # the coarse-trit RCM (rcm.json "coarse")
 python training/export.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --coarse-rcm "$TMP/run/coarse_rcm.pt" --out "$TMP/models" --id smoke
 python training/eval.py --ckpt "$TMP/run/best.pt" --rcm "$TMP/run/rcm.pt" --images 1 --no-msssim > "$TMP/eval.txt"

@@ -14,6 +14,11 @@ With --coarse K the model is an RCM over the coarse trits c = floor(k / 3) of la
 (L = 3; container 2.8's coarse pass, docs/design.md), reported against the 12 adaptive
 neighbourhood tables that code them today (coarse_table_bits). Not yet used by the coder: a
 measurement towards a coarse-trit prior.
+
+With --refine K the token RCM learns for the coarse-first order with K coarse layers: in
+layers < K a token's coarse trit is already known when the coder reaches it, so the loss is
+-log p(k | its coarse bin), the refinement trit's bits (src/codec/coarse.ts), not the whole
+token's. Same architecture and rcm.json as without it; only what the weights are fitted to.
 """
 from __future__ import annotations
 
@@ -152,9 +157,21 @@ def coarse_table_bits(c):
     return bits
 
 
-def ce_bits(rcm, k):
-    lg = rcm.logits(k[None].long())
-    return F.cross_entropy(lg.reshape(-1, rcm.L), k.long().reshape(-1), reduction='sum') / math.log(2)
+def ce_bits(rcm, k, refine=0):
+    """Code length (bits, natural-log cross-entropy / ln 2) of tokens k [T, gh, gw]. With
+    refine = K, a token of layers < K is coded as the coder codes it in the coarse-first order
+    (docs/design.md "Coarse pass"): its coarse trit c = floor(k / 3) is already known, so it
+    costs -log p(k | bin c) = -log (p(k) / sum of p over levels 3c..3c+2)."""
+    lg = rcm.logits(k[None].long())[0]
+    kl = k.long()
+    logp = F.log_softmax(lg, -1)
+    nll = -logp.gather(-1, kl[..., None])[..., 0]
+    if refine:
+        K = min(refine, k.shape[0])
+        lo = (kl[:K] // 3) * 3
+        binp = torch.logsumexp(torch.stack([logp[:K].gather(-1, (lo + r)[..., None])[..., 0] for r in range(3)]), 0)
+        nll = torch.cat([nll[:K] + binp, nll[K:]])
+    return nll.sum() / math.log(2)
 
 
 def main():
@@ -174,6 +191,10 @@ def main():
                     help='cover only the first N token layers (later ones use the static prior; docs/design.md)')
     ap.add_argument('--coarse', type=int, default=0, metavar='K',
                     help='model the coarse trits floor(k / 3) of layers 0..K-1 instead of the tokens (L = 3)')
+    ap.add_argument('--refine', type=int, default=0, metavar='K',
+                    help="learn for the coarse-first order with K coarse layers: in layers < K the token's coarse trit is "
+                         'known, so the loss is the refinement trit\'s bits (what the coder spends there)')
+    ap.add_argument('--init-rcm', default=None, help='start from this RCM checkpoint (same T, L, D, H)')
     args = ap.parse_args()
     # SIGTERM (kill) unwinds like Ctrl-C, so that encoder_tokens stops its encoder processes
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -237,9 +258,17 @@ def main():
     hist_bits = sum(-torch.log2(ph[torch.arange(T)[:, None, None], k.long()]).sum().item() for k in ho) / n_ho
     print(f'held-out: static adaptive prior {stat:.4f} bits/token, static per-layer train histogram {hist_bits:.4f}', flush=True)
 
+    if args.refine and args.coarse:
+        raise SystemExit('--refine is for the token RCM, not the coarse one')
     rcm = mrt.RCM(T, L, args.D, args.H)
-    with torch.no_grad():  # start from the per-layer histogram: logits b2 + P via the MLP is hard; use b2 mean
-        rcm.b2.copy_(torch.log(ph.mean(0)))
+    if args.init_rcm:
+        rcm.load_state_dict(torch.load(args.init_rcm)['state'])
+    else:
+        with torch.no_grad():  # start from the per-layer histogram: logits b2 + P via the MLP is hard; use b2 mean
+            rcm.b2.copy_(torch.log(ph.mean(0)))
+    with torch.no_grad():
+        start = sum(ce_bits(rcm, k, args.refine).item() for k in ho) / n_ho
+    print(f'held-out at start: {start:.4f} bits/token' + (f' (refinement trits in layers < {args.refine})' if args.refine else ''), flush=True)
     opt = torch.optim.Adam(rcm.parameters(), lr=args.lr)
     best, best_state, bad = float('inf'), None, 0
     t0 = time.time()
@@ -248,7 +277,7 @@ def main():
         order = rng.permutation(len(tr))
         tot, n = 0.0, 0
         for j in range(0, len(order), 4):
-            loss = sum(ce_bits(rcm, tr[i]) for i in order[j:j + 4])
+            loss = sum(ce_bits(rcm, tr[i], args.refine) for i in order[j:j + 4])
             cnt = sum(tr[i].numel() for i in order[j:j + 4])
             opt.zero_grad()
             (loss / cnt).backward()
@@ -256,7 +285,7 @@ def main():
             tot += loss.item()
             n += cnt
         with torch.no_grad():
-            hb = sum(ce_bits(rcm, k).item() for k in ho) / n_ho
+            hb = sum(ce_bits(rcm, k, args.refine).item() for k in ho) / n_ho
         print(json.dumps({'epoch': ep, 'train_bits': round(tot / n, 4), 'hold_bits': round(hb, 4),
                           'min': round((time.time() - t0) / 60, 2)}), flush=True)
         if hb < best - 1e-4:
@@ -272,7 +301,7 @@ def main():
             g['lr'] *= 0.85
     rcm.load_state_dict(best_state)
     exact = sum(mrt.rcm_bits(rcm, k.long()).sum() for k in ho) / n_ho
-    info = {'ckpt': args.ckpt, 'step': ck.get('step'), 'hold_bits_ce': round(best, 4),
+    info = {'ckpt': args.ckpt, 'step': ck.get('step'), 'hold_bits_ce': round(best, 4), 'refine': args.refine, 'hold_bits_start': round(start, 4),
             'hold_bits_coded': round(float(exact), 4), 'hold_static_bits': round(float(stat), 4),
             'hold_hist_bits': round(hist_bits, 4), 'hold_tokens': n_ho}
     if tables is not None:
