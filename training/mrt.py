@@ -393,21 +393,21 @@ def to_t(img):
 class Sampler:
     """Random training crops (downscaled by a random factor first) with a simulated WebP (or AVIF) base."""
 
-    def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3, fmt='webp'):
+    def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3, fmt='webp', smax=1.0):
         self.imgs, self.crop = imgs, crop
         self.ids = [i for i in ids if min(imgs[i].shape[:2]) >= crop]
         self.rng = np.random.default_rng(seed)
-        self.qrange, self.smin, self.fmt = qrange, smin, fmt
+        self.qrange, self.smin, self.smax, self.fmt = qrange, smin, smax, fmt
 
     def square(self, side_of):
-        """A random square of side side_of(h, w) from a random training image, downscaled by
-        a random factor first, flipped half of the time."""
+        """A random square of side side_of(h, w) from a random training image, rescaled by a
+        random factor first (log-uniform in [smin, smax]; > 1 upscales), flipped half of the time."""
         r = self.rng
         a = self.imgs[self.ids[r.integers(len(self.ids))]]
         h, w = a.shape[:2]
         n = side_of(h, w)
         smin = max(self.smin, n / min(h, w))
-        s = math.exp(r.uniform(math.log(smin), 0.0))  # output/source scale
+        s = math.exp(r.uniform(math.log(smin), math.log(max(smin, self.smax))))  # output/source scale
         rs = min(int(round(n / s)), h, w)
         y, x = r.integers(0, h - rs + 1), r.integers(0, w - rs + 1)
         img = Image.fromarray(np.ascontiguousarray(a[y:y + rs, x:x + rs]))

@@ -158,6 +158,8 @@ def main():
     ap.add_argument('--base', default='webp', choices=['webp', 'avif', 'avif444'],
                     help='placeholder codec simulated in training (avif: 4:2:0, avif444: 4:4:4 as the encoder writes since container 2.7; quality --qmin..--qmax of libavif)')
     ap.add_argument('--val-q', type=int, default=None, help='quality of the held-out bases (default 30 for webp, 45 for avif)')
+    ap.add_argument('--scale-min', type=float, default=0.3, help='training crops are rescaled by a log-uniform factor in [scale-min, scale-max]')
+    ap.add_argument('--scale-max', type=float, default=1.0, help='> 1 upscales: crops as smooth as downscaled web photos (the sources are busier than Kodak)')
     ap.add_argument('--qmin', type=int, default=5)
     ap.add_argument('--qmax', type=int, default=60)
     ap.add_argument('--coarse', type=int, default=0, metavar='K',
@@ -237,7 +239,7 @@ def main():
     val_q = args.val_q if args.val_q is not None else (45 if args.base.startswith('avif') else 30)
     val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop), q=val_q, fmt=args.base)
     sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
-                          qrange=(args.qmin, args.qmax), fmt=args.base)
+                          qrange=(args.qmin, args.qmax), fmt=args.base, smin=args.scale_min, smax=args.scale_max)
     rng = np.random.default_rng(args.seed * 7919 + step)
     log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
          'dec_params': mrt.nparams(dec), 'train_images': len(train_ids), 'holdout': len(hold)})
