@@ -9,7 +9,6 @@ train.py's Sampler with the given rescale range.
 """
 import argparse
 import glob
-import math
 import os
 import sys
 
@@ -44,7 +43,7 @@ def main():
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     kodak = []
-    for f in sorted(glob.glob(os.path.join(mrt.ROOT, '..', 'shared', 'data', 'kodak', 'kodim*.png'))):
+    for f in sorted(glob.glob(os.path.join(mrt.KODAK_DIR, 'kodim*.png'))):
         a = np.asarray(Image.open(f).convert('RGB'))
         for _ in range(40):
             y, x = rng.integers(0, a.shape[0] - CROP + 1), rng.integers(0, a.shape[1] - CROP + 1)

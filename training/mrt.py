@@ -391,7 +391,7 @@ def to_t(img):
 
 
 class Sampler:
-    """Random training crops (downscaled by a random factor first) with a simulated WebP (or AVIF) base."""
+    """Random training crops (rescaled by a random factor first) with a simulated WebP (or AVIF) base."""
 
     def __init__(self, imgs, ids, crop=128, seed=0, qrange=(5, 60), smin=0.3, fmt='webp', smax=1.0):
         self.imgs, self.crop = imgs, crop

@@ -168,8 +168,8 @@ def ce_bits(rcm, k, refine=0):
     nll = -logp.gather(-1, kl[..., None])[..., 0]
     if refine:
         K = min(refine, k.shape[0])
-        lo = (kl[:K] // 3) * 3
-        binp = torch.logsumexp(torch.stack([logp[:K].gather(-1, (lo + r)[..., None])[..., 0] for r in range(3)]), 0)
+        # levels 3c..3c+2 are row c of the [3, 3] view; log p(bin c) = logsumexp of that row
+        binp = torch.logsumexp(logp[:K].unflatten(-1, (3, 3)), -1).gather(-1, (kl[:K] // 3)[..., None])[..., 0]
         nll = torch.cat([nll[:K] + binp, nll[K:]])
     return nll.sum() / math.log(2)
 
@@ -260,14 +260,20 @@ def main():
 
     if args.refine and args.coarse:
         raise SystemExit('--refine is for the token RCM, not the coarse one')
+    if args.refine and L != 9:
+        raise SystemExit(f'--refine needs 9 levels (coarse trits of 3), the model has {L}')
     rcm = mrt.RCM(T, L, args.D, args.H)
     if args.init_rcm:
         rcm.load_state_dict(torch.load(args.init_rcm)['state'])
     else:
         with torch.no_grad():  # start from the per-layer histogram: logits b2 + P via the MLP is hard; use b2 mean
             rcm.b2.copy_(torch.log(ph.mean(0)))
-    with torch.no_grad():
-        start = sum(ce_bits(rcm, k, args.refine).item() for k in ho) / n_ho
+
+    def hold_bits():
+        with torch.no_grad():
+            return sum(ce_bits(rcm, k, args.refine).item() for k in ho) / n_ho
+
+    start = hold_bits()
     print(f'held-out at start: {start:.4f} bits/token' + (f' (refinement trits in layers < {args.refine})' if args.refine else ''), flush=True)
     opt = torch.optim.Adam(rcm.parameters(), lr=args.lr)
     best, best_state, bad = float('inf'), None, 0
@@ -284,8 +290,7 @@ def main():
             opt.step()
             tot += loss.item()
             n += cnt
-        with torch.no_grad():
-            hb = sum(ce_bits(rcm, k, args.refine).item() for k in ho) / n_ho
+        hb = hold_bits()
         print(json.dumps({'epoch': ep, 'train_bits': round(tot / n, 4), 'hold_bits': round(hb, 4),
                           'min': round((time.time() - t0) / 60, 2)}), flush=True)
         if hb < best - 1e-4:
