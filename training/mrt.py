@@ -476,6 +476,26 @@ def sample_k(B, T, rng):
     return ks
 
 
+def sample_stream(B, T, K, rng):
+    """Stream lengths u (layers of the coarse-first order, K coarse layers) spread like the states
+    a client decodes between 256 B and 8 KB: 10% none, 20% log-uniform inside the coarse pass
+    (512 B-1 KB on Kodak), 60% uniform over the refinement and the layers after it (2-8 KB reach
+    u = 210-600 with mrt-v0.9), 10% all. sample_k's log-uniform u puts 80% inside the coarse
+    pass, where the encoder's prefixes spend little of the range."""
+    us = []
+    for _ in range(B):
+        r = rng.random()
+        if r < 0.1:
+            us.append(0)
+        elif r < 0.3:
+            us.append(min(K, int(math.exp(rng.uniform(0, math.log(K + 1))))))
+        elif r < 0.9:
+            us.append(int(rng.integers(K, T + K + 1)))
+        else:
+            us.append(T + K)
+    return us
+
+
 def coarse_state(u, K):
     """(exact layers, layers known at least by their coarse trit) after u stream layers of the
     coarse-first order with K coarse layers (src/codec/layout.ts tokenProgress, in layers)."""

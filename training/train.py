@@ -67,14 +67,18 @@ def evaluate(enc, dec, rate, val, T, L, args, bs=8):
     return out, obj
 
 
-def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3, cmask=1.0):
+def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3, cmask=1.0, k=None):
     """Decoder inputs for stream states of the coarse-first order (container 2.8; docs/design.md
     "Coarse pass"): us[i] = stream layers received (K coarse, then K refinement, then the rest).
     A token known by its coarse trit c = floor(k / 3) enters as (c - 1) * cv levels from the
     centre, as src/codec/regenerate.ts tokensToZ gives it (straight-through gradient to z), with
     mask value cmask (1: as an exact token; < 1 lets the decoder tell the two apart, the model's
-    manifest `coarseMask`). Returns (decoder z, mask, exact mask, coarse-only mask)."""
-    k, v = mrt.fsq(z, L)
+    manifest `coarseMask`). Tokens `k` given (the real encoder's, --real-tokens): z is ignored.
+    Returns (decoder z, mask, exact mask, coarse-only mask)."""
+    if k is None:
+        k, v = mrt.fsq(z, L)
+    else:
+        z = v = k.float() / ((L - 1) / 2) - 1
     # a state is a stream length u, or (exact layers, layers known at least coarsely) directly
     st = [u if isinstance(u, tuple) else mrt.coarse_state(u, K) for u in us]
     ex = mrt.make_mask([e for e, _ in st], T, z.shape[2], z.shape[3], rng, partial)
@@ -102,7 +106,10 @@ def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
     enc.eval(), dec.eval()
     xs, bs_ = val
     K = args.coarse
-    us = sorted({u for u in COARSE_VAL_US if u <= T + K} | {T + K})
+    us = {u for u in COARSE_VAL_US if u <= T + K} | {T + K}
+    if args.states == 'deploy':  # the refinement and later states it trains on (2-8 KB)
+        us |= {u for u in (K + 32, K + 64, K + 128, K + 192, K + 320) if u < T + K}
+    us = sorted(us)
     if args.exact_frac > 0:  # the layer-major states it also trains on
         us += [(k, k) for k in (16, 32, 64) if k < T]
     res = {u: [0.0, 0.0] for u in us}
@@ -120,6 +127,26 @@ def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
     n = len(xs)
     obj = float(np.mean([-p / n + rate_term(r / n, args, state_layers(u)) for u, (p, r) in res.items()]))
     return {(f'e{u[0]}' if isinstance(u, tuple) else u): (p / n, r / n) for u, (p, r) in res.items()}, obj
+
+
+def evaluate_real(dec, val, T, L, args, bs=8):
+    """--real-tokens: PSNR of held-out crops decoded from the real encoder's tokens at the
+    coarse-first stream states evaluate_coarse uses; objective: mean -PSNR over them."""
+    dec.eval()
+    xs, bs_, ks = val
+    K = args.coarse
+    us = sorted({u for u in COARSE_VAL_US if u <= T + K} | {T + K} | {u for u in (K + 32, K + 64, K + 128, K + 192, K + 320) if u < T + K})
+    res = {u: 0.0 for u in us}
+    rng = np.random.default_rng(0)
+    with torch.no_grad():
+        for i in range(0, len(xs), bs):
+            x, b, k = xs[i:i + bs], bs_[i:i + bs], ks[i:i + bs]
+            for u in us:
+                vin, m, _, _ = coarse_inputs(None, T, L, K, args.coarse_value, [u] * len(x), rng, partial=0, cmask=args.coarse_mask, k=k)
+                res[u] += mrt.psnr(dec(vin, m, b), x).sum().item()
+    dec.train()
+    out = {u: p / len(xs) for u, p in res.items()}
+    return out, float(np.mean([-p for p in out.values()]))
 
 
 def main():
@@ -173,7 +200,15 @@ def main():
                          "that value with the gradient of the whole token's bits ('st')")
     ap.add_argument('--exact-frac', type=float, default=0.0,
                     help='with --coarse: this fraction of each batch gets layer-major states (exact tokens only), which keep the long prefixes where they were')
+    ap.add_argument('--states', default='log', choices=['log', 'deploy'],
+                    help="with --coarse: stream lengths log-uniform over all layers ('log'), or spread like a "
+                         "client's prefixes from 256 B to 8 KB ('deploy', mrt.sample_stream)")
+    ap.add_argument('--real-tokens', default=None, metavar='PREFIX',
+                    help='with --coarse --decoder-only: train on the real encoder\'s tokens and bases '
+                         '(training/real_tokens.py PREFIX_train.pt / PREFIX_hold.pt) instead of the PyTorch encoder\'s rounding')
     args = ap.parse_args()
+    if args.real_tokens and not (args.coarse and args.decoder_only):
+        ap.error('--real-tokens needs --coarse and --decoder-only (the tokens are fixed)')
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.run, exist_ok=True)
@@ -241,6 +276,12 @@ def main():
     sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
                           qrange=(args.qmin, args.qmax), fmt=args.base, smin=args.scale_min, smax=args.scale_max)
     rng = np.random.default_rng(args.seed * 7919 + step)
+    if args.real_tokens:
+        from real_tokens import RealSampler
+        real = RealSampler(torch.load(args.real_tokens + '_train.pt', weights_only=False), crop=args.crop, seed=args.seed * 1000 + step)
+        hs = RealSampler(torch.load(args.real_tokens + '_hold.pt', weights_only=False), crop=args.crop, seed=12345)
+        xs, bs, ks = zip(*(hs.one(i) for i in hs.ok for _ in range(4)))  # 4 fixed crops per held-out image
+        real_val = (torch.stack(xs), torch.stack(bs), torch.stack(ks))
     log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
          'dec_params': mrt.nparams(dec), 'train_images': len(train_ids), 'holdout': len(hold)})
 
@@ -251,6 +292,9 @@ def main():
         os.replace(path + '.tmp', path)
 
     def validate():
+        if args.real_tokens:
+            out, obj = evaluate_real(dec, real_val, T, L, args)
+            return obj, {u: round(p, 3) for u, p in out.items()}
         if args.coarse:
             out, obj = evaluate_coarse(enc, dec, rate, val, T, L, args)
             if args.decoder_only:  # enc.eval() again: the frozen encoder stays in eval mode
@@ -279,20 +323,27 @@ def main():
             lr = args.lr_final + 0.5 * (lr_max - args.lr_final) * (1 + math.cos(math.pi * frac))
             for g in opt.param_groups:
                 g['lr'] = lr
-        x, b = sampler.batch(args.batch)
+        if args.real_tokens:
+            x, b, kreal = real.batch(args.batch)
+        else:
+            x, b = sampler.batch(args.batch)
+            kreal = None
         if args.coarse:
             # stream states of the coarse-first order: exact tokens cost their bits, coarse-only ones their trit's
-            us = mrt.sample_k(args.batch, T + args.coarse, rng)
+            us = (mrt.sample_stream(args.batch, T, args.coarse, rng) if args.states == 'deploy'
+                  else mrt.sample_k(args.batch, T + args.coarse, rng))
             # layer-major states (k exact layers, nothing coarse): the coarse-first stream has them
             # only past 2K layers, so the short exact prefixes need their own samples
             if args.exact_frac > 0:
                 us = [(k, k) if rng.random() < args.exact_frac else u for u, k in zip(us, mrt.sample_k(args.batch, T, rng))]
-            if args.decoder_only:
+            if kreal is not None:
+                z = None
+            elif args.decoder_only:
                 with torch.no_grad():
                     z = enc(x, b)
             else:
                 z = enc(x, b)
-            vin, m, ex, co = coarse_inputs(z, T, L, args.coarse, args.coarse_value, us, rng, cmask=args.coarse_mask)
+            vin, m, ex, co = coarse_inputs(z, T, L, args.coarse, args.coarse_value, us, rng, cmask=args.coarse_mask, k=kreal)
             y = dec(vin, m, b)
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
             cbits = rate.coarse_bits(vin)

@@ -1,0 +1,129 @@
+"""The real encoder's tokens and bases for the training images, and crops of them for training
+the decoder on exactly what it decodes in deployment (train.py --real-tokens).
+
+The tokens from `mrt encode` differ from the PyTorch encoder's rounding: the closed loop
+(src/encoder/tail-rdo.ts) re-chooses every layer from 32 on against the decoder and the bits.
+A decoder trained only on rounded tokens never sees those.
+
+    python training/real_tokens.py --models models --out training/runs/v08/real   # ~20 min, 2 processes
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mrt  # noqa: E402
+from train_rcm import read_token_file, sizes_for  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def read_base_file(path):
+    """scripts/encoder-tokens.ts --bases output -> list of uint8 [h, w, 3] arrays."""
+    buf = np.fromfile(path, dtype=np.uint8)
+    out, o = [], 0
+    while o < len(buf):
+        w, h = np.frombuffer(buf[o:o + 8].tobytes(), dtype='<u4')
+        o += 8
+        n = int(w) * int(h) * 3
+        out.append(buf[o:o + n].reshape(int(h), int(w), 3).copy())
+        o += n
+    return out
+
+
+def build(models_dir, files, ids, seed, path, jobs=2):
+    """Encodes files[ids] (at sizes_for's sizes, as train_rcm.py --encoder-tokens) with the real
+    encoder; saves {'paths', 'sizes', 'tokens', 'bases'} to `path`."""
+    if os.path.exists(path):
+        return torch.load(path, weights_only=False)
+    sizes = sizes_for(files, ids, seed)
+    items = [{'path': files[i], 'width': w, 'height': h} for i, (w, h) in zip(ids, sizes)]
+    shards = [items[j::jobs] for j in range(jobs)]
+    procs = []
+    for j, sh in enumerate(shards):
+        with open(f'{path}.{j}.json', 'w') as fh:
+            json.dump(sh, fh)
+        procs.append(subprocess.Popen(['npx', 'tsx', os.path.join(ROOT, 'scripts', 'encoder-tokens.ts'), '--list', f'{path}.{j}.json',
+                                       '--out', f'{path}.{j}.tok', '--bases', f'{path}.{j}.base', '--models', os.path.abspath(models_dir)],
+                                      cwd=ROOT, start_new_session=True))
+    try:
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit('encoder-tokens.ts failed')
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+    toks, bases = [None] * len(items), [None] * len(items)
+    for j in range(jobs):
+        toks[j::jobs] = read_token_file(f'{path}.{j}.tok')
+        bases[j::jobs] = read_base_file(f'{path}.{j}.base')
+    d = {'paths': [it['path'] for it in items], 'sizes': [(it['width'], it['height']) for it in items], 'tokens': toks, 'bases': bases}
+    torch.save(d, path)
+    for j in range(jobs):
+        for ext in ('json', 'tok', 'base'):
+            os.remove(f'{path}.{j}.{ext}')
+    return d
+
+
+def padded_image(path, size, window):
+    """The image as the encoder saw it: resized (Lanczos) to `size`, edge-padded to the window grid."""
+    a = np.asarray(Image.open(path).convert('RGB').resize(size, Image.LANCZOS))
+    h, w = a.shape[:2]
+    ph, pw = -(-h // window) * window, -(-w // window) * window
+    return np.pad(a, ((0, ph - h), (0, pw - w), (0, 0)), mode='edge')
+
+
+class RealSampler:
+    """Window-aligned crops of (image, base, real tokens): crop // window windows a side."""
+
+    def __init__(self, d, crop=128, window=32, base_factor=16, seed=0):
+        self.d, self.crop, self.win, self.bf = d, crop, window, base_factor
+        self.rng = np.random.default_rng(seed)
+        self.imgs = [padded_image(p, s, window) for p, s in zip(d['paths'], d['sizes'])]
+        self.ok = [i for i, t in enumerate(d['tokens']) if t.shape[1] * window >= crop and t.shape[2] * window >= crop]
+
+    def one(self, i=None):
+        i = self.ok[self.rng.integers(len(self.ok))] if i is None else i
+        t = self.d['tokens'][i]
+        n = self.crop // self.win
+        gy, gx = int(self.rng.integers(t.shape[1] - n + 1)), int(self.rng.integers(t.shape[2] - n + 1))
+        y, x = gy * self.win, gx * self.win
+        img = self.imgs[i][y:y + self.crop, x:x + self.crop]
+        s = self.win // self.bf
+        base = self.d['bases'][i][gy * s:(gy + n) * s, gx * s:(gx + n) * s]
+        to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a)).permute(2, 0, 1).float() / 255.0
+        return to_t(img), to_t(base), t[:, gy:gy + n, gx:gx + n].long()
+
+    def batch(self, n):
+        xs, bs, ks = zip(*(self.one() for _ in range(n)))
+        return torch.stack(xs), torch.stack(bs), torch.stack(ks)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--models', default=os.path.join(ROOT, 'models'))
+    ap.add_argument('--out', required=True, help='path prefix: writes PREFIX_train.pt and PREFIX_hold.pt')
+    ap.add_argument('--jobs', type=int, default=2)
+    args = ap.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    files = mrt.list_train()
+    ids = range(len(files))
+    hold = [i for i in ids if mrt.is_holdout(i)]
+    train = [i for i in ids if not mrt.is_holdout(i)]
+    t0 = time.time()
+    ho = build(args.models, files, hold, 1, args.out + '_hold.pt', args.jobs)
+    print(f'held-out: {len(ho["tokens"])} images, {time.time() - t0:.0f}s', flush=True)
+    tr = build(args.models, files, train, 2, args.out + '_train.pt', args.jobs)
+    print(f'train: {len(tr["tokens"])} images, {time.time() - t0:.0f}s', flush=True)
+
+
+if __name__ == '__main__':
+    main()
