@@ -8,10 +8,8 @@ A decoder trained only on rounded tokens never sees those.
     python training/real_tokens.py --models models --out training/runs/v08/real   # ~20 min, 2 processes
 """
 import argparse
-import json
 import os
 import signal
-import subprocess
 import sys
 import time
 
@@ -21,7 +19,7 @@ from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mrt  # noqa: E402
-from train_rcm import read_token_file, sizes_for  # noqa: E402
+from train_rcm import run_encoder_tokens, sizes_for  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -46,34 +44,13 @@ def build(models_dir, files, ids, seed, path, jobs=2):
         return torch.load(path, weights_only=False)
     sizes = sizes_for(files, ids, seed)
     items = [{'path': files[i], 'width': w, 'height': h} for i, (w, h) in zip(ids, sizes)]
-    shards = [items[j::jobs] for j in range(jobs)]
-    procs = []
-    for j, sh in enumerate(shards):
-        with open(f'{path}.{j}.json', 'w') as fh:
-            json.dump(sh, fh)
-        procs.append(subprocess.Popen(['npx', 'tsx', os.path.join(ROOT, 'scripts', 'encoder-tokens.ts'), '--list', f'{path}.{j}.json',
-                                       '--out', f'{path}.{j}.tok', '--bases', f'{path}.{j}.base', '--models', os.path.abspath(models_dir)],
-                                      cwd=ROOT, start_new_session=True))
-    try:
-        if any(p.wait() != 0 for p in procs):
-            raise SystemExit('encoder-tokens.ts failed')
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-    toks, bases = [None] * len(items), [None] * len(items)
-    for j in range(jobs):
-        toks[j::jobs] = read_token_file(f'{path}.{j}.tok')
-        bases[j::jobs] = read_base_file(f'{path}.{j}.base')
+    toks, bases = run_encoder_tokens(models_dir, items, os.path.abspath(path), jobs, bases=True)
     d = {'paths': [it['path'] for it in items], 'sizes': [(it['width'], it['height']) for it in items], 'tokens': toks, 'bases': bases}
     torch.save(d, path)
-    for j in range(jobs):
-        for ext in ('json', 'tok', 'base'):
-            os.remove(f'{path}.{j}.{ext}')
     return d
 
 
-def padded_image(path, size, window):
+def padded_image(path, size, window=mrt.WINDOW):
     """The image as the encoder saw it: resized (Lanczos) to `size`, edge-padded to the window grid."""
     a = np.asarray(Image.open(path).convert('RGB').resize(size, Image.LANCZOS))
     h, w = a.shape[:2]
@@ -84,7 +61,7 @@ def padded_image(path, size, window):
 class RealSampler:
     """Window-aligned crops of (image, base, real tokens): crop // window windows a side."""
 
-    def __init__(self, d, crop=128, window=32, base_factor=16, seed=0):
+    def __init__(self, d, crop=128, window=mrt.WINDOW, base_factor=mrt.BASE_FACTOR, seed=0):
         self.d, self.crop, self.win, self.bf = d, crop, window, base_factor
         self.rng = np.random.default_rng(seed)
         self.imgs = [padded_image(p, s, window) for p, s in zip(d['paths'], d['sizes'])]
@@ -112,12 +89,15 @@ def main():
     ap.add_argument('--models', default=os.path.join(ROOT, 'models'))
     ap.add_argument('--out', required=True, help='path prefix: writes PREFIX_train.pt and PREFIX_hold.pt')
     ap.add_argument('--jobs', type=int, default=2)
+    ap.add_argument('--limit', type=int, default=0, help='only the first N images of each split (smoke test)')
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     files = mrt.list_train()
     ids = range(len(files))
     hold = [i for i in ids if mrt.is_holdout(i)]
     train = [i for i in ids if not mrt.is_holdout(i)]
+    if args.limit:
+        hold, train = hold[:args.limit], train[:args.limit]
     t0 = time.time()
     ho = build(args.models, files, hold, 1, args.out + '_hold.pt', args.jobs)
     print(f'held-out: {len(ho["tokens"])} images, {time.time() - t0:.0f}s', flush=True)

@@ -36,5 +36,9 @@ sys.exit(a != b or ca != cb or ca != 0.5 or cT[0] != 8 or cT[1] != 8)
 EOF
 if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   MRT_MODELS_DIR="$TMP/models" npx vitest run test/models
+  # the decoder on the real encoder's tokens and placeholders (scripts/encoder-tokens.ts with that export)
+  python training/real_tokens.py --models "$TMP/models" --out "$TMP/real" --limit 1 --jobs 1
+  python training/train.py --run "$TMP/runr" --tiny --steps 2 --batch 2 --crop 64 --val-every 2 --init "$TMP/run/best.pt" \
+    --coarse 8 --coarse-mask 0.5 --decoder-only --states deploy --real-tokens "$TMP/real" | tail -n 1
 fi
 echo "smoke OK"

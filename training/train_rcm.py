@@ -77,35 +77,46 @@ def sizes_for(files, ids, seed, max_side=1024):
     return out
 
 
+def run_encoder_tokens(models_dir, items, prefix, jobs=2, bases=False):
+    """Runs scripts/encoder-tokens.ts over `items` ([{path, width, height}]) in `jobs` processes
+    (scratch files next to `prefix`). Returns the tokens in items' order, and with `bases` the
+    decoded placeholders too (real_tokens.read_base_file's arrays), else None."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    shards = [items[j::jobs] for j in range(jobs)]
+    procs = []
+    for j, sh in enumerate(shards):
+        with open(f'{prefix}.{j}.json', 'w') as fh:
+            json.dump(sh, fh)
+        extra = ['--bases', f'{prefix}.{j}.base'] if bases else []
+        procs.append(subprocess.Popen(['npx', 'tsx', os.path.join(root, 'scripts', 'encoder-tokens.ts'), '--list', f'{prefix}.{j}.json',
+                                       '--out', f'{prefix}.{j}', '--models', os.path.abspath(models_dir), *extra], cwd=root,
+                                      start_new_session=True))  # a process group: npx does not pass signals on
+    try:
+        if any(p.wait() != 0 for p in procs):
+            raise SystemExit('encoder-tokens.ts failed')
+    finally:  # interrupted (Ctrl-C, or SIGTERM: see main): stop the encoders too
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+    toks, bs = [None] * len(items), ([None] * len(items) if bases else None)
+    for j in range(jobs):
+        toks[j::jobs] = read_token_file(f'{prefix}.{j}')
+        os.remove(f'{prefix}.{j}')
+        os.remove(f'{prefix}.{j}.json')
+        if bases:
+            from real_tokens import read_base_file
+            bs[j::jobs] = read_base_file(f'{prefix}.{j}.base')
+            os.remove(f'{prefix}.{j}.base')
+    return toks, bs
+
+
 def encoder_tokens(models_dir, files, ids, seed, cache, jobs=2):
     """Tokens of the real encoder (scripts/encoder-tokens.ts) for files[ids], cached in `cache`."""
-    cache, models_dir = os.path.abspath(cache), os.path.abspath(models_dir)
+    cache = os.path.abspath(cache)
     if not os.path.exists(cache):
         items = [{'path': files[i], 'width': w, 'height': h} for i, (w, h) in zip(ids, sizes_for(files, ids, seed))]
-        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-        shards = [items[j::jobs] for j in range(jobs)]
-        procs = []
-        for j, sh in enumerate(shards):
-            with open(f'{cache}.{j}.json', 'w') as fh:
-                json.dump(sh, fh)
-            procs.append(subprocess.Popen(['npx', 'tsx', os.path.join(root, 'scripts', 'encoder-tokens.ts'), '--list', f'{cache}.{j}.json',
-                                           '--out', f'{cache}.{j}', '--models', models_dir], cwd=root,
-                                          start_new_session=True))  # a process group: npx does not pass signals on
-        try:
-            if any(p.wait() != 0 for p in procs):
-                raise SystemExit('encoder-tokens.ts failed')
-        finally:  # interrupted (Ctrl-C, or SIGTERM: see main): stop the encoders too
-            for p in procs:
-                if p.poll() is None:
-                    os.killpg(p.pid, signal.SIGTERM)
-        per = [read_token_file(f'{cache}.{j}') for j in range(jobs)]
-        toks = [None] * len(items)
-        for j in range(jobs):
-            toks[j::jobs] = per[j]
+        toks, _ = run_encoder_tokens(models_dir, items, cache, jobs)
         torch.save(toks, cache)
-        for j in range(jobs):
-            os.remove(f'{cache}.{j}')
-            os.remove(f'{cache}.{j}.json')
     return torch.load(cache)
 
 

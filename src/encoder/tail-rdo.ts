@@ -30,9 +30,12 @@ export interface TailRdoParams {
  * (session 6's) 22.745 / 25.531 / 26.391, 26.88 dB in 10.31 KB; 0.015 / 0.003 22.743 / 25.518 /
  * 26.430, 26.98 dB in 11.25 KB; 0.02 / 0.003 22.746 / 25.525 / 26.407; 0.01 / 0.003 4 KB
  * −0.03, 8 KB +0.05; 0.03 / 0.007 8 KB −0.10. The late layers past 192 are what only
- * connections past ~8 KB get, so they can afford more bits.
+ * connections past ~8 KB get, so they can afford more bits. mrt-v0.10's decoder (fine-tuned on
+ * these closed-loop tokens) makes the loop spend more at the same λ: 0.015 / 0.003 gave 21.92 /
+ * 22.99 / 24.26 / 25.59 / 26.66 dB at 512 B … 8 KB in 14.05 KB files, 0.02 / 0.004 21.92 / 23.00 /
+ * 24.26 / 25.60 / 26.67 in 13.32 KB (bench/rd.ts, session 14).
  */
-export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.015, lateLambda: 0.003, lateFrom: 192, passes: 2 };
+export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.02, lateLambda: 0.004, lateFrom: 192, passes: 2 };
 
 /**
  * The tail's λ per image is the λ above times D / TAIL_D_REF (clamped to [1/4, 4]), D the mean
