@@ -94,6 +94,15 @@ def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3, cmask=1.0, k=None):
 COARSE_VAL_US = [0, 1, 2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256]
 
 
+def coarse_val_states(T, K, deploy):
+    """The stream lengths the held-out set is decoded at: COARSE_VAL_US and all, with `deploy`
+    also the refinement and later states (Kodak's 2-8 KB) that --states deploy trains on."""
+    us = {u for u in COARSE_VAL_US if u <= T + K} | {T + K}
+    if deploy:
+        us |= {u for u in (K + 32, K + 64, K + 128, K + 192, K + 320) if u < T + K}
+    return sorted(us)
+
+
 def state_layers(u):
     """The prefix length (layers) the rate term charges a state: its stream layers u, or for a
     layer-major state (k, k) its k exact layers."""
@@ -106,10 +115,7 @@ def evaluate_coarse(enc, dec, rate, val, T, L, args, bs=8):
     enc.eval(), dec.eval()
     xs, bs_ = val
     K = args.coarse
-    us = {u for u in COARSE_VAL_US if u <= T + K} | {T + K}
-    if args.states == 'deploy':  # the refinement and later states it trains on (2-8 KB)
-        us |= {u for u in (K + 32, K + 64, K + 128, K + 192, K + 320) if u < T + K}
-    us = sorted(us)
+    us = coarse_val_states(T, K, args.states == 'deploy')
     if args.exact_frac > 0:  # the layer-major states it also trains on
         us += [(k, k) for k in (16, 32, 64) if k < T]
     res = {u: [0.0, 0.0] for u in us}
@@ -135,7 +141,7 @@ def evaluate_real(dec, val, T, L, args, bs=8):
     dec.eval()
     xs, bs_, ks = val
     K = args.coarse
-    us = sorted({u for u in COARSE_VAL_US if u <= T + K} | {T + K} | {u for u in (K + 32, K + 64, K + 128, K + 192, K + 320) if u < T + K})
+    us = coarse_val_states(T, K, True)
     res = {u: 0.0 for u in us}
     rng = np.random.default_rng(0)
     with torch.no_grad():
