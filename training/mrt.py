@@ -462,6 +462,11 @@ def val_set(imgs, ids, size=256, q=30, fmt='webp'):
     return torch.stack(xs), torch.stack(bs)
 
 
+def log_uniform(n, rng):
+    """A length log-uniform in 1..n."""
+    return min(n, int(math.exp(rng.uniform(0, math.log(n + 1)))))
+
+
 def sample_k(B, T, rng):
     """Nested-dropout prefix length per sample: 10% none, 10% all, else log-uniform in 1..T."""
     ks = []
@@ -472,7 +477,7 @@ def sample_k(B, T, rng):
         elif u < 0.2:
             ks.append(T)
         else:
-            ks.append(min(T, int(math.exp(rng.uniform(0, math.log(T + 1))))))
+            ks.append(log_uniform(T, rng))
     return ks
 
 
@@ -488,7 +493,7 @@ def sample_stream(B, T, K, rng):
         if r < 0.1:
             us.append(0)
         elif r < 0.3:
-            us.append(min(K, int(math.exp(rng.uniform(0, math.log(K + 1))))))
+            us.append(log_uniform(K, rng))
         elif r < 0.9:
             us.append(int(rng.integers(K, T + K + 1)))
         else:

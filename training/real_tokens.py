@@ -5,7 +5,7 @@ The tokens from `mrt encode` differ from the PyTorch encoder's rounding: the clo
 (src/encoder/tail-rdo.ts) re-chooses every layer from 32 on against the decoder and the bits.
 A decoder trained only on rounded tokens never sees those.
 
-    python training/real_tokens.py --models models --out training/runs/v08/real   # ~20 min, 2 processes
+    python training/real_tokens.py --models models --out training/runs/s14real/real   # ~15 min, 2 processes
 """
 import argparse
 import os
@@ -20,21 +20,6 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mrt  # noqa: E402
 from train_rcm import run_encoder_tokens, sizes_for  # noqa: E402
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def read_base_file(path):
-    """scripts/encoder-tokens.ts --bases output -> list of uint8 [h, w, 3] arrays."""
-    buf = np.fromfile(path, dtype=np.uint8)
-    out, o = [], 0
-    while o < len(buf):
-        w, h = np.frombuffer(buf[o:o + 8].tobytes(), dtype='<u4')
-        o += 8
-        n = int(w) * int(h) * 3
-        out.append(buf[o:o + n].reshape(int(h), int(w), 3).copy())
-        o += n
-    return out
 
 
 def build(models_dir, files, ids, seed, path, jobs=2):
@@ -86,7 +71,7 @@ class RealSampler:
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument('--models', default=os.path.join(ROOT, 'models'))
+    ap.add_argument('--models', default=os.path.join(mrt.ROOT, 'models'))
     ap.add_argument('--out', required=True, help='path prefix: writes PREFIX_train.pt and PREFIX_hold.pt')
     ap.add_argument('--jobs', type=int, default=2)
     ap.add_argument('--limit', type=int, default=0, help='only the first N images of each split (smoke test)')

@@ -268,28 +268,31 @@ def main():
     for g in opt.param_groups:
         g['lr'] = args.lr
 
-    if args.tiny:
-        files = mrt.list_train()[:12]
-        from PIL import Image
-        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
-    else:
-        imgs, _ = mrt.load_cache()
-    ids = list(range(len(imgs)))
-    hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
-    train_ids = [i for i in ids if i not in set(hold)]
-    val_q = args.val_q if args.val_q is not None else (45 if args.base.startswith('avif') else 30)
-    val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop), q=val_q, fmt=args.base)
-    sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
-                          qrange=(args.qmin, args.qmax), fmt=args.base, smin=args.scale_min, smax=args.scale_max)
-    rng = np.random.default_rng(args.seed * 7919 + step)
-    if args.real_tokens:
+    if args.real_tokens:  # the real encoder's images, tokens and bases: no simulated ones
         from real_tokens import RealSampler
         real = RealSampler(torch.load(args.real_tokens + '_train.pt', weights_only=False), crop=args.crop, seed=args.seed * 1000 + step)
         hs = RealSampler(torch.load(args.real_tokens + '_hold.pt', weights_only=False), crop=args.crop, seed=12345)
         xs, bs, ks = zip(*(hs.one(i) for i in hs.ok for _ in range(4)))  # 4 fixed crops per held-out image
         real_val = (torch.stack(xs), torch.stack(bs), torch.stack(ks))
+        n_train, n_hold = len(real.ok), len(hs.ok)
+    else:
+        if args.tiny:
+            files = mrt.list_train()[:12]
+            from PIL import Image
+            imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
+        else:
+            imgs, _ = mrt.load_cache()
+        ids = list(range(len(imgs)))
+        hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
+        train_ids = [i for i in ids if i not in set(hold)]
+        val_q = args.val_q if args.val_q is not None else (45 if args.base.startswith('avif') else 30)
+        val = mrt.val_set(imgs, hold[:args.nval], size=min(256, 4 * args.crop), q=val_q, fmt=args.base)
+        sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
+                              qrange=(args.qmin, args.qmax), fmt=args.base, smin=args.scale_min, smax=args.scale_max)
+        n_train, n_hold = len(train_ids), len(hold)
+    rng = np.random.default_rng(args.seed * 7919 + step)
     log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
-         'dec_params': mrt.nparams(dec), 'train_images': len(train_ids), 'holdout': len(hold)})
+         'dec_params': mrt.nparams(dec), 'train_images': n_train, 'holdout': n_hold})
 
     def save(path):
         torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),

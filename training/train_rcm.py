@@ -80,7 +80,7 @@ def sizes_for(files, ids, seed, max_side=1024):
 def run_encoder_tokens(models_dir, items, prefix, jobs=2, bases=False):
     """Runs scripts/encoder-tokens.ts over `items` ([{path, width, height}]) in `jobs` processes
     (scratch files next to `prefix`). Returns the tokens in items' order, and with `bases` the
-    decoded placeholders too (real_tokens.read_base_file's arrays), else None."""
+    decoded placeholders too (read_base_file's arrays), else None."""
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     shards = [items[j::jobs] for j in range(jobs)]
     procs = []
@@ -104,7 +104,6 @@ def run_encoder_tokens(models_dir, items, prefix, jobs=2, bases=False):
         os.remove(f'{prefix}.{j}')
         os.remove(f'{prefix}.{j}.json')
         if bases:
-            from real_tokens import read_base_file
             bs[j::jobs] = read_base_file(f'{prefix}.{j}.base')
             os.remove(f'{prefix}.{j}.base')
     return toks, bs
@@ -136,6 +135,19 @@ def read_token_file(path):
         o += 12
         n = int(T) * int(gh) * int(gw)
         out.append(torch.from_numpy(buf[o:o + n].reshape(int(T), int(gh), int(gw)).copy()))
+        o += n
+    return out
+
+
+def read_base_file(path):
+    """scripts/encoder-tokens.ts --bases output -> list of uint8 [h, w, 3] arrays."""
+    buf = np.fromfile(path, dtype=np.uint8)
+    out, o = [], 0
+    while o < len(buf):
+        w, h = np.frombuffer(buf[o:o + 8].tobytes(), dtype='<u4')
+        o += 8
+        n = int(w) * int(h) * 3
+        out.append(buf[o:o + n].reshape(int(h), int(w), 3).copy())
         o += n
     return out
 
