@@ -39,6 +39,6 @@ if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   # the decoder on the real encoder's tokens and placeholders (scripts/encoder-tokens.ts with that export)
   python training/real_tokens.py --models "$TMP/models" --out "$TMP/real" --limit 1 --jobs 1
   python training/train.py --run "$TMP/runr" --tiny --steps 2 --batch 2 --crop 64 --val-every 2 --init "$TMP/run/best.pt" \
-    --coarse 8 --coarse-mask 0.5 --decoder-only --states deploy --real-tokens "$TMP/real" | tail -n 1
+    --coarse 8 --coarse-mask 0.5 --decoder-only --states deploy --focus 8:12:0.5 --real-tokens "$TMP/real" | tail -n 1
 fi
 echo "smoke OK"

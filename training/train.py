@@ -94,6 +94,15 @@ def coarse_inputs(z, T, L, K, cv, us, rng, partial=0.3, cmask=1.0, k=None):
 COARSE_VAL_US = [0, 1, 2, 4, 8, 16, 24, 32, 40, 48, 64, 96, 128, 256]
 
 
+def parse_focus(s):
+    """--focus LO:HI:FRAC -> (lo, hi, frac)."""
+    lo, hi, frac = s.split(':')
+    lo, hi, frac = int(lo), int(hi), float(frac)
+    if not (0 <= lo <= hi and 0 < frac <= 1):
+        raise argparse.ArgumentTypeError(f'--focus needs 0 <= LO <= HI and 0 < FRAC <= 1, got {s}')
+    return lo, hi, frac
+
+
 def coarse_val_states(T, K, deploy):
     """The stream lengths the held-out set is decoded at: COARSE_VAL_US and all, with `deploy`
     also the refinement and later states (Kodak's 2-8 KB) that --states deploy trains on."""
@@ -209,6 +218,9 @@ def main():
     ap.add_argument('--states', default='log', choices=['log', 'deploy'],
                     help="with --coarse: stream lengths log-uniform over all layers ('log'), or spread like a "
                          "client's prefixes from 256 B to 8 KB ('deploy', mrt.sample_stream)")
+    ap.add_argument('--focus', default=None, type=parse_focus, metavar='LO:HI:FRAC',
+                    help='with --coarse: this fraction of the states get a stream length uniform in LO..HI '
+                         '(e.g. 192:256:0.5 for the ~2 KB prefixes of Kodak: the coarse pass and the first exact layers)')
     ap.add_argument('--real-tokens', default=None, metavar='PREFIX',
                     help='with --coarse --decoder-only: train on the real encoder\'s tokens and bases '
                          '(training/real_tokens.py PREFIX_train.pt / PREFIX_hold.pt) instead of the PyTorch encoder\'s rounding')
@@ -341,6 +353,9 @@ def main():
             # stream states of the coarse-first order: exact tokens cost their bits, coarse-only ones their trit's
             us = (mrt.sample_stream(args.batch, T, args.coarse, rng) if args.states == 'deploy'
                   else mrt.sample_k(args.batch, T + args.coarse, rng))
+            if args.focus:
+                lo, hi, frac = args.focus
+                us = [int(rng.integers(lo, hi + 1)) if rng.random() < frac else u for u in us]
             # layer-major states (k exact layers, nothing coarse): the coarse-first stream has them
             # only past 2K layers, so the short exact prefixes need their own samples
             if args.exact_frac > 0:

@@ -33,9 +33,14 @@ export interface TailRdoParams {
  * connections past ~8 KB get, so they can afford more bits. mrt-v0.10's decoder (fine-tuned on
  * these closed-loop tokens) makes the loop spend more at the same λ: 0.015 / 0.003 gave 21.92 /
  * 22.99 / 24.26 / 25.59 / 26.66 dB at 512 B … 8 KB in 14.05 KB files, 0.02 / 0.004 21.92 / 23.00 /
- * 24.26 / 25.60 / 26.67 in 13.32 KB (bench/rd.ts, session 14).
+ * 24.26 / 25.60 / 26.67 in 13.32 KB (bench/rd.ts, session 14). mrt-v0.11's decoder (fine-tuned
+ * again, on mrt-v0.10's tokens) makes it spend more again (at 0.02 / 0.004 files grew by ~2.5 KB,
+ * all past the first 2 KB). Every λ here and the early loop's at × 1 / × 1.25 /
+ * × 1.5 of 0.02 / 0.004: 22.994 / 24.268 / 25.587 / 26.677 dB at 1 / 2 / 4 / 8 KB in 15.82 KB
+ * files (whole 27.82 dB); 23.004 / 24.271 / 25.597 / 26.680 in 14.98 KB (27.73); 23.009 / 24.270 /
+ * 25.601 / 26.672 in 14.16 KB (27.61) (bench/rd.ts, session 15): × 1.25.
  */
-export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.02, lateLambda: 0.004, lateFrom: 192, passes: 2 };
+export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.025, lateLambda: 0.005, lateFrom: 192, passes: 2 };
 
 /**
  * The tail's λ per image is the λ above times D / TAIL_D_REF (clamped to [1/4, 4]), D the mean
@@ -67,7 +72,7 @@ export function lambdaScale(image: Float32Array, painted: Float32Array, ref: num
  * Kodak with mrt-v0.7 (bench/rd.ts): +0.02 / +0.04 / +0.04 dB at 2 / 4 / 8 KB over starting at
  * the split (64); from 24 or 28 it loses (the first layers act mostly through the trunk).
  */
-export const EARLY_LOOP: Readonly<{ from: number; group: number; lambda: number }> = { from: 32, group: 4, lambda: 0.02 };
+export const EARLY_LOOP: Readonly<{ from: number; group: number; lambda: number }> = { from: 32, group: 4, lambda: 0.025 };
 
 /**
  * The early loop's λ per image: EARLY_LOOP.lambda times lambdaScale(image, paint from the first
