@@ -227,6 +227,8 @@ def main():
     args = ap.parse_args()
     if args.real_tokens and not (args.coarse and args.decoder_only):
         ap.error('--real-tokens needs --coarse and --decoder-only (the tokens are fixed)')
+    if args.focus and not args.coarse:
+        ap.error('--focus needs --coarse (it picks stream lengths of the coarse-first order)')
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.run, exist_ok=True)
@@ -258,6 +260,8 @@ def main():
             cfg['enc'] = dict(cfg['enc'], lin=True, bound=args.bound)
             cfg['dec'] = dict(cfg['dec'], lin=True)
     T, L = cfg['T'], cfg['L']
+    if args.focus and args.focus[1] > T + args.coarse:
+        ap.error(f'--focus HI {args.focus[1]} is past the stream\'s {T + args.coarse} layers')
     enc, dec, rate = mrt.build(cfg)
     # --decoder-only: the tokens (hence the RCM) stay those of the init model
     params = list(dec.parameters()) if args.decoder_only else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
