@@ -8,6 +8,8 @@ onnxruntime-web WASM, 1 thread, 768x512: ~0.91x the time of the direct export):
 - bilinear x16 of the base (a full-resolution Resize) becomes two small convs that give
   each window's 3x32x32 upscaled base at 1/32, added to lin(z) before the one
   PixelShuffle(32): no Resize and one full-resolution Add fewer.
+- (seam decoders) the seam convs read that same window-level sum after its PixelShuffle(32),
+  i.e. the linear image plus the output bias: their biases absorb the difference (seam_shift).
 Needs a --lin decoder (the window-level sum rides on its synthesis path).
 """
 from __future__ import annotations
@@ -28,6 +30,16 @@ def bilinear16_taps(n=mrt.WINDOW):
         for m in range(4):
             w[i, m] = max(0.0, 1 - abs(xp - m))
     return w
+
+
+def seam_shift(conv: nn.Conv2d | torch.Tensor, out_bias: torch.Tensor) -> torch.Tensor:
+    """What a seam conv's bias loses in the graph form: the training form feeds it (linear image
+    - 0.5), the graph the linear image plus the output conv's bias (2x2-periodic, as its stride
+    and kernel are even): shift[o] = sum W[o, c, a, b] * (0.5 + out_bias[c, a % 2, b % 2])."""
+    W = conv.weight if isinstance(conv, nn.Conv2d) else conv
+    k = W.shape[-1]
+    tile = 0.5 + out_bias.reshape(3, 2, 2).repeat(1, k // 2, k // 2)
+    return (W * tile[None]).sum((1, 2, 3))
 
 
 class ExportDecoder(nn.Module):
@@ -62,6 +74,10 @@ class ExportDecoder(nn.Module):
             # out.bias per (c, a, b) sub-pixel, tiled over the window in (c, i, j) order
             half = mrt.WINDOW // 2
             self.register_buffer('rs_w_b', dec.out.bias.reshape(3, 2, 2).repeat(1, half, half).reshape(-1).clone())
+            for name in (f'seam{s_}' for s_ in mrt.SEAM_STRIDES):
+                conv = getattr(dec, name, None)
+                if conv is not None:
+                    self.register_buffer(name + '_b', (conv.bias - seam_shift(conv, dec.out.bias)).clone())
 
     @staticmethod
     def _up(x, w):
@@ -77,10 +93,6 @@ class ExportDecoder(nn.Module):
         x = self._up(x, self.up16_ct)
         x = F.relu(d.mix16(torch.cat([x, b16], 1)))
         x = F.relu(d.res16(x))
-        x = F.relu(d.res8(self._up(x, self.up8_ct)))
-        x = F.relu(d.res4(self._up(x, self.up4_ct)))
-        x = F.relu(d.res2(self._up(x, self.up2_ct)))
-        r = F.conv_transpose2d(x, self.out_ct, stride=2)
         p = torch.cat([base[:, :, :, :1], base, base[:, :, :, -1:]], 3)  # replicate-pad 1
         p = torch.cat([p[:, :, :1], p, p[:, :, -1:]], 2)
         u = F.conv2d(p, self.rs_h, self.rs_h_b, stride=(2, 1))  # window rows
@@ -89,7 +101,15 @@ class ExportDecoder(nn.Module):
             lin = d.lin(z)
         else:
             lin = F.conv2d(z[:, :self.split], self.lin_head) + tail
-        return torch.clamp(r + d.ps32(lin + u), 0.0, 1.0)
+        full = d.ps32(lin + u)  # the linear image plus the output bias
+        for s_, res in ((8, d.res8), (4, d.res4), (2, d.res2)):
+            x = self._up(x, getattr(self, f'up{s_}_ct'))
+            seam = getattr(d, f'seam{s_}')
+            if seam is not None:
+                x = x + F.conv2d(full, seam.weight, getattr(self, f'seam{s_}_b'), stride=s_)
+            x = F.relu(res(x))
+        r = F.conv_transpose2d(x, self.out_ct, stride=2)
+        return torch.clamp(r + full, 0.0, 1.0)
 
 
 def tail_basis(dec: mrt.Decoder, split: int) -> torch.Tensor:

@@ -114,8 +114,18 @@ class Decoder(nn.Module):
     stages up to full resolution; output = bilinear(base) + residual, clamped."""
 
     def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24, lin=False,
-                 nres32b=0, mid32b=96):
+                 nres32b=0, mid32b=96, seam=()):
         super().__init__()
+        # seam = strides s of SEAM_STRIDES (mrt-v0.12: 4, 2): the stage at 1/s also sees the
+        # linear image (bilinear base + linear synthesis) through a conv s x s / s, so it can
+        # correct that image's window seams and the basis patterns of coarse-only tokens (without
+        # it, the linear image is added after every conv). 3c multiply-adds per output pixel for
+        # a stage of c channels (96 / 48 / 24 at 1/8 / 1/4 / 1/2). Zero-initialised by add_seam:
+        # the grown model starts as the old one.
+        assert all(s_ in SEAM_STRIDES for s_ in seam) and (not seam or lin), f'seam strides in {SEAM_STRIDES}, with lin'
+        ch = {8: c8, 4: c4, 2: c2}
+        for s_ in SEAM_STRIDES:
+            setattr(self, f'seam{s_}', nn.Conv2d(3, ch[s_], s_, s_) if s_ in seam else None)
         # optional linear synthesis: token values -> 32x32 RGB residual per window (DepthToSpace 32)
         self.lin = nn.Conv2d(T, 3 * WINDOW * WINDOW, 1, bias=False) if lin else None
         self.ps32 = nn.PixelShuffle(WINDOW)
@@ -152,13 +162,14 @@ class Decoder(nn.Module):
         x = self.ps(self.up16(x))
         x = F.relu(self.mix16(torch.cat([x, b16], 1)))
         x = F.relu(self.res16(x))
-        x = F.relu(self.res8(self.ps(self.up8(x))))
-        x = F.relu(self.res4(self.ps(self.up4(x))))
-        x = F.relu(self.res2(self.ps(self.up2(x))))
-        r = self.ps(self.out(x))
-        if self.lin is not None:
-            r = r + self.ps32(self.lin(z))
-        return torch.clamp(up16(base) + r, 0.0, 1.0)
+        li = up16(base) + self.ps32(self.lin(z)) if self.lin is not None else up16(base)
+        for s_, up, res in ((8, self.up8, self.res8), (4, self.up4, self.res4), (2, self.up2, self.res2)):
+            x = self.ps(up(x))
+            seam = getattr(self, f'seam{s_}')
+            if seam is not None:
+                x = x + seam(li - 0.5)
+            x = F.relu(res(x))
+        return torch.clamp(li + self.ps(self.out(x)), 0.0, 1.0)
 
 
 def fsq(z, L):
@@ -604,6 +615,28 @@ def add_blocks(part, state, cfg, n, mid):
         for blk in getattr(m, attr):
             blk.b.weight.zero_()
             blk.b.bias.zero_()
+    return cfg, m.state_dict()
+
+
+SEAM_STRIDES = (8, 4, 2)
+
+
+def add_seam(state, cfg, strides):
+    """A config whose decoder also has seam inputs at `strides` (Decoder seam) and the decoder
+    state from `state` (one without them), the new convs zero: it decodes exactly as before
+    (train.py --add-seam)."""
+    cfg = json.loads(json.dumps(cfg))
+    old = list(cfg['dec'].get('seam', []))
+    new = [s_ for s_ in strides if s_ not in old]
+    assert new, f'the decoder already has seam inputs {old}'
+    cfg['dec'] = dict(cfg['dec'], seam=sorted(old + new, reverse=True))
+    m = Decoder(cfg['T'], **cfg['dec'])
+    missing, unexpected = m.load_state_dict(state, strict=False)
+    assert not unexpected and all(k.split('.')[0] in {f'seam{s_}' for s_ in new} for k in missing), (missing, unexpected)
+    with torch.no_grad():
+        for s_ in new:
+            getattr(m, f'seam{s_}').weight.zero_()
+            getattr(m, f'seam{s_}').bias.zero_()
     return cfg, m.state_dict()
 
 

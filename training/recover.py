@@ -28,7 +28,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mrt  # noqa: E402
-from export_graph import ExportDecoder  # noqa: E402
+from export_graph import ExportDecoder, seam_shift  # noqa: E402
 
 TOL = 1e-4
 
@@ -75,6 +75,9 @@ def decoder_state(init: dict, dec: mrt.Decoder) -> dict:
     oc = init['out_ct']  # [c2, 3, 2, 2] from W [12, c2]
     sd['out.weight'] = oc.permute(1, 2, 3, 0).reshape(12, -1)[:, :, None, None].contiguous()
     sd['out.bias'] = init['rs_w_b'].reshape(3, mrt.WINDOW, mrt.WINDOW)[:, :2, :2].reshape(12).contiguous()
+    for name in (f'seam{s_}' for s_ in mrt.SEAM_STRIDES):  # the graph's seam biases absorbed seam_shift
+        if name + '_b' in init:
+            sd[name + '.bias'] = init[name + '_b'] + seam_shift(sd[name + '.weight'], sd['out.bias'])
     missing = set(dec.state_dict()) - set(sd)
     if missing:
         raise SystemExit(f'decoder.onnx lacks {sorted(missing)}')

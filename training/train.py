@@ -191,6 +191,9 @@ def main():
     ap.add_argument('--mid32', type=int, default=96, help='middle channels of the --add-res32 blocks')
     ap.add_argument('--add-enc-res', type=int, default=0, help='with --init: add this many identity-initialised encoder res blocks at 1/32')
     ap.add_argument('--enc-mid', type=int, default=128, help='middle channels of the --add-enc-res blocks')
+    ap.add_argument('--add-seam', nargs='?', const='4,2', default=None, metavar='STRIDES',
+                    help='with --init: add zero-initialised seam inputs to the decoder at these strides (default 4,2; mrt.Decoder seam)')
+    ap.add_argument('--seam-lr-mult', type=float, default=10.0, help='learning-rate factor of the seam convs (they start at zero)')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
     ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
@@ -253,6 +256,8 @@ def main():
             cfg, ik['dec'] = mrt.add_blocks('dec', ik['dec'], cfg, args.add_res32, args.mid32)
         if args.add_enc_res:
             cfg, ik['enc'] = mrt.add_blocks('enc', ik['enc'], cfg, args.add_enc_res, args.enc_mid)
+        if args.add_seam:
+            cfg, ik['dec'] = mrt.add_seam(ik['dec'], cfg, [int(v) for v in args.add_seam.split(',')])
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
@@ -265,7 +270,12 @@ def main():
     enc, dec, rate = mrt.build(cfg)
     # --decoder-only: the tokens (hence the RCM) stay those of the init model
     params = list(dec.parameters()) if args.decoder_only else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
-    opt = torch.optim.Adam(params, lr=args.lr)
+    # the seam convs start at zero: their own (higher) learning rate, 'mult' times the schedule's
+    seam = {id(p) for n, p in dec.named_parameters() if n.split('.')[0] in {f'seam{s_}' for s_ in mrt.SEAM_STRIDES}}
+    groups = [{'params': [p for p in params if id(p) not in seam], 'mult': 1.0}]
+    if seam:
+        groups.append({'params': [p for p in params if id(p) in seam], 'mult': args.seam_lr_mult})
+    opt = torch.optim.Adam(groups, lr=args.lr)
     step, best, elapsed = 0, float('inf'), 0.0
     if ck is not None:
         enc.load_state_dict(ck['enc']), dec.load_state_dict(ck['dec']), rate.load_state_dict(ck['rate'])
@@ -282,7 +292,7 @@ def main():
         mrt.init_pca(enc, dec, args.pca, args.pca_scale)
         log({'event': 'init', 'pca': args.pca, 'scale': args.pca_scale})
     for g in opt.param_groups:
-        g['lr'] = args.lr
+        g['lr'] = args.lr * g.get('mult', 1.0)
 
     if args.real_tokens:  # the real encoder's images, tokens and bases: no simulated ones
         from real_tokens import RealSampler
@@ -347,7 +357,7 @@ def main():
             frac = min(1.0, step / args.steps)
             lr = args.lr_final + 0.5 * (lr_max - args.lr_final) * (1 + math.cos(math.pi * frac))
             for g in opt.param_groups:
-                g['lr'] = lr
+                g['lr'] = lr * g.get('mult', 1.0)
         if args.real_tokens:
             x, b, kreal = real.batch(args.batch)
         else:
