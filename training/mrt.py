@@ -116,7 +116,7 @@ class Decoder(nn.Module):
     def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24, lin=False,
                  nres32b=0, mid32b=96, seam=()):
         super().__init__()
-        # seam = strides s of SEAM_STRIDES (mrt-v0.12: 4, 2): the stage at 1/s also sees the
+        # seam = strides s of SEAM_STRIDES (mrt-v0.12: 8, 4, 2): the stage at 1/s also sees the
         # linear image (bilinear base + linear synthesis) through a conv s x s / s, so it can
         # correct that image's window seams and the basis patterns of coarse-only tokens (without
         # it, the linear image is added after every conv). 3c multiply-adds per output pixel for
