@@ -32,11 +32,10 @@ def bilinear16_taps(n=mrt.WINDOW):
     return w
 
 
-def seam_shift(conv: nn.Conv2d | torch.Tensor, out_bias: torch.Tensor) -> torch.Tensor:
+def seam_shift(W: torch.Tensor, out_bias: torch.Tensor) -> torch.Tensor:
     """What a seam conv's bias loses in the graph form: the training form feeds it (linear image
     - 0.5), the graph the linear image plus the output conv's bias (2x2-periodic, as its stride
     and kernel are even): shift[o] = sum W[o, c, a, b] * (0.5 + out_bias[c, a % 2, b % 2])."""
-    W = conv.weight if isinstance(conv, nn.Conv2d) else conv
     k = W.shape[-1]
     tile = 0.5 + out_bias.reshape(3, 2, 2).repeat(1, k // 2, k // 2)
     return (W * tile[None]).sum((1, 2, 3))
@@ -74,10 +73,10 @@ class ExportDecoder(nn.Module):
             # out.bias per (c, a, b) sub-pixel, tiled over the window in (c, i, j) order
             half = mrt.WINDOW // 2
             self.register_buffer('rs_w_b', dec.out.bias.reshape(3, 2, 2).repeat(1, half, half).reshape(-1).clone())
-            for name in (f'seam{s_}' for s_ in mrt.SEAM_STRIDES):
-                conv = getattr(dec, name, None)
+            for name in map(mrt.seam_name, mrt.SEAM_STRIDES):
+                conv = getattr(dec, name)
                 if conv is not None:
-                    self.register_buffer(name + '_b', (conv.bias - seam_shift(conv, dec.out.bias)).clone())
+                    self.register_buffer(name + '_b', (conv.bias - seam_shift(conv.weight, dec.out.bias)).clone())
 
     @staticmethod
     def _up(x, w):
@@ -104,9 +103,9 @@ class ExportDecoder(nn.Module):
         full = d.ps32(lin + u)  # the linear image plus the output bias
         for s_, res in ((8, d.res8), (4, d.res4), (2, d.res2)):
             x = self._up(x, getattr(self, f'up{s_}_ct'))
-            seam = getattr(d, f'seam{s_}')
+            seam = getattr(d, mrt.seam_name(s_))
             if seam is not None:
-                x = x + F.conv2d(full, seam.weight, getattr(self, f'seam{s_}_b'), stride=s_)
+                x = x + F.conv2d(full, seam.weight, getattr(self, mrt.seam_name(s_) + '_b'), stride=s_)
             x = F.relu(res(x))
         r = F.conv_transpose2d(x, self.out_ct, stride=2)
         return torch.clamp(r + full, 0.0, 1.0)

@@ -125,7 +125,7 @@ class Decoder(nn.Module):
         assert all(s_ in SEAM_STRIDES for s_ in seam) and (not seam or lin), f'seam strides in {SEAM_STRIDES}, with lin'
         ch = {8: c8, 4: c4, 2: c2}
         for s_ in SEAM_STRIDES:
-            setattr(self, f'seam{s_}', nn.Conv2d(3, ch[s_], s_, s_) if s_ in seam else None)
+            setattr(self, seam_name(s_), nn.Conv2d(3, ch[s_], s_, s_) if s_ in seam else None)
         # optional linear synthesis: token values -> 32x32 RGB residual per window (DepthToSpace 32)
         self.lin = nn.Conv2d(T, 3 * WINDOW * WINDOW, 1, bias=False) if lin else None
         self.ps32 = nn.PixelShuffle(WINDOW)
@@ -165,7 +165,7 @@ class Decoder(nn.Module):
         li = up16(base) + self.ps32(self.lin(z)) if self.lin is not None else up16(base)
         for s_, up, res in ((8, self.up8, self.res8), (4, self.up4, self.res4), (2, self.up2, self.res2)):
             x = self.ps(up(x))
-            seam = getattr(self, f'seam{s_}')
+            seam = getattr(self, seam_name(s_))
             if seam is not None:
                 x = x + seam(li - 0.5)
             x = F.relu(res(x))
@@ -621,6 +621,11 @@ def add_blocks(part, state, cfg, n, mid):
 SEAM_STRIDES = (8, 4, 2)
 
 
+def seam_name(stride):
+    """The Decoder attribute (and state-dict prefix) of the seam conv at 1/stride."""
+    return f'seam{stride}'
+
+
 def add_seam(state, cfg, strides):
     """A config whose decoder also has seam inputs at `strides` (Decoder seam) and the decoder
     state from `state` (one without them), the new convs zero: it decodes exactly as before
@@ -632,11 +637,11 @@ def add_seam(state, cfg, strides):
     cfg['dec'] = dict(cfg['dec'], seam=sorted(old + new, reverse=True))
     m = Decoder(cfg['T'], **cfg['dec'])
     missing, unexpected = m.load_state_dict(state, strict=False)
-    assert not unexpected and all(k.split('.')[0] in {f'seam{s_}' for s_ in new} for k in missing), (missing, unexpected)
+    assert not unexpected and all(k.split('.')[0] in {seam_name(s_) for s_ in new} for k in missing), (missing, unexpected)
     with torch.no_grad():
         for s_ in new:
-            getattr(m, f'seam{s_}').weight.zero_()
-            getattr(m, f'seam{s_}').bias.zero_()
+            getattr(m, seam_name(s_)).weight.zero_()
+            getattr(m, seam_name(s_)).bias.zero_()
     return cfg, m.state_dict()
 
 

@@ -75,7 +75,7 @@ def decoder_state(init: dict, dec: mrt.Decoder) -> dict:
     oc = init['out_ct']  # [c2, 3, 2, 2] from W [12, c2]
     sd['out.weight'] = oc.permute(1, 2, 3, 0).reshape(12, -1)[:, :, None, None].contiguous()
     sd['out.bias'] = init['rs_w_b'].reshape(3, mrt.WINDOW, mrt.WINDOW)[:, :2, :2].reshape(12).contiguous()
-    for name in (f'seam{s_}' for s_ in mrt.SEAM_STRIDES):  # the graph's seam biases absorbed seam_shift
+    for name in map(mrt.seam_name, mrt.SEAM_STRIDES):  # the graph's seam biases absorbed seam_shift
         if name + '_b' in init:
             sd[name + '.bias'] = init[name + '_b'] + seam_shift(sd[name + '.weight'], sd['out.bias'])
     missing = set(dec.state_dict()) - set(sd)

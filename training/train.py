@@ -271,7 +271,8 @@ def main():
     # --decoder-only: the tokens (hence the RCM) stay those of the init model
     params = list(dec.parameters()) if args.decoder_only else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
     # the seam convs start at zero: their own (higher) learning rate, 'mult' times the schedule's
-    seam = {id(p) for n, p in dec.named_parameters() if n.split('.')[0] in {f'seam{s_}' for s_ in mrt.SEAM_STRIDES}}
+    seam = {id(p) for s_ in mrt.SEAM_STRIDES if getattr(dec, mrt.seam_name(s_)) is not None
+            for p in getattr(dec, mrt.seam_name(s_)).parameters()}
     groups = [{'params': [p for p in params if id(p) not in seam], 'mult': 1.0}]
     if seam:
         groups.append({'params': [p for p in params if id(p) in seam], 'mult': args.seam_lr_mult})
