@@ -91,7 +91,7 @@ class ExportDecoder(nn.Module):
         x = F.relu(d.trunk32(x))
         x = self._up(x, self.up16_ct)
         x = F.relu(d.mix16(torch.cat([x, b16], 1)))
-        x = F.relu(d.res16(x))
+        x = d.stage_res(16, d.res16, x)
         p = torch.cat([base[:, :, :, :1], base, base[:, :, :, -1:]], 3)  # replicate-pad 1
         p = torch.cat([p[:, :, :1], p, p[:, :, -1:]], 2)
         u = F.conv2d(p, self.rs_h, self.rs_h_b, stride=(2, 1))  # window rows
@@ -106,7 +106,7 @@ class ExportDecoder(nn.Module):
             seam = getattr(d, mrt.seam_name(s_))
             if seam is not None:
                 x = x + F.conv2d(full, seam.weight, getattr(self, mrt.seam_name(s_) + '_b'), stride=s_)
-            x = F.relu(res(x))
+            x = d.stage_res(s_, res, x)
         r = F.conv_transpose2d(x, self.out_ct, stride=2)
         return torch.clamp(r + full, 0.0, 1.0)
 

@@ -114,7 +114,7 @@ class Decoder(nn.Module):
     stages up to full resolution; output = bilinear(base) + residual, clamped."""
 
     def __init__(self, T=64, c32=96, nres32=3, c16=48, c8=32, c4=16, c2=8, cb=24, lin=False,
-                 nres32b=0, mid32b=96, seam=()):
+                 nres32b=0, mid32b=96, seam=(), xres=()):
         super().__init__()
         # seam = strides s of SEAM_STRIDES (mrt-v0.12: 8, 4, 2): the stage at 1/s also sees the
         # linear image (bilinear base + linear synthesis) through a conv s x s / s, so it can
@@ -123,9 +123,15 @@ class Decoder(nn.Module):
         # a stage of c channels (96 / 48 / 24 at 1/8 / 1/4 / 1/2). Zero-initialised by add_seam:
         # the grown model starts as the old one.
         assert all(s_ in SEAM_STRIDES for s_ in seam) and (not seam or lin), f'seam strides in {SEAM_STRIDES}, with lin'
-        ch = {8: c8, 4: c4, 2: c2}
+        ch = {16: c16, 8: c8, 4: c4, 2: c2}
         for s_ in SEAM_STRIDES:
             setattr(self, seam_name(s_), nn.Conv2d(3, ch[s_], s_, s_) if s_ in seam else None)
+        # xres = strides s of XRES_STRIDES: one more Res(c, c) block after the stage at 1/s
+        # (18c^2/s^2 multiply-adds per output pixel: 162 / 288 / 288 / 288 at 1/16 ... 1/2).
+        # Identity-initialised by add_xres: the grown model starts as the old one.
+        assert all(s_ in XRES_STRIDES for s_ in xres), f'xres strides in {XRES_STRIDES}'
+        for s_ in XRES_STRIDES:
+            setattr(self, xres_name(s_), Res(ch[s_], ch[s_]) if s_ in xres else None)
         # optional linear synthesis: token values -> 32x32 RGB residual per window (DepthToSpace 32)
         self.lin = nn.Conv2d(T, 3 * WINDOW * WINDOW, 1, bias=False) if lin else None
         self.ps32 = nn.PixelShuffle(WINDOW)
@@ -161,15 +167,21 @@ class Decoder(nn.Module):
         x = F.relu(self.trunk32(x))
         x = self.ps(self.up16(x))
         x = F.relu(self.mix16(torch.cat([x, b16], 1)))
-        x = F.relu(self.res16(x))
+        x = self.stage_res(16, self.res16, x)
         li = up16(base) + self.ps32(self.lin(z)) if self.lin is not None else up16(base)
         for s_, up, res in ((8, self.up8, self.res8), (4, self.up4, self.res4), (2, self.up2, self.res2)):
             x = self.ps(up(x))
             seam = getattr(self, seam_name(s_))
             if seam is not None:
                 x = x + seam(li - 0.5)
-            x = F.relu(res(x))
+            x = self.stage_res(s_, res, x)
         return torch.clamp(li + self.ps(self.out(x)), 0.0, 1.0)
+
+    def stage_res(self, s_, res, x):
+        """The stage at 1/s_'s res block, then its xres block if it has one."""
+        x = F.relu(res(x))
+        extra = getattr(self, xres_name(s_))
+        return x if extra is None else F.relu(extra(x))
 
 
 def fsq(z, L):
@@ -626,23 +638,46 @@ def seam_name(stride):
     return f'seam{stride}'
 
 
-def add_seam(state, cfg, strides):
-    """A config whose decoder also has seam inputs at `strides` (Decoder seam) and the decoder
-    state from `state` (one without them), the new convs zero: it decodes exactly as before
-    (train.py --add-seam)."""
+XRES_STRIDES = (16, 8, 4, 2)
+
+
+def xres_name(stride):
+    """The Decoder attribute (and state-dict prefix) of the extra res block at 1/stride."""
+    return f'xres{stride}'
+
+
+def _grow_decoder(state, cfg, key, strides, name, zero):
+    """A config whose decoder has per-stage modules cfg['dec'][key] + `strides` (named by
+    `name`), and the decoder state from `state` (one without the new ones); `zero(module)`
+    makes each new module a no-op, so the grown decoder decodes exactly as before."""
     cfg = json.loads(json.dumps(cfg))
-    old = list(cfg['dec'].get('seam', []))
+    old = list(cfg['dec'].get(key, []))
     new = [s_ for s_ in strides if s_ not in old]
-    assert new, f'the decoder already has seam inputs {old}'
-    cfg['dec'] = dict(cfg['dec'], seam=sorted(old + new, reverse=True))
+    assert new, f'the decoder already has {key} {old}'
+    cfg['dec'] = dict(cfg['dec'], **{key: sorted(old + new, reverse=True)})
     m = Decoder(cfg['T'], **cfg['dec'])
     missing, unexpected = m.load_state_dict(state, strict=False)
-    assert not unexpected and all(k.split('.')[0] in {seam_name(s_) for s_ in new} for k in missing), (missing, unexpected)
+    assert not unexpected and all(k.split('.')[0] in {name(s_) for s_ in new} for k in missing), (missing, unexpected)
     with torch.no_grad():
         for s_ in new:
-            getattr(m, seam_name(s_)).weight.zero_()
-            getattr(m, seam_name(s_)).bias.zero_()
+            zero(getattr(m, name(s_)))
     return cfg, m.state_dict()
+
+
+def _zero_conv(conv):
+    conv.weight.zero_()
+    conv.bias.zero_()
+
+
+def add_seam(state, cfg, strides):
+    """Seam inputs at `strides` (Decoder seam), the new convs zero (train.py --add-seam)."""
+    return _grow_decoder(state, cfg, 'seam', strides, seam_name, _zero_conv)
+
+
+def add_xres(state, cfg, strides):
+    """Extra res blocks at `strides` (Decoder xres), their second conv zero, so each is an
+    identity on the stage's (non-negative) activations (train.py --add-xres)."""
+    return _grow_decoder(state, cfg, 'xres', strides, xres_name, lambda blk: _zero_conv(blk.b))
 
 
 DEFAULT_CFG = {'T': 64, 'L': 9, 'enc': {}, 'dec': {}}

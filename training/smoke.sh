@@ -8,10 +8,11 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 export OMP_NUM_THREADS=1
 python training/train.py --run "$TMP/run0" --tiny --steps 16 --batch 4 --crop 64 --val-every 16 --nval 2 --lin --T 72  # T > 64: the export writes the split decoder too
-# continue with an extra decoder and encoder block at 1/32 (--add-res32, --add-enc-res) and the decoder's seam inputs (--add-seam):
-# export records them in manifest.arch, recover.py rebuilds them (the seam biases from their graph form);
+# continue with an extra decoder and encoder block at 1/32 (--add-res32, --add-enc-res), the decoder's seam inputs (--add-seam)
+# and extra stage blocks (--add-xres): export records them in manifest.arch, recover.py rebuilds them (the seam biases from
+# their graph form);
 # on coarse-first stream states with coarse-only tokens at mask 0.5 (export writes manifest.coarseMask, recover.py carries it)
-python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8 --add-seam \
+python training/train.py --run "$TMP/run" --tiny --steps 4 --batch 4 --crop 64 --val-every 4 --nval 2 --init "$TMP/run0/best.pt" --add-res32 1 --mid32 8 --add-enc-res 1 --enc-mid 8 --add-seam --add-xres 8,2 \
   --coarse 8 --coarse-mask 0.5 --exact-frac 0.5 --coarse-rate st
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/rcm.pt" --tiny --epochs 2 --layers 8 --refine 8  # an RCM over the first layers only (hybrid prior), learning for the coarse-first order
 python training/train_rcm.py --ckpt "$TMP/run/best.pt" --out "$TMP/run/coarse_rcm.pt" --tiny --epochs 2 --coarse 8  # the coarse-trit RCM (rcm.json "coarse")
@@ -35,7 +36,9 @@ cT = [json.load(open(d + '/rcm.json')).get('coarse', {}).get('T') for d in dirs]
 print(f'coarse RCM over {cT[0]} -> {cT[1]} layers')
 seam = [m.get('arch', {}).get('dec', {}).get('seam') for m in (ma, mb)]
 print(f'decoder seam inputs {seam[0]} -> {seam[1]}')
-sys.exit(a != b or ca != cb or ca != 0.5 or cT[0] != 8 or cT[1] != 8 or seam != [[4, 2], [4, 2]])
+xres = [m.get('arch', {}).get('dec', {}).get('xres') for m in (ma, mb)]
+print(f'decoder extra stage blocks {xres[0]} -> {xres[1]}')
+sys.exit(a != b or ca != cb or ca != 0.5 or cT[0] != 8 or cT[1] != 8 or seam != [[4, 2], [4, 2]] or xres != [[8, 2], [8, 2]])
 EOF
 if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   MRT_MODELS_DIR="$TMP/models" npx vitest run test/models

@@ -193,7 +193,10 @@ def main():
     ap.add_argument('--enc-mid', type=int, default=128, help='middle channels of the --add-enc-res blocks')
     ap.add_argument('--add-seam', nargs='?', const='4,2', default=None, metavar='STRIDES',
                     help='with --init: add zero-initialised seam inputs to the decoder at these strides (default 4,2; mrt.Decoder seam)')
-    ap.add_argument('--seam-lr-mult', type=float, default=10.0, help='learning-rate factor of the seam convs (they start at zero)')
+    ap.add_argument('--add-xres', default=None, metavar='STRIDES',
+                    help='with --init: one more identity-initialised res block in each decoder stage at 1/s, '
+                         's in STRIDES (e.g. 8,4; mrt.XRES_STRIDES)')
+    ap.add_argument('--seam-lr-mult', type=float, default=10.0, help='learning-rate factor of the seam convs and xres blocks (they start as no-ops)')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
     ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
@@ -232,6 +235,10 @@ def main():
         ap.error('--real-tokens needs --coarse and --decoder-only (the tokens are fixed)')
     if args.focus and not args.coarse:
         ap.error('--focus needs --coarse (it picks stream lengths of the coarse-first order)')
+    grow_flags = [f for f, v in (('--add-res32', args.add_res32), ('--add-enc-res', args.add_enc_res),
+                                 ('--add-seam', args.add_seam), ('--add-xres', args.add_xres)) if v]
+    if grow_flags and not args.init:
+        ap.error(f'{" ".join(grow_flags)} grow the --init model: they need --init')
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     os.makedirs(args.run, exist_ok=True)
@@ -258,6 +265,8 @@ def main():
             cfg, ik['enc'] = mrt.add_blocks('enc', ik['enc'], cfg, args.add_enc_res, args.enc_mid)
         if args.add_seam:
             cfg, ik['dec'] = mrt.add_seam(ik['dec'], cfg, [int(v) for v in args.add_seam.split(',')])
+        if args.add_xres:
+            cfg, ik['dec'] = mrt.add_xres(ik['dec'], cfg, [int(v) for v in args.add_xres.split(',')])
     else:
         ck = None
         cfg = dict(mrt.DEFAULT_CFG, T=args.T, L=args.L)
@@ -270,9 +279,10 @@ def main():
     enc, dec, rate = mrt.build(cfg)
     # --decoder-only: the tokens (hence the RCM) stay those of the init model
     params = list(dec.parameters()) if args.decoder_only else list(enc.parameters()) + list(dec.parameters()) + list(rate.parameters())
-    # the seam convs start at zero: their own (higher) learning rate, 'mult' times the schedule's
-    seam = {id(p) for s_ in mrt.SEAM_STRIDES if getattr(dec, mrt.seam_name(s_)) is not None
-            for p in getattr(dec, mrt.seam_name(s_)).parameters()}
+    # the seam convs and xres blocks start as no-ops: their own (higher) learning rate, 'mult' times the schedule's
+    grown = [getattr(dec, name(s_)) for name, strides in ((mrt.seam_name, mrt.SEAM_STRIDES), (mrt.xres_name, mrt.XRES_STRIDES))
+             for s_ in strides]
+    seam = {id(p) for m in grown if m is not None for p in m.parameters()}
     groups = [{'params': [p for p in params if id(p) not in seam], 'mult': 1.0}]
     if seam:
         groups.append({'params': [p for p in params if id(p) in seam], 'mult': args.seam_lr_mult})
