@@ -34,9 +34,13 @@ def main():
     ap.add_argument('--out', default=os.path.join(mrt.RUNS, 'pca.pt'))
     ap.add_argument('--images', type=int, default=400)
     ap.add_argument('--components', type=int, default=256, help='principal components kept (>= the T of any model grown from them)')
+    ap.add_argument('--tiny', action='store_true', help='smoke test: the first 12 training images, no cache')
     args = ap.parse_args()
     torch.set_num_threads(1)
-    imgs, _ = mrt.load_cache()
+    if args.tiny:
+        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in mrt.list_train()[:12]]
+    else:
+        imgs, _ = mrt.load_cache()
     rng = np.random.default_rng(0)
     ids = [i for i in range(len(imgs)) if not mrt.is_holdout(i)]
     ids = list(rng.permutation(ids)[:args.images])

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# CI smoke test (< 3 min on 1 CPU thread): a few training steps on tiny crops, a tiny RCM,
+# CI smoke test (~5 min on 1 CPU thread): a few training steps on tiny crops, a tiny RCM,
 # export to a temp dir (export.py itself checks onnxruntime against PyTorch), then the
 # Node tests (onnxruntime-node + onnxruntime-web WASM) on that export.
 set -euo pipefail
@@ -46,5 +46,17 @@ if command -v npx >/dev/null && [ -d node_modules/onnxruntime-node ]; then
   python training/real_tokens.py --models "$TMP/models" --out "$TMP/real" --limit 1 --jobs 1
   python training/train.py --run "$TMP/runr" --tiny --steps 2 --batch 2 --crop 64 --val-every 2 --init "$TMP/run/best.pt" \
     --coarse 8 --coarse-mask 0.5 --decoder-only --states deploy --focus 8:12:0.5 --real-tokens "$TMP/real" | tail -n 1
+  # the whole recipe from scratch to the current release on tiny inputs (training/reproduce.sh, ~3 min): every step
+  # runs, and its last export has the shipped release's id, layout and architecture
+  PYTHON=python training/reproduce.sh --tiny "$TMP/repro" > "$TMP/repro.log" 2>&1 || { tail -n 40 "$TMP/repro.log"; exit 1; }
+  grep '^reproduce.sh:' "$TMP/repro.log"
+  python - "$TMP/repro/m13/manifest.json" models/manifest.json <<'EOF'
+import json, sys
+got, shipped = (json.load(open(p)) for p in sys.argv[1:])
+keys = ('id', 'layout', 'arch', 'coarseMask')
+diff = [k for k in keys if got.get(k) != shipped.get(k)]
+print('reproduce.sh --tiny: the last export matches models/manifest.json in', ', '.join(keys) if not diff else f'NOT in {diff}')
+sys.exit(1 if diff else 0)
+EOF
 fi
 echo "smoke OK"
