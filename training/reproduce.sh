@@ -10,9 +10,10 @@
 # so run `npm install` first. Resumable: a finished step leaves RUNS_DIR/.done/STEP and is
 # skipped when the command is run again; an interrupted training run continues from its
 # last.pt (a --minutes cap counts again from the restart). Wall time on this 2-core machine:
-# roughly 16 hours. Runs take the same seeds as the releases but not their exact numbers: the
-# time-capped runs stop wherever the machine has got to, and the tokens come from today's
-# encoder (the closed loop and container changed between releases).
+# about 17 hours, the sum of the recipe's run times. Runs take the same seeds as the releases
+# but will not reproduce their exact numbers: the time-capped runs stop wherever the machine
+# has got to, and the tokens come from today's encoder (the closed loop and the container
+# changed between releases).
 #   --dry-run  print the steps and their commands, run nothing
 #   --tiny     every step on a few images and a few steps (CI: checks the recipe runs end to end)
 set -euo pipefail
