@@ -75,6 +75,8 @@ TOK="$PY training/real_tokens.py"
 # the settings every decoder-only run on coarse-first states shares (mrt-v0.8 on)
 CF=(--coarse-mask 0.5 --base avif444 --qmin 15 --qmax 65 --val-q 40)
 FT=(--coarse 192 --decoder-only "${CF[@]}" --states deploy)
+# and the rounds since mrt-v0.11: half the states at Kodak's ~2 KB stream lengths, a low learning rate
+FOCUS=(--focus 192:256:0.5 --lr 5e-5 --lr-final 5e-6)
 
 # mrt-v0.4 .. v0.5: PCA-initialised linear token paths, grown T = 64 -> 256 -> 384
 step pca pca $PY training/pca.py --images 300 --out "$R/pca.pt"
@@ -117,7 +119,7 @@ step export10 - $EX --ckpt "$R/s14rdeploy/best.pt" --rcm "$R/v10/rcm128_refine_f
 # mrt-v0.11: the decoder on mrt-v0.10's own tokens, half the states at ~2 KB
 step tokens10 tokens $TOK --models "$R/m10" --out "$R/v11/real" --jobs 1
 step s15f1 train $T --run "$R/s15f1" --init "$R/s14rdeploy/best.pt" "${FT[@]}" --real-tokens "$R/v11/real" \
-  --focus 192:256:0.5 --lr 5e-5 --lr-final 5e-6 --steps 8000 --minutes 28 --threads 1
+  "${FOCUS[@]}" --steps 8000 --minutes 28 --threads 1
 step export11 - $EX --ckpt "$R/s15f1/best.pt" --rcm "$R/v10/rcm128_refine_ft.pt" --coarse-rcm "$R/v09/coarse192_rcm.pt" \
   --id mrt-v0.11 --out "$R/m11"
 # mrt-v0.12: RCMs refitted to mrt-v0.11's tokens; seam inputs at 1/4 + 1/2, then 1/8; then its own tokens
@@ -126,20 +128,20 @@ step rcm12 rcm $RC --ckpt "$R/s15f1/best.pt" --encoder-tokens "$R/m11" --layers 
 step coarse-rcm12 rcm $RC --ckpt "$R/s15f1/best.pt" --encoder-tokens "$R/m11" --coarse 192 \
   --init-rcm "$R/v09/coarse192_rcm.pt" --lr 1e-3 --minutes 12 --epochs 30 --patience 3 --out "$R/v12/refit_coarse.pt"
 step s16seam train $T --run "$R/s16seam" --init "$R/s15f1/best.pt" --add-seam 4,2 "${FT[@]}" --real-tokens "$R/v11/real" \
-  --focus 192:256:0.5 --lr 5e-5 --lr-final 5e-6 --steps 12000 --minutes 40 --threads 1
+  "${FOCUS[@]}" --steps 12000 --minutes 40 --threads 1
 step s16seam8 train $T --run "$R/s16seam8" --init "$R/s16seam/best.pt" --add-seam 8 "${FT[@]}" --real-tokens "$R/v11/real" \
-  --focus 192:256:0.5 --lr 5e-5 --lr-final 5e-6 --steps 11000 --minutes 36 --threads 1
+  "${FOCUS[@]}" --steps 11000 --minutes 36 --threads 1
 step export12a - $EX --ckpt "$R/s16seam/best.pt" --rcm "$R/v12/refit_refine.pt" --coarse-rcm "$R/v12/refit_coarse.pt" \
   --id mrt-v0.12 --out "$R/m12a"
 step tokens12a tokens $TOK --models "$R/m12a" --out "$R/v12/real" --jobs 1
 step s16f3 train $T --run "$R/s16f3" --init "$R/s16seam8/best.pt" "${FT[@]}" --real-tokens "$R/v12/real" \
-  --focus 192:256:0.5 --lr 5e-5 --lr-final 5e-6 --steps 8000 --minutes 24 --threads 2
+  "${FOCUS[@]}" --steps 8000 --minutes 24 --threads 2
 step export12 - $EX --ckpt "$R/s16f3/best.pt" --rcm "$R/v12/refit_refine.pt" --coarse-rcm "$R/v12/refit_coarse.pt" \
   --id mrt-v0.12 --out "$R/m12"
 # mrt-v0.13: one more res block at 1/4, on mrt-v0.12's own tokens
 step tokens12 tokens $TOK --models "$R/m12" --out "$R/v13/real" --jobs 1
 step s17xC train $T --run "$R/s17xC" --init "$R/s16f3/best.pt" --add-xres 4 "${FT[@]}" --real-tokens "$R/v13/real" \
-  --focus 192:256:0.5 --lr 5e-5 --lr-final 5e-6 --steps 12000 --minutes 40 --threads 1
+  "${FOCUS[@]}" --steps 12000 --minutes 40 --threads 1
 step export13 - $EX --ckpt "$R/s17xC/best.pt" --rcm "$R/v12/refit_refine.pt" --coarse-rcm "$R/v12/refit_coarse.pt" \
   --id mrt-v0.13 --out "$R/m13"
 echo "reproduce.sh: $N steps; the last release is in $R/m13"
