@@ -353,6 +353,11 @@ def list_train():
     return sorted(glob.glob(os.path.join(TRAIN_DIR, '*', '*.jpg')))
 
 
+def tiny_images(n=12):
+    """The first n training images, decoded without the cache (the scripts' --tiny smoke runs)."""
+    return [np.asarray(Image.open(f).convert('RGB')) for f in list_train()[:n]]
+
+
 def is_holdout(i):
     return i % 64 == 7  # 16 of 1037 images, spread over the folders
 

@@ -37,10 +37,7 @@ def main():
     ap.add_argument('--tiny', action='store_true', help='smoke test: the first 12 training images, no cache')
     args = ap.parse_args()
     torch.set_num_threads(1)
-    if args.tiny:
-        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in mrt.list_train()[:12]]
-    else:
-        imgs, _ = mrt.load_cache()
+    imgs = mrt.tiny_images() if args.tiny else mrt.load_cache()[0]
     rng = np.random.default_rng(0)
     ids = [i for i in range(len(imgs)) if not mrt.is_holdout(i)]
     ids = list(rng.permutation(ids)[:args.images])

@@ -87,8 +87,7 @@ def decoder_state(init: dict, dec: mrt.Decoder) -> dict:
 def fit_rate(enc, rate, L, n=64, crop=128, steps=300, tiny=False):
     """Per-layer Laplace scales by maximum likelihood on the quantised tokens of training crops."""
     if tiny:
-        from PIL import Image
-        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in mrt.list_train()[:12]]
+        imgs = mrt.tiny_images()
         n, crop = 16, 64
     else:
         imgs, _ = mrt.load_cache()

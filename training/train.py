@@ -282,10 +282,10 @@ def main():
     # the seam convs and xres blocks start as no-ops: their own (higher) learning rate, 'mult' times the schedule's
     grown = [getattr(dec, name(s_)) for name, strides in ((mrt.seam_name, mrt.SEAM_STRIDES), (mrt.xres_name, mrt.XRES_STRIDES))
              for s_ in strides]
-    seam = {id(p) for m in grown if m is not None for p in m.parameters()}
-    groups = [{'params': [p for p in params if id(p) not in seam], 'mult': 1.0}]
-    if seam:
-        groups.append({'params': [p for p in params if id(p) in seam], 'mult': args.seam_lr_mult})
+    grown_ids = {id(p) for m in grown if m is not None for p in m.parameters()}
+    groups = [{'params': [p for p in params if id(p) not in grown_ids], 'mult': 1.0}]
+    if grown_ids:
+        groups.append({'params': [p for p in params if id(p) in grown_ids], 'mult': args.seam_lr_mult})
     opt = torch.optim.Adam(groups, lr=args.lr)
     step, best, elapsed = 0, float('inf'), 0.0
     if ck is not None:
@@ -313,12 +313,7 @@ def main():
         real_val = (torch.stack(xs), torch.stack(bs), torch.stack(ks))
         n_train, n_hold = len(real.ok), len(hs.ok)
     else:
-        if args.tiny:
-            files = mrt.list_train()[:12]
-            from PIL import Image
-            imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
-        else:
-            imgs, _ = mrt.load_cache()
+        imgs = mrt.tiny_images() if args.tiny else mrt.load_cache()[0]
         ids = list(range(len(imgs)))
         hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
         train_ids = [i for i in ids if i not in set(hold)]

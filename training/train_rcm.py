@@ -228,8 +228,7 @@ def main():
 
     tok_p = os.path.join(os.path.dirname(out), f'tokens_step{ck.get("step")}.pt')
     if args.tiny:
-        files = mrt.list_train()[:10]
-        imgs = [np.asarray(Image.open(f).convert('RGB')) for f in files]
+        imgs = mrt.tiny_images(10)
         hold, train = [0, 1], list(range(2, 10))
         toks = collect(enc, L, imgs, range(10), tiny=True)
         tr, ho = [toks[i] for i in train], [toks[i] for i in hold]
