@@ -1,5 +1,6 @@
 // `npm start`: the whole product on one machine. Builds the client, encodes the sample
-// images (skipping ones already up to date), writes the demo's progressive-JPEG
+// images (samples/ by default, MRT_SAMPLES=DIR for another folder; skipping ones already
+// up to date), writes the demo's progressive-JPEG
 // comparison files, seeds local R2 and runs the local edge on 127.0.0.1:PORT.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { main as cli } from '../src/encoder/cli.ts';
 import { IMAGE_EXTENSIONS } from '../src/encoder/batch.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const SAMPLES = resolve(process.env.MRT_SAMPLES ?? join(ROOT, '../shared/data/kodak'));
+const SAMPLES = resolve(process.env.MRT_SAMPLES ?? join(ROOT, 'samples'));
 const CACHE = join(ROOT, '.cache/demo');
 const DEMO = join(ROOT, 'dist/client/demo');
 
