@@ -1,7 +1,7 @@
 // Header + Index <-> protobuf, validation, readFirstPaint / readHeader and the cut rule.
 import { mrt } from './gen/mrt.js';
 import { MrtFormatError } from './errors.ts';
-import { LIMITS } from './limits.ts';
+import { LIMITS, checkImageSize } from './limits.ts';
 import { CHUNK_RULES, ruleChunkLayers } from './chunking.ts';
 import { AVIF_FORMATS, wrapAv1Still } from './avif.ts';
 import { decodeChunkSizes } from './table.ts';
@@ -76,12 +76,10 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
   const width = uint(m.width);
   const height = uint(m.height);
   if (width < 1 || height < 1) throw new MrtFormatError('corrupt', `bad image size ${width}x${height}`, offset);
-  if (width > LIMITS.MAX_DIMENSION || height > LIMITS.MAX_DIMENSION || width * height > LIMITS.MAX_PIXELS) {
-    throw new MrtFormatError('limit', `image ${width}x${height} exceeds the size limits`, offset);
-  }
   // 2.7: no window means the default one
   const window = uint(m.window) || (version.minor >= 7 ? DEFAULT_WINDOW : 0);
   if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
+  checkImageSize(width, height, { window }, offset);
   const first: MrtFirstPaint = {
     version,
     width,
@@ -101,7 +99,10 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
       if (!size) throw new MrtFormatError('corrupt', `placeholder without a size, but ${first.paddedWidth}x${first.paddedHeight} is not a multiple of ${DEFAULT_PLACEHOLDER_FACTOR}`, offset);
       [pw, ph] = size;
     }
-    if (pw > LIMITS.MAX_DIMENSION || ph > LIMITS.MAX_DIMENSION) throw new MrtFormatError('limit', 'placeholder size exceeds the limits', offset);
+    // a placeholder is a downscale of the padded image: never larger (its pixels are decoded before the Index says anything)
+    if (pw > first.paddedWidth || ph > first.paddedHeight) {
+      throw new MrtFormatError('limit', `placeholder ${pw}x${ph} is larger than the padded image ${first.paddedWidth}x${first.paddedHeight}`, offset);
+    }
     const codec = uint(p.codec);
     const data = p.data ?? new Uint8Array(0);
     if (codec === 1 || (codec >= 2 && codec <= AVIF_FORMATS.length && version.minor >= 7)) {
@@ -157,8 +158,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
   if (orderId === 0 && K !== 0) throw new MrtFormatError('corrupt', 'coarse layers in a layer-major layout', offset);
   if (gridW * gridH > LIMITS.MAX_WINDOWS) throw new MrtFormatError('limit', `${gridW}x${gridH} windows exceed MAX_WINDOWS`, offset);
   const streamLayers = T + K;
+  checkImageSize(width, height, { window, streamLayers }, offset);
   const totalTokens = gridW * gridH * streamLayers;
-  if (totalTokens > LIMITS.MAX_TOKENS) throw new MrtFormatError('limit', `${totalTokens} tokens exceed MAX_TOKENS`, offset);
   const priorId = uint(m.prior);
   if (priorId > 4) throw new MrtFormatError('unsupported', `unknown prior kind ${priorId}`, offset);
   if (priorId === 4 && orderId !== 1) throw new MrtFormatError('corrupt', 'prior RCM_COARSE without the coarse-first order', offset);

@@ -2,11 +2,28 @@
  * Limits against hostile input. Exceeding one is a MrtFormatError with code 'limit',
  * raised before anything of that size is allocated.
  */
+import { MrtFormatError } from './errors.ts';
+import { DEFAULT_WINDOW } from './types.ts';
+
+/** Tokens in a stream (gw * gh * stream layers): the token buffer holds one byte per token. */
+const MAX_TOKENS = 1 << 24;
+/**
+ * Stream layers per window the pixel limit is sized for: the shipped model's 512 tokens per
+ * window plus a coarse pass over at most as many (test/format/limits.test.ts checks the
+ * manifest against it). So no image within MAX_PIXELS exceeds MAX_TOKENS with that model,
+ * whatever its coarse pass, and the encoder can refuse a source on its size alone.
+ */
+export const SIZED_FOR_STREAM_LAYERS = 1024;
+
 export const LIMITS = Object.freeze({
   /** maximum image width / height in pixels */
   MAX_DIMENSION: 16384,
-  /** maximum width * height */
-  MAX_PIXELS: 64 * 1024 * 1024,
+  /**
+   * maximum pixels of the padded image (the window grid: ceil(w/S)*S x ceil(h/S)*S), what
+   * the decoder model runs on: MAX_TOKENS / SIZED_FOR_STREAM_LAYERS windows of 32 x 32 =
+   * 16 Mi (4096 x 4096). The one pixel limit: see checkImageSize.
+   */
+  MAX_PIXELS: (MAX_TOKENS / SIZED_FOR_STREAM_LAYERS) * DEFAULT_WINDOW * DEFAULT_WINDOW,
   /** maximum window size in pixels */
   MAX_WINDOW: 1024,
   /** maximum tokens per window */
@@ -16,7 +33,7 @@ export const LIMITS = Object.freeze({
   /** maximum windows (gridW * gridH); bounds the prior's per-window state */
   MAX_WINDOWS: 1 << 18,
   /** maximum tokens in a stream (gw * gh * T); the token buffer is one byte per token */
-  MAX_TOKENS: 1 << 24,
+  MAX_TOKENS,
   /** maximum number of chunks */
   MAX_CHUNKS: 65536,
   /** maximum byte length of the Header message (the first paint: size + placeholder) */
@@ -32,3 +49,41 @@ export const LIMITS = Object.freeze({
   /** maximum length of strings (MIME types, model id, encoder options) */
   MAX_STRING_BYTES: 1024,
 });
+
+/** What the size rule needs to know of a stream: its window and, once known, its stream layers (T + coarse layers). */
+export interface SizeLayout {
+  window: number;
+  streamLayers?: number;
+}
+
+function mp(pixels: number): string {
+  return `${(pixels / 1e6).toFixed(1)} MP`;
+}
+
+/**
+ * The one image-size rule, or null when `width` x `height` is within it: at most
+ * MAX_DIMENSION a side, at most MAX_PIXELS once padded to the window grid and, when the
+ * stream layers are known, at most MAX_TOKENS tokens. Checked by the encoder before it
+ * decodes a source, by the header readers (Header: size and window; Index: tokens), by the
+ * edge on PUT and by decode(). Lowering the limit is a change of MAX_PIXELS alone.
+ */
+export function imageSizeProblem(width: number, height: number, layout: SizeLayout = { window: DEFAULT_WINDOW }): string | null {
+  const { window, streamLayers } = layout;
+  const gw = Math.ceil(width / window);
+  const gh = Math.ceil(height / window);
+  const padded = gw * gh * window * window;
+  const limit = `${LIMITS.MAX_DIMENSION} px a side and ${mp(LIMITS.MAX_PIXELS)} (${LIMITS.MAX_PIXELS} px) padded to the ${window} px window grid`;
+  if (width > LIMITS.MAX_DIMENSION || height > LIMITS.MAX_DIMENSION || padded > LIMITS.MAX_PIXELS) {
+    return `image ${width}x${height} (${mp(padded)} padded) exceeds the size limit of ${limit}`;
+  }
+  if (streamLayers !== undefined && gw * gh * streamLayers > LIMITS.MAX_TOKENS) {
+    return `image ${width}x${height} with ${streamLayers} stream layers per window needs ${gw * gh * streamLayers} tokens, more than MAX_TOKENS (${LIMITS.MAX_TOKENS})`;
+  }
+  return null;
+}
+
+/** imageSizeProblem as a MrtFormatError 'limit' (at `offset`). */
+export function checkImageSize(width: number, height: number, layout?: SizeLayout, offset = -1): void {
+  const p = imageSizeProblem(width, height, layout);
+  if (p) throw new MrtFormatError('limit', p, offset);
+}

@@ -870,7 +870,7 @@ suite('bad input', () => {
   const limitCases: [string, (h: any, x: any) => void, string][] = [
     ['width above MAX_DIMENSION', (h, x) => { h.width = LIMITS.MAX_DIMENSION + 1; x.layout.gridW = Math.ceil(h.width / 32); }, 'limit'],
     ['too many pixels', (h, x) => { h.width = 16384; h.height = 16384; x.layout.gridW = 512; x.layout.gridH = 512; }, 'limit'],
-    ['tokens above MAX_TOKENS', (h, x) => { h.width = 8192; h.height = 8192; x.layout.gridW = 256; x.layout.gridH = 256; x.layout.tokens = 4096; }, 'limit'],
+    ['tokens above MAX_TOKENS', (h, x) => { h.width = 4096; h.height = 4096; x.layout.gridW = 128; x.layout.gridH = 128; x.layout.tokens = 4096; }, 'limit'],
     ['no window', (h) => { h.window = 0; }, 'limit'],
     ['window above MAX_WINDOW', (h) => { h.window = LIMITS.MAX_WINDOW + 1; }, 'limit'],
     ['zero width', (h) => { h.width = 0; }, 'corrupt'],

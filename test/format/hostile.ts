@@ -1,0 +1,35 @@
+// Streams built from raw Header and Index messages, past the writer's checks: what a hostile
+// or broken writer could send. Shared by the format, encoder and edge tests.
+import { mrt } from '../../src/format/gen/mrt.js';
+import { writeVarint, varintSize } from '../../src/format/varint.ts';
+
+/** "MRT" 2.`minor`, the Header and Index messages, then `rest` (chunks, final) as given. */
+export function rawStream(header: mrt.IHeader, index: mrt.IIndex, rest: Uint8Array = new Uint8Array(0), minor = 10): Uint8Array {
+  const h = mrt.Header.encode(header).finish();
+  const x = mrt.Index.encode(index).finish();
+  const out = new Uint8Array(5 + varintSize(h.length) + h.length + varintSize(x.length) + x.length + rest.length);
+  out.set([0x4d, 0x52, 0x54, 2, minor]);
+  let p = writeVarint(out, 5, h.length);
+  out.set(h, p);
+  p = writeVarint(out, p + h.length, x.length);
+  out.set(x, p);
+  out.set(rest, p + x.length);
+  return out;
+}
+
+/**
+ * A stream claiming `width` x `height` with the given layout and no chunks: a few dozen
+ * bytes that, read naively, make a decoder allocate for the whole claimed image.
+ */
+export function claimStream(width: number, height: number, o: { tokens?: number; coarseLayers?: number; levels?: number; baseFactor?: number; window?: number; modelHash?: Uint8Array; placeholder?: mrt.IPlaceholder } = {}): Uint8Array {
+  const K = o.coarseLayers ?? 0;
+  return rawStream(
+    { width, height, window: o.window ?? 32, placeholder: o.placeholder },
+    {
+      modelHash: o.modelHash ?? new Uint8Array(4),
+      layout: { tokens: o.tokens ?? 512, levels: o.levels ?? 9, baseFactor: o.baseFactor ?? 16, ...(K ? { order: 1, coarseLayers: K } : {}) },
+      prior: 0,
+      chunkCount: 0,
+    },
+  );
+}
