@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, formatInfo, isChunkRule, modelHashMatches, readHeader } from '../format/index.ts';
 import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
-import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
+import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, sizeLayout, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
 import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
 
@@ -141,7 +141,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
         progress.step(job.input, 'up to date');
         return;
       }
-      const img = await readImage(source, opts.alpha);
+      const img = await readImage(source, opts.alpha, sizeLayout(models, opts));
       const mrt = await encodeRgb(img, models, opts, hash);
       await writeAtomic(job.output, mrt);
       written++;

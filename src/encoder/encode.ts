@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
-import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, readFirstPaint, writeMrt, type MrtHeaderInput } from '../format/index.ts';
+import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, imageSizeProblem, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
 import { closedLoop, COARSE_BITS_ALPHA, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
@@ -117,6 +117,11 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo, coarseLayers };
 }
 
+/** What the size rule needs of the stream the encoder writes: the model's window, T and the coarse pass. */
+export function sizeLayout(models: Models, opts: ReturnType<typeof normaliseOptions>): SizeLayout {
+  return { window: models.manifest.layout.window, streamLayers: models.manifest.layout.tokens + opts.coarseLayers };
+}
+
 export const CONTENT_HASH_BYTES = 4;
 
 /** Content hash: what the output depends on (source bytes, options, model). */
@@ -144,7 +149,7 @@ export async function encode(input: string | Uint8Array, options: EncodeOptions 
   const models = options.models ?? (await loadModels());
   const opts = normaliseOptions(models, options);
   const source = typeof input === 'string' ? new Uint8Array(await (await import('node:fs/promises')).readFile(input)) : input;
-  const img = await readImage(source, opts.alpha);
+  const img = await readImage(source, opts.alpha, sizeLayout(models, opts));
   return encodeRgb(img, models, opts, contentHash(source, opts, models));
 }
 
@@ -154,6 +159,8 @@ export const FIRST_PAINT_BYTES = 256;
 const MIN_AUTO_PLACEHOLDER = 60;
 
 export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
+  const tooLarge = imageSizeProblem(img.width, img.height, sizeLayout(models, opts));
+  if (tooLarge) throw new RangeError(tooLarge);
   const layout = models.manifest.layout;
   // the model's token layout in the container's terms (the header, the closed loop and the coder use it)
   const modelLayout = { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels };

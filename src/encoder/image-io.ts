@@ -1,10 +1,7 @@
 // Reading source images for the encoder: any format sharp reads, EXIF orientation applied,
-// converted to 8-bit sRGB RGB. Size limits are checked on the metadata, before decoding.
+// converted to 8-bit sRGB RGB. The size rule is checked on the metadata, before decoding.
 import sharp, { type Metadata } from 'sharp';
-
-/** Largest source the encoder accepts (pixels on a side, and pixels in all). */
-export const MAX_INPUT_SIDE = 16384;
-export const MAX_INPUT_PIXELS = 40_000_000;
+import { DEFAULT_WINDOW, imageSizeProblem, LIMITS, type SizeLayout } from '../format/index.ts';
 
 export type AlphaMode = 'reject' | { background: string };
 
@@ -23,11 +20,16 @@ export class InputError extends Error {
   }
 }
 
-export async function readImage(input: string | Uint8Array, alpha: AlphaMode = { background: '#ffffff' }): Promise<RgbImage> {
+/**
+ * Reads a source image within the format's size rule (src/format/limits.ts) for `size`: the
+ * model's window and the stream layers the encoder will write (so that a source it accepts
+ * never fails later on the token limit).
+ */
+export async function readImage(input: string | Uint8Array, alpha: AlphaMode = { background: '#ffffff' }, size: SizeLayout = { window: DEFAULT_WINDOW }): Promise<RgbImage> {
   let meta: Metadata;
   try {
-    // limitInputPixels makes sharp refuse huge images while reading the header only.
-    meta = await sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).metadata();
+    // the header only (no pixels): the size rule below says why a source is too large
+    meta = await sharp(input, { limitInputPixels: false, failOn: 'error' }).metadata();
   } catch (e) {
     throw new InputError(`cannot read image: ${(e as Error).message}`);
   }
@@ -35,11 +37,11 @@ export async function readImage(input: string | Uint8Array, alpha: AlphaMode = {
   if (!width || !height) throw new InputError('image has no dimensions');
   // Orientations 5-8 swap the axes.
   const [w, h] = (meta.orientation ?? 1) >= 5 ? [height, width] : [width, height];
-  if (w > MAX_INPUT_SIDE || h > MAX_INPUT_SIDE || w * h > MAX_INPUT_PIXELS) {
-    throw new InputError(`image is ${w}x${h}; the limit is ${MAX_INPUT_SIDE} px a side and ${MAX_INPUT_PIXELS} px in all`);
-  }
+  const tooLarge = imageSizeProblem(w, h, size);
+  if (tooLarge) throw new InputError(tooLarge);
   if (meta.pages && meta.pages > 1) throw new InputError(`animated or multi-page images are not supported (${meta.pages} pages)`);
-  let pipeline = sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, failOn: 'error' }).rotate();
+  // limitInputPixels: the decoder itself never allocates past the rule, whatever the metadata said
+  let pipeline = sharp(input, { limitInputPixels: LIMITS.MAX_PIXELS, failOn: 'error' }).rotate();
   if (meta.hasAlpha) {
     if (alpha === 'reject') throw new InputError('image has an alpha channel (use --background COLOR to flatten it)');
     pipeline = pipeline.flatten({ background: alpha.background });

@@ -2,4 +2,4 @@
 export { encode, encodeRgb, normaliseOptions, contentHash, DEFAULT_COARSE_LAYERS, defaultCoarseLayers, type EncodeOptions, type FinalFormat } from './encode.ts';
 export { decode, DecodeError, type DecodeOptions, type DecodeResult } from './decode.ts';
 export { loadModels, ModelError, DEFAULT_MODELS_DIR, type Models, type Manifest } from './models.ts';
-export { readImage, encodePng, InputError, MAX_INPUT_PIXELS, MAX_INPUT_SIDE, type RgbImage, type AlphaMode } from './image-io.ts';
+export { readImage, encodePng, InputError, type RgbImage, type AlphaMode } from './image-io.ts';

@@ -160,7 +160,15 @@ describe('mrt CLI', () => {
     await sharp({ create: { width: 16385, height: 2, channels: 3, background: '#808080' } }).png().toFile(huge);
     const h = await mrt(['encode', huge, '-o', join(dir, 'huge.mrt')]);
     expect(h.code).toBe(1);
-    expect(h.stderr).toMatch(/16385x2; the limit is 16384/);
+    expect(h.stderr).toMatch(/image 16385x2 .* exceeds the size limit of 16384 px a side/);
+    // Within the side limit, past the pixel limit (16 Mi padded): the first 4 KB of a 6000x6000
+    // PNG. Refused on its header (a decoder would fail on the missing pixel data instead).
+    const many = join(dir, 'many.png');
+    const full = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#808080' } }).png({ compressionLevel: 1 }).toBuffer();
+    await writeFile(many, full.subarray(0, 4096));
+    const m = await mrt(['encode', many, '-o', join(dir, 'many.mrt')]);
+    expect(m.code).toBe(1);
+    expect(m.stderr).toMatch(/many\.png: image 6000x6000 \(36\.2 MP padded\) exceeds the size limit of 16384 px a side and 16\.8 MP/);
   });
 
   it('gives usage errors with exit code 2', async () => {
