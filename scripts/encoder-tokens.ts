@@ -39,7 +39,7 @@ async function main() {
         const ph = d.header.placeholder;
         if (!ph) throw new Error(`${item.path}: the stream has no placeholder`);
         writeSync(fdBases, new Uint8Array(new Uint32Array([ph.width, ph.height]).buffer));
-        writeSync(fdBases, await decodePlaceholder(ph.bytes));
+        writeSync(fdBases, await decodePlaceholder(ph.bytes, ph.width, ph.height));
       }
       if ((i + 1) % 20 === 0 || i + 1 === list.length) {
         process.stderr.write(`encoder-tokens: ${i + 1}/${list.length} images, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);

@@ -1,9 +1,9 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import sharp from 'sharp';
-import { modelHashMatches, modelLabel, readFirstPaint } from '../format/index.ts';
+import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, type MrtPlaceholder } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 import { chwToPixels, coarseMaskOf, geometry, pixelsToChw } from '../model/io.ts';
-import type { RgbImage } from './image-io.ts';
+import { InputError, sizedInput, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
 
@@ -39,13 +39,24 @@ export class DecodeError extends Error {
   }
 }
 
+/** An image inside the stream whose size is not the header's is a refused stream, not a bad input file. */
+async function refusing<T>(f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof InputError) throw new DecodeError(`stream refused: ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * The placeholder as a browser paints it before any model runs: scaled over the padded
  * image (smooth upscaling, as canvas drawImage with imageSmoothingQuality 'high') and
  * cropped to the image.
  */
-async function paintPlaceholder(bytes: Uint8Array, paddedW: number, paddedH: number, w: number, h: number): Promise<RgbImage> {
-  const data = await sharp(bytes).removeAlpha().toColourspace('srgb')
+async function paintPlaceholder(p: MrtPlaceholder, paddedW: number, paddedH: number, w: number, h: number): Promise<RgbImage> {
+  const input = await refusing(() => sizedInput(p.bytes, p.width, p.height, 'placeholder'));
+  const data = await input.removeAlpha().toColourspace('srgb')
     .resize(paddedW, paddedH, { kernel: 'cubic', fit: 'fill' })
     .extract({ left: 0, top: 0, width: w, height: h })
     .raw().toBuffer();
@@ -75,7 +86,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
     })();
     if (first?.placeholder) {
       return {
-        image: await paintPlaceholder(first.placeholder.bytes, first.paddedWidth, first.paddedHeight, first.width, first.height),
+        image: await paintPlaceholder(first.placeholder, first.paddedWidth, first.paddedHeight, first.width, first.height),
         source: 'placeholder', bytesUsed: prefix.length, chunks: 0, tokens: 0,
         error: sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined,
       };
@@ -85,10 +96,13 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   if (!modelHashMatches(header.modelHash, want)) {
     throw new DecodeError(`stream was encoded with model ${modelLabel(header)}, not the loaded ${models.manifest.id} (model hash differs)`);
   }
+  const mismatch = layoutMismatch(header.layout, models.manifest.layout);
+  if (mismatch) throw new DecodeError(`stream refused: ${mismatch} (${models.manifest.id})`);
   const error = sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined;
 
   if (sd.final) {
-    const { data, info } = await sharp(sd.final.bytes).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const input = await refusing(() => sizedInput(sd.final!.bytes, header.width, header.height, 'final layer'));
+    const { data, info } = await input.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     return {
       image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
       source: 'final', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, error,
@@ -98,7 +112,10 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
 
   const layout = models.manifest.layout;
   const g = geometry(header.width, header.height, layout);
-  const base = pixelsToChw(await decodePlaceholder(header.placeholder.bytes), g.baseW, g.baseH, 3);
+  const ph = header.placeholder;
+  // the model's base is the padded image at 1/baseFactor: a placeholder of another size is no base
+  if (ph.width !== g.baseW || ph.height !== g.baseH) throw new DecodeError(`stream refused: placeholder ${ph.width}x${ph.height}, the model's base for ${g.width}x${g.height} is ${g.baseW}x${g.baseH}`);
+  const base = pixelsToChw(await refusing(() => decodePlaceholder(ph.bytes, ph.width, ph.height)), g.baseW, g.baseH, 3);
   const tokenLayout = layoutForImage(header.width, header.height, header.layout);
   const regen = options.regenerate ?? REGENERATE_BY_DEFAULT;
   const cm = coarseMaskOf(models.manifest);

@@ -1,6 +1,6 @@
 // Reading source images for the encoder: any format sharp reads, EXIF orientation applied,
 // converted to 8-bit sRGB RGB. The size rule is checked on the metadata, before decoding.
-import sharp, { type Metadata } from 'sharp';
+import sharp, { type Metadata, type Sharp } from 'sharp';
 import { DEFAULT_WINDOW, imageSizeProblem, LIMITS, type SizeLayout } from '../format/index.ts';
 
 export type AlphaMode = 'reject' | { background: string };
@@ -54,6 +54,24 @@ export async function readImage(input: string | Uint8Array, alpha: AlphaMode = {
     if (e instanceof InputError) throw e;
     throw new InputError(`cannot decode image: ${(e as Error).message}`);
   }
+}
+
+/**
+ * sharp input for an image a stream says is `width` x `height` (its placeholder, its final
+ * layer): any other size is refused on the image's header, and sharp never decodes more
+ * pixels than that (a 31 KB PNG can claim 16000x16000).
+ */
+export async function sizedInput(bytes: Uint8Array, width: number, height: number, what: string): Promise<Sharp> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch (e) {
+    throw new InputError(`cannot read the ${what}: ${(e as Error).message}`);
+  }
+  if (meta.width !== width || meta.height !== height) {
+    throw new InputError(`the ${what} is ${meta.width}x${meta.height}, the header says ${width}x${height}`);
+  }
+  return sharp(bytes, { limitInputPixels: width * height });
 }
 
 /** Writes RGB pixels as PNG bytes. */

@@ -3,6 +3,7 @@
 // as `base`.
 import sharp from 'sharp';
 import { av1StillPayload, type AvifFormat } from '../format/index.ts';
+import { sizedInput } from './image-io.ts';
 
 export type PlaceholderFormat = 'auto' | 'avif' | 'webp';
 
@@ -94,11 +95,11 @@ export async function makePlaceholder(
 
 async function decoded(mime: Placeholder['mime'], r: { bytes: Buffer; quality: number }, width: number, height: number): Promise<Placeholder> {
   const bytes = new Uint8Array(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
-  return { mime, width, height, quality: r.quality, bytes, rgb: await decodePlaceholder(bytes) };
+  return { mime, width, height, quality: r.quality, bytes, rgb: await decodePlaceholder(bytes, width, height) };
 }
 
-/** Decodes placeholder bytes the way the Node decoder needs them (RGB, interleaved). */
-export async function decodePlaceholder(bytes: Uint8Array): Promise<Uint8Array> {
-  const rgb = await sharp(bytes).removeAlpha().toColourspace('srgb').raw().toBuffer();
+/** Decodes placeholder bytes of `width` x `height` (any other size is refused) the way the Node decoder needs them (RGB, interleaved). */
+export async function decodePlaceholder(bytes: Uint8Array, width: number, height: number): Promise<Uint8Array> {
+  const rgb = await (await sizedInput(bytes, width, height, 'placeholder')).removeAlpha().toColourspace('srgb').raw().toBuffer();
   return new Uint8Array(rgb.buffer, rgb.byteOffset, rgb.byteLength);
 }

@@ -8,5 +8,5 @@ export { writeMrt, encodeHeaderMessages, headCrc, encodeChunkMessage, encodeFina
 export { MrtParser, parseMrt } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';
 export { autoChunkLayers, doublingChunkLayers, chunkLayers, chunkRanges, ruleChunkLayers, CHUNK_RULES, isChunkRule, type ChunkRule } from './chunking.ts';
-export { MODEL_HASH_BYTES, modelHashMatches, modelLabel } from './model-hash.ts';
+export { MODEL_HASH_BYTES, modelHashMatches, modelLabel, layoutMismatch, type ModelLayoutFields } from './model-hash.ts';
 export { av1StillPayload, avifCodec, wrapAv1Still, AVIF_FORMATS, type AvifChroma, type AvifFormat } from './avif.ts';

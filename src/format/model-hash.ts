@@ -27,3 +27,25 @@ export function modelHashMatches(stored: Uint8Array, model: Uint8Array): boolean
   for (let i = 0; i < stored.length; i++) if (stored[i] !== model[i]) return false;
   return true;
 }
+
+/** The layout fields a model fixes (models/manifest.json `layout`). */
+export interface ModelLayoutFields {
+  window: number;
+  baseFactor: number;
+  tokens: number;
+  levels: number;
+}
+
+/**
+ * Why a stream's layout does not fit a model's manifest (window, base factor, tokens per
+ * window, levels), or null when it does. A stream whose hash names the model but whose layout
+ * differs is corrupt or hostile: its tensors would not have the model's shapes.
+ */
+export function layoutMismatch(stream: { window: number; baseFactor: number; tokensPerWindow: number; levels: number }, model: ModelLayoutFields): string | null {
+  const diff: string[] = [];
+  if (stream.window !== model.window) diff.push(`window ${stream.window} (model ${model.window})`);
+  if (stream.baseFactor !== model.baseFactor) diff.push(`base factor ${stream.baseFactor} (model ${model.baseFactor})`);
+  if (stream.tokensPerWindow !== model.tokens) diff.push(`${stream.tokensPerWindow} tokens per window (model ${model.tokens})`);
+  if (stream.levels !== model.levels) diff.push(`${stream.levels} levels (model ${model.levels})`);
+  return diff.length ? `stream layout does not match the model's manifest: ${diff.join(', ')}` : null;
+}
