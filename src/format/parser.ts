@@ -1,5 +1,8 @@
 // Incremental .mrt parser: push(bytes) as they arrive, events out. No Node-only APIs.
-// It holds at most one message (header, index, one chunk or the final layer) of undecoded bytes.
+// It holds at most one message (header, index, one chunk or the final layer) of undecoded bytes,
+// and none of a message that arrives whole in one push: its payload is a view of the pushed
+// bytes (so a caller holding a whole stream, as the edge's PUT, holds it once; never reuse a
+// pushed buffer while its events are in use).
 // Events: 'placeholder' when the Header message (the first paint) is complete, 'header'
 // when the Index is complete, then 'chunk' x N, 'final', 'end' (or 'error', then nothing).
 import { mrt } from './gen/mrt.js';
@@ -147,10 +150,19 @@ export class MrtParser {
         case 'body': {
           const take = Math.min(n - i, this.bodyLength - this.bodyFilled);
           const need = this.bodyFilled + take;
+          if (take === this.bodyLength) {
+            // the whole message is in this push: a view, not a copy
+            this.body = bytes.subarray(i, i + take);
+            this.bodyFilled = need;
+            this.pos += take;
+            i += take;
+            this.finishBody(events);
+            break;
+          }
           if (need > this.body.length) {
             // grow geometrically: memory follows the bytes that actually arrived, not the
             // length a (possibly hostile) stream announces
-            const grown = new Uint8Array(Math.min(this.bodyLength, Math.max(need, this.body.length * 2)));
+            const grown = new Uint8Array(Math.min(this.bodyLength, Math.max(need, this.body.length * 2, 1 << 16)));
             grown.set(this.body.subarray(0, this.bodyFilled));
             this.body = grown;
           }
@@ -189,7 +201,7 @@ export class MrtParser {
       if (len !== want) throw new MrtFormatError('table', `final layer is ${len} bytes, the header says ${want}`, this.msgStart);
     }
     this.bodyLength = len;
-    this.body = new Uint8Array(Math.min(len, 1 << 16));
+    this.body = new Uint8Array(0); // allocated when a message arrives in pieces
     this.bodyFilled = 0;
     this.state = 'body';
     if (len === 0) this.finishBody(events);
