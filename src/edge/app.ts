@@ -8,7 +8,7 @@
  * See src/edge/README.md for the HTTP contract (selection order, headers, caching rules).
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
-import { chunksWithin, prefixLength, MrtParser, MrtFormatError, LIMITS } from '../format/index.ts';
+import { chunksWithin, prefixLength, readHeader, MrtParser, MrtFormatError, LIMITS, type MrtHeaderInfo } from '../format/index.ts';
 import { budgetFor, hintsFromHeaders, HINT_HEADERS } from '../format/budget.ts';
 import {
   CORS_HEADERS,
@@ -145,7 +145,7 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
     entry = await r.store.entry(bucket, url.origin, key, ttl, ctx);
   } catch (e) {
     if (e instanceof CorruptObject) {
-      console.error(`[mrt-edge] 502 ${e.message}`);
+      console.error(`[mrt-edge] 409 ${e.message}`);
       return fail(corruptProblem(e));
     }
     throw e;
@@ -365,59 +365,98 @@ async function authorize<E extends object>(c: Context<{ Bindings: E }>, r: Resol
   return diff === 0 ? null : unauth;
 }
 
-async function readCapped(req: Request, max: number): Promise<Uint8Array | Problem> {
-  const declared = req.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > max) {
-    return problem(413, 'too-large', `body of ${declared} bytes exceeds the upload limit (${max} bytes)`);
-  }
-  if (!req.body) return problem(400, 'empty-body', 'PUT needs an .mrt body');
+/** A header-stage format error: past a limit (the size rule, message sizes) → 413, else 422. */
+function uploadProblem(e: { code: string; message: string }): Problem {
+  if (e.code === 'limit') return problem(413, 'too-large', `not stored: ${e.message}`);
+  return problem(422, 'invalid-mrt', `not stored (the existing object, if any, is unchanged): ${e.code}: ${e.message}`);
+}
+
+/** The most bytes a header (preamble, Header and Index messages with their lengths) can take. */
+const MAX_HEAD_BYTES = 5 + 2 * 5 + LIMITS.MAX_HEADER_BYTES + LIMITS.MAX_INDEX_BYTES;
+
+/**
+ * The PUT body, held once. A declared Content-Length over the limit is refused before
+ * reading; then bytes are read until the header is complete, what it announces (the size
+ * rule, the total length against the upload limit and the Content-Length) is checked, and
+ * the rest is read into one buffer of exactly the announced length.
+ */
+async function readUpload(req: Request, max: number): Promise<Uint8Array | Problem> {
+  const header = req.headers.get('content-length');
+  const declared = header !== null && /^\d+$/.test(header) ? Number(header) : null;
+  if (declared !== null && declared > max) return problem(413, 'too-large', `body of ${declared} bytes exceeds the upload limit (${max} bytes)`);
+  if (declared === 0 || !req.body) return problem(400, 'empty-body', 'PUT needs an .mrt body');
   const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
-  let n = 0;
+  const refuse = async (p: Problem) => {
+    await reader.cancel().catch(() => undefined);
+    return p;
+  };
+  // 1. the header
+  let head = new Uint8Array(0);
+  let info: MrtHeaderInfo | null = null;
+  while (!info) {
+    const { done, value } = await reader.read();
+    if (done) {
+      if (head.length === 0) return problem(400, 'empty-body', 'PUT needs an .mrt body');
+      return uploadProblem({ code: 'truncated', message: `body of ${head.length} bytes ends inside the header` });
+    }
+    const grown = new Uint8Array(head.length + value.byteLength);
+    grown.set(head);
+    grown.set(value, head.length);
+    head = grown;
+    try {
+      info = readHeader(head);
+    } catch (e) {
+      if (!(e instanceof MrtFormatError)) throw e;
+      if (e.code !== 'need-more' || head.length > MAX_HEAD_BYTES) return refuse(uploadProblem(e));
+    }
+  }
+  // 2. what it announces
+  const total = info.totalLength;
+  if (total > max) return refuse(problem(413, 'too-large', `the header announces ${total} bytes, more than the upload limit (${max} bytes)`));
+  if (declared !== null && declared !== total) return refuse(uploadProblem({ code: 'table', message: `body of ${declared} bytes, the header announces ${total}` }));
+  // 3. the rest, into one buffer
+  const bytes = new Uint8Array(total);
+  const trailing = () => refuse(uploadProblem({ code: 'trailing', message: `bytes after the end of the stream (the header announces ${total} bytes)` }));
+  if (head.length > total) return trailing();
+  bytes.set(head);
+  let filled = head.length;
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    n += value.byteLength;
-    if (n > max) {
-      await reader.cancel().catch(() => undefined);
-      return problem(413, 'too-large', `body exceeds the upload limit (${max} bytes)`);
-    }
-    parts.push(value);
+    if (filled + value.byteLength > total) return trailing();
+    bytes.set(value, filled);
+    filled += value.byteLength;
   }
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.byteLength;
-  }
-  return out;
+  if (filled < total) return uploadProblem({ code: 'truncated', message: `body ends after ${filled} bytes, the header announces ${total}` });
+  return bytes;
 }
 
 /** Full validation with the shared incremental parser (chunk CRCs included). */
-export function validateMrt(bytes: Uint8Array): { ok: true; chunks: number; final: boolean } | { ok: false; detail: string } {
+export function validateMrt(bytes: Uint8Array): { ok: true; chunks: number; final: boolean } | { ok: false; code: string; detail: string } {
   try {
     const p = new MrtParser();
     const events = [...p.push(bytes), ...p.end()];
     for (const ev of events) {
-      if (ev.type === 'error') return { ok: false, detail: `${ev.error.code}: ${ev.error.message}` };
+      if (ev.type === 'error') return { ok: false, code: ev.error.code, detail: `${ev.error.code}: ${ev.error.message}` };
     }
     const end = events.find((e) => e.type === 'end');
-    if (!end || end.type !== 'end' || !end.complete) return { ok: false, detail: 'stream is incomplete' };
+    if (!end || end.type !== 'end' || !end.complete) return { ok: false, code: 'truncated', detail: 'stream is incomplete' };
     return { ok: true, chunks: end.chunks, final: end.final };
   } catch (e) {
+    const code = e instanceof MrtFormatError ? e.code : 'corrupt';
     const detail = e instanceof MrtFormatError ? `${e.code}: ${e.message}` : String(e);
-    return { ok: false, detail };
+    return { ok: false, code, detail };
   }
 }
 
 async function put<E extends object>(c: Context<{ Bindings: E }>, key: string, bucket: R2BucketLike, r: Resolved<E>): Promise<Response> {
   const denied = await authorize(c, r);
   if (denied) return fail(denied);
-  const body = await readCapped(c.req.raw, r.maxUploadBytes);
+  const body = await readUpload(c.req.raw, r.maxUploadBytes);
   if (isProblem(body)) return fail(body);
-  if (body.length === 0) return fail(problem(400, 'empty-body', 'PUT needs an .mrt body'));
+  // the parser delivers whole messages as views of `body`: the upload is held once
   const v = validateMrt(body);
-  if (!v.ok) return fail(problem(422, 'invalid-mrt', `not stored (the existing object, if any, is unchanged): ${v.detail}`));
+  if (!v.ok) return fail(problem(v.code === 'limit' ? 413 : 422, v.code === 'limit' ? 'too-large' : 'invalid-mrt', `not stored (the existing object, if any, is unchanged): ${v.detail}`));
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', body as Uint8Array<ArrayBuffer>));
   const sha256 = [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
   const existed = (await bucket.head(key)) !== null;

@@ -173,10 +173,18 @@ export class MrtStore {
     let want = this.opts.headerProbeBytes;
     let etag: string | undefined;
     for (;;) {
-      const obj = await bucket.get(key, {
-        range: { offset: 0, length: want },
-        ...(etag ? { onlyIf: { etagMatches: etag } } : {}),
-      });
+      let obj: Awaited<ReturnType<R2BucketLike['get']>>;
+      try {
+        obj = await bucket.get(key, {
+          range: { offset: 0, length: want },
+          ...(etag ? { onlyIf: { etagMatches: etag } } : {}),
+        });
+      } catch (e) {
+        // R2 refuses any range of an empty object: that is the object's fault, not ours
+        const h = await bucket.head(key);
+        if (h && h.size === 0) throw new CorruptObject(key, 'object is empty (0 bytes)');
+        throw e;
+      }
       if (obj === null) return null;
       if (!hasBody(obj)) {
         // changed between our reads: start over
@@ -230,6 +238,10 @@ export function contentIdOf(obj: R2ObjectLike): string {
   return obj.etag.replace(/"/g, '');
 }
 
+/**
+ * 409: the request is fine and the key exists, but the stored object is not a valid .mrt
+ * (a state a PUT of a valid one resolves); never a 5xx, whatever the object's bytes.
+ */
 export function corruptProblem(e: CorruptObject): Problem {
-  return problem(502, 'corrupt-object', `stored object '${e.key}' is not a valid .mrt: ${e.detail}`);
+  return problem(409, 'corrupt-object', `stored object '${e.key}' is not a valid .mrt: ${e.detail}`);
 }

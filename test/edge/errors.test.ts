@@ -1,6 +1,9 @@
 // Bad input: keys, methods, corrupt objects, uploads. All errors are JSON {error, detail}.
 import { env } from 'cloudflare:workers';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Hono } from 'hono';
+import { createMrtApp } from '../../src/edge/app.ts';
+import { claimStream } from '../format/hostile.ts';
 import { makeMrt } from './fixtures.ts';
 import { TOKEN, bytesOf, errorBody, fetchEdge, same, seed } from './helpers.ts';
 
@@ -67,45 +70,79 @@ describe('keys', () => {
   });
 });
 
-describe('corrupt objects', () => {
+describe('corrupt objects (never a 5xx: the request is fine, the stored object is not)', () => {
   const corrupt = async (key: string, bytes: Uint8Array) => {
     await env.IMAGES.put(key, bytes);
     const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    for (const [path, method] of [[`/i/${key}?q=2`, 'GET'], [`/i/${key}`, 'GET'], [`/i/${key}`, 'HEAD']] as const) {
+      const res = await fetchEdge(path, { method, headers: path.includes('?') ? {} : { Range: 'bytes=0-9' } });
+      expect(res.status, `${method} ${path}`).toBe(409);
+      if (method === 'HEAD') continue;
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const j = await errorBody(res);
+      expect(j.error).toBe('corrupt-object');
+      expect(j.detail).toContain(key);
+    }
+    expect(spy.mock.calls.some((c) => String(c[0]).includes(key))).toBe(true);
     const res = await fetchEdge(`/i/${key}?q=2`);
-    expect(res.status).toBe(502);
-    const j = await errorBody(res);
-    expect(j.error).toBe('corrupt-object');
-    expect(j.detail).toContain(key);
-    expect(spy).toHaveBeenCalled();
-    expect(String(spy.mock.calls[0]![0])).toContain(key);
-    return j;
+    return errorBody(res);
   };
 
-  it('not an .mrt at all → 502 with the reason and a log line', async () => {
+  it('not an .mrt at all → 409 with the reason and a log line', async () => {
     const j = await corrupt('err/garbage.mrt', new TextEncoder().encode('<html>hello</html>'));
     expect(j.detail).toContain('magic');
   });
 
-  it('truncated object (header promises more bytes) → 502, never a short 200', async () => {
+  it('a zero-byte object → 409, not a 500 with an internal message', async () => {
+    const j = await corrupt('err/empty.mrt', new Uint8Array(0));
+    expect(j.detail).toMatch(/empty \(0 bytes\)/);
+  });
+
+  it('one byte, or a bare preamble → 409', async () => {
+    await corrupt('err/one.mrt', Uint8Array.of(0x4d));
+    await corrupt('err/preamble.mrt', fx.bytes.subarray(0, 5));
+  });
+
+  it('truncated object (header promises more bytes) → 409, never a short 200', async () => {
     const j = await corrupt('err/trunc.mrt', fx.bytes.subarray(0, fx.info.chunkEnds[1]! + 3));
     expect(j.detail).toMatch(/announces \d+ bytes/);
   });
 
-  it('object ending inside the header → 502', async () => {
+  it('object ending inside the header → 409', async () => {
     await corrupt('err/trunc-header.mrt', fx.bytes.subarray(0, 20));
   });
 
-  it('trailing garbage after the stream → 502', async () => {
+  it('trailing garbage after the stream → 409', async () => {
     const padded = new Uint8Array(fx.bytes.length + 10);
     padded.set(fx.bytes);
     await corrupt('err/padded.mrt', padded);
   });
 
-  it('a bit-flipped header → 502 (and never a 5xx other than 502)', async () => {
+  it('a bit-flipped header → 409', async () => {
     const b = fx.bytes.slice();
     b[3] = 9; // major version
     const j = await corrupt('err/version.mrt', b);
     expect(j.detail).toContain('version');
+  });
+
+  it('an object past the size rule (stored behind the edge) → 409 naming the limit', async () => {
+    const j = await corrupt('err/huge.mrt', claimStream(5792, 5792));
+    expect(j.detail).toMatch(/5792x5792 .* exceeds the size limit/);
+  });
+
+  it('random bytes of many lengths never give a 5xx', async () => {
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+    let seedv = 7;
+    const rnd = () => (seedv = (seedv * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    for (const n of [2, 3, 4, 6, 9, 17, 64, 300, 5000]) {
+      const b = Uint8Array.from({ length: n }, () => Math.floor(rnd() * 256));
+      if (n > 5 && rnd() < 0.5) b.set([0x4d, 0x52, 0x54, 2, 10]);
+      await env.IMAGES.put(`err/rnd${n}.mrt`, b);
+      const res = await fetchEdge(`/i/err/rnd${n}.mrt`);
+      expect(res.status, `${n} bytes`).toBeLessThan(500);
+      await res.arrayBuffer();
+    }
+    spy.mockRestore();
   });
 });
 
@@ -165,13 +202,99 @@ describe('uploads (PUT / DELETE)', () => {
     expect(same(await bytesOf(still), fx.bytes)).toBe(true);
   });
 
-  it('empty body → 400; declared length over LIMITS.MAX_TOTAL_BYTES → 413', async () => {
+  it('empty body → 400; declared length over the upload limit → 413 before the body is read', async () => {
     const e = await put('up/e.mrt', new Uint8Array(0));
     expect(e.status).toBe(400);
     await errorBody(e);
-    const big = await put('up/big.mrt', 'x', TOKEN, { 'Content-Length': String(2 ** 29) });
-    expect([400, 413]).toContain(big.status);
-    await errorBody(big);
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        pulls++;
+        c.enqueue(fx.bytes.slice());
+      },
+    });
+    const app = new Hono<{ Bindings: typeof env }>();
+    app.route('/', createMrtApp());
+    const res = await app.request('http://x/i/up/big.mrt', {
+      method: 'PUT', body, headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Length': String(2 ** 29) }, duplex: 'half',
+    } as RequestInit, env);
+    expect(res.status).toBe(413);
+    expect((await errorBody(res)).error).toBe('too-large');
+    expect(pulls).toBeLessThanOrEqual(1);
+    expect(await env.IMAGES.head('up/big.mrt')).toBeNull();
+  });
+
+  it('a stream past the size rule → 413 naming the limit, nothing stored', async () => {
+    for (const [key, bytes, why] of [
+      ['up/claim.mrt', claimStream(5792, 5792), /5792x5792 .* exceeds the size limit/],
+      ['up/tokens.mrt', claimStream(4096, 4096, { tokens: 4096 }), /more than MAX_TOKENS/],
+    ] as const) {
+      const res = await put(key, bytes);
+      expect(res.status, key).toBe(413);
+      const j = await errorBody(res);
+      expect(j.error).toBe('too-large');
+      expect(j.detail).toMatch(why);
+      expect(await env.IMAGES.head(key)).toBeNull();
+    }
+  });
+
+  it('a header announcing more than the upload limit → 413 after reading only the header', async () => {
+    const app = new Hono<{ Bindings: typeof env }>();
+    app.route('/', createMrtApp({ maxUploadBytes: fx.bytes.length - 1 }));
+    const parts = [fx.bytes.subarray(0, fx.info.headerEnd), ...Array.from({ length: 20 }, (_, k) => fx.bytes.subarray(fx.info.headerEnd).subarray(k * 40, k * 40 + 40))];
+    let pulls = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const p = parts[pulls++];
+        if (p) c.enqueue(p.slice());
+        else c.close();
+      },
+    });
+    const res = await app.request('http://x/i/up/announce.mrt', { method: 'PUT', body, headers: { Authorization: `Bearer ${TOKEN}` }, duplex: 'half' } as RequestInit, env);
+    expect(res.status).toBe(413);
+    expect((await errorBody(res)).detail).toMatch(new RegExp(`header announces ${fx.bytes.length} bytes`));
+    expect(pulls).toBeLessThanOrEqual(2);
+  });
+
+  it('a body longer or shorter than its header announces → 422, nothing stored', async () => {
+    const longer = new Uint8Array(fx.bytes.length + 3);
+    longer.set(fx.bytes);
+    const shorter = fx.bytes.subarray(0, fx.bytes.length - 1);
+    // with a Content-Length: refused before the rest is read
+    for (const b of [longer, shorter]) {
+      const res = await put('up/len.mrt', b);
+      expect(res.status).toBe(422);
+      expect((await errorBody(res)).detail).toMatch(/body of \d+ bytes, the header announces \d+/);
+    }
+    // streamed without one: found while reading
+    const app = new Hono<{ Bindings: typeof env }>();
+    app.route('/', createMrtApp());
+    for (const [b, why] of [[longer, /bytes after the end of the stream/], [shorter, /body ends after \d+ bytes, the header announces \d+/]] as const) {
+      const body = new ReadableStream<Uint8Array>({
+        start(c) {
+          for (let i = 0; i < b.length; i += 100) c.enqueue(b.slice(i, i + 100));
+          c.close();
+        },
+      });
+      const res = await app.request('http://x/i/up/len.mrt', { method: 'PUT', body, headers: { Authorization: `Bearer ${TOKEN}` }, duplex: 'half' } as RequestInit, env);
+      expect(res.status).toBe(422);
+      expect((await errorBody(res)).detail).toMatch(why);
+    }
+    expect(await env.IMAGES.head('up/len.mrt')).toBeNull();
+  });
+
+  it('uploads disabled (no token configured) → 403 for PUT and DELETE, nothing stored or deleted', async () => {
+    const app = new Hono<{ Bindings: typeof env }>();
+    app.route('/', createMrtApp({ uploadToken: () => undefined }));
+    const res = await app.request('http://x/i/up/off.mrt', { method: 'PUT', body: fx.bytes as BodyInit, headers: { Authorization: `Bearer ${TOKEN}` } }, env);
+    expect(res.status).toBe(403);
+    expect((await errorBody(res)).error).toBe('uploads-disabled');
+    expect(await env.IMAGES.head('up/off.mrt')).toBeNull();
+    await env.IMAGES.put('up/keep-off.mrt', fx.bytes);
+    const del = await app.request('http://x/i/up/keep-off.mrt', { method: 'DELETE', headers: { Authorization: `Bearer ${TOKEN}` } }, env);
+    expect(del.status).toBe(403);
+    expect((await errorBody(del)).error).toBe('uploads-disabled');
+    expect(await env.IMAGES.head('up/keep-off.mrt')).not.toBeNull();
   });
 
   it('PUT to a malformed key → 400 before auth is even considered', async () => {
