@@ -1,0 +1,37 @@
+// Worker-wide state of the decode worker: the page's settings, the message channel to the
+// page, the one ONNX run queue, and how errors become `error` event details.
+import { MrtFormatError } from '../../format/index.ts';
+import type { FromWorker } from '../protocol.ts';
+import { ClientError } from '../runtime.ts';
+import { RunScheduler } from '../scheduler.ts';
+import type { MrtConfig, MrtErrorDetail } from '../types.ts';
+
+export type Cfg = MrtConfig & { ortBase: string; modelBase: string };
+
+let current: Cfg = { ortBase: './', modelBase: './models/' };
+
+/** The page's settings (MrtImg.configure), as the page last sent them. */
+export function cfg(): Cfg {
+  return current;
+}
+
+export function configure(c: Cfg): void {
+  current = { ...current, ...c };
+}
+
+export function send(m: FromWorker, transfer: Transferable[] = []): void {
+  (self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void }).postMessage(m, transfer);
+}
+
+/** One ONNX run at a time for the whole page. */
+export const scheduler = new RunScheduler();
+
+export function errDetail(e: unknown, fatal: boolean): MrtErrorDetail {
+  if (e instanceof ClientError) return { code: e.code, message: e.message, fatal };
+  if (e instanceof MrtFormatError) {
+    const code = e.code === 'truncated' ? 'truncated' : 'corrupt';
+    return { code, message: `${e.code}: ${e.message}`, fatal };
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  return { code: 'runtime', message: msg, fatal };
+}

@@ -1,0 +1,214 @@
+// One image: wires the stages (source → parser → token state → painters) and reports to
+// the page: header, progress, partial, and once the last paint of a state drains, one
+// `load` or one `error`.
+import type { MrtFirstPaint, MrtHeaderInfo } from '../../format/index.ts';
+import type { Geometry } from '../../model/io.ts';
+import type { StartOptions } from '../protocol.ts';
+import { ClientError } from '../runtime.ts';
+import type { MrtErrorDetail, PaintKind } from '../types.ts';
+import { warmRuntime } from './backend.ts';
+import { cfg, errDetail, scheduler, send } from './env.ts';
+import { models } from './models.ts';
+import { paintFinal } from './paint-final.ts';
+import { MlPainter } from './paint-ml.ts';
+import { Placeholder } from './paint-placeholder.ts';
+import { paintPreview } from './paint-preview.ts';
+import { StreamParser } from './parser.ts';
+import { budgetLimit, readStream } from './source.ts';
+import { TokenInputs, tokenSnapshot } from './tokens.ts';
+
+export class Job {
+  readonly abort = new AbortController();
+  /** Bytes of the stream taken so far. */
+  received = 0;
+  limit = Infinity;
+  /** Cut on the client: the prefix ends at `limit` (prefixLength: a chunk boundary, or anywhere in a raw chunk). */
+  cut = false;
+  chunks = 0;
+  known = 0;
+  painted: { known: number; kind: PaintKind } | null = null;
+  finalShown = false;
+  dead = false;
+  /** An error event was sent. */
+  reported = false;
+  firstChunkAt = 0;
+  readonly parser: StreamParser;
+  readonly placeholder = new Placeholder();
+  readonly ml: MlPainter;
+  /** Token state → decoder inputs, once the geometry is known. */
+  inputs: TokenInputs | null = null;
+
+  constructor(readonly id: number, readonly opts: StartOptions) {
+    this.ml = new MlPainter(this);
+    this.parser = new StreamParser({
+      onFirstPaint: (f) => this.onFirstPaint(f),
+      onHeader: (info, g) => this.onHeader(info, g),
+      onClipped: (limit) => (this.received = limit),
+      onChunks: () => this.onChunks(),
+      onFinal: (mime, bytes) => {
+        if (!this.finalShown) void paintFinal(this, mime, bytes);
+      },
+      fail: (d) => this.fail(d),
+      dead: () => this.dead,
+      painted: () => !!this.painted,
+    });
+  }
+
+  cancel(): void {
+    this.dead = true;
+    this.abort.abort();
+    scheduler.cancel(this.id);
+  }
+
+  fail(detail: MrtErrorDetail): void {
+    if (this.dead) return;
+    if (this.reported && !detail.fatal) return;
+    this.reported = true;
+    send({ type: 'error', id: this.id, detail });
+    if (detail.fatal) this.cancel();
+  }
+
+  async run(): Promise<void> {
+    try {
+      await this.fetchStream(0);
+    } catch (e) {
+      if (this.dead) return;
+      this.fail(errDetail(e, !this.painted));
+    }
+  }
+
+  async refine(): Promise<void> {
+    if (this.dead || this.reported || this.parser.streamError || !this.cut || !this.parser.info) return;
+    this.cut = false;
+    this.limit = Infinity;
+    send({ type: 'partial', id: this.id, partial: false });
+    try {
+      await this.fetchStream(this.received);
+    } catch (e) {
+      if (!this.dead) this.fail(errDetail(e, false));
+    }
+  }
+
+  /** The preview basis arrived: paint this image's tokens with it. */
+  paintPreview(): void {
+    paintPreview(this);
+  }
+
+  tokens(): { tokens: Uint8Array | null; known: number } {
+    return tokenSnapshot(this.parser.sd);
+  }
+
+  private async fetchStream(from: number): Promise<void> {
+    const end = await readStream(this.opts, this.parser.info?.totalLength ?? null, from, this.abort.signal, {
+      feed: (bytes) => this.feed(bytes),
+      dead: () => this.dead,
+      received: () => this.received,
+    });
+    if (!end) return;
+    if (cfg().debug) console.log(`[mrt] stream end id=${this.id} stopped=${end.stopped} budgeted=${end.budgeted} received=${this.received} limit=${this.limit} cut=${this.cut}`);
+    await this.finishStream(end.stopped, end.budgeted);
+  }
+
+  /** Feeds bytes; false when the job should stop reading (budget reached or stream error). */
+  private async feed(bytes: Uint8Array): Promise<boolean> {
+    if (this.reported || this.parser.streamError) return false;
+    if (this.received + bytes.length > this.limit) bytes = bytes.subarray(0, Math.max(0, this.limit - this.received));
+    this.received += bytes.length;
+    await this.parser.take(bytes);
+    if (this.reported || this.parser.streamError) return false;
+    if (this.received >= this.limit) {
+      this.cut = true;
+      return false;
+    }
+    return true;
+  }
+
+  private async onFirstPaint(f: MrtFirstPaint): Promise<void> {
+    send({ type: 'header', id: this.id, info: { width: f.width, height: f.height, totalBytes: null, totalTokens: 0, chunkCount: 0 } });
+    // The placeholder paints natively first; the ML runtime and models load only after
+    // it (once per page), so the first paint never waits for (or pays for) ML bytes.
+    await this.placeholder.paint(this, f);
+    models().catch(() => undefined);
+    if (cfg().paint !== false) warmRuntime();
+  }
+
+  private onHeader(info: MrtHeaderInfo, g: Geometry): number {
+    const h = info.header;
+    send({
+      type: 'header',
+      id: this.id,
+      info: { width: h.width, height: h.height, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
+    });
+    this.limit = budgetLimit(this.opts.budget, info);
+    this.inputs = new TokenInputs(g);
+    this.placeholder.makeBase(g);
+    return this.limit;
+  }
+
+  private onChunks(): void {
+    const sd = this.parser.sd!;
+    if (!this.firstChunkAt) this.firstChunkAt = performance.now();
+    this.chunks = sd.chunks;
+    this.known = sd.known;
+    send({
+      type: 'progress',
+      id: this.id,
+      detail: {
+        bytes: this.received,
+        chunks: sd.chunks,
+        tokens: sd.known,
+        totalTokens: this.parser.header!.totalTokens,
+        totalBytes: this.parser.info?.totalLength ?? null,
+      },
+    });
+    paintPreview(this);
+    this.ml.request();
+  }
+
+  // -------------------------------------------------------------- end of a response
+
+  private async finishStream(cutByBudget: boolean, budgeted: boolean): Promise<void> {
+    const parser = this.parser;
+    if (this.reported) return;
+    if (parser.streamError) return this.reportAfterDrain();
+    if (!parser.info) {
+      // Not even a header: nothing to paint.
+      const e = parser.headerError(this.received);
+      if (e) throw e;
+    }
+    if (!parser.sd) {
+      // Waiting for the models: finish when the decoder has caught up.
+      await parser.decoderReady();
+      if (this.dead || this.reported) return;
+    }
+    const info = parser.info!;
+    const atBoundary = parser.atBoundary(this.received); // (the final layer's end is the stream's end)
+    const partial = this.received < info.totalLength && atBoundary && (cutByBudget || budgeted || this.cut);
+    if (partial) {
+      this.cut = true;
+      send({ type: 'partial', id: this.id, partial: true });
+    } else {
+      parser.end();
+    }
+    await this.reportAfterDrain();
+  }
+
+  /** After the last paint of this state: one `error` (best image painted) or one `load`. */
+  private async reportAfterDrain(): Promise<void> {
+    // Whether this state is the whole stream is decided now: a refine may start while the
+    // last paint drains (the element schedules it on 'partial') and clear `cut`.
+    // The same goes for the counts: a refine that starts during the drain adds to them.
+    const complete = !this.cut;
+    const sd = this.parser.sd;
+    const at = { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0 };
+    if (sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === sd.known) && this.painted?.kind !== 'final') this.ml.request();
+    await this.ml.drained();
+    if (this.dead) return;
+    if (this.reported) return;
+    if (this.parser.streamError) {
+      this.fail(errDetail(this.parser.decodeError ?? new ClientError('corrupt', 'stream error'), !this.painted));
+      return;
+    }
+    send({ type: 'load', id: this.id, detail: { ...at, complete } });
+  }
+}

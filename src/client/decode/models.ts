@@ -1,0 +1,93 @@
+// The model files, loaded once per page: manifest + RCM weights first (token decoding),
+// then the token preview basis, the decoder graph and, for a split decoder, the tail basis.
+import { parseRcm } from '../../codec/index.ts';
+import { geometry } from '../../model/io.ts';
+import { previewPixels, type PreviewBasis } from '../../model/preview.ts';
+import type { TailBasis } from '../../model/tail.ts';
+import { loadDecoder, loadPreview, loadPriorFiles, loadTail, type PriorFiles } from '../runtime.ts';
+import { cfg } from './env.ts';
+
+export interface Models {
+  files: PriorFiles;
+  rcm: ReturnType<typeof parseRcm> | null;
+}
+
+let modelsP: Promise<Models> | null = null;
+let loaded: Models | null = null;
+let preview: PreviewBasis | null = null;
+let graphP: Promise<Uint8Array> | null = null;
+let tailP: Promise<TailBasis> | null = null;
+const previewListeners: (() => void)[] = [];
+
+/** Manifest + RCM weights: all that token decoding needs (small, loaded first). */
+export function models(): Promise<Models> {
+  modelsP ??= loadPriorFiles(cfg().modelBase).then((files) => {
+    loaded = { files, rcm: files.rcmJson ? parseRcm(files.rcmJson) : null };
+    startPreview(files);
+    return loaded;
+  });
+  return modelsP;
+}
+
+/** The models once loaded, else null (the parser buffers until then). */
+export function loadedModels(): Models | null {
+  return loaded;
+}
+
+/** The token preview basis once loaded, else null. */
+export function previewBasis(): PreviewBasis | null {
+  return preview;
+}
+
+/** Called when the preview basis arrives (images without a decoder paint get a preview then). */
+export function onPreviewReady(listener: () => void): void {
+  previewListeners.push(listener);
+}
+
+/**
+ * V8 runs a function unoptimised until it is hot: the first 768x512 preview took ~30 ms
+ * (Node, Chromium) and later ones ~3 ms. A few small runs while the chunks are still on
+ * their way make the first real preview a fast one.
+ */
+function warmPreview(p: PreviewBasis, baseFactor: number): void {
+  const g = geometry(256, 256, { window: p.window, baseFactor });
+  const z = new Float32Array(p.components * g.gridW * g.gridH).fill(0.25);
+  const base = new Float32Array(3 * g.baseW * g.baseH).fill(0.5);
+  for (let i = 0; i < 6; i++) previewPixels(p, g, p.components, z, base, i % 2 ? 2 : 1);
+}
+
+/** preview.bin loads beside the rest; once here, images without a decoder paint get one. */
+function startPreview(files: PriorFiles): void {
+  if (cfg().paint === false) return;
+  loadPreview(cfg().modelBase, files.manifest).then(
+    (p) => {
+      if (p) warmPreview(p, files.manifest.layout.baseFactor);
+      preview = p;
+      if (p) for (const l of previewListeners) l();
+    },
+    // Not fatal (decoder.onnx paints the same tokens) but never silent: a broken preview.bin
+    // means a broken deployment.
+    (e) => console.warn(`[mrt-worker] no token preview: ${(e as Error).message}`),
+  );
+}
+
+/**
+ * The decoder graph's file: the manifest's split decoder when it has one (models with more
+ * than 64 layers: the linear synthesis of later tokens is summed in JS, src/model/tail.ts,
+ * from the tail basis), else decoder.onnx.
+ */
+export function graphFile(m: Models): string {
+  return m.files.manifest.splitDecoder?.file ?? 'decoder.onnx';
+}
+
+/** The decoder graph's bytes, checked against the manifest (fetched once). */
+export function graphBytes(m: Models): Promise<Uint8Array> {
+  graphP ??= loadDecoder(cfg().modelBase, m.files, graphFile(m));
+  return graphP;
+}
+
+/** The split decoder's tail basis: loaded when the first token past the split arrives. */
+export function tailBasis(m: Models): Promise<TailBasis> {
+  tailP ??= loadTail(cfg().modelBase, m.files.manifest);
+  return tailP;
+}

@@ -1,0 +1,152 @@
+// Decoder painter: runs the decoder graph on the image's newest token state (one run at a
+// time for the page, through the scheduler) and paints the result; on a WebGPU failure the
+// page switches to WASM and the run is repeated there.
+import type { TailBasis } from '../../model/tail.ts';
+import { chwToPixels } from '../../model/io.ts';
+import type { Runtime } from '../runtime.ts';
+import type { Backend } from '../types.ts';
+import { fallbackToWasm, runtime } from './backend.ts';
+import { cfg, errDetail, scheduler, send } from './env.ts';
+import type { Job } from './job.ts';
+import { models, tailBasis, type Models } from './models.ts';
+import type { ModelInputs } from './tokens.ts';
+
+export class MlPainter {
+  private running: Promise<void> | null = null;
+  private waiters: (() => void)[] = [];
+  private pending = false;
+
+  constructor(private readonly job: Job) {}
+
+  private prio(): number {
+    const p = this.job.opts.priority;
+    return p === 'high' ? 2 : p === 'low' ? 0 : 1;
+  }
+
+  /** Queues a run on the newest token state (replacing this image's queued one). */
+  request(): void {
+    const job = this.job;
+    if (job.finalShown || job.dead || cfg().paint === false) return;
+    this.pending = true;
+    scheduler.request({ id: job.id, priority: this.prio(), run: () => this.paintTokens() });
+  }
+
+  /** Drops the queued run (the final layer is shown). */
+  stop(): void {
+    scheduler.cancel(this.job.id);
+    this.pending = false;
+    this.settle();
+  }
+
+  /** Resolves when no run of this image is queued or running. */
+  drained(): Promise<void> {
+    if (!this.pending && !this.running) return Promise.resolve();
+    return new Promise((r) => this.waiters.push(r));
+  }
+
+  private settle(): void {
+    if (!this.pending && !this.running) for (const w of this.waiters.splice(0)) w();
+  }
+
+  private async paintTokens(): Promise<void> {
+    this.pending = false;
+    const p = this.paint();
+    this.running = p;
+    try {
+      await p;
+    } finally {
+      this.running = null;
+      this.settle();
+    }
+  }
+
+  private async paint(): Promise<void> {
+    const job = this.job;
+    const sd = job.parser.sd;
+    if (job.dead || job.finalShown || !sd) return;
+    if (job.painted?.kind === 'ml' && job.painted.known === sd.known) return;
+    let rt: Runtime;
+    let m: Models;
+    let tb: TailBasis | null = null;
+    const g = job.parser.g!;
+    try {
+      m = await models();
+      rt = await runtime();
+      if (job.dead || job.finalShown) return;
+      if (job.inputs!.needsTail(sd, m, job.opts.regenerate)) {
+        tb = await tailBasis(m);
+        if (job.dead || job.finalShown) return;
+      }
+    } catch (e) {
+      job.fail(errDetail(e, true));
+      return;
+    }
+    // read after the waits: on a cold page the runtime takes seconds to load, and every
+    // chunk that arrived meanwhile belongs in this paint
+    const known = sd.known;
+    if (job.painted?.kind === 'ml' && job.painted.known === known) return;
+    const base = job.placeholder.base;
+    if (!base) {
+      job.fail({ code: 'placeholder', message: job.placeholder.error || 'the stream has no placeholder (the model base)', fatal: !job.painted });
+      return;
+    }
+    const T = sd.layout!.tokensPerWindow;
+    const t0 = performance.now();
+    const inputs = job.inputs!.build(sd, known, m, job.opts.regenerate, tb);
+    const tRegen = performance.now() - t0;
+    const cells = g.gridW * g.gridH;
+    const runOnce = async (r: Runtime, { z, mask, tail }: ModelInputs) => {
+      const { Tensor } = r.ort;
+      const res = await r.session.run({
+        z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
+        mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
+        base: new Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
+        ...(tail ? { tail: new Tensor('float32', tail, [1, tail.length / cells, g.gridH, g.gridW]) } : {}),
+      });
+      const img = res.image;
+      const data = (await img.getData()) as Float32Array;
+      img.dispose?.();
+      return data;
+    };
+    let out: Float32Array;
+    const t1 = performance.now();
+    try {
+      out = await runOnce(rt, inputs);
+    } catch (e) {
+      if (rt.backend !== 'webgpu') {
+        job.fail({ code: 'runtime', message: `decoder run failed: ${(e as Error).message}`, fatal: !job.painted });
+        return;
+      }
+      try {
+        rt = await fallbackToWasm((e as Error).message);
+        out = await runOnce(rt, inputs);
+      } catch (e2) {
+        job.fail({ code: 'runtime', message: `decoder run failed: ${(e2 as Error).message}`, fatal: !job.painted });
+        return;
+      }
+    }
+    const runMs = performance.now() - t1;
+    if (job.dead || job.finalShown) return;
+    const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 4);
+    const bitmap = await createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, g.width, g.height));
+    if (job.dead || job.finalShown) {
+      bitmap.close();
+      return;
+    }
+    job.painted = { known, kind: 'ml' };
+    send(
+      {
+        type: 'paint',
+        id: job.id,
+        bitmap,
+        detail: { kind: 'ml', bytes: job.received, chunks: sd.chunks, tokens: known, runMs, backend: rt.backend as Backend },
+      },
+      [bitmap],
+    );
+    send({
+      type: 'stats',
+      id: job.id,
+      stats: { regenMs: tRegen, runMs, totalMs: performance.now() - t0, sinceFirstChunkMs: performance.now() - job.firstChunkAt, known },
+    });
+  }
+}

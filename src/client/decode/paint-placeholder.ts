@@ -1,0 +1,74 @@
+// Placeholder painter: the header's native AVIF/WebP placeholder, decoded by the browser and
+// painted before any ML byte is fetched; its pixels become the decoder's `base` input.
+import type { MrtFirstPaint } from '../../format/index.ts';
+import { pixelsToChw, type Geometry } from '../../model/io.ts';
+import { send } from './env.ts';
+import type { Job } from './job.ts';
+
+export class Placeholder {
+  /** Why there is no base (a placeholder the browser cannot decode or read). */
+  error = '';
+  /** The model's `base` input: the placeholder's RGB at (Wp/16, Hp/16), CHW float in [0, 1]. */
+  base: Float32Array | null = null;
+  /** The decoded placeholder at its own size (the base is made from it). */
+  private canvas: OffscreenCanvas | null = null;
+
+  async paint(job: Job, first: MrtFirstPaint): Promise<void> {
+    const ph = first.placeholder;
+    if (!ph) return;
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([ph.bytes as Uint8Array<ArrayBuffer>], { type: ph.mime }), {
+        colorSpaceConversion: 'none',
+        premultiplyAlpha: 'none',
+      });
+    } catch (e) {
+      // Not reported here: tokens still decode; an ML paint without its base reports it.
+      this.error = `cannot decode the ${ph.mime} placeholder: ${(e as Error).message}`;
+      return;
+    }
+    try {
+      this.canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+      this.canvas.getContext('2d', { willReadFrequently: true })!.drawImage(bitmap, 0, 0);
+    } catch {
+      this.canvas = null;
+    }
+    if (job.dead || job.painted) {
+      bitmap.close();
+      return;
+    }
+    job.painted = { known: 0, kind: 'placeholder' };
+    // The placeholder covers the padded image: paint only the part over the real image.
+    const fx = bitmap.width / first.paddedWidth;
+    const fy = bitmap.height / first.paddedHeight;
+    send(
+      {
+        type: 'paint',
+        id: job.id,
+        bitmap,
+        crop: [first.width * fx, first.height * fy],
+        detail: { kind: 'placeholder', bytes: job.received, chunks: 0, tokens: 0 },
+      },
+      [bitmap],
+    );
+    // Wall-clock time of the placeholder hand-off (bench/client-paint.ts checks that no ML
+    // file was requested before it).
+    send({ type: 'stats', id: job.id, stats: { placeholderPostedAt: Date.now() } });
+  }
+
+  /** Makes the base once the geometry is known (no-op without a decoded placeholder). */
+  makeBase(g: Geometry): void {
+    if (!this.canvas || this.base) return;
+    try {
+      let src: OffscreenCanvas = this.canvas;
+      if (src.width !== g.baseW || src.height !== g.baseH) {
+        src = new OffscreenCanvas(g.baseW, g.baseH);
+        src.getContext('2d')!.drawImage(this.canvas, 0, 0, g.baseW, g.baseH);
+      }
+      const px = src.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, g.baseW, g.baseH, { colorSpace: 'srgb' }).data;
+      this.base = pixelsToChw(px, g.baseW, g.baseH, 4);
+    } catch (e) {
+      this.error = `cannot read the placeholder pixels: ${(e as Error).message}`;
+    }
+  }
+}

@@ -1,0 +1,181 @@
+// Parser stage: buffers the stream's first bytes until the header (first the Header
+// message: size + placeholder, then the Index), creates the StreamDecoder once the prior's
+// weights are here, and turns its events into calls on the image.
+import { MrtFormatError, isCut, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
+import { StreamDecoder, type StreamEvent } from '../../codec/index.ts';
+import { geometry, type Geometry } from '../../model/io.ts';
+import { ClientError } from '../runtime.ts';
+import type { MrtErrorDetail } from '../types.ts';
+import { errDetail } from './env.ts';
+import { loadedModels, models, type Models } from './models.ts';
+
+export interface ParserHooks {
+  /** The Header message is here (size + placeholder): the first paint. */
+  onFirstPaint(first: MrtFirstPaint): Promise<void>;
+  /** The whole header is here; returns the byte limit of this response (the budget). */
+  onHeader(info: MrtHeaderInfo, g: Geometry): number;
+  /** Bytes past the limit that arrived with the header were dropped: `limit` bytes remain. */
+  onClipped(limit: number): void;
+  /** More tokens are known. */
+  onChunks(): void;
+  /** The final layer arrived. */
+  onFinal(mime: string, bytes: Uint8Array): void;
+  fail(detail: MrtErrorDetail): void;
+  dead(): boolean;
+  painted(): boolean;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+export class StreamParser {
+  /** Every byte received before the decoder exists. */
+  private buf: Uint8Array = new Uint8Array(0);
+  /** The Header message (size + placeholder): the first paint, before the Index arrives. */
+  first: MrtFirstPaint | null = null;
+  info: MrtHeaderInfo | null = null;
+  header: MrtHeader | null = null;
+  g: Geometry | null = null;
+  sd: StreamDecoder | null = null;
+  /** The decoder's error, once it stopped (the best image before it stays painted). */
+  decodeError: MrtFormatError | null = null;
+  /** The decoder stopped on an error (reported once the best image is painted). */
+  streamError = false;
+  /** The decoder saw everything the header announces. */
+  sawEnd = false;
+  private waitingModels = false;
+  /** Set while the stream's end waits for a decoder that starts late (models still loading). */
+  private decoderWaiter: (() => void) | null = null;
+
+  constructor(private readonly hooks: ParserHooks) {}
+
+  /** Takes the next bytes of the stream. */
+  async take(bytes: Uint8Array): Promise<void> {
+    if (this.sd) {
+      this.push(bytes);
+      return;
+    }
+    this.buf = concat(this.buf, bytes);
+    if (!this.info) await this.tryHeader();
+    if (this.info && !this.sd) await this.maybeStartDecoder();
+  }
+
+  /** The stream ended: the decoder sees the end (a cut prefix never does). */
+  end(): void {
+    this.push(new Uint8Array(0), true);
+  }
+
+  /** Whether `received` bytes end on a chunk boundary (or the final layer's end). */
+  atBoundary(received: number): boolean {
+    return isCut(this.info!, received);
+  }
+
+  /** At the end of a response without a whole header: the error that explains it. */
+  headerError(received: number): unknown {
+    if (this.buf.length === 0 && received === 0) return new ClientError('truncated', 'empty response');
+    try {
+      readHeader(this.buf);
+    } catch (e) {
+      if (e instanceof MrtFormatError && e.code === 'need-more') return new ClientError('truncated', `stream ended inside the header (${received} bytes)`);
+      return e;
+    }
+    return null;
+  }
+
+  /** Resolves once the decoder exists or could not start (models still loading at the stream's end). */
+  decoderReady(): Promise<void> {
+    if (this.sd) return Promise.resolve();
+    return new Promise<void>((r) => (this.decoderWaiter = r));
+  }
+
+  private async tryHeader(): Promise<void> {
+    if (!this.first) {
+      try {
+        this.first = readFirstPaint(this.buf);
+      } catch (e) {
+        if (e instanceof MrtFormatError && e.code === 'need-more') return;
+        throw e;
+      }
+      await this.hooks.onFirstPaint(this.first);
+    }
+    let info: MrtHeaderInfo;
+    try {
+      info = readHeader(this.buf);
+    } catch (e) {
+      if (e instanceof MrtFormatError && e.code === 'need-more') return;
+      throw e;
+    }
+    this.info = info;
+    this.header = info.header;
+    const h = info.header;
+    this.g = geometry(h.width, h.height, { window: h.layout.window, baseFactor: h.layout.baseFactor });
+    const limit = this.hooks.onHeader(info, this.g);
+    // Bytes that arrived in the same read as the header may already go past the budget:
+    // keep only the prefix up to the cut (the decoder has not seen any of them yet).
+    if (this.buf.length > limit) {
+      this.buf = this.buf.subarray(0, limit);
+      this.hooks.onClipped(limit);
+    }
+  }
+
+  /** Creates the StreamDecoder once the prior's weights are here and feeds it the buffer. */
+  private async maybeStartDecoder(): Promise<void> {
+    if (this.sd || this.hooks.dead()) return;
+    const h = this.header!;
+    let m: Models | null = null;
+    if (h.prior === 'rcm') {
+      // The RCM weights come with the models; until they are here, keep buffering.
+      m = loadedModels();
+      if (!m) {
+        if (!this.waitingModels) {
+          this.waitingModels = true;
+          models()
+            .then(
+              () => this.maybeStartDecoder().then(() => this.decoderWaiter?.()),
+              (e) => {
+                this.hooks.fail(errDetail(e, true));
+                this.decoderWaiter?.();
+              },
+            )
+            .catch((e) => {
+              this.hooks.fail(errDetail(e, !this.hooks.painted()));
+              this.decoderWaiter?.();
+            });
+        }
+        return;
+      }
+      if (h.modelHash.length && !modelHashMatches(h.modelHash, m.files.modelHash)) {
+        this.hooks.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
+        return;
+      }
+    }
+    this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.modelHash });
+    const b = this.buf;
+    this.buf = new Uint8Array(0);
+    this.push(b);
+  }
+
+  private push(bytes: Uint8Array, end = false): void {
+    const sd = this.sd!;
+    const before = sd.known;
+    this.handle(end ? sd.end() : sd.push(bytes));
+    if (sd.known !== before) this.hooks.onChunks();
+  }
+
+  private handle(events: StreamEvent[]): void {
+    for (const ev of events) {
+      if (ev.type === 'error') {
+        this.decodeError = ev.error;
+        this.streamError = true;
+      } else if (ev.type === 'final') {
+        this.hooks.onFinal(ev.mime, ev.bytes);
+      } else if (ev.type === 'end') {
+        this.sawEnd = true;
+      }
+    }
+  }
+}
