@@ -23,6 +23,7 @@ import {
   parseKey,
   parseRange,
   problem,
+  STORED_OBJECT_HEADERS,
   type ByteRange,
   type Problem,
 } from './http.ts';
@@ -197,7 +198,7 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   h.set('X-MRT-Total-Chunks', String(info.chunkEnds.length));
   h.set('X-MRT-Final', final ? '1' : '0');
   h.set('X-MRT-Selection', selection);
-  h.set('X-Content-Type-Options', 'nosniff');
+  for (const [n, v] of Object.entries(STORED_OBJECT_HEADERS)) h.set(n, v);
   const sharedCc = immutable ? `public, max-age=${YEAR}, immutable, no-transform` : `public, max-age=${r.mutableMaxAge}, no-transform`;
   if (byHints) {
     // The body depends on request headers: keep it out of shared caches, name the
@@ -332,7 +333,7 @@ async function plain(key: string, bucket: R2BucketLike, req: Request): Promise<R
   const obj = await bucket.get(key, { range: req.headers });
   if (!obj) return fail(problem(404, 'not-found', `no object '${key}'`));
   if (!hasBody(obj)) return fail(problem(412, 'precondition-failed', 'precondition failed'));
-  const h = new Headers(CORS_HEADERS);
+  const h = new Headers({ ...CORS_HEADERS, ...STORED_OBJECT_HEADERS });
   h.set('Content-Type', MRT_CONTENT_TYPE);
   h.set('ETag', obj.httpEtag);
   const rg = obj.range as { offset?: number; length?: number } | undefined;

@@ -27,6 +27,15 @@ export const CORS_PREFLIGHT: Readonly<Record<string, string>> = Object.freeze({
   'Access-Control-Max-Age': '86400',
 });
 
+/**
+ * On every response that carries a stored object's bytes: a browser must never sniff them
+ * as HTML or script, nor run them as a document if navigated to.
+ */
+export const STORED_OBJECT_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'X-Content-Type-Options': 'nosniff',
+  'Content-Security-Policy': 'sandbox',
+});
+
 export function jsonProblem(p: Problem, extra?: Record<string, string>): Response {
   const headers = new Headers({
     'Content-Type': 'application/json; charset=utf-8',
@@ -87,11 +96,14 @@ export function isContentAddressed(key: string): boolean {
 export type ByteRange = { start: number; end: number }; // inclusive end
 
 /**
- * Parse a single-range `Range` header against a representation of `length` bytes.
+ * Parse a `Range` header against a representation of `length` bytes.
  * - null header, or a unit other than `bytes` → `null` (ignored, RFC 9110 §14.2)
- * - `bytes=a-b`, `bytes=a-`, `bytes=-n` → the satisfiable range (b clamped to length-1)
- * - syntactically invalid, multiple ranges, or unsatisfiable → Problem 416 with
- *   `Content-Range: bytes * /length`
+ * - one range `bytes=a-b`, `bytes=a-`, `bytes=-n` → the satisfiable range (b clamped to
+ *   length-1, however many digits it has: an end past the object is its end)
+ * - several ranges, at least one satisfiable → `null`: the whole representation (200).
+ *   RFC 9110 lets a server ignore Range; no browser and not the <mrt-img> client asks for
+ *   several, and multipart/byteranges would be a second body format for nobody.
+ * - syntactically invalid, or nothing satisfiable → Problem 416 with `Content-Range: bytes * /length`
  */
 export function parseRange(header: string | null, length: number): ByteRange | null | Problem {
   if (header == null) return null;
@@ -100,19 +112,33 @@ export function parseRange(header: string | null, length: number): ByteRange | n
   if (eq < 0) return unsatisfiable(length, 'malformed Range header');
   const unit = h.slice(0, eq).trim().toLowerCase();
   if (unit !== 'bytes') return null;
-  const spec = h.slice(eq + 1).trim();
-  if (spec.includes(',')) return unsatisfiable(length, 'only a single byte range is supported');
-  const m = /^(\d{0,16})\s*-\s*(\d{0,16})$/.exec(spec);
-  if (!m || (m[1] === '' && m[2] === '')) return unsatisfiable(length, `malformed byte range '${spec.slice(0, 64)}'`);
+  // empty list elements are allowed (RFC 9110 §5.6.1)
+  const specs = h.slice(eq + 1).split(',').map((x) => x.trim()).filter((x) => x !== '');
+  if (specs.length === 0) return unsatisfiable(length, 'malformed Range header: no byte range');
+  const parsed = specs.map((x) => parseSpec(x, length));
+  const malformed = parsed.find((r) => 'malformed' in r && r.malformed);
+  if (malformed) return unsatisfiable(length, (malformed as SpecError).detail);
+  const ok = parsed.filter((r): r is ByteRange => !('detail' in r));
+  if (specs.length === 1) return ok[0] ?? unsatisfiable(length, (parsed[0] as SpecError).detail);
+  return ok.length ? null : unsatisfiable(length, `none of the ${specs.length} ranges is satisfiable`);
+}
+
+type SpecError = { malformed: boolean; detail: string };
+
+/** One `a-b` / `a-` / `-n`: the satisfiable range, or why not. */
+function parseSpec(spec: string, length: number): ByteRange | SpecError {
+  const m = /^(\d*)\s*-\s*(\d*)$/.exec(spec);
+  if (!m || (m[1] === '' && m[2] === '')) return { malformed: true, detail: `malformed byte range '${spec.slice(0, 64)}'` };
+  // digits past 2^53 lose precision but stay past any object's length: only comparisons follow
   if (m[1] === '') {
     const n = Number(m[2]);
-    if (n === 0 || length === 0) return unsatisfiable(length, 'empty suffix range');
+    if (n === 0 || length === 0) return { malformed: false, detail: 'empty suffix range' };
     return { start: Math.max(0, length - n), end: length - 1 };
   }
   const start = Number(m[1]);
-  const end = m[2] === '' ? length - 1 : Number(m[2]);
-  if (m[2] !== '' && end < start) return unsatisfiable(length, 'range end before start');
-  if (start >= length) return unsatisfiable(length, `range starts at ${start}, length is ${length}`);
+  const end = m[2] === '' ? Infinity : Number(m[2]);
+  if (end < start) return { malformed: true, detail: 'range end before start' };
+  if (start >= length) return { malformed: false, detail: `range starts at ${m[1].length > 20 ? `${m[1].slice(0, 20)}…` : start}, length is ${length}` };
   return { start, end: Math.min(end, length - 1) };
 }
 

@@ -57,8 +57,29 @@ describe('Range requests', () => {
     expect((await bytesOf(res)).length).toBe(ends[1]);
   });
 
-  it('unsatisfiable / malformed / multiple ranges → 416 JSON with Content-Range: bytes */len', async () => {
-    for (const r of [`bytes=${total}-`, `bytes=${total + 5}-${total + 9}`, 'bytes=-0', 'bytes=9-3', 'bytes=abc', 'bytes=1-2,5-6', 'bytes=', 'bytes', 'bytes=--1']) {
+  it('an end of 17 or more digits is the end of the object (as 16 digits)', async () => {
+    for (const digits of [16, 17, 40]) {
+      const res = await range(`bytes=5-${'9'.repeat(digits)}`);
+      expect(res.status, `${digits} digits`).toBe(206);
+      expect(res.headers.get('content-range')).toBe(`bytes 5-${total - 1}/${total}`);
+      expect(same(await bytesOf(res), fx.bytes.subarray(5))).toBe(true);
+    }
+  });
+
+  it('several ranges, one satisfiable → 200 with the whole representation (Range ignored, RFC 9110 §14.2)', async () => {
+    for (const r of ['bytes=1-2,5-6', `bytes=0-0,${total + 5}-`, 'bytes=-10, 0-3']) {
+      const res = await range(r);
+      expect(res.status, r).toBe(200);
+      expect(res.headers.get('content-range')).toBeNull();
+      expect(same(await bytesOf(res), fx.bytes)).toBe(true);
+    }
+    const q = await range('bytes=0-1,5-6', '/i/http/a.mrt?q=2');
+    expect(q.status).toBe(200);
+    expect((await bytesOf(q)).length).toBe(ends[1]);
+  });
+
+  it('unsatisfiable / malformed ranges → 416 JSON with Content-Range: bytes */len', async () => {
+    for (const r of [`bytes=${total}-`, `bytes=${total + 5}-${total + 9}`, `bytes=${total}-,${total + 1}-`, 'bytes=-0', 'bytes=9-3', 'bytes=abc', 'bytes=1-2,x', 'bytes=', 'bytes', 'bytes=--1', `bytes=${'9'.repeat(17)}-`]) {
       const res = await range(r);
       expect(res.status, r).toBe(416);
       expect(res.headers.get('content-range'), r).toBe(`bytes */${total}`);
@@ -173,6 +194,24 @@ describe('Cache-Control rule', () => {
     expect(imm.headers.get('cache-control')).toBe('public, max-age=31536000, immutable, no-transform');
     const mut = await fetchEdge('/i/http/a.mrt?q=2', { method: 'HEAD' });
     expect(mut.headers.get('cache-control')).toBe('public, max-age=60, no-transform');
+  });
+
+  it('stored bytes are never sniffed or run as a document: nosniff and CSP sandbox on 200, 206, HEAD, 304 and ?plain', async () => {
+    const etag = (await fetchEdge('/i/http/a.mrt', { method: 'HEAD' })).headers.get('etag')!;
+    const answers = [
+      await fetchEdge('/i/http/a.mrt'),
+      await fetchEdge('/i/http/a.mrt?q=1'),
+      await range('bytes=0-9'),
+      await fetchEdge('/i/http/a.mrt', { method: 'HEAD' }),
+      await fetchEdge('/i/http/a.mrt', { headers: { 'If-None-Match': etag } }),
+      await fetchEdge('/i/http/a.mrt?plain', { headers: { Range: 'bytes=0-9' } }),
+    ];
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 206, 200, 304, 206]);
+    for (const r of answers) {
+      expect(r.headers.get('x-content-type-options'), String(r.status)).toBe('nosniff');
+      expect(r.headers.get('content-security-policy'), String(r.status)).toBe('sandbox');
+      await r.arrayBuffer();
+    }
   });
 
   it('never a Content-Encoding on .mrt, even when the client accepts gzip', async () => {

@@ -14,12 +14,23 @@ describe('parseRange (length 100)', () => {
     ['BYTES = 1 - 2', 1, 2],
   ];
   for (const [h, a, b] of ok) it(`${h} → ${a}-${b}`, () => expect(parseRange(h, 100)).toEqual({ start: a, end: b }));
-  for (const h of ['bytes=100-', 'bytes=100-200', 'bytes=-0', 'bytes=5-4', 'bytes=x', 'bytes=-', 'bytes=0-1,3-4', 'bytes', 'bytes=1.5-2']) {
+  for (const h of ['bytes=100-', 'bytes=100-200', 'bytes=-0', 'bytes=5-4', 'bytes=x', 'bytes=-', 'bytes', 'bytes=1.5-2', 'bytes=,', 'bytes=100-,200-300', 'bytes=0-1,x', 'bytes=0-1,5-4', `bytes=${'9'.repeat(17)}-`, `bytes=${'9'.repeat(17)}-${'9'.repeat(18)}`]) {
     it(`${h} → 416`, () => expect(parseRange(h, 100)).toMatchObject({ status: 416, headers: { 'Content-Range': 'bytes */100' } }));
+  }
+  // an end past the object is its end, however many digits it has (16 digits gave 206, 17 gave 416)
+  for (const digits of [16, 17, 30, 400]) {
+    it(`an end of ${digits} digits → to the end`, () => expect(parseRange(`bytes=10-${'9'.repeat(digits)}`, 100)).toEqual({ start: 10, end: 99 }));
+    it(`a suffix of ${digits} digits → everything`, () => expect(parseRange(`bytes=-${'9'.repeat(digits)}`, 100)).toEqual({ start: 0, end: 99 }));
   }
   it('absent or other units → null (ignored)', () => {
     expect(parseRange(null, 100)).toBeNull();
     expect(parseRange('items=0-1', 100)).toBeNull();
+  });
+  it('several ranges, one satisfiable → null (the whole representation); one range among empty list elements → that range', () => {
+    expect(parseRange('bytes=0-1,3-4', 100)).toBeNull();
+    expect(parseRange('bytes=0-1, 200-300', 100)).toBeNull();
+    expect(parseRange('bytes=-5,0-0', 100)).toBeNull();
+    expect(parseRange('bytes=, 3-4 ,', 100)).toEqual({ start: 3, end: 4 });
   });
 });
 
