@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// One `npm test` runs every project: Node unit/integration tests here, the Workers-runtime
-// edge tests in their own project (see test/edge/vitest.config.ts once it exists).
+// `npm test` runs every project: Node unit/integration tests here, the Workers-runtime edge
+// tests in their own project (test/edge/vitest.config.ts), then, alone so that nothing else
+// competes for the CPU while it measures a throttled browser, the visitor benchmark's quick mode.
 export default defineConfig({
   test: {
     projects: [
@@ -10,8 +11,16 @@ export default defineConfig({
         test: {
           name: 'node',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/edge/**', 'node_modules/**'],
+          exclude: ['test/edge/**', 'test/bench/**', 'node_modules/**'],
           testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'visitor',
+          include: ['test/bench/**/*.test.ts'],
+          testTimeout: 420_000,
           hookTimeout: 300_000,
         },
       },

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, idempotently:
 # Debian's chromium (browser tests), djpeg (bench/peers.ts: progressive JPEG prefixes) and
-# the local torch wheels (training smoke test).
+# the local torch wheels (training smoke test), and the perceptual metrics and JPEG XL tools
+# (bench/visitor.ts, whose quick mode is part of the tests).
 set -euo pipefail
 if ! command -v /usr/bin/chromium >/dev/null 2>&1 || ! command -v djpeg >/dev/null 2>&1; then
   echo "setup: installing Debian chromium and libjpeg-turbo-progs (djpeg)"
@@ -14,4 +15,5 @@ if ! python3 -c "import torch, onnx, onnxruntime, numpy, PIL" >/dev/null 2>&1; t
   pip install -q --index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple \
     --find-links /opt/wheels torch onnx onnxruntime numpy pillow
 fi
+bash "$(dirname "$0")/build-metrics.sh"
 echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | head -1); djpeg $(command -v djpeg); torch $(python3 -c 'import torch; print(torch.__version__)')"
