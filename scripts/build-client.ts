@@ -92,6 +92,8 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
     build({ ...common, entryPoints: [join(root, 'src/client/mrt-img.ts')], outfile: join(out, 'mrt-img.js') }),
     build({ ...common, entryPoints: [join(root, 'src/client/worker.ts')], outfile: join(out, 'mrt-worker.js') }),
     build({ ...common, entryPoints: [join(root, 'src/client/demo/demo.ts')], outfile: join(out, 'demo.js') }),
+    // the demo's whole-page throttle: at the root so that its scope covers the page and the runtime
+    build({ ...common, entryPoints: [join(root, 'src/client/demo/throttle-sw.ts')], outfile: join(out, 'demo-throttle-sw.js') }),
   ]);
   log(`esbuild: ${(performance.now() - t0).toFixed(0)} ms`);
 

@@ -14,25 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CDPSession } from 'playwright-core';
 
-export interface NetworkPreset {
-  name: string;
-  /** download and upload, bits per second */
-  bps: number;
-  /** round-trip latency added to every request, ms */
-  rttMs: number;
-}
+import { NETWORKS, networkPreset, type NetworkPreset } from '../../src/client/demo/networks.ts';
 
-export const NETWORKS: readonly NetworkPreset[] = [
-  { name: '400kbps-400ms', bps: 400_000, rttMs: 400 },
-  { name: '1.6Mbps-150ms', bps: 1_600_000, rttMs: 150 },
-  { name: '10Mbps-40ms', bps: 10_000_000, rttMs: 40 },
-];
-
-export function networkPreset(name: string): NetworkPreset {
-  const p = NETWORKS.find((n) => n.name === name);
-  if (!p) throw new Error(`unknown network ${name}; one of ${NETWORKS.map((n) => n.name).join(', ')}`);
-  return p;
-}
+export { NETWORKS, networkPreset, type NetworkPreset };
 
 export async function emulateNetwork(cdp: CDPSession, n: NetworkPreset | null): Promise<void> {
   await cdp.send('Network.enable');

@@ -1,15 +1,51 @@
-// Demo page: Kodak images as <mrt-img> next to a progressive JPEG cut at the same number of
-// bytes received, with a network throttle (the client paces its own reads).
+// Demo page: sample photos as <mrt-img>, next to the best thumbnail that fits the bytes MRT
+// has received and a progressive JPEG cut at the same number of bytes. The network setting
+// throttles the whole page, runtime and model included (throttle-sw.ts), like the visitor
+// benchmark (bench/visitor.ts) does with DevTools.
 // The element comes from /mrt-img.js (the shipped module), loaded by index.html.
 import type { MrtImg } from '../mrt-img.ts';
 import type { MrtProgressDetail } from '../types.ts';
+import { NETWORKS } from './networks.ts';
+
+interface DemoThumb {
+  /** file size: shown once MRT has received at least this many bytes */
+  bytes: number;
+  src: string;
+  /** what it is, e.g. 'avif 192 px q40' */
+  label: string;
+}
 
 interface DemoImage {
   name: string;
   src: string;
   jpeg?: string;
+  /** best thumbnails (by PSNR) for a ladder of byte budgets, smallest first */
+  thumbs?: DemoThumb[];
   width?: number;
   height?: number;
+}
+
+const SW_URL = '/demo-throttle-sw.js';
+
+/**
+ * Makes the service worker match the chosen network: registered with its rate and RTT (and
+ * controlling this page) or gone. Returns false when the page must reload to be throttled
+ * (or unthrottled) from its first request on.
+ */
+async function applyNetwork(name: string): Promise<boolean> {
+  if (!('serviceWorker' in navigator)) return true;
+  const preset = NETWORKS.find((n) => n.name === name);
+  const regs = await navigator.serviceWorker.getRegistrations();
+  const want = preset ? new URL(`${SW_URL}?bps=${preset.bps}&rtt=${preset.rttMs}`, location.href).href : null;
+  const current = navigator.serviceWorker.controller?.scriptURL ?? null;
+  if (!want) {
+    await Promise.all(regs.map((r) => r.unregister()));
+    return current === null;
+  }
+  if (current === want) return true;
+  await navigator.serviceWorker.register(want, { scope: '/' });
+  await navigator.serviceWorker.ready;
+  return false;
 }
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -55,10 +91,33 @@ function fmt(n: number): string {
   return n < 1024 ? `${n} B` : `${(n / 1024).toFixed(1)} KB`;
 }
 
+/** Draws the largest thumbnail that fits `bytes` (upscaled by the browser), or clears to grey. */
+async function paintThumb(canvas: HTMLCanvasElement, thumbs: DemoThumb[], bytes: number, cache: Map<string, Promise<ImageBitmap | null>>): Promise<DemoThumb | null> {
+  const fit = thumbs.filter((t) => t.bytes <= bytes).pop() ?? null;
+  const ctx = canvas.getContext('2d')!;
+  const bm = fit ? await getBitmap(fit.src, cache) : null;
+  if (!bm) {
+    ctx.fillStyle = '#888';
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    return null;
+  }
+  ctx.imageSmoothingQuality = 'high';
+  ctx.drawImage(bm, 0, 0, canvas.width, canvas.height);
+  return fit;
+}
+
+function getBitmap(src: string, cache: Map<string, Promise<ImageBitmap | null>>): Promise<ImageBitmap | null> {
+  let p = cache.get(src);
+  if (!p) {
+    p = fetch(src).then(async (r) => (r.ok ? createImageBitmap(await r.blob()) : null)).catch(() => null);
+    cache.set(src, p);
+  }
+  return p;
+}
+
 async function render(): Promise<void> {
   const grid = $('grid');
   grid.replaceChildren();
-  const throttle = parseInt(($('throttle') as HTMLSelectElement).value, 10);
   const budget = ($('budget') as HTMLSelectElement).value;
   const regen = ($('regen') as HTMLSelectElement).value;
   const count = parseInt(($('count') as HTMLSelectElement).value, 10);
@@ -79,7 +138,6 @@ async function render(): Promise<void> {
     el.setAttribute('loading', i < 4 ? 'eager' : 'lazy');
     el.setAttribute('budget', budget);
     el.setAttribute('regenerate', regen);
-    el.setAttribute('throttle', String(throttle));
     const fb = document.createElement('img');
     fb.alt = `Kodak ${im.name}`;
     fb.loading = 'lazy';
@@ -90,9 +148,16 @@ async function render(): Promise<void> {
     const canvas = document.createElement('canvas');
     canvas.width = w;
     canvas.height = h;
+    const middle = document.createElement('div');
+    const thumbCanvas = document.createElement('canvas');
+    thumbCanvas.width = w;
+    thumbCanvas.height = h;
+    const thumbTag = Object.assign(document.createElement('span'), { className: 'tag', textContent: 'best thumbnail' });
     left.append(el, Object.assign(document.createElement('span'), { className: 'tag', textContent: 'MRT' }));
+    middle.append(thumbCanvas, thumbTag);
     right.append(canvas, Object.assign(document.createElement('span'), { className: 'tag', textContent: 'progressive JPEG' }));
-    pair.append(left, right);
+    pair.append(left, middle, right);
+    const bitmaps = new Map<string, Promise<ImageBitmap | null>>();
     const cap = document.createElement('figcaption');
     cap.textContent = `${im.name}: waiting`;
     fig.append(pair, cap);
@@ -108,6 +173,10 @@ async function render(): Promise<void> {
       const bytes = p?.bytes ?? 0;
       await jpegP;
       if (jpeg) await paintJpegPrefix(canvas, jpeg, bytes);
+      if (im.thumbs?.length) {
+        const t = await paintThumb(thumbCanvas, im.thumbs, bytes, bitmaps);
+        thumbTag.textContent = t ? `best thumbnail: ${t.label}, ${fmt(t.bytes)}` : 'best thumbnail: none fits yet';
+      }
       const total = p?.totalBytes ? ` of ${fmt(p.totalBytes)}` : '';
       const jt = jpeg ? `; full JPEG ${fmt(jpeg.length)}` : '';
       cap.textContent = `${im.name}: ${fmt(bytes)}${total}, ${p?.chunks ?? 0} chunks, ${p?.tokens ?? 0}/${p?.totalTokens ?? '?'} tokens; ${state}${lastRun}${jt}`;
@@ -119,8 +188,8 @@ async function render(): Promise<void> {
       if (el.naturalWidth && (el.naturalWidth !== w || el.naturalHeight !== h) && el.getAttribute('width') !== String(el.naturalWidth)) {
         el.setAttribute('width', String(el.naturalWidth));
         el.setAttribute('height', String(el.naturalHeight));
-        canvas.width = el.naturalWidth;
-        canvas.height = el.naturalHeight;
+        canvas.width = thumbCanvas.width = el.naturalWidth;
+        canvas.height = thumbCanvas.height = el.naturalHeight;
         fb.width = el.naturalWidth;
         fb.height = el.naturalHeight;
       }
@@ -139,9 +208,39 @@ async function render(): Promise<void> {
   }
 }
 
-for (const id of ['throttle', 'budget', 'regen', 'count']) $(id).addEventListener('change', () => void render());
+const netSelect = $('throttle') as HTMLSelectElement;
+for (const n of [...NETWORKS, { name: 'none', label: 'unthrottled' }]) netSelect.append(new Option(n.label, n.name));
+const chosenNet = new URLSearchParams(location.search).get('net') ?? NETWORKS[1]!.name;
+netSelect.value = chosenNet;
+netSelect.addEventListener('change', () => {
+  const u = new URL(location.href);
+  u.searchParams.set('net', netSelect.value);
+  location.assign(u.href); // the next load applies it to every request from the first
+});
+for (const id of ['budget', 'regen', 'count']) $(id).addEventListener('change', () => void render());
 $('reload').addEventListener('click', () => void render());
-customElements.whenDefined('mrt-img').then(() => {
+const networkReady = applyNetwork(chosenNet).then(
+  (ready) => {
+    if (ready) {
+      sessionStorage.removeItem('mrt-demo-reloaded');
+      return true;
+    }
+    // one reload puts the page under the (new) service worker; never loop if it does not take
+    if (sessionStorage.getItem('mrt-demo-reloaded') === chosenNet) {
+      $('status').textContent += ' The network throttle did not take effect in this browser: unthrottled.';
+      return true;
+    }
+    sessionStorage.setItem('mrt-demo-reloaded', chosenNet);
+    location.reload();
+    return false;
+  },
+  (e) => {
+    $('status').textContent += ` Network throttle unavailable (${(e as Error).message}): unthrottled.`;
+    return true;
+  },
+);
+Promise.all([customElements.whenDefined('mrt-img'), networkReady]).then(([, ready]) => {
+  if (!ready) return;
   const Mrt = customElements.get('mrt-img') as unknown as typeof MrtImg;
   void render();
   Mrt.backend().then((b) => {
