@@ -19,7 +19,9 @@ export type ToWorker =
   | { type: 'refine'; id: number }
   | { type: 'cancel'; id: number }
   | { type: 'tokens'; id: number; req: number }
-  | { type: 'warm' };
+  | { type: 'warm' }
+  /** Test hook: destroys the WebGPU device the decoder runs on (a simulated device loss). */
+  | { type: 'lose-device' };
 
 export interface HeaderInfo {
   width: number;

@@ -34,6 +34,8 @@ export interface Runtime {
   session: Ort.InferenceSession;
   /** Bytes of the runtime's JS + WASM fetched (from the Resource Timing API where available). */
   loadMs: number;
+  /** WebGPU: resolves with a message when the GPU device is lost (runs on it may never settle). */
+  lost?: Promise<string>;
 }
 
 function hex(buf: ArrayBuffer): string {
@@ -158,14 +160,54 @@ export async function loadDecoder(modelBase: string, prior: PriorFiles, file = '
   return decoder;
 }
 
-async function webgpuAvailable(): Promise<boolean> {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-  if (!gpu) return false;
+/** The parts of a WebGPU adapter the backend choice reads (the DOM types are not in this build). */
+interface GpuAdapterLike {
+  isFallbackAdapter?: boolean;
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+}
+
+/** Software rasterisers that expose WebGPU: far too slow for the decoder (a 768x512 run takes minutes). */
+const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|softpipe|microsoft basic render|\bwarp\b/i;
+
+/** Why `adapter` is no GPU worth using (a fallback or software adapter), or '' for a hardware one. */
+export function softwareAdapter(adapter: GpuAdapterLike): string {
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ');
+  if (adapter.isFallbackAdapter || info.isFallbackAdapter) return `the WebGPU adapter is a fallback adapter (${name || 'no name'})`;
+  if (SOFTWARE_ADAPTER.test(name)) return `the WebGPU adapter is a software renderer (${name})`;
+  return '';
+}
+
+/**
+ * Whether 'auto' should try WebGPU: an adapter that is a real GPU. `why` says why not when
+ * there is an adapter that is left (nothing to say when the browser has no WebGPU at all).
+ */
+async function webgpuChoice(): Promise<{ use: boolean; why: string }> {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
+  if (!gpu) return { use: false, why: '' };
+  let adapter: GpuAdapterLike | null;
   try {
-    return !!(await gpu.requestAdapter());
-  } catch {
-    return false;
+    adapter = await gpu.requestAdapter();
+  } catch (e) {
+    return { use: false, why: `requestAdapter failed: ${(e as Error).message}` };
   }
+  if (!adapter) return { use: false, why: '' };
+  const soft = softwareAdapter(adapter);
+  return soft ? { use: false, why: soft } : { use: true, why: '' };
+}
+
+/** Resolves with a message when the GPU device the session runs on is lost (never for WASM). */
+async function deviceLost(ort: typeof Ort): Promise<string> {
+  const never = new Promise<string>(() => undefined);
+  let device: { lost?: Promise<{ reason?: string; message?: string }> } | undefined;
+  try {
+    device = (await ort.env.webgpu.device) as unknown as typeof device;
+  } catch {
+    return never; // no device to watch: a failed run still falls back
+  }
+  if (!device?.lost) return never;
+  const info = await device.lost;
+  return `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
 }
 
 async function importOrt(url: string): Promise<typeof Ort> {
@@ -185,17 +227,23 @@ function setupEnv(ort: typeof Ort, ortBase: string, threads: number): void {
 }
 
 /**
- * Creates the decoder session: WebGPU when requested/available (ort.webgpu build), and on
- * any failure there (no adapter, session or first run fails) the WASM build.
- * `onFallback` is told why WebGPU was given up.
+ * Creates the decoder session: WebGPU when requested, or for 'auto' when there is a hardware
+ * adapter (fallback and software adapters are skipped: SwiftShader took a minute or more per
+ * run), and on any failure there (session or probe run fails) the WASM build.
+ * `onFallback` is told why WebGPU was left.
  */
 export async function createRuntime(
   model: Uint8Array,
-  opts: { ortBase: string; backend: 'auto' | Backend; threads: number; onFallback?: (why: string) => void },
+  opts: { ortBase: string; backend: 'auto' | Backend; threads: number; onFallback?: (left: { why: string; skipped: boolean }) => void },
   probe?: (rt: Runtime) => Promise<void>,
 ): Promise<Runtime> {
   const t0 = performance.now();
-  const wantGpu = opts.backend === 'webgpu' || (opts.backend === 'auto' && (await webgpuAvailable()));
+  let wantGpu = opts.backend === 'webgpu';
+  if (opts.backend === 'auto') {
+    const choice = await webgpuChoice();
+    wantGpu = choice.use;
+    if (choice.why) opts.onFallback?.({ why: choice.why, skipped: true });
+  }
   if (wantGpu) {
     try {
       const ort = await importOrt(opts.ortBase + 'ort.webgpu.min.mjs');
@@ -204,11 +252,11 @@ export async function createRuntime(
         executionProviders: ['webgpu'],
         graphOptimizationLevel: 'all',
       });
-      const rt: Runtime = { backend: 'webgpu', ort, session, loadMs: performance.now() - t0 };
+      const rt: Runtime = { backend: 'webgpu', ort, session, loadMs: performance.now() - t0, lost: deviceLost(ort) };
       if (probe) await probe(rt);
       return rt;
     } catch (e) {
-      opts.onFallback?.((e as Error).message ?? String(e));
+      opts.onFallback?.({ why: (e as Error).message ?? String(e), skipped: false });
     }
   }
   const ort = await importOrt(opts.ortBase + 'ort.wasm.min.mjs');

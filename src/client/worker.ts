@@ -10,7 +10,7 @@
 // token state replaces its queued run. Runtime and models load lazily on the first header
 // and once.
 import type { ToWorker } from './protocol.ts';
-import { warmRuntime } from './decode/backend.ts';
+import { loseDevice, warmRuntime } from './decode/backend.ts';
 import { configure, send } from './decode/env.ts';
 import { Job } from './decode/job.ts';
 import { onPreviewReady } from './decode/models.ts';
@@ -30,6 +30,9 @@ onPreviewReady(() => {
       break;
     case 'warm':
       warmRuntime();
+      break;
+    case 'lose-device':
+      loseDevice();
       break;
     case 'start': {
       jobs.get(m.id)?.cancel();

@@ -96,8 +96,8 @@ describe('ONNX backends in Chromium', () => {
   }, 300_000);
 
   /** Paints the tiny stream in a fresh Chromium (no WebGPU adapter) with `config`: backend, paints, errors, console warnings. */
-  async function paintWith(name: string, config: object): Promise<{ backend: string; isolated: boolean; paints: any[]; errors: any[]; warnings: string[] }> {
-    const b = await launchChromium();
+  async function paintWith(name: string, config: object, launch: { webgpu?: boolean } = {}): Promise<{ backend: string; isolated: boolean; paints: any[]; errors: any[]; warnings: string[] }> {
+    const b = await launchChromium(launch);
     try {
       const page = await b.context.newPage();
       const warnings: string[] = [];
@@ -144,6 +144,61 @@ describe('ONNX backends in Chromium', () => {
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
     expect(r.warnings.some((w) => /wasmThreads 2 needs a cross-origin isolated page/.test(w))).toBe(true);
   });
+
+  it('backend "auto" with only a software WebGPU adapter (SwiftShader) uses WASM and says why on the console', async () => {
+    // --enable-unsafe-webgpu gives headless Chromium SwiftShader: minutes per 768x512 run
+    const r = await paintWith('auto-swiftshader', { backend: 'auto' }, { webgpu: true });
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+    expect(r.paints.some((p: any) => p.backend === 'webgpu')).toBe(false);
+    expect(r.warnings.some((w) => /webgpu skipped: the WebGPU adapter is a (fallback adapter|software renderer) \(.*swiftshader.*\).*decoding on wasm/i.test(w))).toBe(true);
+  });
+
+  it('a lost WebGPU device: the page switches to WASM, says why, and the image goes on painting', async () => {
+    const b = await launchChromium({ webgpu: true });
+    try {
+      const page = await b.context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      srv.streams.set('/t/lost.html', {
+        bytes: new TextEncoder().encode(
+          testPage(
+            `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="q1" refine="none"></mrt-img>
+             <script type="module">
+               const m = document.getElementById('m');
+               window.paints = []; window.errors = []; window.loads = 0;
+               m.addEventListener('paint', (e) => window.paints.push(e.detail));
+               m.addEventListener('error', (e) => window.errors.push(e.detail));
+               m.addEventListener('load', () => window.loads++);
+             </script>`,
+            // the decode worker, for the test hook that destroys its GPU device
+            `<script>const W = Worker; window.Worker = class extends W { constructor(...a) { super(...a); window.decodeWorker = this; } };</script>
+             <script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'webgpu' }));</script>`,
+          ),
+        ),
+      });
+      await page.goto(`${srv.url}/t/lost.html`);
+      await page.waitForFunction(() => (window as any).loads === 1 || (window as any).errors.length, null, { timeout: 120_000 });
+      const before = await page.evaluate(() => (window as any).paints.filter((p: any) => p.kind === 'ml'));
+      expect(before.length).toBeGreaterThanOrEqual(1);
+      expect(before.every((p: any) => p.backend === 'webgpu')).toBe(true);
+      await page.evaluate(() => (window as any).decodeWorker.postMessage({ type: 'lose-device' }));
+      await page.waitForFunction(() => customElements.get('mrt-img')!.backend(), null, { timeout: 10_000 });
+      await expect.poll(() => warnings.some((w) => /GPU device was lost.*decoding on wasm/.test(w)), { timeout: 10_000 }).toBe(true);
+      await page.evaluate(() => (document.getElementById('m') as any).refine());
+      await page.waitForFunction(() => (window as any).loads === 2 || (window as any).errors.length, null, { timeout: 60_000 });
+      const r = await page.evaluate(() => ({ paints: (window as any).paints, errors: (window as any).errors }));
+      expect(r.errors).toEqual([]);
+      const after = r.paints.filter((p: any) => p.kind === 'ml').slice(before.length);
+      expect(after.length).toBeGreaterThanOrEqual(1);
+      expect(after.every((p: any) => p.backend === 'wasm')).toBe(true);
+    } finally {
+      await b.close();
+    }
+  }, 180_000);
 
   it('backend "auto" without a WebGPU adapter uses WASM', async () => {
     // Chromium without --enable-unsafe-webgpu exposes no adapter in headless mode.

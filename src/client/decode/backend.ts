@@ -34,20 +34,25 @@ function wasmThreads(): { n: number; why?: string } {
 
 async function createSession(file: string, model: Uint8Array): Promise<Runtime> {
   const first = settledBackend === null;
-  let why = '';
+  let left = '';
   const threads = wasmThreads();
   try {
     const rt = await createRuntime(model, {
       ortBase: cfg().ortBase,
       backend: settledBackend ?? cfg().backend ?? 'auto',
       threads: threads.n,
-      onFallback: (w) => (why = w),
+      onFallback: ({ why, skipped }) => (left = skipped ? `webgpu skipped: ${why}` : `webgpu failed (${file}): ${why}`),
     });
     settledBackend ??= rt.backend;
-    // WebGPU given up for this graph: say why (the page logs it), and use WASM from now on
-    if (why) settledBackend = 'wasm';
-    const notes = [why && `webgpu failed (${file}): ${why}`, first && rt.backend === 'wasm' && threads.why].filter(Boolean).join('; ');
-    if (first || why) send({ type: 'backend', backend: rt.backend, ...(notes ? { error: notes } : {}) });
+    // WebGPU left for this graph: say why (the page logs it), and use WASM from now on
+    if (left) settledBackend = 'wasm';
+    const notes = [left, first && rt.backend === 'wasm' && threads.why].filter(Boolean).join('; ');
+    if (first || left) send({ type: 'backend', backend: rt.backend, ...(notes ? { error: notes } : {}) });
+    // A lost device may leave runs that never settle: leave WebGPU at once (runs racing
+    // `lost` fail and are repeated on WASM).
+    rt.lost?.then((why) => {
+      if (runtimeP && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
+    });
     return rt;
   } catch (e) {
     send({ type: 'backend', backend: null, error: (e as Error).message });
@@ -68,4 +73,15 @@ export async function fallbackToWasm(why: string): Promise<Runtime> {
     send({ type: 'backend', backend: 'wasm', error: `webgpu failed at run time: ${why}` });
   }
   return runtime();
+}
+
+/** Destroys the WebGPU device of the current session, if any (tests: a simulated device loss). */
+export function loseDevice(): void {
+  runtimeP
+    ?.then(async (rt) => {
+      if (rt.backend !== 'webgpu') return;
+      const device = (await rt.ort.env.webgpu.device) as unknown as { destroy(): void };
+      device.destroy();
+    })
+    .catch((e) => console.warn(`[mrt-worker] lose-device: ${(e as Error).message}`));
 }

@@ -97,16 +97,22 @@ export class MlPainter {
     const cells = g.gridW * g.gridH;
     const runOnce = async (r: Runtime, { z, mask, tail }: ModelInputs) => {
       const { Tensor } = r.ort;
-      const res = await r.session.run({
-        z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
-        mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
-        base: new Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
-        ...(tail ? { tail: new Tensor('float32', tail, [1, tail.length / cells, g.gridH, g.gridW]) } : {}),
-      });
-      const img = res.image;
-      const data = (await img.getData()) as Float32Array;
-      img.dispose?.();
-      return data;
+      const run = async () => {
+        const res = await r.session.run({
+          z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
+          mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
+          base: new Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
+          ...(tail ? { tail: new Tensor('float32', tail, [1, tail.length / cells, g.gridH, g.gridW]) } : {}),
+        });
+        const img = res.image;
+        const data = (await img.getData()) as Float32Array;
+        img.dispose?.();
+        return data;
+      };
+      // a run on a lost GPU device may never settle: the loss ends it (and WASM repeats it)
+      if (!r.lost) return run();
+      const lost = r.lost.then((why) => Promise.reject(new Error(why)));
+      return Promise.race([run(), lost]);
     };
     let out: Float32Array;
     const t1 = performance.now();
