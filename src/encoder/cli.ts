@@ -1,9 +1,9 @@
 // The `mrt` command line: encode, decode, info.
-import { open, readFile } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { describe, formatInfo, isChunkRule, modelHashMatches, readHeader } from '../format/index.ts';
-import { planJobs, pool, Progress, writeAtomic } from './batch.ts';
+import { checkOutputs, outputProblem, planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
 import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, sizeLayout, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
@@ -56,8 +56,10 @@ function intOption(name: string, v: string | undefined): number | undefined {
 
 class UsageError extends Error {}
 
-/** Reads the content hash of an existing .mrt, or null if it is missing or unreadable. */
+/** Reads the content hash of an existing .mrt, or null if it is missing, unreadable or not a regular file. */
 async function existingContentHash(path: string): Promise<Uint8Array | null> {
+  // never open a FIFO or a device: the open would block, or read forever
+  if (!(await stat(path).then((s) => s.isFile(), () => false))) return null;
   const fh = await open(path, 'r').catch(() => null);
   if (!fh) return null;
   try {
@@ -127,6 +129,8 @@ async function cmdEncode(argv: string[]): Promise<number> {
 
   const plan = await planJobs(positionals, values.out);
   if (plan.length === 0) throw new UsageError('no images found in the inputs');
+  // outputs that cannot be written fail at once, not after their image was encoded
+  await checkOutputs(plan);
   const progress = new Progress(plan.length);
   const failures: string[] = [];
   let written = 0;
@@ -176,6 +180,8 @@ async function cmdDecode(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError('decode needs -o OUT.png');
   if (values.regenerate && values['no-regenerate']) throw new UsageError('--regenerate and --no-regenerate exclude each other');
   const bytes = intOption('bytes', values.bytes);
+  const unwritable = await outputProblem(values.out);
+  if (unwritable) throw new Error(unwritable);
   const mrt = new Uint8Array(await readFile(positionals[0]));
   const models = await loadModels(values.models);
   const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate });

@@ -1,6 +1,6 @@
 // End-to-end tests of the `mrt` CLI on real images of several formats and sizes.
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,15 +13,34 @@ const run = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
 const KODAK = join(ROOT, '../shared/data/kodak');
 
-async function mrt(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs the CLI; `timeout` kills a run that hangs (the test then fails on its exit code). */
+async function mrt(args: string[], o: { timeout?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run('node', [join(ROOT, 'bin/mrt.js'), ...args], { cwd: ROOT, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run('node', [join(ROOT, 'bin/mrt.js'), ...args], { cwd: ROOT, maxBuffer: 1 << 24, timeout: o.timeout ?? 0 });
     return { code: 0, stdout, stderr };
   } catch (e) {
     const err = e as { code: number; stdout: string; stderr: string };
     return { code: err.code, stdout: err.stdout, stderr: err.stderr };
   }
 }
+
+// Root writes through permission bits: a read-only folder needs `chattr +i` (or a non-root user and chmod).
+const readOnly = async (path: string): Promise<(() => Promise<unknown>) | null> => {
+  await mkdir(path, { recursive: true });
+  if (process.getuid?.() !== 0) {
+    await chmod(path, 0o555);
+    return () => chmod(path, 0o755);
+  }
+  const ok = await run('chattr', ['+i', path]).then(() => true, () => false);
+  return ok ? () => run('chattr', ['-i', path]) : null;
+};
+const canReadOnly = await (async () => {
+  const probe = await mkdtemp(join(tmpdir(), 'mrt-ro-'));
+  const undo = await readOnly(join(probe, 'd'));
+  await undo?.();
+  await rm(probe, { recursive: true, force: true });
+  return undo !== null;
+})();
 
 let dir: string;
 let manifest: { id: string; modelHash: string; layout: { tokens: number } };
@@ -169,6 +188,74 @@ describe('mrt CLI', () => {
     const m = await mrt(['encode', many, '-o', join(dir, 'many.mrt')]);
     expect(m.code).toBe(1);
     expect(m.stderr).toMatch(/many\.png: image 6000x6000 \(36\.2 MP padded\) exceeds the size limit of 16384 px a side and 16\.8 MP/);
+  });
+
+  it('refuses an output that is a FIFO or a folder at once, for encode and decode (it used to hang on the FIFO)', async () => {
+    const fifo = join(dir, 'out.fifo');
+    await run('mkfifo', [fifo]);
+    const input = join(dir, 'src/odd.png');
+    const e = await mrt(['encode', input, '-o', fifo], { timeout: 60_000 });
+    expect(e.code).toBe(1);
+    expect(e.stderr).toMatch(/out\.fifo exists and is a FIFO, not a regular file/);
+    expect(e.stderr).toContain('0 encoded, 0 up to date, 1 failed');
+    // a mirrored output that is a folder, next to one that is fine
+    const out = join(dir, 'fifo-out');
+    await mkdir(join(out, 'odd.mrt'), { recursive: true });
+    const m = await mrt(['encode', input, join(dir, 'src/grey.png'), '-o', out], { timeout: 60_000 });
+    expect(m.stderr).toMatch(/odd\.mrt exists and is a folder, not a regular file/);
+    expect(m.stderr).toContain('1 encoded, 0 up to date, 1 failed');
+    const mrtFile = join(dir, 'det-a.mrt');
+    if (!(await stat(mrtFile).catch(() => null))) expect((await mrt(['encode', input, '-o', mrtFile])).code).toBe(0);
+    const d = await mrt(['decode', mrtFile, '-o', fifo], { timeout: 60_000 });
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/out\.fifo exists and is a FIFO/);
+    expect((await stat(fifo)).isFIFO()).toBe(true);
+  });
+
+  it('an output folder that cannot be written fails at once, before any image is encoded', async () => {
+    // a regular file where a folder of the output path should be: unwritable for root too
+    const file = join(dir, 'a-file');
+    await writeFile(file, 'x');
+    const r = await mrt(['encode', join(dir, 'src'), '-o', join(file, 'out')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot write to output folder .*a-file\/out: a part of the path is a file, not a folder \(ENOTDIR\)/);
+    expect(r.stderr).toContain(`0 encoded, 0 up to date, ${Object.keys(inputs).length} failed`);
+    expect(r.stderr).not.toMatch(/\] encoded/);
+    const d = await mrt(['decode', join(dir, 'det-a.mrt'), '-o', join(file, 'x.png')]);
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/cannot write to output folder .*a-file: a part of the path is a file/);
+  });
+
+  it.runIf(canReadOnly)('a read-only output folder fails at once, naming the reason (was "ENOENT mkdir" after encoding)', async () => {
+    const ro = join(dir, 'read-only');
+    const undo = (await readOnly(ro))!;
+    try {
+      const r = await mrt(['encode', join(dir, 'src'), '-o', join(ro, 'out')]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/cannot write to output folder .*read-only\/out: (operation not permitted|permission denied)/);
+      expect(r.stderr).toContain(`0 encoded, 0 up to date, ${Object.keys(inputs).length} failed`);
+    } finally {
+      await undo();
+    }
+  });
+
+  it('follows symbolic links to images and folders, and reports broken ones and loops', async () => {
+    const links = join(dir, 'links');
+    await mkdir(join(links, 'sub'), { recursive: true });
+    await symlink(join(dir, 'src/odd.png'), join(links, 'linked.png'));
+    await symlink(join(dir, 'src/nested'), join(links, 'nested-link'));
+    await symlink(join(dir, 'nowhere.png'), join(links, 'gone.png'));
+    await symlink(links, join(links, 'sub/loop'));
+    await symlink(join(dir, 'nowhere.png'), join(dir, 'gone-top.png'));
+    const out = join(dir, 'links-out');
+    const r = await mrt(['encode', links, join(dir, 'gone-top.png'), '-o', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/gone\.png: broken symbolic link \(to .*nowhere\.png\)/);
+    expect(r.stderr).toMatch(/gone-top\.png: broken symbolic link \(to .*nowhere\.png\)/);
+    expect(r.stderr).toMatch(/sub\/loop: symbolic link loop: the folder contains itself/);
+    expect(r.stderr).toContain('2 encoded, 0 up to date, 3 failed');
+    expect(readHeader(new Uint8Array(await readFile(join(out, 'linked.mrt')))).header.width).toBe(101);
+    expect(readHeader(new Uint8Array(await readFile(join(out, 'nested-link/portrait.mrt')))).header.width).toBe(64);
   });
 
   it('gives usage errors with exit code 2', async () => {
