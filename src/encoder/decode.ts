@@ -39,13 +39,15 @@ export class DecodeError extends Error {
   }
 }
 
-/** An image inside the stream whose size is not the header's is a refused stream, not a bad input file. */
-async function refusing<T>(f: () => Promise<T>): Promise<T> {
+/**
+ * Decoding an image inside the stream (placeholder, final layer): one that is not the header's
+ * size, or that sharp cannot decode, is a refused stream (DecodeError), not a bad input file.
+ */
+async function embedded<T>(what: string, f: () => Promise<T>): Promise<T> {
   try {
     return await f();
   } catch (e) {
-    if (e instanceof InputError) throw new DecodeError(`stream refused: ${e.message}`);
-    throw e;
+    throw new DecodeError(`stream refused: ${e instanceof InputError ? e.message : `cannot decode the ${what}: ${(e as Error).message}`}`);
   }
 }
 
@@ -55,11 +57,10 @@ async function refusing<T>(f: () => Promise<T>): Promise<T> {
  * cropped to the image.
  */
 async function paintPlaceholder(p: MrtPlaceholder, paddedW: number, paddedH: number, w: number, h: number): Promise<RgbImage> {
-  const input = await refusing(() => sizedInput(p.bytes, p.width, p.height, 'placeholder'));
-  const data = await input.removeAlpha().toColourspace('srgb')
+  const data = await embedded('placeholder', async () => (await sizedInput(p.bytes, p.width, p.height, 'placeholder')).removeAlpha().toColourspace('srgb')
     .resize(paddedW, paddedH, { kernel: 'cubic', fit: 'fill' })
     .extract({ left: 0, top: 0, width: w, height: h })
-    .raw().toBuffer();
+    .raw().toBuffer());
   return { width: w, height: h, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
@@ -101,8 +102,9 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const error = sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined;
 
   if (sd.final) {
-    const input = await refusing(() => sizedInput(sd.final!.bytes, header.width, header.height, 'final layer'));
-    const { data, info } = await input.removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const final = sd.final;
+    const { data, info } = await embedded('final layer', async () => (await sizedInput(final.bytes, header.width, header.height, 'final layer'))
+      .removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }));
     return {
       image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
       source: 'final', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, error,
@@ -115,7 +117,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const ph = header.placeholder;
   // the model's base is the padded image at 1/baseFactor: a placeholder of another size is no base
   if (ph.width !== g.baseW || ph.height !== g.baseH) throw new DecodeError(`stream refused: placeholder ${ph.width}x${ph.height}, the model's base for ${g.width}x${g.height} is ${g.baseW}x${g.baseH}`);
-  const base = pixelsToChw(await refusing(() => decodePlaceholder(ph.bytes, ph.width, ph.height)), g.baseW, g.baseH, 3);
+  const base = pixelsToChw(await embedded('placeholder', () => decodePlaceholder(ph.bytes, ph.width, ph.height)), g.baseW, g.baseH, 3);
   const tokenLayout = layoutForImage(header.width, header.height, header.layout);
   const regen = options.regenerate ?? REGENERATE_BY_DEFAULT;
   const cm = coarseMaskOf(models.manifest);

@@ -1,7 +1,8 @@
 // Streams built from raw Header and Index messages, past the writer's checks: what a hostile
 // or broken writer could send. Shared by the format, encoder and edge tests.
+import { readHeader } from '../../src/format/index.ts';
 import { mrt } from '../../src/format/gen/mrt.js';
-import { writeVarint, varintSize } from '../../src/format/varint.ts';
+import { readVarint, writeVarint, varintSize } from '../../src/format/varint.ts';
 
 /** "MRT" 2.`minor`, the Header and Index messages, then `rest` (chunks, final) as given. */
 export function rawStream(header: mrt.IHeader, index: mrt.IIndex, rest: Uint8Array = new Uint8Array(0), minor = 10): Uint8Array {
@@ -32,4 +33,15 @@ export function claimStream(width: number, height: number, o: { tokens?: number;
       chunkCount: 0,
     },
   );
+}
+
+/** The stream with its Header and/or Index messages patched (decoded, changed, re-encoded); the bytes after them as they were. */
+export function patchHead(bytes: Uint8Array, patch: (header: mrt.Header, index: mrt.Index) => void): Uint8Array {
+  const info = readHeader(bytes);
+  const [, hStart] = readVarint(bytes, 5) as [number, number];
+  const [, iStart] = readVarint(bytes, info.firstPaintEnd) as [number, number];
+  const header = mrt.Header.decode(bytes.subarray(hStart, info.firstPaintEnd));
+  const index = mrt.Index.decode(bytes.subarray(iStart, info.headerEnd));
+  patch(header, index);
+  return rawStream(header, index, bytes.subarray(info.headerEnd), bytes[4]);
 }
