@@ -15,9 +15,7 @@ import sharp from 'sharp';
 import { rgbaToThumbHash, thumbHashToRGBA } from 'thumbhash';
 import { psnr, msssim } from './lib/metrics.ts';
 import { BUDGETS, KODAK_DIR, kodakImages, loadRgb, meanBy, type Rgb } from './lib/kodak.ts';
-
-export const THUMB_SIDES = [24, 32, 48, 64, 96, 128, 192, 256, 384, 512];
-export const THUMB_QUALITIES = [1, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90];
+import { bestWithin, thumbCandidates, THUMB_FORMATS, upscale, type ThumbFormat } from './lib/thumbs.ts';
 
 export interface PeerRow {
   img: string;
@@ -30,38 +28,12 @@ export interface PeerRow {
   q?: number;
 }
 
-async function upscale(buf: Buffer | Uint8Array, rawInfo: { width: number; height: number; channels: 3 | 4 } | null, w: number, h: number): Promise<Buffer> {
-  const s = rawInfo ? sharp(buf, { raw: rawInfo }) : sharp(buf);
-  return s.removeAlpha().resize(w, h, { kernel: 'lanczos3', fit: 'fill' }).raw().toBuffer();
-}
-
-type Format = 'webp' | 'avif' | 'jpeg';
-async function encodeThumb(src: Rgb, side: number, fmt: Format, q: number): Promise<Buffer> {
-  const scale = side / Math.max(src.width, src.height);
-  const tw = Math.max(1, Math.round(src.width * scale));
-  const th = Math.max(1, Math.round(src.height * scale));
-  const s = sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } }).resize(tw, th, { kernel: 'lanczos3', fit: 'fill' });
-  if (fmt === 'webp') return s.webp({ quality: q, effort: 6 }).toBuffer();
-  if (fmt === 'avif') return s.avif({ quality: q, effort: 6 }).toBuffer();
-  return s.jpeg({ quality: q, mozjpeg: true }).toBuffer();
-}
-
 /** Best thumbnail per budget for one format: every (side, quality) once, then the oracle pick. */
-async function thumbRows(name: string, src: Rgb, fmt: Format): Promise<PeerRow[]> {
-  const maxBudget = Math.max(...BUDGETS);
-  const cands: { bytes: number; psnr: number; side: number; q: number; px: Buffer }[] = [];
-  for (const side of THUMB_SIDES) {
-    for (const q of THUMB_QUALITIES) {
-      const enc = await encodeThumb(src, side, fmt, q);
-      if (enc.length > maxBudget) break; // higher quality only grows
-      const px = await upscale(enc, null, src.width, src.height);
-      cands.push({ bytes: enc.length, psnr: psnr(src.data, px), side, q, px });
-    }
-  }
+async function thumbRows(name: string, src: Rgb, fmt: ThumbFormat): Promise<PeerRow[]> {
+  const cands = await thumbCandidates(src, fmt, Math.max(...BUDGETS));
   return BUDGETS.map((budget) => {
-    const fit = cands.filter((c) => c.bytes <= budget);
-    if (!fit.length) return { img: name, method: `${fmt}-thumb`, budget, psnr: null };
-    const best = fit.reduce((a, b) => (b.psnr > a.psnr ? b : a));
+    const best = bestWithin(cands, budget);
+    if (!best) return { img: name, method: `${fmt}-thumb`, budget, psnr: null };
     return { img: name, method: `${fmt}-thumb`, budget, psnr: best.psnr, msssim: msssim(src.data, best.px, src.width, src.height), bytes: best.bytes, side: best.side, q: best.q };
   });
 }
@@ -131,7 +103,7 @@ export async function measurePeers(images: string[], log = (s: string) => proces
     for (const name of images) {
       const t0 = Date.now();
       const src = await loadRgb(join(KODAK_DIR, name));
-      for (const fmt of ['webp', 'avif', 'jpeg'] as const) rows.push(...(await thumbRows(name, src, fmt)));
+      for (const fmt of THUMB_FORMATS) rows.push(...(await thumbRows(name, src, fmt)));
       rows.push(...(await progressiveRows(name, src, work)));
       rows.push(await thumbhashRow(name, src));
       log(`peers: ${name} ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

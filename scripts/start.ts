@@ -1,7 +1,7 @@
 // `npm start`: the whole product on one machine. Builds the client, encodes the sample
 // images (samples/ by default, MRT_SAMPLES=DIR for another folder; skipping ones already
-// up to date), writes the demo's progressive-JPEG
-// comparison files, seeds local R2 and runs the local edge on 127.0.0.1:PORT.
+// up to date), writes the demo's comparison files (the best thumbnail for each of a ladder of
+// byte budgets, and a progressive JPEG), seeds local R2 and runs the local edge on 127.0.0.1:PORT.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { main as cli } from '../src/encoder/cli.ts';
 import { IMAGE_EXTENSIONS } from '../src/encoder/batch.ts';
+import { demoThumbs } from './demo-thumbs.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SAMPLES = resolve(process.env.MRT_SAMPLES ?? join(ROOT, 'samples'));
@@ -42,14 +43,18 @@ async function main() {
   const code = await cli(['encode', SAMPLES, '-o', join(CACHE, 'mrt') + '/', '--jobs', '2']);
   if (code !== 0) throw new Error('encoding the samples failed (see above)');
 
-  step('writing the demo list and progressive JPEGs for the side-by-side');
+  step('writing the demo list, best thumbnails and progressive JPEGs for the side-by-side (cached)');
   await mkdir(join(DEMO, 'jpeg'), { recursive: true });
   const keys = names.map((n) => basename(n, extname(n)));
+  const list = [];
   for (const [i, n] of names.entries()) {
-    const out = join(DEMO, 'jpeg', `${keys[i]}.jpg`);
+    const key = keys[i]!;
+    const out = join(DEMO, 'jpeg', `${key}.jpg`);
     if (!existsSync(out)) await sharp(join(SAMPLES, n)).jpeg({ quality: 80, progressive: true, mozjpeg: true }).toFile(out);
+    const thumbs = await demoThumbs(join(SAMPLES, n), key, join(DEMO, 'thumbs'), '/demo/thumbs/', join(CACHE, 'thumbs'));
+    list.push({ name: key, src: `/i/${key}.mrt`, jpeg: `/demo/jpeg/${key}.jpg`, thumbs });
   }
-  await writeFile(join(DEMO, 'images.json'), JSON.stringify(keys));
+  await writeFile(join(DEMO, 'images.json'), JSON.stringify(list));
 
   step('seeding local R2');
   await run('npx', ['tsx', 'scripts/seed-edge.ts', join(CACHE, 'mrt')]);

@@ -193,7 +193,7 @@ async function render(): Promise<void> {
         fb.width = el.naturalWidth;
         fb.height = el.naturalHeight;
       }
-      lastKind = d.kind === 'placeholder' ? 'placeholder' : d.kind === 'final' ? 'final layer' : `ML paint (${d.backend})`;
+      lastKind = d.kind === 'placeholder' ? 'placeholder' : d.kind === 'final' ? 'final layer' : d.kind === 'preview' ? 'token preview (decoder still loading)' : `ML paint (${d.backend})`;
       lastRun = d.runMs ? `, ${d.runMs.toFixed(0)} ms` : '';
       void update(el.progress, lastKind);
     });
