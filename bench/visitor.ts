@@ -17,7 +17,7 @@
 // but the image is not. The screen is recorded with the DevTools screencast (a PNG frame
 // whenever it changes) and each image region is scored against the original at its
 // displayed size: RGB PSNR and SSIMULACRA 2.1.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus } from 'node:os';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -379,6 +379,15 @@ async function main() {
   const mode = values['cpu-mode'] as CpuMode;
   if (!['quota', 'devtools', 'off'].includes(mode)) fail(`--cpu-mode must be quota, devtools or off`);
   const started = new Date();
+  const commit = (() => {
+    try {
+      const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'scripts', 'models', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      return dirty ? `${head} with uncommitted changes` : head;
+    } catch {
+      return 'unknown commit';
+    }
+  })();
   const t0 = Date.now();
 
   console.error('visitor: building the client and preparing the photos (cached in .cache/visitor)');
@@ -453,7 +462,7 @@ async function main() {
   const md = [
     `# Visitor benchmark`,
     '',
-    `What a visitor sees over time in headless Chromium ${chromiumVersion} (Debian), measured ${started.toISOString().slice(0, 10)} on a ${cpus().length}-core ${cpus()[0]?.model ?? ''} machine shared with other work, with \`${cmd}\` (${((Date.now() - t0) / 60000).toFixed(1)} min).`,
+    `What a visitor sees over time in headless Chromium ${chromiumVersion} (Debian), measured ${started.toISOString().slice(0, 10)} on a ${cpus().length}-core ${cpus()[0]?.model ?? ''} machine shared with other work, at ${commit}, with \`${cmd}\` (${((Date.now() - t0) / 60000).toFixed(1)} min).`,
     '',
     `- Pages: ${pages.map((p) => `${p.name} (${p.photos.length} × ${p.scale === 1 ? 'natural size' : `${p.scale}× size`})`).join(', ')}; each also has one line of text. MRT is \`<mrt-img>\` with default settings, served by the local edge (\`npm run dev:edge\`, wrangler ${'4.86'}, local R2); the peers are plain \`<img>\` files served by the same edge as static assets.`,
     `- Every peer file is the smallest its encoder makes at or above the .mrt's whole-file PSNR (sharp AVIF at its default effort; mozjpeg progressive; ${jxlVersion || 'cjxl'} with -p). AVIF + placeholder shows the .mrt's own AVIF placeholder inline (CSS background) under the \`<img>\`.`,
