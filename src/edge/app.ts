@@ -400,10 +400,14 @@ async function readUpload(req: Request, max: number): Promise<Uint8Array | Probl
       if (head.length === 0) return problem(400, 'empty-body', 'PUT needs an .mrt body');
       return uploadProblem({ code: 'truncated', message: `body of ${head.length} bytes ends inside the header` });
     }
-    const grown = new Uint8Array(head.length + value.byteLength);
-    grown.set(head);
-    grown.set(value, head.length);
-    head = grown;
+    if (head.length === 0) {
+      head = value;
+    } else {
+      const grown = new Uint8Array(head.length + value.byteLength);
+      grown.set(head);
+      grown.set(value, head.length);
+      head = grown;
+    }
     try {
       info = readHeader(head);
     } catch (e) {
@@ -415,10 +419,11 @@ async function readUpload(req: Request, max: number): Promise<Uint8Array | Probl
   const total = info.totalLength;
   if (total > max) return refuse(problem(413, 'too-large', `the header announces ${total} bytes, more than the upload limit (${max} bytes)`));
   if (declared !== null && declared !== total) return refuse(uploadProblem({ code: 'table', message: `body of ${declared} bytes, the header announces ${total}` }));
-  // 3. the rest, into one buffer
-  const bytes = new Uint8Array(total);
+  // 3. the rest, into one buffer (the first read itself when it held the whole body)
   const trailing = () => refuse(uploadProblem({ code: 'trailing', message: `bytes after the end of the stream (the header announces ${total} bytes)` }));
   if (head.length > total) return trailing();
+  if (head.length === total) return (await reader.read()).done ? head : trailing();
+  const bytes = new Uint8Array(total);
   bytes.set(head);
   let filled = head.length;
   for (;;) {
