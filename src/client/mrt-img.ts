@@ -112,7 +112,11 @@ slot { display: none; }
 
 // ---------------------------------------------------------------- the element
 
-export class MrtImg extends HTMLElement {
+// Server rendering imports this module in Node, where HTMLElement does not exist: the class
+// is then defined on an inert base and never registered (customElements is missing too).
+const ElementBase: typeof HTMLElement = typeof HTMLElement === 'undefined' ? (class {} as typeof HTMLElement) : HTMLElement;
+
+export class MrtImg extends ElementBase {
   static observedAttributes = ['src', 'width', 'height', 'alt', 'loading', 'budget'];
 
   /** Page-wide settings (URLs of the runtime, models and worker; backend; throttle). Call before the first load. */
