@@ -57,9 +57,15 @@ export async function readImage(input: string | Uint8Array, alpha: AlphaMode = {
 }
 
 /**
+ * Formats a stream may embed (sharp's names; AVIF is 'heif'): rasters whose decoding costs
+ * follow their pixels. An SVG or PDF of the right size could still cost any time to render.
+ */
+const EMBEDDED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'heif', 'gif']);
+
+/**
  * sharp input for an image a stream says is `width` x `height` (its placeholder, its final
- * layer): any other size is refused on the image's header, and sharp never decodes more
- * pixels than that (a 31 KB PNG can claim 16000x16000).
+ * layer): any other size or a format other than EMBEDDED_FORMATS is refused on the image's
+ * header, and sharp never decodes more pixels than that (a 31 KB PNG can claim 16000x16000).
  */
 export async function sizedInput(bytes: Uint8Array, width: number, height: number, what: string): Promise<Sharp> {
   let meta: Metadata;
@@ -67,6 +73,9 @@ export async function sizedInput(bytes: Uint8Array, width: number, height: numbe
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (e) {
     throw new InputError(`cannot read the ${what}: ${(e as Error).message}`);
+  }
+  if (!EMBEDDED_FORMATS.has(meta.format ?? '')) {
+    throw new InputError(`the ${what} is ${meta.format ?? 'of an unknown format'}, not an image format a stream may embed (JPEG, PNG, WebP, AVIF, GIF)`);
   }
   if (meta.width !== width || meta.height !== height) {
     throw new InputError(`the ${what} is ${meta.width}x${meta.height}, the header says ${width}x${height}`);

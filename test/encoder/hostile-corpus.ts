@@ -37,6 +37,11 @@ export async function hostileCorpus(manifest: Manifest, real: Uint8Array): Promi
     { name: "a layout that is not the model's, under its hash", bytes: claimStream(h.width, h.height, { modelHash: hash, tokens: 8, baseFactor: 8 }), refused: /layout does not match the model's manifest/ },
     { name: 'a header whose placeholder is larger than the image', bytes: claimStream(768, 512, { modelHash: hash, tokens, placeholder: { width: 16000, height: 16000, data: bomb } }), refused: /placeholder 16000x16000 is larger than the padded image/ },
     { name: 'a final layer of 16000x16000 in 31 KB', bytes: rewrite(real, { final: { mime: 'image/png', bytes: bomb } }), refused: new RegExp(`final layer is 16000x16000, the header says ${h.width}x${h.height}`) },
+    {
+      name: 'a final layer that is an SVG of the header size (any cost to render)',
+      bytes: rewrite(real, { final: { mime: 'image/svg+xml', bytes: new TextEncoder().encode(`<svg xmlns="http://www.w3.org/2000/svg" width="${h.width}" height="${h.height}"><filter id="f"><feGaussianBlur stdDeviation="999"/></filter><rect width="100%" height="100%" filter="url(#f)"/></svg>`) } }),
+      refused: /final layer is svg, not an image format a stream may embed/,
+    },
     { name: 'a placeholder of 16000x16000 in 31 KB', bytes: rewrite(real, { placeholder: { mime: 'image/png', width: bw, height: bh, bytes: bomb } }), refused: /placeholder is 16000x16000/ },
     { name: "a placeholder of a legal size that is not the model's base", bytes: rewrite(real, { placeholder: { mime: 'image/png', width: 8, height: 6, bytes: small } }), refused: /the model's base/ },
     { name: 'a placeholder that is not an image', bytes: rewrite(real, { placeholder: { mime: 'image/png', width: bw, height: bh, bytes: small.subarray(0, 40) } }), refused: /cannot read the placeholder/ },
