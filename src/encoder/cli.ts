@@ -17,6 +17,7 @@ Usage:
                                       what a client that received the first N bytes paints;
                                       --regenerate fills missing tokens from the prior (default off)
   mrt info IN.mrt [--json]            header and chunk table
+  mrt --version                       the package version
 
 encode options:
   -o, --out PATH            output file (one input) or folder (mirrors input folders)

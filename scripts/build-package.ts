@@ -1,0 +1,79 @@
+// Builds what the npm package ships into lib/ (run by `npm run build:package` and on `npm pack`):
+//   lib/{format,codec,model,edge,encoder}/   JavaScript + .d.ts from src/ (tsconfig.build.json)
+//   lib/client/   the browser element (mrt-img.js + .d.ts), its decode worker and, under
+//                 assets/, onnxruntime-web and the browser's model files by content-hashed
+//                 name: the folder a site copies next to its pages (scripts/build-client.ts)
+// The encoder's models stay in models/ (lib/encoder/models.js finds them at ../../models).
+//
+// Usage: npx tsx scripts/build-package.ts [--skip-client]
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildClient, HASHED_DIR } from './build-client.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const LIB = join(root, 'lib');
+
+/** The files of a client build the package ships (the demo and the plain-named duplicates stay out). */
+export function shippedClientFile(rel: string): boolean {
+  if (rel.startsWith(`${HASHED_DIR}/`)) return !/\.(br|gz)$/.test(rel);
+  return rel === 'mrt-img.js' || rel === 'mrt-img.d.ts' || rel === 'mrt-worker.js';
+}
+
+async function* walk(dir: string, rel = ''): AsyncGenerator<string> {
+  for (const e of await readdir(join(dir, rel), { withFileTypes: true })) {
+    const r = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isDirectory()) yield* walk(dir, r);
+    else yield r;
+  }
+}
+
+/**
+ * tsc rewrites `./x.ts` to `./x.js` in JavaScript (rewriteRelativeImportExtensions) but not in
+ * declarations; a consumer's TypeScript without allowImportingTsExtensions refuses them.
+ */
+export function rewriteDeclarationImports(text: string): string {
+  return text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3');
+}
+
+export async function buildPackage(o: { client?: boolean } = {}): Promise<void> {
+  const t0 = performance.now();
+  await rm(LIB, { recursive: true, force: true });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+  for await (const rel of walk(LIB)) {
+    if (!rel.endsWith('.d.ts')) continue;
+    const f = join(LIB, rel);
+    await writeFile(f, rewriteDeclarationImports(await readFile(f, 'utf8')));
+  }
+  // the protobuf module is generated JavaScript with its own declarations (npm run proto)
+  await mkdir(join(LIB, 'format/gen'), { recursive: true });
+  for (const f of ['mrt.js', 'mrt.d.ts']) await copyFile(join(root, 'src/format/gen', f), join(LIB, 'format/gen', f));
+  console.log(`lib/: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+  if (o.client === false) return;
+  // Built in a folder of its own (not dist/client, which the edge serves and the demo fills),
+  // without precompressed variants: a host compresses, and they would triple the package.
+  const out = await buildClient({ out: join(root, 'dist/package-client'), jpeg: false, quiet: true, compressUpTo: 0 });
+  for await (const rel of walk(out)) {
+    if (!shippedClientFile(rel)) continue;
+    await mkdir(dirname(join(LIB, 'client', rel)), { recursive: true });
+    const dst = join(LIB, 'client', rel);
+    if (rel.endsWith('.js')) {
+      // source maps stay out of the package (they point into src/): drop the link to them
+      await writeFile(dst, (await readFile(join(out, rel), 'utf8')).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+    } else {
+      await copyFile(join(out, rel), dst);
+    }
+  }
+  if (!existsSync(join(LIB, 'client/mrt-worker.js'))) throw new Error('client build wrote no mrt-worker.js');
+  console.log(`lib/ + lib/client/: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  buildPackage({ client: !process.argv.includes('--skip-client') }).catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
