@@ -89,7 +89,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
       return {
         image: await paintPlaceholder(first.placeholder, first.paddedWidth, first.paddedHeight, first.width, first.height),
         source: 'placeholder', bytesUsed: prefix.length, chunks: 0, tokens: 0,
-        error: sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined,
+        error: sd.error?.message,
       };
     }
     throw new DecodeError(sd.error ? `nothing to paint: ${sd.error.message}` : `nothing to paint in the first ${prefix.length} bytes`);
@@ -99,7 +99,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   }
   const mismatch = layoutMismatch(header.layout, models.manifest.layout);
   if (mismatch) throw new DecodeError(`stream refused: ${mismatch} (${models.manifest.id})`);
-  const error = sd.error ? `${sd.error.message} (byte ${sd.error.offset})` : undefined;
+  const error = sd.error?.message; // (its message names the byte)
 
   if (sd.final) {
     const final = sd.final;
