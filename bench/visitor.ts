@@ -18,7 +18,7 @@
 // whenever it changes) and each image region is scored against the original at its
 // displayed size: RGB PSNR and SSIMULACRA 2.1.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -159,6 +159,8 @@ interface RunResult {
   requests: number;
   longTasks: { count: number; ms: number };
   errors: string[];
+  /** the machine's 1-minute load average when the run ended (it shares 2 cores with other work) */
+  load: number;
 }
 
 async function freePort(): Promise<number> {
@@ -297,6 +299,7 @@ async function visit(
       bytes: state.bytes, requests: state.requests,
       longTasks: { count: perf?.long.length ?? 0, ms: (perf?.long ?? []).reduce((a, b) => a + b, 0) },
       errors: errors.slice(0, 5),
+      load: loadavg()[0]!,
       frames: film.frames, origin,
     };
   } finally {
@@ -323,11 +326,11 @@ const s = (ms: number | null, timedOut = false, limit = 0) => (ms === null ? (ti
 
 function tableRows(rs: RunResult[], timeoutMs: number): string[] {
   const out = [
-    '| page | method | network | cache | first paint | ≥ 25 dB | ≥ 30 dB | final (last change) | final dB / SSIM2 | mean dB / SSIM2, first 5 s | LCP (element) | bytes (requests) | long tasks |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| page | method | network | cache | first paint | ≥ 25 dB | ≥ 30 dB | final (last change) | final dB / SSIM2 | mean dB / SSIM2, first 5 s | LCP (element) | bytes (requests) | long tasks | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
-    out.push(`| ${r.page} | ${r.method} | ${r.network} | ${r.cache} | ${s(r.firstPaint, r.timedOut, timeoutMs)} | ${s(r.t25, r.timedOut, timeoutMs)} | ${s(r.t30, r.timedOut, timeoutMs)} | ${r.timedOut ? `> ${(timeoutMs / 1000).toFixed(0)} s (${s(r.final.t)})` : s(r.final.t)} | ${r.final.psnr.toFixed(2)} / ${r.final.ssim2.toFixed(1)} | ${r.mean5.psnr.toFixed(2)} / ${r.mean5.ssim2.toFixed(1)} | ${r.lcp ? `${s(r.lcp.t)} (${r.lcp.el ?? '?'})` : 'none'} | ${r.bytes.toLocaleString('en-US')} (${r.requests}) | ${r.longTasks.count}, ${r.longTasks.ms.toFixed(0)} ms |`);
+    out.push(`| ${r.page} | ${r.method} | ${r.network} | ${r.cache} | ${s(r.firstPaint, r.timedOut, timeoutMs)} | ${s(r.t25, r.timedOut, timeoutMs)} | ${s(r.t30, r.timedOut, timeoutMs)} | ${r.timedOut ? `> ${(timeoutMs / 1000).toFixed(0)} s (${s(r.final.t)})` : s(r.final.t)} | ${r.final.psnr.toFixed(2)} / ${r.final.ssim2.toFixed(1)} | ${r.mean5.psnr.toFixed(2)} / ${r.mean5.ssim2.toFixed(1)} | ${r.lcp ? `${s(r.lcp.t)} (${r.lcp.el ?? '?'})` : 'none'} | ${r.bytes.toLocaleString('en-US')} (${r.requests}) | ${r.longTasks.count}, ${r.longTasks.ms.toFixed(0)} ms | ${r.load.toFixed(1)} |`);
   }
   return out;
 }
@@ -468,7 +471,7 @@ async function main() {
     `- Every peer file is the smallest its encoder makes at or above the .mrt's whole-file PSNR (sharp AVIF at its default effort; mozjpeg progressive; ${jxlVersion || 'cjxl'} with -p). AVIF + placeholder shows the .mrt's own AVIF placeholder inline (CSS background) under the \`<img>\`.`,
     `- Network: DevTools emulation of the whole page (workers included), ${nets.map((n) => `${n.bps / 1e6} Mbit/s with ${n.rttMs} ms added per request`).join('; ')}. CPU: ${cpu.describe()}.`,
     `- Cold: a fresh browser context. Warm: the same context after a visit to the same kind of page with ${PRIMER} (so the runtime and model are cached as far as their headers allow), image not cached.`,
-    `- Screen: DevTools screencast (a PNG frame whenever it changes), each image region scored against the original at its displayed size (grid: Lanczos-downscaled), mean over images: RGB PSNR and SSIMULACRA 2.1 (built from ../shared/metrics). First paint: every image region differs from the blank page by more than 1 dB. Final: the last change on screen. Mean over the first 5 s: the area under the curve sampled every 100 ms, divided by 5 s (SSIMULACRA 2 floored at ${SSIM2_FLOOR}: a blank region scores about −540). LCP and long tasks: PerformanceObserver in the page. Bytes: every response after navigation start (headers + body as sent), workers included.`,
+    `- Screen: DevTools screencast (a PNG frame whenever it changes), each image region scored against the original at its displayed size (grid: Lanczos-downscaled), mean over images: RGB PSNR and SSIMULACRA 2.1 (built from ../shared/metrics). First paint: every image region differs from the blank page by more than 1 dB. Final: the last change on screen. Mean over the first 5 s: the area under the curve sampled every 100 ms, divided by 5 s (SSIMULACRA 2 floored at ${SSIM2_FLOOR}: a blank region scores about −540). LCP and long tasks: PerformanceObserver in the page. Bytes: every response after navigation start (headers + body as sent), workers included. Load: the machine's 1-minute load average at the end of the run (2 cores; above 2, other work competed for the CPU).`,
     `- A run ends when no request is in flight, the screen has not changed for ${QUIET_MS / 1000} s and every image is complete, or after ${timeoutMs / 1000} s ("> ${timeoutMs / 1000} s").`,
     '',
     '## Files',
