@@ -250,7 +250,8 @@ async function visit(
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
-      if ((m.type() === 'error' || m.type() === 'warning') && !/^Failed to load resource/.test(m.text())) errors.push(`${m.type()}: ${m.text()}`);
+      // warnings (e.g. why a backend was left) are the product talking, not a failure
+      if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(`${m.type()}: ${m.text()}`);
     });
     ctx.on('response', (r) => {
       if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`HTTP ${r.status()} ${r.url()}`);
