@@ -23,9 +23,11 @@ export async function hostileCorpus(manifest: Manifest, real: Uint8Array): Promi
   const { tokens } = manifest.layout;
   const h = readHeader(real).header;
   const bomb = pngBomb(16000, 16000);
-  const small = new Uint8Array(await sharp({ create: { width: 8, height: 6, channels: 3, background: '#808080' } }).png().toBuffer());
+  // the model's base size, and half of it: a legal placeholder size that is not the base
+  const [bw, bh] = [Math.ceil(h.width / 32) * 2, Math.ceil(h.height / 32) * 2];
+  const [sw, sh] = [Math.ceil(bw / 2), Math.ceil(bh / 2)];
+  const small = new Uint8Array(await sharp({ create: { width: sw, height: sh, channels: 3, background: '#808080' } }).png().toBuffer());
   // a placeholder of the right size whose pixel data ends early: its header reads, its pixels do not
-  const [bw, bh] = [h.width / 16, h.height / 16];
   const noise = Buffer.from(Array.from({ length: bw * bh * 3 }, (_, i) => (i * 7919) % 256));
   const cut = new Uint8Array(await sharp(noise, { raw: { width: bw, height: bh, channels: 3 } }).png({ compressionLevel: 0 }).toBuffer()).subarray(0, 200);
   const over = `exceeds the size limit`;
@@ -43,7 +45,7 @@ export async function hostileCorpus(manifest: Manifest, real: Uint8Array): Promi
       refused: /final layer is svg, not an image format a stream may embed/,
     },
     { name: 'a placeholder of 16000x16000 in 31 KB', bytes: rewrite(real, { placeholder: { mime: 'image/png', width: bw, height: bh, bytes: bomb } }), refused: /placeholder is 16000x16000/ },
-    { name: "a placeholder of a legal size that is not the model's base", bytes: rewrite(real, { placeholder: { mime: 'image/png', width: 8, height: 6, bytes: small } }), refused: /the model's base/ },
+    { name: "a placeholder of a legal size that is not the model's base", bytes: rewrite(real, { placeholder: { mime: 'image/png', width: sw, height: sh, bytes: small } }), refused: /the model's base/ },
     { name: 'a placeholder that is not an image', bytes: rewrite(real, { placeholder: { mime: 'image/png', width: bw, height: bh, bytes: small.subarray(0, 40) } }), refused: /cannot read the placeholder/ },
     { name: 'a placeholder whose pixel data ends early', bytes: rewrite(real, { placeholder: { mime: 'image/png', width: bw, height: bh, bytes: cut } }), refused: /cannot decode the placeholder: .*read error/ },
     {
