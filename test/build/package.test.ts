@@ -1,0 +1,189 @@
+// The npm package as a user gets it: build, pack, install the tarball into a fresh folder
+// (cache first: `--prefer-offline`), then use each entry point from there. Checks that the
+// tarball holds what the exports name and nothing of the repository's own (tests, benchmarks,
+// training, sources), that a browser/edge install pulls in neither sharp nor onnxruntime, that
+// the built code runs without tsx, and that its declarations pass a strict consumer's tsc.
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPackage, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
+
+const exec = promisify(execFile);
+const ROOT = new URL('../../', import.meta.url).pathname;
+const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  exports: Record<string, string | Record<string, string>>;
+  peerDependencies: Record<string, string>;
+};
+
+/** The child's environment without the npm_* variables of an enclosing `npm test`. */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+
+async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(cmd, args, { cwd, env: cleanEnv, maxBuffer: 1 << 26 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: typeof err.code === 'number' ? err.code : 1, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+async function ok(cmd: string, args: string[], cwd: string): Promise<string> {
+  const r = await run(cmd, args, cwd);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.code}:\n${r.stderr}`);
+  return r.stdout;
+}
+
+async function duBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) n += await duBytes(p);
+    else if (e.isFile()) n += (await stat(p)).size;
+  }
+  return n;
+}
+
+const MB = 1 << 20;
+/** node -e in the app folder: `code` is an ES module body; its stdout comes back. */
+const nodeEval = (app: string, code: string) => ok(process.execPath, ['--input-type=module', '-e', code], app);
+
+describe('helpers', () => {
+  it('declaration imports lose their .ts extension, other strings stay', () => {
+    expect(rewriteDeclarationImports(`import { a } from './a.ts';\nexport * from "../b/c.ts";\ntype T = import('./t.ts').T;`)).toBe(
+      `import { a } from './a.js';\nexport * from "../b/c.js";\ntype T = import('./t.js').T;`,
+    );
+    expect(rewriteDeclarationImports(`import x from 'pkg.ts'; const s = 'file.ts';`)).toBe(`import x from 'pkg.ts'; const s = 'file.ts';`);
+  });
+  it('the package keeps the element, the worker and the hashed assets of a client build, not the demo or precompressed copies', () => {
+    expect(['mrt-img.js', 'mrt-img.d.ts', 'mrt-worker.js', 'assets/rcm.0123456789abcdef.json'].every(shippedClientFile)).toBe(true);
+    expect(['index.html', 'demo.js', 'mrt-img.js.map', 'models/rcm.json', 'assets/x.0123.wasm.br', 'assets/x.0123.wasm.gz', 'ort.wasm.min.mjs'].some(shippedClientFile)).toBe(false);
+  });
+});
+
+describe('npm package', () => {
+  let work: string;
+  let tarball: string;
+  let files: string[];
+  let app: string;
+
+  beforeAll(async () => {
+    await buildPackage({});
+    work = await mkdtemp(join(tmpdir(), 'mrt-pkg-'));
+    const packed = JSON.parse(await ok('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as {
+      filename: string;
+      size: number;
+      unpackedSize: number;
+      files: { path: string }[];
+    }[];
+    const p = packed[0]!;
+    tarball = join(work, p.filename);
+    files = p.files.map((f) => f.path);
+    console.log(`tarball ${(p.size / MB).toFixed(1)} MB, unpacked ${(p.unpackedSize / MB).toFixed(1)} MB, ${files.length} files`);
+    app = join(work, 'app');
+    await ok('mkdir', [app], work);
+    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
+  }, 300_000);
+
+  afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+  });
+
+  it('ships every file the exports, types and bin name, and none of the repository\'s own', () => {
+    const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
+    for (const t of targets.filter((t) => !t.includes('*'))) expect(files, t).toContain(t.replace(/^\.\//, ''));
+    for (const f of ['bin/mrt.js', 'lib/encoder/cli.js', 'lib/format/gen/mrt.js', 'lib/client/mrt-worker.js', 'models/encoder.onnx', 'models/manifest.json', 'LICENSES.md']) {
+      expect(files, f).toContain(f);
+    }
+    expect(files.filter((f) => /^(src|test|bench|training|scripts|proto|docs|dist|samples)\//.test(f) || f.startsWith('models/testvec') || f.endsWith('.map'))).toEqual([]);
+    // declarations name .js files, which exist beside them
+    expect(files.filter((f) => f.endsWith('.d.ts')).length).toBeGreaterThan(20);
+  });
+
+  it('a browser or edge install has neither sharp nor onnxruntime', async () => {
+    const installed = await readdir(join(app, 'node_modules'));
+    expect(installed).toContain(pkg.name);
+    for (const heavy of ['sharp', 'onnxruntime-node', 'onnxruntime-web', '@img', 'tsx']) expect(installed).not.toContain(heavy);
+    console.log(`browser/edge install: node_modules ${((await duBytes(join(app, 'node_modules'))) / MB).toFixed(1)} MB (${installed.join(', ')})`);
+  });
+
+  it('the client, edge and format entry points load in Node (server rendering), without tsx', async () => {
+    const out = await nodeEval(
+      app,
+      `const c = await import('${pkg.name}/client');
+       const r = await import('${pkg.name}');
+       const e = await import('${pkg.name}/edge');
+       const f = await import('${pkg.name}/format');
+       console.log(JSON.stringify({ el: typeof c.MrtImg, same: r.MrtImg === c.MrtImg, app: typeof e.createMrtApp, header: typeof f.readHeader, hono: typeof e.createMrtApp().fetch }));`,
+    );
+    expect(JSON.parse(out)).toEqual({ el: 'function', same: true, app: 'function', header: 'function', hono: 'function' });
+  });
+
+  it('mrt --version prints the version; the encoder without its peers says what to install', async () => {
+    expect((await ok('npx', ['--no-install', 'mrt', '--version'], app)).trim()).toBe(pkg.version);
+    const r = await run('npx', ['--no-install', 'mrt', 'info', 'x.mrt'], app);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('npm install sharp onnxruntime-node --onnxruntime-node-install=skip');
+  });
+
+  describe('with the encoder peers installed', () => {
+    beforeAll(async () => {
+      // the versions this checkout uses, so that npm's cache has them
+      const version = async (name: string) => (JSON.parse(await readFile(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+      const peers = [`sharp@${await version('sharp')}`, `onnxruntime-node@${await version('onnxruntime-node')}`];
+      await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--onnxruntime-node-install=skip', ...peers], app);
+    }, 300_000);
+
+    it('npx mrt encodes and reads a photo with the shipped models; the library decodes it', async () => {
+      await ok('npx', ['--no-install', 'mrt', 'encode', join(ROOT, 'samples/kodim05.jpg'), '-o', 'k.mrt'], app);
+      const info = JSON.parse(await ok('npx', ['--no-install', 'mrt', 'info', 'k.mrt', '--json'], app)) as { fileBytes: number };
+      expect(info.fileBytes).toBeGreaterThan(2048);
+      const out = await nodeEval(
+        app,
+        `import { readFile } from 'node:fs/promises';
+         const { decode } = await import('${pkg.name}/encoder');
+         const { image } = await decode(new Uint8Array(await readFile('k.mrt')), { bytes: 2048 });
+         console.log(image.width, image.height);`,
+      );
+      expect(out.trim()).toBe('768 512');
+    });
+
+    it('the declarations pass a strict consumer (noUncheckedIndexedAccess, exactOptionalPropertyTypes, no skipLibCheck) and reject a wrong call', async () => {
+      // the app's own hono (the package's peer) takes the package's sub-app
+      const consumer = `import { Hono } from 'hono';
+import { MrtImg, type MrtConfig } from '${pkg.name}/client';
+import { createMrtApp } from '${pkg.name}/edge';
+import { encode, decode, type EncodeOptions } from '${pkg.name}/encoder';
+import { readHeader, parseMrt } from '${pkg.name}/format';
+const cfg: MrtConfig = { backend: 'wasm', modelBase: '/mrt/models/' };
+MrtImg.configure(cfg);
+const app = new Hono().route('/media', createMrtApp({ bucket: 'PHOTOS' }));
+const opts: EncodeOptions = { final: 'avif' };
+const mrt = await encode('a.jpg', opts);
+const { image } = await decode(mrt, { bytes: 2048 });
+const { header } = readHeader(mrt);
+console.log(header.width, image.width, parseMrt, app.fetch);
+`;
+      await writeFile(join(app, 'consumer.ts'), consumer);
+      await writeFile(join(app, 'wrong.ts'), `import { MrtImg } from '${pkg.name}/client';\nMrtImg.configure({ backend: 'gpu' });\n`);
+      const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+      const flags = ['--noEmit', '--strict', '--noUncheckedIndexedAccess', '--exactOptionalPropertyTypes', '--target', 'ES2022', '--lib', 'ES2022,DOM',
+        '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types')];
+      // one run (a strict check of the DOM and Node declarations takes a while): the only
+      // error is the wrong call's, so the types are checked and the consumer passes
+      const r = await run(process.execPath, [tsc, ...flags, 'consumer.ts', 'wrong.ts'], app);
+      expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^wrong\.ts\(2,\d+\): error TS2322: Type '"gpu"' is not assignable/)]);
+    }, 120_000);
+  });
+
+  it('is installed from the tarball, not linked to this checkout', () => {
+    expect(existsSync(join(app, 'node_modules', pkg.name, 'src'))).toBe(false);
+  });
+});
