@@ -1,8 +1,11 @@
 """Export a trained checkpoint to models/: decoder.onnx, encoder.onnx, rcm.json,
-manifest.json, and small parity fixtures in models/testvec/.
+manifest.json, and small parity fixtures in models/testvec/; ATTRIBUTION.md beside them.
 
     python training/export.py --ckpt training/runs/main/best.pt --rcm training/runs/main/rcm.pt
 Checks the ONNX graphs in onnxruntime against PyTorch before writing the manifest.
+The manifest's trainingSets / trainingData / weightsLicence come from the data records of the
+checkpoints (train.py, train_rcm.py: the set of each run and of the runs it started from; a
+checkpoint without a record predates them and was trained on 'research').
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 import mrt  # noqa: E402
 from export_graph import ExportDecoder, tail_basis  # noqa: E402
 
@@ -132,13 +136,14 @@ def preview_reference(basis, z, base):
 
 def load_rcm(path, T, L):
     """An RCM checkpoint of train_rcm.py (it may cover only the first layers: --layers, --coarse),
-    or an untrained one over T layers of L levels when path is None (smoke tests only)."""
+    or an untrained one over T layers of L levels when path is None (smoke tests only); and the
+    checkpoint's data record (None without a checkpoint)."""
     if not path:
-        return mrt.RCM(T, L), {}
+        return mrt.RCM(T, L), {}, None
     rk = torch.load(path, weights_only=False)
     rcm = mrt.RCM(rk.get('T', T), rk.get('L', L), rk['D'], rk['H'])
     rcm.load_state_dict(rk['state'])
-    return rcm, rk.get('info', {})
+    return rcm, rk.get('info', {}), datasets.of_checkpoint(rk)
 
 
 def rcm_json(rcm):
@@ -279,7 +284,7 @@ def main():
                'outputs': {'image': tensor_json(yp)}}, open(os.path.join(tv, 'preview.json'), 'w'))
 
     # ---- RCM (and the coarse-trit RCM, rcm.json "coarse": Index prior RCM_COARSE, format 2.10)
-    rcm, rinfo = load_rcm(args.rcm, T, L)
+    rcm, rinfo, rdata = load_rcm(args.rcm, T, L)
     if not args.rcm:
         print('WARNING: no --rcm given: writing an untrained RCM (smoke tests only)')
     rjson, tens = rcm_json(rcm)
@@ -290,7 +295,8 @@ def main():
     if args.coarse_rcm:
         if L != 9:
             raise SystemExit(f'--coarse-rcm needs 9 levels (coarse trits of 3), the model has {L}')
-        crcm, cinfo = load_rcm(args.coarse_rcm, T, 3)
+        crcm, cinfo, cdata = load_rcm(args.coarse_rcm, T, 3)
+        rdata = datasets.merge(rdata, cdata)
         if crcm.L != 3:
             raise SystemExit(f'{args.coarse_rcm}: a coarse RCM has L = 3, this one {crcm.L}')
         rjson['coarse'], ctens = rcm_json(crcm)
@@ -334,6 +340,10 @@ def main():
     arch = {part: a_ for part, a_ in arch.items() if a_}
     if arch:
         manifest['arch'] = arch
+    # the data the weights were trained on (the checkpoints' records: their whole lineage, RCMs
+    # included), the licence of the weights, and ATTRIBUTION.md for the CC BY / CC BY-SA authors
+    data = datasets.merge(datasets.of_checkpoint(ck), rdata)
+    datasets.stamp(manifest, data, args.out)
     json.dump(manifest, open(mpath, 'w'), indent=2)
     open(mpath, 'a').write('\n')
     with torch.no_grad():
@@ -342,7 +352,9 @@ def main():
                       'decoder_ops': dec_ops, 'encoder_ops': enc_ops,
                       'dec_params': mrt.nparams(dec), 'enc_params': mrt.nparams(enc),
                       'dec_macs_per_px': round(macs / (768 * 512)), 'rcm': rinfo,
-                      'bytes': {k_: v_['bytes'] for k_, v_ in files.items()}}, indent=1))
+                      'bytes': {k_: v_['bytes'] for k_, v_ in files.items()},
+                      'training_sets': manifest['trainingSets'], 'training_images': len(data['images']),
+                      'weights_licence': manifest['weightsLicence']}, indent=1))
 
 
 if __name__ == '__main__':

@@ -10,6 +10,7 @@ import io
 import json
 import math
 import os
+import sys
 import time
 
 import numpy as np
@@ -18,8 +19,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from PIL import Image
 
+if os.path.dirname(os.path.abspath(__file__)) not in sys.path:  # training/datasets.py, whoever imports mrt
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.normpath(os.path.join(ROOT, '..', 'shared', 'data'))
+DATA = datasets.DATA
 TRAIN_DIR = os.path.join(DATA, 'train')
 KODAK_DIR = os.path.join(DATA, 'kodak')
 RUNS = os.path.join(ROOT, 'training', 'runs')
@@ -349,37 +354,60 @@ def static_bits(k, L):
 
 # ----------------------------------------------------------------------------- data
 
-def list_train():
-    return sorted(glob.glob(os.path.join(TRAIN_DIR, '*', '*.jpg')))
+def add_data_arg(ap):
+    """--data NAME: the training set (training/datasets.py: research, open, open-sa); default the
+    MRT_DATA environment variable, else 'research' (every release up to mrt-v0.13)."""
+    default = os.environ.get('MRT_DATA') or datasets.DEFAULT
+    if default not in datasets.SETS:
+        raise SystemExit(f'MRT_DATA={default!r}: not a training set ({", ".join(datasets.SETS)})')
+    ap.add_argument('--data', default=default, choices=datasets.SETS,
+                    help=f'training set (training/datasets.py; default $MRT_DATA or research, now {default})')
 
 
-def tiny_images(n=12):
-    """The first n training images, decoded without the cache (the scripts' --tiny smoke runs)."""
-    return [np.asarray(Image.open(f).convert('RGB')) for f in list_train()[:n]]
+def list_train(data=datasets.DEFAULT):
+    """The image paths of training set `data`, in its fixed order (is_holdout indexes it)."""
+    return datasets.files(data)
+
+
+def tiny_images(n=12, data=datasets.DEFAULT):
+    """The first n images of set `data`, decoded without the cache (the scripts' --tiny smoke runs)."""
+    return [np.asarray(Image.open(f).convert('RGB')) for f in list_train(data)[:n]]
+
+
+def data_record(data=datasets.DEFAULT, n=None):
+    """The data record a checkpoint stores (datasets.record): set `data`, or its first n images
+    (--tiny). Hold-out images count: they chose the checkpoint."""
+    ims = datasets.images(data)
+    return datasets.record(data, ims if n is None else ims[:n])
 
 
 def is_holdout(i):
-    return i % 64 == 7  # 16 of 1037 images, spread over the folders
+    return i % 64 == 7  # a fixed 1/64 of any set: 16 of research's 1,037 images, 7 of open's 443, spread over the folders
 
 
-def load_cache():
-    """All training images decoded once into one uint8 buffer (training/runs/cache)."""
-    cdir = os.path.join(RUNS, 'cache')
+def load_cache(data=datasets.DEFAULT):
+    """All images of set `data` decoded once into one uint8 buffer (training/runs/cache for
+    research, training/runs/cache-<set> for the others); rebuilt when the set's image list changes
+    (the open set may grow)."""
+    cdir = os.path.join(RUNS, datasets.cache_dir_name(data))
     os.makedirs(cdir, exist_ok=True)
     bin_p, idx_p = os.path.join(cdir, 'train_u8.bin'), os.path.join(cdir, 'train_index.json')
-    files = list_train()
-    if not (os.path.exists(bin_p) and os.path.exists(idx_p)):
+    ims = datasets.images(data)
+    names = [datasets.cache_key(data, im) for im in ims]
+    fresh = os.path.exists(bin_p) and os.path.exists(idx_p) and [e['name'] for e in json.load(open(idx_p))] == names
+    if not fresh:
         t0 = time.time()
         index, off = [], 0
         with open(bin_p + '.tmp', 'wb') as fh:
-            for f in files:
-                a = np.asarray(Image.open(f).convert('RGB'))
+            for im, name in zip(ims, names):
+                a = np.asarray(Image.open(im.path).convert('RGB'))
                 fh.write(a.tobytes())
-                index.append({'name': os.path.relpath(f, TRAIN_DIR), 'h': a.shape[0], 'w': a.shape[1], 'off': off})
+                index.append({'name': name, 'h': a.shape[0], 'w': a.shape[1], 'off': off})
                 off += a.nbytes
-        json.dump(index, open(idx_p, 'w'))
+        json.dump(index, open(idx_p + '.tmp', 'w'))
         os.replace(bin_p + '.tmp', bin_p)
-        print(f'cache built: {len(index)} images, {off / 1e9:.2f} GB, {time.time() - t0:.0f}s', flush=True)
+        os.replace(idx_p + '.tmp', idx_p)
+        print(f'cache built ({data}): {len(index)} images, {off / 1e9:.2f} GB, {time.time() - t0:.0f}s', flush=True)
     index = json.load(open(idx_p))
     buf = np.fromfile(bin_p, dtype=np.uint8)
     imgs = [buf[e['off']:e['off'] + e['h'] * e['w'] * 3].reshape(e['h'], e['w'], 3) for e in index]

@@ -1,6 +1,6 @@
 """PCA (KLT) of the residual windows (image - bilinear x16 of the WebP base).
 
-    python training/pca.py --out training/runs/pca.pt [--images 400]
+    python training/pca.py --out training/runs/pca.pt [--images 400] [--data open]
 The top-T principal components, ordered by variance, are a closed-form coarse-to-fine
 token basis; train.py --pca uses them to initialise the linear analysis/synthesis paths.
 """
@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 import mrt  # noqa: E402
 
 
@@ -35,9 +36,10 @@ def main():
     ap.add_argument('--images', type=int, default=400)
     ap.add_argument('--components', type=int, default=256, help='principal components kept (>= the T of any model grown from them)')
     ap.add_argument('--tiny', action='store_true', help='smoke test: the first 12 training images, no cache')
+    mrt.add_data_arg(ap)
     args = ap.parse_args()
     torch.set_num_threads(1)
-    imgs = mrt.tiny_images() if args.tiny else mrt.load_cache()[0]
+    imgs = mrt.tiny_images(data=args.data) if args.tiny else mrt.load_cache(args.data)[0]
     rng = np.random.default_rng(0)
     ids = [i for i in range(len(imgs)) if not mrt.is_holdout(i)]
     ids = list(rng.permutation(ids)[:args.images])
@@ -59,7 +61,9 @@ def main():
     print(f'{n} windows from {len(ids)} images, {time.time() - t0:.0f}s; top eigen std:',
           [round(float(e) ** 0.5, 3) for e in ev[:8]], 'std@64', float(ev[63]) ** 0.5, flush=True)
     k = args.components
-    torch.save({'U': U[:, :k].float(), 'ev': ev[:k].float(), 'n': n}, args.out)
+    # the images sampled (of the set's non-held-out ones): train.py --pca / --grow carries them into its checkpoints
+    data = datasets.record(args.data, [datasets.images(args.data)[i] for i in ids])
+    torch.save({'U': U[:, :k].float(), 'ev': ev[:k].float(), 'n': n, 'data': data}, args.out)
 
 
 if __name__ == '__main__':

@@ -6,6 +6,7 @@ The tokens from `mrt encode` differ from the PyTorch encoder's rounding: the clo
 A decoder trained only on rounded tokens never sees those.
 
     python training/real_tokens.py --models models --out training/runs/s14real/real   # ~15 min, 2 processes
+    (--data SET or MRT_DATA: the training set, training/datasets.py)
 """
 import argparse
 import os
@@ -18,19 +19,26 @@ import torch
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 import mrt  # noqa: E402
 from train_rcm import run_encoder_tokens, sizes_for  # noqa: E402
 
 
-def build(models_dir, files, ids, seed, path, jobs=2):
+def build(models_dir, files, ids, seed, path, jobs=2, data=None):
     """Encodes files[ids] (at sizes_for's sizes, as train_rcm.py --encoder-tokens) with the real
-    encoder; saves {'paths', 'sizes', 'tokens', 'bases'} to `path`."""
+    encoder; saves {'paths', 'sizes', 'tokens', 'bases', 'data'} to `path` (data: the images'
+    datasets.record, which train.py --real-tokens carries into its checkpoints)."""
     if os.path.exists(path):
-        return torch.load(path, weights_only=False)
+        d = torch.load(path, weights_only=False)
+        if data and datasets.of_checkpoint(d)['sets'] != data['sets']:
+            raise SystemExit(f'{path} holds tokens of the {"/".join(datasets.of_checkpoint(d)["sets"])} set, '
+                             f'not {"/".join(data["sets"])}: use another --out')
+        return d
     sizes = sizes_for(files, ids, seed)
     items = [{'path': files[i], 'width': w, 'height': h} for i, (w, h) in zip(ids, sizes)]
     toks, bases = run_encoder_tokens(models_dir, items, os.path.abspath(path), jobs, bases=True)
-    d = {'paths': [it['path'] for it in items], 'sizes': [(it['width'], it['height']) for it in items], 'tokens': toks, 'bases': bases}
+    d = {'paths': [it['path'] for it in items], 'sizes': [(it['width'], it['height']) for it in items], 'tokens': toks, 'bases': bases,
+         'data': data}
     torch.save(d, path)
     return d
 
@@ -75,18 +83,21 @@ def main():
     ap.add_argument('--out', required=True, help='path prefix: writes PREFIX_train.pt and PREFIX_hold.pt')
     ap.add_argument('--jobs', type=int, default=2)
     ap.add_argument('--limit', type=int, default=0, help='only the first N images of each split (smoke test)')
+    mrt.add_data_arg(ap)
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    files = mrt.list_train()
+    ims = datasets.images(args.data)
+    files = [im.path for im in ims]
     ids = range(len(files))
     hold = [i for i in ids if mrt.is_holdout(i)]
     train = [i for i in ids if not mrt.is_holdout(i)]
     if args.limit:
         hold, train = hold[:args.limit], train[:args.limit]
     t0 = time.time()
-    ho = build(args.models, files, hold, 1, args.out + '_hold.pt', args.jobs)
+    rec = lambda ids_: datasets.record(args.data, [ims[i] for i in ids_])  # noqa: E731
+    ho = build(args.models, files, hold, 1, args.out + '_hold.pt', args.jobs, rec(hold))
     print(f'held-out: {len(ho["tokens"])} images, {time.time() - t0:.0f}s', flush=True)
-    tr = build(args.models, files, train, 2, args.out + '_train.pt', args.jobs)
+    tr = build(args.models, files, train, 2, args.out + '_train.pt', args.jobs, rec(train))
     print(f'train: {len(tr["tokens"])} images, {time.time() - t0:.0f}s', flush=True)
 
 

@@ -27,6 +27,7 @@ import onnx.numpy_helper as nh
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 import mrt  # noqa: E402
 from export_graph import ExportDecoder, seam_shift  # noqa: E402
 
@@ -84,13 +85,14 @@ def decoder_state(init: dict, dec: mrt.Decoder) -> dict:
     return sd
 
 
-def fit_rate(enc, rate, L, n=64, crop=128, steps=300, tiny=False):
-    """Per-layer Laplace scales by maximum likelihood on the quantised tokens of training crops."""
+def fit_rate(enc, rate, L, n=64, crop=128, steps=300, tiny=False, data=datasets.DEFAULT):
+    """Per-layer Laplace scales by maximum likelihood on the quantised tokens of training crops
+    (of set `data`)."""
     if tiny:
-        imgs = mrt.tiny_images()
+        imgs = mrt.tiny_images(data=data)
         n, crop = 16, 64
     else:
-        imgs, _ = mrt.load_cache()
+        imgs, _ = mrt.load_cache(data)
     ids = [i for i in range(len(imgs)) if not mrt.is_holdout(i)] if not tiny else list(range(len(imgs)))
     sampler = mrt.Sampler(imgs, ids, crop=crop, seed=12345)
     with torch.no_grad():
@@ -150,24 +152,32 @@ def main():
     if dd > TOL or de > TOL:
         raise SystemExit('the recovered weights do not reproduce the shipped models')
 
-    bits = fit_rate(enc, rate, L, tiny=args.tiny)
-    print(f'rate model refitted: {bits:.3f} bits/token (estimate) on training crops')
+    # the data the shipped weights were trained on (manifest trainingSets; before they were
+    # recorded, every release was trained on 'research'), rebuilt per image from today's sets
+    # (--tiny: the first 12 images, what the smoke runs train on)
+    sets = man.get('trainingSets') or [datasets.DEFAULT]
+    data = datasets.merge(*(mrt.data_record(s_, 12 if args.tiny else None) for s_ in sets))
+    if 'trainingData' in man and datasets.training_data(data) != man['trainingData']:
+        print(f'note: the {"/".join(sets)} set differs from the manifest\'s trainingData (it has changed since the export): '
+              'the recovered checkpoints record today\'s set')
+    bits = fit_rate(enc, rate, L, tiny=args.tiny, data=sets[0])
+    print(f'rate model refitted: {bits:.3f} bits/token (estimate) on training crops of {sets[0]}')
     os.makedirs(args.run, exist_ok=True)
     out = os.path.join(args.run, 'recovered.pt')
     torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),
-                'from': man['id'], 'coarse_mask': man.get('coarseMask', 1.0)}, out)
+                'from': man['id'], 'coarse_mask': man.get('coarseMask', 1.0), 'data': data}, out)
     rj = json.load(open(os.path.join(args.models, 'rcm.json')))
     rout = os.path.join(args.run, 'recovered_rcm.pt')
-    save_rcm(rj, rout, man['id'])
+    save_rcm(rj, rout, man['id'], data)
     msg = f'wrote {out} and {rout}'
     if 'coarse' in rj:  # the coarse-trit RCM (export.py --coarse-rcm)
         cout = os.path.join(args.run, 'recovered_coarse_rcm.pt')
-        save_rcm(rj['coarse'], cout, man['id'])
+        save_rcm(rj['coarse'], cout, man['id'], data)
         msg += f' and {cout}'
     print(msg + ' (RCM decay round trip exact)')
 
 
-def save_rcm(rj, path, model_id):
+def save_rcm(rj, path, model_id, data=None):
     """An rcm.json object back to a train_rcm.py checkpoint that export.py writes identically."""
     tens = {n: f32_tensor(t) for n, t in rj['tensors'].items()}
     rcm = mrt.RCM(rj['T'], rj['L'], rj['D'], rj['H'])
@@ -177,7 +187,7 @@ def save_rcm(rj, path, model_id):
     if err:  # re-export must write the same rcm.json (same modelHash)
         raise SystemExit(f'RCM decay does not round-trip exactly (max|d|={err:.1e})')
     torch.save({'D': rj['D'], 'H': rj['H'], 'T': rj['T'], 'L': rj['L'], 'state': rcm.state_dict(),
-                'info': {'recovered_from': model_id}}, path)
+                'info': {'recovered_from': model_id}, 'data': data}, path)
 
 if __name__ == '__main__':
     main()

@@ -3,6 +3,9 @@
     python training/train.py --run training/runs/main --minutes 60
 Resumable: rerunning with the same --run continues from <run>/last.pt. The best
 checkpoint on the held-out crops is <run>/best.pt. Logs: <run>/log.jsonl.
+--data SET (or MRT_DATA) picks the training set (training/datasets.py: research, open, open-sa);
+checkpoints record the data of their whole lineage (this run's set, and that of the checkpoint,
+PCA or real tokens it starts from), which export.py writes into the manifest.
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 import mrt  # noqa: E402
 
 VAL_KS = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256]
@@ -199,6 +203,7 @@ def main():
     ap.add_argument('--seam-lr-mult', type=float, default=10.0, help='learning-rate factor of the seam convs and xres blocks (they start as no-ops)')
     ap.add_argument('--nval', type=int, default=16)
     ap.add_argument('--tiny', action='store_true', help='smoke test: few images, no cache')
+    mrt.add_data_arg(ap)
     ap.add_argument('--lin', action='store_true', help='add the linear window analysis/synthesis paths')
     ap.add_argument('--pca', default=None, help='initialise the linear paths from pca.py output')
     ap.add_argument('--pca-scale', type=float, default=4.0)
@@ -252,13 +257,18 @@ def main():
         logf.flush()
 
     last_p = os.path.join(args.run, 'last.pt')
+    # the data the weights have seen: this run's set, and the record of what they start from
+    # (export.py writes manifest trainingData from it: an init from a research-data checkpoint stays on it)
+    lineage = []
     if os.path.exists(last_p):
         ck = torch.load(last_p, weights_only=False)
         cfg = ck['cfg']
+        lineage.append(datasets.of_checkpoint(ck))
     elif args.init:
         ck = None
         ik = torch.load(args.init, weights_only=False)
         cfg = ik['cfg']  # the layout of the weights it starts from
+        lineage.append(datasets.of_checkpoint(ik))
         if args.add_res32:
             cfg, ik['dec'] = mrt.add_blocks('dec', ik['dec'], cfg, args.add_res32, args.mid32)
         if args.add_enc_res:
@@ -297,7 +307,9 @@ def main():
         enc.load_state_dict(ik['enc']), dec.load_state_dict(ik['dec']), rate.load_state_dict(ik['rate'])
         log({'event': 'init', 'from': args.init})
     elif args.grow:
-        mrt.grow(enc, dec, rate, torch.load(args.grow, weights_only=False), args.pca, args.pca_scale)
+        gk = torch.load(args.grow, weights_only=False)
+        lineage.append(datasets.of_checkpoint(gk))
+        mrt.grow(enc, dec, rate, gk, args.pca, args.pca_scale)
         log({'event': 'grow', 'from': args.grow, 'pca': args.pca, 'scale': args.pca_scale})
     elif args.pca:
         mrt.init_pca(enc, dec, args.pca, args.pca_scale)
@@ -305,15 +317,24 @@ def main():
     for g in opt.param_groups:
         g['lr'] = args.lr * g.get('mult', 1.0)
 
+    if ck is None and not args.init and args.pca:  # the principal components start the linear paths (--grow, --pca)
+        lineage.append(datasets.of_checkpoint(torch.load(args.pca, weights_only=False)))
     if args.real_tokens:  # the real encoder's images, tokens and bases: no simulated ones
         from real_tokens import RealSampler
-        real = RealSampler(torch.load(args.real_tokens + '_train.pt', weights_only=False), crop=args.crop, seed=args.seed * 1000 + step)
-        hs = RealSampler(torch.load(args.real_tokens + '_hold.pt', weights_only=False), crop=args.crop, seed=12345)
+        rt = {s_: torch.load(f'{args.real_tokens}_{s_}.pt', weights_only=False) for s_ in ('train', 'hold')}
+        for s_, d_ in rt.items():
+            got = datasets.of_checkpoint(d_)['sets']
+            if got != [args.data]:
+                ap.error(f'{args.real_tokens}_{s_}.pt holds tokens of the {"/".join(got)} set, not --data {args.data}')
+        data = datasets.merge(*(datasets.of_checkpoint(d_) for d_ in rt.values()))
+        real = RealSampler(rt['train'], crop=args.crop, seed=args.seed * 1000 + step)
+        hs = RealSampler(rt['hold'], crop=args.crop, seed=12345)
         xs, bs, ks = zip(*(hs.one(i) for i in hs.ok for _ in range(4)))  # 4 fixed crops per held-out image
         real_val = (torch.stack(xs), torch.stack(bs), torch.stack(ks))
         n_train, n_hold = len(real.ok), len(hs.ok)
     else:
-        imgs = mrt.tiny_images() if args.tiny else mrt.load_cache()[0]
+        imgs = mrt.tiny_images(data=args.data) if args.tiny else mrt.load_cache(args.data)[0]
+        data = mrt.data_record(args.data, len(imgs) if args.tiny else None)
         ids = list(range(len(imgs)))
         hold = [i for i in ids if mrt.is_holdout(i)] if not args.tiny else ids[:2]
         train_ids = [i for i in ids if i not in set(hold)]
@@ -322,13 +343,19 @@ def main():
         sampler = mrt.Sampler(imgs, train_ids, crop=args.crop, seed=args.seed * 1000 + step,
                               qrange=(args.qmin, args.qmax), fmt=args.base, smin=args.scale_min, smax=args.scale_max)
         n_train, n_hold = len(train_ids), len(hold)
+    data = datasets.merge(*lineage, data)
+    inherited = [s_ for s_ in data['sets'] if s_ != args.data]
+    if inherited:
+        print(f'note: the weights this run starts from were trained on {", ".join(inherited)} too: '
+              f'its checkpoints (and their exports) list that data beside {args.data}', flush=True)
     rng = np.random.default_rng(args.seed * 7919 + step)
     log({'event': 'start', 'cfg': cfg, 'args': vars(args), 'enc_params': mrt.nparams(enc),
-         'dec_params': mrt.nparams(dec), 'train_images': n_train, 'holdout': n_hold})
+         'dec_params': mrt.nparams(dec), 'train_images': n_train, 'holdout': n_hold,
+         'data_sets': data['sets'], 'data_images': len(data['images'])})
 
     def save(path):
         torch.save({'cfg': cfg, 'enc': enc.state_dict(), 'dec': dec.state_dict(), 'rate': rate.state_dict(),
-                    'opt': opt.state_dict(), 'step': step, 'best': best, 'coarse_mask': args.coarse_mask,
+                    'opt': opt.state_dict(), 'step': step, 'best': best, 'coarse_mask': args.coarse_mask, 'data': data,
                     'elapsed': elapsed + time.time() - t_start}, path + '.tmp')
         os.replace(path + '.tmp', path)
 

@@ -38,6 +38,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import datasets  # noqa: E402
 import mrt  # noqa: E402
 
 
@@ -208,6 +209,7 @@ def main():
     ap.add_argument('--lr', type=float, default=3e-3)
     ap.add_argument('--patience', type=int, default=4)
     ap.add_argument('--tiny', action='store_true')
+    mrt.add_data_arg(ap)
     ap.add_argument('--encoder-tokens', default=None, metavar='MODELS_DIR',
                     help="train on the real encoder's tokens (the export of --ckpt in MODELS_DIR)")
     ap.add_argument('--layers', type=int, default=0,
@@ -226,19 +228,26 @@ def main():
     ck, enc, _, _ = mrt.load_encoder(args.ckpt)
     T, L = ck['cfg']['T'], ck['cfg']['L']
 
-    tok_p = os.path.join(os.path.dirname(out), f'tokens_step{ck.get("step")}.pt')
+    # token caches are per set (research keeps the names every existing run used)
+    sfx = '' if args.data == 'research' else f'_{args.data}'
+    tok_p = os.path.join(os.path.dirname(out), f'tokens_step{ck.get("step")}{sfx}.pt')
+    # the data of the RCM's weights: the set's tokens, and (conservatively) the lineage of the
+    # encoder that made them and of the RCM it starts from
+    lineage = [datasets.of_checkpoint(ck)]
     if args.tiny:
-        imgs = mrt.tiny_images(10)
+        imgs = mrt.tiny_images(10, args.data)
+        data = mrt.data_record(args.data, 10)
         hold, train = [0, 1], list(range(2, 10))
         toks = collect(enc, L, imgs, range(10), tiny=True)
         tr, ho = [toks[i] for i in train], [toks[i] for i in hold]
     elif args.encoder_tokens:
-        files = mrt.list_train()
+        files = mrt.list_train(args.data)
+        data = mrt.data_record(args.data)
         ids = range(len(files))
         hold = [i for i in ids if mrt.is_holdout(i)]
         train = [i for i in ids if not mrt.is_holdout(i)]
         man = json.load(open(os.path.join(args.encoder_tokens, 'manifest.json')))
-        base = os.path.join(os.path.dirname(out), f'encoder_tokens_{tokens_key(man)}')
+        base = os.path.join(os.path.dirname(out), f'encoder_tokens_{tokens_key(man)}{sfx}')
         t0 = time.time()
         ho = encoder_tokens(args.encoder_tokens, files, hold, 1, base + '_hold.pt')
         tr = encoder_tokens(args.encoder_tokens, files, train, 2, base + '_train.pt')
@@ -246,9 +255,11 @@ def main():
     elif os.path.exists(tok_p):
         d = torch.load(tok_p)
         tr, ho = d['train'], d['hold']
+        data = mrt.data_record(args.data)
     else:
         t0 = time.time()
-        imgs, _ = mrt.load_cache()
+        imgs, _ = mrt.load_cache(args.data)
+        data = mrt.data_record(args.data)
         ids = range(len(imgs))
         hold = [i for i in ids if mrt.is_holdout(i)]
         train = [i for i in ids if not mrt.is_holdout(i)]
@@ -286,7 +297,9 @@ def main():
         raise SystemExit(f'--refine needs 9 levels (coarse trits of 3), the model has {L}')
     rcm = mrt.RCM(T, L, args.D, args.H)
     if args.init_rcm:
-        rcm.load_state_dict(torch.load(args.init_rcm)['state'])
+        ik = torch.load(args.init_rcm, weights_only=False)
+        rcm.load_state_dict(ik['state'])
+        lineage.append(datasets.of_checkpoint(ik))
     else:
         with torch.no_grad():  # start from the per-layer histogram: logits b2 + P via the MLP is hard; use b2 mean
             rcm.b2.copy_(torch.log(ph.mean(0)))
@@ -333,7 +346,9 @@ def main():
             'hold_hist_bits': round(hist_bits, 4), 'hold_tokens': n_ho}
     if tables is not None:
         info.update(coarse_layers=T, hold_tables_bits=round(tables, 4))
-    torch.save({'D': args.D, 'H': args.H, 'T': T, 'L': L, 'state': rcm.state_dict(), 'info': info}, out)
+    info['data_sets'] = data['sets']
+    torch.save({'D': args.D, 'H': args.H, 'T': T, 'L': L, 'state': rcm.state_dict(), 'info': info,
+                'data': datasets.merge(*lineage, data)}, out)
     print(json.dumps(info), flush=True)
 
 
