@@ -49,8 +49,12 @@ function abs(u: string): string {
   return new URL(u, document.baseURI).href;
 }
 
-function getWorker(): Worker {
-  if (worker) return worker;
+// The worker starts in a microtask after the first message, not at once: importing this
+// module defines the element, which starts the elements already in the page, and a bundled
+// app calls MrtImg.configure() (the worker's URL among the settings) right after that import.
+let queued: [ToWorker, Transferable[]][] | null = null;
+
+function startWorker(): void {
   worker = new Worker(config.workerUrl, { type: 'module', name: 'mrt-decoder' });
   worker.onmessage = (ev: MessageEvent<FromWorker>) => {
     const m = ev.data;
@@ -75,15 +79,21 @@ function getWorker(): Worker {
       el._onWorker({ type: 'error', id: -1, detail: { code: 'runtime', message: `decode worker failed: ${ev.message || 'cannot load ' + config.workerUrl}`, fatal: true } });
     }
   };
-  post({
+  worker.postMessage({
     type: 'config',
     config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) },
-  });
-  return worker;
+  } satisfies ToWorker);
+  for (const [m, transfer] of queued ?? []) worker.postMessage(m, transfer);
+  queued = null;
 }
 
 function post(m: ToWorker, transfer: Transferable[] = []): void {
-  getWorker().postMessage(m, transfer);
+  if (worker) return worker.postMessage(m, transfer);
+  if (!queued) {
+    queued = [];
+    queueMicrotask(startWorker);
+  }
+  queued.push([m, transfer]);
 }
 
 function parseBudget(v: string | null): BudgetSpec | 'auto' {
