@@ -2,9 +2,13 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--chunking auto|doubling|doubling64] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N]
+//   npx tsx bench/rd.ts [--chunking auto|doubling|doubling64] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N] [--perceptual [--crops N] [--crops-out PATH]]
 //
 // Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
+// --perceptual (slow: ~2-3 min per image on 2 cores, scores cached in .cache/perceptual) adds
+// SSIMULACRA 2.1, Butteraugli and LPIPS-AlexNet against each metric's own best thumbnail, the
+// window seam ratio (bench/lib/rd-perceptual.ts; rows in OUT-perceptual.jsonl) and a page of
+// crops for the first N images (default all), PATH.html with its PNGs in PATH/ (default OUT-crops).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +17,10 @@ import { isChunkRule, type ChunkRule } from '../src/format/index.ts';
 import { BUDGETS, KODAK_DIR, kodakImages, loadRgb, meanBy } from './lib/kodak.ts';
 import { msssim, psnr } from './lib/metrics.ts';
 import { bestThumb, measurePeers, type PeerRow } from './peers.ts';
+import { CROP, cropsPage } from './lib/crops.ts';
+import { PerceptualMetrics } from './lib/perceptual.ts';
+import { perceptualImage, perceptualTables, type Paint, type PerceptualRow } from './lib/rd-perceptual.ts';
+import { thumbsPerBudget } from './lib/thumb-oracle.ts';
 
 interface OurRow { img: string; method: string; budget: number; psnr: number | null; msssim: number | null; bytesUsed: number; tokens: number; fileBytes: number }
 
@@ -38,16 +46,30 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' }, 'coarse-layers': { type: 'string' } } });
+  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' }, 'coarse-layers': { type: 'string' }, perceptual: { type: 'boolean' }, crops: { type: 'string' }, 'crops-out': { type: 'string' } } });
   if (values.chunking !== undefined && !isChunkRule(values.chunking)) throw new Error(`--chunking must be a chunk rule (auto, doubling, doubling64), got ${values.chunking}`);
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
+  mkdirSync(dirname(values.out!), { recursive: true });
   const models = await loadModels(values.models);
   const rows: OurRow[] = [];
   let encodeMs = 0;
   const versions = new Set<string>();
-  for (const name of images) {
+  const perceptual = values.perceptual ? new PerceptualMetrics() : null;
+  const percRows: PerceptualRow[] = [];
+  const cropSections: string[] = [];
+  const cropImages = values.crops !== undefined ? Number(values.crops) : images.length;
+  const cropsOut = values['crops-out'] ?? `${values.out}-crops`;
+  // the next image's thumbnails are encoded while this one is scored (both cores busy)
+  const thumbsOf = (name: string) => {
+    const p = loadRgb(join(KODAK_DIR, name)).then((s) => thumbsPerBudget(s, BUDGETS));
+    p.catch(() => {}); // awaited (and thrown) when its image comes
+    return p;
+  };
+  let nextThumbs = perceptual && images.length ? thumbsOf(images[0]) : null;
+  for (const [imageIndex, name] of images.entries()) {
     const src = await loadRgb(join(KODAK_DIR, name));
+    const paints: Paint[] = [];
     const te = Date.now();
     const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as ChunkRule | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined, coarseLayers: values['coarse-layers'] !== undefined ? Number(values['coarse-layers']) : undefined });
     encodeMs += Date.now() - te;
@@ -58,6 +80,7 @@ async function main() {
         try {
           const r = await decode(mrt, { models, bytes: budget, regenerate: regen });
           rows.push({ img: name, method, budget, psnr: psnr(src.data, r.image.data), msssim: msssim(src.data, r.image.data, src.width, src.height), bytesUsed: r.bytesUsed, tokens: r.tokens, fileBytes: mrt.length });
+          if (perceptual) paints.push({ method, budget, px: r.image.data });
         } catch {
           rows.push({ img: name, method, budget, psnr: null, msssim: null, bytesUsed: 0, tokens: 0, fileBytes: mrt.length }); // header did not fit
         }
@@ -68,7 +91,20 @@ async function main() {
     const wholePsnr = psnr(src.data, whole.image.data);
     rows.push({ img: name, method: 'mrt-whole', budget: mrt.length, psnr: wholePsnr, msssim: msssim(src.data, whole.image.data, src.width, src.height), bytesUsed: whole.bytesUsed, tokens: whole.tokens, fileBytes: mrt.length });
     process.stderr.write(`rd: ${name} ${mrt.length} B, whole file ${wholePsnr.toFixed(2)} dB\n`);
+    if (perceptual) {
+      paints.push({ method: 'mrt-whole', budget: mrt.length, px: whole.image.data });
+      const thumbs = await nextThumbs!;
+      nextThumbs = imageIndex + 1 < images.length ? thumbsOf(images[imageIndex + 1]) : null;
+      const tp = Date.now();
+      const r = await perceptualImage(perceptual, name, src, paints, thumbs, imageIndex < cropImages ? cropsOut : undefined);
+      percRows.push(...r.rows);
+      if (r.section) cropSections.push(r.section);
+      // rows so far, so that an interrupted run keeps them (bench/perceptual-tables.ts prints their tables)
+      writeFileSync(`${values.out}-perceptual.jsonl`, percRows.map((x) => JSON.stringify(x)).join('\n') + '\n');
+      process.stderr.write(`rd: ${name} perceptual scores ${((Date.now() - tp) / 1000).toFixed(0)} s\n`);
+    }
   }
+  await perceptual?.close();
   const peers: PeerRow[] = values.peers
     ? readFileSync(values.peers, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r: PeerRow) => images.includes(r.img))
     : await measurePeers(images);
@@ -106,6 +142,18 @@ async function main() {
   if (th.length) lines.push('', `ThumbHash: ${meanBy(th, (r) => r.bytes!).toFixed(0)} B, ${meanBy(th, (r) => r.psnr!).toFixed(2)} dB.`);
   const whole = rows.filter((r) => r.method === 'mrt-whole');
   lines.push('', `Whole files: ${meanBy(whole, (r) => r.psnr!).toFixed(2)} dB, MS-SSIM ${meanBy(whole, (r) => r.msssim!).toFixed(4)}.`);
+  if (perceptual) {
+    lines.push('', `## Perceptual metrics (--perceptual)`, '',
+      'SSIMULACRA 2.1 (cloudinary/ssimulacra2, higher is better, 100 = identical; far below its calibrated range at these rates), Butteraugli (Debian butteraugli_main, 3-norm, 80 nits) and LPIPS v0.1 AlexNet (../shared/metrics/percep_nets.py), between the original and what is painted, full resolution. ' +
+      'The thumbnail of each metric is its own oracle: per image and budget, the best by THAT metric among the WebP, AVIF and JPEG thumbnails that fit (bench/lib/thumbs.ts, Lanczos-upscaled), choosing per format and side only the highest quality that fits (bench/thumb-prune-check.ts measures what that costs). ' +
+      'The PSNR-best thumbnail is the oracle of the PSNR table above, over every quality. A win: mrt at least as good as that metric\'s best thumbnail on the image. ' +
+      'The seam ratio: mean |difference| between neighbouring pixels across 32-px window boundaries over the mean elsewhere (bench/lib/seams.ts); the issue\'s target is MRT within 1.1× of the original. A thumbnail can score above 1 too: upscaled 8× or 16×, its codec\'s 4- and 8-px blocks land on multiples of 32 px.');
+    lines.push(...perceptualTables(percRows, images, BUDGETS));
+    if (cropSections.length) {
+      writeFileSync(`${cropsOut}.html`, cropsPage(`MRT ${models.manifest.id} beside the best thumbnail, Kodak crops`,
+        `Crops of ${CROP}×${CROP} px at 2× (nearest neighbour): the original, the SSIMULACRA 2.1-best thumbnail that fits 1 KB and 2 KB, and what MRT paints from the first 1 KB and 2 KB of one file with regeneration off and on. Written by bench/rd.ts --perceptual (${new Date().toISOString()}).`, cropSections));
+    }
+  }
   lines.push('', `Mean .mrt file size ${meanBy(whole, (r) => r.fileBytes).toFixed(0)} B; encode ${(encodeMs / images.length).toFixed(0)} ms/image; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
   const md = lines.join('\n') + '\n';
   mkdirSync(dirname(values.out!), { recursive: true });
