@@ -20,7 +20,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -155,12 +155,16 @@ interface RunResult {
   final: { t: number; psnr: number; ssim2: number };
   mean5: { psnr: number; ssim2: number };
   lcp: { t: number; el: string | null; url: string; size: number } | null;
+  /** bytes the server sent during the run (headers and bodies, the page included, workers' requests too) */
   bytes: number;
+  /** responses completed during the run */
   requests: number;
   longTasks: { count: number; ms: number };
   errors: string[];
   /** the machine's 1-minute load average when the run ended (it shares 2 cores with other work) */
   load: number;
+  /** distinct end states of the page's <mrt-img> elements: data-state/last paint kind[/complete] */
+  elements: string[];
 }
 
 async function freePort(): Promise<number> {
@@ -180,6 +184,34 @@ function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<v
     p.on('exit', (c) => (c === 0 ? ok() : fail(new Error(`${cmd} ${args.join(' ')} exited with ${c}`))));
     p.on('error', fail);
   });
+}
+
+/**
+ * A TCP relay in front of the edge that counts the bytes sent to the browser: every response,
+ * its workers' included, also those still arriving when a run ends (the DevTools events of a
+ * page do not cover its workers' requests, and Playwright reports a size only when a response
+ * has finished).
+ */
+async function countingRelay(targetPort: number): Promise<{ url: string; sent: () => number; close: () => void }> {
+  let sent = 0;
+  const server: Server = createServer((client) => {
+    const up = connect(targetPort, '127.0.0.1');
+    up.on('data', (d: Buffer) => {
+      sent += d.length;
+      client.write(d);
+    });
+    client.on('data', (d: Buffer) => up.write(d));
+    const end = () => {
+      client.destroy();
+      up.destroy();
+    };
+    up.on('close', end);
+    client.on('close', end);
+    up.on('error', end);
+    client.on('error', end);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', () => ok()));
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, sent: () => sent, close: () => server.close() };
 }
 
 /** The local edge (`npm run dev:edge`) on a free port with its own local R2 folder. */
@@ -233,7 +265,7 @@ async function waitDone(ctxState: { inflight: number; lastNet: number }, film: F
 
 async function visit(
   browser: Browser,
-  base: string,
+  relay: { url: string; sent: () => number },
   spec: PageSpec,
   l: Layout,
   method: Method,
@@ -258,25 +290,22 @@ async function visit(
     });
     const cdp = await ctx.newCDPSession(page);
     await cpu.applyTo(cdp);
-    const state = { inflight: 0, lastNet: 0, counting: false, bytes: 0, requests: 0 };
+    const state = { inflight: 0, lastNet: 0, counting: false, requests: 0 };
     ctx.on('request', () => {
       state.inflight++;
       state.lastNet = Date.now();
     });
-    const settle = async (r: import('playwright-core').Request, ok: boolean) => {
+    const settle = (ok: boolean) => {
       state.inflight--;
       state.lastNet = Date.now();
-      if (!state.counting || !ok) return;
-      state.requests++;
-      const s = await r.sizes().catch(() => null);
-      if (s) state.bytes += s.responseBodySize + s.responseHeadersSize;
+      if (state.counting && ok) state.requests++;
     };
-    ctx.on('requestfinished', (r) => void settle(r, true));
-    ctx.on('requestfailed', (r) => void settle(r, false));
+    ctx.on('requestfinished', () => settle(true));
+    ctx.on('requestfailed', () => settle(false));
     if (cache === 'warm') {
       await emulateNetwork(cdp, null);
       const t = Date.now();
-      await page.goto(`${base}${primerPage}`);
+      await page.goto(`${relay.url}${primerPage}`);
       await waitDone(state, { lastFrameAt: 0 } as Filmstrip, page, t, 120_000);
     }
     // A blank document first: Chromium keeps a same-origin page on screen until the next one paints.
@@ -285,22 +314,27 @@ async function visit(
     const film = new Filmstrip(cdp);
     await film.start(l.viewport.width, l.viewport.height);
     state.counting = true;
+    const sent0 = relay.sent();
     const t0 = Date.now();
-    await page.goto(`${base}/visitor/${spec.name}-${method}`, { waitUntil: 'commit' });
+    await page.goto(`${relay.url}/visitor/${spec.name}-${method}`, { waitUntil: 'commit' });
     const timedOut = await waitDone(state, film, page, t0, timeoutMs);
+    const wire = relay.sent() - sent0;
     const runMs = Date.now() - t0;
     const origin = (await page.evaluate('performance.timeOrigin')) as number;
     const perf = (await page.evaluate('window.__perf')) as { lcp: RunResult['lcp']; long: number[] };
+    // why an <mrt-img> stopped where it did: its state and last paint
+    const states = (await page.evaluate(`[...document.querySelectorAll('mrt-img')].map((e) => (e.dataset.state || '') + '/' + (e.dataset.lastPaint || '') + (e.complete ? '/complete' : ''))`)) as string[];
     await film.stop();
     return {
       page: spec.name, method, network: net.name, cache, timedOut, runMs,
       timeline: { points: [], settledAt: 0 },
       firstPaint: null, t25: null, t30: null, final: { t: 0, psnr: NaN, ssim2: NaN }, mean5: { psnr: NaN, ssim2: NaN },
       lcp: perf?.lcp ?? null,
-      bytes: state.bytes, requests: state.requests,
+      bytes: wire, requests: state.requests,
       longTasks: { count: perf?.long.length ?? 0, ms: (perf?.long ?? []).reduce((a, b) => a + b, 0) },
       errors: errors.slice(0, 5),
       load: loadavg()[0]!,
+      elements: [...new Set(states)],
       frames: film.frames, origin,
     };
   } finally {
@@ -327,7 +361,7 @@ const s = (ms: number | null, timedOut = false, limit = 0) => (ms === null ? (ti
 
 function tableRows(rs: RunResult[], timeoutMs: number): string[] {
   const out = [
-    '| page | method | network | cache | first paint | ≥ 25 dB | ≥ 30 dB | final (last change) | final dB / SSIM2 | mean dB / SSIM2, first 5 s | LCP (element) | bytes (requests) | long tasks | load |',
+    '| page | method | network | cache | first paint | ≥ 25 dB | ≥ 30 dB | final (last change) | final dB / SSIM2 | mean dB / SSIM2, first 5 s | LCP (element) | bytes sent (responses completed) | long tasks | load |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
@@ -422,6 +456,7 @@ async function main() {
   }
   await sh('npx', ['tsx', 'scripts/seed-edge.ts', '--persist-to', persist, seedDir]);
   const edge = await startEdge(persist);
+  const relay = await countingRelay(Number(new URL(edge.url).port));
   const cpu = new CpuThrottle(mode, Number(values.cpu));
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -439,10 +474,10 @@ async function main() {
       for (const net of nets) {
         for (const method of methods) {
           for (const cache of caches) {
-            const raw = await visit(browser, edge.url, spec, l, method, net, cache, cpu, timeoutMs, `/visitor/primer-${method}`);
+            const raw = await visit(browser, relay, spec, l, method, net, cache, cpu, timeoutMs, `/visitor/primer-${method}`);
             const r = await score(raw, regions);
             results.push(r);
-            console.error(`visitor: ${spec.name} ${method} ${net.name} ${cache}: first paint ${s(r.firstPaint)}, 25 dB ${s(r.t25, r.timedOut, timeoutMs)}, final ${r.final.psnr.toFixed(2)} dB at ${s(r.final.t)}${r.timedOut ? ' (timed out)' : ''}, ${r.bytes} B${r.errors.length ? `; console: ${r.errors.join(' | ')}` : ''}`);
+            console.error(`visitor: ${spec.name} ${method} ${net.name} ${cache}: first paint ${s(r.firstPaint)}, 25 dB ${s(r.t25, r.timedOut, timeoutMs)}, final ${r.final.psnr.toFixed(2)} dB at ${s(r.final.t)}${r.timedOut ? ' (timed out)' : ''}, ${r.bytes} B${r.elements.length ? ` [${r.elements.join(", ")}]` : ""}${r.errors.length ? `; console: ${r.errors.join(' | ')}` : ''}`);
           }
         }
       }
@@ -450,6 +485,7 @@ async function main() {
   } finally {
     await browser.close().catch(() => undefined);
     cpu.close();
+    relay.close();
     stopEdge(edge.proc);
     await rm(www, { recursive: true, force: true });
   }
@@ -472,7 +508,7 @@ async function main() {
     `- Every peer file is the smallest its encoder makes at or above the .mrt's whole-file PSNR (sharp AVIF at its default effort; mozjpeg progressive; ${jxlVersion || 'cjxl'} with -p). AVIF + placeholder shows the .mrt's own AVIF placeholder inline (CSS background) under the \`<img>\`.`,
     `- Network: DevTools emulation of the whole page (workers included), ${nets.map((n) => `${n.bps / 1e6} Mbit/s with ${n.rttMs} ms added per request`).join('; ')}. CPU: ${cpu.describe()}.`,
     `- Cold: a fresh browser context. Warm: the same context after a visit to the same kind of page with ${PRIMER} (so the runtime and model are cached as far as their headers allow), image not cached.`,
-    `- Screen: DevTools screencast (a PNG frame whenever it changes), each image region scored against the original at its displayed size (grid: Lanczos-downscaled), mean over images: RGB PSNR and SSIMULACRA 2.1 (built from ../shared/metrics). First paint: every image region differs from the blank page by more than 1 dB. Final: the last change on screen. Mean over the first 5 s: the area under the curve sampled every 100 ms, divided by 5 s (SSIMULACRA 2 floored at ${SSIM2_FLOOR}: a blank region scores about −540). LCP and long tasks: PerformanceObserver in the page. Bytes: every response after navigation start (headers + body as sent), workers included. Load: the machine's 1-minute load average at the end of the run (2 cores; above 2, other work competed for the CPU).`,
+    `- Screen: DevTools screencast (a PNG frame whenever it changes), each image region scored against the original at its displayed size (grid: Lanczos-downscaled), mean over images: RGB PSNR and SSIMULACRA 2.1 (built from ../shared/metrics). First paint: every image region differs from the blank page by more than 1 dB. Final: the last change on screen. Mean over the first 5 s: the area under the curve sampled every 100 ms, divided by 5 s (SSIMULACRA 2 floored at ${SSIM2_FLOOR}: a blank region scores about −540). LCP and long tasks: PerformanceObserver in the page. Bytes: what the server sent from navigation start to the end of the run, counted by a TCP relay in front of the edge (headers and bodies of every response, workers' requests and unfinished responses included). Load: the machine's 1-minute load average at the end of the run (2 cores; above 2, other work competed for the CPU).`,
     `- A run ends when no request is in flight, the screen has not changed for ${QUIET_MS / 1000} s and every image is complete, or after ${timeoutMs / 1000} s ("> ${timeoutMs / 1000} s").`,
     '',
     '## Files',
@@ -489,7 +525,7 @@ async function main() {
   await mkdir(dirname(resolve(ROOT, out)), { recursive: true });
   await writeFile(resolve(ROOT, `${out}.md`), md);
   for (const p of pages) for (const n of nets) await writeFile(resolve(dirname(resolve(ROOT, out)), `visitor-${p.name}-${n.name}.svg`), plot(results, p.name, n.name, timeoutMs, 'psnr'));
-  await writeFile(resolve(ROOT, `${out}.json`), JSON.stringify({ command: cmd, chromium: chromiumVersion, cpu: cpu.describe(), results }, null, 1));
+  await writeFile(resolve(ROOT, `${out}.json`), JSON.stringify({ command: cmd, commit, chromium: chromiumVersion, cpu: cpu.describe(), files, results }, null, 1));
   console.error(`visitor: wrote ${out}.md, ${out}.json and ${pages.length * nets.length} SVG plots in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 
