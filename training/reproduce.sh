@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# One command that trains every released model from ../shared/data/train, from scratch up to
-# the current release (mrt-v0.13), by the recipe of models/README.md "Reproduce":
+# One command that trains every released model from scratch up to the current release
+# (mrt-v0.13), by the recipe of models/README.md "Reproduce", on one training set
+# (training/datasets.py; `python training/datasets.py` lists them):
 #
-#   training/reproduce.sh [--dry-run] [--tiny] [RUNS_DIR]     (default RUNS_DIR training/runs/repro)
+#   training/reproduce.sh [--dry-run] [--tiny] [--data SET] [RUNS_DIR]
+#
+#   --data research  (default) ../shared/data/train, the set of every release up to mrt-v0.13;
+#                    RUNS_DIR defaults to training/runs/repro
+#   --data open      the permissively licensed photos only (CC0, public domain, CC BY, Unsplash,
+#                    Pexels: weights under the project's MIT licence); RUNS_DIR defaults to
+#                    training/runs/repro-open, and the exports' ids end in -open
+#   --data open-sa   open plus the CC BY-SA photos (a labelled variant); training/runs/repro-open-sa
 #
 # Each release along the way is exported to RUNS_DIR/mNN (RUNS_DIR/m13 is the last: copy it to
 # models/ to ship it; `npx tsx bench/rd.ts --models RUNS_DIR/m13` evaluates it). Later steps
@@ -16,21 +24,38 @@
 # changed between releases).
 #   --dry-run  print the steps and their commands, run nothing
 #   --tiny     every step on a few images and a few steps (CI: checks the recipe runs end to end)
+# Every run of the recipe records its set in its checkpoints, and the exports write it to their
+# manifest (trainingSets, trainingData, weightsLicence) and ATTRIBUTION.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DRY= TINY=
+DRY= TINY= DATA=research
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY=1 ;;
     --tiny) TINY=1 ;;
+    --data) [ $# -ge 2 ] || { echo "reproduce.sh: --data needs a set" >&2; exit 2; }; DATA=$2; shift ;;
+    --data=*) DATA=${1#--data=} ;;
     -*) echo "reproduce.sh: unknown option $1" >&2; exit 2 ;;
     *) break ;;
   esac
   shift
 done
-R=${1:-training/runs/repro}
+case "$DATA" in
+  research) R=${1:-training/runs/repro} IDS= ;;
+  open|open-sa) R=${1:-training/runs/repro-$DATA} IDS=-$DATA ;;
+  *) echo "reproduce.sh: unknown training set '$DATA' (research, open, open-sa)" >&2; exit 2 ;;
+esac
 export OMP_NUM_THREADS=1
 PY=${PYTHON:-python3}
+# a RUNS_DIR holds one set's runs (its steps resume each other)
+if [ -f "$R/.data" ] && [ "$(cat "$R/.data")" != "$DATA" ]; then
+  echo "reproduce.sh: $R holds runs on the $(cat "$R/.data") set, not $DATA: give another RUNS_DIR" >&2
+  exit 2
+fi
+if [ -z "$DRY" ]; then
+  mkdir -p "$R"
+  echo "$DATA" > "$R/.data"
+fi
 # --tiny: the same commands with these appended (argparse keeps the last value of a flag)
 TRAIN_TINY=(--tiny --steps 2 --batch 2 --crop 64 --val-every 2 --nval 2 --minutes 0)
 RCM_TINY=(--tiny --epochs 1)
@@ -43,12 +68,15 @@ step() {
   local name=$1 kind=$2
   shift 2
   local extra=()
+  case "$kind" in
+    train|rcm|pca|tokens) extra=(--data "$DATA") ;;  # export.py reads the set from the checkpoints
+  esac
   if [ -n "$TINY" ]; then
     case "$kind" in
-      train) extra=("${TRAIN_TINY[@]}") ;;
-      rcm) extra=("${RCM_TINY[@]}") ;;
-      pca) extra=("${PCA_TINY[@]}") ;;
-      tokens) extra=("${TOKENS_TINY[@]}") ;;
+      train) extra+=("${TRAIN_TINY[@]}") ;;
+      rcm) extra+=("${RCM_TINY[@]}") ;;
+      pca) extra+=("${PCA_TINY[@]}") ;;
+      tokens) extra+=("${TOKENS_TINY[@]}") ;;
     esac
   fi
   N=$((N + 1))
@@ -101,13 +129,13 @@ step cmask train $T --run "$R/cmask" --init "$R/ls45k32/last.pt" --coarse 128 --
   --lr 1e-4 --lr-final 1e-5 --steps 5000
 step cmask2 train $T --run "$R/cmask2" --init "$R/cmask/last.pt" --coarse 128 --decoder-only "${CF[@]}" --exact-frac 0.6 \
   --lr 5e-5 --lr-final 5e-6 --steps 3000
-step export08 - $EX --ckpt "$R/cmask2/last.pt" --rcm "$R/ls45k32/r128/rcm.pt" --id mrt-v0.8 --out "$R/m08"
+step export08 - $EX --ckpt "$R/cmask2/last.pt" --rcm "$R/ls45k32/r128/rcm.pt" --id mrt-v0.8$IDS --out "$R/m08"
 # mrt-v0.9: both RCMs on the real encoder's tokens (coarse trits over 192 layers)
 step coarse-rcm09 rcm $RC --ckpt "$R/cmask2/last.pt" --encoder-tokens "$R/m08" --coarse 192 --minutes 14 \
   --out "$R/v09/coarse192_rcm.pt"
 step rcm09 rcm $RC --ckpt "$R/cmask2/last.pt" --encoder-tokens "$R/m08" --layers 128 --minutes 10 --out "$R/v09/rcm128_renc.pt"
 step export09 - $EX --ckpt "$R/cmask2/last.pt" --rcm "$R/v09/rcm128_renc.pt" --coarse-rcm "$R/v09/coarse192_rcm.pt" \
-  --id mrt-v0.9 --out "$R/m09"
+  --id mrt-v0.9$IDS --out "$R/m09"
 # mrt-v0.10: the token RCM on refinement trits; the decoder on the real encoder's tokens
 step rcm10 rcm $RC --ckpt "$R/cmask2/last.pt" --encoder-tokens "$R/m09" --layers 128 --refine 192 \
   --init-rcm "$R/v09/rcm128_renc.pt" --lr 1e-3 --minutes 12 --out "$R/v10/rcm128_refine_ft.pt"
@@ -115,13 +143,13 @@ step tokens09 tokens $TOK --models "$R/m09" --out "$R/v10/real" --jobs 1
 step s14rdeploy train $T --run "$R/s14rdeploy" --init "$R/cmask2/last.pt" "${FT[@]}" --real-tokens "$R/v10/real" \
   --lr 1e-4 --lr-final 1e-5 --steps 8000 --minutes 38 --threads 1
 step export10 - $EX --ckpt "$R/s14rdeploy/best.pt" --rcm "$R/v10/rcm128_refine_ft.pt" --coarse-rcm "$R/v09/coarse192_rcm.pt" \
-  --id mrt-v0.10 --out "$R/m10"
+  --id mrt-v0.10$IDS --out "$R/m10"
 # mrt-v0.11: the decoder on mrt-v0.10's own tokens, half the states at ~2 KB
 step tokens10 tokens $TOK --models "$R/m10" --out "$R/v11/real" --jobs 1
 step s15f1 train $T --run "$R/s15f1" --init "$R/s14rdeploy/best.pt" "${FT[@]}" --real-tokens "$R/v11/real" \
   "${FOCUS[@]}" --steps 8000 --minutes 28 --threads 1
 step export11 - $EX --ckpt "$R/s15f1/best.pt" --rcm "$R/v10/rcm128_refine_ft.pt" --coarse-rcm "$R/v09/coarse192_rcm.pt" \
-  --id mrt-v0.11 --out "$R/m11"
+  --id mrt-v0.11$IDS --out "$R/m11"
 # mrt-v0.12: RCMs refitted to mrt-v0.11's tokens; seam inputs at 1/4 + 1/2, then 1/8; then its own tokens
 step rcm12 rcm $RC --ckpt "$R/s15f1/best.pt" --encoder-tokens "$R/m11" --layers 128 --refine 192 \
   --init-rcm "$R/v10/rcm128_refine_ft.pt" --lr 1e-3 --minutes 12 --epochs 30 --patience 3 --out "$R/v12/refit_refine.pt"
@@ -132,16 +160,16 @@ step s16seam train $T --run "$R/s16seam" --init "$R/s15f1/best.pt" --add-seam 4,
 step s16seam8 train $T --run "$R/s16seam8" --init "$R/s16seam/best.pt" --add-seam 8 "${FT[@]}" --real-tokens "$R/v11/real" \
   "${FOCUS[@]}" --steps 11000 --minutes 36 --threads 1
 step export12a - $EX --ckpt "$R/s16seam/best.pt" --rcm "$R/v12/refit_refine.pt" --coarse-rcm "$R/v12/refit_coarse.pt" \
-  --id mrt-v0.12 --out "$R/m12a"
+  --id mrt-v0.12$IDS --out "$R/m12a"
 step tokens12a tokens $TOK --models "$R/m12a" --out "$R/v12/real" --jobs 1
 step s16f3 train $T --run "$R/s16f3" --init "$R/s16seam8/best.pt" "${FT[@]}" --real-tokens "$R/v12/real" \
   "${FOCUS[@]}" --steps 8000 --minutes 24 --threads 2
 step export12 - $EX --ckpt "$R/s16f3/best.pt" --rcm "$R/v12/refit_refine.pt" --coarse-rcm "$R/v12/refit_coarse.pt" \
-  --id mrt-v0.12 --out "$R/m12"
+  --id mrt-v0.12$IDS --out "$R/m12"
 # mrt-v0.13: one more res block at 1/4, on mrt-v0.12's own tokens
 step tokens12 tokens $TOK --models "$R/m12" --out "$R/v13/real" --jobs 1
 step s17xC train $T --run "$R/s17xC" --init "$R/s16f3/best.pt" --add-xres 4 "${FT[@]}" --real-tokens "$R/v13/real" \
   "${FOCUS[@]}" --steps 12000 --minutes 40 --threads 1
 step export13 - $EX --ckpt "$R/s17xC/best.pt" --rcm "$R/v12/refit_refine.pt" --coarse-rcm "$R/v12/refit_coarse.pt" \
-  --id mrt-v0.13 --out "$R/m13"
-echo "reproduce.sh: $N steps; the last release is in $R/m13"
+  --id mrt-v0.13$IDS --out "$R/m13"
+echo "reproduce.sh: $N steps on the $DATA set; the last release is in $R/m13"
