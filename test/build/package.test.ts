@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackage, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
+import { launchChromium, startServer, watchErrors } from '../browser/harness.ts';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -154,6 +155,54 @@ describe('npm package', () => {
       );
       expect(out.trim()).toBe('768 512');
     });
+
+    it('the browser files copied from the package paint an image, loaded as a script or bundled and configured', async () => {
+      // the documented copy step: cp -r node_modules/mrt-img/lib/client/. public/mrt/
+      const site = join(app, 'public');
+      await ok('mkdir', ['-p', join(site, 'mrt')], app);
+      await ok('cp', ['-r', `${join(app, 'node_modules', pkg.name, 'lib/client')}/.`, join(site, 'mrt')], app); // (join() would drop the '/.')
+      await ok('cp', ['k.mrt', join(site, 'k.mrt')], app);
+      const server = await startServer({ root: site });
+      const browser = await launchChromium();
+      try {
+        const img = '<mrt-img src="/k.mrt" width="768" height="512" alt="k"></mrt-img>';
+        const pages = {
+          script: `<!doctype html><script type="module" src="/mrt/mrt-img.js"></script>${img}`,
+          // a bundler puts the element into the app's own file, elsewhere: configure() says where the copied files are
+          bundled: `<!doctype html>${img}<script type="module">import { MrtImg } from '/app/bundle.js';
+            MrtImg.configure({ workerUrl: '/mrt/mrt-worker.js', ortBase: '/mrt/', modelBase: '/mrt/models/' });</script>`,
+        };
+        server.streams.set('/app/bundle.js', { bytes: new Uint8Array(await readFile(join(site, 'mrt/mrt-img.js'))) });
+        for (const [name, html] of Object.entries(pages)) {
+          server.streams.set(`/${name}.html`, { bytes: new TextEncoder().encode(html) });
+          const page = await browser.context.newPage();
+          const errors = watchErrors(page);
+          // listen from the first script on: the element may paint before the page's load event
+          await page.addInitScript(() => {
+            const w = window as unknown as { kinds: string[] };
+            w.kinds = [];
+            addEventListener('paint', (e) => w.kinds.push((e as CustomEvent<{ kind: string }>).detail.kind), true);
+            addEventListener('error', (e) => e instanceof CustomEvent && w.kinds.push(`error: ${JSON.stringify(e.detail)}`), true);
+          });
+          await page.goto(`${server.url}/${name}.html`);
+          await page.waitForFunction(() => (window as unknown as { kinds: string[] }).kinds.some((k) => k === 'ml' || k.startsWith('error')), null, { timeout: 60_000 });
+          const kinds = await page.evaluate(() => (window as unknown as { kinds: string[] }).kinds);
+          expect(kinds.filter((k) => k.startsWith('error')), name).toEqual([]);
+          expect(kinds[0], name).toBe('placeholder');
+          expect(kinds, name).toContain('ml');
+          expect(errors, name).toEqual([]);
+          await page.close();
+        }
+        // everything came from the copied folder, the runtime and model by content-hashed name
+        const paths = server.log.filter((l) => l.path.startsWith('/mrt/')).map((l) => l.path);
+        expect(paths).toContain('/mrt/mrt-worker.js');
+        expect(paths.some((p) => /^\/mrt\/assets\/ort-wasm-simd-threaded\.[0-9a-f]+\.wasm$/.test(p))).toBe(true);
+        expect(server.log.filter((l) => l.status !== 200 && l.path !== '/favicon.ico')).toEqual([]);
+      } finally {
+        await browser.close();
+        await server.close();
+      }
+    }, 150_000);
 
     it('the declarations pass a strict consumer (noUncheckedIndexedAccess, exactOptionalPropertyTypes, no skipLibCheck) and reject a wrong call', async () => {
       // the app's own hono (the package's peer) takes the package's sub-app
