@@ -258,6 +258,11 @@ describe('mrt CLI', () => {
     expect(readHeader(new Uint8Array(await readFile(join(out, 'nested-link/portrait.mrt')))).header.width).toBe(64);
   });
 
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await mrt(['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
   it('gives usage errors with exit code 2', async () => {
     expect((await mrt(['encode', join(dir, 'src/odd.png')])).code).toBe(2);
     expect((await mrt(['frobnicate'])).code).toBe(2);
