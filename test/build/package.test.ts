@@ -127,6 +127,22 @@ describe('npm package', () => {
     expect(JSON.parse(out)).toEqual({ el: 'function', same: true, app: 'function', header: 'function', hono: 'function' });
   });
 
+  it('an edge-only Worker mounting the app in its own Hono app bundles with wrangler (offline dry run)', async () => {
+    await writeFile(
+      join(app, 'worker.js'),
+      `import { Hono } from 'hono';\nimport { createMrtApp } from '${pkg.name}/edge';\nconst app = new Hono();\napp.route('/', createMrtApp());\nexport default app;\n`,
+    );
+    await writeFile(join(app, 'wrangler.toml'), 'name = "app"\nmain = "worker.js"\ncompatibility_date = "2025-09-01"\n[[r2_buckets]]\nbinding = "IMAGES"\nbucket_name = "images"\n');
+    const wrangler = join(ROOT, 'node_modules/wrangler/bin/wrangler.js');
+    const { stdout, stderr } = await exec(process.execPath, [wrangler, 'deploy', '--dry-run', '--outdir', 'worker-out'], {
+      cwd: app, env: { ...cleanEnv, WRANGLER_SEND_METRICS: 'false' }, maxBuffer: 1 << 24,
+    });
+    expect(`${stdout}${stderr}`).toMatch(/--dry-run: exiting now/);
+    const bundle = await readFile(join(app, 'worker-out/worker.js'), 'utf8');
+    expect(bundle).toContain('application/vnd.mrt'); // the app's routes are in it
+    expect(bundle.length).toBeLessThan(1 << 20);
+  });
+
   it('mrt --version prints the version; the encoder without its peers says what to install', async () => {
     expect((await ok('npx', ['--no-install', 'mrt', '--version'], app)).trim()).toBe(pkg.version);
     const r = await run('npx', ['--no-install', 'mrt', 'info', 'x.mrt'], app);
