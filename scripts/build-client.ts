@@ -3,11 +3,18 @@
 //   mrt-worker.js   the decode worker (parser, coder, prior, regeneration, ORT glue)
 //   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web, loaded lazily by the worker
 //   models/         manifest.json and the files it lists but encoder.onnx (rcm.json, preview.bin, decoder-split.onnx + tail.bin, or decoder.onnx)
+//   assets/         the runtime and model files again under content-hashed names (STEM.HASH.EXT),
+//                   each with .br and .gz beside it: what the worker fetches from this folder
+//                   (served immutable, precompressed); the plain names serve other pages' ortBase/modelBase
 //   index.html, demo.js, demo/jpeg/*.jpg   the demo page and its progressive JPEGs
 //
 // Usage: npx tsx scripts/build-client.ts [--out DIR] [--no-minify] [--no-jpeg] [--kodak DIR] [--models DIR]
 import { build } from 'esbuild';
-import { copyFile, mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
+import { HASH_CHARS, IMMUTABLE } from '../src/edge/assets.ts';
 import type { Manifest } from '../src/model/io.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -28,6 +35,75 @@ export interface BuildOptions {
   /** Folder holding manifest.json, decoder.onnx, rcm.json (default models/, or MRT_MODELS_DIR). */
   modelsDir?: string;
   quiet?: boolean;
+  /**
+   * Precompress (brotli 11, gzip 9) hashed files up to this many bytes (default: all). Brotli
+   * 11 takes ~45 s for the 14 MB runtime .wasm; results are kept by content hash, so only a
+   * new file costs it.
+   */
+  compressUpTo?: number;
+}
+
+/** Where the content-hashed copies go, relative to the output folder (one immutable folder). */
+export const HASHED_DIR = 'assets';
+
+/** 'models/rcm.json' + its bytes → 'assets/rcm.0123456789abcdef.json'. */
+export function hashedName(rel: string, bytes: Uint8Array): string {
+  const base = rel.slice(rel.lastIndexOf('/') + 1);
+  const dot = base.lastIndexOf('.');
+  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, HASH_CHARS);
+  return `${HASHED_DIR}/${dot > 0 ? `${base.slice(0, dot)}.${hash}${base.slice(dot)}` : `${base}.${hash}`}`;
+}
+
+const brotli = promisify(brotliCompress);
+const gz = promisify(gzip);
+
+/** Writes `file`.br and `file`.gz unless there (the name holds the content hash); a variant that is not smaller is not written. */
+async function precompress(file: string): Promise<void> {
+  const bytes = await readFile(file);
+  const make = async (ext: string, enc: () => Promise<Buffer>) => {
+    if (existsSync(file + ext)) return;
+    const out = await enc();
+    if (out.length >= bytes.length) return;
+    // written under a temporary name first: an interrupted build never leaves a cut variant
+    await writeFile(`${file}${ext}.tmp`, out);
+    await rename(`${file}${ext}.tmp`, file + ext);
+  };
+  await Promise.all([
+    make('.br', () =>
+      brotli(bytes, {
+        params: {
+          [zlibConstants.BROTLI_PARAM_QUALITY]: 11,
+          [zlibConstants.BROTLI_PARAM_LGWIN]: 24,
+          [zlibConstants.BROTLI_PARAM_SIZE_HINT]: bytes.length,
+        },
+      }),
+    ),
+    make('.gz', () => gz(bytes, { level: 9 })),
+  ]);
+}
+
+/**
+ * Copies the files the worker fetches (paths relative to `out`) to content-hashed names in
+ * assets/, precompresses them, and removes hashed files of earlier builds. Returns the
+ * plain → hashed map that the worker bundle carries (src/client/assets.ts).
+ */
+async function hashAssets(out: string, files: string[], compressUpTo: number): Promise<Record<string, string>> {
+  await mkdir(join(out, HASHED_DIR), { recursive: true });
+  const map: Record<string, string> = {};
+  for (const rel of files) {
+    const src = join(out, rel);
+    if (!existsSync(src)) continue;
+    const bytes = await readFile(src);
+    const name = hashedName(rel, bytes);
+    map[rel] = name;
+    await copyIfChanged(src, join(out, name));
+    if (bytes.length <= compressUpTo) await precompress(join(out, name));
+  }
+  const keep = new Set(Object.values(map).map((n) => n.slice(HASHED_DIR.length + 1)));
+  for (const f of await readdir(join(out, HASHED_DIR))) {
+    if (!keep.has(f.replace(/\.(br|gz)$/, ''))) await rm(join(out, HASHED_DIR, f), { force: true });
+  }
+  return map;
 }
 
 /** The onnxruntime-web files the worker may load: the WASM build, and the WebGPU build. */
@@ -88,32 +164,11 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
     external: ['onnxruntime-web', 'sharp', 'node:*'],
   };
   const t0 = performance.now();
-  await Promise.all([
-    build({ ...common, entryPoints: [join(root, 'src/client/mrt-img.ts')], outfile: join(out, 'mrt-img.js') }),
-    build({ ...common, entryPoints: [join(root, 'src/client/worker.ts')], outfile: join(out, 'mrt-worker.js') }),
-    build({ ...common, entryPoints: [join(root, 'src/client/demo/demo.ts')], outfile: join(out, 'demo.js') }),
-    // the demo's whole-page throttle: at the root so that its scope covers the page and the runtime
-    build({ ...common, entryPoints: [join(root, 'src/client/demo/throttle-sw.ts')], outfile: join(out, 'demo-throttle-sw.js') }),
-  ]);
-  log(`esbuild: ${(performance.now() - t0).toFixed(0)} ms`);
-
-  // Types: the public types plus the element's declaration.
-  const types = (await readFile(join(root, 'src/client/types.ts'), 'utf8')).replace(/^import .*$/gm, '');
-  const el = await readFile(join(root, 'src/client/element.d.ts.txt'), 'utf8');
-  await writeFile(join(out, 'mrt-img.d.ts'), `${types}\n${el}`);
-
-  // Static-asset headers (Workers assets `_headers`): the demo page is cross-origin isolated
-  // so that the decoder may use WASM threads (SharedArrayBuffer); every file stays loadable
-  // by other origins' isolated pages (CORP).
-  await writeFile(
-    join(out, '_headers'),
-    ['# written by scripts/build-client.ts', '/*', '  Cross-Origin-Opener-Policy: same-origin', '  Cross-Origin-Embedder-Policy: require-corp', '  Cross-Origin-Resource-Policy: cross-origin', ''].join('\n'),
-  );
-
   const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
   for (const f of ORT_FILES) await copyIfChanged(join(ortDir, f), join(out, f));
 
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
+  let modelFiles: string[] = [];
   if (existsSync(join(modelsDir, 'manifest.json'))) {
     await mkdir(join(out, 'models'), { recursive: true });
     // everything the manifest lists that a browser may load: not the encoder, and not
@@ -126,9 +181,51 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
     }
     // files of an earlier model (or a graph the browser no longer loads) would be served stale
     for (const f of await readdir(join(out, 'models'))) if (!keep.includes(f)) await rm(join(out, 'models', f), { recursive: true });
+    modelFiles = keep.map((f) => `models/${f}`);
   } else {
     log('(no models/manifest.json yet: models not copied)');
   }
+  const hashed = await hashAssets(out, [...ORT_FILES, ...modelFiles], o.compressUpTo ?? Infinity);
+  log(`hashed assets: ${(performance.now() - t0).toFixed(0)} ms`);
+
+  const t1 = performance.now();
+  await Promise.all([
+    build({ ...common, entryPoints: [join(root, 'src/client/mrt-img.ts')], outfile: join(out, 'mrt-img.js') }),
+    build({
+      ...common,
+      entryPoints: [join(root, 'src/client/worker.ts')],
+      outfile: join(out, 'mrt-worker.js'),
+      define: { __MRT_HASHED_ASSETS__: JSON.stringify(hashed) },
+    }),
+    build({ ...common, entryPoints: [join(root, 'src/client/demo/demo.ts')], outfile: join(out, 'demo.js') }),
+    // the demo's whole-page throttle: at the root so that its scope covers the page and the runtime
+    build({ ...common, entryPoints: [join(root, 'src/client/demo/throttle-sw.ts')], outfile: join(out, 'demo-throttle-sw.js') }),
+  ]);
+  log(`esbuild: ${(performance.now() - t1).toFixed(0)} ms`);
+
+  // Types: the public types plus the element's declaration.
+  const types = (await readFile(join(root, 'src/client/types.ts'), 'utf8')).replace(/^import .*$/gm, '');
+  const el = await readFile(join(root, 'src/client/element.d.ts.txt'), 'utf8');
+  await writeFile(join(out, 'mrt-img.d.ts'), `${types}\n${el}`);
+
+  // Static-asset headers (Workers assets `_headers`): the demo page is cross-origin isolated
+  // so that the decoder may use WASM threads (SharedArrayBuffer); every file stays loadable
+  // by other origins' isolated pages (CORP). Hashed files never change under their name.
+  // (The edge Worker answers /assets/* itself, src/edge/assets.ts, to pick the precompressed
+  // variant; this rule covers a host that serves the folder as plain static files.)
+  await writeFile(
+    join(out, '_headers'),
+    [
+      '# written by scripts/build-client.ts',
+      '/*',
+      '  Cross-Origin-Opener-Policy: same-origin',
+      '  Cross-Origin-Embedder-Policy: require-corp',
+      '  Cross-Origin-Resource-Policy: cross-origin',
+      `/${HASHED_DIR}/*`,
+      `  Cache-Control: ${IMMUTABLE}`,
+      '',
+    ].join('\n'),
+  );
 
   await copyFile(join(root, 'src/client/demo/index.html'), join(out, 'index.html'));
   if (o.jpeg ?? true) {

@@ -5,6 +5,7 @@ import type * as Ort from 'onnxruntime-web';
 import { coarseMaskOf, type Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
+import { assetUrl } from './assets.ts';
 import type { Backend } from './types.ts';
 
 export type { Manifest };
@@ -65,7 +66,7 @@ async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
 
 /** Fetches manifest.json and rcm.json and checks rcm.json against its sha256 in the manifest. */
 export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
-  const manifestBytes = await fetchBytes(modelBase + 'manifest.json', 'manifest.json');
+  const manifestBytes = await fetchBytes(assetUrl(modelBase, 'manifest.json'), 'manifest.json');
   let manifest: Manifest;
   try {
     manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
@@ -115,7 +116,7 @@ export async function loadPreview(modelBase: string, manifest: Manifest): Promis
 async function fetchListed(modelBase: string, manifest: Manifest, file: string): Promise<{ bytes: Uint8Array; sha: string }> {
   const entry = manifest.files[file];
   if (!entry) throw new ClientError('model', `manifest.json does not list ${file}`);
-  const bytes = await fetchBytes(modelBase + file, file);
+  const bytes = await fetchBytes(assetUrl(modelBase, file), file);
   const sha = await sha256(bytes);
   if (sha !== entry.sha256) throw new ClientError('model-hash', `${file} sha256 ${sha} does not match the manifest`);
   return { bytes, sha };
@@ -219,11 +220,20 @@ async function importOrt(url: string): Promise<typeof Ort> {
   }
 }
 
-function setupEnv(ort: typeof Ort, ortBase: string, threads: number): void {
-  ort.env.wasm.wasmPaths = ortBase;
+/** The .mjs/.wasm pair each onnxruntime-web build loads (named here: the build may serve them under hashed names). */
+const ORT_BUILDS = {
+  wasm: { module: 'ort.wasm.min.mjs', wasm: 'ort-wasm-simd-threaded' },
+  webgpu: { module: 'ort.webgpu.min.mjs', wasm: 'ort-wasm-simd-threaded.asyncify' },
+} as const;
+
+async function loadOrt(backend: Backend, ortBase: string, threads: number): Promise<typeof Ort> {
+  const b = ORT_BUILDS[backend];
+  const ort = await importOrt(assetUrl(ortBase, b.module));
+  ort.env.wasm.wasmPaths = { mjs: assetUrl(ortBase, `${b.wasm}.mjs`), wasm: assetUrl(ortBase, `${b.wasm}.wasm`) };
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'error';
+  return ort;
 }
 
 /**
@@ -246,8 +256,7 @@ export async function createRuntime(
   }
   if (wantGpu) {
     try {
-      const ort = await importOrt(opts.ortBase + 'ort.webgpu.min.mjs');
-      setupEnv(ort, opts.ortBase, opts.threads);
+      const ort = await loadOrt('webgpu', opts.ortBase, opts.threads);
       const session = await ort.InferenceSession.create(model, {
         executionProviders: ['webgpu'],
         graphOptimizationLevel: 'all',
@@ -259,8 +268,7 @@ export async function createRuntime(
       opts.onFallback?.({ why: (e as Error).message ?? String(e), skipped: false });
     }
   }
-  const ort = await importOrt(opts.ortBase + 'ort.wasm.min.mjs');
-  setupEnv(ort, opts.ortBase, opts.threads);
+  const ort = await loadOrt('wasm', opts.ortBase, opts.threads);
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });

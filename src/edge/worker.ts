@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { createMrtApp, ACCEPT_CH, CRITICAL_CH } from './app.ts';
+import { serveHashedAsset } from './assets.ts';
 import { jsonProblem, problem } from './http.ts';
 import type { MrtEnv } from './types.ts';
 
@@ -32,6 +33,13 @@ app.get('/', async (c) => {
     'ch-width=*, ch-dpr=*, ch-viewport-width=*, ch-ect=*, ch-downlink=*, ch-rtt=*',
   );
   return out;
+});
+
+// The client's content-hashed files: the precompressed variant the request accepts,
+// immutable (src/edge/assets.ts; wrangler.toml sends /assets/* here first).
+app.on(['GET', 'HEAD'], '/assets/*', async (c) => {
+  const res = await serveHashedAsset(c.req.raw, c.env);
+  return res ?? jsonProblem(problem(404, 'not-found', `no asset ${new URL(c.req.url).pathname}`));
 });
 
 const ASSET_TYPES: Record<string, string> = {

@@ -4,14 +4,14 @@
 // the edge's ?bytes= prefix selection, its X-MRT headers and Range on the refined request.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readHeader } from '../../src/format/index.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels } from './fixtures.ts';
-import { launchChromium, ROOT, type BrowserHandle } from './harness.ts';
+import { DIST, launchChromium, ROOT, type BrowserHandle } from './harness.ts';
 
 const ready = haveModels() && haveKodak() && existsSync(join(ROOT, 'scripts/dev-edge.mjs')) && existsSync(join(ROOT, 'node_modules/wrangler'));
 
@@ -116,5 +116,66 @@ describe('<mrt-img> through the local edge (wrangler dev)', () => {
     expect(r.status).toBe(206);
     expect(new Uint8Array(await r.arrayBuffer()).length).toBe(mrt.length - budget);
     await page.close();
+  });
+
+  it('the runtime and model files come under content-hashed names: immutable, brotli or gzip as the request accepts', async () => {
+    // a fresh profile (no service worker of the demo page) and a page of our own on the edge's origin
+    const b = await launchChromium();
+    const page = await b.context.newPage();
+    const seen: { path: string; status: number; headers: Record<string, string> }[] = [];
+    page.on('response', async (r) => {
+      const path = new URL(r.url()).pathname;
+      if (/^\/(assets|models)\/|^\/ort[.-]/.test(path)) seen.push({ path, status: r.status(), headers: await r.allHeaders() });
+    });
+    await page.route(`${base}/hashed.html`, (route) =>
+      route.fulfill({
+        contentType: 'text/html; charset=utf-8',
+        body: `<!doctype html><script type="module" src="/mrt-img.js"></script>
+          <mrt-img id="x" src="/i/kodim01.mrt" width="768" height="512" alt="kodim01" budget="full"></mrt-img>
+          <script type="module">
+            window.ev = [];
+            for (const t of ['load', 'error', 'paint']) document.getElementById('x').addEventListener(t, (e) => window.ev.push({ type: t, detail: e.detail }));
+          </script>`,
+      }),
+    );
+    await page.goto(`${base}/hashed.html`);
+    await page.waitForFunction(() => (window as any).ev.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    const ev = (await page.evaluate(() => (window as any).ev)) as { type: string; detail: any }[];
+    await b.close();
+    expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+    expect(ev.some((e) => e.type === 'paint' && e.detail.kind === 'ml')).toBe(true);
+    const paths = seen.map((r) => r.path);
+    for (const f of ['manifest', 'rcm', 'ort.wasm.min', 'ort-wasm-simd-threaded']) expect(paths.some((p) => p.startsWith(`/assets/${f}.`))).toBe(true);
+    // nothing by its plain name, everything cacheable for a year
+    expect(paths.filter((p) => !p.startsWith('/assets/'))).toEqual([]);
+    for (const r of seen) {
+      expect(r.status).toBe(200);
+      expect(r.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    }
+    // the platform (wrangler dev as Cloudflare) hands the Worker 'Accept-Encoding: br, gzip'
+    // and re-encodes the types it compresses (JSON, JS, wasm) for the client: gzip here, as
+    // Chromium lists it first; application/octet-stream (preview.bin: precompressed in every
+    // build) goes out as the build's brotli
+    const enc = (f: string) => seen.find((r) => r.path.startsWith(`/assets/${f}.`))!.headers['content-encoding'];
+    expect(enc('preview')).toBe('br');
+    expect(['br', 'gzip']).toContain(enc('rcm'));
+
+    // by hand: what the client accepts; the same bytes whatever the encoding
+    const rcm = seen.find((r) => r.path.startsWith('/assets/rcm.'))!;
+    const plain = new Uint8Array(await readFile(join(DIST, rcm.path)));
+    for (const [accept, encoding] of [['br', 'br'], ['gzip', 'gzip'], ['br;q=0, gzip;q=0.5', 'gzip'], ['identity', null]] as const) {
+      const r = await fetch(`${base}${rcm.path}`, { headers: { 'Accept-Encoding': accept } });
+      expect(r.status).toBe(200);
+      expect(r.headers.get('content-encoding')).toBe(encoding);
+      expect(r.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+      expect(new Uint8Array(await r.arrayBuffer())).toEqual(plain);
+    }
+    const head = await fetch(`${base}${rcm.path}`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect((await head.arrayBuffer()).byteLength).toBe(0);
+    // only hashed names are served there: not a variant by its own name, not a guess
+    const variants = (await readdir(join(DIST, 'assets'))).filter((f) => f.endsWith('.br'));
+    expect((await fetch(`${base}/assets/${variants[0]}`)).status).toBe(404);
+    expect((await fetch(`${base}/assets/rcm.json`)).status).toBe(404);
   });
 });

@@ -47,7 +47,9 @@ export function ensureClient(): Promise<string> {
       }
     }
     try {
-      return await buildClient({ out: DIST, jpeg: false, quiet: true, modelsDir: MODELS });
+      // precompressing only the small files: brotli 11 of the runtime's .wasm takes minutes
+      // once, and the test server sends every file as it is
+      return await buildClient({ out: DIST, jpeg: false, quiet: true, modelsDir: MODELS, compressUpTo: 1 << 20 });
     } finally {
       await rm(lock, { recursive: true, force: true });
     }
