@@ -31,10 +31,6 @@ export class Filmstrip {
     await this.cdp.send('Page.stopScreencast').catch(() => undefined);
     this.cdp.off('Page.screencastFrame', this.onFrame);
   }
-
-  get lastFrameAt(): number {
-    return this.frames.length ? this.frames[this.frames.length - 1]!.at : 0;
-  }
 }
 
 export interface Region {
@@ -73,11 +69,12 @@ export class RegionScorer {
     return s;
   }
 
-  /** Crop of a frame; regions outside the frame (a smaller screencast) are an error. */
-  async crop(png: Buffer): Promise<{ hash: string; px: Uint8Array }> {
+  /** This region of a decoded frame (RGB rows); a region outside the frame is an error. */
+  crop(frame: { data: Buffer; width: number; height: number }): { hash: string; px: Uint8Array } {
     const { x, y, width, height } = this.region;
-    const buf = await sharp(png).removeAlpha().extract({ left: x, top: y, width, height }).raw().toBuffer();
-    const px = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+    if (x + width > frame.width || y + height > frame.height) throw new Error(`region ${width}x${height}+${x}+${y} outside a ${frame.width}x${frame.height} frame`);
+    const px = new Uint8Array(width * height * 3);
+    for (let r = 0; r < height; r++) px.set(frame.data.subarray(((y + r) * frame.width + x) * 3, ((y + r) * frame.width + x + width) * 3), r * width * 3);
     return { hash: createHash('sha1').update(px).digest('hex'), px };
   }
 
@@ -117,7 +114,8 @@ export async function scoreFrames(frames: Frame[], regions: Region[], origin: nu
     let settledAt = 0;
     for (const f of frames) {
       const t = Math.max(0, f.at - origin);
-      const crops = await Promise.all(scorers.map((s) => s.crop(f.png)));
+      const { data, info } = await sharp(f.png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+      const crops = scorers.map((s) => s.crop({ data, width: info.width, height: info.height }));
       if (crops.every((c, i) => c.hash === last[i])) continue;
       crops.forEach((c, i) => (last[i] = c.hash));
       settledAt = t;
