@@ -5,7 +5,7 @@
 //                 name: the folder a site copies next to its pages (scripts/build-client.ts)
 // The encoder's models stay in models/ (lib/encoder/models.js finds them at ../../models).
 //
-// Usage: npx tsx scripts/build-package.ts [--skip-client]
+// Usage: npx tsx scripts/build-package.ts [--skip-client] [--lib DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -38,28 +38,38 @@ export function rewriteDeclarationImports(text: string): string {
   return text.replace(/((?:from|import)\s*\(?\s*['"])(\.{1,2}\/[^'"]*?)\.ts(['"])/g, '$1$2.js$3');
 }
 
-export async function buildPackage(o: { client?: boolean } = {}): Promise<void> {
+export interface PackageBuildOptions {
+  /** Build the browser files into lib/client/ (default true). */
+  client?: boolean;
+  /** Where lib/ goes (default: lib/ of this checkout; the encoder finds its models at ../models from it). */
+  lib?: string;
+  /** Scratch folder of the client build (default dist/package-client). */
+  clientBuild?: string;
+}
+
+export async function buildPackage(o: PackageBuildOptions = {}): Promise<string> {
   const t0 = performance.now();
-  await rm(LIB, { recursive: true, force: true });
-  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-  for await (const rel of walk(LIB)) {
+  const lib = resolve(o.lib ?? LIB);
+  await rm(lib, { recursive: true, force: true });
+  execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json'), '--outDir', lib], { stdio: 'inherit' });
+  for await (const rel of walk(lib)) {
     if (!rel.endsWith('.d.ts')) continue;
-    const f = join(LIB, rel);
+    const f = join(lib, rel);
     await writeFile(f, rewriteDeclarationImports(await readFile(f, 'utf8')));
   }
   // the protobuf module is generated JavaScript with its own declarations (npm run proto)
-  await mkdir(join(LIB, 'format/gen'), { recursive: true });
-  for (const f of ['mrt.js', 'mrt.d.ts']) await copyFile(join(root, 'src/format/gen', f), join(LIB, 'format/gen', f));
+  await mkdir(join(lib, 'format/gen'), { recursive: true });
+  for (const f of ['mrt.js', 'mrt.d.ts']) await copyFile(join(root, 'src/format/gen', f), join(lib, 'format/gen', f));
   console.log(`lib/: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-  if (o.client === false) return;
+  if (o.client === false) return lib;
   // Built in a folder of its own (not dist/client, which the edge serves and the demo fills),
   // without precompressed variants: a host compresses, and they would triple the package.
-  const out = await buildClient({ out: join(root, 'dist/package-client'), jpeg: false, quiet: true, compressUpTo: 0 });
+  const out = await buildClient({ out: o.clientBuild ?? join(root, 'dist/package-client'), jpeg: false, quiet: true, compressUpTo: 0 });
   for await (const rel of walk(out)) {
     if (!shippedClientFile(rel)) continue;
-    await mkdir(dirname(join(LIB, 'client', rel)), { recursive: true });
-    const dst = join(LIB, 'client', rel);
+    const dst = join(lib, 'client', rel);
+    await mkdir(dirname(dst), { recursive: true });
     if (rel.endsWith('.js')) {
       // source maps stay out of the package (they point into src/): drop the link to them
       await writeFile(dst, (await readFile(join(out, rel), 'utf8')).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
@@ -67,12 +77,14 @@ export async function buildPackage(o: { client?: boolean } = {}): Promise<void> 
       await copyFile(join(out, rel), dst);
     }
   }
-  if (!existsSync(join(LIB, 'client/mrt-worker.js'))) throw new Error('client build wrote no mrt-worker.js');
+  if (!existsSync(join(lib, 'client/mrt-worker.js'))) throw new Error('client build wrote no mrt-worker.js');
   console.log(`lib/ + lib/client/: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return lib;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  buildPackage({ client: !process.argv.includes('--skip-client') }).catch((e) => {
+  const i = process.argv.indexOf('--lib');
+  buildPackage({ client: !process.argv.includes('--skip-client'), ...(i > 0 && process.argv[i + 1] ? { lib: process.argv[i + 1] } : {}) }).catch((e) => {
     console.error(e);
     process.exit(1);
   });

@@ -5,9 +5,9 @@
 // the built code runs without tsx, and that its declarations pass a strict consumer's tsc.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackage, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
@@ -20,6 +20,7 @@ const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
   version: string;
   exports: Record<string, string | Record<string, string>>;
   peerDependencies: Record<string, string>;
+  files: string[];
 };
 
 /** The child's environment without the npm_* variables of an enclosing `npm test`. */
@@ -75,9 +76,16 @@ describe('npm package', () => {
   let app: string;
 
   beforeAll(async () => {
-    await buildPackage({});
+    // Packed from a staging copy (what `files` names, lib/ built into it), so that the test
+    // leaves this checkout's lib/ alone and two runs at once do not meet.
     work = await mkdtemp(join(tmpdir(), 'mrt-pkg-'));
-    const packed = JSON.parse(await ok('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], ROOT)) as {
+    const stage = join(work, 'package');
+    for (const f of ['package.json', 'README.md', ...pkg.files.filter((f) => f !== 'lib/')]) {
+      await mkdir(dirname(join(stage, f)), { recursive: true });
+      await copyFile(join(ROOT, f), join(stage, f));
+    }
+    await buildPackage({ lib: join(stage, 'lib'), clientBuild: join(work, 'client-build') });
+    const packed = JSON.parse(await ok('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], stage)) as {
       filename: string;
       size: number;
       unpackedSize: number;
@@ -97,13 +105,18 @@ describe('npm package', () => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  it('ships every file the exports, types and bin name, and none of the repository\'s own', () => {
+  it('ships every file the exports, types and bin name, and none of the repository\'s own', async () => {
     const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
     for (const t of targets.filter((t) => !t.includes('*'))) expect(files, t).toContain(t.replace(/^\.\//, ''));
     for (const f of ['bin/mrt.js', 'lib/encoder/cli.js', 'lib/format/gen/mrt.js', 'lib/client/mrt-worker.js', 'models/encoder.onnx', 'models/manifest.json', 'LICENSES.md']) {
       expect(files, f).toContain(f);
     }
-    expect(files.filter((f) => /^(src|test|bench|training|scripts|proto|docs|dist|samples)\//.test(f) || f.startsWith('models/testvec') || f.endsWith('.map'))).toEqual([]);
+    // `files` against this checkout's whole tree (the staging copy holds only what it names)
+    const [dry] = JSON.parse(await ok('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], ROOT)) as { files: { path: string }[] }[];
+    const repoFiles = dry!.files.map((f) => f.path);
+    expect(repoFiles).toContain('models/encoder.onnx');
+    const own = (f: string) => /^(src|test|bench|training|scripts|proto|docs|dist|samples)\//.test(f) || f.startsWith('models/testvec') || f.endsWith('.map');
+    expect([...repoFiles, ...files].filter(own)).toEqual([]);
     // declarations name .js files, which exist beside them
     expect(files.filter((f) => f.endsWith('.d.ts')).length).toBeGreaterThan(20);
   });
