@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
-import { HASH_CHARS, IMMUTABLE } from '../src/edge/assets.ts';
+import { CLIENT_HEADERS, HASH_CHARS, IMMUTABLE } from '../src/edge/assets.ts';
 import type { Manifest } from '../src/model/io.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -208,19 +208,16 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const el = await readFile(join(root, 'src/client/element.d.ts.txt'), 'utf8');
   await writeFile(join(out, 'mrt-img.d.ts'), `${types}\n${el}`);
 
-  // Static-asset headers (Workers assets `_headers`): the demo page is cross-origin isolated
-  // so that the decoder may use WASM threads (SharedArrayBuffer); every file stays loadable
-  // by other origins' isolated pages (CORP). Hashed files never change under their name.
-  // (The edge Worker answers /assets/* itself, src/edge/assets.ts, to pick the precompressed
-  // variant; this rule covers a host that serves the folder as plain static files.)
+  // Static-asset headers (Workers assets `_headers`): CLIENT_HEADERS (why: src/edge/assets.ts)
+  // on every file; hashed files never change under their name. (The edge Worker answers
+  // /assets/* itself, src/edge/assets.ts, to pick the precompressed variant; the second rule
+  // covers a host that serves the folder as plain static files.)
   await writeFile(
     join(out, '_headers'),
     [
       '# written by scripts/build-client.ts',
       '/*',
-      '  Cross-Origin-Opener-Policy: same-origin',
-      '  Cross-Origin-Embedder-Policy: require-corp',
-      '  Cross-Origin-Resource-Policy: cross-origin',
+      ...Object.entries(CLIENT_HEADERS).map(([k, v]) => `  ${k}: ${v}`),
       `/${HASHED_DIR}/*`,
       `  Cache-Control: ${IMMUTABLE}`,
       '',

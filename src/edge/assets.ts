@@ -11,6 +11,19 @@ import type { FetcherLike, MrtEnv } from './types.ts';
 import { hasBody } from './types.ts';
 
 export const IMMUTABLE = 'public, max-age=31536000, immutable';
+
+/**
+ * Headers every client file carries (dist/client/_headers for the static ones, written by
+ * scripts/build-client.ts): the demo page is cross-origin isolated so that the decoder may
+ * use WASM threads (SharedArrayBuffer), a worker script of such a page needs COEP itself
+ * (onnxruntime-web's thread workers load its .mjs), and every file stays loadable by other
+ * origins' isolated pages (CORP).
+ */
+export const CLIENT_HEADERS: Record<string, string> = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+  'Cross-Origin-Resource-Policy': 'cross-origin',
+};
 /** Hex digits of sha256 in a hashed name (scripts/build-client.ts writes them). */
 export const HASH_CHARS = 16;
 
@@ -78,11 +91,11 @@ export async function serveHashedAsset(req: Request, env: Pick<MrtEnv, 'ASSETS' 
     }
   }
   const headers = new Headers({
+    ...CLIENT_HEADERS,
     'Content-Type': TYPES[m[2]!]!,
     'Cache-Control': IMMUTABLE,
     Vary: 'Accept-Encoding',
     'Access-Control-Allow-Origin': '*',
-    'Cross-Origin-Resource-Policy': 'cross-origin',
   });
   if (encoding) headers.set('Content-Encoding', encoding);
   if (length) headers.set('Content-Length', length);

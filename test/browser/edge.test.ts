@@ -93,7 +93,9 @@ describe('<mrt-img> through the local edge (wrangler dev)', () => {
     const info = readHeader(mrt);
     const budget = info.chunkEnds[3] + 1;
     const page = await browser.context.newPage();
-    await page.goto(`${base}/`);
+    // unthrottled: by default the demo paces the whole page through a service worker and
+    // reloads once to come under it
+    await page.goto(`${base}/?net=none`);
     await page.evaluate((b) => {
       document.body.innerHTML = `<mrt-img id="x" src="/i/kodim01.mrt" width="768" height="512" alt="kodim01" budget="${b}" refine="click"></mrt-img>`;
       (window as any).ev = [];

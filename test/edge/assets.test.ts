@@ -49,6 +49,10 @@ describe('serveHashedAsset', () => {
       expect(res.headers.get('Vary')).toBe('Accept-Encoding');
       expect(res.headers.get('Content-Type')).toBe('application/json');
       expect(res.headers.get('Content-Length')).toBe(String(body.length));
+      // onnxruntime-web starts its thread workers from the hashed .mjs: on a cross-origin
+      // isolated page a worker script needs COEP of its own
+      expect(res.headers.get('Cross-Origin-Embedder-Policy')).toBe('require-corp');
+      expect(res.headers.get('Cross-Origin-Resource-Policy')).toBe('cross-origin');
       expect(await res.text()).toBe(body);
     }
   });
