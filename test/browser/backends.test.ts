@@ -1,9 +1,10 @@
 // The WASM and the WebGPU backend both produce the image, and it matches the Node decoder
 // (onnxruntime-node) on the same stream. WebGPU in headless Chromium is SwiftShader (a CPU
 // emulation, ~100x slower): a 64x64 image, correctness only.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
-import { launchChromium, psnr, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+import { launchChromium, psnr, ROOT, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
 const ready = haveModels() && haveKodak();
 const TINY: FixtureSpec = { name: 'kodim01', crop: [0, 0, 64, 64], layersPerChunk: 64 };
@@ -153,6 +154,18 @@ describe('ONNX backends in Chromium', () => {
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
     expect(r.paints.some((p: any) => p.backend === 'webgpu')).toBe(false);
     expect(r.warnings.some((w) => /webgpu skipped: the WebGPU adapter is a (fallback adapter|software renderer) \(.*swiftshader.*\).*decoding on wasm/i.test(w))).toBe(true);
+  });
+
+  it('ortBase and modelBase on other folders (a CDN copy of onnxruntime-web, another model folder): the plain names there, nothing from assets/', async () => {
+    srv.mounts.set('/cdn-ort/', join(ROOT, 'node_modules/onnxruntime-web/dist/'));
+    srv.mounts.set('/other-models/', MODELS + '/');
+    const from = srv.log.length;
+    const r = await paintWith('other-bases', { backend: 'wasm', ortBase: '/cdn-ort/', modelBase: '/other-models/' });
+    expect(r.errors).toEqual([]);
+    expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+    const paths = srv.log.slice(from).map((e) => e.path);
+    for (const p of ['/cdn-ort/ort.wasm.min.mjs', '/cdn-ort/ort-wasm-simd-threaded.mjs', '/cdn-ort/ort-wasm-simd-threaded.wasm', '/other-models/manifest.json', '/other-models/rcm.json']) expect(paths).toContain(p);
+    expect(paths.filter((p) => p.startsWith('/assets/') || p.startsWith('/models/') || /^\/ort[.-]/.test(p))).toEqual([]);
   });
 
   it('a lost WebGPU device: the page switches to WASM, says why, and the image goes on painting', async () => {
