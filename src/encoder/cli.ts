@@ -8,6 +8,7 @@ import { decode } from './decode.ts';
 import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, sizeLayout, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
 import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
+import { loadSharp } from './peers.ts';
 
 const USAGE = `mrt — progressive learned image codec
 
@@ -107,6 +108,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
   const jobs = intOption('jobs', values.jobs) ?? 1;
   if (jobs < 1) throw new UsageError('--jobs must be at least 1');
 
+  await loadSharp(); // a missing peer stops the command once, not once per image
   const models = await loadModels(values.models);
   const options: EncodeOptions = {
     models,
@@ -184,6 +186,7 @@ async function cmdDecode(argv: string[]): Promise<number> {
   const unwritable = await outputProblem(values.out);
   if (unwritable) throw new Error(unwritable);
   const mrt = new Uint8Array(await readFile(positionals[0]));
+  await loadSharp(); // a missing peer stops the command once, not once per image
   const models = await loadModels(values.models);
   const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate });
   await writeAtomic(values.out, await encodePng(result.image));

@@ -1,5 +1,4 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
-import sharp from 'sharp';
 import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, type MrtPlaceholder } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 import { chwToPixels, coarseMaskOf, geometry, pixelsToChw } from '../model/io.ts';

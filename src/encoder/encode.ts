@@ -1,6 +1,5 @@
 // Image → .mrt: placeholder, learned tokens, coarse-to-fine chunks, entropy coding.
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, imageSizeProblem, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
@@ -8,6 +7,7 @@ import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
 import { closedLoop, COARSE_BITS_ALPHA, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
+import { loadSharp } from './peers.ts';
 
 export type FinalFormat = 'none' | 'avif' | 'webp' | 'jpeg';
 
@@ -137,6 +137,7 @@ export function contentHash(source: Uint8Array, opts: ReturnType<typeof normalis
 
 /** Pads to the window grid by repeating the edge pixels (as the decoders crop it back). */
 async function padRgb(img: RgbImage, g: Geometry): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
     .extend({ right: g.paddedW - img.width, bottom: g.paddedH - img.height, extendWith: 'copy' })
     .raw()
@@ -234,7 +235,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
 
   let final: { mime: string; bytes: Uint8Array } | undefined;
   if (opts.final !== 'none') {
-    const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+    const s = (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
     const q = opts.finalQuality;
     const buf = opts.final === 'avif' ? await s.avif({ quality: q, effort: 4 }).toBuffer()
       : opts.final === 'webp' ? await s.webp({ quality: q }).toBuffer()

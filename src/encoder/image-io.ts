@@ -1,7 +1,8 @@
 // Reading source images for the encoder: any format sharp reads, EXIF orientation applied,
 // converted to 8-bit sRGB RGB. The size rule is checked on the metadata, before decoding.
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
 import { DEFAULT_WINDOW, imageSizeProblem, LIMITS, type SizeLayout } from '../format/index.ts';
+import { loadSharp } from './peers.ts';
 
 export type AlphaMode = 'reject' | { background: string };
 
@@ -26,6 +27,7 @@ export class InputError extends Error {
  * never fails later on the token limit).
  */
 export async function readImage(input: string | Uint8Array, alpha: AlphaMode = { background: '#ffffff' }, size: SizeLayout = { window: DEFAULT_WINDOW }): Promise<RgbImage> {
+  const sharp = await loadSharp(); // outside the try: a missing peer is not a bad input file
   let meta: Metadata;
   try {
     // the header only (no pixels): the size rule below says why a source is too large
@@ -68,6 +70,7 @@ const EMBEDDED_FORMATS: ReadonlySet<string> = new Set(['jpeg', 'png', 'webp', 'h
  * header, and sharp never decodes more pixels than that (a 31 KB PNG can claim 16000x16000).
  */
 export async function sizedInput(bytes: Uint8Array, width: number, height: number, what: string): Promise<Sharp> {
+  const sharp = await loadSharp();
   let meta: Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
@@ -85,6 +88,7 @@ export async function sizedInput(bytes: Uint8Array, width: number, height: numbe
 
 /** Writes RGB pixels as PNG bytes. */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   const buf = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }

@@ -3,3 +3,4 @@ export { encode, encodeRgb, normaliseOptions, contentHash, DEFAULT_COARSE_LAYERS
 export { decode, DecodeError, type DecodeOptions, type DecodeResult } from './decode.ts';
 export { loadModels, ModelError, DEFAULT_MODELS_DIR, type Models, type Manifest } from './models.ts';
 export { readImage, encodePng, InputError, type RgbImage, type AlphaMode } from './image-io.ts';
+export { MissingPeerError } from './peers.ts';

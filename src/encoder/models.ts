@@ -4,12 +4,13 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as ort from 'onnxruntime-node';
+import type * as Ort from 'onnxruntime-node';
 import { coarseMaskOf, type Geometry, type Manifest } from '../model/io.ts';
 import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
+import { loadOrt } from './peers.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
 
@@ -20,8 +21,8 @@ export interface Models {
   manifest: Manifest;
   /** The RCM weights, or null when the model ships none (static prior only). */
   rcm: RcmWeights | null;
-  encoder: ort.InferenceSession;
-  decoder: ort.InferenceSession;
+  encoder: Ort.InferenceSession;
+  decoder: Ort.InferenceSession;
   /** The split decoder's tail basis (models with more layers than the split), for the encoder's tail optimisation. */
   tail: TailBasis | null;
   /** The linear synthesis basis of the first layers (preview.bin), for the encoder's closed loop over layers before the split; null when the model ships none. */
@@ -58,7 +59,8 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   }
   // One thread per session: on this 2-core machine two threads gave latency spikes, and
   // --jobs runs several images side by side instead.
-  const opts: ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
+  const ort = await loadOrt();
+  const opts: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
   const [enc, dec] = await Promise.all([readChecked(dir, 'encoder.onnx', manifest), readChecked(dir, 'decoder.onnx', manifest)]);
   const rcm = manifest.files['rcm.json'] ? parseRcm((await readChecked(dir, 'rcm.json', manifest)).toString('utf8')) : null;
   const [encoder, decoder] = await Promise.all([ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
@@ -81,6 +83,7 @@ export function modelHashPrefix(manifest: Manifest): Uint8Array {
 }
 
 export async function runEncoder(models: Models, image: Float32Array, base: Float32Array, g: Geometry): Promise<Float32Array> {
+  const ort = await loadOrt();
   const out = await models.encoder.run({
     image: new ort.Tensor('float32', image, [1, 3, g.paddedH, g.paddedW]),
     base: new ort.Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
@@ -90,6 +93,7 @@ export async function runEncoder(models: Models, image: Float32Array, base: Floa
 
 export async function runDecoder(models: Models, z: Float32Array, mask: Float32Array, base: Float32Array, g: Geometry): Promise<Float32Array> {
   const T = models.manifest.layout.tokens;
+  const ort = await loadOrt();
   const out = await models.decoder.run({
     z: new ort.Tensor('float32', z, [1, T, g.gridH, g.gridW]),
     mask: new ort.Tensor('float32', mask, [1, T, g.gridH, g.gridW]),

@@ -1,9 +1,9 @@
 // The native placeholder: a tiny lossy AVIF or WebP of the padded image at 1/baseFactor
 // scale. Browsers paint it before any ML runtime loads; the decoder model takes its pixels
 // as `base`.
-import sharp from 'sharp';
 import { av1StillPayload, type AvifFormat } from '../format/index.ts';
 import { sizedInput } from './image-io.ts';
+import { loadSharp } from './peers.ts';
 
 export type PlaceholderFormat = 'auto' | 'avif' | 'webp';
 
@@ -68,6 +68,7 @@ function sse(a: Uint8Array, b: Uint8Array): number {
 export async function makePlaceholder(
   padded: Uint8Array, paddedW: number, paddedH: number, baseW: number, baseH: number, maxBytes: number, format: PlaceholderFormat = 'auto',
 ): Promise<Placeholder> {
+  const sharp = await loadSharp();
   const small = await sharp(padded, { raw: { width: paddedW, height: paddedH, channels: 3 } })
     .resize(baseW, baseH, { kernel: 'lanczos3', fit: 'fill' })
     .raw()
