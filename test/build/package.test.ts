@@ -263,6 +263,15 @@ console.log(header.width, image.width, parseMrt, app.fetch);
       // error is the wrong call's, so the types are checked and the consumer passes
       const r = await run(process.execPath, [tsc, ...flags, 'consumer.ts', 'wrong.ts'], app);
       expect(r.stdout.trim().split('\n')).toEqual([expect.stringMatching(/^wrong\.ts\(2,\d+\): error TS2322: Type '"gpu"' is not assignable/)]);
+      // the older 'node10' resolution knows no exports: typesVersions points it at the same files
+      await writeFile(
+        join(app, 'node10.ts'),
+        `import type { MrtConfig } from '${pkg.name}/client';\nimport type { MrtAppOptions } from '${pkg.name}/edge';\n` +
+          `import type { EncodeOptions } from '${pkg.name}/encoder';\nimport type { MrtHeaderInfo } from '${pkg.name}/format';\n` +
+          `export type All = [MrtConfig, MrtAppOptions, EncodeOptions, MrtHeaderInfo];\n`,
+      );
+      const old = await run(process.execPath, [tsc, '--noEmit', '--strict', '--skipLibCheck', '--lib', 'ES2022,DOM', '--module', 'ESNext', '--moduleResolution', 'node10', 'node10.ts'], app);
+      expect(old.stdout + old.stderr).toBe('');
     }, 120_000);
   });
 
