@@ -19,6 +19,9 @@ With --refine K the token RCM learns for the coarse-first order with K coarse la
 layers < K a token's coarse trit is already known when the coder reaches it, so the loss is
 -log p(k | its coarse bin), the refinement trit's bits (src/codec/coarse.ts), not the whole
 token's. Same architecture and rcm.json as without it; only what the weights are fitted to.
+
+--data SET (or MRT_DATA) picks the training set whose images give the tokens (training/datasets.py);
+the RCM checkpoint records it, with the data of --ckpt and --init-rcm, for export.py.
 """
 from __future__ import annotations
 
