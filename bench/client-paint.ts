@@ -39,7 +39,8 @@ const q = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
 };
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '-');
-const isMl = (p: string) => /^\/(ort[.-]|models\/)/.test(p) || p.endsWith('.wasm');
+// runtime and model files: plain names, or the build's content-hashed copies under /assets/
+const isMl = (p: string) => /^\/(ort[.-]|models\/|assets\/(ort[.-]|decoder|tail|preview|rcm|manifest))/.test(p) || p.endsWith('.wasm');
 const isJs = (p: string) => p.endsWith('.js') || p.endsWith('.mjs');
 
 async function main() {
