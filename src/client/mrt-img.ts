@@ -11,6 +11,7 @@
 import { hintsFromNavigator } from '../format/budget.ts';
 import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
 import type { FromWorker, HeaderInfo, StartOptions, ToWorker } from './protocol.ts';
+import { WorkerSupervisor } from './supervisor.ts';
 import type {
   BudgetSpec,
   MrtConfig,
@@ -34,11 +35,11 @@ const config: Required<MrtConfig> = {
   budgetParam: 'bytes',
   paint: true,
   debug: false,
+  workerTimeout: 30_000,
 };
 
 // ---------------------------------------------------------------- the shared worker
 
-let worker: Worker | null = null;
 let nextId = 1;
 const elements = new Map<number, MrtImg>();
 const tokenRequests = new Map<number, (v: { tokens: Uint8Array | null; known: number }) => void>();
@@ -49,15 +50,14 @@ function abs(u: string): string {
   return new URL(u, document.baseURI).href;
 }
 
-// The worker starts in a microtask after the first message, not at once: importing this
-// module defines the element, which starts the elements already in the page, and a bundled
-// app calls MrtImg.configure() (the worker's URL among the settings) right after that import.
-let queued: [ToWorker, Transferable[]][] | null = null;
+function configMessage(): ToWorker {
+  return { type: 'config', config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) } };
+}
 
-function startWorker(): void {
-  worker = new Worker(config.workerUrl, { type: 'module', name: 'mrt-decoder' });
-  worker.onmessage = (ev: MessageEvent<FromWorker>) => {
-    const m = ev.data;
+const supervisor = new WorkerSupervisor({
+  url: () => config.workerUrl,
+  config: configMessage,
+  onMessage(m) {
     if (m.type === 'backend') {
       // a fallback is never silent: the reason goes to the console
       if (m.error) console.warn(`[mrt-img] ${m.error}${m.backend ? `; decoding on ${m.backend}` : ''}`);
@@ -70,30 +70,24 @@ function startWorker(): void {
       tokenRequests.delete(m.req);
       return;
     }
-    elements.get(m.id)?._onWorker(m);
-  };
-  worker.onerror = (ev) => {
-    // The worker script itself failed (404, syntax): every element falls back to its <img>.
-    ev.preventDefault();
-    for (const el of elements.values()) {
-      el._onWorker({ type: 'error', id: -1, detail: { code: 'runtime', message: `decode worker failed: ${ev.message || 'cannot load ' + config.workerUrl}`, fatal: true } });
-    }
-  };
-  worker.postMessage({
-    type: 'config',
-    config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) },
-  } satisfies ToWorker);
-  for (const [m, transfer] of queued ?? []) worker.postMessage(m, transfer);
-  queued = null;
-}
+    if ('id' in m) elements.get(m.id)?._onWorker(m);
+  },
+  onLost(why, started) {
+    // The worker is terminated; the next message starts a new one. Images waiting on it are
+    // restarted there once (a second loss while one decodes: its fallback); finished images
+    // keep what they painted.
+    const waiting = [...elements.values()].filter((el) => el._waiting);
+    console.warn(`[mrt-img] ${why}${waiting.length ? `; ${started ? 'restarting' : 'falling back for'} ${waiting.length} image(s)` : ''}`);
+    for (const r of tokenRequests.values()) r({ tokens: null, known: 0 });
+    tokenRequests.clear();
+    for (const el of [...elements.values()]) el._onWorkerLost(why, started);
+  },
+  busy: () => [...elements.values()].some((el) => el._waiting),
+  timeoutMs: () => config.workerTimeout,
+});
 
 function post(m: ToWorker, transfer: Transferable[] = []): void {
-  if (worker) return worker.postMessage(m, transfer);
-  if (!queued) {
-    queued = [];
-    queueMicrotask(startWorker);
-  }
-  queued.push([m, transfer]);
+  supervisor.post(m, transfer);
 }
 
 function parseBudget(v: string | null): BudgetSpec | 'auto' {
@@ -131,13 +125,10 @@ export class MrtImg extends ElementBase {
 
   /** Page-wide settings (URLs of the runtime, models and worker; backend; throttle). Call before the first load. */
   static configure(c: MrtConfig): void {
-    if (worker) {
-      // Settings that only the worker reads are forwarded; URLs of an already-started worker cannot change.
-      Object.assign(config, c);
-      post({ type: 'config', config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) } });
-    } else {
-      Object.assign(config, c);
-    }
+    Object.assign(config, c);
+    // Settings that only the worker reads are forwarded; URLs of an already-started worker
+    // cannot change (a replaced worker starts with the new ones).
+    if (supervisor.running) post(configMessage());
   }
 
   static get config(): Readonly<Required<MrtConfig>> {
@@ -168,6 +159,12 @@ export class MrtImg extends ElementBase {
   private _progress: MrtProgressDetail | null = null;
   private _paint: MrtPaintDetail | null = null;
   private _complete = false;
+  /** @internal Waits on the worker: started or refining, and no load or error yet. */
+  _waiting = false;
+  /** Restarts after a lost worker since the last load (one is allowed). */
+  private lostRestarts = 0;
+  /** The worker that held this image's decode state was lost after it loaded: a refine starts over. */
+  private orphaned = false;
 
   constructor() {
     super();
@@ -239,9 +236,10 @@ export class MrtImg extends ElementBase {
     // Keep decoding state while the element is only moved in the DOM; cancel when it stays out.
     queueMicrotask(() => {
       if (!this.isConnected && this.started) {
-        post({ type: 'cancel', id: this.mrtId });
+        if (supervisor.running) post({ type: 'cancel', id: this.mrtId });
         elements.delete(this.mrtId);
         this.started = false;
+        this._waiting = false;
       }
     });
   }
@@ -258,6 +256,13 @@ export class MrtImg extends ElementBase {
   refine(): void {
     if (!this.started || !this.partial || this.errored) return;
     this.partial = false;
+    if (this.orphaned) {
+      // the decode state went with the lost worker: decode the whole stream on the new one
+      this.orphaned = false;
+      this.restart(null);
+      return;
+    }
+    this._waiting = true;
     post({ type: 'refine', id: this.mrtId });
   }
 
@@ -310,26 +315,48 @@ export class MrtImg extends ElementBase {
     if (!lazy) this.start();
   }
 
-  private restart(): void {
+  /** Starts over (a new src; a lost worker). `budget`: instead of the attribute's (null: the whole stream). */
+  private restart(budget?: BudgetSpec): void {
     if (this.started) {
-      post({ type: 'cancel', id: this.mrtId });
+      if (supervisor.running) post({ type: 'cancel', id: this.mrtId });
       elements.delete(this.mrtId);
       this.mrtId = nextId++;
     }
     this.started = false;
     this.partial = false;
     this.errored = false;
+    this._waiting = false;
+    this.orphaned = false;
     this._complete = false;
     this.header = null;
+    this.budgetOverride = budget;
     this.removeAttribute('data-state');
     this.arm();
+  }
+
+  private budgetOverride: BudgetSpec | undefined = undefined;
+
+  /** @internal The worker was lost (terminated); `started`: it had loaded. */
+  _onWorkerLost(why: string, started: boolean): void {
+    if (!this._waiting) {
+      this.orphaned = true;
+      return;
+    }
+    if (started && this.lostRestarts < 1) {
+      this.lostRestarts++;
+      this.restart(this.budgetOverride);
+      return;
+    }
+    const message = started ? `the decode worker was lost twice while decoding this image (${why})` : why;
+    this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'runtime', message, fatal: true } });
   }
 
   private start(): void {
     if (this.started || !this.src) return;
     this.started = true;
+    this._waiting = true;
     elements.set(this.mrtId, this);
-    const attrBudget = parseBudget(this.getAttribute('budget'));
+    const attrBudget = this.budgetOverride !== undefined ? this.budgetOverride : parseBudget(this.getAttribute('budget'));
     // Default: the shared budget rule (src/format/budget.ts) on navigator.connection,
     // Save-Data, devicePixelRatio and the rendered width; applied in the worker once the
     // header tells the image size and stream length.
@@ -433,6 +460,8 @@ export class MrtImg extends ElementBase {
         this.scheduleRefine();
         break;
       case 'load':
+        this._waiting = false;
+        this.lostRestarts = 0;
         this._complete = true;
         this.fire('load', m.detail);
         break;
@@ -441,6 +470,7 @@ export class MrtImg extends ElementBase {
         const first = !this.errored;
         this.errored = true;
         this.partial = false;
+        this._waiting = false;
         if (m.detail.fatal) this.showFallback();
         // Exactly one error event per load.
         if (first) this.fire('error', m.detail);

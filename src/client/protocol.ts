@@ -20,8 +20,14 @@ export type ToWorker =
   | { type: 'cancel'; id: number }
   | { type: 'tokens'; id: number; req: number }
   | { type: 'warm' }
+  /** Watchdog (supervisor.ts): any message back proves the worker alive. */
+  | { type: 'ping' }
   /** Test hook: destroys the WebGPU device the decoder runs on (a simulated device loss). */
-  | { type: 'lose-device' };
+  | { type: 'lose-device' }
+  /** Test hooks: an uncaught error in the worker, a worker that stops answering (busy for good), the next decoder run failing to allocate. */
+  | { type: 'crash' }
+  | { type: 'hang' }
+  | { type: 'fail-alloc' };
 
 export interface HeaderInfo {
   width: number;
@@ -40,4 +46,9 @@ export type FromWorker =
   | { type: 'partial'; id: number; partial: boolean }
   | { type: 'tokens'; id: number; req: number; tokens: Uint8Array | null; known: number }
   | { type: 'backend'; backend: Backend | null; error?: string }
-  | { type: 'stats'; id: number; stats: Record<string, number | string> };
+  | { type: 'stats'; id: number; stats: Record<string, number | string> }
+  /** The worker ran its script (a loss before this is a worker that never loaded). */
+  | { type: 'ready' }
+  | { type: 'pong' }
+  /** The worker cannot go on (its runtime ran out of memory): the page replaces it. */
+  | { type: 'retire'; reason: string };

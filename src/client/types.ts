@@ -30,6 +30,12 @@ export interface MrtConfig {
   debug?: boolean;
   /** Name of the query parameter the server uses for a byte budget (default 'bytes'; '' = cut on the client only). */
   budgetParam?: string;
+  /**
+   * Milliseconds without an answer from the decode worker, while images wait on it, after
+   * which it counts as dead: it is replaced and the images it held start over once. Default
+   * 30000 (a decoder run at the size limit blocks the worker for seconds); 0 turns the watchdog off.
+   */
+  workerTimeout?: number;
 }
 
 /** Detail of the `progress` event, fired after every chunk the decoder accepted. */

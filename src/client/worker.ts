@@ -13,6 +13,7 @@ import type { ToWorker } from './protocol.ts';
 import { loseDevice, warmRuntime } from './decode/backend.ts';
 import { configure, send } from './decode/env.ts';
 import { Job } from './decode/job.ts';
+import { retire, simulateAllocFailure } from './decode/memory.ts';
 import { onPreviewReady } from './decode/models.ts';
 
 const jobs = new Map<number, Job>();
@@ -31,8 +32,19 @@ onPreviewReady(() => {
     case 'warm':
       warmRuntime();
       break;
+    case 'ping':
+      send({ type: 'pong' });
+      break;
     case 'lose-device':
       loseDevice();
+      break;
+    case 'crash':
+      throw new Error('simulated crash (test hook)');
+    case 'hang':
+      // busy for good, as a worker stuck in a runaway loop: only the page's watchdog ends it
+      for (;;) performance.now();
+    case 'fail-alloc':
+      simulateAllocFailure();
       break;
     case 'start': {
       jobs.get(m.id)?.cancel();
@@ -56,6 +68,10 @@ onPreviewReady(() => {
   }
 };
 
+// A message from the page that cannot be deserialised was meant for some image, which would
+// wait for it forever: the page replaces this worker.
+self.addEventListener('messageerror', () => retire('a message to the decode worker could not be deserialised'));
+
 self.addEventListener('unhandledrejection', (ev) => {
   // Every promise of the stages handles its errors; this is a last line so that none escapes
   // to the page. Logged, so that a bug here stays visible (the browser tests watch for it).
@@ -63,3 +79,5 @@ self.addEventListener('unhandledrejection', (ev) => {
   e.preventDefault();
   console.error(`[mrt-worker] unhandled rejection: ${(e.reason as Error)?.message ?? e.reason}`);
 });
+
+send({ type: 'ready' });

@@ -9,6 +9,7 @@ import { fallbackToWasm, runtime } from './backend.ts';
 import { cfg, errDetail, scheduler, send } from './env.ts';
 import type { Job } from './job.ts';
 import { models, tailBasis, type Models } from './models.ts';
+import { allocCheck, isOutOfMemory, retire } from './memory.ts';
 import type { ModelInputs } from './tokens.ts';
 
 export class MlPainter {
@@ -50,7 +51,7 @@ export class MlPainter {
 
   private async paintTokens(): Promise<void> {
     this.pending = false;
-    const p = this.paint();
+    const p = this.paint().catch((e) => this.failed(e));
     this.running = p;
     try {
       await p;
@@ -58,6 +59,23 @@ export class MlPainter {
       this.running = null;
       this.settle();
     }
+  }
+
+  /**
+   * A run (or the tensors and pixels around it) failed. Out of memory is fatal for the image,
+   * and the worker is replaced: a WASM runtime that could not grow is not trusted again.
+   */
+  private failed(e: unknown): void {
+    const job = this.job;
+    const msg = e instanceof Error ? e.message : String(e);
+    if (!isOutOfMemory(e)) {
+      job.fail({ code: 'runtime', message: `decoder run failed: ${msg}`, fatal: !job.painted });
+      return;
+    }
+    const g = job.parser.g;
+    const size = g ? ` a ${g.width}x${g.height} image (${g.paddedW}x${g.paddedH} padded)` : '';
+    job.fail({ code: 'runtime', message: `out of memory decoding${size}: ${msg}`, fatal: true });
+    retire(`the decoder ran out of memory (${msg})`);
   }
 
   private async paint(): Promise<void> {
@@ -98,6 +116,7 @@ export class MlPainter {
     const runOnce = async (r: Runtime, { z, mask, tail }: ModelInputs) => {
       const { Tensor } = r.ort;
       const run = async () => {
+        allocCheck();
         const res = await r.session.run({
           z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
           mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
@@ -119,17 +138,11 @@ export class MlPainter {
     try {
       out = await runOnce(rt, inputs);
     } catch (e) {
-      if (rt.backend !== 'webgpu') {
-        job.fail({ code: 'runtime', message: `decoder run failed: ${(e as Error).message}`, fatal: !job.painted });
-        return;
-      }
-      try {
-        rt = await fallbackToWasm((e as Error).message);
-        out = await runOnce(rt, inputs);
-      } catch (e2) {
-        job.fail({ code: 'runtime', message: `decoder run failed: ${(e2 as Error).message}`, fatal: !job.painted });
-        return;
-      }
+      // WebGPU (a run error, a lost device, a failed GPU allocation): WASM repeats the run;
+      // a WASM failure goes to failed()
+      if (rt.backend !== 'webgpu') throw e;
+      rt = await fallbackToWasm((e as Error).message);
+      out = await runOnce(rt, inputs);
     }
     const runMs = performance.now() - t1;
     if (job.dead || job.finalShown) return;
