@@ -6,8 +6,7 @@ import { readFirstPaint } from '../../src/format/index.ts';
 import { decode, DecodeError, encode, type Models } from '../../src/encoder/index.ts';
 import { rng } from '../codec/fixtures.ts';
 import type { Base } from '../format/fuzz-core.ts';
-import { mutate } from '../format/fuzz-core.ts';
-import { readHeader } from '../../src/format/index.ts';
+import { messageSpans, mutate } from '../format/fuzz-core.ts';
 import { hostileCorpus } from './hostile-corpus.ts';
 
 export interface DecodeFuzzResult {
@@ -22,15 +21,7 @@ export interface DecodeFuzzResult {
 }
 
 function baseOf(name: string, bytes: Uint8Array): Base {
-  const info = readHeader(bytes);
-  const messages: [number, number][] = [[0, 5], [5, info.firstPaintEnd], [info.firstPaintEnd, info.headerEnd]];
-  let prev = info.headerEnd;
-  for (const e of info.chunkEnds) {
-    messages.push([prev, e]);
-    prev = e;
-  }
-  if (info.finalEnd) messages.push([prev, info.finalEnd]);
-  return { name, bytes, tokens: new Uint8Array(0), rcm: null, messages };
+  return { name, bytes, tokens: new Uint8Array(0), rcm: null, messages: messageSpans(bytes) };
 }
 
 /** The first words of an error message: how refusals are counted. */

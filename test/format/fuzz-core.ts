@@ -32,18 +32,32 @@ export function makeBases(): Base[] {
   ];
   return specs.map(({ name, o }) => {
     const s = syntheticStream(o);
-    const info = readHeader(s.bytes);
-    const messages: [number, number][] = [[0, 5], [5, info.firstPaintEnd], [info.firstPaintEnd, info.headerEnd]];
-    let prev = info.headerEnd;
-    for (const e of info.chunkEnds) {
-      messages.push([prev, e]);
-      prev = e;
-    }
-    if (info.finalEnd) messages.push([prev, info.finalEnd]);
+    const messages = messageSpans(s.bytes);
     const tokens = new Uint8Array(s.layout.total);
     tokens.set(s.tokens);
     return { name, bytes: s.bytes, tokens, rcm: (o as any).rcm ?? null, messages };
   });
+}
+
+/** [start, end) of each message of a valid stream: preamble, first paint, Index, chunks, final. */
+export function messageSpans(bytes: Uint8Array): [number, number][] {
+  const info = readHeader(bytes);
+  const messages: [number, number][] = [[0, 5], [5, info.firstPaintEnd], [info.firstPaintEnd, info.headerEnd]];
+  let prev = info.headerEnd;
+  for (const e of info.chunkEnds) {
+    messages.push([prev, e]);
+    prev = e;
+  }
+  if (info.finalEnd) messages.push([prev, info.finalEnd]);
+  return messages;
+}
+
+/** One fuzz case: 1-4 mutations of a base (sometimes splicing in another base's messages). */
+export function mutateCase(base: Base, other: Base, r: () => number): Uint8Array {
+  let b = base.bytes;
+  const k = 1 + Math.floor(r() * r() * 4);
+  for (let j = 0; j < k; j++) b = mutate(b, base, other, r);
+  return b;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {
@@ -172,9 +186,7 @@ export function fuzz(cases: number, seed: number, hangMs = 2000, onProgress?: (d
   for (let c = 0; c < cases; c++) {
     const base = bases[c % bases.length]!;
     const other = bases[Math.floor(r() * bases.length)]!;
-    let b = base.bytes;
-    const k = 1 + Math.floor(r() * r() * 4);
-    for (let j = 0; j < k; j++) b = mutate(b, base, other, r);
+    const b = mutateCase(base, other, r);
     const t0 = performance.now();
     try {
       // the RCM option is always offered: a header claiming 'rcm' on a static base must still be safe
