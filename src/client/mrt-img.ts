@@ -10,6 +10,7 @@
 // accessibility fallback, and what the element shows after a fatal error.
 import { hintsFromNavigator } from '../format/budget.ts';
 import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
+import { imageSizeProblem } from '../format/limits.ts';
 import type { FromWorker, HeaderInfo, StartOptions, ToWorker } from './protocol.ts';
 import { WorkerSupervisor } from './supervisor.ts';
 import type {
@@ -419,6 +420,13 @@ export class MrtImg extends ElementBase {
   _onWorker(m: FromWorker): void {
     switch (m.type) {
       case 'header': {
+        // the worker's parser applies the size rule already; the canvas is never sized past it
+        const tooLarge = imageSizeProblem(m.info.width, m.info.height);
+        if (tooLarge) {
+          post({ type: 'cancel', id: this.mrtId });
+          this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'corrupt', message: `limit: ${tooLarge}`, fatal: true } });
+          break;
+        }
         this.header = m.info;
         if (this.canvas.width !== m.info.width || this.canvas.height !== m.info.height) {
           this.canvas.width = m.info.width;

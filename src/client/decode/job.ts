@@ -128,6 +128,7 @@ export class Job {
     // The placeholder paints natively first; the ML runtime and models load only after
     // it (once per page), so the first paint never waits for (or pays for) ML bytes.
     await this.placeholder.paint(this, f);
+    if (this.dead) return;
     models().catch(() => undefined);
     if (cfg().paint !== false) warmRuntime();
   }

@@ -10,6 +10,7 @@ import { cfg, errDetail, scheduler, send } from './env.ts';
 import type { Job } from './job.ts';
 import { models, tailBasis, type Models } from './models.ts';
 import { allocCheck, isOutOfMemory, retire } from './memory.ts';
+import { modelMismatch } from './parser.ts';
 import type { ModelInputs } from './tokens.ts';
 
 export class MlPainter {
@@ -89,6 +90,9 @@ export class MlPainter {
     const g = job.parser.g!;
     try {
       m = await models();
+      // before the runtime loads: a stream whose layout is not the model's never runs it
+      const mismatch = modelMismatch(job.parser.header!, m);
+      if (mismatch) return job.fail(mismatch);
       rt = await runtime();
       if (job.dead || job.finalShown) return;
       if (job.inputs!.needsTail(sd, m, job.opts.regenerate)) {

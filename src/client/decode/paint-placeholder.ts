@@ -2,6 +2,7 @@
 // painted before any ML byte is fetched; its pixels become the decoder's `base` input.
 import type { MrtFirstPaint } from '../../format/index.ts';
 import { pixelsToChw, type Geometry } from '../../model/io.ts';
+import { decodedProblem, embeddedProblem } from './embedded.ts';
 import { send } from './env.ts';
 import type { Job } from './job.ts';
 
@@ -16,6 +17,10 @@ export class Placeholder {
   async paint(job: Job, first: MrtFirstPaint): Promise<void> {
     const ph = first.placeholder;
     if (!ph) return;
+    // The browser would decode whatever size the image's own header claims: refuse any other
+    // size than the stream's header gives (which is never larger than the padded image).
+    const refused = embeddedProblem(ph.bytes, ph.width, ph.height, 'placeholder');
+    if (refused) return this.refuse(job, refused);
     let bitmap: ImageBitmap;
     try {
       bitmap = await createImageBitmap(new Blob([ph.bytes as Uint8Array<ArrayBuffer>], { type: ph.mime }), {
@@ -26,6 +31,11 @@ export class Placeholder {
       // Not reported here: tokens still decode; an ML paint without its base reports it.
       this.error = `cannot decode the ${ph.mime} placeholder: ${(e as Error).message}`;
       return;
+    }
+    const decoded = decodedProblem(bitmap, ph.width, ph.height, 'placeholder');
+    if (decoded) {
+      bitmap.close();
+      return this.refuse(job, decoded);
     }
     try {
       this.canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
@@ -56,16 +66,22 @@ export class Placeholder {
     send({ type: 'stats', id: job.id, stats: { placeholderPostedAt: Date.now() } });
   }
 
+  /** A placeholder that is not what the header says is a refused stream: nothing is painted, the fallback shows. */
+  private refuse(job: Job, why: string): void {
+    this.error = why;
+    job.fail({ code: 'placeholder', message: `stream refused: ${why}`, fatal: true });
+  }
+
   /** Makes the base once the geometry is known (no-op without a decoded placeholder). */
   makeBase(g: Geometry): void {
     if (!this.canvas || this.base) return;
+    // the model's base is the padded image at 1/baseFactor: a placeholder of another size is no base
+    if (this.canvas.width !== g.baseW || this.canvas.height !== g.baseH) {
+      this.error = `the placeholder is ${this.canvas.width}x${this.canvas.height}, the model's base for ${g.width}x${g.height} is ${g.baseW}x${g.baseH}`;
+      return;
+    }
     try {
-      let src: OffscreenCanvas = this.canvas;
-      if (src.width !== g.baseW || src.height !== g.baseH) {
-        src = new OffscreenCanvas(g.baseW, g.baseH);
-        src.getContext('2d')!.drawImage(this.canvas, 0, 0, g.baseW, g.baseH);
-      }
-      const px = src.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, g.baseW, g.baseH, { colorSpace: 'srgb' }).data;
+      const px = this.canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, g.baseW, g.baseH, { colorSpace: 'srgb' }).data;
       this.base = pixelsToChw(px, g.baseW, g.baseH, 4);
     } catch (e) {
       this.error = `cannot read the placeholder pixels: ${(e as Error).message}`;

@@ -1,7 +1,7 @@
 // Parser stage: buffers the stream's first bytes until the header (first the Header
 // message: size + placeholder, then the Index), creates the StreamDecoder once the prior's
 // weights are here, and turns its events into calls on the image.
-import { MrtFormatError, isCut, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
+import { MrtFormatError, isCut, layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
 import { StreamDecoder, type StreamEvent } from '../../codec/index.ts';
 import { geometry, type Geometry } from '../../model/io.ts';
 import { ClientError } from '../runtime.ts';
@@ -30,6 +30,15 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(a, 0);
   out.set(b, a.length);
   return out;
+}
+
+/**
+ * A stream whose layout (window, base factor, tokens per window, levels) is not the model's
+ * is refused even under the model's hash: its tensors would be sized from the stream.
+ */
+export function modelMismatch(h: MrtHeader, m: Models): MrtErrorDetail | null {
+  const bad = layoutMismatch(h.layout, m.files.manifest.layout);
+  return bad ? { code: 'model-hash', message: `stream refused: ${bad}`, fatal: true } : null;
 }
 
 export class StreamParser {
@@ -101,6 +110,7 @@ export class StreamParser {
         throw e;
       }
       await this.hooks.onFirstPaint(this.first);
+      if (this.hooks.dead()) return;
     }
     let info: MrtHeaderInfo;
     try {
@@ -152,6 +162,8 @@ export class StreamParser {
         this.hooks.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
         return;
       }
+      const bad = modelMismatch(h, m);
+      if (bad) return this.hooks.fail(bad);
     }
     this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.modelHash });
     const b = this.buf;
