@@ -24,9 +24,13 @@ export type ToWorker =
   | { type: 'ping' }
   /** Test hook: destroys the WebGPU device the decoder runs on (a simulated device loss). */
   | { type: 'lose-device' }
-  /** Test hooks: an uncaught error in the worker, a worker that stops answering (busy for good), the next decoder run failing to allocate. */
+  /**
+   * Test hooks: an uncaught error in the worker; a worker that stops answering (busy for
+   * good, or for `ms`, announced with a 'busy' notice when `notice`); the next decoder run
+   * failing to allocate.
+   */
   | { type: 'crash' }
-  | { type: 'hang' }
+  | { type: 'hang'; ms?: number; notice?: boolean }
   | { type: 'fail-alloc' };
 
 export interface HeaderInfo {
@@ -50,5 +54,7 @@ export type FromWorker =
   /** The worker ran its script (a loss before this is a worker that never loaded). */
   | { type: 'ready' }
   | { type: 'pong' }
+  /** The worker is about to block for up to `ms` (a decoder run, a large token decode): the watchdog waits that much longer. */
+  | { type: 'busy'; ms: number }
   /** The worker cannot go on (its runtime ran out of memory): the page replaces it. */
   | { type: 'retire'; reason: string };

@@ -2,7 +2,8 @@
 // lost. Lost means: an uncaught error in the worker (or its script failed to load), a
 // message that could not be deserialised either way, the worker asking to be retired (its
 // runtime ran out of memory), or no answer to a ping for `timeoutMs` while images wait on it
-// (a worker that died silently or hangs). The next message after a loss starts a new worker.
+// (a worker that died silently or hangs; one that announced a long run with 'busy' gets that
+// long first). The next message after a loss starts a new worker.
 import type { FromWorker, ToWorker } from './protocol.ts';
 
 export interface SupervisorHooks {
@@ -31,6 +32,8 @@ export class WorkerSupervisor {
   private timer: ReturnType<typeof setInterval> | null = null;
   /** When the unanswered ping was sent (null: none outstanding). */
   private pingAt: number | null = null;
+  /** The worker announced it blocks until then (a long decoder run): no ping counts before. */
+  private quietUntil = 0;
   /** Workers started so far (a loss and its replacement count two). */
   generation = 0;
 
@@ -78,6 +81,7 @@ export class WorkerSupervisor {
     this.worker = w;
     this.started = false;
     this.pingAt = null;
+    this.quietUntil = 0;
     this.generation++;
     w.onmessage = (ev: MessageEvent<FromWorker>) => {
       if (this.worker !== w) return;
@@ -85,6 +89,7 @@ export class WorkerSupervisor {
       const m = ev.data;
       if (m.type === 'ready') this.started = true;
       else if (m.type === 'pong') return;
+      else if (m.type === 'busy') this.quietUntil = performance.now() + m.ms;
       else if (m.type === 'retire') this.lose(w, m.reason);
       else this.hooks.onMessage(m);
     };
@@ -104,7 +109,8 @@ export class WorkerSupervisor {
 
   private tick(): void {
     const w = this.worker;
-    if (!w || !this.hooks.busy()) {
+    const timeout = this.hooks.timeoutMs();
+    if (!w || !this.hooks.busy() || !(timeout > 0)) {
       // nothing waits: no pings (an idle page costs nothing); re-armed by the next message
       if (this.timer) clearInterval(this.timer);
       this.timer = null;
@@ -112,10 +118,11 @@ export class WorkerSupervisor {
       return;
     }
     const now = performance.now();
+    if (now < this.quietUntil) return;
     if (this.pingAt === null) {
       this.pingAt = now;
       w.postMessage({ type: 'ping' } satisfies ToWorker);
-    } else if (now - this.pingAt > this.hooks.timeoutMs()) {
+    } else if (now - this.pingAt > timeout) {
       this.lose(w, `the decode worker did not answer for ${((now - this.pingAt) / 1000).toFixed(1)} s`);
     }
   }

@@ -11,7 +11,7 @@
 // and once.
 import type { ToWorker } from './protocol.ts';
 import { loseDevice, warmRuntime } from './decode/backend.ts';
-import { configure, send } from './decode/env.ts';
+import { busyFor, configure, send } from './decode/env.ts';
 import { Job } from './decode/job.ts';
 import { retire, simulateAllocFailure } from './decode/memory.ts';
 import { onPreviewReady } from './decode/models.ts';
@@ -40,9 +40,13 @@ onPreviewReady(() => {
       break;
     case 'crash':
       throw new Error('simulated crash (test hook)');
-    case 'hang':
-      // busy for good, as a worker stuck in a runaway loop: only the page's watchdog ends it
-      for (;;) performance.now();
+    case 'hang': {
+      // busy, as a worker stuck in a runaway loop (for good: only the page's watchdog ends it)
+      if (m.notice && m.ms) busyFor(m.ms);
+      const end = performance.now() + (m.ms ?? Infinity);
+      while (performance.now() < end);
+      break;
+    }
     case 'fail-alloc':
       simulateAllocFailure();
       break;

@@ -118,6 +118,21 @@ describe('a lost decode worker', () => {
     await page.close();
   }, 120_000);
 
+  it('a worker that announces a long block (a decoder run at the size limit) is not taken for dead', async () => {
+    const { page, warnings } = await open('busy', `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ workerTimeout: 1000 }));</script>`);
+    await page.evaluate(() => (window as any).add('h', { src: '/i/slow-e.mrt' }));
+    await until(page, `${paints('h', 'placeholder')} >= 1`);
+    await page.evaluate(() => (window as any).lastWorker().postMessage({ type: 'hang', ms: 3000, notice: true }));
+    await until(page, ended('h'));
+    const h = await events(page, 'h');
+    expect(h.filter((x) => x.type === 'error')).toEqual([]);
+    expect(h).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
+    expect(h.filter((x) => x.type === 'paint' && x.kind === 'placeholder')).toHaveLength(1);
+    expect(await page.evaluate(() => (window as any).workers.length)).toBe(1);
+    expect(warnings.filter((w) => /\[mrt-img\] the decode worker/.test(w))).toEqual([]);
+    await page.close();
+  }, 120_000);
+
   it('a decoder run out of memory: that image shows its fallback with a clear error, the worker is replaced, the image in flight loads', async () => {
     const { page, warnings } = await open('oom');
     await page.evaluate(async () => {

@@ -23,6 +23,14 @@ export function send(m: FromWorker, transfer: Transferable[] = []): void {
   (self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void }).postMessage(m, transfer);
 }
 
+/**
+ * Tells the page's watchdog that the worker is about to block for up to `ms` (a decoder run
+ * or a token decode that cannot answer pings meanwhile), so that it is not taken for dead.
+ */
+export function busyFor(ms: number): void {
+  send({ type: 'busy', ms: Math.ceil(ms) });
+}
+
 /** One ONNX run at a time for the whole page. */
 export const scheduler = new RunScheduler();
 

@@ -6,12 +6,18 @@ import { chwToPixels } from '../../model/io.ts';
 import type { Runtime } from '../runtime.ts';
 import type { Backend } from '../types.ts';
 import { fallbackToWasm, runtime } from './backend.ts';
-import { cfg, errDetail, scheduler, send } from './env.ts';
+import { busyFor, cfg, errDetail, scheduler, send } from './env.ts';
 import type { Job } from './job.ts';
 import { models, tailBasis, type Models } from './models.ts';
 import { allocCheck, isOutOfMemory, retire } from './memory.ts';
 import { modelMismatch } from './parser.ts';
 import type { ModelInputs } from './tokens.ts';
+
+/**
+ * What a decoder run may take per padded pixel on a slow device: ten times the 0.38 µs
+ * measured for 4096x4096 (6.3 s, WASM, 1 thread, a 2-core x86 server).
+ */
+const RUN_WORST_US_PER_PIXEL = 4;
 
 export class MlPainter {
   private running: Promise<void> | null = null;
@@ -121,6 +127,8 @@ export class MlPainter {
       const { Tensor } = r.ort;
       const run = async () => {
         allocCheck();
+        // a WASM run blocks the worker: the watchdog waits out what a slow device may need
+        busyFor(g.paddedW * g.paddedH * RUN_WORST_US_PER_PIXEL / 1000);
         const res = await r.session.run({
           z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
           mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),

@@ -6,7 +6,7 @@ import { StreamDecoder, type StreamEvent } from '../../codec/index.ts';
 import { geometry, type Geometry } from '../../model/io.ts';
 import { ClientError } from '../runtime.ts';
 import type { MrtErrorDetail } from '../types.ts';
-import { errDetail } from './env.ts';
+import { busyFor, errDetail } from './env.ts';
 import { loadedModels, models, type Models } from './models.ts';
 
 export interface ParserHooks {
@@ -40,6 +40,11 @@ export function modelMismatch(h: MrtHeader, m: Models): MrtErrorDetail | null {
   const bad = layoutMismatch(h.layout, m.files.manifest.layout);
   return bad ? { code: 'model-hash', message: `stream refused: ${bad}`, fatal: true } : null;
 }
+
+/** Remaining stream symbols past which a push may block long enough to announce it. */
+const LONG_DECODE_SYMBOLS = 1 << 20;
+/** What decoding a symbol may take on a slow device: ten times the ~0.54 µs (RCM, coarse pass included) of a 768x512 stream here. */
+const DECODE_WORST_US_PER_SYMBOL = 5;
 
 export class StreamParser {
   /** Every byte received before the decoder exists. */
@@ -174,6 +179,9 @@ export class StreamParser {
   private push(bytes: Uint8Array, end = false): void {
     const sd = this.sd!;
     const before = sd.known;
+    // a large stream's tokens may take seconds to decode in one go: tell the page's watchdog
+    const left = this.header!.totalTokens - before;
+    if (bytes.length && left > LONG_DECODE_SYMBOLS) busyFor(left * DECODE_WORST_US_PER_SYMBOL / 1000);
     this.handle(end ? sd.end() : sd.push(bytes));
     if (sd.known !== before) this.hooks.onChunks();
   }
