@@ -37,6 +37,7 @@ const config: Required<MrtConfig> = {
   paint: true,
   debug: false,
   workerTimeout: 30_000,
+  integrity: {},
 };
 
 // ---------------------------------------------------------------- the shared worker

@@ -6,6 +6,7 @@ import { coarseMaskOf, type Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 import { assetUrl } from './assets.ts';
+import { pinFor, pinProblem, warnUnpinned } from './integrity.ts';
 import type { Backend } from './types.ts';
 
 export type { Manifest };
@@ -53,20 +54,45 @@ async function sha256(bytes: Uint8Array): Promise<string> {
   return hex(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
 }
 
-async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+async function fetchBytes(url: string, what: string, code: 'model' | 'runtime' = 'model'): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
   } catch (e) {
-    throw new ClientError('model', `cannot fetch ${what} (${url}): ${(e as Error).message}`);
+    throw new ClientError(code, `cannot fetch ${what} (${url}): ${(e as Error).message}`);
   }
-  if (!res.ok) throw new ClientError('model', `cannot fetch ${what} (${url}): HTTP ${res.status}`);
+  if (!res.ok) throw new ClientError(code, `cannot fetch ${what} (${url}): HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
 
-/** Fetches manifest.json and rcm.json and checks rcm.json against its sha256 in the manifest. */
-export async function loadPriorFiles(modelBase: string): Promise<PriorFiles> {
-  const manifestBytes = await fetchBytes(assetUrl(modelBase, 'manifest.json'), 'manifest.json');
+/**
+ * Fetches `file` under `base` and checks it against its pin (integrity.ts): a mismatch is a
+ * `code` error; a file without a pin is fetched unchecked (and the console says so).
+ */
+async function fetchPinned(base: string, file: string, integrity: Record<string, string> | undefined, code: 'model' | 'runtime', mismatch: 'model-hash' | 'runtime'): Promise<Uint8Array> {
+  const url = assetUrl(base, file);
+  let pin;
+  try {
+    pin = pinFor(file, url, integrity);
+  } catch (e) {
+    throw new ClientError(code, (e as Error).message);
+  }
+  const bytes = await fetchBytes(url, file, code);
+  if (!pin) {
+    warnUnpinned(file, url);
+    return bytes;
+  }
+  const bad = await pinProblem(bytes, pin, file, url);
+  if (bad) throw new ClientError(mismatch, bad);
+  return bytes;
+}
+
+/**
+ * Fetches manifest.json (checked against its pin: the root of the model files' digests) and
+ * rcm.json, checked against its sha256 in the manifest.
+ */
+export async function loadPriorFiles(modelBase: string, integrity?: Record<string, string>): Promise<PriorFiles> {
+  const manifestBytes = await fetchPinned(modelBase, 'manifest.json', integrity, 'model', 'model-hash');
   let manifest: Manifest;
   try {
     manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
@@ -144,8 +170,10 @@ export async function loadDecoder(modelBase: string, prior: PriorFiles, file = '
   const { bytes: decoder, sha } = await fetchListed(modelBase, manifest, file);
   const decSha = file === 'decoder.onnx' ? sha : manifest.files['decoder.onnx']?.sha256;
   if (!decSha) throw new ClientError('model', 'manifest.json does not list decoder.onnx');
+  // every digest of modelHash must be listed, or the hash the streams name cannot be checked
   const encSha = manifest.files['encoder.onnx']?.sha256;
-  if (encSha) {
+  if (!encSha) throw new ClientError('model-hash', "manifest.json does not list encoder.onnx's sha256: its modelHash cannot be checked");
+  {
     const parts = [unhex(decSha), unhex(encSha), prior.rcmSha ? unhex(prior.rcmSha) : new Uint8Array(0)];
     const cat = new Uint8Array(parts.reduce((k, p) => k + p.length, 0));
     let o = 0;
@@ -226,10 +254,22 @@ const ORT_BUILDS = {
   webgpu: { module: 'ort.webgpu.min.mjs', wasm: 'ort-wasm-simd-threaded.asyncify' },
 } as const;
 
-async function loadOrt(backend: Backend, ortBase: string, threads: number): Promise<typeof Ort> {
+async function loadOrt(backend: Backend, ortBase: string, threads: number, integrity?: Record<string, string>): Promise<typeof Ort> {
   const b = ORT_BUILDS[backend];
   const ort = await importOrt(assetUrl(ortBase, b.module));
   ort.env.wasm.wasmPaths = { mjs: assetUrl(ortBase, `${b.wasm}.mjs`), wasm: assetUrl(ortBase, `${b.wasm}.wasm`) };
+  // The .wasm is checked before it runs when there is a pin for it: fetched here and handed
+  // over as bytes (no streaming compile: the price of the check). Without a pin the runtime
+  // fetches it itself.
+  const wasmFile = `${b.wasm}.wasm`;
+  let pinned = false;
+  try {
+    pinned = !!pinFor(wasmFile, assetUrl(ortBase, wasmFile), integrity);
+  } catch (e) {
+    throw new ClientError('runtime', (e as Error).message);
+  }
+  if (pinned) ort.env.wasm.wasmBinary = await fetchPinned(ortBase, wasmFile, integrity, 'runtime', 'runtime');
+  else warnUnpinned(wasmFile, assetUrl(ortBase, wasmFile));
   ort.env.wasm.numThreads = threads;
   ort.env.wasm.proxy = false;
   ort.env.logLevel = 'error';
@@ -244,7 +284,7 @@ async function loadOrt(backend: Backend, ortBase: string, threads: number): Prom
  */
 export async function createRuntime(
   model: Uint8Array,
-  opts: { ortBase: string; backend: 'auto' | Backend; threads: number; onFallback?: (left: { why: string; skipped: boolean }) => void },
+  opts: { ortBase: string; backend: 'auto' | Backend; threads: number; integrity?: Record<string, string>; onFallback?: (left: { why: string; skipped: boolean }) => void },
   probe?: (rt: Runtime) => Promise<void>,
 ): Promise<Runtime> {
   const t0 = performance.now();
@@ -256,7 +296,7 @@ export async function createRuntime(
   }
   if (wantGpu) {
     try {
-      const ort = await loadOrt('webgpu', opts.ortBase, opts.threads);
+      const ort = await loadOrt('webgpu', opts.ortBase, opts.threads, opts.integrity);
       const session = await ort.InferenceSession.create(model, {
         executionProviders: ['webgpu'],
         graphOptimizationLevel: 'all',
@@ -268,7 +308,7 @@ export async function createRuntime(
       opts.onFallback?.({ why: (e as Error).message ?? String(e), skipped: false });
     }
   }
-  const ort = await loadOrt('wasm', opts.ortBase, opts.threads);
+  const ort = await loadOrt('wasm', opts.ortBase, opts.threads, opts.integrity);
   let session: Ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });

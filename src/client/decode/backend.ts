@@ -41,6 +41,7 @@ async function createSession(file: string, model: Uint8Array): Promise<Runtime> 
       ortBase: cfg().ortBase,
       backend: settledBackend ?? cfg().backend ?? 'auto',
       threads: threads.n,
+      integrity: cfg().integrity,
       onFallback: ({ why, skipped }) => (left = skipped ? `webgpu skipped: ${why}` : `webgpu failed (${file}): ${why}`),
     });
     settledBackend ??= rt.backend;

@@ -21,7 +21,7 @@ const previewListeners: (() => void)[] = [];
 
 /** Manifest + RCM weights: all that token decoding needs (small, loaded first). */
 export function models(): Promise<Models> {
-  modelsP ??= loadPriorFiles(cfg().modelBase).then((files) => {
+  modelsP ??= loadPriorFiles(cfg().modelBase, cfg().integrity).then((files) => {
     loaded = { files, rcm: files.rcmJson ? parseRcm(files.rcmJson) : null };
     startPreview(files);
     return loaded;

@@ -1,0 +1,119 @@
+// Integrity of the model and runtime files (src/client/integrity.ts): the build's own files
+// are pinned by their content-hashed names; another model folder or a CDN copy of the
+// runtime is pinned by the page's `integrity` setting; a file that does not match its pin
+// is never used (fatal error event, the fallback shows).
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
+import { DIST, launchChromium, ROOT, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+
+const ready = haveModels() && haveKodak();
+const TINY: FixtureSpec = { name: 'kodim01', crop: [0, 0, 64, 64], layersPerChunk: 64 };
+const sri = (b: Uint8Array) => `sha256-${createHash('sha256').update(b).digest('base64')}`;
+
+if (!ready) throw new Error('prerequisites missing (models/ or ../shared/data/kodak): see README');
+describe('model and runtime integrity', () => {
+  let srv: TestServer;
+  let browser: BrowserHandle;
+  let manifest: Uint8Array;
+
+  beforeAll(async () => {
+    await ensureClient();
+    srv = await startServer();
+    srv.streams.set('/i/tiny.mrt', { bytes: await encodeFixture(TINY) });
+    manifest = new Uint8Array(await readFile(join(MODELS, 'manifest.json')));
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  /** The element's events and the console warnings of a page with these settings. */
+  async function run(name: string, config: Record<string, unknown>): Promise<{ ev: any[]; state: string | null; warnings: string[] }> {
+    srv.streams.set(`/t/${name}.html`, {
+      bytes: new TextEncoder().encode(
+        testPage(
+          `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
+           <script type="module">const m = document.getElementById('m'); window.ev = [];
+             for (const t of ['paint', 'load', 'error']) m.addEventListener(t, (e) => window.ev.push({ type: t, ...e.detail }));</script>`,
+          `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify({ backend: 'wasm', ...config })}));</script>`,
+        ),
+      ),
+    });
+    const page = await browser.context.newPage();
+    const warnings: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    try {
+      await page.goto(`${srv.url}/t/${name}.html`);
+      await page.waitForFunction(() => (window as any).ev.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 90_000 });
+      return { ev: await page.evaluate(() => (window as any).ev), state: await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state')), warnings };
+    } finally {
+      await page.close();
+    }
+  }
+
+  const hashed = async (prefix: string, ext: string) => (await readdir(join(DIST, 'assets'))).find((f) => f.startsWith(prefix + '.') && f.endsWith(ext) && f.split('.').length === prefix.split('.').length + 2)!;
+
+  it("the build's own files: a manifest.json that is not the one the build named is refused", async () => {
+    const name = await hashed('manifest', '.json');
+    const tampered = JSON.parse(new TextDecoder().decode(manifest));
+    tampered.id = 'tampered';
+    srv.streams.set(`/assets/${name}`, { bytes: new TextEncoder().encode(JSON.stringify(tampered)) });
+    try {
+      const r = await run('own-manifest', {});
+      expect(r.ev.filter((e) => e.type === 'error')).toEqual([
+        expect.objectContaining({ code: 'model-hash', fatal: true, message: expect.stringMatching(/^manifest\.json \(.*\) does not match the digest pinned by its content-hashed name in this build/) }),
+      ]);
+      expect(r.ev.some((e) => e.kind === 'ml')).toBe(false);
+      expect(r.state).toBe('fallback');
+    } finally {
+      srv.streams.delete(`/assets/${name}`);
+    }
+  });
+
+  it("the build's own files: a runtime .wasm that is not the one the build named never runs", async () => {
+    const name = await hashed('ort-wasm-simd-threaded', '.wasm');
+    const wasm = new Uint8Array(await readFile(join(DIST, 'assets', name)));
+    wasm[wasm.length - 1] ^= 1;
+    srv.streams.set(`/assets/${name}`, { bytes: wasm });
+    try {
+      const r = await run('own-wasm', {});
+      expect(r.ev.filter((e) => e.type === 'error')).toEqual([
+        expect.objectContaining({ code: 'runtime', fatal: true, message: expect.stringMatching(/^ort-wasm-simd-threaded\.wasm \(.*\) does not match the digest pinned/) }),
+      ]);
+      expect(r.ev.some((e) => e.kind === 'ml')).toBe(false);
+    } finally {
+      srv.streams.delete(`/assets/${name}`);
+    }
+  });
+
+  it('another model folder and a CDN copy of the runtime: checked against the digests the page sets', async () => {
+    srv.mounts.set('/cdn-ort/', join(ROOT, 'node_modules/onnxruntime-web/dist/'));
+    srv.mounts.set('/other-models/', MODELS + '/');
+    const wasm = new Uint8Array(await readFile(join(ROOT, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm')));
+    const bases = { ortBase: '/cdn-ort/', modelBase: '/other-models/' };
+    const good = await run('pinned', { ...bases, integrity: { 'manifest.json': sri(manifest), 'ort-wasm-simd-threaded.wasm': sri(wasm) } });
+    expect(good.ev.filter((e) => e.type === 'error')).toEqual([]);
+    expect(good.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
+    expect(good.warnings.filter((w) => /not pinned/.test(w))).toEqual([]);
+
+    const bad = await run('mispinned', { ...bases, integrity: { 'manifest.json': sri(new TextEncoder().encode('another manifest')) } });
+    expect(bad.ev.filter((e) => e.type === 'error')).toEqual([
+      expect.objectContaining({ code: 'model-hash', fatal: true, message: expect.stringMatching(/^manifest\.json \(.*\/other-models\/manifest\.json\) does not match the digest pinned by the page settings/) }),
+    ]);
+    expect(bad.state).toBe('fallback');
+
+    const unpinned = await run('unpinned', bases);
+    expect(unpinned.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
+    expect(unpinned.warnings.some((w) => /manifest\.json \(.*\/other-models\/manifest\.json\) is not pinned/.test(w))).toBe(true);
+    expect(unpinned.warnings.some((w) => /ort-wasm-simd-threaded\.wasm \(.*\/cdn-ort\/.*\) is not pinned/.test(w))).toBe(true);
+
+    const malformed = await run('malformed', { ...bases, integrity: { 'manifest.json': 'md5-abc' } });
+    expect(malformed.ev.filter((e) => e.type === 'error')).toEqual([expect.objectContaining({ code: 'model', fatal: true, message: expect.stringMatching(/integrity for manifest\.json is not a sha256/) })]);
+  }, 180_000);
+});
