@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
 import { embeddedProblem, embeddedSize } from '../../src/client/decode/embedded.ts';
-import { av1StillPayload, wrapAv1Still } from '../../src/format/index.ts';
+import { AVIF_FORMATS, av1StillPayload, wrapAv1Still } from '../../src/format/index.ts';
 import { pngBomb } from '../encoder/bombs.ts';
 
 const img = (w: number, h: number) => sharp({ create: { width: w, height: h, channels: 3, background: '#7a5' } });
@@ -19,6 +19,7 @@ describe('embeddedSize', () => {
       ['webp', await sharp({ create: { width: 50, height: 34, channels: 4, background: '#7a58' } }).webp().toBuffer()],
       ['gif', await img(51, 35).gif().toBuffer()],
       ['avif', await img(52, 36).avif().toBuffer()],
+      ['avif', await img(52, 36).avif({ bitdepth: 10, chromaSubsampling: '4:4:4' }).toBuffer()],
     ];
     for (const [format, bytes] of cases) {
       const meta = await sharp(bytes).metadata();
@@ -31,6 +32,21 @@ describe('embeddedSize', () => {
     const compact = av1StillPayload(avif, 48, 32);
     expect(compact).not.toBeNull();
     expect(embeddedSize(wrapAv1Still(compact!.payload, 48, 32, compact!.format))).toEqual({ format: 'avif', width: 48, height: 32 });
+  });
+
+  it("an AVIF whose AV1 sequence header allows a larger frame than its ispe is sized by the AV1 header (what the decoder allocates)", async () => {
+    const big = new Uint8Array(await img(6000, 6000).avif({ quality: 30, effort: 0, chromaSubsampling: '4:4:4' }).toBuffer());
+    // the AV1 bitstream is the payload of the file's one mdat box
+    let payload: Uint8Array | null = null;
+    const v = new DataView(big.buffer, big.byteOffset);
+    for (let o = 0; o + 8 <= big.length; o += v.getUint32(o)) if (String.fromCharCode(...big.subarray(o + 4, o + 8)) === 'mdat') payload = big.subarray(o + 8, o + v.getUint32(o));
+    const lying = wrapAv1Still(payload!, 48, 32, AVIF_FORMATS.find((f) => f.chroma === '4:4:4' && f.bitDepth === 8)!);
+    expect(lying.length).toBeLessThan(2048);
+    expect(embeddedProblem(lying, 48, 32, 'placeholder')).toBe('the placeholder is 6000x6000, the header says 48x32');
+    // junk where the AV1 data is: its size cannot be told
+    const junk = new Uint8Array(lying);
+    junk.fill(0xff, junk.length - payload!.length);
+    expect(embeddedProblem(junk, 48, 32, 'placeholder')).toMatch(/does not give its size/);
   });
 
   it('a 31 KB PNG claiming 16000x16000 is refused on its header for a 48x32 placeholder', () => {

@@ -102,27 +102,130 @@ function* boxes(b: Uint8Array, start: number, end: number): Generator<{ type: st
   }
 }
 
-function avif(b: Uint8Array): EmbeddedSize | null {
-  // every image spatial extent (ispe) in meta/iprp/ipco: the largest is what a decoder may allocate
-  let width = 0;
-  let height = 0;
-  let found = false;
-  for (const top of boxes(b, 0, b.length)) {
-    if (top.type !== 'meta') continue;
-    for (const m of boxes(b, top.at + 4, top.end)) {
-      if (m.type !== 'iprp') continue;
-      for (const p of boxes(b, m.at, m.end)) {
-        if (p.type !== 'ipco') continue;
-        for (const prop of boxes(b, p.at, p.end)) {
-          if (prop.type !== 'ispe' || prop.end - prop.at < 12) continue;
-          found = true;
-          width = Math.max(width, u32be(b, prop.at + 4));
-          height = Math.max(height, u32be(b, prop.at + 8));
-        }
+/** Reads bits MSB first (AV1 headers). */
+class Bits {
+  private pos = 0;
+  constructor(private readonly b: Uint8Array, private readonly start: number, private readonly end: number) {}
+  f(n: number): number {
+    let v = 0;
+    for (let i = 0; i < n; i++) {
+      const byte = this.start + (this.pos >> 3);
+      if (byte >= this.end) throw new RangeError('AV1 header ends early');
+      v = v * 2 + ((this.b[byte]! >> (7 - (this.pos & 7))) & 1);
+      this.pos++;
+    }
+    return v;
+  }
+  uvlc(): number {
+    let zeros = 0;
+    while (!this.f(1)) if (++zeros >= 32) throw new RangeError('AV1 uvlc too long');
+    return this.f(zeros);
+  }
+}
+
+/** max_frame_width/height of an AV1 sequence header OBU payload (AV1 spec 5.5). */
+function av1SequenceSize(b: Uint8Array, start: number, end: number): [number, number] {
+  const r = new Bits(b, start, end);
+  r.f(3); // seq_profile
+  r.f(1); // still_picture
+  if (r.f(1)) {
+    r.f(5); // reduced_still_picture_header: seq_level_idx[0]
+  } else {
+    let decoderModelInfo = 0;
+    let bufferDelayLength = 0;
+    if (r.f(1)) {
+      // timing_info
+      r.f(32);
+      r.f(32);
+      if (r.f(1)) r.uvlc();
+      decoderModelInfo = r.f(1);
+      if (decoderModelInfo) {
+        bufferDelayLength = r.f(5) + 1;
+        r.f(32);
+        r.f(5);
+        r.f(5);
       }
     }
+    const initialDisplayDelay = r.f(1);
+    const ops = r.f(5) + 1;
+    for (let i = 0; i < ops; i++) {
+      r.f(12);
+      if (r.f(5) > 7) r.f(1);
+      if (decoderModelInfo && r.f(1)) {
+        r.f(bufferDelayLength);
+        r.f(bufferDelayLength);
+        r.f(1);
+      }
+      if (initialDisplayDelay && r.f(1)) r.f(4);
+    }
   }
-  return found ? { format: 'avif', width, height } : null;
+  const wBits = r.f(4) + 1;
+  const hBits = r.f(4) + 1;
+  return [r.f(wBits) + 1, r.f(hBits) + 1];
+}
+
+function leb128(b: Uint8Array, o: number, end: number): [number, number] {
+  let v = 0;
+  for (let i = 0; i < 8; i++) {
+    if (o + i >= end) throw new RangeError('AV1 OBU size ends early');
+    const byte = b[o + i]!;
+    v += (byte & 0x7f) * 2 ** (7 * i);
+    if (!(byte & 0x80)) return [v, o + i + 1];
+  }
+  throw new RangeError('AV1 OBU size too long');
+}
+
+/** The largest frame size any AV1 sequence header in b[start, end) (a run of OBUs) allows; throws when it is not one. */
+function av1MaxFrame(b: Uint8Array, start: number, end: number, into: { w: number; h: number; headers: number }): void {
+  let o = start;
+  while (o < end) {
+    const h = b[o]!;
+    if (h & 0x80) throw new RangeError('AV1 OBU forbidden bit set');
+    const type = (h >> 3) & 15;
+    let p = o + 1 + ((h >> 2) & 1); // extension byte
+    let size = end - p;
+    if (h & 2) [size, p] = leb128(b, p, end);
+    if (p + size > end) throw new RangeError('AV1 OBU runs past its box');
+    if (type === 1) {
+      const [w, hh] = av1SequenceSize(b, p, p + size);
+      into.w = Math.max(into.w, w);
+      into.h = Math.max(into.h, hh);
+      into.headers++;
+    }
+    o = p + size;
+  }
+}
+
+/**
+ * AVIF: the largest of every image spatial extent (ispe) and of the frame size every AV1
+ * sequence header allows (dav1d allocates that, whatever ispe says): in av1C, idat and every
+ * top-level box but ftyp and meta (mdat, where the items' data is). Data there that is not a
+ * run of AV1 OBUs is refused: the size of what the decoder would read could not be told.
+ */
+function avif(b: Uint8Array): EmbeddedSize | null {
+  const size = { w: 0, h: 0, headers: 0 };
+  let ispe = false;
+  const meta = (start: number, end: number, depth: number): void => {
+    for (const x of boxes(b, start, end)) {
+      if (x.type === 'iprp' || x.type === 'ipco') meta(x.at, x.end, depth + 1);
+      else if (x.type === 'ispe' && x.end - x.at >= 12) {
+        ispe = true;
+        size.w = Math.max(size.w, u32be(b, x.at + 4));
+        size.h = Math.max(size.h, u32be(b, x.at + 8));
+      } else if (x.type === 'av1C' && x.end - x.at >= 4) av1MaxFrame(b, x.at + 4, x.end, size);
+      else if (x.type === 'idat') av1MaxFrame(b, x.at, x.end, size);
+    }
+  };
+  try {
+    for (const top of boxes(b, 0, b.length)) {
+      if (top.type === 'ftyp') continue;
+      if (top.type === 'meta') meta(top.at + 4, top.end, 0);
+      else av1MaxFrame(b, top.at, top.end, size);
+    }
+  } catch {
+    return null;
+  }
+  return ispe && size.headers ? { format: 'avif', width: size.w, height: size.h } : null;
 }
 
 /** The format and size an embedded image's own header claims, or why it is refused (a predicate: "is not …", "has …"). */
