@@ -402,7 +402,7 @@ function plot(rs: RunResult[], page: string, net: string, timeoutMs: number, met
   return linePlot(series, {
     title: `${page}, ${net}: ${metric === 'psnr' ? 'RGB PSNR' : 'SSIMULACRA 2.1'} of what is on screen`,
     xLabel: 'seconds after navigation start',
-    yLabel: metric === 'psnr' ? 'PSNR (dB, mean over images)' : 'SSIMULACRA 2.1 (mean over images)',
+    yLabel: metric === 'psnr' ? 'PSNR (dB, all images pooled)' : 'SSIMULACRA 2.1 (mean over images)',
     xTicks: ticks,
     xRange: [0, xmax],
     yRange: metric === 'psnr' ? [5, 35] : [-120, 90],
@@ -506,7 +506,7 @@ async function main() {
     await rm(www, { recursive: true, force: true });
   }
 
-  const files = [...assets.values()].filter((a) => pages.some((p) => p.photos.includes(a.source)));
+  const files = pages.flatMap((p) => p.photos.map((ph) => assets.get(ph)!));
   const fileRows = [
     '| photo | size | .mrt (whole-file PSNR) | AVIF + placeholder | progressive JPEG | JPEG XL |',
     '|---|---|---|---|---|---|',
@@ -524,7 +524,7 @@ async function main() {
     `- Every peer file is the smallest its encoder makes at or above the .mrt's whole-file PSNR (sharp AVIF at its default effort; mozjpeg progressive; ${jxlVersion || 'cjxl'} with -p). AVIF + placeholder shows the .mrt's own AVIF placeholder inline (CSS background) under the \`<img>\`.`,
     `- Network: DevTools emulation of the whole page (workers included), ${nets.map((n) => `${n.bps / 1e6} Mbit/s with ${n.rttMs} ms added per request`).join('; ')}. CPU: ${cpu.describe()}.`,
     `- Cold: a fresh browser context. Warm: the same context after a visit to the same kind of page with ${PRIMER} (so the runtime and model are cached as far as their headers allow), image not cached.`,
-    `- Screen: DevTools screencast (a PNG frame whenever it changes), each image region scored against the original at its displayed size (grid: Lanczos-downscaled), mean over images: RGB PSNR and SSIMULACRA 2.1 (built from ../shared/metrics). First paint: every image region differs from the blank page by more than 1 dB. Final: the last change on screen. Mean over the first 5 s: the area under the curve sampled every 100 ms, divided by 5 s (SSIMULACRA 2 floored at ${SSIM2_FLOOR}: a blank region scores about −540). LCP and long tasks: PerformanceObserver in the page. Bytes: what the server sent from navigation start to the end of the run, counted by a TCP relay in front of the edge (headers and bodies of every response, workers' requests and unfinished responses included). Load: the machine's 1-minute load average at the end of the run (2 cores; above 2, other work competed for the CPU).`,
+    `- Screen: DevTools screencast (a PNG frame whenever it changes), each image region scored against the original at its displayed size (grid: Lanczos-downscaled): RGB PSNR over the pixels of all images together, and the mean SSIMULACRA 2.1 of the images (built from ../shared/metrics). First paint: every image region differs from the blank page by more than 1 dB. Final: the last change on screen. Mean over the first 5 s: the area under the curve sampled every 100 ms, divided by 5 s (SSIMULACRA 2 floored at ${SSIM2_FLOOR}: a blank region scores about −540). LCP and long tasks: PerformanceObserver in the page. Bytes: what the server sent from navigation start to the end of the run, counted by a TCP relay in front of the edge (headers and bodies of every response, workers' requests and unfinished responses included). Load: the machine's 1-minute load average at the end of the run (2 cores; above 2, other work competed for the CPU).`,
     `- A run ends when every image is complete (an <mrt-img> with a learned paint last) and no request has been in flight for ${QUIET_MS / 1000} s, or after ${timeoutMs / 1000} s ("> ${timeoutMs / 1000} s").`,
     '',
     '## Files',
@@ -541,7 +541,7 @@ async function main() {
   await mkdir(dirname(resolve(ROOT, out)), { recursive: true });
   await writeFile(resolve(ROOT, `${out}.md`), md);
   for (const p of pages) for (const n of nets) await writeFile(resolve(dirname(resolve(ROOT, out)), `visitor-${p.name}-${n.name}.svg`), plot(results, p.name, n.name, timeoutMs, 'psnr'));
-  await writeFile(resolve(ROOT, `${out}.json`), JSON.stringify({ command: cmd, commit, chromium: chromiumVersion, cpu: cpu.describe(), files, results }, null, 1));
+  await writeFile(resolve(ROOT, `${out}.json`), JSON.stringify({ command: cmd, commit, started: started.toISOString(), minutes: (Date.now() - t0) / 60000, chromium: chromiumVersion, cpu: cpu.describe(), files, results }, null, 1));
   console.error(`visitor: wrote ${out}.md, ${out}.json and ${pages.length * nets.length} SVG plots in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
 

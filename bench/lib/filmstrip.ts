@@ -90,7 +90,7 @@ export class RegionScorer {
 export interface TimelinePoint {
   /** ms since navigation start */
   t: number;
-  /** mean over regions */
+  /** PSNR over all regions' pixels (pooled squared error); SSIMULACRA 2.1: the mean over regions */
   psnr: number;
   ssim2: number;
   /** every region shows something other than the blank page */
@@ -109,7 +109,7 @@ export async function scoreFrames(frames: Frame[], regions: Region[], origin: nu
   const scorers = regions.map((r) => new RegionScorer(r));
   try {
     const blanks = await Promise.all(scorers.map((s) => s.blank));
-    const points: TimelinePoint[] = [{ t: 0, psnr: mean(blanks.map((b) => b.psnr)), ssim2: mean(blanks.map((b) => b.ssim2)), painted: false }];
+    const points: TimelinePoint[] = [{ t: 0, psnr: pooledPsnr(blanks.map((b) => b.psnr), regions), ssim2: mean(blanks.map((b) => b.ssim2)), painted: false }];
     const last: string[] = regions.map(() => '');
     let settledAt = 0;
     for (const f of frames) {
@@ -124,7 +124,7 @@ export async function scoreFrames(frames: Frame[], regions: Region[], origin: nu
       for (let i = 0; i < scorers.length; i++) scores.push(await scorers[i]!.score(crops[i]!.px));
       points.push({
         t,
-        psnr: mean(scores.map((s) => s.psnr)),
+        psnr: pooledPsnr(scores.map((s) => s.psnr), regions),
         ssim2: mean(scores.map((s) => s.ssim2)),
         painted: scores.every((s, i) => s.psnr > blanks[i]!.psnr + 1),
       });
@@ -133,6 +133,21 @@ export async function scoreFrames(frames: Frame[], regions: Region[], origin: nu
   } finally {
     await Promise.all(scorers.map((s) => s.close()));
   }
+}
+
+/**
+ * PSNR over the pixels of all regions together (their squared errors pooled), so that one
+ * image still blank weighs as much as its area, not as one score among twelve.
+ */
+function pooledPsnr(psnrs: number[], regions: Region[]): number {
+  let se = 0;
+  let n = 0;
+  psnrs.forEach((p, i) => {
+    const px = regions[i]!.width * regions[i]!.height;
+    se += px * 255 * 255 * 10 ** (-p / 10);
+    n += px;
+  });
+  return 10 * Math.log10((255 * 255 * n) / se);
 }
 
 function mean(xs: number[]): number {
