@@ -141,25 +141,45 @@ describe('cross-runtime token determinism (Chromium vs Node)', () => {
     const golden = await goldenStreams();
     if (!golden.length) ctx.skip();
     // The golden streams use their own small RCM (rcm-small.json) and a made-up model hash:
-    // serve them as a model base (manifest + rcm.json; the decoder is never fetched in
-    // tokens-only mode).
+    // serve them as model bases (manifest + rcm.json; the decoder is never fetched in
+    // tokens-only mode), one per token layout, since a stream whose layout is not its
+    // manifest's is refused.
     const rcmText = await readFile(join(GOLDEN, 'rcm-small.json'));
     const rcmSmall = parseRcm(JSON.parse(rcmText.toString('utf8')));
     const hash16 = Array.from({ length: 16 }, (_, i) => (i * 37 + 5) & 255);
     const hex = (a: number[]) => a.map((b) => b.toString(16).padStart(2, '0')).join('');
-    srv.streams.set('/golden-models/rcm.json', { bytes: new Uint8Array(rcmText) });
-    srv.streams.set('/golden-models/manifest.json', {
-      bytes: new TextEncoder().encode(
-        JSON.stringify({
-          id: 'golden-rcm-small',
-          files: { 'decoder.onnx': { sha256: '0'.repeat(64), bytes: 0 }, 'rcm.json': { sha256: createHash('sha256').update(rcmText).digest('hex'), bytes: rcmText.length } },
-          layout: { window: 32, baseFactor: 16, tokens: 6, levels: 9 },
-          modelHash: hex(hash16) + '0'.repeat(32),
-        }),
-      ),
-    });
-    for (const g of golden) srv.streams.set(`/golden/${g.name}`, { bytes: g.bytes });
-    const got = await chromiumTokens(golden.map((g) => `/golden/${g.name}`), 'full', '/golden-models/');
+    const layoutOf = (bytes: Uint8Array) => {
+      try {
+        const l = readHeader(bytes).header.layout;
+        return { window: l.window, baseFactor: l.baseFactor, tokens: l.tokensPerWindow, levels: l.levels };
+      } catch {
+        return { window: 32, baseFactor: 16, tokens: 6, levels: 9 }; // a stream Node rejects too
+      }
+    };
+    const groups = new Map<string, string[]>();
+    for (const g of golden) {
+      const layout = layoutOf(g.bytes);
+      const key = `${layout.window}-${layout.baseFactor}-${layout.tokens}-${layout.levels}`;
+      if (!groups.has(key)) {
+        const base = `/golden-models-${key}/`;
+        srv.streams.set(`${base}rcm.json`, { bytes: new Uint8Array(rcmText) });
+        srv.streams.set(`${base}manifest.json`, {
+          bytes: new TextEncoder().encode(
+            JSON.stringify({
+              id: 'golden-rcm-small',
+              files: { 'decoder.onnx': { sha256: '0'.repeat(64), bytes: 0 }, 'rcm.json': { sha256: createHash('sha256').update(rcmText).digest('hex'), bytes: rcmText.length } },
+              layout,
+              modelHash: hex(hash16) + '0'.repeat(32),
+            }),
+          ),
+        });
+        groups.set(key, []);
+      }
+      groups.get(key)!.push(`/golden/${g.name}`);
+      srv.streams.set(`/golden/${g.name}`, { bytes: g.bytes });
+    }
+    const got: Awaited<ReturnType<typeof chromiumTokens>> = {};
+    for (const [key, srcs] of groups) Object.assign(got, await chromiumTokens(srcs, 'full', `/golden-models-${key}/`));
     let checked = 0;
     for (const g of golden) {
       const node = decodeMrt(g.bytes, { rcm: rcmSmall });

@@ -228,6 +228,9 @@ function avif(b: Uint8Array): EmbeddedSize | null {
   return ispe && size.headers ? { format: 'avif', width: size.w, height: size.h } : null;
 }
 
+/** Why bytes that no embeddable format recognises are refused (never handed to a decoder). */
+export const NOT_AN_IMAGE = 'is not an image format a stream may embed (JPEG, PNG, WebP, AVIF, GIF)';
+
 /** The format and size an embedded image's own header claims, or why it is refused (a predicate: "is not …", "has …"). */
 export function embeddedSize(b: Uint8Array): EmbeddedSize | string {
   let r: EmbeddedSize | null = null;
@@ -236,7 +239,7 @@ export function embeddedSize(b: Uint8Array): EmbeddedSize | string {
   else if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') r = webp(b);
   else if (b.length >= 6 && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a')) r = gif(b);
   else if (b.length >= 12 && ascii(b, 4, 4) === 'ftyp') r = avif(b);
-  else return 'is not an image format a stream may embed (JPEG, PNG, WebP, AVIF, GIF)';
+  else return NOT_AN_IMAGE;
   return r ?? 'has a header that does not give its size';
 }
 

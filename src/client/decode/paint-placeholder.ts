@@ -2,7 +2,7 @@
 // painted before any ML byte is fetched; its pixels become the decoder's `base` input.
 import type { MrtFirstPaint } from '../../format/index.ts';
 import { pixelsToChw, type Geometry } from '../../model/io.ts';
-import { decodedProblem, embeddedProblem } from './embedded.ts';
+import { decodedProblem, embeddedProblem, embeddedSize, NOT_AN_IMAGE } from './embedded.ts';
 import { send } from './env.ts';
 import type { Job } from './job.ts';
 
@@ -19,6 +19,13 @@ export class Placeholder {
     if (!ph) return;
     // The browser would decode whatever size the image's own header claims: refuse any other
     // size than the stream's header gives (which is never larger than the padded image).
+    // Bytes of no embeddable format are never decoded; like a placeholder the browser cannot
+    // decode, they leave no base (an ML paint reports it) while the tokens still decode, as in
+    // Node. A header that claims another size than the stream's is a refused stream.
+    if (embeddedSize(ph.bytes) === NOT_AN_IMAGE) {
+      this.error = `the placeholder ${NOT_AN_IMAGE}`;
+      return;
+    }
     const refused = embeddedProblem(ph.bytes, ph.width, ph.height, 'placeholder');
     if (refused) return this.refuse(job, refused);
     let bitmap: ImageBitmap;
