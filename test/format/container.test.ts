@@ -32,6 +32,7 @@ import { decodeChunkSizes, encodeChunkSizes } from '../../src/format/table.ts';
 import { readVarint, writeVarint, varintSize } from '../../src/format/varint.ts';
 import { fakeRcm, rng } from '../codec/fixtures.ts';
 import { syntheticStream } from './helpers.ts';
+import { framedStream } from './hostile.ts';
 
 const protoPath = fileURLToPath(new URL('../../proto/mrt.proto', import.meta.url));
 
@@ -54,16 +55,7 @@ function headMessages(bytes: Uint8Array): { header: Uint8Array; index: Uint8Arra
 
 /** rebuild a stream from raw Header and Index messages + the original messages after them */
 function withHeadMessages(bytes: Uint8Array, headerMsg: Uint8Array, indexMsg: Uint8Array, preamble = bytes.subarray(0, 5)): Uint8Array {
-  const info = readHeader(bytes);
-  const rest = bytes.subarray(info.headerEnd);
-  const out = new Uint8Array(5 + varintSize(headerMsg.length) + headerMsg.length + varintSize(indexMsg.length) + indexMsg.length + rest.length);
-  out.set(preamble, 0);
-  let p = writeVarint(out, 5, headerMsg.length);
-  out.set(headerMsg, p);
-  p = writeVarint(out, p + headerMsg.length, indexMsg.length);
-  out.set(indexMsg, p);
-  out.set(rest, p + indexMsg.length);
-  return out;
+  return framedStream(preamble, headerMsg, indexMsg, bytes.subarray(readHeader(bytes).headerEnd));
 }
 
 

@@ -6,15 +6,18 @@ import { readVarint, writeVarint, varintSize } from '../../src/format/varint.ts'
 
 /** "MRT" 2.`minor`, the Header and Index messages, then `rest` (chunks, final) as given. */
 export function rawStream(header: mrt.IHeader, index: mrt.IIndex, rest: Uint8Array = new Uint8Array(0), minor = 10): Uint8Array {
-  const h = mrt.Header.encode(header).finish();
-  const x = mrt.Index.encode(index).finish();
-  const out = new Uint8Array(5 + varintSize(h.length) + h.length + varintSize(x.length) + x.length + rest.length);
-  out.set([0x4d, 0x52, 0x54, 2, minor]);
-  let p = writeVarint(out, 5, h.length);
-  out.set(h, p);
-  p = writeVarint(out, p + h.length, x.length);
-  out.set(x, p);
-  out.set(rest, p + x.length);
+  return framedStream(new Uint8Array([0x4d, 0x52, 0x54, 2, minor]), mrt.Header.encode(header).finish(), mrt.Index.encode(index).finish(), rest);
+}
+
+/** preamble, then the Header and Index messages with their length prefixes, then `rest` as is */
+export function framedStream(preamble: Uint8Array, headerMsg: Uint8Array, indexMsg: Uint8Array, rest: Uint8Array): Uint8Array {
+  const out = new Uint8Array(preamble.length + varintSize(headerMsg.length) + headerMsg.length + varintSize(indexMsg.length) + indexMsg.length + rest.length);
+  out.set(preamble);
+  let p = writeVarint(out, preamble.length, headerMsg.length);
+  out.set(headerMsg, p);
+  p = writeVarint(out, p + headerMsg.length, indexMsg.length);
+  out.set(indexMsg, p);
+  out.set(rest, p + indexMsg.length);
   return out;
 }
 
