@@ -436,7 +436,7 @@ async function main() {
   const commit = (() => {
     try {
       const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-      const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'scripts', 'models', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
+      const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src', 'scripts', 'models', 'bench'], { cwd: ROOT, encoding: 'utf8' }).trim();
       return dirty ? `${head} with uncommitted changes` : head;
     } catch {
       return 'unknown commit';
