@@ -419,7 +419,7 @@ def main():
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
             cbits = rate.coarse_bits(vin)
             if args.coarse_rate == 'st' and not args.decoder_only:
-                # session 9's joint run spent 40-140 % more bits: the coarse trits' bits gave z no gradient
+                # a joint run with container 2.8 spent 40-140 % more bits: the coarse trits' bits gave z no gradient
                 full = rate.bits(mrt.fsq(z, L)[1])
                 cbits = cbits + full - full.detach()
             bpp = (rate.bits(vin) * ex + cbits * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])

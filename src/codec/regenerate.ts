@@ -41,7 +41,7 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols:
 /**
  * Whether decoders fill missing tokens from the prior unless told otherwise; every end
  * (Node decoder, browser client) reads this one value. Measured on Kodak by bench/rd.ts
- * (bench/results/rd-mrt-v0.5.md): with mrt-v0.5 regeneration is worse or equal at every
+ * (rd-mrt-v0.5.md, a results file kept in the git history: docs/experiments.md): with mrt-v0.5 regeneration is worse or equal at every
  * budget (512 B -0.25, 1 K -0.25, 2 K -0.05 dB, 4-8 K equal; mrt-v0.4 -0.17 / -0.22 /
  * -0.04 dB, mrt-v0.3 -0.01..-0.14 dB at 1-32 layers in bench/client-regen.ts), and it
  * costs 27-61 ms per browser paint, so

@@ -27,18 +27,18 @@ export interface TailRdoParams {
 
 /**
  * Kodak with container 2.8 (bench/rd.ts; dB at 1 / 4 / 8 KB, whole files): 0.02 / 0.005
- * (session 6's) 22.745 / 25.531 / 26.391, 26.88 dB in 10.31 KB; 0.015 / 0.003 22.743 / 25.518 /
+ * (the first default) 22.745 / 25.531 / 26.391, 26.88 dB in 10.31 KB; 0.015 / 0.003 22.743 / 25.518 /
  * 26.430, 26.98 dB in 11.25 KB; 0.02 / 0.003 22.746 / 25.525 / 26.407; 0.01 / 0.003 4 KB
  * −0.03, 8 KB +0.05; 0.03 / 0.007 8 KB −0.10. The late layers past 192 are what only
  * connections past ~8 KB get, so they can afford more bits. mrt-v0.10's decoder (fine-tuned on
  * these closed-loop tokens) makes the loop spend more at the same λ: 0.015 / 0.003 gave 21.92 /
  * 22.99 / 24.26 / 25.59 / 26.66 dB at 512 B … 8 KB in 14.05 KB files, 0.02 / 0.004 21.92 / 23.00 /
- * 24.26 / 25.60 / 26.67 in 13.32 KB (bench/rd.ts, session 14). mrt-v0.11's decoder (fine-tuned
+ * 24.26 / 25.60 / 26.67 in 13.32 KB (bench/rd.ts, 2026-12-02). mrt-v0.11's decoder (fine-tuned
  * again, on mrt-v0.10's tokens) makes it spend more again (at 0.02 / 0.004 files grew by ~2.5 KB,
  * all past the first 2 KB). Every λ here and the early loop's at × 1 / × 1.25 /
  * × 1.5 of 0.02 / 0.004: 22.994 / 24.268 / 25.587 / 26.677 dB at 1 / 2 / 4 / 8 KB in 15.82 KB
  * files (whole 27.82 dB); 23.004 / 24.271 / 25.597 / 26.680 in 14.98 KB (27.73); 23.009 / 24.270 /
- * 25.601 / 26.672 in 14.16 KB (27.61) (bench/rd.ts, session 15): × 1.25.
+ * 25.601 / 26.672 in 14.16 KB (27.61) (bench/rd.ts, 2026-12-03): × 1.25.
  */
 export const DEFAULT_TAIL_RDO: TailRdoParams = { lambda: 0.025, lateLambda: 0.005, lateFrom: 192, passes: 2 };
 
