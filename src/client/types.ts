@@ -12,7 +12,7 @@ export interface MrtConfig {
   modelBase?: string;
   /** URL of the decode worker. Default: mrt-worker.js next to mrt-img.js. */
   workerUrl?: string;
-  /** 'auto' (default) uses WebGPU when an adapter is available, else WASM. */
+  /** 'auto' (default) uses WebGPU on a hardware adapter (software and fallback adapters are skipped, with a console line saying why), else WASM; a lost GPU device repaints on WASM. */
   backend?: 'auto' | Backend;
   /**
    * WASM threads. 'auto' (default): up to 4 (the device's cores) on a cross-origin isolated
