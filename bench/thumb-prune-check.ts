@@ -8,7 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BUDGETS, KODAK_DIR, kodakImages, loadRgb } from './lib/kodak.ts';
-import { mapPool, METRIC_LABEL, PERCEPTUAL_METRICS, PerceptualMetrics, type PerceptualScores } from './lib/perceptual.ts';
+import { pool } from '../src/encoder/batch.ts';
+import { METRIC_LABEL, PERCEPTUAL_METRICS, PerceptualMetrics, type PerceptualScores } from './lib/perceptual.ts';
 import { bestBy, highestQualityPerSide, thumbId } from './lib/thumb-oracle.ts';
 import { thumbCandidates, THUMB_FORMATS, type ThumbCandidate } from './lib/thumbs.ts';
 
@@ -30,7 +31,8 @@ async function main() {
       const src = await loadRgb(join(KODAK_DIR, name));
       const ref = metrics.forReference(src);
       const all = (await Promise.all(THUMB_FORMATS.map((f) => thumbCandidates(src, f, Math.max(...BUDGETS))))).flat();
-      const scored: Scored[] = await mapPool(all, 2, async (c) => ({ ...c, px: Buffer.alloc(0), scores: await ref.score({ width: src.width, height: src.height, data: c.px }) }));
+      const scored: Scored[] = new Array(all.length);
+      await pool(all, 2, async (c, i) => void (scored[i] = { ...c, px: Buffer.alloc(0), scores: await ref.score({ width: src.width, height: src.height, data: c.px }) }));
       await ref.close();
       process.stderr.write(`prune-check: ${name} ${scored.length} candidates, ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
       for (const b of BUDGETS) {

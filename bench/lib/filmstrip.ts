@@ -56,10 +56,11 @@ export class RegionScorer {
   constructor(private readonly region: Region) {
     this.ssim = new Ssimulacra2(region.reference);
     const white = new Uint8Array(region.width * region.height * 3).fill(255);
-    this.blank = this.scoreRgb(white);
+    this.blank = this.score(white);
   }
 
-  private scoreRgb(px: Uint8Array): Promise<Score> {
+  /** Scores a region's pixels, once per distinct content. */
+  score(px: Uint8Array): Promise<Score> {
     const h = createHash('sha1').update(px).digest('hex');
     let s = this.cache.get(h);
     if (!s) {
@@ -76,10 +77,6 @@ export class RegionScorer {
     const px = new Uint8Array(width * height * 3);
     for (let r = 0; r < height; r++) px.set(frame.data.subarray(((y + r) * frame.width + x) * 3, ((y + r) * frame.width + x + width) * 3), r * width * 3);
     return { hash: createHash('sha1').update(px).digest('hex'), px };
-  }
-
-  score(px: Uint8Array): Promise<Score> {
-    return this.scoreRgb(px);
   }
 
   close(): Promise<void> {

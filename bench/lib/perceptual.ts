@@ -115,16 +115,3 @@ export class PerceptualReference {
     if (this.refPng) await rm(await this.refPng, { force: true });
   }
 }
-
-/** f over items with at most n in flight, results in order. */
-export async function mapPool<T, R>(items: T[], n: number, f: (x: T, i: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i], i);
-    }
-  }));
-  return out;
-}

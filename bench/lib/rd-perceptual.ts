@@ -4,7 +4,8 @@
 import type { Rgb } from './kodak.ts';
 import { meanBy } from './kodak.ts';
 import { psnr } from './metrics.ts';
-import { atLeastAsGood, LOWER_IS_BETTER, mapPool, METRIC_LABEL, PERCEPTUAL_METRICS, type PerceptualMetric, type PerceptualMetrics, type PerceptualScores } from './perceptual.ts';
+import { pool } from '../../src/encoder/batch.ts';
+import { atLeastAsGood, LOWER_IS_BETTER, METRIC_LABEL, PERCEPTUAL_METRICS, type PerceptualMetric, type PerceptualMetrics, type PerceptualScores } from './perceptual.ts';
 import { seamStats } from './seams.ts';
 import { bestBy, thumbId, type BudgetThumbs } from './thumb-oracle.ts';
 import { cropSection, pickRegions, type CropPanel } from './crops.ts';
@@ -41,7 +42,7 @@ export async function perceptualImage(metrics: PerceptualMetrics, name: string, 
     for (const [id, c] of unique) jobs.push({ px: c.px, done: (s) => thumbScores.set(id, s) });
     const paintScores = new Map<Paint, PerceptualScores>();
     for (const p of paints) jobs.push({ px: p.px, done: (s) => paintScores.set(p, s) });
-    await mapPool(jobs, 2, async (j) => j.done(await ref.score(img(j.px))));
+    await pool(jobs, 2, async (j) => j.done(await ref.score(img(j.px))));
 
     const rows: PerceptualRow[] = [{ img: name, method: 'original', budget: 0, seam: seam(src.data) }];
     for (const p of paints) rows.push({ img: name, method: p.method, budget: p.budget, psnr: psnr(src.data, p.px), ...paintScores.get(p)!, seam: seam(p.px) });
