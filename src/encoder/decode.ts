@@ -1,7 +1,8 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
-import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, type MrtPlaceholder } from '../format/index.ts';
+import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, type MrtHeader, type MrtPlaceholder } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
-import { chwToPixels, coarseMaskOf, geometry, pixelsToChw } from '../model/io.ts';
+type DecodedMrt = ReturnType<typeof decodeMrt>;
+import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { InputError, sizedInput, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
@@ -109,6 +110,21 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
       source: 'final', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, error,
     };
   }
+  const { g, z, mask, base } = await decoderInputs(models, header, sd, options.regenerate ?? REGENERATE_BY_DEFAULT);
+  const out = await runDecoder(models, z, mask, base, g);
+  const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
+  return {
+    image: { width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) },
+    source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
+  };
+}
+
+/**
+ * The decoder's inputs for a parsed stream's tokens: the geometry, z and mask (regenerated
+ * from the prior or not) and the base (the decoded placeholder). Shared with the benchmarks
+ * that run other decoders on the same inputs.
+ */
+export async function decoderInputs(models: Models, header: MrtHeader, sd: Pick<DecodedMrt, 'tokens' | 'known'>, regen: boolean): Promise<{ g: Geometry; z: Float32Array; mask: Float32Array; base: Float32Array }> {
   if (!header.placeholder) throw new DecodeError('stream has no placeholder; this decoder needs it as the model base');
 
   const layout = models.manifest.layout;
@@ -118,13 +134,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   if (ph.width !== g.baseW || ph.height !== g.baseH) throw new DecodeError(`stream refused: placeholder ${ph.width}x${ph.height}, the model's base for ${g.width}x${g.height} is ${g.baseW}x${g.baseH}`);
   const base = pixelsToChw(await embedded('placeholder', () => decodePlaceholder(ph.bytes, ph.width, ph.height)), g.baseW, g.baseH, 3);
   const tokenLayout = layoutForImage(header.width, header.height, header.layout);
-  const regen = options.regenerate ?? REGENERATE_BY_DEFAULT;
   const cm = coarseMaskOf(models.manifest);
   const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known, cm) : tokensToZ(tokenLayout, sd.tokens, sd.known, cm);
-  const out = await runDecoder(models, z, mask, base, g);
-  const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
-  return {
-    image: { width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) },
-    source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
-  };
+  return { g, z, mask, base };
 }

@@ -26,6 +26,13 @@ export interface Manifest {
    */
   splitDecoder?: { file: string; tail: string; layers: number };
   /**
+   * Optional: the browser's lean decoder (src/model/lean), converted from `source` (the split
+   * decoder, else decoder.onnx) by scripts/build-lean-model.ts: `file` the graph with
+   * `weights`-stored kernels, `tail` the split decoder's tail basis as int8 with `tailLevels`
+   * steps each side of zero. Derived, not in modelHash.
+   */
+  lean?: { file: string; tail?: string; source: string; weights: 'i8' | 'f16' | 'f32'; tailLevels: number };
+  /**
    * Optional: the decoder's mask input for a token known only by its coarse trit (container 2.8
    * coarse-first order; src/codec/regenerate.ts tokensToZ). Default 1, as for an exact token;
    * a decoder trained with a smaller value tells the two apart. Display only, not in modelHash.

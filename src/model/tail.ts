@@ -6,11 +6,14 @@
 // of running a graph whose linear path grows with every layer (decoder.onnx, T = 256, took
 // ~1.4x the split graph's time). Display only: it never feeds entropy decoding.
 //
-// models/tail.bin (written by training/export.py), little-endian:
-//   "MRTT" | u8 version (1) | u8 dtype (1 = float16) | u16 split | u16 T | u16 window |
-//   f16 basis[T - split][3][window][window]
+// models/tail.bin (written by training/export.py) and the browser's tail-i8.bin (written
+// from it by scripts/build-lean-model.ts), little-endian:
+//   "MRTT" | u8 version (1) | u8 dtype | u16 split | u16 T | u16 window | then
+//   dtype 1: f16 basis[T - split][3][window][window]
+//   dtype 2: f32 scale[T - split], i8 basis[T - split][3][window][window]
+//            (value = q · scale[token]; one scale per token layer)
 
-import { BIN_HEADER, openBin } from './binfile.ts';
+import { BIN_HEADER, halfToFloat, openBin } from './binfile.ts';
 import type { Manifest } from './io.ts';
 
 export interface TailBasis {
@@ -24,35 +27,63 @@ export interface TailBasis {
 }
 
 const HEADER = BIN_HEADER;
-
-/** IEEE 754 binary16 → number (subnormals, infinities and NaN included). */
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
-}
+const TAIL_F16 = 1;
+const TAIL_I8 = 2;
 
 export function parseTail(bytes: Uint8Array): TailBasis {
   const { dv, bad } = openBin(bytes, 'MRTT', 'tail.bin');
-  if (bytes[5] !== 1) throw bad(`unsupported dtype ${bytes[5]}`);
+  const dtype = bytes[5];
+  if (dtype !== TAIL_F16 && dtype !== TAIL_I8) throw bad(`unsupported dtype ${dtype}`);
   const split = dv.getUint16(6, true);
   const tokens = dv.getUint16(8, true);
   const window = dv.getUint16(10, true);
   if (window === 0 || tokens <= split) throw bad(`split ${split}, tokens ${tokens}, window ${window}`);
-  const n = (tokens - split) * 3 * window * window;
-  if (bytes.length !== HEADER + 2 * n) throw bad(`length ${bytes.length}, expected ${HEADER + 2 * n}`);
-  const lut = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) lut[h] = halfToFloat(h);
+  const layers = tokens - split;
+  const per = 3 * window * window;
+  const n = layers * per;
+  const expected = HEADER + (dtype === TAIL_F16 ? 2 * n : 4 * layers + n);
+  if (bytes.length !== expected) throw bad(`length ${bytes.length}, expected ${expected}`);
   const basis = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = lut[dv.getUint16(HEADER + 2 * i, true)];
-    if (!Number.isFinite(v)) throw bad(`weight ${i} is not finite`);
-    basis[i] = v;
+  if (dtype === TAIL_F16) {
+    const lut = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) lut[h] = halfToFloat(h);
+    for (let i = 0; i < n; i++) basis[i] = lut[dv.getUint16(HEADER + 2 * i, true)]!;
+  } else {
+    const q = HEADER + 4 * layers;
+    for (let t = 0; t < layers; t++) {
+      const s = dv.getFloat32(HEADER + 4 * t, true);
+      for (let i = t * per; i < (t + 1) * per; i++) basis[i] = dv.getInt8(q + i) * s;
+    }
   }
+  for (let i = 0; i < n; i++) if (!Number.isFinite(basis[i]!)) throw bad(`weight ${i} is not finite`);
   return { split, tokens, window, basis };
+}
+
+/**
+ * The tail basis as dtype 2 (int8, a scale per token layer), quantised to `levels` steps each
+ * side of zero (127 at most; fewer compress better on the wire).
+ */
+export function encodeTailI8(tb: TailBasis, levels = 127): Uint8Array {
+  if (!Number.isInteger(levels) || levels < 1 || levels > 127) throw new RangeError(`levels must be 1..127, got ${levels}`);
+  const layers = tb.tokens - tb.split;
+  const per = 3 * tb.window * tb.window;
+  const out = new Uint8Array(HEADER + 4 * layers + layers * per);
+  const dv = new DataView(out.buffer);
+  out.set([...'MRTT'].map((c) => c.charCodeAt(0)), 0);
+  out[4] = 1;
+  out[5] = TAIL_I8;
+  dv.setUint16(6, tb.split, true);
+  dv.setUint16(8, tb.tokens, true);
+  dv.setUint16(10, tb.window, true);
+  const q = HEADER + 4 * layers;
+  for (let t = 0; t < layers; t++) {
+    let max = 0;
+    for (let i = t * per; i < (t + 1) * per; i++) max = Math.max(max, Math.abs(tb.basis[i]!));
+    const s = Math.fround(max > 0 ? max / levels : 1);
+    dv.setFloat32(HEADER + 4 * t, s, true);
+    for (let i = t * per; i < (t + 1) * per; i++) dv.setInt8(q + i, Math.round(tb.basis[i]! / s));
+  }
+  return out;
 }
 
 /**
