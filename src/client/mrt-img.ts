@@ -362,13 +362,14 @@ export class MrtImg extends ElementBase {
     // Default: the shared budget rule (src/format/budget.ts) on navigator.connection,
     // Save-Data, devicePixelRatio and the rendered width; applied in the worker once the
     // header tells the image size and stream length.
+    const rect = this.getBoundingClientRect();
     const budget: StartOptions['budget'] =
       attrBudget === 'auto'
         ? {
             hints: hintsFromNavigator(
               (navigator as unknown as { connection?: { saveData?: boolean; effectiveType?: string; downlink?: number; rtt?: number } }).connection,
               devicePixelRatio,
-              this.getBoundingClientRect().width || undefined,
+              rect.width || undefined,
             ),
           }
         : attrBudget;
@@ -381,6 +382,7 @@ export class MrtImg extends ElementBase {
       regenerate: regenAttr == null || regenAttr === 'auto' ? config.regenerate : regenAttr !== 'off' && regenAttr !== 'false',
       throttle: throttleAttr >= 0 ? throttleAttr : config.throttle,
       priority: fp === 'high' || fp === 'low' ? fp : 'auto',
+      ...(rect.width > 0 && rect.height > 0 ? { box: { width: rect.width, height: rect.height } } : {}),
       keepTokens: this.hasAttribute('data-keep-tokens'),
     };
     this.setAttribute('data-state', 'loading');

@@ -6,6 +6,8 @@ export interface StartOptions {
   url: string;
   /** Explicit budget, null for the whole stream, or hints for the shared budget rule. */
   budget: BudgetSpec | { hints: BudgetHints };
+  /** The element's rendered box in CSS px (for a hint budget's first Range, before the header tells the image's size). */
+  box?: { width: number; height: number };
   regenerate: boolean;
   throttle: number;
   priority: 'high' | 'low' | 'auto';

@@ -85,6 +85,13 @@ export interface MrtLoadDetail {
   tokens: number;
   /** True when the whole stream (every chunk, and the final layer if any) is on screen. */
   complete: boolean;
+  /**
+   * (a budgeted prefix) how the budget was held on the wire: 'server' (the server cut the
+   * prefix: `?bytes=`, `?q=` or client hints), 'range' (the server honoured `Range`: no byte
+   * past the budget was sent), 'client' (the server ignored both: the element stopped reading
+   * at the budget and aborted the response; bytes already in flight moved anyway).
+   */
+  bound?: 'server' | 'range' | 'client';
 }
 
 export interface MrtErrorDetail {

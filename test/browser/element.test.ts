@@ -316,6 +316,8 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     const first = srv.log.filter((r) => r.path === '/i/budget.mrt');
     expect(first).toHaveLength(1);
     expect(first[0].sent).toBe(budget);
+    // the budget is held on the wire by Range as well as ?bytes= (a static host ignores the query)
+    expect(first[0].range).toBe(`bytes=0-${budget - 1}`);
     const fetched = (f: string) => srv.log.some((r) => r.path === `/budget-models/${f}`);
     const firstLayers = info.header.chunks[0].tokenEnd / (info.header.layout.gridW * info.header.layout.gridH);
     const split = manifest.splitDecoder as { file: string; tail: string; layers: number } | undefined;
@@ -334,7 +336,7 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     const loads = log.filter((e) => e.type === 'load');
     expect(loads[1].detail).toMatchObject({ complete: true, bytes: small2.length, chunks: info.chunkEnds.length });
-    const ranged = srv.log.filter((r) => r.path === '/i/budget.mrt' && r.range);
+    const ranged = srv.log.filter((r) => r.path === '/i/budget.mrt' && r.range && !r.range.startsWith('bytes=0-'));
     expect(ranged).toHaveLength(1);
     expect(ranged[0].range).toBe(`bytes=${budget}-`);
     expect(ranged[0].status).toBe(206);
@@ -346,8 +348,9 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     await page.close();
   });
 
-  it('a budget cut on the client (no server support): bytes past the cut in the same read are dropped', async () => {
-    // Everything arrives in one read; budgetParam '' means no ?bytes= for the server.
+  it('a budget cut on the client (no ?bytes= for the server): Range holds it on the wire', async () => {
+    // budgetParam '' means no ?bytes= for the server: the client asks for its budget with
+    // Range (a server that ignores Range too: test/browser/static-host.test.ts).
     srv.streams.set('/i/clientcut.mrt', { bytes: small2 });
     const info = readHeader(small2);
     const page = await open(
@@ -360,7 +363,9 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     let log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     expect(log.filter((e) => e.type === 'error')).toEqual([]);
     expect(log.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: info.chunkEnds[1] + 3, chunks: 2 });
-    expect(srv.log.filter((r) => r.path === '/i/clientcut.mrt')[0].range).toBeUndefined();
+    const first = srv.log.filter((r) => r.path === '/i/clientcut.mrt')[0];
+    expect(first.range).toBe(`bytes=0-${info.chunkEnds[1] + 2}`);
+    expect(first.sent).toBe(info.chunkEnds[1] + 3);
     await page.click('#m');
     await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });
     log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];

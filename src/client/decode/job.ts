@@ -14,7 +14,7 @@ import { MlPainter } from './paint-ml.ts';
 import { Placeholder } from './paint-placeholder.ts';
 import { paintPreview } from './paint-preview.ts';
 import { StreamParser } from './parser.ts';
-import { budgetLimit, readStream } from './source.ts';
+import { budgetLimit, readStream, type Bound } from './source.ts';
 import { TokenInputs, tokenSnapshot } from './tokens.ts';
 
 export class Job {
@@ -32,6 +32,8 @@ export class Job {
   /** An error event was sent. */
   reported = false;
   firstChunkAt = 0;
+  /** How the last read's budget was held (source.ts): reported with a budgeted `load`. */
+  bound: Bound | null = null;
   readonly parser: StreamParser;
   readonly placeholder = new Placeholder();
   readonly ml: MlPainter;
@@ -103,9 +105,14 @@ export class Job {
       feed: (bytes) => this.feed(bytes),
       dead: () => this.dead,
       received: () => this.received,
+      want: () => {
+        const info = this.parser.info;
+        return info ? Math.min(this.limit, info.totalLength) : this.parser.headerNeed(this.received);
+      },
     });
     if (!end) return;
-    if (cfg().debug) console.log(`[mrt] stream end id=${this.id} stopped=${end.stopped} budgeted=${end.budgeted} received=${this.received} limit=${this.limit} cut=${this.cut}`);
+    if (cfg().debug) console.log(`[mrt] stream end id=${this.id} stopped=${end.stopped} budgeted=${end.budgeted} bound=${end.bound} requests=${end.requests} received=${this.received} limit=${this.limit} cut=${this.cut}`);
+    this.bound = end.bound;
     await this.finishStream(end.stopped, end.budgeted);
   }
 
@@ -210,6 +217,6 @@ export class Job {
       this.fail(errDetail(this.parser.decodeError ?? new ClientError('corrupt', 'stream error'), !this.painted));
       return;
     }
-    send({ type: 'load', id: this.id, detail: { ...at, complete } });
+    send({ type: 'load', id: this.id, detail: { ...at, complete, ...(!complete && this.bound ? { bound: this.bound } : {}) } });
   }
 }

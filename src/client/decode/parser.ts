@@ -1,6 +1,8 @@
 // Parser stage: buffers the stream's first bytes until the header (first the Header
 // message: size + placeholder, then the Index), creates the StreamDecoder once the prior's
 // weights are here, and turns its events into calls on the image.
+import { PREAMBLE_BYTES } from '../../format/types.ts';
+import { readVarint } from '../../format/varint.ts';
 import { MrtFormatError, isCut, layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
 import { StreamDecoder, type StreamEvent } from '../../codec/index.ts';
 import { geometry, type Geometry } from '../../model/io.ts';
@@ -40,6 +42,11 @@ export function modelMismatch(h: MrtHeader, m: Models): MrtErrorDetail | null {
   const bad = layoutMismatch(h.layout, m.files.manifest.layout);
   return bad ? { code: 'model-hash', message: `stream refused: ${bad}`, fatal: true } : null;
 }
+
+/** Bytes asked for when not even the Header message's length is here (a budget of a few bytes). */
+const HEADER_GUESS = 512;
+/** The Index's length, asked for before its own varint is here (the encoder's 2.7+ Index is 45-55 B; a longer one costs one more request). */
+const INDEX_GUESS = 64;
 
 /** Remaining stream symbols past which a push may block long enough to announce it. */
 const LONG_DECODE_SYMBOLS = 1 << 20;
@@ -98,6 +105,24 @@ export class StreamParser {
       return e;
     }
     return null;
+  }
+
+  /**
+   * Before the header is whole: the offset where it ends, from the message lengths held so
+   * far (the Index's length is a guess of `INDEX_GUESS` bytes until its varint is here).
+   */
+  headerNeed(received: number): number {
+    if (this.info) return this.info.headerEnd;
+    const b = this.buf;
+    const guess = received + HEADER_GUESS;
+    if (b.length < PREAMBLE_BYTES) return guess;
+    const h = readVarint(b, PREAMBLE_BYTES);
+    if (!Array.isArray(h)) return guess;
+    const firstPaintEnd = h[1] + h[0];
+    if (b.length < firstPaintEnd) return firstPaintEnd + INDEX_GUESS;
+    const i = readVarint(b, firstPaintEnd);
+    if (!Array.isArray(i)) return firstPaintEnd + INDEX_GUESS;
+    return Math.max(received + 1, i[1] + i[0]);
   }
 
   /** Resolves once the decoder exists or could not start (models still loading at the stream's end). */
