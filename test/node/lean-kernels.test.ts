@@ -191,6 +191,8 @@ describe('conv2d', () => {
       { C: 3, OC: 5, KH: 2, KW: 3, PT: 0, PL: 2, PB: 1, PR: 0, act: 1 },
       { C: 2, OC: 3, KH: 3, KW: 5, SH: 1, SW: 3, PT: 1, PL: 2, PB: 1, PR: 2 },
       { C: 4, OC: 4, KH: 3, KW: 3, PT: 2, PL: 3, PB: 2, PR: 3 },
+      { C: 2, OC: 3, KH: 1, KW: 9, PT: 0, PL: 4, PB: 0, PR: 4 },
+      { C: 3, OC: 19, KH: 3, KW: 3, ...p1, act: 1 },
     ];
     for (const s of shapes)
       for (const [H, W] of [[1, 1], [3, 5], [5, 3], [17, 24], [24, 33], [33, 17], [8, 8], [16, 50]])

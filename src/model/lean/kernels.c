@@ -16,6 +16,9 @@
 typedef v128_t V;
 #define EXPORT(n) __attribute__((export_name(#n)))
 #define INLINE static inline __attribute__((always_inline))
+// Loops over compile-time block sizes unroll fully; the build disables other unrolling
+// (-fno-unroll-loops) to keep the module small.
+#define UNROLL _Pragma("clang loop unroll(full)")
 
 INLINE int imin(int a, int b) { return a < b ? a : b; }
 INLINE int imax(int a, int b) { return a > b ? a : b; }
@@ -68,15 +71,19 @@ INLINE void edge_mask(int s, int W, int* off, V* m) {
 INLINE void blk_sw1(const float* xg, int H, int W, int ICg, int KH, const int KW, const float* wo, int wst,
                     int ky0, int ky1, int iy0, int ix0, const int NOC, const int NV, const int EDGE,
                     const float* bo, float* yo, int yst, int act) {
-  V acc[8][4];
-  int off[4][8];
-  V msk[4][8];
+  V acc[8][8];
+  int off[8][8];
+  V msk[8][8];
+  UNROLL
   for (int o = 0; o < NOC; o++) {
     V bv = bo ? vsplat(bo + o) : wasm_f32x4_splat(0.f);
+    UNROLL
     for (int j = 0; j < NV; j++) acc[o][j] = bv;
   }
   if (EDGE)
+    UNROLL
     for (int j = 0; j < NV; j++)
+      UNROLL
       for (int kx = 0; kx < KW; kx++) edge_mask(ix0 + 4 * j + kx, W, &off[j][kx], &msk[j][kx]);
   const int HW = H * W, KK = KH * KW;
   for (int ic = 0; ic < ICg; ic++) {
@@ -85,70 +92,68 @@ INLINE void blk_sw1(const float* xg, int H, int W, int ICg, int KH, const int KW
     for (int ky = ky0; ky < ky1; ky++) {
       const float* row = xc + ky * W;
       const float* wr = wc + ky * KW;
+      UNROLL
       for (int kx = 0; kx < KW; kx++) {
-        V xv[4];
+        V xv[8];
+        UNROLL
         for (int j = 0; j < NV; j++)
           xv[j] = EDGE ? wasm_i8x16_swizzle(vload(row + off[j][kx]), msk[j][kx]) : vload(row + ix0 + kx + 4 * j);
+        UNROLL
         for (int o = 0; o < NOC; o++) {
           V wv = vsplat(wr + o * wst + kx);
+          UNROLL
           for (int j = 0; j < NV; j++) acc[o][j] = vmadd(acc[o][j], xv[j], wv);
         }
       }
     }
   }
+  UNROLL
   for (int o = 0; o < NOC; o++)
+    UNROLL
     for (int j = 0; j < NV; j++) vstore(yo + o * yst + 4 * j, vact(acc[o][j], act));
 }
 
-// One output row segment [oxa, oxb) of NOC channels, W >= 4, oxb - oxa >= 4.
+// One output row of NOC channels (W >= 4, OW >= 4): blocks of NV vectors where no tap
+// touches the padding, single vectors elsewhere (swizzled where they do); the last vector
+// overlaps the previous one when OW is not a multiple of 4 (it rewrites equal values).
 INLINE void row_sw1(const float* xg, int H, int W, int ICg, int KH, const int KW, int PL, const float* wo, int wst,
-                    int ky0, int ky1, int iy0, int oxa, int oxb, const int NOC, const int NV, const float* bo,
-                    float* yo, int yst, int act) {
-  const int B = 4 * NV;
-  int ox = oxa;
-  for (;;) {
-    int nv = NV;
-    if (ox + B > oxb) {
-      if (ox >= oxb) break;
-      if (oxb - oxa >= B) ox = oxb - B;  // overlap the last block (recomputes equal values)
-      else nv = 1;
-    }
-    if (nv == 1 && ox + 4 > oxb) ox = oxb - 4;
+                    int ky0, int ky1, int iy0, int OW, const int NOC, const int NV, const float* bo, float* yo,
+                    int yst, int act) {
+  for (int ox = 0; ox < OW;) {
+    if (ox + 4 > OW) ox = OW - 4;
     int ix0 = ox - PL;
-    int edge = ix0 < 0 || ix0 + 4 * nv - 1 + KW - 1 >= W;
-    if (nv == NV) {
-      if (!edge) blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, NV, 0, bo, yo + ox, yst, act);
-      else blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, NV, 1, bo, yo + ox, yst, act);
+    if (ix0 >= 0 && ox + 4 * NV <= OW && ix0 + 4 * NV + KW - 2 < W) {
+      blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, NV, 0, bo, yo + ox, yst, act);
+      ox += 4 * NV;
     } else {
-      if (!edge) blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, 1, 0, bo, yo + ox, yst, act);
-      else blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, 1, 1, bo, yo + ox, yst, act);
+      if (ix0 >= 0 && ix0 + KW + 2 < W)
+        blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, 1, 0, bo, yo + ox, yst, act);
+      else
+        blk_sw1(xg, H, W, ICg, KH, KW, wo, wst, ky0, ky1, iy0, ix0, NOC, 1, 1, bo, yo + ox, yst, act);
+      ox += 4;
     }
-    ox += 4 * nv;
   }
 }
 
-// Stride 1 in x, W >= 4, OW >= 4: all output channels of one group.
-INLINE void conv_sw1(const float* xg, int H, int W, int ICg, const float* wg, const float* bg, float* yg, int OCg,
-                     int KH, const int KW, int SH, int PT, int PL, int OH, int OW, int act, const int NOC,
+// Stride 1 in x, W >= 4, OW >= 4: output channels [oc0, oc1) of one group, NOC at a time.
+INLINE void conv_sw1(const float* xg, int H, int W, int ICg, const float* wg, const float* bg, float* yg, int oc0,
+                     int oc1, int KH, const int KW, int SH, int PT, int PL, int OH, int OW, int act, const int NOC,
                      const int NV) {
   const int wst = ICg * KH * KW, yst = OH * OW;
-  int oc = 0;
-  for (; oc + NOC <= OCg; oc += NOC) {
+  for (int oc = oc0; oc + NOC <= oc1; oc += NOC) {
     const float* wo = wg + oc * wst;
     const float* bo = bg ? bg + oc : 0;
     for (int oy = 0; oy < OH; oy++) {
       int iy0 = oy * SH - PT, ky0 = imax(0, -iy0), ky1 = imin(KH, H - iy0);
-      row_sw1(xg, H, W, ICg, KH, KW, PL, wo, wst, ky0, ky1, iy0, 0, OW, NOC, NV, bo, yg + oc * yst + oy * OW, yst, act);
+      row_sw1(xg, H, W, ICg, KH, KW, PL, wo, wst, ky0, ky1, iy0, OW, NOC, NV, bo, yg + oc * yst + oy * OW, yst, act);
     }
   }
-  for (; oc < OCg; oc++) {
-    const float* wo = wg + oc * wst;
-    const float* bo = bg ? bg + oc : 0;
-    for (int oy = 0; oy < OH; oy++) {
-      int iy0 = oy * SH - PT, ky0 = imax(0, -iy0), ky1 = imin(KH, H - iy0);
-      row_sw1(xg, H, W, ICg, KH, KW, PL, wo, wst, ky0, ky1, iy0, 0, OW, 1, 4, bo, yg + oc * yst + oy * OW, yst, act);
-    }
-  }
+}
+
+// any KW, one channel at a time (channel counts not a multiple of NOC, unusual kernels)
+static void conv_sw1_1(const float* xg, int H, int W, int ICg, const float* wg, const float* bg, float* yg, int oc0,
+                       int oc1, int KH, int KW, int SH, int PT, int PL, int OH, int OW, int act) {
+  conv_sw1(xg, H, W, ICg, wg, bg, yg, oc0, oc1, KH, KW, SH, PT, PL, OH, OW, act, 1, 2);
 }
 
 // Stride SW > 1 in x: NOC channels x NV vectors, inputs gathered lane by lane; interior only.
@@ -156,8 +161,10 @@ INLINE void blk_sws(const float* xg, int H, int W, int ICg, int KH, const int KW
                     int wst, int ky0, int ky1, int iy0, int ix0, const int NOC, const int NV, const float* bo,
                     float* yo, int yst, int act) {
   V acc[8][4];
+  UNROLL
   for (int o = 0; o < NOC; o++) {
     V bv = bo ? vsplat(bo + o) : wasm_f32x4_splat(0.f);
+    UNROLL
     for (int j = 0; j < NV; j++) acc[o][j] = bv;
   }
   const int HW = H * W, KK = KH * KW;
@@ -167,8 +174,10 @@ INLINE void blk_sws(const float* xg, int H, int W, int ICg, int KH, const int KW
     for (int ky = ky0; ky < ky1; ky++) {
       const float* row = xc + ky * W;
       const float* wr = wc + ky * KW;
+      UNROLL
       for (int kx = 0; kx < KW; kx++) {
         V xv[4];
+        UNROLL
         for (int j = 0; j < NV; j++) {
           const float* p = row + kx + 4 * SW * j;
           V v = vsplat(p);
@@ -176,14 +185,18 @@ INLINE void blk_sws(const float* xg, int H, int W, int ICg, int KH, const int KW
           v = wasm_v128_load32_lane(p + 2 * SW, v, 2);
           xv[j] = wasm_v128_load32_lane(p + 3 * SW, v, 3);
         }
+        UNROLL
         for (int o = 0; o < NOC; o++) {
           V wv = vsplat(wr + o * wst + kx);
+          UNROLL
           for (int j = 0; j < NV; j++) acc[o][j] = vmadd(acc[o][j], xv[j], wv);
         }
       }
     }
   }
+  UNROLL
   for (int o = 0; o < NOC; o++)
+    UNROLL
     for (int j = 0; j < NV; j++) vstore(yo + o * yst + 4 * j, vact(acc[o][j], act));
 }
 
@@ -230,28 +243,34 @@ static void conv_scalar(const float* xg, int H, int W, int ICg, const float* wg,
                     KW, oy * SH - PT, ox * SW - PL, act);
 }
 
+#ifndef NOC3
+#define NOC3 8
+#define NV3 2
+#endif
+#ifndef NOC1
+#define NOC1 2
+#define NV1 4
+#endif
+#ifndef NOCS
+#define NOCS 8
+#endif
+
 static void conv_sw1_any(const float* xg, int H, int W, int ICg, const float* wg, const float* bg, float* yg,
                          int OCg, int KH, int KW, int SH, int PT, int PL, int OH, int OW, int act) {
+  int oc = 0;
   if (KW == 3) {
-    if (OW >= 8) conv_sw1(xg, H, W, ICg, wg, bg, yg, OCg, KH, 3, SH, PT, PL, OH, OW, act, 4, 2);
-    else conv_sw1(xg, H, W, ICg, wg, bg, yg, OCg, KH, 3, SH, PT, PL, OH, OW, act, 4, 1);
+    oc = OCg / NOC3 * NOC3;
+    conv_sw1(xg, H, W, ICg, wg, bg, yg, 0, oc, KH, 3, SH, PT, PL, OH, OW, act, NOC3, NV3);
   } else if (KW == 1) {
-    conv_sw1(xg, H, W, ICg, wg, bg, yg, OCg, KH, 1, SH, PT, PL, OH, OW, act, 4, 3);
-  } else {
-    conv_sw1(xg, H, W, ICg, wg, bg, yg, OCg, KH, KW, SH, PT, PL, OH, OW, act, 4, 2);
+    oc = OCg / NOC1 * NOC1;
+    conv_sw1(xg, H, W, ICg, wg, bg, yg, 0, oc, KH, 1, SH, PT, PL, OH, OW, act, NOC1, NV1);
   }
+  conv_sw1_1(xg, H, W, ICg, wg, bg, yg, oc, OCg, KH, KW, SH, PT, PL, OH, OW, act);
 }
 
 static void conv_sws_any(const float* xg, int H, int W, int ICg, const float* wg, const float* bg, float* yg,
                          int OCg, int KH, int KW, int SH, int SW, int PT, int PL, int OH, int OW, int act) {
-#define SWS(kw, sw) conv_sws(xg, H, W, ICg, wg, bg, yg, OCg, KH, kw, SH, sw, PT, PL, OH, OW, act, 8)
-  if (SW == 2 && KW == 2) SWS(2, 2);
-  else if (SW == 2 && KW == 3) SWS(3, 2);
-  else if (SW == 2 && KW == 4) SWS(4, 2);
-  else if (SW == 4 && KW == 4) SWS(4, 4);
-  else if (SW == 8 && KW == 8) SWS(8, 8);
-  else SWS(KW, SW);
-#undef SWS
+  conv_sws(xg, H, W, ICg, wg, bg, yg, OCg, KH, KW, SH, SW, PT, PL, OH, OW, act, NOCS);
 }
 
 EXPORT(conv2d)
@@ -268,7 +287,7 @@ void conv2d(const float* x, int C, int H, int W, const float* w, const float* b,
     float* yg = y + g * OCg * OH * OW;
     if (KH == 1 && KW == 1 && SH == 1 && SW == 1 && (PT | PL | PB | PR) == 0 && H * W >= 4)
       conv_sw1_any(xg, 1, H * W, ICg, wg, bg, yg, OCg, 1, 1, 1, 0, 0, 1, H * W, act);
-    else if (SW == 1 && W >= 4 && OW >= 4)
+    else if (SW == 1 && W >= 4 && OW >= 4 && KW <= 8)
       conv_sw1_any(xg, H, W, ICg, wg, bg, yg, OCg, KH, KW, SH, PT, PL, OH, OW, act);
     else if (SW > 1 && OW >= 4)
       conv_sws_any(xg, H, W, ICg, wg, bg, yg, OCg, KH, KW, SH, SW, PT, PL, OH, OW, act);
@@ -284,16 +303,19 @@ void conv2d(const float* x, int C, int H, int W, const float* w, const float* b,
 INLINE void blk_ct2(const float* xg, int HW, int ICg, const float* wo, int wicst, int KK, int ky, const int NOC,
                     const float* bo, float* yo, int yst, int act) {
   V a0[4], a1[4];
+  UNROLL
   for (int o = 0; o < NOC; o++) a0[o] = a1[o] = bo ? vsplat(bo + o) : wasm_f32x4_splat(0.f);
   const float* wk = wo + ky * 2;
   for (int ic = 0; ic < ICg; ic++) {
     V xv = vload(xg + ic * HW);
     const float* wc = wk + ic * wicst;
+    UNROLL
     for (int o = 0; o < NOC; o++) {
       a0[o] = vmadd(a0[o], xv, vsplat(wc + o * KK));
       a1[o] = vmadd(a1[o], xv, vsplat(wc + o * KK + 1));
     }
   }
+  UNROLL
   for (int o = 0; o < NOC; o++) {
     vstore(yo + o * yst, vact(wasm_i32x4_shuffle(a0[o], a1[o], 0, 4, 1, 5), act));
     vstore(yo + o * yst + 4, vact(wasm_i32x4_shuffle(a0[o], a1[o], 2, 6, 3, 7), act));
