@@ -10,6 +10,12 @@ if ! command -v /usr/bin/chromium >/dev/null 2>&1 || ! command -v djpeg >/dev/nu
   apt-get update -q
   apt-get install -y -q chromium libjpeg-turbo-progs
 fi
+if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1; then
+  echo "setup: installing clang and lld (scripts/build-wasm.sh --check)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q clang lld
+fi
 if ! python3 -c "import torch, onnx, onnxruntime, numpy, PIL" >/dev/null 2>&1; then
   echo "setup: installing torch, onnx, onnxruntime, numpy, pillow from the local wheels"
   pip install -q --index-url file:///opt/pypi/simple --extra-index-url file:///opt/pypi-more/simple \
