@@ -1,7 +1,8 @@
 // Builds the browser client into dist/client/ (served by the edge as static assets):
 //   mrt-img.js      one ES module that defines <mrt-img> (+ mrt-img.d.ts types)
 //   mrt-worker.js   the decode worker (parser, coder, prior, regeneration, ORT glue)
-//   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web, loaded lazily by the worker
+//   mrt-kernels.wasm   the lean runtime's WASM SIMD kernels (src/model/lean/kernels.wasm), loaded lazily by the worker
+//   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web (the `runtime: 'ort'` option), loaded lazily by the worker
 //   models/         manifest.json and the files it lists but encoder.onnx (rcm.json, preview.bin, decoder-split.onnx + tail.bin, or decoder.onnx)
 //   assets/         the runtime and model files again under content-hashed names (STEM.HASH.EXT),
 //                   each with .br and .gz beside it: what the worker fetches from this folder
@@ -16,6 +17,7 @@ import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { CLIENT_HEADERS, HASH_CHARS, IMMUTABLE } from '../src/edge/assets.ts';
 import type { Manifest } from '../src/model/io.ts';
+import { KERNELS_FILE } from '../src/client/runtime.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -166,6 +168,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const t0 = performance.now();
   const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
   for (const f of ORT_FILES) await copyIfChanged(join(ortDir, f), join(out, f));
+  await copyIfChanged(join(root, 'src/model/lean/kernels.wasm'), join(out, KERNELS_FILE));
 
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
   let modelFiles: string[] = [];
@@ -185,7 +188,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   } else {
     log('(no models/manifest.json yet: models not copied)');
   }
-  const hashed = await hashAssets(out, [...ORT_FILES, ...modelFiles], o.compressUpTo ?? Infinity);
+  const hashed = await hashAssets(out, [KERNELS_FILE, ...ORT_FILES, ...modelFiles], o.compressUpTo ?? Infinity);
   log(`hashed assets: ${(performance.now() - t0).toFixed(0)} ms`);
 
   const t1 = performance.now();

@@ -1,7 +1,11 @@
-// Lazy ONNX Runtime Web + model loading inside the decode worker. Nothing here runs until
-// the first image has a header, so the placeholder paints with zero ML bytes. Loaded once
-// per worker (= once per page) and cached by the browser like any other static file.
+// Lazy runtime + model loading inside the decode worker. Nothing here runs until the first
+// image has a header, so the placeholder paints with zero ML bytes. Loaded once per worker
+// (= once per page) and cached by the browser like any other static file. Two runtimes run
+// the same decoder: the lean one (our WASM SIMD kernels, src/model/lean; the default) and
+// onnxruntime-web (`runtime: 'ort'`, with WebGPU; the reference).
 import type * as Ort from 'onnxruntime-web';
+import { instantiateKernels } from '../model/lean/kernels.ts';
+import { LeanDecoder, type Feed } from '../model/lean/run.ts';
 import { coarseMaskOf, type Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
@@ -32,13 +36,22 @@ export interface PriorFiles {
 
 export interface Runtime {
   backend: Backend;
-  ort: typeof Ort;
-  session: Ort.InferenceSession;
-  /** Bytes of the runtime's JS + WASM fetched (from the Resource Timing API where available). */
+  /** Which runtime runs the decoder: 'lean' (our kernels) or 'ort' (onnxruntime-web). */
+  kind: RuntimeKind;
+  /** One decoder run: the `image` output, float32 CHW. */
+  run(feeds: Record<string, Feed>): Promise<Float32Array>;
+  /** Milliseconds the runtime took to load (fetch, compile, first session). */
   loadMs: number;
   /** WebGPU: resolves with a message when the GPU device is lost (runs on it may never settle). */
   lost?: Promise<string>;
+  /** Tests: destroys the GPU device (a simulated device loss); undefined off WebGPU. */
+  destroyDevice?(): Promise<void>;
 }
+
+export type RuntimeKind = 'lean' | 'ort';
+
+/** The lean runtime's kernels, served beside onnxruntime-web's files (ortBase). */
+export const KERNELS_FILE = 'mrt-kernels.wasm';
 
 function hex(buf: ArrayBuffer): string {
   return [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
@@ -119,10 +132,9 @@ export async function loadPriorFiles(modelBase: string, integrity?: Record<strin
   return { manifest, rcmJson, rcmSha, modelHash: unhex(manifest.modelHash), bytes: n };
 }
 
-/** Fetches the split decoder's tail basis (manifest.splitDecoder.tail) and checks it. */
-export async function loadTail(modelBase: string, manifest: Manifest): Promise<TailBasis> {
-  const sd = manifest.splitDecoder!;
-  const tb = await loadParsed(modelBase, manifest, sd.tail, parseTail);
+/** Fetches the split decoder's tail basis (`file`: manifest.splitDecoder.tail, or the lean one) and checks it. */
+export async function loadTail(modelBase: string, manifest: Manifest, file = manifest.splitDecoder!.tail): Promise<TailBasis> {
+  const tb = await loadParsed(modelBase, manifest, file, parseTail);
   const bad = tailMismatch(tb, manifest);
   if (bad) throw new ClientError('model', bad);
   return tb;
@@ -301,7 +313,13 @@ export async function createRuntime(
         executionProviders: ['webgpu'],
         graphOptimizationLevel: 'all',
       });
-      const rt: Runtime = { backend: 'webgpu', ort, session, loadMs: performance.now() - t0, lost: deviceLost(ort) };
+      const rt: Runtime = {
+        ...ortRun(ort, session),
+        backend: 'webgpu',
+        loadMs: performance.now() - t0,
+        lost: deviceLost(ort),
+        destroyDevice: async () => ((await ort.env.webgpu.device) as unknown as { destroy(): void }).destroy(),
+      };
       if (probe) await probe(rt);
       return rt;
     } catch (e) {
@@ -315,5 +333,40 @@ export async function createRuntime(
   } catch (e) {
     throw new ClientError('runtime', `cannot create the WASM decoder session: ${(e as Error).message ?? e}`);
   }
-  return { backend: 'wasm', ort, session, loadMs: performance.now() - t0 };
+  return { ...ortRun(ort, session), backend: 'wasm', loadMs: performance.now() - t0 };
+}
+
+function ortRun(ort: typeof Ort, session: Ort.InferenceSession): Pick<Runtime, 'kind' | 'run'> {
+  return {
+    kind: 'ort',
+    run: async (feeds) => {
+      const res = await session.run(Object.fromEntries(Object.entries(feeds).map(([n, f]) => [n, new ort.Tensor('float32', f.data, f.dims)])));
+      const img = res.image!;
+      const data = (await img.getData()) as Float32Array;
+      img.dispose?.();
+      return data;
+    },
+  };
+}
+
+/**
+ * The lean runtime: our WASM SIMD kernels (mrt-kernels.wasm under `ortBase`, checked against
+ * its pin) running the lean decoder file. A run that would need more than `maxBytes` of
+ * module memory fails before allocating.
+ */
+export async function createLeanRuntime(model: Uint8Array, opts: { ortBase: string; integrity?: Record<string, string>; maxBytes: number }): Promise<Runtime> {
+  const t0 = performance.now();
+  const wasm = await fetchPinned(opts.ortBase, KERNELS_FILE, opts.integrity, 'runtime', 'runtime');
+  let decoder: LeanDecoder;
+  try {
+    decoder = LeanDecoder.create(model, await instantiateKernels(wasm));
+  } catch (e) {
+    throw new ClientError('runtime', `cannot start the lean decoder: ${(e as Error).message}`);
+  }
+  return {
+    backend: 'wasm',
+    kind: 'lean',
+    loadMs: performance.now() - t0,
+    run: async (feeds) => decoder.run(feeds, opts.maxBytes).data,
+  };
 }

@@ -6,13 +6,20 @@ export type Backend = 'webgpu' | 'wasm';
 
 /** Page-wide settings: call `MrtImg.configure()` before the first element loads. */
 export interface MrtConfig {
-  /** URL prefix (ending in '/') of the onnxruntime-web files (ort.*.mjs, ort-wasm-*.wasm). Default: next to mrt-img.js. */
+  /** URL prefix (ending in '/') of the runtime files: mrt-kernels.wasm (the lean runtime) and onnxruntime-web's (ort.*.mjs, ort-wasm-*.wasm). Default: next to mrt-img.js. */
   ortBase?: string;
+  /**
+   * Which runtime runs the decoder network. 'lean' (default): our WASM SIMD kernels
+   * (mrt-kernels.wasm, ~30 KB) on the model's int8 lean decoder file, WASM only.
+   * 'ort': onnxruntime-web (~14 MB of WASM) on the model's .onnx, with WebGPU when `backend`
+   * allows; the reference the lean runtime is tested against.
+   */
+  runtime?: 'lean' | 'ort';
   /** URL prefix (ending in '/') of manifest.json, decoder.onnx and rcm.json. Default: `models/` next to mrt-img.js. */
   modelBase?: string;
   /** URL of the decode worker. Default: mrt-worker.js next to mrt-img.js. */
   workerUrl?: string;
-  /** 'auto' (default) uses WebGPU on a hardware adapter (software and fallback adapters are skipped, with a console line saying why), else WASM; a lost GPU device repaints on WASM. */
+  /** With `runtime: 'ort'`: 'auto' (default) uses WebGPU on a hardware adapter (software and fallback adapters are skipped, with a console line saying why), else WASM; a lost GPU device repaints on WASM. The lean runtime runs on WASM (a console line says so when 'webgpu' was asked for). */
   backend?: 'auto' | Backend;
   /**
    * WASM threads. 'auto' (default): up to 4 (the device's cores) on a cross-origin isolated

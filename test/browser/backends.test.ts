@@ -1,6 +1,7 @@
-// The WASM and the WebGPU backend both produce the image, and it matches the Node decoder
-// (onnxruntime-node) on the same stream. WebGPU in headless Chromium is SwiftShader (a CPU
-// emulation, ~100x slower): a 64x64 image, correctness only.
+// The lean runtime (the default: our WASM SIMD kernels, int8 weights) and onnxruntime-web's
+// WASM and WebGPU backends (runtime: 'ort') all produce the image, and it matches the Node
+// decoder (onnxruntime-node, float32 weights) on the same stream. WebGPU in headless Chromium
+// is SwiftShader (a CPU emulation, ~100x slower): a 64x64 image, correctness only.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
@@ -34,7 +35,8 @@ describe('ONNX backends in Chromium', () => {
     await srv?.close();
   });
 
-  async function decodeIn(backend: 'wasm' | 'webgpu'): Promise<{ backend: string; paints: any[]; pixels: number[]; errors: any[] }> {
+  async function decodeIn(backend: 'wasm' | 'webgpu', runtime: 'lean' | 'ort' = 'ort'): Promise<{ backend: string; paints: any[]; pixels: number[]; errors: any[]; requests: string[] }> {
+    const from = srv.log.length;
     const b: BrowserHandle = await launchChromium({ webgpu: backend === 'webgpu' });
     try {
       const page = await b.context.newPage();
@@ -42,7 +44,7 @@ describe('ONNX backends in Chromium', () => {
         if (m.type() === 'warning' || m.type() === 'error') console.log(`[${backend} page] ${m.text()}`);
       });
       srv.streams.set(
-        `/t/${backend}.html`,
+        `/t/${runtime}-${backend}.html`,
         {
           bytes: new TextEncoder().encode(
             testPage(
@@ -59,20 +61,36 @@ describe('ONNX backends in Chromium', () => {
                  });
                  M.backend().then((x) => (window.backend = x));
                </script>`,
-              `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: '${backend}' }));</script>`,
+              `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: '${backend}', runtime: '${runtime}' }));</script>`,
             ),
           ),
         },
       );
-      await page.goto(`${srv.url}/t/${backend}.html`);
+      await page.goto(`${srv.url}/t/${runtime}-${backend}.html`);
       await page.waitForFunction(() => (window as any).pixels || (window as any).errors.length, null, { timeout: 240_000, polling: 250 });
-      return await page.evaluate(() => ({ backend: (window as any).backend, paints: (window as any).paints, pixels: (window as any).pixels ?? [], errors: (window as any).errors }));
+      const r = await page.evaluate(() => ({ backend: (window as any).backend, paints: (window as any).paints, pixels: (window as any).pixels ?? [], errors: (window as any).errors }));
+      return { ...r, requests: srv.log.slice(from).map((e) => e.path) };
     } finally {
       await b.close();
     }
   }
 
-  it('WASM decodes the image (matches the Node decoder)', async () => {
+  it('the lean runtime (default) decodes the image on WASM, close to the Node decoder, and loads none of onnxruntime-web', async () => {
+    const r = await decodeIn('wasm', 'lean');
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    const ml = r.paints.filter((p) => p.kind === 'ml');
+    expect(ml.length).toBeGreaterThanOrEqual(1);
+    // int8 weights against float32 ones: close, not equal (bench/lean-decoder.ts measures the cost)
+    const q = psnr(r.pixels, 4, reference, 3, 64 * 64);
+    console.log(`[lean] PSNR vs onnxruntime-node: ${q.toFixed(2)} dB`);
+    expect(q).toBeGreaterThan(35);
+    expect(r.requests.some((p) => /mrt-kernels\.[0-9a-f]+\.wasm$/.test(p))).toBe(true);
+    expect(r.requests.some((p) => /decoder-lean\.[0-9a-f]+\.bin$/.test(p))).toBe(true);
+    expect(r.requests.filter((p) => /ort|\.onnx/.test(p))).toEqual([]);
+  });
+
+  it('onnxruntime-web WASM decodes the image (matches the Node decoder)', async () => {
     const r = await decodeIn('wasm');
     expect(r.errors).toEqual([]);
     expect(r.backend).toBe('wasm');
@@ -84,7 +102,7 @@ describe('ONNX backends in Chromium', () => {
     expect(q).toBeGreaterThan(35);
   });
 
-  it('WebGPU (SwiftShader) decodes the same image', async () => {
+  it('onnxruntime-web WebGPU (SwiftShader) decodes the same image', async () => {
     const r = await decodeIn('webgpu');
     expect(r.errors).toEqual([]);
     expect(r.backend).toBe('webgpu');
@@ -132,14 +150,14 @@ describe('ONNX backends in Chromium', () => {
   }
 
   it('backend "webgpu" without an adapter falls back to WASM and still paints', async () => {
-    const r = await paintWith('gpu-fallback', { backend: 'webgpu' });
+    const r = await paintWith('gpu-fallback', { backend: 'webgpu', runtime: 'ort' });
     expect(r.errors).toEqual([]);
     expect(r.backend).toBe('wasm');
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
   });
 
   it('wasmThreads above 1 on a page that is not cross-origin isolated: 1 thread, a console warning saying why, and the image still paints', async () => {
-    const r = await paintWith('threads', { backend: 'wasm', wasmThreads: 2 });
+    const r = await paintWith('threads', { backend: 'wasm', wasmThreads: 2, runtime: 'ort' });
     expect(r.isolated).toBe(false);
     expect(r.errors).toEqual([]);
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
@@ -148,7 +166,7 @@ describe('ONNX backends in Chromium', () => {
 
   it('backend "auto" with only a software WebGPU adapter (SwiftShader) uses WASM and says why on the console', async () => {
     // --enable-unsafe-webgpu gives headless Chromium SwiftShader: minutes per 768x512 run
-    const r = await paintWith('auto-swiftshader', { backend: 'auto' }, { webgpu: true });
+    const r = await paintWith('auto-swiftshader', { backend: 'auto', runtime: 'ort' }, { webgpu: true });
     expect(r.errors).toEqual([]);
     expect(r.backend).toBe('wasm');
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
@@ -160,12 +178,20 @@ describe('ONNX backends in Chromium', () => {
     srv.mounts.set('/cdn-ort/', join(ROOT, 'node_modules/onnxruntime-web/dist/'));
     srv.mounts.set('/other-models/', MODELS + '/');
     const from = srv.log.length;
-    const r = await paintWith('other-bases', { backend: 'wasm', ortBase: '/cdn-ort/', modelBase: '/other-models/' });
+    const r = await paintWith('other-bases', { backend: 'wasm', runtime: 'ort', ortBase: '/cdn-ort/', modelBase: '/other-models/' });
     expect(r.errors).toEqual([]);
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
     const paths = srv.log.slice(from).map((e) => e.path);
     for (const p of ['/cdn-ort/ort.wasm.min.mjs', '/cdn-ort/ort-wasm-simd-threaded.mjs', '/cdn-ort/ort-wasm-simd-threaded.wasm', '/other-models/manifest.json', '/other-models/rcm.json']) expect(paths).toContain(p);
     expect(paths.filter((p) => p.startsWith('/assets/') || p.startsWith('/models/') || /^\/ort[.-]/.test(p))).toEqual([]);
+  });
+
+  it('the lean runtime with WebGPU asked for and a software adapter: paints on WASM as soon as without WebGPU, and says why', async () => {
+    const r = await paintWith('lean-webgpu', { backend: 'webgpu' }, { webgpu: true });
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+    expect(r.warnings.some((w) => /the lean runtime has WASM kernels only/.test(w))).toBe(true);
   });
 
   it('a lost WebGPU device: the page switches to WASM, says why, and the image goes on painting', async () => {
@@ -189,7 +215,7 @@ describe('ONNX backends in Chromium', () => {
              </script>`,
             // the decode worker, for the test hook that destroys its GPU device
             `<script>const W = Worker; window.Worker = class extends W { constructor(...a) { super(...a); window.decodeWorker = this; } };</script>
-             <script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'webgpu' }));</script>`,
+             <script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'webgpu', runtime: 'ort' }));</script>`,
           ),
         ),
       });

@@ -1,10 +1,17 @@
 // The ONNX session and the backend it runs on: created once per page (on the first header,
 // or MrtImg.warm()), WebGPU when chosen and working, else WASM; the page hears which, and why
 // a backend was left.
-import { createRuntime, type Runtime } from '../runtime.ts';
+import { createLeanRuntime, createRuntime, type Runtime } from '../runtime.ts';
 import type { Backend } from '../types.ts';
 import { cfg, send } from './env.ts';
-import { graphBytes, graphFile, models } from './models.ts';
+import { graphBytes, graphFile, models, runtimeKind } from './models.ts';
+
+/**
+ * Module memory a lean decoder run may take. The largest image the format allows (16 Mi
+ * padded pixels) needs ~821 MB with the shipped model (48.8 bytes per padded pixel of
+ * activations, plus 2.9 MB of weights): a run planned above this fails before allocating.
+ */
+const LEAN_MAX_BYTES = 1 << 30;
 
 let runtimeP: Promise<Runtime> | null = null;
 /** The backend the first session settled on; a later session (after a fallback) uses it. */
@@ -14,6 +21,7 @@ export function runtime(): Promise<Runtime> {
   runtimeP ??= (async () => {
     const m = await models();
     const graph = graphBytes(m);
+    if (runtimeKind(m) === 'lean') return createLean(graphFile(m), await graph);
     return createSession(graphFile(m), await graph);
   })();
   return runtimeP;
@@ -61,6 +69,21 @@ async function createSession(file: string, model: Uint8Array): Promise<Runtime> 
   }
 }
 
+/** The lean runtime: WASM only (its WebGPU kernels do not exist yet); the page hears why when it asked for WebGPU. */
+async function createLean(file: string, model: Uint8Array): Promise<Runtime> {
+  try {
+    const rt = await createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES });
+    const asked = cfg().backend ?? 'auto';
+    const note = asked === 'webgpu' ? `webgpu skipped: the lean runtime has WASM kernels only (runtime: 'ort' runs ${file}'s source graph on WebGPU)` : '';
+    settledBackend = 'wasm';
+    send({ type: 'backend', backend: 'wasm', ...(note ? { error: note } : {}) });
+    return rt;
+  } catch (e) {
+    send({ type: 'backend', backend: null, error: (e as Error).message });
+    throw e;
+  }
+}
+
 /** Loads the runtime and the decoder graph (on the first header, and MrtImg.warm()). */
 export function warmRuntime(): void {
   runtime().catch(() => undefined);
@@ -80,9 +103,7 @@ export async function fallbackToWasm(why: string): Promise<Runtime> {
 export function loseDevice(): void {
   runtimeP
     ?.then(async (rt) => {
-      if (rt.backend !== 'webgpu') return;
-      const device = (await rt.ort.env.webgpu.device) as unknown as { destroy(): void };
-      device.destroy();
+      await rt.destroyDevice?.();
     })
     .catch((e) => console.warn(`[mrt-worker] lose-device: ${(e as Error).message}`));
 }

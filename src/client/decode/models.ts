@@ -4,7 +4,7 @@ import { parseRcm } from '../../codec/index.ts';
 import { geometry } from '../../model/io.ts';
 import { previewPixels, type PreviewBasis } from '../../model/preview.ts';
 import type { TailBasis } from '../../model/tail.ts';
-import { loadDecoder, loadPreview, loadPriorFiles, loadTail, type PriorFiles } from '../runtime.ts';
+import { ClientError, loadDecoder, loadPreview, loadPriorFiles, loadTail, type PriorFiles, type RuntimeKind } from '../runtime.ts';
 import { cfg } from './env.ts';
 
 export interface Models {
@@ -72,12 +72,32 @@ function startPreview(files: PriorFiles): void {
 }
 
 /**
- * The decoder graph's file: the manifest's split decoder when it has one (models with more
- * than 64 layers: the linear synthesis of later tokens is summed in JS, src/model/tail.ts,
- * from the tail basis), else decoder.onnx.
+ * Which runtime runs the decoder: the lean one (our kernels, src/model/lean) unless the page
+ * asked for onnxruntime-web. A model without a lean file cannot run lean: a clear error, not
+ * a silent switch to the 14 MB runtime.
+ */
+export function runtimeKind(m: Models): RuntimeKind {
+  const want = cfg().runtime ?? 'lean';
+  if (want === 'lean' && !m.files.manifest.lean) throw new ClientError('model', `model ${m.files.manifest.id} has no lean decoder (manifest.lean): set runtime: 'ort' or build it with scripts/build-lean-model.ts`);
+  return want;
+}
+
+/**
+ * The decoder graph's file: the lean decoder file for the lean runtime; for onnxruntime-web
+ * the manifest's split decoder when it has one (models with more than 64 layers: the linear
+ * synthesis of later tokens is summed in JS, src/model/tail.ts, from the tail basis), else
+ * decoder.onnx.
  */
 export function graphFile(m: Models): string {
-  return m.files.manifest.splitDecoder?.file ?? 'decoder.onnx';
+  const manifest = m.files.manifest;
+  if (runtimeKind(m) === 'lean') return manifest.lean!.file;
+  return manifest.splitDecoder?.file ?? 'decoder.onnx';
+}
+
+/** The tail basis file the runtime's graph takes (the lean one is int8). */
+function tailFile(m: Models): string {
+  const manifest = m.files.manifest;
+  return (runtimeKind(m) === 'lean' && manifest.lean?.tail) || manifest.splitDecoder!.tail;
 }
 
 /** The decoder graph's bytes, checked against the manifest (fetched once). */
@@ -88,6 +108,6 @@ export function graphBytes(m: Models): Promise<Uint8Array> {
 
 /** The split decoder's tail basis: loaded when the first token past the split arrives. */
 export function tailBasis(m: Models): Promise<TailBasis> {
-  tailP ??= loadTail(cfg().modelBase, m.files.manifest);
+  tailP ??= loadTail(cfg().modelBase, m.files.manifest, tailFile(m));
   return tailP;
 }

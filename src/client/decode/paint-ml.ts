@@ -124,21 +124,16 @@ export class MlPainter {
     const tRegen = performance.now() - t0;
     const cells = g.gridW * g.gridH;
     const runOnce = async (r: Runtime, { z, mask, tail }: ModelInputs) => {
-      const { Tensor } = r.ort;
       const run = async () => {
         allocCheck();
         // a WASM run blocks the worker: the watchdog waits out what a slow device may need
         busyFor(g.paddedW * g.paddedH * RUN_WORST_US_PER_PIXEL / 1000);
-        const res = await r.session.run({
-          z: new Tensor('float32', z, [1, T, g.gridH, g.gridW]),
-          mask: new Tensor('float32', mask, [1, T, g.gridH, g.gridW]),
-          base: new Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
-          ...(tail ? { tail: new Tensor('float32', tail, [1, tail.length / cells, g.gridH, g.gridW]) } : {}),
+        return r.run({
+          z: { data: z, dims: [1, T, g.gridH, g.gridW] },
+          mask: { data: mask, dims: [1, T, g.gridH, g.gridW] },
+          base: { data: base, dims: [1, 3, g.baseH, g.baseW] },
+          ...(tail ? { tail: { data: tail, dims: [1, tail.length / cells, g.gridH, g.gridW] } } : {}),
         });
-        const img = res.image;
-        const data = (await img.getData()) as Float32Array;
-        img.dispose?.();
-        return data;
       };
       // a run on a lost GPU device may never settle: the loss ends it (and WASM repeats it)
       if (!r.lost) return run();
