@@ -9,7 +9,7 @@
  */
 import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { chunksWithin, prefixLength, readHeader, MrtParser, MrtFormatError, LIMITS, type MrtHeaderInfo } from '../format/index.ts';
-import { budgetFor, hintsFromHeaders, HINT_HEADERS } from '../format/budget.ts';
+import { budgetFor, budgetRung, hintsFromHeaders, HINT_HEADERS } from '../format/budget.ts';
 import {
   CORS_HEADERS,
   CORS_PREFLIGHT,
@@ -155,12 +155,16 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   const info = entry.info;
   const total = entry.size;
 
-  // 1. explicit ?bytes / ?q, 2. client hints, 3. default (whole stream); Range → whole stream
+  // 1. explicit ?bytes / ?q, 2. client hints, 3. default (whole stream); Range → whole stream.
+  // Byte budgets (explicit or from hints) are rounded up to the ladder (budgetRung): a few
+  // fixed sizes, so that CDN cache keys do not multiply.
   let length: number;
   let selection: string;
   let byHints = false;
+  let served: number | undefined;
   if (bytesQ !== undefined) {
-    length = prefixLength(info, { bytes: bytesQ });
+    served = budgetRung(bytesQ);
+    length = prefixLength(info, { bytes: served });
     selection = 'bytes';
   } else if (qQ !== undefined) {
     length = prefixLength(info, { chunks: qQ });
@@ -180,7 +184,8 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
       totalBytes: total,
       minBytes: info.chunkEnds[0] ?? info.headerEnd,
     });
-    length = Number.isFinite(budget.bytes) ? prefixLength(info, { bytes: budget.bytes }) : total;
+    if (Number.isFinite(budget.bytes)) served = budgetRung(budget.bytes);
+    length = served !== undefined ? prefixLength(info, { bytes: served }) : total;
     selection = budget.reasons.length ? `hints; ${budget.reasons.join(', ')}` : 'default';
   }
   const { chunks, final } = chunksIn(entry, length);
@@ -198,6 +203,7 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   h.set('X-MRT-Total-Chunks', String(info.chunkEnds.length));
   h.set('X-MRT-Final', final ? '1' : '0');
   h.set('X-MRT-Selection', selection);
+  if (served !== undefined) h.set('X-MRT-Budget', String(served));
   for (const [n, v] of Object.entries(STORED_OBJECT_HEADERS)) h.set(n, v);
   const sharedCc = immutable ? `public, max-age=${YEAR}, immutable, no-transform` : `public, max-age=${r.mutableMaxAge}, no-transform`;
   if (byHints) {
@@ -206,7 +212,7 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
     h.set('Vary', VARY_HINTS);
     h.set('Cache-Control', immutable ? `private, max-age=${YEAR}, immutable, no-transform` : `private, max-age=${r.mutableMaxAge}, no-transform`);
     if (length !== total) {
-      const loc = `${url.pathname}?bytes=${length}`;
+      const loc = `${url.pathname}?bytes=${served ?? length}`;
       h.set('Content-Location', loc);
       if (r.hintMode === 'redirect' && !req.headers.has('range')) {
         h.set('Location', loc);

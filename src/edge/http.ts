@@ -13,6 +13,7 @@ export function problem(status: number, error: string, detail: string, headers?:
 export const CORS_EXPOSE = [
   'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Content-Location',
   'X-MRT-Total-Length', 'X-MRT-Bytes', 'X-MRT-Chunks', 'X-MRT-Total-Chunks', 'X-MRT-Final', 'X-MRT-Selection',
+  'X-MRT-Budget',
 ].join(', ');
 export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Access-Control-Allow-Origin': '*',

@@ -181,3 +181,22 @@ export function hintsFromNavigator(
   if (positive(elementWidthCss)) h.widthPx = elementWidthCss * (positive(devicePixelRatio) ? devicePixelRatio : 1);
   return h;
 }
+
+/**
+ * The fixed byte budgets a server serves, so that CDN cache keys do not multiply: 0 (the
+ * header alone) and 256 B × 2^k (256, 512, 1 Ki, 2 Ki, 4 Ki, … 1 Gi; a rung at or past the
+ * stream's length is the whole stream). A budget is rounded **up** to its rung: never fewer
+ * bytes than asked, at most twice as many (a client that wants exactly N asks for the rung
+ * with `Range: bytes=0-(N-1)`, as `<mrt-img>` does). The edge applies it to `?bytes=` and to
+ * hint-derived budgets; the cut is then `prefixLength(info, { bytes: rung })` as before.
+ */
+export const BUDGET_LADDER_MIN = 256;
+export const BUDGET_LADDER_MAX = 2 ** 30;
+
+export function budgetRung(bytes: number): number {
+  if (!(bytes > 0)) return 0;
+  if (bytes >= BUDGET_LADDER_MAX) return Math.max(BUDGET_LADDER_MAX, Math.ceil(bytes));
+  let r = BUDGET_LADDER_MIN;
+  while (r < bytes) r *= 2;
+  return r;
+}

@@ -107,7 +107,8 @@ describe('<mrt-img> through the local edge (wrangler dev)', () => {
     const ev = (await page.evaluate(() => (window as any).ev)) as { type: string; detail: any }[];
     expect(ev.filter((e) => e.type === 'error')).toEqual([]);
     const loads = ev.filter((e) => e.type === 'load').map((e) => e.detail);
-    expect(loads[0]).toMatchObject({ complete: false, bytes: budget, chunks: 4 }); // raw framing: cut exactly
+    // raw framing: cut exactly; the edge honoured ?bytes= (the ladder's rung, trimmed to the budget by Range)
+    expect(loads[0]).toMatchObject({ complete: false, bytes: budget, chunks: 4, bound: 'server' });
     expect(loads[1]).toMatchObject({ complete: true, bytes: mrt.length, chunks: info.chunkEnds.length });
     expect(ev.some((e) => e.type === 'paint' && e.detail.kind === 'ml')).toBe(true);
     // The demo page itself came from the edge's assets with the element defined.

@@ -1,5 +1,6 @@
 // Prefix selection: ?bytes, ?q, client hints, default; headers that describe the response.
 import { beforeAll, describe, expect, it } from 'vitest';
+import { budgetRung } from '../../src/format/budget.ts';
 import { prefixLength } from '../../src/format/index.ts';
 import { makeMrt } from './fixtures.ts';
 import { bytesOf, errorBody, fetchEdge, same, seed } from './helpers.ts';
@@ -40,14 +41,16 @@ describe('default and explicit selection', () => {
     expect(res.headers.get('vary')).toContain('Sec-CH-Width');
   });
 
-  it('?bytes=N (raw chunk framing) serves exactly N bytes; X-MRT-Chunks counts the whole chunks in them', async () => {
-    const n = ends[3]! + 5; // inside chunk 4: a reader decodes its first tokens
+  it('?bytes=N (raw chunk framing) serves exactly the ladder\'s rung ≥ N (X-MRT-Budget); X-MRT-Chunks counts the whole chunks in them', async () => {
+    const n = ends[3]! + 5; // 834: rounded up to 1024, inside chunk 5: a reader decodes its first tokens
     const res = await fetchEdge(`/i/sel/a.mrt?bytes=${n}`);
     expect(res.status).toBe(200);
     const body = await bytesOf(res);
-    expect(body.length).toBe(n);
-    expect(same(body, fx.bytes.subarray(0, n))).toBe(true);
-    expect(res.headers.get('x-mrt-bytes')).toBe(String(n));
+    expect(body.length).toBe(1024);
+    expect(same(body, fx.bytes.subarray(0, 1024))).toBe(true);
+    expect(res.headers.get('x-mrt-bytes')).toBe('1024');
+    expect(res.headers.get('x-mrt-budget')).toBe('1024');
+    expect(res.headers.get('access-control-expose-headers')).toContain('X-MRT-Budget');
     expect(res.headers.get('x-mrt-chunks')).toBe('4');
     expect(res.headers.get('x-mrt-final')).toBe('0');
     expect(res.headers.get('x-mrt-selection')).toBe('bytes');
@@ -57,8 +60,9 @@ describe('default and explicit selection', () => {
     expect(res.headers.get('etag')).toMatch(/^"[^"]+\.p\d+"$/);
   });
 
-  it('?bytes=N (message framing, 2.0–2.3) cuts on the last chunk boundary ≤ N', async () => {
+  it('?bytes=N (message framing, 2.0–2.3) cuts on the last chunk boundary ≤ its rung', async () => {
     const e = msg.info.chunkEnds;
+    expect(budgetRung(e[3]! + 5)).toBeLessThan(e[4]!); // 837 → 1024, chunk 4 ends at 1090
     const res = await fetchEdge(`/i/sel/msg.mrt?bytes=${e[3]! + 5}`);
     expect(res.status).toBe(200);
     const body = await bytesOf(res);
@@ -67,16 +71,31 @@ describe('default and explicit selection', () => {
     expect(res.headers.get('x-mrt-chunks')).toBe('4');
   });
 
-  it('?bytes inside the final layer stops at the last chunk', async () => {
-    const res = await fetchEdge(`/i/sel/a.mrt?bytes=${total - 10}`);
+  it('?bytes whose rung ends inside the final layer stops at the last chunk', async () => {
+    const res = await fetchEdge(`/i/sel/a.mrt?bytes=3000`); // rung 4096; the final layer spans 2059–5069
     expect((await bytesOf(res)).length).toBe(ends.at(-1));
     expect(res.headers.get('x-mrt-final')).toBe('0');
   });
 
-  it('?bytes exactly on a boundary keeps that chunk', async () => {
-    const res = await fetchEdge(`/i/sel/a.mrt?bytes=${ends[1]}`);
+  it('?bytes on a chunk boundary keeps that chunk (and the rest of its rung)', async () => {
+    const res = await fetchEdge(`/i/sel/a.mrt?bytes=${ends[1]}`); // 436 → 512
     expect(res.headers.get('x-mrt-chunks')).toBe('2');
-    expect((await bytesOf(res)).length).toBe(ends[1]);
+    expect((await bytesOf(res)).length).toBe(512);
+  });
+
+  it('every ?bytes= within one rung is the same representation (length, ETag): few cache keys', async () => {
+    const seen = new Set<string>();
+    for (const b of [1025, 1500, 2000, 2048]) {
+      const res = await fetchEdge(`/i/sel/a.mrt?bytes=${b}`, { method: 'HEAD' });
+      expect(res.headers.get('x-mrt-budget')).toBe('2048');
+      expect(res.headers.get('content-length')).toBe('2048');
+      seen.add(res.headers.get('etag')!);
+    }
+    expect(seen.size).toBe(1);
+    // a rung at or past the stream's length is the whole stream
+    const whole = await fetchEdge(`/i/sel/a.mrt?bytes=${total - 10}`, { method: 'HEAD' });
+    expect(whole.headers.get('content-length')).toBe(String(total));
+    expect(whole.headers.get('x-mrt-budget')).toBe('8192');
   });
 
   it('?bytes below the first chunk → header (with placeholder) only', async () => {
@@ -145,7 +164,11 @@ describe('client hints', () => {
     expect(n).toBeLessThan(bigTotal);
     expect(n).toBeGreaterThan(big.info.chunkEnds[0]!);
     expect(res.headers.get('x-mrt-selection')).toContain('save-data');
-    expect(res.headers.get('content-location')).toBe(`/i/sel/big.mrt?bytes=${n}`);
+    // rounded up to the ladder; the URL-keyed equivalent names the rung
+    const rung = Number(res.headers.get('x-mrt-budget'));
+    expect(rung).toBe(budgetRung(rung));
+    expect(n).toBe(prefixLength(big.info, { bytes: rung }));
+    expect(res.headers.get('content-location')).toBe(`/i/sel/big.mrt?bytes=${rung}`);
     expect(res.headers.get('cache-control')).toMatch(/^private/);
   });
 
@@ -162,8 +185,9 @@ describe('client hints', () => {
   });
 
   it('Downlink + RTT cap the bytes to about one second of transfer', async () => {
-    const { n, res } = await hinted({ Downlink: '0.1', RTT: '300' }); // 12.5 KB/s * 0.7 s
-    expect(n).toBeLessThanOrEqual(0.1 * 125000 * 0.7);
+    const { n, res } = await hinted({ Downlink: '0.1', RTT: '300' }); // 12.5 KB/s * 0.7 s = 8750 B, rounded up to 16 Ki
+    expect(res.headers.get('x-mrt-budget')).toBe('16384');
+    expect(n).toBe(16384);
     expect(res.headers.get('x-mrt-selection')).toContain('downlink=0.1');
   });
 
@@ -221,10 +245,10 @@ describe('client hints', () => {
 });
 
 describe('prefixLength is the shared cut rule', () => {
-  it('edge cuts equal prefixLength for every byte budget', async () => {
-    for (const b of [0, ends[0]! - 1, ends[0]!, ends[2]! + 1, ends[7]!, total - 1]) {
+  it('edge cuts equal prefixLength of the budget\'s rung for every byte budget', async () => {
+    for (const b of [0, 1, 255, 256, 257, ends[0]! - 1, ends[0]!, ends[2]! + 1, ends[7]!, total - 1]) {
       const res = await fetchEdge(`/i/sel/a.mrt?bytes=${b}`, { method: 'HEAD' });
-      expect(Number(res.headers.get('content-length'))).toBe(prefixLength(fx.info, { bytes: b }));
+      expect(Number(res.headers.get('content-length'))).toBe(prefixLength(fx.info, { bytes: budgetRung(b) }));
     }
   });
 });

@@ -8,7 +8,7 @@
 // and aborts the response. A response that ends before the bytes the image needs (a budget
 // smaller than the header; a budget the header's chunk table moves past the window) is
 // followed by a Range request from the first byte not held.
-import { budgetFor, type BudgetHints } from '../../format/budget.ts';
+import { budgetFor, budgetRung, type BudgetHints } from '../../format/budget.ts';
 import { prefixLength, type MrtHeaderInfo } from '../../format/index.ts';
 import type { StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
@@ -65,7 +65,9 @@ export function requestUrl(opts: StartOptions, totalLength: number | null, from:
     return u.href;
   }
   if (!b || 'hints' in b) return opts.url;
-  if ('bytes' in b) u.searchParams.set(param, String(b.bytes));
+  // the ladder's rung (a URL many budgets share: one CDN cache key); the first request's
+  // Range cuts it to the budget itself
+  if ('bytes' in b) u.searchParams.set(param, String(budgetRung(b.bytes)));
   else u.searchParams.set('q', String(b.chunks));
   return u.href;
 }
