@@ -15,7 +15,7 @@ import { instantiateKernels } from '../src/model/lean/kernels.ts';
 ort.env.wasm.numThreads = 1;
 const QUICK = process.argv.includes('--quick');
 const NO_ORT = process.argv.includes('--no-ort');
-const MIN_MS = QUICK ? 150 : 600;
+const MIN_MS = QUICK ? 200 : 800;
 
 interface Cfg {
   name: string; t?: boolean; C: number; H: number; W: number; OC: number; KH: number; KW: number;
@@ -89,18 +89,18 @@ function onnxModel(c: Cfg, w: Float32Array, b: Float32Array | null): Uint8Array 
   return new Uint8Array([...fInt(1, 8), ...fBytes(8, [...fStr(1, ''), ...fInt(2, 17)]), ...fBytes(7, graph)]);
 }
 
-async function time(run: () => unknown | Promise<unknown>): Promise<number> {
-  for (let i = 0; i < 2; i++) await run();
-  let n = 0, best = Infinity;
-  const t0 = performance.now();
-  // median-ish: best of rounds of >= MIN_MS / 5 each
-  while (performance.now() - t0 < MIN_MS) {
-    const t1 = performance.now();
-    let m = 0;
-    do { await run(); m++; } while (performance.now() - t1 < MIN_MS / 5);
-    best = Math.min(best, (performance.now() - t1) / m);
-    n += m;
-  }
+// Best time per run of each function over alternating rounds of >= MIN_MS / 8 each (this
+// machine may be shared: alternating gives both sides the same conditions).
+async function timeEach(runs: (() => unknown | Promise<unknown>)[]): Promise<number[]> {
+  for (const run of runs) for (let i = 0; i < 2; i++) await run();
+  const best = runs.map(() => Infinity);
+  for (let round = 0; round < 8; round++)
+    for (const [i, run] of runs.entries()) {
+      const t1 = performance.now();
+      let m = 0;
+      do { await run(); m++; } while (performance.now() - t1 < MIN_MS / 8);
+      best[i] = Math.min(best[i], (performance.now() - t1) / m);
+    }
   return best;
 }
 
@@ -124,15 +124,15 @@ for (const c of CFGS) {
   const run = c.t
     ? () => k.conv_transpose2d(px, c.C, c.H, c.W, pw, pb, py, c.OC, c.KH, c.KW, s.SH, s.SW, s.g, 0)
     : () => k.conv2d(px, c.C, c.H, c.W, pw, pb, py, c.OC, c.KH, c.KW, s.SH, s.SW, s.PT, s.PL, s.PB, s.PR, s.g, 0);
-  const tOurs = await time(run);
-  const ours = new Float32Array(k.memory.buffer, py, ylen).slice();
-  let tOrt = NaN, d = NaN;
-  if (!NO_ORT) {
+  let tOurs: number, tOrt = NaN, d = NaN;
+  if (NO_ORT) [tOurs] = await timeEach([run]);
+  else {
     const sess = await ort.InferenceSession.create(onnxModel(c, w, b), { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
     const feeds = { x: new ort.Tensor('float32', x, [1, c.C, c.H, c.W]) };
     let out: Float32Array = new Float32Array(0);
-    tOrt = await time(async () => { const r = await sess.run(feeds); out = r.y.data as Float32Array; r.y.dispose?.(); });
+    [tOurs, tOrt] = await timeEach([run, async () => { const r = await sess.run(feeds); out = r.y.data as Float32Array; }]);
     await sess.release();
+    const ours = new Float32Array(k.memory.buffer, py, ylen);
     d = 0;
     for (let i = 0; i < ylen; i++) d = Math.max(d, Math.abs(out[i] - ours[i]));
   }
@@ -144,4 +144,4 @@ for (const c of CFGS) {
 rows.push(['total (MAC-weighted)', totM.toFixed(1), (totM / totOurs).toFixed(2), (totM / totOrt).toFixed(2), (totOrt / totOurs).toFixed(2), '']);
 const wid = rows[0].map((_, j) => Math.max(...rows.map((r) => r[j].length)));
 for (const r of rows) console.log(r.map((v, j) => (j ? v.padStart(wid[j]) : v.padEnd(wid[j]))).join('  '));
-console.log(`kernels.wasm ${readFileSync(join(import.meta.dirname, '../src/model/lean/kernels.wasm')).length} bytes; ORT ${ort.env.versions?.web ?? ''} wasm, 1 thread; times are the best of rounds of >= ${MIN_MS / 5} ms.`);
+console.log(`kernels.wasm ${readFileSync(join(import.meta.dirname, '../src/model/lean/kernels.wasm')).length} bytes; ORT ${ort.env.versions?.web ?? ''} wasm, 1 thread; times are the best of 8 alternating rounds of >= ${MIN_MS / 8} ms each.`);
