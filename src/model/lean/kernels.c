@@ -261,6 +261,10 @@ static void conv_sw1_any(const float* xg, int H, int W, int ICg, const float* wg
   if (KW == 3) {
     oc = OCg / NOC3 * NOC3;
     conv_sw1(xg, H, W, ICg, wg, bg, yg, 0, oc, KH, 3, SH, PT, PL, OH, OW, act, NOC3, NV3);
+  } else if (KW == 1 && KH == 1 && H == 1 && SH == 1 && PT == 0 && PL == 0) {
+    // 1x1 as one long row (constants: no row loop, no padding checks in the channel loop)
+    oc = OCg / NOC1 * NOC1;
+    conv_sw1(xg, 1, W, ICg, wg, bg, yg, 0, oc, 1, 1, 1, 0, 0, 1, OW, act, NOC1, NV1);
   } else if (KW == 1) {
     oc = OCg / NOC1 * NOC1;
     conv_sw1(xg, H, W, ICg, wg, bg, yg, 0, oc, KH, 1, SH, PT, PL, OH, OW, act, NOC1, NV1);
