@@ -363,11 +363,12 @@ export class MrtImg extends ElementBase {
     // Save-Data, devicePixelRatio and the rendered width; applied in the worker once the
     // header tells the image size and stream length.
     const rect = this.getBoundingClientRect();
+    const connection = (navigator as unknown as { connection?: { saveData?: boolean; effectiveType?: string; downlink?: number; rtt?: number } }).connection;
     const budget: StartOptions['budget'] =
       attrBudget === 'auto'
         ? {
             hints: hintsFromNavigator(
-              (navigator as unknown as { connection?: { saveData?: boolean; effectiveType?: string; downlink?: number; rtt?: number } }).connection,
+              connection,
               devicePixelRatio,
               rect.width || undefined,
             ),
@@ -383,6 +384,8 @@ export class MrtImg extends ElementBase {
       throttle: throttleAttr >= 0 ? throttleAttr : config.throttle,
       priority: fp === 'high' || fp === 'low' ? fp : 'auto',
       ...(rect.width > 0 && rect.height > 0 ? { box: { width: rect.width, height: rect.height } } : {}),
+      // no navigator.connection (Safari, Firefox): the worker measures the stream instead
+      ...(attrBudget === 'auto' && !connection ? { measure: true } : {}),
       keepTokens: this.hasAttribute('data-keep-tokens'),
     };
     this.setAttribute('data-state', 'loading');

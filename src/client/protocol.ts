@@ -6,6 +6,11 @@ export interface StartOptions {
   url: string;
   /** Explicit budget, null for the whole stream, or hints for the shared budget rule. */
   budget: BudgetSpec | { hints: BudgetHints };
+  /**
+   * `budget="auto"` where the browser has no navigator.connection: the worker measures the
+   * stream's own arrival (RTT, throughput) and feeds the shared rule with it (throughput.ts).
+   */
+  measure?: boolean;
   /** The element's rendered box in CSS px (for a hint budget's first Range, before the header tells the image's size). */
   box?: { width: number; height: number };
   regenerate: boolean;

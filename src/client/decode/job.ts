@@ -15,6 +15,8 @@ import { Placeholder } from './paint-placeholder.ts';
 import { paintPreview } from './paint-preview.ts';
 import { StreamParser } from './parser.ts';
 import { budgetLimit, readStream, type Bound } from './source.ts';
+import { lastEstimate, recordEstimate, ThroughputEstimator, type Estimate } from './throughput.ts';
+import type { BudgetHints } from '../../format/budget.ts';
 import { TokenInputs, tokenSnapshot } from './tokens.ts';
 
 export class Job {
@@ -32,6 +34,8 @@ export class Job {
   /** An error event was sent. */
   reported = false;
   firstChunkAt = 0;
+  /** A refine started: the rest is read whatever the budget. */
+  private refining = false;
   /** How the last read's budget was held (source.ts): reported with a budgeted `load`. */
   bound: Bound | null = null;
   readonly parser: StreamParser;
@@ -40,7 +44,21 @@ export class Job {
   /** Token state → decoder inputs, once the geometry is known. */
   inputs: TokenInputs | null = null;
 
-  constructor(readonly id: number, readonly opts: StartOptions) {
+  readonly opts: StartOptions;
+  /** `measure`: the hints without a network estimate (the element's box, DPR, Save-Data). */
+  private readonly baseHints: BudgetHints | null = null;
+  /** `measure`: the arrival of the current first read (null during a refine: it reads everything). */
+  private estimator: ThroughputEstimator | null = null;
+
+  constructor(readonly id: number, opts: StartOptions) {
+    // No navigator.connection: start from this page's last measurement (another image's
+    // stream), if any; this stream's own arrival replaces it once there is enough of it.
+    if (opts.measure && opts.budget && 'hints' in opts.budget) {
+      this.baseHints = opts.budget.hints as BudgetHints;
+      const e = lastEstimate();
+      if (e) opts = { ...opts, budget: { hints: withEstimate(this.baseHints, e) } };
+    }
+    this.opts = opts;
     this.ml = new MlPainter(this);
     this.parser = new StreamParser({
       onFirstPaint: (f) => this.onFirstPaint(f),
@@ -83,6 +101,7 @@ export class Job {
     if (this.dead || this.reported || this.parser.streamError || !this.cut || !this.parser.info) return;
     this.cut = false;
     this.limit = Infinity;
+    this.refining = true;
     send({ type: 'partial', id: this.id, partial: false });
     try {
       await this.fetchStream(this.received);
@@ -101,6 +120,8 @@ export class Job {
   }
 
   private async fetchStream(from: number): Promise<void> {
+    this.estimator = this.baseHints ? new ThroughputEstimator(performance.now()) : null;
+    const measuring = from === 0;
     const end = await readStream(this.opts, this.parser.info?.totalLength ?? null, from, this.abort.signal, {
       feed: (bytes) => this.feed(bytes),
       dead: () => this.dead,
@@ -110,6 +131,8 @@ export class Job {
         return info ? Math.min(this.limit, info.totalLength) : this.parser.headerNeed(this.received);
       },
     });
+    if (this.estimator) recordEstimate(this.estimator.estimate(performance.now()));
+    if (!measuring) this.estimator = null;
     if (!end) return;
     if (cfg().debug) console.log(`[mrt] stream end id=${this.id} stopped=${end.stopped} budgeted=${end.budgeted} bound=${end.bound} requests=${end.requests} received=${this.received} limit=${this.limit} cut=${this.cut}`);
     this.bound = end.bound;
@@ -119,6 +142,10 @@ export class Job {
   /** Feeds bytes; false when the job should stop reading (budget reached or stream error). */
   private async feed(bytes: Uint8Array): Promise<boolean> {
     if (this.reported || this.parser.streamError) return false;
+    if (this.estimator) {
+      this.estimator.add(bytes.length, performance.now());
+      if (this.cutPending()) this.applyEstimate();
+    }
     if (this.received + bytes.length > this.limit) bytes = bytes.subarray(0, Math.max(0, this.limit - this.received));
     this.received += bytes.length;
     await this.parser.take(bytes);
@@ -128,6 +155,28 @@ export class Job {
       return false;
     }
     return true;
+  }
+
+  /** A first read whose budget is still being measured. */
+  private cutPending(): boolean {
+    return !!this.parser.info && !this.refining && !this.cut && this.received < this.parser.info.totalLength;
+  }
+
+  /** The shared rule on the measured downlink and RTT: where this read stops (never behind what arrived). */
+  private applyEstimate(): void {
+    const info = this.parser.info!;
+    const e = this.estimator!.estimate();
+    if (!e || this.refining) return;
+    const want = budgetLimit({ hints: withEstimate(this.baseHints!, e) }, info);
+    let limit = want;
+    if (limit < this.received) {
+      // already past it: stop at the first cut from here (raw framing: here)
+      limit = info.totalLength;
+      for (const c of [info.headerEnd, ...info.chunkEnds]) if (c >= this.received) { limit = c; break; }
+      if (info.header.chunkFraming === 'raw' && this.received > info.headerEnd && this.received < (info.chunkEnds.at(-1) ?? 0)) limit = this.received;
+    }
+    if (cfg().debug && limit !== this.limit) console.log(`[mrt] id=${this.id} measured ${e.downlinkMbps.toFixed(3)} Mbit/s, rtt ${Math.round(e.rttMs)} ms: limit ${this.limit} → ${limit}`);
+    this.limit = limit;
   }
 
   private async onFirstPaint(f: MrtFirstPaint): Promise<void> {
@@ -219,4 +268,8 @@ export class Job {
     }
     send({ type: 'load', id: this.id, detail: { ...at, complete, ...(!complete && this.bound ? { bound: this.bound } : {}) } });
   }
+}
+
+function withEstimate(h: BudgetHints, e: Estimate): BudgetHints {
+  return { ...h, downlinkMbps: e.downlinkMbps, rttMs: e.rttMs };
 }
