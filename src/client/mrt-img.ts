@@ -29,6 +29,7 @@ const config: Required<MrtConfig> = {
   ortBase: here,
   modelBase: here + 'models/',
   workerUrl: here + 'mrt-worker.js',
+  runtime: 'lean',
   backend: 'auto',
   wasmThreads: 'auto',
   regenerate: REGENERATE_BY_DEFAULT,
