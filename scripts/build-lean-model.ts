@@ -1,7 +1,8 @@
 // Writes the browser's lean decoder files from the model of record, and lists them in
 // models/manifest.json (`lean`, `files`):
 //   decoder-lean.bin  the decoder graph (manifest.splitDecoder.file, else decoder.onnx) in the
-//                     lean op set, weights int8 with per-row scales (src/model/lean/convert.ts)
+//                     lean op set, weights int8 with per-row scales (src/model/lean/convert.ts);
+//                     the linear path's weight is taken from preview.bin (not shipped twice)
 //   tail-i8.bin       the split decoder's tail basis, int8 with a scale per token layer
 // Deterministic: `--check` rebuilds in memory and fails if the committed files differ.
 //
@@ -13,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { convertOnnx, type WeightMode } from '../src/model/lean/convert.ts';
 import type { Manifest } from '../src/model/io.ts';
 import { encodeTailI8, parseTail } from '../src/model/tail.ts';
+import { parsePreview } from '../src/model/preview.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const arg = (name: string) => {
@@ -33,7 +35,9 @@ const onnx = readFileSync(join(dir, source));
 const want = manifest.files[source]?.sha256;
 if (want !== sha(onnx)) throw new Error(`${source} does not match its manifest entry`);
 
-const out: Record<string, Uint8Array> = { 'decoder-lean.bin': convertOnnx(onnx, { weights }).lean };
+// the linear path's 1x1 convolution is preview.bin's basis: taken from there, not shipped twice
+const preview = manifest.files['preview.bin'] ? parsePreview(readFileSync(join(dir, 'preview.bin'))) : null;
+const out: Record<string, Uint8Array> = { 'decoder-lean.bin': convertOnnx(onnx, { weights, preview }).lean };
 if (manifest.splitDecoder) out['tail-i8.bin'] = encodeTailI8(parseTail(readFileSync(join(dir, manifest.splitDecoder.tail))), tailLevels);
 
 const lean: NonNullable<Manifest['lean']> = {

@@ -36,10 +36,11 @@ export async function loadParityDecoders(models: Models): Promise<ParityDecoders
   const onnx = readFileSync(join(models.dir, m.lean.source));
   const leanBytes = readFileSync(join(models.dir, m.lean.file));
   const opts = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' as const };
+  const shared = { preview: models.preview };
   return {
     reference: await ort.InferenceSession.create(onnx, opts),
-    oracle: await ort.InferenceSession.create(dequantisedOnnx(onnx, decodeLean(leanBytes)), opts),
-    lean: LeanDecoder.create(leanBytes, await instantiateKernels(readFileSync(KERNELS_WASM))),
+    oracle: await ort.InferenceSession.create(dequantisedOnnx(onnx, decodeLean(leanBytes), shared), opts),
+    lean: LeanDecoder.create(leanBytes, await instantiateKernels(readFileSync(KERNELS_WASM)), shared),
     tailF16: parseTail(readFileSync(join(models.dir, m.splitDecoder.tail))),
     tailI8: parseTail(readFileSync(join(models.dir, m.lean.tail))),
   };

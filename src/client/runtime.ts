@@ -6,6 +6,7 @@
 import type * as Ort from 'onnxruntime-web';
 import { instantiateKernels } from '../model/lean/kernels.ts';
 import { LeanDecoder, type Feed } from '../model/lean/run.ts';
+import type { SharedWeights } from '../model/lean/weights.ts';
 import { coarseMaskOf, type Manifest } from '../model/io.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
@@ -354,12 +355,12 @@ function ortRun(ort: typeof Ort, session: Ort.InferenceSession): Pick<Runtime, '
  * its pin) running the lean decoder file. A run that would need more than `maxBytes` of
  * module memory fails before allocating.
  */
-export async function createLeanRuntime(model: Uint8Array, opts: { ortBase: string; integrity?: Record<string, string>; maxBytes: number }): Promise<Runtime> {
+export async function createLeanRuntime(model: Uint8Array, opts: { ortBase: string; integrity?: Record<string, string>; maxBytes: number; shared: SharedWeights }): Promise<Runtime> {
   const t0 = performance.now();
   const wasm = await fetchPinned(opts.ortBase, KERNELS_FILE, opts.integrity, 'runtime', 'runtime');
   let decoder: LeanDecoder;
   try {
-    decoder = LeanDecoder.create(model, await instantiateKernels(wasm));
+    decoder = LeanDecoder.create(model, await instantiateKernels(wasm), opts.shared);
   } catch (e) {
     throw new ClientError('runtime', `cannot start the lean decoder: ${(e as Error).message}`);
   }

@@ -84,6 +84,12 @@ export interface MrtPaintDetail {
   runMs?: number;
   /** Backend that produced an ml paint. */
   backend?: Backend;
+  /**
+   * An ml paint made before the tail basis (the linear synthesis of the layers past the
+   * split decoder's, about 1 MB) arrived, without those layers' linear part; the full paint
+   * of the same tokens follows when it has.
+   */
+  interim?: boolean;
 }
 
 export interface MrtLoadDetail {

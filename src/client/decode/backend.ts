@@ -4,7 +4,7 @@
 import { createLeanRuntime, createRuntime, type Runtime } from '../runtime.ts';
 import type { Backend } from '../types.ts';
 import { cfg, send } from './env.ts';
-import { graphBytes, graphFile, models, runtimeKind } from './models.ts';
+import { graphBytes, graphFile, models, previewSettled, runtimeKind } from './models.ts';
 
 /**
  * Module memory a lean decoder run may take. The largest image the format allows (16 Mi
@@ -72,7 +72,7 @@ async function createSession(file: string, model: Uint8Array): Promise<Runtime> 
 /** The lean runtime: WASM only (its WebGPU kernels do not exist yet); the page hears why when it asked for WebGPU. */
 async function createLean(file: string, model: Uint8Array): Promise<Runtime> {
   try {
-    const rt = await createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES });
+    const rt = await createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES, shared: { preview: await previewSettled() } });
     const asked = cfg().backend ?? 'auto';
     const note = asked === 'webgpu' ? `webgpu skipped: the lean runtime has WASM kernels only (runtime: 'ort' runs ${file}'s source graph on WebGPU)` : '';
     settledBackend = 'wasm';

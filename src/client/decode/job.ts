@@ -28,7 +28,8 @@ export class Job {
   cut = false;
   chunks = 0;
   known = 0;
-  painted: { known: number; kind: PaintKind } | null = null;
+  /** What is on the canvas; `interim`: a learned paint without the tail basis (still loading), repainted when it comes. */
+  painted: { known: number; kind: PaintKind; interim?: boolean } | null = null;
   finalShown = false;
   dead = false;
   /** An error event was sent. */
@@ -258,7 +259,7 @@ export class Job {
     const complete = !this.cut;
     const sd = this.parser.sd;
     const at = { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0 };
-    if (sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === sd.known) && this.painted?.kind !== 'final') this.ml.request();
+    if (sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === sd.known && !this.painted.interim) && this.painted?.kind !== 'final') this.ml.request();
     await this.ml.drained();
     if (this.dead) return;
     if (this.reported) return;

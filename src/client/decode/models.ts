@@ -15,8 +15,10 @@ export interface Models {
 let modelsP: Promise<Models> | null = null;
 let loaded: Models | null = null;
 let preview: PreviewBasis | null = null;
+let previewP: Promise<PreviewBasis | null> | null = null;
 let graphP: Promise<Uint8Array> | null = null;
 let tailP: Promise<TailBasis> | null = null;
+let tailLoaded: TailBasis | null = null;
 const previewListeners: (() => void)[] = [];
 
 /** Manifest + RCM weights: all that token decoding needs (small, loaded first). */
@@ -59,16 +61,26 @@ function warmPreview(p: PreviewBasis, baseFactor: number): void {
 /** preview.bin loads beside the rest; once here, images without a decoder paint get one. */
 function startPreview(files: PriorFiles): void {
   if (cfg().paint === false) return;
-  loadPreview(cfg().modelBase, files.manifest).then(
+  previewP = loadPreview(cfg().modelBase, files.manifest).then(
     (p) => {
       if (p) warmPreview(p, files.manifest.layout.baseFactor);
       preview = p;
       if (p) for (const l of previewListeners) l();
+      return p;
     },
-    // Not fatal (decoder.onnx paints the same tokens) but never silent: a broken preview.bin
-    // means a broken deployment.
-    (e) => console.warn(`[mrt-worker] no token preview: ${(e as Error).message}`),
+    // Not fatal for the token preview (the decoder paints the same tokens) but never
+    // silent: a broken preview.bin means a broken deployment. (The lean decoder, which takes
+    // a weight from it, then fails with its own error.)
+    (e) => {
+      console.warn(`[mrt-worker] no token preview: ${(e as Error).message}`);
+      return null;
+    },
   );
+}
+
+/** The preview basis once its load settled (null: none, or it failed). */
+export function previewSettled(): Promise<PreviewBasis | null> {
+  return previewP ?? Promise.resolve(null);
 }
 
 /**
@@ -108,6 +120,11 @@ export function graphBytes(m: Models): Promise<Uint8Array> {
 
 /** The split decoder's tail basis: loaded when the first token past the split arrives. */
 export function tailBasis(m: Models): Promise<TailBasis> {
-  tailP ??= loadTail(cfg().modelBase, m.files.manifest, tailFile(m));
+  tailP ??= loadTail(cfg().modelBase, m.files.manifest, tailFile(m)).then((tb) => (tailLoaded = tb));
   return tailP;
+}
+
+/** The tail basis once loaded, else null (the first learned paints do not wait for it). */
+export function loadedTailBasis(): TailBasis | null {
+  return tailLoaded;
 }

@@ -8,7 +8,7 @@ import type { Backend } from '../types.ts';
 import { fallbackToWasm, runtime } from './backend.ts';
 import { busyFor, cfg, errDetail, scheduler, send } from './env.ts';
 import type { Job } from './job.ts';
-import { models, tailBasis, type Models } from './models.ts';
+import { loadedTailBasis, models, tailBasis, type Models } from './models.ts';
 import { allocCheck, isOutOfMemory, retire } from './memory.ts';
 import { modelMismatch } from './parser.ts';
 import type { ModelInputs } from './tokens.ts';
@@ -23,6 +23,8 @@ export class MlPainter {
   private running: Promise<void> | null = null;
   private waiters: (() => void)[] = [];
   private pending = false;
+  /** The tail basis is loading after an interim paint: a full paint follows when it comes. */
+  private tailWait: Promise<void> | null = null;
 
   constructor(private readonly job: Job) {}
 
@@ -46,14 +48,34 @@ export class MlPainter {
     this.settle();
   }
 
-  /** Resolves when no run of this image is queued or running. */
+  /** Resolves when no run of this image is queued, running or waiting for the tail basis. */
   drained(): Promise<void> {
-    if (!this.pending && !this.running) return Promise.resolve();
+    if (!this.pending && !this.running && !this.tailWait) return Promise.resolve();
     return new Promise((r) => this.waiters.push(r));
   }
 
   private settle(): void {
-    if (!this.pending && !this.running) for (const w of this.waiters.splice(0)) w();
+    if (!this.pending && !this.running && !this.tailWait) for (const w of this.waiters.splice(0)) w();
+  }
+
+  /**
+   * Loads the tail basis after an interim paint (so the first learned paint never waits for
+   * its megabyte), then asks for the full paint.
+   */
+  private awaitTail(m: Models): void {
+    if (this.tailWait) return;
+    this.tailWait = tailBasis(m).then(
+      () => {
+        this.tailWait = null;
+        this.request();
+        this.settle();
+      },
+      (e) => {
+        this.tailWait = null;
+        this.job.fail(errDetail(e, !this.job.painted));
+        this.settle();
+      },
+    );
   }
 
   private async paintTokens(): Promise<void> {
@@ -101,10 +123,6 @@ export class MlPainter {
       if (mismatch) return job.fail(mismatch);
       rt = await runtime();
       if (job.dead || job.finalShown) return;
-      if (job.inputs!.needsTail(sd, m, job.opts.regenerate)) {
-        tb = await tailBasis(m);
-        if (job.dead || job.finalShown) return;
-      }
     } catch (e) {
       job.fail(errDetail(e, true));
       return;
@@ -112,7 +130,18 @@ export class MlPainter {
     // read after the waits: on a cold page the runtime takes seconds to load, and every
     // chunk that arrived meanwhile belongs in this paint
     const known = sd.known;
-    if (job.painted?.kind === 'ml' && job.painted.known === known) return;
+    // Tokens past the split need the tail basis (about a megabyte): until it is here, an
+    // interim paint without their linear part (as if they were missing), then the full one.
+    let interim = false;
+    if (job.inputs!.needsTail(sd, m, job.opts.regenerate)) {
+      tb = loadedTailBasis();
+      interim = !tb;
+    }
+    const p = job.painted;
+    if (p?.kind === 'ml' && p.known === known && (!p.interim || interim)) {
+      if (interim) this.awaitTail(m);
+      return;
+    }
     const base = job.placeholder.base;
     if (!base) {
       job.fail({ code: 'placeholder', message: job.placeholder.error || 'the stream has no placeholder (the model base)', fatal: !job.painted });
@@ -159,16 +188,17 @@ export class MlPainter {
       bitmap.close();
       return;
     }
-    job.painted = { known, kind: 'ml' };
+    job.painted = { known, kind: 'ml', ...(interim ? { interim } : {}) };
     send(
       {
         type: 'paint',
         id: job.id,
         bitmap,
-        detail: { kind: 'ml', bytes: job.received, chunks: sd.chunks, tokens: known, runMs, backend: rt.backend as Backend },
+        detail: { kind: 'ml', bytes: job.received, chunks: sd.chunks, tokens: known, runMs, backend: rt.backend as Backend, ...(interim ? { interim } : {}) },
       },
       [bitmap],
     );
+    if (interim) this.awaitTail(m);
     send({
       type: 'stats',
       id: job.id,

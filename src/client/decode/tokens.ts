@@ -25,12 +25,13 @@ export class TokenInputs {
   }
 
   /**
-   * Split decoder: the tail basis is needed once a token past the split is non-zero,
-   * received or (when the RCM covers layers past the split) regenerated.
+   * Split decoder: the tail basis is needed once a token past the split is non-zero:
+   * received (exactly, or by its coarse trit in a coarse-first stream, whose coarse pass
+   * may reach past the split) or, when the RCM covers layers past the split, regenerated.
    */
   needsTail(sd: StreamDecoder, m: Models, regen: boolean): boolean {
     const split = m.files.manifest.splitDecoder;
-    return !!split && (sd.progress.exact > split.layers * this.cells() || (regen && !!m.rcm && m.rcm.T > split.layers));
+    return !!split && (sd.progress.coarse > split.layers * this.cells() || (regen && !!m.rcm && m.rcm.T > split.layers));
   }
 
   /** The decoder's inputs for the first `known` stream symbols. `tb`: the tail basis when needsTail. */

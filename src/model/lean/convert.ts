@@ -7,14 +7,20 @@ import { createHash } from 'node:crypto';
 import { decodeOnnx, encodeOnnx, floatTensor, tensorValues, type OnnxModel, type OnnxNode } from './onnx.ts';
 import { encodeLean, weightSize, type LeanGraph, type LeanOp, type LeanTensor } from './format.ts';
 import { floatToHalf } from '../binfile.ts';
+import type { PreviewBasis } from '../preview.ts';
 import { opInputs } from './ops.ts';
-import { weightValues } from './weights.ts';
+import { weightValues, type SharedWeights } from './weights.ts';
 
 export type WeightMode = 'i8' | 'f16' | 'f32';
 
 export interface ConvertOptions {
   /** How multi-dimensional weights (conv kernels) are stored; biases stay float32. */
   weights?: WeightMode;
+  /**
+   * The model's preview basis: a 1×1 convolution weight that is this basis transposed (to
+   * within its int8 rounding) is taken from preview.bin instead of stored twice.
+   */
+  preview?: PreviewBasis | null;
 }
 
 function attrs(n: OnnxNode): Record<string, number | number[] | string> {
@@ -199,8 +205,14 @@ export function convertOnnx(onnxBytes: Uint8Array, opts: ConvertOptions = {}): C
   const fused = fuse(nodes, g.output[0]!.name);
   const w = new DataWriter();
   const weights: Record<string, LeanTensor> = {};
+  const shares = new Set<string>();
   for (const name of [...used].sort()) {
     const { dims, v } = inits.get(name)!;
+    if (opts.preview && isPreviewBasis(dims, v, opts.preview)) {
+      weights[name] = { dims, dtype: 'preview', offset: 0 };
+      shares.add('preview.bin');
+      continue;
+    }
     weights[name] = storeWeight(w, dims, v, dims.length > 1 ? mode : 'f32');
   }
   const inputs = g.input.map((i) => ({ name: i.name, dims: inputDims(m, i.name) }));
@@ -210,8 +222,23 @@ export function convertOnnx(onnxBytes: Uint8Array, opts: ConvertOptions = {}): C
     nodes: fused,
     weights,
     source: createHash('sha256').update(onnxBytes).digest('hex'),
+    ...(shares.size ? { shares: [...shares] } : {}),
   };
   return { lean: encodeLean(graph, w.bytes()), graph };
+}
+
+/** Whether weight `v` [3·S², P, 1, 1] is the preview basis [P][3·S²] transposed, to within half its int8 step. */
+function isPreviewBasis(dims: number[], v: Float32Array, p: PreviewBasis): boolean {
+  const per = 3 * p.window * p.window;
+  if (dims.length !== 4 || dims[0] !== per || dims[1] !== p.components || dims[2] !== 1 || dims[3] !== 1) return false;
+  const c = p.components;
+  for (let k = 0; k < c; k++) {
+    let max = 0;
+    for (let j = 0; j < per; j++) max = Math.max(max, Math.abs(v[j * c + k]!));
+    const tol = (max / 127) * 0.5 + 1e-7;
+    for (let j = 0; j < per; j++) if (Math.abs(v[j * c + k]! - p.basis[k * per + j]!) > tol) return false;
+  }
+  return true;
 }
 
 function inputDims(m: OnnxModel, name: string): (number | string)[] {
@@ -254,11 +281,11 @@ function fuse(nodes: LeanOp[], output: string): LeanOp[] {
  * The .onnx with every weight replaced by what the lean file stores, dequantised: the oracle
  * that onnxruntime runs in the parity tests (same weights, other kernels).
  */
-export function dequantisedOnnx(onnxBytes: Uint8Array, lean: { graph: LeanGraph; data: Uint8Array }): Uint8Array {
+export function dequantisedOnnx(onnxBytes: Uint8Array, lean: { graph: LeanGraph; data: Uint8Array }, shared: SharedWeights = {}): Uint8Array {
   const m = decodeOnnx(onnxBytes);
   m.graph.initializer = m.graph.initializer.map((t) => {
     const lw = lean.graph.weights[t.name];
-    return lw ? floatTensor(t.name, lw.dims, weightValues(lw, lean.data)) : t;
+    return lw ? floatTensor(t.name, lw.dims, weightValues(lw, lean.data, shared)) : t;
   });
   return encodeOnnx(m);
 }

@@ -28,11 +28,13 @@ export type LeanOp =
 /**
  * Stored weight: 'f32'; 'f16' (IEEE binary16); 'i8' (per-row scale: value = q · scale[row],
  * a row being everything under the first dimension; `scales` float32 × dims[0] at
- * scaleOffset).
+ * scaleOffset); 'preview': not stored here but taken from preview.bin, which the page loads
+ * first anyway (the 1×1 convolution of the linear synthesis path, [3·S², P, 1, 1], is the
+ * preview basis transposed: shipping it twice cost ~150 KB on the wire).
  */
 export interface LeanTensor {
   dims: number[];
-  dtype: 'f32' | 'f16' | 'i8';
+  dtype: 'f32' | 'f16' | 'i8' | 'preview';
   offset: number;
   scaleOffset?: number;
 }
@@ -45,6 +47,8 @@ export interface LeanGraph {
   weights: Record<string, LeanTensor>;
   /** sha256 of the .onnx this file was converted from. */
   source: string;
+  /** Other model files a weight is taken from ('preview.bin' for dtype 'preview'). */
+  shares?: string[];
 }
 
 export interface LeanFile {
@@ -73,6 +77,7 @@ export function weightSize(t: LeanTensor): number {
 /** Bytes a weight occupies in the data block (values, and the scales of an i8 weight). */
 function storedBytes(t: LeanTensor): { start: number; end: number }[] {
   const n = weightSize(t);
+  if (t.dtype === 'preview') return [];
   const per = t.dtype === 'f32' ? 4 : t.dtype === 'f16' ? 2 : 1;
   const spans = [{ start: t.offset, end: t.offset + n * per }];
   if (t.dtype === 'i8') spans.push({ start: t.scaleOffset ?? -1, end: (t.scaleOffset ?? -1) + 4 * t.dims[0]! });
@@ -94,7 +99,7 @@ export function decodeLean(bytes: Uint8Array): LeanFile {
   }
   const data = bytes.subarray(Math.ceil((BIN_HEADER + len) / 8) * 8);
   for (const [name, t] of Object.entries(graph.weights)) {
-    if (!Array.isArray(t.dims) || !t.dims.every((d) => Number.isInteger(d) && d > 0) || !['f32', 'f16', 'i8'].includes(t.dtype)) {
+    if (!Array.isArray(t.dims) || !t.dims.every((d) => Number.isInteger(d) && d > 0) || !['f32', 'f16', 'i8', 'preview'].includes(t.dtype)) {
       throw bad(`weight ${name}: bad dims or dtype`);
     }
     const align = t.dtype === 'f32' ? 4 : t.dtype === 'f16' ? 2 : 1;

@@ -5,7 +5,7 @@
 // in TypeScript on the same memory. Display only: never part of entropy decoding.
 import { decodeLean, type LeanGraph, type LeanOp } from './format.ts';
 import { opInputs } from './ops.ts';
-import { weightValues } from './weights.ts';
+import { weightValues, type SharedWeights } from './weights.ts';
 import type { Kernels } from './kernels.ts';
 
 export type Dims = [number, number, number, number];
@@ -49,11 +49,12 @@ export class LeanDecoder {
     readonly graph: LeanGraph,
     private readonly k: Kernels,
     data: Uint8Array,
+    shared: SharedWeights,
   ) {
     let at = align16(k.heapBase);
     const placed: [number, Float32Array][] = [];
     for (const [name, t] of Object.entries(graph.weights)) {
-      const v = weightValues(t, data);
+      const v = weightValues(t, data, shared);
       this.weights.set(name, { at, dims: t.dims });
       placed.push([at, v]);
       at = align16(at + 4 * v.length);
@@ -64,9 +65,10 @@ export class LeanDecoder {
     for (const [p, v] of placed) heap.set(v, p / 4);
   }
 
-  static create(bytes: Uint8Array, kernels: Kernels): LeanDecoder {
+  /** `shared`: the files the lean file takes weights from (graph.shares), loaded. */
+  static create(bytes: Uint8Array, kernels: Kernels, shared: SharedWeights = {}): LeanDecoder {
     const { graph, data } = decodeLean(bytes);
-    return new LeanDecoder(graph, kernels, data);
+    return new LeanDecoder(graph, kernels, data, shared);
   }
 
   /** Bytes the module holds now (weights and the largest arena so far). */

@@ -1,12 +1,19 @@
 // Stored lean weights → float32 (format.ts LeanTensor): the one dequantisation rule, used by
 // the runtime when it loads a model and by the converter for the onnxruntime oracle.
 import { halfToFloat } from '../binfile.ts';
+import type { PreviewBasis } from '../preview.ts';
 import { weightSize, type LeanTensor } from './format.ts';
+
+/** The files a lean weight may be taken from (format.ts LeanTensor dtype 'preview'). */
+export interface SharedWeights {
+  preview?: PreviewBasis | null;
+}
 
 let halfLut: Float32Array | null = null;
 
-export function weightValues(t: LeanTensor, data: Uint8Array): Float32Array {
+export function weightValues(t: LeanTensor, data: Uint8Array, shared: SharedWeights = {}): Float32Array {
   const n = weightSize(t);
+  if (t.dtype === 'preview') return fromPreview(t, shared.preview);
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
   const out = new Float32Array(n);
   if (t.dtype === 'f32') {
@@ -26,5 +33,16 @@ export function weightValues(t: LeanTensor, data: Uint8Array): Float32Array {
     }
   }
   for (let i = 0; i < n; i++) if (!Number.isFinite(out[i]!)) throw new Error(`weight value ${i} is not finite`);
+  return out;
+}
+
+/** A [3·S², P, 1, 1] 1×1 convolution weight from the preview basis [P][3·S²]. */
+function fromPreview(t: LeanTensor, p: PreviewBasis | null | undefined): Float32Array {
+  if (!p) throw new Error('a weight is taken from preview.bin, which is not loaded');
+  const [o, c, kh, kw] = t.dims;
+  const per = 3 * p.window * p.window;
+  if (o !== per || c !== p.components || kh !== 1 || kw !== 1) throw new Error(`weight [${t.dims}] does not match preview.bin (${p.components} components of ${per})`);
+  const out = new Float32Array(o * c);
+  for (let k = 0; k < c; k++) for (let j = 0; j < o; j++) out[j * c + k] = p.basis[k * per + j]!;
   return out;
 }
