@@ -148,7 +148,9 @@ describe('<mrt-img> through the local edge (wrangler dev)', () => {
     expect(ev.filter((e) => e.type === 'error')).toEqual([]);
     expect(ev.some((e) => e.type === 'paint' && e.detail.kind === 'ml')).toBe(true);
     const paths = seen.map((r) => r.path);
-    for (const f of ['manifest', 'rcm', 'ort.wasm.min', 'ort-wasm-simd-threaded']) expect(paths.some((p) => p.startsWith(`/assets/${f}.`))).toBe(true);
+    for (const f of ['manifest', 'rcm', 'mrt-kernels', 'decoder-lean']) expect(paths.some((p) => p.startsWith(`/assets/${f}.`))).toBe(true);
+    // the lean runtime (the default) loads none of onnxruntime-web
+    expect(paths.filter((p) => /\/ort[.-]|\.onnx$/.test(p))).toEqual([]);
     // nothing by its plain name, everything cacheable for a year
     expect(paths.filter((p) => !p.startsWith('/assets/'))).toEqual([]);
     for (const r of seen) {

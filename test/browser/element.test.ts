@@ -135,9 +135,10 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     srv.streams.set('/i/preview.mrt', { bytes: small, boundaries: [info.headerEnd, ...info.chunkEnds.slice(0, 5)], pieceDelayMs: 150 });
     srv.streams.set('/ref/preview.png', { bytes: await sourcePng(SMALL) });
     srv.mounts.set('/slow-models/', MODELS);
-    // the decoder graphs arrive in two pieces 2.5 s apart: the first five chunks come before them
+    // the decoder graph (the lean runtime's, the default) arrives in two pieces 2.5 s apart:
+    // the first five chunks come before it
     const manifest = JSON.parse(await readFile(join(MODELS, 'manifest.json'), 'utf8'));
-    for (const f of [manifest.splitDecoder?.file ?? 'decoder.onnx']) {
+    for (const f of [manifest.lean?.file ?? manifest.splitDecoder?.file ?? 'decoder.onnx']) {
       srv.streams.set(`/slow-models/${f}`, { bytes: new Uint8Array(await readFile(join(MODELS, f))), boundaries: [1024], pieceDelayMs: 2500 });
     }
     const page = await open(
@@ -166,11 +167,11 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(scores.slice(firstMl).some((s) => s.kind === 'preview')).toBe(false);
     for (let i = 1; i < previews.length; i++) expect(previews[i].tokens).toBeGreaterThan(previews[i - 1].tokens);
     for (const p of previews) expect(p.runMs).toBeGreaterThanOrEqual(0);
-    // the previews sharpen with tokens, past the placeholder; decoder.onnx is better still
+    // the previews sharpen with tokens, past the placeholder; the decoder is better still
     const last = previews[previews.length - 1];
     expect(last.psnr).toBeGreaterThan(previews[0].psnr);
     expect(last.psnr).toBeGreaterThan(scores[0].psnr);
-    // decoder.onnx's first paint uses every token received while it loaded (never an older state)
+    // the decoder's first paint uses every token received while it loaded (never an older state)
     expect(scores[firstMl].tokens).toBeGreaterThanOrEqual(last.tokens);
     expect(scores[firstMl].psnr).toBeGreaterThan(last.psnr);
     expect(scores[scores.length - 1].kind).toBe('ml');
@@ -319,17 +320,21 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     // the budget is held on the wire by Range as well as ?bytes= (a static host ignores the query)
     expect(first[0].range).toBe(`bytes=0-${budget - 1}`);
     const fetched = (f: string) => srv.log.some((r) => r.path === `/budget-models/${f}`);
-    const firstLayers = info.header.chunks[0].tokenEnd / (info.header.layout.gridW * info.header.layout.gridH);
     const split = manifest.splitDecoder as { file: string; tail: string; layers: number } | undefined;
-    if (split) {
-      // the split decoder paints every prefix (decoder.onnx is never downloaded); its tail
-      // basis only once a token past the split has arrived
-      expect(fetched(split.file)).toBe(true);
-      expect(fetched('decoder.onnx')).toBe(false);
-      expect(fetched(split.tail)).toBe(firstLayers > split.layers);
-    } else {
-      expect(fetched('decoder.onnx')).toBe(true);
-    }
+    const lean = manifest.lean as { file: string; tail?: string } | undefined;
+    // the lean runtime (the default) loads its own graph and int8 tail, never an .onnx
+    const graph = lean?.file ?? split?.file ?? 'decoder.onnx';
+    const tail = lean?.tail ?? split?.tail;
+    const onnx = (f: string) => f.endsWith('.onnx') && f !== graph;
+    expect(fetched(graph)).toBe(true);
+    for (const f of ['decoder.onnx', split?.file ?? 'decoder.onnx']) if (onnx(f)) expect(fetched(f)).toBe(false);
+    // the tail basis only once a token past the split is known (coarse trits included), and
+    // only after a first (interim) learned paint
+    const cells = info.header.layout.gridW * info.header.layout.gridH;
+    const kn = (info.header.layout.coarseLayers ?? 0) * cells;
+    const s = firstLoad.tokens;
+    const knownUpTo = s <= kn ? s : s <= 2 * kn ? kn : s - kn; // tokens known exactly or by their coarse trit
+    if (split && tail) expect(fetched(tail)).toBe(knownUpTo > split.layers * cells);
     expect(log.filter((e) => e.type === 'paint').at(-1)!.detail.kind).toBe('ml');
     await page.click('#m');
     await page.waitForFunction(() => (window as any).log.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 60_000 });
@@ -341,9 +346,9 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(ranged[0].range).toBe(`bytes=${budget}-`);
     expect(ranged[0].status).toBe(206);
     expect(ranged[0].sent).toBe(small2.length - budget);
-    if (split) expect(fetched(split.tail)).toBe(info.header.layout.tokensPerWindow > split.layers);
+    if (split && tail) expect(fetched(tail)).toBe(info.header.layout.tokensPerWindow > split.layers);
     // the whole stream (every layer) is painted by the browser's graph
-    expect(fetched('decoder.onnx')).toBe(!split);
+    for (const f of ['decoder.onnx', split?.file ?? 'decoder.onnx']) if (onnx(f)) expect(fetched(f)).toBe(false);
     expect(log.filter((e) => e.type === 'paint').at(-1)!.detail).toMatchObject({ kind: 'ml', tokens: info.header.totalTokens });
     await page.close();
   });
