@@ -1,24 +1,18 @@
 // Runs a lean decoder file (format.ts) on the WASM SIMD kernels (kernels.ts): shapes are
 // inferred from the inputs, every tensor gets a place in one arena planned before the run
-// (so the memory a run needs is known, and checked, before anything is allocated), the
+// (plan.ts: the memory a run needs is known, and checked, before anything is allocated), the
 // convolutions and element-wise ops run in WASM and the copies (Concat, Slice, DepthToSpace)
 // in TypeScript on the same memory. Display only: never part of entropy decoding.
 import { decodeLean, type LeanGraph, type LeanOp } from './format.ts';
-import { opInputs } from './ops.ts';
+import { align16, LeanError, planArena, size, sliceRange, type Dims } from './plan.ts';
 import { weightValues, type SharedWeights } from './weights.ts';
 import type { Kernels } from './kernels.ts';
 
-export type Dims = [number, number, number, number];
+export { LeanError, type Dims };
 
 export interface Feed {
   data: Float32Array;
   dims: number[];
-}
-
-interface Planned {
-  dims: Dims;
-  /** Byte offset in the module's memory. */
-  at: number;
 }
 
 export interface RunPlan {
@@ -30,16 +24,7 @@ export interface RunPlan {
   offsets: Map<string, number>;
 }
 
-const size = (d: Dims) => d[0] * d[1] * d[2] * d[3];
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
 const PAGE = 65536;
-
-export class LeanError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LeanError';
-  }
-}
 
 export class LeanDecoder {
   private readonly weights = new Map<string, { at: number; dims: number[] }>();
@@ -89,104 +74,8 @@ export class LeanDecoder {
 
   /** Shapes and arena offsets for inputs of these shapes; throws on inconsistent shapes. */
   plan(inputDims: Record<string, number[]>): RunPlan {
-    const shapes = new Map<string, Dims>();
-    for (const i of this.graph.inputs) {
-      const d = inputDims[i.name];
-      if (!d || d.length !== 4 || d[0] !== 1 || !d.every((x) => Number.isInteger(x) && x > 0)) throw new LeanError(`input ${i.name}: expected [1, C, H, W], got ${JSON.stringify(d)}`);
-      i.dims.forEach((want, j) => {
-        if (typeof want === 'number' && want > 0 && want !== d[j]) throw new LeanError(`input ${i.name}: dimension ${j} is ${d[j]}, the graph wants ${want}`);
-      });
-      shapes.set(i.name, d as Dims);
-    }
-    const get = (n: string, op: LeanOp) => {
-      const d = shapes.get(n);
-      if (!d) throw new LeanError(`${op.op}: input ${n} is not computed before it is used`);
-      return d;
-    };
-    for (const op of this.graph.nodes) shapes.set(op.y, this.outDims(op, get));
-    // live ranges [first write, last read] in node order; inputs live from the start
-    const first = new Map<string, number>();
-    const last = new Map<string, number>();
-    for (const i of this.graph.inputs) first.set(i.name, -1);
-    this.graph.nodes.forEach((op, idx) => {
-      for (const i of opInputs(op)) last.set(i, idx);
-      first.set(op.y, idx);
-    });
-    last.set(this.graph.output, this.graph.nodes.length);
-    // greedy by size: each tensor at the lowest offset free of tensors live at the same time
-    const names = [...first.keys()].sort((a, b) => size(shapes.get(b)!) - size(shapes.get(a)!) || (a < b ? -1 : 1));
-    const offsets = new Map<string, number>();
-    const placed: { lo: number; hi: number; from: number; to: number }[] = [];
-    let arena = 0;
-    for (const n of names) {
-      const from = first.get(n)!;
-      const to = last.get(n) ?? from;
-      const bytes = align16(4 * size(shapes.get(n)!));
-      const clash = placed.filter((p) => p.from <= to && from <= p.to).sort((a, b) => a.lo - b.lo);
-      let at = 0;
-      for (const p of clash) {
-        if (at + bytes <= p.lo) break;
-        at = Math.max(at, p.hi);
-      }
-      placed.push({ lo: at, hi: at + bytes, from, to });
-      offsets.set(n, at);
-      arena = Math.max(arena, at + bytes);
-    }
-    return { arenaBytes: arena, totalBytes: this.arenaStart + arena, shapes, offsets };
-  }
-
-  private outDims(op: LeanOp, get: (n: string, op: LeanOp) => Dims): Dims {
-    switch (op.op) {
-      case 'Conv': {
-        const [, c, h, w] = get(op.x, op);
-        const wd = this.weight(op.w).dims;
-        if (c !== wd[1]! * op.groups) throw new LeanError(`Conv ${op.y}: ${c} input channels, the weight takes ${wd[1]! * op.groups}`);
-        const oh = Math.floor((h + op.pads[0] + op.pads[2] - op.k[0]) / op.s[0]) + 1;
-        const ow = Math.floor((w + op.pads[1] + op.pads[3] - op.k[1]) / op.s[1]) + 1;
-        if (oh < 1 || ow < 1) throw new LeanError(`Conv ${op.y}: input ${h}x${w} is smaller than the kernel`);
-        return [1, wd[0]!, oh, ow];
-      }
-      case 'ConvTranspose': {
-        const [, c, h, w] = get(op.x, op);
-        const wd = this.weight(op.w).dims;
-        if (c !== wd[0]) throw new LeanError(`ConvTranspose ${op.y}: ${c} input channels, the weight takes ${wd[0]}`);
-        return [1, wd[1]! * op.groups, (h - 1) * op.s[0] + op.k[0], (w - 1) * op.s[1] + op.k[1]];
-      }
-      case 'Add': {
-        const a = get(op.a, op);
-        const b = get(op.b, op);
-        if (a.some((v, i) => v !== b[i])) throw new LeanError(`Add ${op.y}: shapes ${a} and ${b} differ (the lean op set does not broadcast)`);
-        return a;
-      }
-      case 'Affine':
-      case 'Relu':
-      case 'Clip':
-        return get(op.x, op);
-      case 'Concat': {
-        const ds = op.xs.map((x) => get(x, op));
-        const out = [...ds[0]!] as Dims;
-        out[op.axis] = 0;
-        for (const d of ds) {
-          if (d.some((v, i) => i !== op.axis && v !== ds[0]![i])) throw new LeanError(`Concat ${op.y}: shapes ${ds.join(' / ')} differ off axis ${op.axis}`);
-          out[op.axis] += d[op.axis]!;
-        }
-        return out;
-      }
-      case 'Slice': {
-        const d = get(op.x, op);
-        const [s, e] = sliceRange(op, d[op.axis]!);
-        const out = [...d] as Dims;
-        out[op.axis] = e - s;
-        if (e - s < 1) throw new LeanError(`Slice ${op.y}: empty slice of ${d}`);
-        return out;
-      }
-      case 'DepthToSpace': {
-        const [, c, h, w] = get(op.x, op);
-        const b = op.block;
-        if (c % (b * b)) throw new LeanError(`DepthToSpace ${op.y}: ${c} channels for block ${b}`);
-        return [1, c / (b * b), h * b, w * b];
-      }
-    }
+    const p = planArena(this.graph, (n) => this.weight(n).dims, inputDims);
+    return { ...p, totalBytes: this.arenaStart + p.arenaBytes };
   }
 
   /**
@@ -248,11 +137,6 @@ export class LeanDecoder {
     const od = dims(this.graph.output);
     return { data: heap.slice(o, o + size(od)), dims: [...od] };
   }
-}
-
-function sliceRange(op: { start: number; end: number }, n: number): [number, number] {
-  const norm = (v: number) => Math.max(0, Math.min(n, v < 0 ? v + n : v));
-  return [norm(op.start), norm(op.end)];
 }
 
 /** The ops that only move values: Concat, Slice, DepthToSpace (CRD). */
