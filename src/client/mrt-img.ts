@@ -11,7 +11,7 @@
 import { hintsFromNavigator } from '../format/budget.ts';
 import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
 import { imageSizeProblem } from '../format/limits.ts';
-import type { FromWorker, HeaderInfo, StartOptions, ToWorker } from './protocol.ts';
+import { MAX_LEARNED_PAINTS_DEFAULT, type FromWorker, type HeaderInfo, type StartOptions, type ToWorker } from './protocol.ts';
 import { WorkerSupervisor } from './supervisor.ts';
 import type {
   BudgetSpec,
@@ -37,6 +37,9 @@ const config: Required<MrtConfig> = {
   budgetParam: 'bytes',
   paint: true,
   debug: false,
+  maxLearnedPaints: MAX_LEARNED_PAINTS_DEFAULT,
+  saveData: 'auto',
+  saveDataRuntime: 'if-cached',
   workerTimeout: 30_000,
   integrity: {},
 };
@@ -53,8 +56,66 @@ function abs(u: string): string {
   return new URL(u, document.baseURI).href;
 }
 
+type Connection = { saveData?: boolean; effectiveType?: string; downlink?: number; rtt?: number };
+
+function connection(): Connection | undefined {
+  return (navigator as unknown as { connection?: Connection }).connection;
+}
+
+/** MrtConfig.saveData resolved: the page's setting, else navigator.connection.saveData. */
+function saveData(): boolean {
+  return config.saveData === 'auto' ? connection()?.saveData === true : config.saveData === true;
+}
+
 function configMessage(): ToWorker {
-  return { type: 'config', config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase) } };
+  return {
+    type: 'config',
+    config: { ...config, ortBase: abs(config.ortBase), modelBase: abs(config.modelBase), saveData: saveData() },
+    ...(gate ? { gate } : {}),
+  };
+}
+
+// ---------------------------------------------------------------- when the runtime may load
+
+/**
+ * Why the runtime may load ('fcp', 'idle', 'warm'), null until then. The placeholder, token
+ * decoding and the token preview never wait for this; the learned decoder's runtime and graph
+ * download and compile only after the page's first contentful paint (or idle time, for a page
+ * that paints nothing contentful), so they never compete with it (decode/gate.ts).
+ */
+let gate: string | null = null;
+/** requestIdleCallback's timeout after the first frame, for a page that never becomes idle. */
+const GATE_IDLE_TIMEOUT_MS = 2000;
+/** Where there is no requestIdleCallback (Safari): this long after the first frame. */
+const GATE_NO_IDLE_CALLBACK_MS = 300;
+
+function openGate(why: string): void {
+  if (gate) return;
+  gate = why;
+  // a worker that starts later gets it with its settings
+  if (supervisor.running) post({ type: 'open-gate', why });
+}
+
+function armGate(): void {
+  try {
+    // buffered: a page that imports the element after its first paint opens the gate at once
+    const po = new PerformanceObserver((list) => {
+      if (!list.getEntriesByName('first-contentful-paint').length) return;
+      po.disconnect();
+      openGate('fcp');
+    });
+    po.observe({ type: 'paint', buffered: true });
+  } catch {
+    /* no paint timing: the idle path below */
+  }
+  // A page with nothing contentful never has an FCP: idle after its first rendered frame (a
+  // frame, so that a page still blocked on its render-blocking resources does not count as
+  // idle; a hidden page renders no frame and waits until it is shown).
+  requestAnimationFrame(() => {
+    const ric = (window as unknown as { requestIdleCallback?: (cb: () => void, o: { timeout: number }) => number }).requestIdleCallback;
+    if (typeof ric === 'function') ric.call(window, () => openGate('idle'), { timeout: GATE_IDLE_TIMEOUT_MS });
+    else setTimeout(() => openGate('idle'), GATE_NO_IDLE_CALLBACK_MS);
+  });
 }
 
 const supervisor = new WorkerSupervisor({
@@ -64,6 +125,7 @@ const supervisor = new WorkerSupervisor({
     if (m.type === 'backend') {
       // a fallback is never silent: the reason goes to the console
       if (m.error) console.warn(`[mrt-img] ${m.error}${m.backend ? `; decoding on ${m.backend}` : ''}`);
+      if (m.note) console.info(`[mrt-img] ${m.note}`);
       lastBackend = m.backend;
       for (const w of backendWaiters.splice(0)) w(m.backend);
       return;
@@ -106,6 +168,24 @@ function parseBudget(v: string | null): BudgetSpec | 'auto' {
   return 'auto';
 }
 
+let sheet: CSSStyleSheet | null | undefined;
+/**
+ * The shadow root's styles as a constructed stylesheet where there are constructed
+ * stylesheets: a page whose Content-Security-Policy has no style-src 'unsafe-inline' keeps
+ * them (a <style> element in the shadow root would be refused).
+ */
+function styleSheet(): CSSStyleSheet | null {
+  if (sheet === undefined) {
+    try {
+      sheet = new CSSStyleSheet();
+      sheet.replaceSync(STYLE);
+    } catch {
+      sheet = null;
+    }
+  }
+  return sheet;
+}
+
 const STYLE = `
 :host { display: inline-block; position: relative; overflow: hidden; contain: content;
   width: var(--mrt-width, auto); aspect-ratio: var(--mrt-aspect, auto); max-width: 100%; vertical-align: baseline; }
@@ -144,8 +224,13 @@ export class MrtImg extends ElementBase {
     return new Promise((r) => backendWaiters.push(r));
   }
 
-  /** Starts loading the runtime and model now (e.g. on idle), before any image needs them. */
+  /**
+   * Starts loading the runtime and model now, before any image needs them and without
+   * waiting for the page's first contentful paint (which the elements otherwise do). Under
+   * Save-Data the runtime still loads only from the HTTP cache (`saveDataRuntime`).
+   */
   static warm(): void {
+    gate ??= 'warm';
     post({ type: 'warm' });
   }
 
@@ -172,12 +257,17 @@ export class MrtImg extends ElementBase {
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    const style = document.createElement('style');
-    style.textContent = STYLE;
+    const css = styleSheet();
+    if (css && 'adoptedStyleSheets' in root) root.adoptedStyleSheets = [css];
+    else {
+      const style = document.createElement('style');
+      style.textContent = STYLE;
+      root.append(style);
+    }
     this.canvas = document.createElement('canvas');
     this.canvas.setAttribute('part', 'canvas');
     this.canvas.setAttribute('aria-hidden', 'true');
-    root.append(style, this.canvas, document.createElement('slot'));
+    root.append(this.canvas, document.createElement('slot'));
     this.addEventListener('click', () => {
       if (this.refineMode !== 'none') this.refine();
     });
@@ -364,12 +454,14 @@ export class MrtImg extends ElementBase {
     // Save-Data, devicePixelRatio and the rendered width; applied in the worker once the
     // header tells the image size and stream length.
     const rect = this.getBoundingClientRect();
-    const connection = (navigator as unknown as { connection?: { saveData?: boolean; effectiveType?: string; downlink?: number; rtt?: number } }).connection;
+    const conn = connection();
+    // MrtConfig.saveData, when the page set it, stands for navigator.connection.saveData
+    const hints = config.saveData === 'auto' ? conn : { ...conn, saveData: config.saveData === true };
     const budget: StartOptions['budget'] =
       attrBudget === 'auto'
         ? {
             hints: hintsFromNavigator(
-              connection,
+              hints,
               devicePixelRatio,
               rect.width || undefined,
             ),
@@ -386,7 +478,7 @@ export class MrtImg extends ElementBase {
       priority: fp === 'high' || fp === 'low' ? fp : 'auto',
       ...(rect.width > 0 && rect.height > 0 ? { box: { width: rect.width, height: rect.height } } : {}),
       // no navigator.connection (Safari, Firefox): the worker measures the stream instead
-      ...(attrBudget === 'auto' && !connection ? { measure: true } : {}),
+      ...(attrBudget === 'auto' && !conn ? { measure: true } : {}),
       keepTokens: this.hasAttribute('data-keep-tokens'),
     };
     this.setAttribute('data-state', 'loading');
@@ -513,6 +605,7 @@ export class MrtImg extends ElementBase {
 
 if (typeof customElements !== 'undefined' && !customElements.get('mrt-img')) {
   customElements.define('mrt-img', MrtImg);
+  armGate();
   // Pinch-zoom: the visitor wants detail; refine every partial image on screen.
   window.visualViewport?.addEventListener('resize', () => {
     if ((window.visualViewport?.scale ?? 1) <= 1) return;

@@ -2,6 +2,14 @@
 import type { BudgetHints } from '../format/budget.ts';
 import type { Backend, BudgetSpec, MrtConfig, MrtErrorDetail, MrtLoadDetail, MrtPaintDetail, MrtProgressDetail } from './types.ts';
 
+/**
+ * Default of MrtConfig.maxLearnedPaints: decoder runs per image and load. One per chunk of the
+ * encoder's default streams (8-10 chunks), so that those paint as every chunk arrives; what it
+ * bounds is the rest: runs on partial chunks back to back for as long as a slow download lasts,
+ * streams of many small chunks, refines.
+ */
+export const MAX_LEARNED_PAINTS_DEFAULT = 10;
+
 export interface StartOptions {
   url: string;
   /** Explicit budget, null for the whole stream, or hints for the shared budget rule. */
@@ -21,7 +29,13 @@ export interface StartOptions {
 }
 
 export type ToWorker =
-  | { type: 'config'; config: MrtConfig & { ortBase: string; modelBase: string } }
+  /**
+   * The page's settings (`saveData` resolved to a boolean); `gate`: the page has painted or
+   * idled already, or called MrtImg.warm() (decode/gate.ts): the runtime may load.
+   */
+  | { type: 'config'; config: MrtConfig & { ortBase: string; modelBase: string }; gate?: string }
+  /** The page's first contentful paint or idle time came ('fcp' | 'idle'): the runtime may load (decode/gate.ts). */
+  | { type: 'open-gate'; why: string }
   | { type: 'start'; id: number; opts: StartOptions }
   | { type: 'refine'; id: number }
   | { type: 'cancel'; id: number }
@@ -56,7 +70,8 @@ export type FromWorker =
   | { type: 'error'; id: number; detail: MrtErrorDetail }
   | { type: 'partial'; id: number; partial: boolean }
   | { type: 'tokens'; id: number; req: number; tokens: Uint8Array | null; known: number }
-  | { type: 'backend'; backend: Backend | null; error?: string }
+  /** `error`: why a backend was left (console.warn); `note`: a decision the page logs as information (Save-Data). */
+  | { type: 'backend'; backend: Backend | null; error?: string; note?: string }
   | { type: 'stats'; id: number; stats: Record<string, number | string> }
   /** The worker ran its script (a loss before this is a worker that never loaded). */
   | { type: 'ready' }

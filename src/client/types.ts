@@ -33,6 +33,33 @@ export interface MrtConfig {
   throttle?: number;
   /** false: decode tokens only, never run the ONNX decoder (token prefetch, tests). Default true. */
   paint?: boolean;
+  /**
+   * Learned paints per image and load: decoder runs (interim ones, made before the tail basis
+   * arrived, count too), the last of which is kept for the state the stream ends with, so the
+   * image is never left stale: past `maxLearnedPaints - 1` runs, chunks arriving only update
+   * the token state, and the end of the stream (its `load`) is painted. A refine starts a new
+   * count. Default 10 (MAX_LEARNED_PAINTS_DEFAULT): one per chunk of the encoder's default
+   * streams (8-10 chunks). A run of a 768x512 image costs ~100-300 ms of CPU on a desktop core
+   * and several times that on a phone: an image-heavy page for phones may want 3-4. At least 1;
+   * `Infinity`: no cap.
+   */
+  maxLearnedPaints?: number;
+  /**
+   * Whether the visitor asked to save data. 'auto' (default): `navigator.connection.saveData`
+   * (Chromium; the `Save-Data: on` request header's value). `true`: the page knows otherwise,
+   * e.g. its server saw `Save-Data: on` on the page's request (browsers without
+   * navigator.connection): render `MrtImg.configure({ saveData: true })` into the page.
+   * `false`: never. Read when the decode worker starts, and by `budget="auto"`.
+   */
+  saveData?: boolean | 'auto';
+  /**
+   * What Save-Data means for the learned decoder. 'if-cached' (default): learned paints only
+   * when the runtime and decoder files are in the HTTP cache already (a returning visitor's:
+   * they are never downloaded under Save-Data); else the images stay at their placeholder (and
+   * the token preview, when preview.bin is cached), and the console says so once. 'load':
+   * load them as without Save-Data.
+   */
+  saveDataRuntime?: 'if-cached' | 'load';
   /** Log stream decisions to the console. */
   debug?: boolean;
   /** Name of the query parameter the server uses for a byte budget (default 'bytes'; '' = cut on the client only). */

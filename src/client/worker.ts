@@ -8,10 +8,12 @@
 // Page-wide: the model files (decode/models.ts), the ONNX session and its backend
 // (decode/backend.ts), and one ONNX run at a time (RunScheduler), where an image's newer
 // token state replaces its queued run. Runtime and models load lazily on the first header
-// and once.
+// and once; the runtime not before the page's first paint (decode/gate.ts), and under
+// Save-Data only from the HTTP cache.
 import type { ToWorker } from './protocol.ts';
-import { loseDevice, warmRuntime } from './decode/backend.ts';
+import { loseDevice } from './decode/backend.ts';
 import { busyFor, configure, send } from './decode/env.ts';
+import { openGate, warmLearned } from './decode/gate.ts';
 import { Job } from './decode/job.ts';
 import { retire, simulateAllocFailure } from './decode/memory.ts';
 import { onPreviewReady } from './decode/models.ts';
@@ -28,9 +30,15 @@ onPreviewReady(() => {
   switch (m.type) {
     case 'config':
       configure(m.config);
+      if (m.gate) openGate(m.gate);
+      break;
+    case 'open-gate':
+      openGate(m.why);
       break;
     case 'warm':
-      warmRuntime();
+      // explicit: no wait for the page's first paint (Save-Data still holds: gate.ts)
+      openGate('warm');
+      warmLearned();
       break;
     case 'ping':
       send({ type: 'pong' });

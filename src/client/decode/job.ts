@@ -6,8 +6,8 @@ import type { Geometry } from '../../model/io.ts';
 import type { StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
 import type { MrtErrorDetail, PaintKind } from '../types.ts';
-import { warmRuntime } from './backend.ts';
 import { cfg, errDetail, scheduler, send } from './env.ts';
+import { warmLearned } from './gate.ts';
 import { models } from './models.ts';
 import { paintFinal } from './paint-final.ts';
 import { MlPainter } from './paint-ml.ts';
@@ -103,6 +103,8 @@ export class Job {
     this.cut = false;
     this.limit = Infinity;
     this.refining = true;
+    // a refine is a new load: its own count of learned paints
+    this.ml.restart();
     send({ type: 'partial', id: this.id, partial: false });
     try {
       await this.fetchStream(this.received);
@@ -182,12 +184,14 @@ export class Job {
 
   private async onFirstPaint(f: MrtFirstPaint): Promise<void> {
     send({ type: 'header', id: this.id, info: { width: f.width, height: f.height, totalBytes: null, totalTokens: 0, chunkCount: 0 } });
-    // The placeholder paints natively first; the ML runtime and models load only after
-    // it (once per page), so the first paint never waits for (or pays for) ML bytes.
+    // The placeholder paints natively first; the models load only after it (once per page),
+    // so the first paint never waits for (or pays for) ML bytes. The runtime and the decoder
+    // graph wait longer: for the page's own first paint (gate.ts), and under Save-Data they
+    // are used only from the HTTP cache.
     await this.placeholder.paint(this, f);
     if (this.dead) return;
     models().catch(() => undefined);
-    if (cfg().paint !== false) warmRuntime();
+    if (cfg().paint !== false) warmLearned();
   }
 
   private onHeader(info: MrtHeaderInfo, g: Geometry): number {
@@ -259,6 +263,8 @@ export class Job {
     const complete = !this.cut;
     const sd = this.parser.sd;
     const at = { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0 };
+    // the state the stream ended with is always painted, whatever the cap on learned paints
+    this.ml.streamEnded();
     if (sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === sd.known && !this.painted.interim) && this.painted?.kind !== 'final') this.ml.request();
     await this.ml.drained();
     if (this.dead) return;

@@ -4,8 +4,9 @@ import { parseRcm } from '../../codec/index.ts';
 import { geometry } from '../../model/io.ts';
 import { previewPixels, type PreviewBasis } from '../../model/preview.ts';
 import type { TailBasis } from '../../model/tail.ts';
+import { assetUrl } from '../assets.ts';
 import { ClientError, loadDecoder, loadPreview, loadPriorFiles, loadTail, type PriorFiles, type RuntimeKind } from '../runtime.ts';
-import { cfg } from './env.ts';
+import { cfg, isCached, saveDataHolds } from './env.ts';
 
 export interface Models {
   files: PriorFiles;
@@ -58,10 +59,15 @@ function warmPreview(p: PreviewBasis, baseFactor: number): void {
   for (let i = 0; i < 6; i++) previewPixels(p, g, p.components, z, base, i % 2 ? 2 : 1);
 }
 
-/** preview.bin loads beside the rest; once here, images without a decoder paint get one. */
+/**
+ * preview.bin loads beside the rest (it does not wait for the page's first paint, as the
+ * learned decoder does: 150 KB and a few ms of JS per paint); once here, images without a
+ * decoder paint get one. Under Save-Data only when it is in the HTTP cache already.
+ */
 function startPreview(files: PriorFiles): void {
   if (cfg().paint === false) return;
-  previewP = loadPreview(cfg().modelBase, files.manifest).then(
+  const allowed = saveDataHolds() && files.manifest.files['preview.bin'] ? isCached(assetUrl(cfg().modelBase, 'preview.bin')) : Promise.resolve(true);
+  previewP = allowed.then((ok) => (ok ? loadPreview(cfg().modelBase, files.manifest) : null)).then(
     (p) => {
       if (p) warmPreview(p, files.manifest.layout.baseFactor);
       preview = p;
@@ -107,7 +113,7 @@ export function graphFile(m: Models): string {
 }
 
 /** The tail basis file the runtime's graph takes (the lean one is int8). */
-function tailFile(m: Models): string {
+export function tailFile(m: Models): string {
   const manifest = m.files.manifest;
   return (runtimeKind(m) === 'lean' && manifest.lean?.tail) || manifest.splitDecoder!.tail;
 }

@@ -1,12 +1,17 @@
 // Decoder painter: runs the decoder graph on the image's newest token state (one run at a
 // time for the page, through the scheduler) and paints the result; on a WebGPU failure the
-// page switches to WASM and the run is repeated there.
+// page switches to WASM and the run is repeated there. No run before the page's first paint
+// or under Save-Data without the runtime cached (gate.ts), and at most
+// MrtConfig.maxLearnedPaints runs per image and load, the last for the state the stream
+// ended with.
 import type { TailBasis } from '../../model/tail.ts';
 import { chwToPixels } from '../../model/io.ts';
 import type { Runtime } from '../runtime.ts';
+import { MAX_LEARNED_PAINTS_DEFAULT } from '../protocol.ts';
 import type { Backend } from '../types.ts';
 import { fallbackToWasm, runtime } from './backend.ts';
 import { busyFor, cfg, errDetail, scheduler, send } from './env.ts';
+import { learnedAllowed, tailAllowed } from './gate.ts';
 import type { Job } from './job.ts';
 import { loadedTailBasis, models, tailBasis, type Models } from './models.ts';
 import { allocCheck, isOutOfMemory, retire } from './memory.ts';
@@ -19,24 +24,54 @@ import type { ModelInputs } from './tokens.ts';
  */
 const RUN_WORST_US_PER_PIXEL = 4;
 
+/** MrtConfig.maxLearnedPaints: a whole number of at least 1, or Infinity. */
+function maxRuns(): number {
+  const v = cfg().maxLearnedPaints;
+  const n = typeof v === 'number' && !Number.isNaN(v) ? v : MAX_LEARNED_PAINTS_DEFAULT;
+  return n === Infinity ? n : Math.max(1, Math.floor(n));
+}
+
 export class MlPainter {
   private running: Promise<void> | null = null;
   private waiters: (() => void)[] = [];
   private pending = false;
   /** The tail basis is loading after an interim paint: a full paint follows when it comes. */
   private tailWait: Promise<void> | null = null;
+  /** Decoder runs made for this load (interim ones count: each costs a whole run). */
+  private runs = 0;
+  /** The stream (this load of it) ended: its state is painted whatever the cap. */
+  private ending = false;
 
   constructor(private readonly job: Job) {}
+
+  /** A refine starts a new load: a new count. */
+  restart(): void {
+    this.runs = 0;
+    this.ending = false;
+  }
+
+  /** The stream ended: the next request (the end state, or its full paint after an interim one) runs whatever the cap. */
+  streamEnded(): void {
+    this.ending = true;
+  }
 
   private prio(): number {
     const p = this.job.opts.priority;
     return p === 'high' ? 2 : p === 'low' ? 0 : 1;
   }
 
-  /** Queues a run on the newest token state (replacing this image's queued one). */
+  /**
+   * Queues a run on the newest token state (replacing this image's queued one). Before the
+   * stream ends, only while the cap leaves a run for the end state: maxLearnedPaints - 1 runs
+   * on intermediate states, so that the image is never left stale.
+   */
   request(): void {
     const job = this.job;
     if (job.finalShown || job.dead || cfg().paint === false) return;
+    if (!this.ending && this.runs >= maxRuns() - 1) {
+      if (cfg().debug) console.log(`[mrt] id=${job.id} learned paint skipped: ${this.runs} of maxLearnedPaints ${maxRuns()} made, the last is kept for the end of the stream`);
+      return;
+    }
     this.pending = true;
     scheduler.request({ id: job.id, priority: this.prio(), run: () => this.paintTokens() });
   }
@@ -63,7 +98,8 @@ export class MlPainter {
    * its megabyte), then asks for the full paint.
    */
   private awaitTail(m: Models): void {
-    if (this.tailWait) return;
+    // (under Save-Data with the tail basis not cached: the paints stay interim)
+    if (this.tailWait || !tailAllowed()) return;
     this.tailWait = tailBasis(m).then(
       () => {
         this.tailWait = null;
@@ -117,6 +153,9 @@ export class MlPainter {
     let tb: TailBasis | null = null;
     const g = job.parser.g!;
     try {
+      // the page's first paint first; under Save-Data, nothing unless the runtime is cached
+      if (!(await learnedAllowed())) return;
+      if (job.dead || job.finalShown) return;
       m = await models();
       // before the runtime loads: a stream whose layout is not the model's never runs it
       const mismatch = modelMismatch(job.parser.header!, m);
@@ -170,6 +209,7 @@ export class MlPainter {
       return Promise.race([run(), lost]);
     };
     let out: Float32Array;
+    this.runs++;
     const t1 = performance.now();
     try {
       out = await runOnce(rt, inputs);
