@@ -43,6 +43,13 @@ export interface BuildOptions {
    * new file costs it.
    */
   compressUpTo?: number;
+  /**
+   * Also ship onnxruntime-web and the .onnx decoder graphs (the `runtime: 'ort'` option;
+   * default true). false: the lean runtime's files only (mrt-kernels.wasm, manifest.json,
+   * rcm.json, preview.bin and the manifest's `lean` files), as the npm packages ship them; a
+   * page that sets `runtime: 'ort'` then finds the other files under their plain names.
+   */
+  ort?: boolean;
 }
 
 /** Where the content-hashed copies go, relative to the output folder (one immutable folder). */
@@ -167,7 +174,8 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   };
   const t0 = performance.now();
   const ortDir = join(root, 'node_modules/onnxruntime-web/dist');
-  for (const f of ORT_FILES) await copyIfChanged(join(ortDir, f), join(out, f));
+  const ortFiles = o.ort === false ? [] : ORT_FILES;
+  for (const f of ortFiles) await copyIfChanged(join(ortDir, f), join(out, f));
   await copyIfChanged(join(root, 'src/model/lean/kernels.wasm'), join(out, KERNELS_FILE));
 
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
@@ -176,9 +184,11 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
     await mkdir(join(out, 'models'), { recursive: true });
     // everything the manifest lists that a browser may load: not the encoder, and not
     // decoder.onnx when the model has a split decoder (the browser's graph then)
-    const manifest = JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')) as Pick<Manifest, 'files' | 'splitDecoder'>;
+    const manifest = JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')) as Pick<Manifest, 'files' | 'splitDecoder' | 'lean'>;
     const skip = new Set(['encoder.onnx', ...(manifest.splitDecoder ? ['decoder.onnx'] : [])]);
-    const keep = ['manifest.json', ...Object.keys(manifest.files).filter((f) => !skip.has(f))];
+    // without onnxruntime-web: what the lean runtime loads (src/client/decode/models.ts)
+    const leanOnly = new Set(['rcm.json', 'preview.bin', ...(manifest.lean ? [manifest.lean.file, manifest.lean.tail ?? manifest.splitDecoder?.tail ?? ''] : [])]);
+    const keep = ['manifest.json', ...Object.keys(manifest.files).filter((f) => !skip.has(f) && (o.ort !== false || leanOnly.has(f)))];
     for (const f of keep) {
       if (existsSync(join(modelsDir, f))) await copyIfChanged(join(modelsDir, f), join(out, 'models', f));
     }
@@ -188,7 +198,8 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   } else {
     log('(no models/manifest.json yet: models not copied)');
   }
-  const hashed = await hashAssets(out, [KERNELS_FILE, ...ORT_FILES, ...modelFiles], o.compressUpTo ?? Infinity);
+  if (o.ort === false) for (const f of ORT_FILES) await rm(join(out, f), { force: true });
+  const hashed = await hashAssets(out, [KERNELS_FILE, ...ortFiles, ...modelFiles], o.compressUpTo ?? Infinity);
   log(`hashed assets: ${(performance.now() - t0).toFixed(0)} ms`);
 
   const t1 = performance.now();

@@ -1,11 +1,18 @@
-// Builds what the npm package ships into lib/ (run by `npm run build:package` and on `npm pack`):
+// Builds what the two npm packages ship (run by `npm run build:package` and on `npm pack` of either):
+//
+// mrt-img (this folder's package.json: encoder, `mrt` CLI, edge, format, and the client again)
 //   lib/{format,codec,model,edge,encoder}/   JavaScript + .d.ts from src/ (tsconfig.build.json)
 //   lib/client/   the browser element (mrt-img.js + .d.ts), its decode worker and, under
-//                 assets/, onnxruntime-web and the browser's model files by content-hashed
-//                 name: the folder a site copies next to its pages (scripts/build-client.ts)
-// The encoder's models stay in models/ (lib/encoder/models.js finds them at ../../models).
+//                 assets/, the lean runtime's kernels (mrt-kernels.wasm) and the model files it
+//                 loads, by content-hashed name: the folder a site copies next to its pages
+//                 (scripts/build-client.ts with ort: false; no onnxruntime-web, no .onnx)
+//   The encoder's models stay in models/ (lib/encoder/models.js finds them at ../../models).
 //
-// Usage: npx tsx scripts/build-package.ts [--skip-client] [--lib DIR]
+// mrt-img-client (packages/client/package.json: the browser files alone)
+//   packages/client/dist/   the same files as lib/client/
+//   packages/client/{LICENSE,LICENSES.md,ATTRIBUTION.md}   copied from the root and models/
+//
+// Usage: npx tsx scripts/build-package.ts [--skip-client] [--lib DIR] [--client-package DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -45,7 +52,19 @@ export interface PackageBuildOptions {
   lib?: string;
   /** Scratch folder of the client build (default dist/package-client). */
   clientBuild?: string;
+  /** The browser package's folder (default packages/client): its dist/ and licence files are written there. */
+  clientPackage?: string;
 }
+
+/** The browser package's folder in this repository (its package.json and README.md are checked in). */
+export const CLIENT_PACKAGE = join(root, 'packages/client');
+
+/** Files the browser package gets from the repository, beside its dist/: [source, name in the package]. */
+export const CLIENT_PACKAGE_COPIES: [string, string][] = [
+  ['LICENSE', 'LICENSE'],
+  ['LICENSES.md', 'LICENSES.md'],
+  ['models/ATTRIBUTION.md', 'ATTRIBUTION.md'],
+];
 
 export async function buildPackage(o: PackageBuildOptions = {}): Promise<string> {
   const t0 = performance.now();
@@ -65,26 +84,37 @@ export async function buildPackage(o: PackageBuildOptions = {}): Promise<string>
   if (o.client === false) return lib;
   // Built in a folder of its own (not dist/client, which the edge serves and the demo fills),
   // without precompressed variants: a host compresses, and they would triple the package.
-  const out = await buildClient({ out: o.clientBuild ?? join(root, 'dist/package-client'), jpeg: false, quiet: true, compressUpTo: 0 });
+  // The lean runtime only: onnxruntime-web (40 MB) and the .onnx graphs stay out of both
+  // packages; a page with `runtime: 'ort'` copies them from onnxruntime-web and mrt-img's models/.
+  const out = await buildClient({ out: o.clientBuild ?? join(root, 'dist/package-client'), jpeg: false, quiet: true, compressUpTo: 0, ort: false });
+  const pkgDir = resolve(o.clientPackage ?? CLIENT_PACKAGE);
+  await rm(join(pkgDir, 'dist'), { recursive: true, force: true });
   for await (const rel of walk(out)) {
     if (!shippedClientFile(rel)) continue;
-    const dst = join(lib, 'client', rel);
-    await mkdir(dirname(dst), { recursive: true });
-    if (rel.endsWith('.js')) {
-      // source maps stay out of the package (they point into src/): drop the link to them
-      await writeFile(dst, (await readFile(join(out, rel), 'utf8')).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
-    } else {
-      await copyFile(join(out, rel), dst);
+    for (const dst of [join(lib, 'client', rel), join(pkgDir, 'dist', rel)]) {
+      await mkdir(dirname(dst), { recursive: true });
+      if (rel.endsWith('.js')) {
+        // source maps stay out of the package (they point into src/): drop the link to them
+        await writeFile(dst, (await readFile(join(out, rel), 'utf8')).replace(/\n\/\/# sourceMappingURL=\S+\s*$/, '\n'));
+      } else {
+        await copyFile(join(out, rel), dst);
+      }
     }
   }
+  for (const [src, name] of CLIENT_PACKAGE_COPIES) await copyFile(join(root, src), join(pkgDir, name));
   if (!existsSync(join(lib, 'client/mrt-worker.js'))) throw new Error('client build wrote no mrt-worker.js');
-  console.log(`lib/ + lib/client/: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(`lib/ + lib/client/ + ${pkgDir}/dist: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   return lib;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const i = process.argv.indexOf('--lib');
-  buildPackage({ client: !process.argv.includes('--skip-client'), ...(i > 0 && process.argv[i + 1] ? { lib: process.argv[i + 1] } : {}) }).catch((e) => {
+  const arg = (name: string) => {
+    const i = process.argv.indexOf(name);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const lib = arg('--lib');
+  const clientPackage = arg('--client-package');
+  buildPackage({ client: !process.argv.includes('--skip-client'), ...(lib ? { lib } : {}), ...(clientPackage ? { clientPackage } : {}) }).catch((e) => {
     console.error(e);
     process.exit(1);
   });

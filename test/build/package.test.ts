@@ -1,16 +1,25 @@
-// The npm package as a user gets it: build, pack, install the tarball into a fresh folder
-// (cache first: `--prefer-offline`), then use each entry point from there. Checks that the
-// tarball holds what the exports name and nothing of the repository's own (tests, benchmarks,
-// training, sources), that a browser/edge install pulls in neither sharp nor onnxruntime, that
-// the built code runs without tsx, and that its declarations pass a strict consumer's tsc.
+// The two npm packages as a user gets them: build, pack, install each tarball alone into a
+// fresh folder with no environment of ours (cache first: `--prefer-offline`), then use each
+// entry point from there.
+//   mrt-img-client (packages/client): the element, its worker, the lean runtime's kernels and
+//     model files; no dependencies. Its tarball at most 5 MB and a fresh install's
+//     node_modules at most 30 MB (du), and none of onnxruntime-web or the .onnx graphs.
+//   mrt-img: encoder, `mrt` CLI, edge, format and the same client files. Installs with
+//     neither sharp nor onnxruntime (optional peers), loads every entry point in Node.
+// Checks that the tarballs hold what the exports name and nothing of the repository's own
+// (tests, benchmarks, training, sources), that the built code runs without tsx, that the
+// declarations pass a strict consumer's tsc, and that the documented copy steps (the
+// browser package's dist/, and for `runtime: 'ort'` onnxruntime-web's files and mrt-img's
+// graph) give a page that paints.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, readdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPackage, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
+import { buildPackage, CLIENT_PACKAGE, CLIENT_PACKAGE_COPIES, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
+import { ORT_FILES } from '../../scripts/build-client.ts';
 import { launchChromium, startServer, watchErrors } from '../browser/harness.ts';
 
 const exec = promisify(execFile);
@@ -22,9 +31,21 @@ const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
   peerDependencies: Record<string, string>;
   files: string[];
 };
+const clientPkg = JSON.parse(await readFile(join(CLIENT_PACKAGE, 'package.json'), 'utf8')) as typeof pkg & { dependencies?: Record<string, string> };
 
-/** The child's environment without the npm_* variables of an enclosing `npm test`. */
-const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+interface Packed {
+  filename: string;
+  size: number;
+  unpackedSize: number;
+  files: { path: string }[];
+}
+
+/**
+ * The child's environment without the npm_* variables of an enclosing `npm test` (this
+ * checkout's .npmrc sets onnxruntime-node-install=skip; a user's install has no such setting)
+ * and without onnxruntime's install switches.
+ */
+const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(npm_|onnxruntime_node_install)/i.test(k)));
 
 async function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
@@ -42,14 +63,23 @@ async function ok(cmd: string, args: string[], cwd: string): Promise<string> {
   return r.stdout;
 }
 
-async function duBytes(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) n += await duBytes(p);
-    else if (e.isFile()) n += (await stat(p)).size;
-  }
-  return n;
+/** Disk usage of `dir` in bytes as `du -sk` counts it (whole blocks: never less than the bytes in it). */
+async function du(dir: string): Promise<number> {
+  return Number((await ok('du', ['-sk', dir], dir)).split(/\s/)[0]) * 1024;
+}
+
+/** npm pack of a staging folder into `dest`. */
+async function pack(dir: string, dest: string): Promise<Packed> {
+  const [p] = JSON.parse(await ok('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dest], dir)) as Packed[];
+  console.log(`${p!.filename}: tarball ${(p!.size / MB).toFixed(2)} MB, unpacked ${(p!.unpackedSize / MB).toFixed(2)} MB, ${p!.files.length} files`);
+  return p!;
+}
+
+/** A fresh app folder with `tarball` installed from it alone (cache first). */
+async function freshInstall(dir: string, tarball: string): Promise<void> {
+  await mkdir(dir);
+  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+  await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], dir);
 }
 
 const MB = 1 << 20;
@@ -67,38 +97,53 @@ describe('helpers', () => {
     expect(['mrt-img.js', 'mrt-img.d.ts', 'mrt-worker.js', 'assets/rcm.0123456789abcdef.json'].every(shippedClientFile)).toBe(true);
     expect(['index.html', 'demo.js', 'mrt-img.js.map', 'models/rcm.json', 'assets/x.0123.wasm.br', 'assets/x.0123.wasm.gz', 'ort.wasm.min.mjs'].some(shippedClientFile)).toBe(false);
   });
+  it('the browser package is versioned with mrt-img and has no dependencies', () => {
+    expect(clientPkg.name).toBe('mrt-img-client');
+    expect(clientPkg.version).toBe(pkg.version);
+    expect(clientPkg.dependencies ?? {}).toEqual({});
+    expect(Object.keys(clientPkg.peerDependencies)).toEqual(['onnxruntime-web']);
+    // library ranges, not pins
+    for (const [name, range] of Object.entries({ ...clientPkg.peerDependencies, ...pkg.peerDependencies })) expect(range, name).toMatch(/^\^/);
+  });
 });
 
-describe('npm package', () => {
+/** What neither package ships: onnxruntime-web's files and the .onnx graphs outside models/. */
+const ortOrOnnx = (f: string) => /(^|\/)ort[.-][^/]*\.(mjs|wasm)$/.test(f) || (!f.startsWith('models/') && f.endsWith('.onnx'));
+
+describe('npm packages', () => {
   let work: string;
   let tarball: string;
   let files: string[];
   let app: string;
+  let clientPacked: Packed;
+  let clientFiles: string[];
+  /** A browser-only app: the browser package installed alone. */
+  let web: string;
 
   beforeAll(async () => {
-    // Packed from a staging copy (what `files` names, lib/ built into it), so that the test
-    // leaves this checkout's lib/ alone and two runs at once do not meet.
+    // Packed from staging copies (what `files` names, lib/ and the browser package's dist/
+    // built into them), so that the test leaves this checkout alone and two runs at once do not meet.
     work = await mkdtemp(join(tmpdir(), 'mrt-pkg-'));
     const stage = join(work, 'package');
     for (const f of ['package.json', 'README.md', ...pkg.files.filter((f) => f !== 'lib/')]) {
       await mkdir(dirname(join(stage, f)), { recursive: true });
       await copyFile(join(ROOT, f), join(stage, f));
     }
-    await buildPackage({ lib: join(stage, 'lib'), clientBuild: join(work, 'client-build') });
-    const packed = JSON.parse(await ok('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', work], stage)) as {
-      filename: string;
-      size: number;
-      unpackedSize: number;
-      files: { path: string }[];
-    }[];
-    const p = packed[0]!;
-    tarball = join(work, p.filename);
-    files = p.files.map((f) => f.path);
-    console.log(`tarball ${(p.size / MB).toFixed(1)} MB, unpacked ${(p.unpackedSize / MB).toFixed(1)} MB, ${files.length} files`);
+    const stageClient = join(work, 'client-package');
+    await mkdir(stageClient);
+    for (const f of ['package.json', 'README.md']) await copyFile(join(CLIENT_PACKAGE, f), join(stageClient, f));
+    const t0 = performance.now();
+    await buildPackage({ lib: join(stage, 'lib'), clientBuild: join(work, 'client-build'), clientPackage: stageClient });
+    const t1 = performance.now();
+    const [full, client] = await Promise.all([pack(stage, work), pack(stageClient, work)]);
+    tarball = join(work, full.filename);
+    files = full.files.map((f) => f.path);
+    clientPacked = client;
+    clientFiles = client.files.map((f) => f.path);
     app = join(work, 'app');
-    await ok('mkdir', [app], work);
-    await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
-    await ok('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], app);
+    web = join(work, 'web');
+    await Promise.all([freshInstall(app, tarball), freshInstall(web, join(work, client.filename))]);
+    console.log(`build ${((t1 - t0) / 1000).toFixed(1)} s, pack + both installs ${((performance.now() - t1) / 1000).toFixed(1)} s`);
   }, 300_000);
 
   afterAll(async () => {
@@ -108,9 +153,14 @@ describe('npm package', () => {
   it('ships every file the exports, types and bin name, and none of the repository\'s own', async () => {
     const targets = Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)));
     for (const t of targets.filter((t) => !t.includes('*'))) expect(files, t).toContain(t.replace(/^\.\//, ''));
-    for (const f of ['bin/mrt.js', 'lib/encoder/cli.js', 'lib/format/gen/mrt.js', 'lib/client/mrt-worker.js', 'models/encoder.onnx', 'models/manifest.json', 'LICENSES.md']) {
+    for (const f of ['bin/mrt.js', 'lib/encoder/cli.js', 'lib/format/gen/mrt.js', 'lib/client/mrt-worker.js', 'models/encoder.onnx', 'models/manifest.json', 'models/decoder-split.onnx', 'LICENSES.md']) {
       expect(files, f).toContain(f);
     }
+    // the client files are the browser package's, and neither ships onnxruntime-web
+    expect(files.filter((f) => f.startsWith('lib/client/')).map((f) => f.slice('lib/client/'.length)).sort()).toEqual(
+      clientFiles.filter((f) => f.startsWith('dist/')).map((f) => f.slice('dist/'.length)).sort(),
+    );
+    expect([...files, ...clientFiles].filter(ortOrOnnx)).toEqual([]);
     // `files` against this checkout's whole tree (the staging copy holds only what it names)
     const [dry] = JSON.parse(await ok('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], ROOT)) as { files: { path: string }[] }[];
     const repoFiles = dry!.files.map((f) => f.path);
@@ -133,11 +183,33 @@ describe('npm package', () => {
     expect(broken).toEqual([]);
   });
 
-  it('a browser or edge install has neither sharp nor onnxruntime', async () => {
+  it('the browser package: the element, worker, kernels and lean model files; tarball ≤ 5 MB, installed alone ≤ 30 MB', async () => {
+    const expected = ['package.json', 'README.md', ...CLIENT_PACKAGE_COPIES.map(([, name]) => name), 'dist/mrt-img.js', 'dist/mrt-img.d.ts', 'dist/mrt-worker.js'];
+    for (const f of expected) expect(clientFiles, f).toContain(f);
+    const assets = clientFiles.filter((f) => f.startsWith('dist/assets/')).map((f) => f.replace(/^dist\/assets\/([^.]+)\.[0-9a-f]{16}\./, '$1.')).sort();
+    expect(assets).toEqual(['decoder-lean.bin', 'manifest.json', 'mrt-kernels.wasm', 'preview.bin', 'rcm.json', 'tail-i8.bin']);
+    expect(clientFiles.filter((f) => !expected.includes(f) && !f.startsWith('dist/assets/'))).toEqual([]);
+    expect(clientPacked.size).toBeLessThanOrEqual(5 * MB);
+    const installed = await readdir(join(web, 'node_modules'));
+    expect(installed.filter((n) => !n.startsWith('.'))).toEqual([clientPkg.name]);
+    const bytes = await du(join(web, 'node_modules'));
+    console.log(`browser-only install: node_modules ${(bytes / MB).toFixed(2)} MB (du -sk)`);
+    expect(bytes).toBeLessThanOrEqual(30 * MB);
+    // in Node (server rendering) it loads, defines nothing, and its exports reach the copied folder's files
+    const out = await nodeEval(
+      web,
+      `const c = await import('${clientPkg.name}');
+       const worker = import.meta.resolve('${clientPkg.name}/mrt-worker.js');
+       console.log(JSON.stringify({ el: typeof c.MrtImg, configure: typeof c.MrtImg.configure, worker: worker.endsWith('/node_modules/${clientPkg.name}/dist/mrt-worker.js') }));`,
+    );
+    expect(JSON.parse(out)).toEqual({ el: 'function', configure: 'function', worker: true });
+  });
+
+  it('mrt-img installs alone with no environment: neither sharp nor onnxruntime', async () => {
     const installed = await readdir(join(app, 'node_modules'));
     expect(installed).toContain(pkg.name);
-    for (const heavy of ['sharp', 'onnxruntime-node', 'onnxruntime-web', '@img', 'tsx']) expect(installed).not.toContain(heavy);
-    console.log(`browser/edge install: node_modules ${((await duBytes(join(app, 'node_modules'))) / MB).toFixed(1)} MB (${installed.join(', ')})`);
+    for (const heavy of ['sharp', 'onnxruntime-node', 'onnxruntime-web', 'onnxruntime-common', '@img', 'tsx', clientPkg.name]) expect(installed).not.toContain(heavy);
+    console.log(`mrt-img install (edge, format, client; encoder without its peers): node_modules ${((await du(join(app, 'node_modules'))) / MB).toFixed(1)} MB (du -sk; ${installed.filter((n) => !n.startsWith('.')).join(', ')})`);
   });
 
   it('every entry point loads in Node without tsx (the client for server rendering, the encoder without its peers)', async () => {
@@ -202,12 +274,20 @@ describe('npm package', () => {
       expect(out.trim()).toBe('768 512');
     });
 
-    it('the browser files copied from the package paint an image, loaded as a script or bundled and configured', async () => {
-      // the documented copy step: cp -r node_modules/mrt-img/lib/client/. public/mrt/
-      const site = join(app, 'public');
-      await ok('mkdir', ['-p', join(site, 'mrt')], app);
-      await ok('cp', ['-r', `${join(app, 'node_modules', pkg.name, 'lib/client')}/.`, join(site, 'mrt')], app); // (join() would drop the '/.')
-      await ok('cp', ['k.mrt', join(site, 'k.mrt')], app);
+    it('the browser files copied from the browser package paint an image on the lean runtime, loaded as a script or bundled and configured; with runtime ort on the files copied from onnxruntime-web and mrt-img', async () => {
+      // the documented copy step: cp -r node_modules/mrt-img-client/dist/. public/mrt/
+      const site = join(web, 'public');
+      await ok('mkdir', ['-p', join(site, 'mrt')], web);
+      await ok('cp', ['-r', `${join(web, 'node_modules', clientPkg.name, 'dist')}/.`, join(site, 'mrt')], web); // (join() would drop the '/.')
+      await ok('cp', [join(app, 'k.mrt'), join(site, 'k.mrt')], web);
+      // runtime 'ort' (packages/client/README.md): onnxruntime-web's files (this checkout's
+      // devDependency, the version the peer range names) and mrt-img's graph, by plain name,
+      // in a folder of their own (a site that uses only 'ort' copies them beside the others)
+      const ortSite = join(site, 'mrt-ort');
+      await ok('cp', ['-r', `${join(site, 'mrt')}/.`, ortSite], web);
+      for (const f of ORT_FILES) await copyFile(join(ROOT, 'node_modules/onnxruntime-web/dist', f), join(ortSite, f));
+      await mkdir(join(ortSite, 'models'));
+      for (const f of ['decoder-split.onnx', 'tail.bin']) await copyFile(join(app, 'node_modules', pkg.name, 'models', f), join(ortSite, 'models', f));
       const server = await startServer({ root: site });
       const browser = await launchChromium();
       try {
@@ -217,6 +297,8 @@ describe('npm package', () => {
           // a bundler puts the element into the app's own file, elsewhere: configure() says where the copied files are
           bundled: `<!doctype html>${img}<script type="module">import { MrtImg } from '/app/bundle.js';
             MrtImg.configure({ workerUrl: '/mrt/mrt-worker.js', ortBase: '/mrt/', modelBase: '/mrt/models/' });</script>`,
+          ort: `<!doctype html>${img}<script type="module">import { MrtImg } from '/mrt-ort/mrt-img.js';
+            MrtImg.configure({ runtime: 'ort', backend: 'wasm' });</script>`,
         };
         server.streams.set('/app/bundle.js', { bytes: new Uint8Array(await readFile(join(site, 'mrt/mrt-img.js'))) });
         for (const [name, html] of Object.entries(pages)) {
@@ -239,11 +321,19 @@ describe('npm package', () => {
           expect(errors, name).toEqual([]);
           await page.close();
         }
-        // everything came from the copied folder, the runtime and model by content-hashed name
-        const paths = server.log.filter((l) => l.path.startsWith('/mrt/')).map((l) => l.path);
-        expect(paths).toContain('/mrt/mrt-worker.js');
-        expect(paths.some((p) => /^\/mrt\/assets\/ort-wasm-simd-threaded\.[0-9a-f]+\.wasm$/.test(p))).toBe(true);
-        expect(server.log.filter((l) => l.status !== 200 && l.path !== '/favicon.ico')).toEqual([]);
+        // everything came from the copied folders: the lean runtime and model by content-hashed
+        // name, and only the 'ort' page asked for onnxruntime-web and the .onnx graph
+        const paths = server.log.map((l) => l.path);
+        const lean = paths.filter((p) => p.startsWith('/mrt/'));
+        expect(lean).toContain('/mrt/mrt-worker.js');
+        expect(lean.some((p) => /^\/mrt\/assets\/mrt-kernels\.[0-9a-f]{16}\.wasm$/.test(p))).toBe(true);
+        expect(lean.some((p) => /^\/mrt\/assets\/decoder-lean\.[0-9a-f]{16}\.bin$/.test(p))).toBe(true);
+        expect(lean.filter((p) => /ort|\.onnx/.test(p))).toEqual([]);
+        const ort = paths.filter((p) => p.startsWith('/mrt-ort/'));
+        expect(ort).toContain('/mrt-ort/ort-wasm-simd-threaded.wasm');
+        expect(ort).toContain('/mrt-ort/models/decoder-split.onnx');
+        // (the .mrt comes in Range requests: budget="auto")
+        expect(server.log.filter((l) => l.status !== (l.path === '/k.mrt' ? 206 : 200) && l.path !== '/favicon.ico')).toEqual([]);
       } finally {
         await browser.close();
         await server.close();
