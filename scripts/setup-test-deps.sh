@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, idempotently:
-# Debian's chromium (browser tests), djpeg (bench/peers.ts: progressive JPEG prefixes) and
-# the local torch wheels (training smoke test), and the perceptual metrics and JPEG XL tools
+# Debian's chromium, firefox-esr, and webkit2gtk-driver with xvfb (browser tests), djpeg
+# (bench/peers.ts: progressive JPEG prefixes) and the local torch wheels (training smoke test),
+# and the perceptual metrics and JPEG XL tools
 # (bench/visitor.ts, whose quick mode is part of the tests).
 set -euo pipefail
-if ! command -v /usr/bin/chromium >/dev/null 2>&1 || ! command -v djpeg >/dev/null 2>&1; then
-  echo "setup: installing Debian chromium and libjpeg-turbo-progs (djpeg)"
+if ! command -v /usr/bin/chromium >/dev/null 2>&1 || ! command -v djpeg >/dev/null 2>&1 || ! command -v /usr/bin/firefox-esr >/dev/null 2>&1 \
+  || ! command -v /usr/bin/WebKitWebDriver >/dev/null 2>&1 || ! command -v /usr/bin/Xvfb >/dev/null 2>&1; then
+  echo "setup: installing Debian chromium, libjpeg-turbo-progs (djpeg), firefox-esr, webkit2gtk-driver and xvfb (WebKitGTK's MiniBrowser needs a display)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q chromium libjpeg-turbo-progs
+  apt-get install -y -q chromium libjpeg-turbo-progs firefox-esr webkit2gtk-driver xvfb
 fi
 if ! command -v clang >/dev/null 2>&1 || ! command -v wasm-ld >/dev/null 2>&1; then
   echo "setup: installing clang and lld (scripts/build-wasm.sh --check)"
