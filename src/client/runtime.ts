@@ -1,10 +1,11 @@
 // Lazy runtime + model loading inside the decode worker. Nothing here runs until the first
 // image has a header, so the placeholder paints with zero ML bytes. Loaded once per worker
 // (= once per page) and cached by the browser like any other static file. Two runtimes run
-// the same decoder: the lean one (our WASM SIMD kernels, src/model/lean; the default) and
-// onnxruntime-web (`runtime: 'ort'`, with WebGPU; the reference).
+// the same decoder: the lean one (our kernels, src/model/lean: WASM SIMD, and WGSL on WebGPU;
+// the default) and onnxruntime-web (`runtime: 'ort'`, with WebGPU; the reference).
 import type * as Ort from 'onnxruntime-web';
 import { instantiateKernels } from '../model/lean/kernels.ts';
+import { LeanGpuDecoder, type GpuDevice } from '../model/lean/gpu.ts';
 import { LeanDecoder, type Feed } from '../model/lean/run.ts';
 import type { SharedWeights } from '../model/lean/weights.ts';
 import { coarseMaskOf, type Manifest } from '../model/io.ts';
@@ -203,9 +204,11 @@ export async function loadDecoder(modelBase: string, prior: PriorFiles, file = '
 }
 
 /** The parts of a WebGPU adapter the backend choice reads (the DOM types are not in this build). */
-interface GpuAdapterLike {
+export interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
   info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  limits?: Record<string, number>;
+  requestDevice?(d?: { requiredLimits?: Record<string, number> }): Promise<unknown>;
 }
 
 /** Software rasterisers that expose WebGPU: far too slow for the decoder (a 768x512 run takes minutes). */
@@ -221,21 +224,23 @@ export function softwareAdapter(adapter: GpuAdapterLike): string {
 }
 
 /**
- * Whether 'auto' should try WebGPU: an adapter that is a real GPU. `why` says why not when
- * there is an adapter that is left (nothing to say when the browser has no WebGPU at all).
+ * Whether 'auto' should try WebGPU: an adapter that is a real GPU (the one rule of both
+ * runtimes). `why` says why not when there is an adapter that is left (nothing to say when
+ * the browser has no WebGPU at all); `adapter`: the adapter, if any (backend 'webgpu' uses
+ * even a software one).
  */
-async function webgpuChoice(): Promise<{ use: boolean; why: string }> {
+export async function webgpuChoice(): Promise<{ use: boolean; why: string; adapter: GpuAdapterLike | null }> {
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } }).gpu;
-  if (!gpu) return { use: false, why: '' };
+  if (!gpu) return { use: false, why: '', adapter: null };
   let adapter: GpuAdapterLike | null;
   try {
     adapter = await gpu.requestAdapter();
   } catch (e) {
-    return { use: false, why: `requestAdapter failed: ${(e as Error).message}` };
+    return { use: false, why: `requestAdapter failed: ${(e as Error).message}`, adapter: null };
   }
-  if (!adapter) return { use: false, why: '' };
+  if (!adapter) return { use: false, why: '', adapter: null };
   const soft = softwareAdapter(adapter);
-  return soft ? { use: false, why: soft } : { use: true, why: '' };
+  return soft ? { use: false, why: soft, adapter } : { use: true, why: '', adapter };
 }
 
 /** Resolves with a message when the GPU device the session runs on is lost (never for WASM). */
@@ -351,7 +356,7 @@ function ortRun(ort: typeof Ort, session: Ort.InferenceSession): Pick<Runtime, '
 }
 
 /**
- * The lean runtime: our WASM SIMD kernels (mrt-kernels.wasm under `ortBase`, checked against
+ * The lean runtime on WASM: our WASM SIMD kernels (mrt-kernels.wasm under `ortBase`, checked against
  * its pin) running the lean decoder file. A run that would need more than `maxBytes` of
  * module memory fails before allocating.
  */
@@ -370,4 +375,82 @@ export async function createLeanRuntime(model: Uint8Array, opts: { ortBase: stri
     loadMs: performance.now() - t0,
     run: async (feeds) => decoder.run(feeds, opts.maxBytes).data,
   };
+}
+
+/** What the first WebGPU run of the lean decoder may take before it counts as hung (setup included). */
+const LEAN_GPU_SETUP_MS = 20_000;
+/** Largest |WebGPU − WASM| the probe run accepts (the image is in [0, 1]). */
+const LEAN_GPU_PROBE_TOLERANCE = 1e-2;
+
+/** The probe run's inputs: a `gridW` x `gridH` grid of deterministic noise in the graph's input shapes (base at `baseW` x `baseH`). */
+function probeFeeds(graph: { inputs: { name: string; dims: (number | string)[] }[] }, g: { gridW: number; gridH: number; baseW: number; baseH: number }): Record<string, Feed> {
+  let seed = 0x2545f491;
+  const rnd = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const feeds: Record<string, Feed> = {};
+  for (const i of graph.inputs) {
+    const c = i.dims[1];
+    if (typeof c !== 'number') throw new ClientError('runtime', `the lean graph's input ${i.name} has no fixed channel count`);
+    const dims = i.name === 'base' ? [1, c, g.baseH, g.baseW] : [1, c, g.gridH, g.gridW];
+    const data = new Float32Array(dims.reduce((a, b) => a * b, 1));
+    for (let k = 0; k < data.length; k++) {
+      const r = rnd();
+      data[k] = i.name === 'mask' ? (r < 0.5 ? 1 : 0) : i.name === 'base' ? r : i.name === 'tail' ? 0.05 * (r - 0.5) : 2 * r - 1;
+    }
+    feeds[i.name] = { data, dims };
+  }
+  return feeds;
+}
+
+/**
+ * The lean runtime on WebGPU: the lean decoder file on our WGSL kernels (src/model/lean/gpu.ts)
+ * on a device of `adapter` with its largest storage buffers. Verified before use: a probe run
+ * (a `probe`-sized grid of noise) must match `reference` (the lean WASM runtime) within 1e-2,
+ * and setup plus probe must finish within LEAN_GPU_SETUP_MS; otherwise it throws (and the
+ * device is destroyed). A run past the device's limits or `maxBytes` fails before dispatching.
+ */
+export async function createLeanGpuRuntime(
+  model: Uint8Array,
+  opts: { adapter: GpuAdapterLike; shared: SharedWeights; reference: Runtime; probe: { gridW: number; gridH: number; baseW: number; baseH: number }; maxBytes: number },
+): Promise<Runtime> {
+  const t0 = performance.now();
+  let device: GpuDevice | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let abandoned = false;
+  const setup = async (): Promise<Runtime> => {
+    const a = opts.adapter;
+    if (!a.requestDevice) throw new Error('the adapter cannot give a device');
+    const l = a.limits ?? {};
+    const want = Object.fromEntries(['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension'].filter((k) => typeof l[k] === 'number').map((k) => [k, l[k]!]));
+    device = (await a.requestDevice({ requiredLimits: want })) as GpuDevice;
+    if (abandoned) device.destroy(); // timed out meanwhile
+    const decoder = await LeanGpuDecoder.create(model, device, opts.shared);
+    const d = device;
+    const rt: Runtime = {
+      backend: 'webgpu',
+      kind: 'lean',
+      loadMs: 0,
+      run: async (feeds) => (await decoder.run(feeds, opts.maxBytes)).data,
+      lost: d.lost.then((info) => `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`),
+      destroyDevice: async () => d.destroy(),
+    };
+    const feeds = probeFeeds(decoder.graph, opts.probe);
+    const [gpu, cpu] = [await rt.run(feeds), await opts.reference.run(feeds)];
+    let worst = gpu.length === cpu.length ? 0 : Infinity;
+    for (let k = 0; k < cpu.length && worst <= LEAN_GPU_PROBE_TOLERANCE; k++) worst = Math.max(worst, Math.abs(gpu[k]! - cpu[k]!));
+    if (!(worst <= LEAN_GPU_PROBE_TOLERANCE)) throw new Error(`the probe run differs from WASM by ${worst} (more than ${LEAN_GPU_PROBE_TOLERANCE})`);
+    rt.loadMs = performance.now() - t0;
+    return rt;
+  };
+  try {
+    const hung = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`WebGPU setup and probe run took more than ${LEAN_GPU_SETUP_MS} ms`)), LEAN_GPU_SETUP_MS);
+    });
+    return await Promise.race([setup(), hung]);
+  } catch (e) {
+    abandoned = true;
+    (device as GpuDevice | null)?.destroy();
+    throw new ClientError('runtime', (e as Error).message ?? String(e));
+  } finally {
+    clearTimeout(timer);
+  }
 }

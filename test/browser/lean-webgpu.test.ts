@@ -3,6 +3,10 @@
 // small images, for correctness only; no speed is measured here.
 //   (a) LeanGpuDecoder in a page matches the WASM LeanDecoder and onnxruntime-web on the same
 //       dequantised weights (the parity oracle) on real decoder inputs, 64x64 and 96x64
+//   (b) backend 'webgpu' paints through the element on WebGPU, matching the WASM paint
+//   (c) 'auto' with only the software adapter decodes on WASM and says why
+//   (d) a lost device: the page repaints on the lean WASM runtime
+//   (e) 'auto' at 768x512 with the software adapter paints as soon as without WebGPU
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeMrt, REGENERATE_BY_DEFAULT } from '../../src/codec/index.ts';
@@ -12,7 +16,7 @@ import { TailSynthesis } from '../../src/model/tail.ts';
 import * as ort from 'onnxruntime-web';
 import { loadParityDecoders, type ParityDecoders } from '../../bench/lib/lean-parity.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
-import { launchChromium, ROOT, startServer, type TestServer } from './harness.ts';
+import { launchChromium, psnr, ROOT, startServer, testPage, type TestServer } from './harness.ts';
 
 const ready = haveModels() && haveKodak();
 if (!ready) throw new Error('prerequisites missing (models/, ../shared/data/kodak): see README');
@@ -21,6 +25,7 @@ const SMALL: FixtureSpec[] = [
   { name: 'kodim01', crop: [0, 0, 64, 64], layersPerChunk: 64 },
   { name: 'kodim23', crop: [200, 100, 96, 64], layersPerChunk: 64 },
 ];
+const BIG: FixtureSpec = { name: 'kodim23', layersPerChunk: 64 };
 
 /** The page script of (a): LeanGpuDecoder on the page's adapter, fed the inputs it is given. */
 const GPU_ENTRY = `
@@ -85,11 +90,14 @@ const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe('the lean decoder on WebGPU (SwiftShader in headless Chromium)', () => {
   let srv: TestServer;
   let streams: Uint8Array[];
+  let big: Uint8Array;
 
   beforeAll(async () => {
     await ensureClient();
-    streams = await Promise.all(SMALL.map(encodeFixture));
     srv = await startServer();
+    streams = await Promise.all(SMALL.map(encodeFixture));
+    big = await encodeFixture(BIG);
+    srv.streams.set('/i/big.mrt', { bytes: big });
     streams.forEach((s, i) => srv.streams.set(`/i/small${i}.mrt`, { bytes: s }));
     const js = await build({ stdin: { contents: GPU_ENTRY, resolveDir: ROOT, loader: 'js' }, bundle: true, format: 'esm', write: false, platform: 'browser', logLevel: 'silent' });
     srv.streams.set('/t/lean-gpu.js', { bytes: js.outputFiles[0]!.contents });
@@ -132,4 +140,142 @@ describe('the lean decoder on WebGPU (SwiftShader in headless Chromium)', () => 
       await b.close();
     }
   }, 180_000);
+
+  interface Painted {
+    backend: string;
+    paints: any[];
+    errors: any[];
+    warnings: string[];
+    pixels: number[];
+    /** ms from navigation to the first learned paint, and to `load`. */
+    firstMl: number;
+    loaded: number;
+  }
+
+  /** Paints `src` in a fresh Chromium with `config` (and WebGPU's software adapter with `launch.webgpu`). */
+  async function paintWith(name: string, src: string, w: number, h: number, config: object, launch: { webgpu?: boolean }, budget = 'full'): Promise<Painted> {
+    const b = await launchChromium(launch);
+    try {
+      const page = await b.context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      srv.streams.set(`/t/${name}.html`, {
+        bytes: new TextEncoder().encode(
+          testPage(
+            `<mrt-img id="m" src="${src}" width="${w}" height="${h}" alt="test" budget="${budget}"></mrt-img>
+             <script type="module">
+               const m = document.getElementById('m');
+               window.paints = []; window.errors = [];
+               m.addEventListener('paint', (e) => window.paints.push({ ...e.detail, t: performance.now() }));
+               m.addEventListener('error', (e) => window.errors.push(e.detail));
+               m.addEventListener('load', () => {
+                 const c = m.canvasElement;
+                 // small images only: a 768x512 array takes half a minute to pass to Node
+                 if (c.width * c.height <= 65536) window.pixels = Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+                 window.loaded = performance.now();
+               });
+               customElements.get('mrt-img').backend().then((x) => (window.backend = x));
+             </script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify(config)}));</script>`,
+          ),
+        ),
+      });
+      await page.goto(`${srv.url}/t/${name}.html`);
+      await page.waitForFunction(() => (window as any).loaded || (window as any).errors.length, null, { timeout: 120_000, polling: 100 });
+      const r = await page.evaluate(() => {
+        const w = window as any;
+        const ml = w.paints.find((p: any) => p.kind === 'ml');
+        return { backend: w.backend, paints: w.paints, errors: w.errors, pixels: w.pixels ?? [], firstMl: ml ? ml.t : NaN, loaded: w.loaded ?? NaN };
+      });
+      return { ...r, warnings };
+    } finally {
+      await b.close();
+    }
+  }
+
+  it("(b) backend 'webgpu' on SwiftShader paints learned images on WebGPU, matching the WASM paint (PSNR > 40 dB)", async () => {
+    const gpu = await paintWith('b-gpu', '/i/small1.mrt', 96, 64, { backend: 'webgpu' }, { webgpu: true });
+    const cpu = await paintWith('b-wasm', '/i/small1.mrt', 96, 64, { backend: 'wasm' }, {});
+    expect(gpu.errors).toEqual([]);
+    expect(cpu.errors).toEqual([]);
+    expect(gpu.backend).toBe('webgpu');
+    expect(gpu.warnings.filter((w) => /webgpu/i.test(w))).toEqual([]);
+    const ml = gpu.paints.filter((p) => p.kind === 'ml');
+    expect(ml.length).toBeGreaterThanOrEqual(1);
+    expect(ml.every((p) => p.backend === 'webgpu')).toBe(true);
+    expect(cpu.paints.filter((p) => p.kind === 'ml').every((p) => p.backend === 'wasm')).toBe(true);
+    const q = psnr(gpu.pixels, 4, cpu.pixels, 4, 96 * 64);
+    console.log(`[lean-webgpu] element paint 96x64, WebGPU vs WASM: ${q.toFixed(2)} dB; runs ${ml.map((p) => p.runMs.toFixed(0)).join(', ')} ms (SwiftShader)`);
+    expect(q).toBeGreaterThan(40);
+  }, 120_000);
+
+  it("(c) 'auto' with only the software adapter: the lean runtime decodes on WASM and the console says why", async () => {
+    const r = await paintWith('c-auto', '/i/small0.mrt', 64, 64, { backend: 'auto' }, { webgpu: true });
+    expect(r.errors).toEqual([]);
+    expect(r.backend).toBe('wasm');
+    expect(r.paints.some((p) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+    expect(r.paints.some((p) => p.backend === 'webgpu')).toBe(false);
+    expect(r.warnings.some((w) => /webgpu skipped: the WebGPU adapter is a (fallback adapter|software renderer) \(.*swiftshader.*\).*decoding on wasm/i.test(w))).toBe(true);
+  }, 60_000);
+
+  it('(d) a lost WebGPU device under the lean runtime: the page says why and repaints on the lean WASM runtime', async () => {
+    const b = await launchChromium({ webgpu: true });
+    try {
+      const page = await b.context.newPage();
+      const warnings: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'warning') warnings.push(m.text());
+      });
+      srv.streams.set('/t/d-lost.html', {
+        bytes: new TextEncoder().encode(
+          testPage(
+            `<mrt-img id="m" src="/i/small0.mrt" width="64" height="64" alt="tiny" budget="q1" refine="none"></mrt-img>
+             <script type="module">
+               const m = document.getElementById('m');
+               window.paints = []; window.errors = []; window.loads = 0;
+               m.addEventListener('paint', (e) => window.paints.push(e.detail));
+               m.addEventListener('error', (e) => window.errors.push(e.detail));
+               m.addEventListener('load', () => window.loads++);
+             </script>`,
+            // the decode worker, for the test hook that destroys its GPU device
+            `<script>const W = Worker; window.Worker = class extends W { constructor(...a) { super(...a); window.decodeWorker = this; } };</script>
+             <script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'webgpu' }));</script>`,
+          ),
+        ),
+      });
+      const from = srv.log.length;
+      await page.goto(`${srv.url}/t/d-lost.html`);
+      await page.waitForFunction(() => (window as any).loads === 1 || (window as any).errors.length, null, { timeout: 60_000 });
+      const before = await page.evaluate(() => (window as any).paints.filter((p: any) => p.kind === 'ml'));
+      expect(before.length).toBeGreaterThanOrEqual(1);
+      expect(before.every((p: any) => p.backend === 'webgpu')).toBe(true);
+      await page.evaluate(() => (window as any).decodeWorker.postMessage({ type: 'lose-device' }));
+      await expect.poll(() => warnings.some((w) => /GPU device was lost.*decoding on wasm/.test(w)), { timeout: 10_000 }).toBe(true);
+      await page.evaluate(() => (document.getElementById('m') as any).refine());
+      await page.waitForFunction(() => (window as any).loads === 2 || (window as any).errors.length, null, { timeout: 60_000 });
+      const r = await page.evaluate(() => ({ paints: (window as any).paints, errors: (window as any).errors }));
+      expect(r.errors).toEqual([]);
+      const after = r.paints.filter((p: any) => p.kind === 'ml').slice(before.length);
+      expect(after.length).toBeGreaterThanOrEqual(1);
+      expect(after.every((p: any) => p.backend === 'wasm')).toBe(true);
+      // the lean runtime's own WASM build: never onnxruntime-web
+      expect(srv.log.slice(from).map((e) => e.path).filter((p) => /ort|\.onnx/.test(p))).toEqual([]);
+    } finally {
+      await b.close();
+    }
+  }, 120_000);
+
+  it("(e) 'auto' at 768x512 with only the software adapter: the learned paint comes as soon as without WebGPU (+2 s), never hanging on SwiftShader", async () => {
+    const gpu = await paintWith('e-auto-gpu', '/i/big.mrt', 768, 512, { backend: 'auto' }, { webgpu: true });
+    const none = await paintWith('e-auto-none', '/i/big.mrt', 768, 512, { backend: 'auto' }, {});
+    expect(gpu.errors).toEqual([]);
+    expect(none.errors).toEqual([]);
+    expect(gpu.backend).toBe('wasm');
+    expect(gpu.paints.some((p) => p.backend === 'webgpu')).toBe(false);
+    console.log(`[lean-webgpu] 768x512 'auto': first learned paint ${gpu.firstMl.toFixed(0)} ms with the SwiftShader adapter, ${none.firstMl.toFixed(0)} ms without WebGPU; load ${gpu.loaded.toFixed(0)} / ${none.loaded.toFixed(0)} ms`);
+    expect(gpu.firstMl).toBeLessThanOrEqual(none.firstMl + 2000);
+    expect(gpu.loaded).toBeLessThanOrEqual(none.loaded + 2000);
+  }, 120_000);
 });

@@ -1,10 +1,12 @@
-// The ONNX session and the backend it runs on: created once per page (on the first header,
+// The decoder runtime and the backend it runs on: created once per page (on the first header,
 // or MrtImg.warm()), WebGPU when chosen and working, else WASM; the page hears which, and why
-// a backend was left.
-import { createLeanRuntime, createRuntime, type Runtime } from '../runtime.ts';
+// a backend was left. Both runtimes (lean, ort) fall back to their own WASM build.
+import { geometry } from '../../model/io.ts';
+import type { SharedWeights } from '../../model/lean/weights.ts';
+import { createLeanGpuRuntime, createLeanRuntime, createRuntime, webgpuChoice, type Runtime } from '../runtime.ts';
 import type { Backend } from '../types.ts';
 import { cfg, send } from './env.ts';
-import { graphBytes, graphFile, models, previewSettled, runtimeKind } from './models.ts';
+import { graphBytes, graphFile, models, previewSettled, runtimeKind, type Models } from './models.ts';
 
 /**
  * Module memory a lean decoder run may take. The largest image the format allows (16 Mi
@@ -21,7 +23,7 @@ export function runtime(): Promise<Runtime> {
   runtimeP ??= (async () => {
     const m = await models();
     const graph = graphBytes(m);
-    if (runtimeKind(m) === 'lean') return createLean(graphFile(m), await graph);
+    if (runtimeKind(m) === 'lean') return createLean(graphFile(m), await graph, m);
     return createSession(graphFile(m), await graph);
   })();
   return runtimeP;
@@ -69,14 +71,49 @@ async function createSession(file: string, model: Uint8Array): Promise<Runtime> 
   }
 }
 
-/** The lean runtime: WASM only (its WebGPU kernels do not exist yet); the page hears why when it asked for WebGPU. */
-async function createLean(file: string, model: Uint8Array): Promise<Runtime> {
+/** The lean runtime on WASM: the reference of the WebGPU probe run, and what the page falls back to. */
+let leanWasmP: Promise<Runtime> | null = null;
+
+function leanWasm(model: Uint8Array, shared: SharedWeights): Promise<Runtime> {
+  leanWasmP ??= createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES, shared });
+  leanWasmP.catch(() => (leanWasmP = null));
+  return leanWasmP;
+}
+
+/**
+ * The lean runtime: on WebGPU (our WGSL kernels) when the page asked for 'webgpu' (any
+ * adapter, software ones included) or 'auto' with a hardware adapter (webgpuChoice: the rule
+ * of both runtimes), once a probe run has matched WASM; else, and after any failure, on WASM.
+ * The page hears which, and why WebGPU was left.
+ */
+async function createLean(file: string, model: Uint8Array, m: Models): Promise<Runtime> {
+  const first = settledBackend === null;
   try {
-    const rt = await createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES, shared: { preview: await previewSettled() } });
-    const asked = cfg().backend ?? 'auto';
-    const note = asked === 'webgpu' ? `webgpu skipped: the lean runtime has WASM kernels only (runtime: 'ort' runs ${file}'s source graph on WebGPU)` : '';
-    settledBackend = 'wasm';
-    send({ type: 'backend', backend: 'wasm', ...(note ? { error: note } : {}) });
+    const shared = { preview: await previewSettled() };
+    const wasm = await leanWasm(model, shared);
+    const asked = settledBackend ?? cfg().backend ?? 'auto';
+    let left = '';
+    let rt = wasm;
+    if (asked !== 'wasm') {
+      const choice = await webgpuChoice();
+      if (asked === 'auto' && choice.why) left = `webgpu skipped: ${choice.why}`;
+      else if (asked === 'webgpu' && !choice.adapter) left = `webgpu failed (${file}): ${choice.why || 'the browser gives no WebGPU adapter'}`;
+      if (choice.adapter && (choice.use || asked === 'webgpu')) {
+        try {
+          const layout = m.files.manifest.layout;
+          rt = await createLeanGpuRuntime(model, { adapter: choice.adapter, shared, reference: wasm, probe: geometry(2 * layout.window, layout.window, layout), maxBytes: LEAN_MAX_BYTES });
+        } catch (e) {
+          left = `webgpu failed (${file}): ${(e as Error).message}`;
+        }
+      }
+    }
+    settledBackend = left ? 'wasm' : rt.backend;
+    if (first || left) send({ type: 'backend', backend: rt.backend, ...(left ? { error: left } : {}) });
+    // a lost device may leave runs that never settle: leave WebGPU at once (runs racing
+    // `lost` fail and are repeated on WASM)
+    rt.lost?.then((why) => {
+      if (runtimeP && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
+    });
     return rt;
   } catch (e) {
     send({ type: 'backend', backend: null, error: (e as Error).message });
@@ -93,6 +130,10 @@ export function warmRuntime(): void {
 export async function fallbackToWasm(why: string): Promise<Runtime> {
   if (settledBackend !== 'wasm') {
     settledBackend = 'wasm';
+    // the lean runtime's GPU device is ours alone: free it (onnxruntime-web keeps its own)
+    runtimeP
+      ?.then((rt) => (rt.kind === 'lean' && rt.backend === 'webgpu' ? rt.destroyDevice?.() : undefined))
+      .catch(() => undefined);
     runtimeP = null;
     send({ type: 'backend', backend: 'wasm', error: `webgpu failed at run time: ${why}` });
   }

@@ -292,19 +292,21 @@ export class LeanGpuDecoder {
 
   /**
    * One run: the output (float32 NCHW) read back from the GPU. Runs are queued one after
-   * the other. A run that does not fit the device's limits fails before dispatching.
+   * the other. A run that does not fit the device's limits, or needs more than `maxBytes` of
+   * activations, fails before dispatching.
    */
-  run(feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<{ data: Float32Array; dims: number[] }> {
-    const r = this.queue.then(() => this.runNow(feeds));
+  run(feeds: Record<string, { data: Float32Array; dims: number[] }>, maxBytes = Infinity): Promise<{ data: Float32Array; dims: number[] }> {
+    const r = this.queue.then(() => this.runNow(feeds, maxBytes));
     this.queue = r.catch(() => undefined);
     return r;
   }
 
-  private async runNow(feeds: Record<string, { data: Float32Array; dims: number[] }>): Promise<{ data: Float32Array; dims: number[] }> {
+  private async runNow(feeds: Record<string, { data: Float32Array; dims: number[] }>, maxBytes: number): Promise<{ data: Float32Array; dims: number[] }> {
     if (this.destroyed) throw new LeanError('WebGPU: the lean decoder was destroyed');
     const prog = this.program(Object.fromEntries(Object.entries(feeds).map(([n, f]) => [n, f.dims])));
     const { plan, dispatches } = prog;
     // every limit is checked before anything is allocated or dispatched
+    if (plan.arenaBytes > maxBytes) throw new LeanError(`WebGPU: the decoder run needs ${plan.arenaBytes} bytes of activations, more than the limit of ${maxBytes}`);
     this.checkBuffer(plan.arenaBytes, `the activations of this run (${[...plan.shapes.get(this.graph.output)!].join('x')} output)`);
     const grids = dispatches.map((d) => this.grid(d.n));
     for (const i of this.graph.inputs) {
