@@ -50,6 +50,8 @@ let nextId = 1;
 const elements = new Map<number, MrtImg>();
 const tokenRequests = new Map<number, (v: { tokens: Uint8Array | null; known: number }) => void>();
 let lastBackend: string | null = null;
+/** The worker said which backend decodes, or that none will (a failed runtime; Save-Data without it cached). */
+let backendKnown = false;
 const backendWaiters: ((b: string | null) => void)[] = [];
 
 function abs(u: string): string {
@@ -84,9 +86,9 @@ function configMessage(): ToWorker {
  * that paints nothing contentful), so they never compete with it (decode/gate.ts).
  */
 let gate: string | null = null;
-/** requestIdleCallback's timeout after the first frame, for a page that never becomes idle. */
+/** The latest the gate opens after the page's first rendered frame (a page that is never idle, or paints nothing). */
 const GATE_IDLE_TIMEOUT_MS = 2000;
-/** Where there is no requestIdleCallback (Safari): this long after the first frame. */
+/** Where there is no requestIdleCallback (Safari): polled this often instead. */
 const GATE_NO_IDLE_CALLBACK_MS = 300;
 
 function openGate(why: string): void {
@@ -108,13 +110,25 @@ function armGate(): void {
   } catch {
     /* no paint timing: the idle path below */
   }
-  // A page with nothing contentful never has an FCP: idle after its first rendered frame (a
-  // frame, so that a page still blocked on its render-blocking resources does not count as
-  // idle; a hidden page renders no frame and waits until it is shown).
+  // A page with nothing contentful never has an FCP: idle once its first frame is on screen
+  // (a `first-paint` entry, which the browser reports with FCP when there is one), or at the
+  // latest GATE_IDLE_TIMEOUT_MS after that frame was rendered (a blank page reports no paint,
+  // and not every browser reports first-paint). Only after a rendered frame: a page still held by its
+  // render-blocking resources does not count as idle, and a hidden page, which renders no
+  // frame, waits until it is shown.
   requestAnimationFrame(() => {
+    const until = performance.now() + GATE_IDLE_TIMEOUT_MS;
     const ric = (window as unknown as { requestIdleCallback?: (cb: () => void, o: { timeout: number }) => number }).requestIdleCallback;
-    if (typeof ric === 'function') ric.call(window, () => openGate('idle'), { timeout: GATE_IDLE_TIMEOUT_MS });
-    else setTimeout(() => openGate('idle'), GATE_NO_IDLE_CALLBACK_MS);
+    const later = (delay: number) => {
+      if (typeof ric === 'function') setTimeout(() => ric.call(window, idle, { timeout: Math.max(1, until - performance.now()) }), delay);
+      else setTimeout(idle, Math.max(delay, GATE_NO_IDLE_CALLBACK_MS));
+    };
+    const idle = () => {
+      if (gate) return;
+      if (performance.getEntriesByName('first-paint').length || performance.now() >= until) openGate('idle');
+      else later(50);
+    };
+    later(0);
   });
 }
 
@@ -127,6 +141,7 @@ const supervisor = new WorkerSupervisor({
       if (m.error) console.warn(`[mrt-img] ${m.error}${m.backend ? `; decoding on ${m.backend}` : ''}`);
       if (m.note) console.info(`[mrt-img] ${m.note}`);
       lastBackend = m.backend;
+      backendKnown = true;
       for (const w of backendWaiters.splice(0)) w(m.backend);
       return;
     }
@@ -218,9 +233,9 @@ export class MrtImg extends ElementBase {
     return config;
   }
 
-  /** Resolves with the backend that decodes ('webgpu' | 'wasm'), or null if none could load. */
+  /** Resolves with the backend that decodes ('webgpu' | 'wasm'), or null if none could load (or, under Save-Data, none is cached: see saveDataRuntime). */
   static backend(): Promise<string | null> {
-    if (lastBackend !== null) return Promise.resolve(lastBackend);
+    if (backendKnown) return Promise.resolve(lastBackend);
     return new Promise((r) => backendWaiters.push(r));
   }
 

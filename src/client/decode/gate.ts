@@ -2,9 +2,10 @@
 // and whether it may paint at all on this page.
 //
 // 1. After the page's first paint. The page (mrt-img.ts) opens the gate once it has seen
-//    `first-contentful-paint` (PerformanceObserver, buffered), or once it is idle after its
-//    first rendered frame (requestIdleCallback with a timeout; a timer where there is none),
-//    whichever comes first; MrtImg.warm() opens it at once. Until then the worker fetches
+//    `first-contentful-paint` (PerformanceObserver, buffered), or, for a page with nothing
+//    contentful, once it is idle with its first frame on screen (requestIdleCallback; a timer
+//    where there is none; at the latest 2 s after that frame), whichever comes first;
+//    MrtImg.warm() opens it at once. Until then the worker fetches
 //    the stream, paints the placeholder, decodes tokens and paints the token preview (none of
 //    which needs the runtime), but neither downloads nor compiles the runtime and the decoder
 //    graph, and runs nothing: the page's own first paint never competes with them.
