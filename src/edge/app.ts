@@ -27,7 +27,7 @@ import {
   type ByteRange,
   type Problem,
 } from './http.ts';
-import { CorruptObject, MrtStore, corruptProblem, type ObjectEntry, type StoreOptions } from './store.ts';
+import { CorruptObject, MrtStore, corruptProblem, type CacheLike, type ObjectEntry, type StoreOptions } from './store.ts';
 import { hasBody, type ExecutionContextLike, type MrtEnv, type R2BucketLike } from './types.ts';
 
 export interface MrtAppOptions<E extends object = MrtEnv> {
@@ -300,7 +300,7 @@ function cacheable(body: ReadableStream, length: number, etag: string): Response
 }
 
 async function fillCache(
-  cache: Cache,
+  cache: CacheLike,
   bucket: R2BucketLike,
   key: string,
   entry: ObjectEntry,

@@ -10,6 +10,16 @@ import { hasBody, type ExecutionContextLike, type R2BucketLike, type R2ObjectLik
 
 export type HeaderInfo = ReturnType<typeof readHeader>;
 
+/**
+ * The part of the Cache API (Workers' `caches.default`) the edge uses, declared here so that
+ * the edge type-checks without the DOM or Workers types (a Node-only consumer has neither).
+ */
+export interface CacheLike {
+  match(request: Request | string): Promise<Response | undefined>;
+  put(request: Request | string, response: Response): Promise<void>;
+  delete(request: Request | string): Promise<boolean>;
+}
+
 export interface ObjectEntry {
   key: string;
   /** R2 etag (unquoted), used for onlyIf on reads */
@@ -54,8 +64,8 @@ export const DEFAULT_STORE_OPTIONS: StoreOptions = {
  */
 const MAX_HEADER_PREFIX = Math.max(8 << 20, LIMITS.MAX_HEADER_BYTES + 16);
 
-function defaultCache(): Cache | null {
-  const c = (globalThis as { caches?: { default?: Cache } }).caches;
+function defaultCache(): CacheLike | null {
+  const c = (globalThis as { caches?: { default?: CacheLike } }).caches;
   return c?.default ?? null;
 }
 
@@ -76,7 +86,7 @@ export class MrtStore {
     this.opts = { ...DEFAULT_STORE_OPTIONS, ...opts };
   }
 
-  get cache(): Cache | null {
+  get cache(): CacheLike | null {
     return this.opts.cacheApi ? defaultCache() : null;
   }
 

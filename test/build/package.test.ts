@@ -219,12 +219,26 @@ describe('npm packages', () => {
        const r = await import('${pkg.name}');
        const e = await import('${pkg.name}/edge');
        const f = await import('${pkg.name}/format');
+       const fs = await import('${pkg.name}/edge/fs');
        const enc = await import('${pkg.name}/encoder');
        const missing = await enc.loadModels().then(() => 'loaded', (err) => err.name);
-       console.log(JSON.stringify({ el: typeof c.MrtImg, same: r.MrtImg === c.MrtImg, app: typeof e.createMrtApp, header: typeof f.readHeader, hono: typeof e.createMrtApp().fetch, encode: typeof enc.encode, missing }));`,
+       console.log(JSON.stringify({ el: typeof c.MrtImg, same: r.MrtImg === c.MrtImg, app: typeof e.createMrtApp, header: typeof f.readHeader, hono: typeof e.createMrtApp().fetch, encode: typeof enc.encode, missing, fsStore: typeof fs.FsStore }));`,
     );
-    expect(JSON.parse(out)).toEqual({ el: 'function', same: true, app: 'function', header: 'function', hono: 'function', encode: 'function', missing: 'MissingPeerError' });
+    expect(JSON.parse(out)).toEqual({ el: 'function', same: true, app: 'function', header: 'function', hono: 'function', encode: 'function', missing: 'MissingPeerError', fsStore: 'function' });
   });
+
+  it('a Node-only consumer (no DOM or Workers types) type-checks the edge, its filesystem store and the format', async () => {
+    await writeFile(
+      join(app, 'node-only.ts'),
+      `import { createServer } from 'node:http';\nimport { createMrtApp, type MrtAppOptions } from '${pkg.name}/edge';\nimport { FsStore } from '${pkg.name}/edge/fs';\n` +
+        `import { readHeader } from '${pkg.name}/format';\nconst images = new FsStore('./images');\nconst opts: MrtAppOptions = { bucket: () => images };\n` +
+        `export const app = createMrtApp(opts);\nconsole.log(createServer, readHeader);\n`,
+    );
+    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
+    const r = await run(process.execPath, [tsc, '--noEmit', '--strict', '--target', 'ES2022', '--lib', 'ES2022', '--module', 'NodeNext', '--moduleResolution', 'NodeNext',
+      '--types', 'node', '--typeRoots', join(ROOT, 'node_modules/@types'), 'node-only.ts'], app);
+    expect(r.stdout + r.stderr).toBe('');
+  }, 60_000);
 
   it('an edge-only Worker mounting the app in its own Hono app bundles with wrangler (offline dry run)', async () => {
     await writeFile(

@@ -1,6 +1,8 @@
-import { expect } from 'vitest';
 import { env, exports } from 'cloudflare:workers';
 import { makeMrt, type Fixture } from './fixtures.ts';
+import type { EdgeHarness } from './harness.ts';
+
+export { bytesOf, errorBody, same } from './harness.ts';
 
 export const ORIGIN = 'http://edge.test';
 export const TOKEN = 'test-upload-token';
@@ -15,20 +17,5 @@ export async function seed(key: string, fx: Fixture | Uint8Array = makeMrt()): P
   return fx;
 }
 
-export async function bytesOf(res: Response): Promise<Uint8Array> {
-  return new Uint8Array(await res.arrayBuffer());
-}
-
-export async function errorBody(res: Response): Promise<{ error: string; detail: string }> {
-  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-  const j = (await res.json()) as { error: string; detail: string };
-  expect(typeof j.error).toBe('string');
-  expect(typeof j.detail).toBe('string');
-  return j;
-}
-
-export function same(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
+/** The shared tests' harness in workerd: the deployable Worker, local R2 and the Cache API. */
+export const workers: EdgeHarness = { fetchEdge, seed, cacheApi: true, contentEtags: true };
