@@ -79,7 +79,7 @@ async function main() {
                  document.getElementById('slot').append(m);
                };
              </script>`,
-            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: ${JSON.stringify(THREADS)} }));</script>`,
+            `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm', wasmThreads: ${JSON.stringify(THREADS)}, maxLearnedPaints: Infinity }));</script>`,
           ),
         ),
       });
