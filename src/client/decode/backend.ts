@@ -58,17 +58,24 @@ async function createSession(file: string, model: Uint8Array): Promise<Runtime> 
     // WebGPU left for this graph: say why (the page logs it), and use WASM from now on
     if (left) settledBackend = 'wasm';
     const notes = [left, first && rt.backend === 'wasm' && threads.why].filter(Boolean).join('; ');
-    if (first || left) send({ type: 'backend', backend: rt.backend, ...(notes ? { error: notes } : {}) });
-    // A lost device may leave runs that never settle: leave WebGPU at once (runs racing
-    // `lost` fail and are repeated on WASM).
-    rt.lost?.then((why) => {
-      if (runtimeP && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
-    });
-    return rt;
+    return announce(rt, first || !!left, notes);
   } catch (e) {
     send({ type: 'backend', backend: null, error: (e as Error).message });
     throw e;
   }
+}
+
+/**
+ * Tells the page which backend a new session settled on (and why WebGPU was left), and
+ * leaves WebGPU at once when its device is lost: runs on a lost device may never settle
+ * (runs racing `lost` fail and are repeated on WASM).
+ */
+function announce(rt: Runtime, tell: boolean, notes: string): Runtime {
+  if (tell) send({ type: 'backend', backend: rt.backend, ...(notes ? { error: notes } : {}) });
+  rt.lost?.then((why) => {
+    if (runtimeP && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
+  });
+  return rt;
 }
 
 /** The lean runtime on WASM: the reference of the WebGPU probe run, and what the page falls back to. */
@@ -108,13 +115,7 @@ async function createLean(file: string, model: Uint8Array, m: Models): Promise<R
       }
     }
     settledBackend = left ? 'wasm' : rt.backend;
-    if (first || left) send({ type: 'backend', backend: rt.backend, ...(left ? { error: left } : {}) });
-    // a lost device may leave runs that never settle: leave WebGPU at once (runs racing
-    // `lost` fail and are repeated on WASM)
-    rt.lost?.then((why) => {
-      if (runtimeP && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
-    });
-    return rt;
+    return announce(rt, first || !!left, left);
   } catch (e) {
     send({ type: 'backend', backend: null, error: (e as Error).message });
     throw e;
