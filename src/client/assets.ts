@@ -10,9 +10,16 @@ declare const __MRT_HASHED_ASSETS__: Record<string, string> | undefined;
 
 const HASHED: Record<string, string> = typeof __MRT_HASHED_ASSETS__ === 'object' && __MRT_HASHED_ASSETS__ ? __MRT_HASHED_ASSETS__ : {};
 
+/**
+ * The worker bundle's own URL. Not `self.location`: a worker whose script is on another origin
+ * than the page (a CDN) runs from a same-origin `blob:` module that imports it
+ * (src/client/supervisor.ts), and there `self.location` is the blob's URL.
+ */
+const SCRIPT_URL: string = import.meta.url;
+
 /** The folder this script was served from (the build's root). */
 export function buildRoot(): string {
-  return new URL('./', (self as unknown as { location: { href: string } }).location.href).href;
+  return new URL('./', SCRIPT_URL).href;
 }
 
 /** The URL to fetch `file` under `base` from: its hashed name when `base` + `file` is a file of this build. */

@@ -23,6 +23,26 @@ export interface SupervisorHooks {
   timeoutMs(): number;
 }
 
+/**
+ * A module worker running `url`. `new Worker()` refuses a script on another origin than the
+ * page (a CDN): then the worker is a same-origin `blob:` module whose one line imports the
+ * script (a CORS fetch: the other origin sends `Access-Control-Allow-Origin`). The worker's
+ * code finds its own files from its real URL (`import.meta.url`, src/client/assets.ts), and the
+ * blob worker runs under the page's Content-Security-Policy (`worker-src blob:`).
+ */
+export function startWorker(url: string): Worker {
+  const opts: WorkerOptions = { type: 'module', name: 'mrt-decoder' };
+  const abs = new URL(url, document.baseURI);
+  if (abs.origin === location.origin || abs.protocol === 'blob:' || abs.protocol === 'data:') return new Worker(abs.href, opts);
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(abs.href)};\n`], { type: 'text/javascript' }));
+  try {
+    return new Worker(shim, opts);
+  } finally {
+    // the worker has its own reference to the script once it has started; a minute is ample
+    setTimeout(() => URL.revokeObjectURL(shim), 60_000);
+  }
+}
+
 export class WorkerSupervisor {
   private worker: Worker | null = null;
   /** The worker ran its script (sent 'ready'). */
@@ -72,7 +92,7 @@ export class WorkerSupervisor {
     this.queued = null;
     let w: Worker;
     try {
-      w = new Worker(this.hooks.url(), { type: 'module', name: 'mrt-decoder' });
+      w = startWorker(this.hooks.url());
     } catch (e) {
       // No worker at all (CSP, an invalid URL): every waiting image falls back.
       this.hooks.onLost(`cannot start the decode worker: ${(e as Error).message}`, false);
