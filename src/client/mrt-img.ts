@@ -2,12 +2,12 @@
 //
 //   <script type="module" src="/mrt-img.js"></script>
 //   <mrt-img src="/i/kodim01.mrt" width="768" height="512" alt="…" loading="lazy">
-//     <img src="/i/kodim01.jpg" width="768" height="512" alt="…" loading="lazy">
+//     <noscript><img src="/i/kodim01.jpg" width="768" height="512" alt="…"></noscript>
 //   </mrt-img>
 //
 // All decoding happens in one shared worker (mrt-worker.js); this file only manages the
-// box, the canvas, visibility and events. The light-DOM <img> is the no-JS and
-// accessibility fallback, and what the element shows after a fatal error.
+// box, the canvas, visibility and events. The <noscript> image (or a light-DOM <img>) is the
+// no-JS fallback, and what the element shows after a fatal error.
 import { hintsFromNavigator } from '../format/budget.ts';
 import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
 import { imageSizeProblem } from '../format/limits.ts';
@@ -607,14 +607,40 @@ export class MrtImg extends ElementBase {
   private showFallback(): void {
     this.setAttribute('data-state', 'fallback');
     // Make sure there is an <img> to show: a lazy one the author gave us starts loading
-    // now that it is rendered; without one, show the alt text.
-    if (!this.querySelector('img')) {
-      const img = document.createElement('img');
-      img.alt = this.alt;
-      const fb = this.getAttribute('fallback');
-      if (fb) img.src = fb;
-      this.append(img);
+    // now that it is rendered; a <noscript> child's image is made from its text (with scripts
+    // on, the parser keeps a noscript's content as text: nothing of it was fetched before);
+    // without either, the `fallback` attribute's URL, or the alt text.
+    if ([...this.querySelectorAll('img')].some((i) => !i.closest('noscript'))) return;
+    const fromNoscript = this.noscriptImage();
+    if (fromNoscript) {
+      this.append(fromNoscript);
+      return;
     }
+    const img = document.createElement('img');
+    img.alt = this.alt;
+    const fb = this.getAttribute('fallback');
+    if (fb) img.src = fb;
+    this.append(img);
+  }
+
+  /** The first <img> or <picture> of a <noscript> child, parsed from its text (inert until adopted). */
+  private noscriptImage(): HTMLElement | null {
+    for (const ns of this.querySelectorAll(':scope > noscript')) {
+      // already elements where the page was parsed with scripts off (e.g. inserted later)
+      const ready = ns.querySelector('img, picture');
+      if (ready) return ready.cloneNode(true) as HTMLElement;
+      const text = ns.textContent ?? '';
+      if (!/<(img|picture)\b/i.test(text)) continue;
+      try {
+        // a document of its own: nothing in it loads or runs until adopted, and only the image is
+        const doc = new DOMParser().parseFromString(`<!doctype html><body>${text}`, 'text/html');
+        const el = doc.body.querySelector('picture, img');
+        if (el) return document.importNode(el, true) as HTMLElement;
+      } catch {
+        /* Trusted Types refuse a string to parse: the `fallback` attribute's image then */
+      }
+    }
+    return null;
   }
 }
 
