@@ -76,27 +76,49 @@ describe('model and runtime integrity', () => {
     }
   });
 
-  it("the build's own files: a runtime .wasm that is not the one the build named never runs", async () => {
-    const name = await hashed('ort-wasm-simd-threaded', '.wasm');
-    const wasm = new Uint8Array(await readFile(join(DIST, 'assets', name)));
-    wasm[wasm.length - 1] ^= 1;
-    srv.streams.set(`/assets/${name}`, { bytes: wasm });
-    try {
-      const r = await run('own-wasm', {});
-      expect(r.ev.filter((e) => e.type === 'error')).toEqual([
-        expect.objectContaining({ code: 'runtime', fatal: true, message: expect.stringMatching(/^ort-wasm-simd-threaded\.wasm \(.*\) does not match the digest pinned/) }),
-      ]);
-      expect(r.ev.some((e) => e.kind === 'ml')).toBe(false);
-    } finally {
-      srv.streams.delete(`/assets/${name}`);
-    }
-  });
+  for (const [runtime, file] of [['lean', 'mrt-kernels'], ['ort', 'ort-wasm-simd-threaded']] as const) {
+    it(`the build's own files: a runtime .wasm that is not the one the build named never runs (runtime '${runtime}')`, async () => {
+      const name = await hashed(file, '.wasm');
+      const wasm = new Uint8Array(await readFile(join(DIST, 'assets', name)));
+      wasm[wasm.length - 1] ^= 1;
+      srv.streams.set(`/assets/${name}`, { bytes: wasm });
+      try {
+        const r = await run(`own-wasm-${runtime}`, { runtime });
+        expect(r.ev.filter((e) => e.type === 'error')).toEqual([
+          expect.objectContaining({ code: 'runtime', fatal: true, message: expect.stringMatching(new RegExp(`^${file.replace(/\./g, '\\.')}\\.wasm \\(.*\\) does not match the digest pinned`)) }),
+        ]);
+        expect(r.ev.some((e) => e.kind === 'ml')).toBe(false);
+      } finally {
+        srv.streams.delete(`/assets/${name}`);
+      }
+    });
+  }
 
-  it('another model folder and a CDN copy of the runtime: checked against the digests the page sets', async () => {
+  it('another model folder and a CDN copy of the lean runtime: checked against the digests the page sets', async () => {
+    srv.mounts.set('/cdn-lean/', DIST + '/');
+    srv.mounts.set('/other-models/', MODELS + '/');
+    const kernels = new Uint8Array(await readFile(join(DIST, 'mrt-kernels.wasm')));
+    const bases = { ortBase: '/cdn-lean/', modelBase: '/other-models/' };
+    const good = await run('pinned-lean', { ...bases, integrity: { 'manifest.json': sri(manifest), 'mrt-kernels.wasm': sri(kernels) } });
+    expect(good.ev.filter((e) => e.type === 'error')).toEqual([]);
+    expect(good.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
+    expect(good.warnings.filter((w) => /not pinned/.test(w))).toEqual([]);
+
+    const bad = await run('mispinned-lean', { ...bases, integrity: { 'manifest.json': sri(manifest), 'mrt-kernels.wasm': sri(new TextEncoder().encode('other kernels')) } });
+    expect(bad.ev.filter((e) => e.type === 'error')).toEqual([
+      expect.objectContaining({ code: 'runtime', fatal: true, message: expect.stringMatching(/^mrt-kernels\.wasm \(.*\/cdn-lean\/mrt-kernels\.wasm\) does not match the digest pinned by the page settings/) }),
+    ]);
+
+    const unpinned = await run('unpinned-lean', bases);
+    expect(unpinned.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
+    expect(unpinned.warnings.some((w) => /mrt-kernels\.wasm \(.*\/cdn-lean\/.*\) is not pinned/.test(w))).toBe(true);
+  }, 180_000);
+
+  it('another model folder and a CDN copy of onnxruntime-web (runtime ort): checked against the digests the page sets', async () => {
     srv.mounts.set('/cdn-ort/', join(ROOT, 'node_modules/onnxruntime-web/dist/'));
     srv.mounts.set('/other-models/', MODELS + '/');
     const wasm = new Uint8Array(await readFile(join(ROOT, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm')));
-    const bases = { ortBase: '/cdn-ort/', modelBase: '/other-models/' };
+    const bases = { runtime: 'ort', ortBase: '/cdn-ort/', modelBase: '/other-models/' };
     const good = await run('pinned', { ...bases, integrity: { 'manifest.json': sri(manifest), 'ort-wasm-simd-threaded.wasm': sri(wasm) } });
     expect(good.ev.filter((e) => e.type === 'error')).toEqual([]);
     expect(good.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
