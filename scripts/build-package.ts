@@ -2,7 +2,8 @@
 //
 // mrt-img (this folder's package.json: encoder, `mrt` CLI, edge, format, and the client again)
 //   lib/{format,codec,model,edge,encoder}/   JavaScript + .d.ts from src/ (tsconfig.build.json)
-//   lib/client/   the browser element (mrt-img.js + .d.ts), its decode worker and, under
+//   lib/client/   the browser element (mrt-img.js + .d.ts), its React wrapper (react.js + .d.ts:
+//                 `mrt-img/react`), its decode worker and, under
 //                 assets/, the lean runtime's kernels (mrt-kernels.wasm) and the model files it
 //                 loads, by content-hashed name: the folder a site copies next to its pages
 //                 (scripts/build-client.ts with ort: false; no onnxruntime-web, no .onnx)
@@ -15,7 +16,8 @@
 // Usage: npx tsx scripts/build-package.ts [--skip-client] [--lib DIR] [--client-package DIR]
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildClient, HASHED_DIR } from './build-client.ts';
@@ -26,7 +28,44 @@ export const LIB = join(root, 'lib');
 /** The files of a client build the package ships (the demo and the plain-named duplicates stay out). */
 export function shippedClientFile(rel: string): boolean {
   if (rel.startsWith(`${HASHED_DIR}/`)) return !/\.(br|gz)$/.test(rel);
-  return rel === 'mrt-img.js' || rel === 'mrt-img.d.ts' || rel === 'mrt-worker.js';
+  return rel === 'mrt-img.js' || rel === 'mrt-img.d.ts' || rel === 'mrt-worker.js' || rel === 'react.js' || rel === 'react.d.ts';
+}
+
+/**
+ * The React wrapper (src/client/react.ts) beside the element in a client build: react.js (React
+ * stays an import: an optional peer; the element's module is imported from './mrt-img.js', the
+ * file beside it) and react.d.ts (its declarations with the JSX typings of <mrt-img>).
+ */
+export async function buildReact(out: string): Promise<void> {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(root, 'src/client/react.ts')],
+    outfile: join(out, 'react.js'),
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: ['es2022'],
+    legalComments: 'none',
+    logLevel: 'warning',
+    external: ['react'],
+    plugins: [
+      {
+        name: 'element-beside',
+        setup(b) {
+          b.onResolve({ filter: /^\.\/mrt-img\.(ts|js)$/ }, () => ({ path: './mrt-img.js', external: true }));
+        },
+      },
+    ],
+  });
+  const tmp = await mkdtemp(join(tmpdir(), 'mrt-react-dts-'));
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--declaration', '--emitDeclarationOnly', '--skipLibCheck', '--strict',
+      '--target', 'ES2022', '--module', 'ESNext', '--moduleResolution', 'Bundler', '--allowImportingTsExtensions', '--lib', 'ES2022,DOM,DOM.Iterable,WebWorker',
+      '--types', 'node', '--rootDir', join(root, 'src'), '--outDir', tmp, join(root, 'src/client/react.ts')], { stdio: 'inherit' });
+    await writeFile(join(out, 'react.d.ts'), rewriteDeclarationImports(await readFile(join(tmp, 'client/react.d.ts'), 'utf8')));
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
 }
 
 async function* walk(dir: string, rel = ''): AsyncGenerator<string> {
@@ -87,6 +126,7 @@ export async function buildPackage(o: PackageBuildOptions = {}): Promise<string>
   // The lean runtime only: onnxruntime-web (40 MB) and the .onnx graphs stay out of both
   // packages; a page with `runtime: 'ort'` copies them from onnxruntime-web and mrt-img's models/.
   const out = await buildClient({ out: o.clientBuild ?? join(root, 'dist/package-client'), jpeg: false, quiet: true, compressUpTo: 0, ort: false });
+  await buildReact(out);
   const pkgDir = resolve(o.clientPackage ?? CLIENT_PACKAGE);
   await rm(join(pkgDir, 'dist'), { recursive: true, force: true });
   for await (const rel of walk(out)) {
