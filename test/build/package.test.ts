@@ -101,7 +101,9 @@ describe('helpers', () => {
     expect(clientPkg.name).toBe('mrt-img-client');
     expect(clientPkg.version).toBe(pkg.version);
     expect(clientPkg.dependencies ?? {}).toEqual({});
-    expect(Object.keys(clientPkg.peerDependencies)).toEqual(['onnxruntime-web']);
+    // both optional: onnxruntime-web for runtime 'ort', React for the ./react wrapper
+    expect(Object.keys(clientPkg.peerDependencies).sort()).toEqual(['onnxruntime-web', 'react']);
+    for (const name of Object.keys(clientPkg.peerDependencies)) expect(clientPkg.peerDependenciesMeta?.[name]?.optional, name).toBe(true);
     // library ranges, not pins
     for (const [name, range] of Object.entries({ ...clientPkg.peerDependencies, ...pkg.peerDependencies })) expect(range, name).toMatch(/^\^/);
   });
@@ -184,7 +186,7 @@ describe('npm packages', () => {
   });
 
   it('the browser package: the element, worker, kernels and lean model files; tarball ≤ 5 MB, installed alone ≤ 30 MB', async () => {
-    const expected = ['package.json', 'README.md', ...CLIENT_PACKAGE_COPIES.map(([, name]) => name), 'dist/mrt-img.js', 'dist/mrt-img.d.ts', 'dist/mrt-worker.js'];
+    const expected = ['package.json', 'README.md', ...CLIENT_PACKAGE_COPIES.map(([, name]) => name), 'dist/mrt-img.js', 'dist/mrt-img.d.ts', 'dist/mrt-worker.js', 'dist/react.js', 'dist/react.d.ts'];
     for (const f of expected) expect(clientFiles, f).toContain(f);
     const assets = clientFiles.filter((f) => f.startsWith('dist/assets/')).map((f) => f.replace(/^dist\/assets\/([^.]+)\.[0-9a-f]{16}\./, '$1.')).sort();
     expect(assets).toEqual(['decoder-lean.bin', 'manifest.json', 'mrt-kernels.wasm', 'preview.bin', 'rcm.json', 'tail-i8.bin']);
