@@ -108,7 +108,8 @@ export function httpTests(harness: EdgeHarness): void {
       expect((await bytesOf(b)).length).toBe(total);
     });
 
-    it.skipIf(!harness.cacheApi)('206s are served from the cached full 200 once it is in the Cache API', async () => {
+    // the Cache API exists on Workers only: these two are not part of the Node run at all
+    if (harness.cacheApi) it('206s are served from the cached full 200 once it is in the Cache API', async () => {
       await seed('http/cached.mrt', fx);
       const first = await range('bytes=100-199', '/i/http/cached.mrt?q=9');
       expect(first.status).toBe(206);
@@ -126,7 +127,7 @@ export function httpTests(harness: EdgeHarness): void {
       expect(hit).toBe('hit');
     });
 
-    it.skipIf(!harness.cacheApi)('full 200s are cached too and served identically', async () => {
+    if (harness.cacheApi) it('full 200s are cached too and served identically', async () => {
       await seed('http/cached200.mrt', fx);
       const a = await fetchEdge('/i/http/cached200.mrt?q=3');
       expect(a.headers.get('x-mrt-cache')).toBe('miss');
