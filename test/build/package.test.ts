@@ -356,6 +356,46 @@ describe('npm packages', () => {
       }
     }, 150_000);
 
+    it('a Vite project that imports the element from the browser package builds and paints (the copied files in its public folder)', async () => {
+      // the project: index.html + main.js importing the package, the documented copy step into public/mrt/
+      const proj = join(web, 'vite-app');
+      await mkdir(join(proj, 'public', 'mrt'), { recursive: true });
+      await ok('cp', ['-r', `${join(web, 'node_modules', clientPkg.name, 'dist')}/.`, join(proj, 'public', 'mrt')], web);
+      await copyFile(join(app, 'k.mrt'), join(proj, 'public', 'k.mrt'));
+      await writeFile(join(proj, 'index.html'), `<!doctype html><mrt-img src="/k.mrt" width="768" height="512" alt="k"></mrt-img><script type="module" src="/main.js"></script>`);
+      await writeFile(join(proj, 'main.js'), `import { MrtImg } from '${clientPkg.name}';\nMrtImg.configure({ workerUrl: '/mrt/mrt-worker.js', ortBase: '/mrt/', modelBase: '/mrt/models/' });\n`);
+      // this checkout's vite (a devDependency), resolving the package from the project's node_modules (web/)
+      const vite = (await import(join(ROOT, 'node_modules/vite/dist/node/index.js'))) as { build(o: object): Promise<unknown> };
+      await vite.build({ root: proj, logLevel: 'silent', configFile: false, build: { outDir: join(proj, 'dist'), emptyOutDir: true } });
+      const built = await readdir(join(proj, 'dist', 'assets'));
+      const bundle = built.find((f) => f.endsWith('.js'))!;
+      expect(await readFile(join(proj, 'dist', 'assets', bundle), 'utf8')).toContain('mrt-img');
+      const server = await startServer({ root: join(proj, 'dist') });
+      const browser = await launchChromium();
+      try {
+        const page = await browser.context.newPage();
+        const errors = watchErrors(page);
+        await page.addInitScript(() => {
+          const w = window as unknown as { kinds: string[] };
+          w.kinds = [];
+          addEventListener('paint', (e) => w.kinds.push((e as CustomEvent<{ kind: string }>).detail.kind), true);
+          addEventListener('error', (e) => e instanceof CustomEvent && w.kinds.push(`error: ${JSON.stringify(e.detail)}`), true);
+        });
+        await page.goto(`${server.url}/index.html`);
+        await page.waitForFunction(() => (window as unknown as { kinds: string[] }).kinds.some((k) => k === 'ml' || k.startsWith('error')), null, { timeout: 60_000 });
+        const kinds = await page.evaluate(() => (window as unknown as { kinds: string[] }).kinds);
+        expect(kinds.filter((k) => k.startsWith('error'))).toEqual([]);
+        expect(kinds).toContain('ml');
+        expect(errors).toEqual([]);
+        const paths = server.log.map((l) => l.path);
+        expect(paths).toContain(`/assets/${bundle}`);
+        expect(paths.some((p) => /^\/mrt\/assets\/mrt-kernels\.[0-9a-f]{16}\.wasm$/.test(p))).toBe(true);
+      } finally {
+        await browser.close();
+        await server.close();
+      }
+    }, 120_000);
+
     it('the declarations pass a strict consumer (noUncheckedIndexedAccess, exactOptionalPropertyTypes, no skipLibCheck) and reject a wrong call', async () => {
       // the app's own hono (the package's peer) takes the package's sub-app
       const consumer = `import { Hono } from 'hono';
