@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
-import { launchChromium, psnr, ROOT, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+import { capturePage, launchChromium, psnr, ROOT, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
 const ready = haveModels() && haveKodak();
 const TINY: FixtureSpec = { name: 'kodim01', crop: [0, 0, 64, 64], layersPerChunk: 64 };
@@ -47,20 +47,9 @@ describe('ONNX backends in Chromium', () => {
         `/t/${runtime}-${backend}.html`,
         {
           bytes: new TextEncoder().encode(
-            testPage(
-              `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
-               <script type="module">
-                 const M = customElements.get('mrt-img');
-                 const m = document.getElementById('m');
-                 window.paints = []; window.errors = [];
-                 m.addEventListener('paint', (e) => window.paints.push(e.detail));
-                 m.addEventListener('error', (e) => window.errors.push(e.detail));
-                 m.addEventListener('load', () => {
-                   const c = m.canvasElement;
-                   window.pixels = Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-                 });
-                 M.backend().then((x) => (window.backend = x));
-               </script>`,
+            capturePage(
+              '/i/tiny.mrt',
+              64,
               `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: '${backend}', runtime: '${runtime}' }));</script>`,
             ),
           ),
@@ -81,6 +70,8 @@ describe('ONNX backends in Chromium', () => {
     expect(r.backend).toBe('wasm');
     const ml = r.paints.filter((p) => p.kind === 'ml');
     expect(ml.length).toBeGreaterThanOrEqual(1);
+    // the last learned paint has the tail basis (an interim one does not)
+    expect(ml[ml.length - 1].interim).toBeUndefined();
     // int8 weights against float32 ones: close, not equal (bench/lean-decoder.ts measures the cost)
     const q = psnr(r.pixels, 4, reference, 3, 64 * 64);
     console.log(`[lean] PSNR vs onnxruntime-node: ${q.toFixed(2)} dB`);

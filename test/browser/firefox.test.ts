@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import puppeteer, { type Browser } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
-import { psnr, startServer, testPage, type TestServer } from './harness.ts';
+import { psnr, startServer, capturePage, type TestServer } from './harness.ts';
 
 const FIREFOX = '/usr/bin/firefox-esr';
 const TINY: FixtureSpec = { name: 'kodim01', crop: [0, 0, 64, 64], layersPerChunk: 64 };
@@ -52,21 +52,7 @@ describe('Firefox ESR (WebDriver BiDi)', () => {
     });
     srv.streams.set('/t/firefox.html', {
       bytes: new TextEncoder().encode(
-        testPage(
-          `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
-           <script type="module">
-             const M = customElements.get('mrt-img');
-             const m = document.getElementById('m');
-             window.paints = []; window.errors = [];
-             m.addEventListener('paint', (e) => window.paints.push(e.detail));
-             m.addEventListener('error', (e) => window.errors.push(e.detail));
-             m.addEventListener('load', () => {
-               const c = m.canvasElement;
-               window.pixels = Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-             });
-             M.backend().then((x) => (window.backend = x));
-           </script>`,
-        ),
+        capturePage('/i/tiny.mrt', 64),
       ),
     });
     const from = srv.log.length;

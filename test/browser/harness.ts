@@ -238,6 +238,30 @@ export function testPage(body: string, head = ''): string {
 <script type="module" src="/mrt-img.js"></script></head><body style="margin:0">${body}</body></html>`;
 }
 
+/**
+ * A page with one square <mrt-img budget="full"> that records its `paint` and `error` details
+ * (window.paints, window.errors), its canvas pixels at `load` (window.pixels) and the page's
+ * backend (window.backend); `head` e.g. configures the element.
+ */
+export function capturePage(src: string, size: number, head = ''): string {
+  return testPage(
+    `<mrt-img id="m" src="${src}" width="${size}" height="${size}" alt="test image" budget="full"></mrt-img>
+     <script type="module">
+       const M = customElements.get('mrt-img');
+       const m = document.getElementById('m');
+       window.paints = []; window.errors = [];
+       m.addEventListener('paint', (e) => window.paints.push(e.detail));
+       m.addEventListener('error', (e) => window.errors.push(e.detail));
+       m.addEventListener('load', () => {
+         const c = m.canvasElement;
+         window.pixels = Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+       });
+       M.backend().then((x) => (window.backend = x));
+     </script>`,
+    head,
+  );
+}
+
 /** PSNR (dB) of two RGBA/RGB buffers compared on RGB. */
 export function psnr(a: ArrayLike<number>, aCh: number, b: ArrayLike<number>, bCh: number, pixels: number): number {
   let se = 0;

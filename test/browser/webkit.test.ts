@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, type FixtureSpec } from './fixtures.ts';
-import { psnr, startServer, testPage, type TestServer } from './harness.ts';
+import { psnr, startServer, capturePage, type TestServer } from './harness.ts';
 
 const DRIVER = '/usr/bin/WebKitWebDriver';
 const XVFB = '/usr/bin/Xvfb';
@@ -119,21 +119,7 @@ describe('WebKitGTK (classic WebDriver)', () => {
   it('the lean runtime paints the image on WASM, close to the Node decoder, and loads none of onnxruntime-web', async () => {
     srv.streams.set('/t/webkit.html', {
       bytes: new TextEncoder().encode(
-        testPage(
-          `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
-           <script type="module">
-             const M = customElements.get('mrt-img');
-             const m = document.getElementById('m');
-             window.paints = []; window.errors = [];
-             m.addEventListener('paint', (e) => window.paints.push(e.detail));
-             m.addEventListener('error', (e) => window.errors.push(e.detail));
-             m.addEventListener('load', () => {
-               const c = m.canvasElement;
-               window.pixels = Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
-             });
-             M.backend().then((x) => (window.backend = x));
-           </script>`,
-        ),
+        capturePage('/i/tiny.mrt', 64),
       ),
     });
     const from = srv.log.length;

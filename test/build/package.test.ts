@@ -31,7 +31,7 @@ const pkg = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as {
   peerDependencies: Record<string, string>;
   files: string[];
 };
-const clientPkg = JSON.parse(await readFile(join(CLIENT_PACKAGE, 'package.json'), 'utf8')) as typeof pkg & { dependencies?: Record<string, string> };
+const clientPkg = JSON.parse(await readFile(join(CLIENT_PACKAGE, 'package.json'), 'utf8')) as typeof pkg & { dependencies?: Record<string, string>; peerDependenciesMeta?: Record<string, { optional?: boolean }> };
 
 interface Packed {
   filename: string;
