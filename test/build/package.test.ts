@@ -20,7 +20,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackage, CLIENT_PACKAGE, CLIENT_PACKAGE_COPIES, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
 import { ORT_FILES } from '../../scripts/build-client.ts';
-import { launchChromium, startServer, watchErrors } from '../browser/harness.ts';
+import type { Page } from 'playwright-core';
+import { launchChromium, startServer, watchErrors, type BrowserHandle } from '../browser/harness.ts';
 
 const exec = promisify(execFile);
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -85,6 +86,25 @@ async function freshInstall(dir: string, tarball: string): Promise<void> {
 const MB = 1 << 20;
 /** node -e in the app folder: `code` is an ES module body; its stdout comes back. */
 const nodeEval = (app: string, code: string) => ok(process.execPath, ['--input-type=module', '-e', code], app);
+
+/**
+ * Opens `url` and collects the kinds of the element's paint events (and its error details)
+ * from the first script on (the element may paint before the page's load event), until a
+ * learned paint or an error.
+ */
+async function paintKinds(browser: BrowserHandle, url: string): Promise<{ page: Page; kinds: string[]; errors: string[] }> {
+  const page = await browser.context.newPage();
+  const errors = watchErrors(page);
+  await page.addInitScript(() => {
+    const w = window as unknown as { kinds: string[] };
+    w.kinds = [];
+    addEventListener('paint', (e) => w.kinds.push((e as CustomEvent<{ kind: string }>).detail.kind), true);
+    addEventListener('error', (e) => e instanceof CustomEvent && w.kinds.push(`error: ${JSON.stringify(e.detail)}`), true);
+  });
+  await page.goto(url);
+  await page.waitForFunction(() => (window as unknown as { kinds: string[] }).kinds.some((k) => k === 'ml' || k.startsWith('error')), null, { timeout: 60_000 });
+  return { page, kinds: await page.evaluate(() => (window as unknown as { kinds: string[] }).kinds), errors };
+}
 
 describe('helpers', () => {
   it('declaration imports lose their .ts extension, other strings stay', () => {
@@ -319,18 +339,7 @@ describe('npm packages', () => {
         server.streams.set('/app/bundle.js', { bytes: new Uint8Array(await readFile(join(site, 'mrt/mrt-img.js'))) });
         for (const [name, html] of Object.entries(pages)) {
           server.streams.set(`/${name}.html`, { bytes: new TextEncoder().encode(html) });
-          const page = await browser.context.newPage();
-          const errors = watchErrors(page);
-          // listen from the first script on: the element may paint before the page's load event
-          await page.addInitScript(() => {
-            const w = window as unknown as { kinds: string[] };
-            w.kinds = [];
-            addEventListener('paint', (e) => w.kinds.push((e as CustomEvent<{ kind: string }>).detail.kind), true);
-            addEventListener('error', (e) => e instanceof CustomEvent && w.kinds.push(`error: ${JSON.stringify(e.detail)}`), true);
-          });
-          await page.goto(`${server.url}/${name}.html`);
-          await page.waitForFunction(() => (window as unknown as { kinds: string[] }).kinds.some((k) => k === 'ml' || k.startsWith('error')), null, { timeout: 60_000 });
-          const kinds = await page.evaluate(() => (window as unknown as { kinds: string[] }).kinds);
+          const { page, kinds, errors } = await paintKinds(browser, `${server.url}/${name}.html`);
           expect(kinds.filter((k) => k.startsWith('error')), name).toEqual([]);
           expect(kinds[0], name).toBe('placeholder');
           expect(kinds, name).toContain('ml');
@@ -373,17 +382,7 @@ describe('npm packages', () => {
       const server = await startServer({ root: join(proj, 'dist') });
       const browser = await launchChromium();
       try {
-        const page = await browser.context.newPage();
-        const errors = watchErrors(page);
-        await page.addInitScript(() => {
-          const w = window as unknown as { kinds: string[] };
-          w.kinds = [];
-          addEventListener('paint', (e) => w.kinds.push((e as CustomEvent<{ kind: string }>).detail.kind), true);
-          addEventListener('error', (e) => e instanceof CustomEvent && w.kinds.push(`error: ${JSON.stringify(e.detail)}`), true);
-        });
-        await page.goto(`${server.url}/index.html`);
-        await page.waitForFunction(() => (window as unknown as { kinds: string[] }).kinds.some((k) => k === 'ml' || k.startsWith('error')), null, { timeout: 60_000 });
-        const kinds = await page.evaluate(() => (window as unknown as { kinds: string[] }).kinds);
+        const { kinds, errors } = await paintKinds(browser, `${server.url}/index.html`);
         expect(kinds.filter((k) => k.startsWith('error'))).toEqual([]);
         expect(kinds).toContain('ml');
         expect(errors).toEqual([]);
