@@ -35,14 +35,10 @@ export interface Kernels {
   clip_f32(x: number, y: number, n: number, lo: number, hi: number): void;
   /** y = max(x, 0). */
   relu_f32(x: number, y: number, n: number): void;
-  /** dst[r * cols + c] = src[r * cols + c] (int8) * scale[r] (float32). */
-  dequant_i8(src: number, scale: number, dst: number, rows: number, cols: number): void;
-  /** IEEE binary16 (uint16) -> float32, exact (subnormals, infinities, NaN). */
-  f16_to_f32(src: number, dst: number, n: number): void;
 }
 
 const FUNCTIONS = [
-  'conv2d', 'conv_transpose2d', 'add_f32', 'affine_f32', 'clip_f32', 'relu_f32', 'dequant_i8', 'f16_to_f32',
+  'conv2d', 'conv_transpose2d', 'add_f32', 'affine_f32', 'clip_f32', 'relu_f32',
 ] as const;
 
 /** Instantiates kernels.wasm (it has no imports). Throws if an export is missing. */
