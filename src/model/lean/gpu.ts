@@ -7,7 +7,7 @@
 // limits fails before anything is dispatched (the caller then runs WASM). Display only.
 import { decodeLean, type LeanGraph, type LeanOp } from './format.ts';
 import { LeanError, planArena, size, sliceRange, type ArenaPlan, type Dims } from './plan.ts';
-import { weightValues, type SharedWeights } from './weights.ts';
+import { packedWeight, packWeights, type PackedWeights, type SharedWeights } from './weights.ts';
 import { convShader, convTransposeShader, COPY_SHADER, DEPTH_TO_SPACE_SHADER, eltShader, PARAMS, WORKGROUP, type ConvConfig, type EltKind } from './wgsl.ts';
 
 // The parts of WebGPU used here (the DOM types of this build do not have them).
@@ -72,7 +72,8 @@ interface Program {
 }
 
 export class LeanGpuDecoder {
-  private readonly weights = new Map<string, { at: number; dims: number[] }>();
+  /** The weights; `at` is a float index into the weight buffer. */
+  private readonly weights: PackedWeights;
   private readonly pipelines = new Map<string, unknown>();
   private readonly layout: unknown;
   private readonly pipelineLayout: unknown;
@@ -90,18 +91,11 @@ export class LeanGpuDecoder {
     data: Uint8Array,
     shared: SharedWeights,
   ) {
-    let at = 0;
-    const placed: [number, Float32Array][] = [];
-    for (const [name, t] of Object.entries(graph.weights)) {
-      const v = weightValues(t, data, shared);
-      this.weights.set(name, { at, dims: t.dims });
-      placed.push([at, v]);
-      at += Math.ceil(v.length / 4) * 4;
-    }
-    const bytes = Math.max(16, 4 * at);
+    this.weights = packWeights(graph, data, shared);
+    const bytes = Math.max(16, 4 * this.weights.values.length);
     this.checkBuffer(bytes, 'the weights');
     const all = new Float32Array(bytes / 4);
-    for (const [p, v] of placed) all.set(v, p);
+    all.set(this.weights.values);
     this.weightBuf = device.createBuffer({ size: bytes, usage: USAGE.STORAGE | USAGE.COPY_DST });
     device.queue.writeBuffer(this.weightBuf, 0, all);
     this.layout = device.createBindGroupLayout({
@@ -152,9 +146,7 @@ export class LeanGpuDecoder {
   }
 
   private weight(name: string): { at: number; dims: number[] } {
-    const w = this.weights.get(name);
-    if (!w) throw new LeanError(`weight ${name} is missing from the lean file`);
-    return w;
+    return packedWeight(this.weights, name);
   }
 
   /** The shader key(s) an op runs with: 'conv:…', 'convT:…', 'elt:kind', 'copy', 'd2s'. */

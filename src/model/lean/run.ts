@@ -5,7 +5,7 @@
 // in TypeScript on the same memory. Display only: never part of entropy decoding.
 import { decodeLean, type LeanGraph, type LeanOp } from './format.ts';
 import { align16, LeanError, planArena, size, sliceRange, type Dims } from './plan.ts';
-import { weightValues, type SharedWeights } from './weights.ts';
+import { packedWeight, packWeights, type PackedWeights, type SharedWeights } from './weights.ts';
 import type { Kernels } from './kernels.ts';
 
 export { LeanError, type Dims };
@@ -27,7 +27,9 @@ export interface RunPlan {
 const PAGE = 65536;
 
 export class LeanDecoder {
-  private readonly weights = new Map<string, { at: number; dims: number[] }>();
+  private readonly weights: PackedWeights;
+  /** Byte offset of the weight block in the module's memory. */
+  private readonly weightsAt: number;
   private readonly arenaStart: number;
 
   private constructor(
@@ -36,18 +38,11 @@ export class LeanDecoder {
     data: Uint8Array,
     shared: SharedWeights,
   ) {
-    let at = align16(k.heapBase);
-    const placed: [number, Float32Array][] = [];
-    for (const [name, t] of Object.entries(graph.weights)) {
-      const v = weightValues(t, data, shared);
-      this.weights.set(name, { at, dims: t.dims });
-      placed.push([at, v]);
-      at = align16(at + 4 * v.length);
-    }
-    this.arenaStart = at;
-    this.ensure(at);
-    const heap = new Float32Array(k.memory.buffer);
-    for (const [p, v] of placed) heap.set(v, p / 4);
+    this.weights = packWeights(graph, data, shared);
+    this.weightsAt = align16(k.heapBase);
+    this.arenaStart = align16(this.weightsAt + 4 * this.weights.values.length);
+    this.ensure(this.arenaStart);
+    new Float32Array(k.memory.buffer).set(this.weights.values, this.weightsAt / 4);
   }
 
   /** `shared`: the files the lean file takes weights from (graph.shares), loaded. */
@@ -66,10 +61,10 @@ export class LeanDecoder {
     if (bytes > have) this.k.memory.grow(Math.ceil((bytes - have) / PAGE));
   }
 
+  /** A weight's byte offset in the module's memory, and its dimensions. */
   private weight(name: string): { at: number; dims: number[] } {
-    const w = this.weights.get(name);
-    if (!w) throw new LeanError(`weight ${name} is missing from the lean file`);
-    return w;
+    const w = packedWeight(this.weights, name);
+    return { at: this.weightsAt + 4 * w.at, dims: w.dims };
   }
 
   /** Shapes and arena offsets for inputs of these shapes; throws on inconsistent shapes. */

@@ -2,7 +2,8 @@
 // the runtime when it loads a model and by the converter for the onnxruntime oracle.
 import { halfToFloat } from '../binfile.ts';
 import type { PreviewBasis } from '../preview.ts';
-import { weightSize, type LeanTensor } from './format.ts';
+import { weightSize, type LeanGraph, type LeanTensor } from './format.ts';
+import { LeanError } from './plan.ts';
 
 /** The files a lean weight may be taken from (format.ts LeanTensor dtype 'preview'). */
 export interface SharedWeights {
@@ -45,4 +46,33 @@ function fromPreview(t: LeanTensor, p: PreviewBasis | null | undefined): Float32
   const out = new Float32Array(o * c);
   for (let k = 0; k < c; k++) for (let j = 0; j < o; j++) out[j * c + k] = p.basis[k * per + j]!;
   return out;
+}
+
+/** A graph's weights dequantised into one block: `at` is a float index, a multiple of 4 (16 bytes). */
+export interface PackedWeights {
+  index: Map<string, { at: number; dims: number[] }>;
+  values: Float32Array;
+}
+
+/** Every weight of the graph as float32, one after the other: what both executors upload. */
+export function packWeights(graph: LeanGraph, data: Uint8Array, shared: SharedWeights): PackedWeights {
+  const index = new Map<string, { at: number; dims: number[] }>();
+  const parts: [number, Float32Array][] = [];
+  let at = 0;
+  for (const [name, t] of Object.entries(graph.weights)) {
+    const v = weightValues(t, data, shared);
+    index.set(name, { at, dims: t.dims });
+    parts.push([at, v]);
+    at += Math.ceil(v.length / 4) * 4;
+  }
+  const values = new Float32Array(at);
+  for (const [p, v] of parts) values.set(v, p);
+  return { index, values };
+}
+
+/** A packed weight by name (a name the graph uses but the file lacks is an error). */
+export function packedWeight(w: PackedWeights, name: string): { at: number; dims: number[] } {
+  const e = w.index.get(name);
+  if (!e) throw new LeanError(`weight ${name} is missing from the lean file`);
+  return e;
 }
