@@ -253,7 +253,12 @@ async function deviceLost(ort: typeof Ort): Promise<string> {
     return never; // no device to watch: a failed run still falls back
   }
   if (!device?.lost) return never;
-  const info = await device.lost;
+  return lostMessage(device.lost);
+}
+
+/** What the page is told when a GPU device is lost (either runtime). */
+async function lostMessage(lost: Promise<{ reason?: string; message?: string }>): Promise<string> {
+  const info = await lost;
   return `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
 }
 
@@ -430,7 +435,7 @@ export async function createLeanGpuRuntime(
       kind: 'lean',
       loadMs: 0,
       run: async (feeds) => (await decoder.run(feeds, opts.maxBytes)).data,
-      lost: d.lost.then((info) => `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`),
+      lost: lostMessage(d.lost),
       destroyDevice: async () => d.destroy(),
     };
     const feeds = probeFeeds(decoder.graph, opts.probe);
