@@ -255,6 +255,11 @@ export class Job {
     await this.reportAfterDrain();
   }
 
+  /** The canvas holds a full learned paint (not an interim one) of the first `known` symbols. */
+  learnedPainted(known: number): boolean {
+    return this.painted?.kind === 'ml' && this.painted.known === known && !this.painted.interim;
+  }
+
   /** After the last paint of this state: one `error` (best image painted) or one `load`. */
   private async reportAfterDrain(): Promise<void> {
     // Whether this state is the whole stream is decided now: a refine may start while the
@@ -265,7 +270,7 @@ export class Job {
     const at = { bytes: this.received, chunks: sd?.chunks ?? 0, tokens: sd?.known ?? 0 };
     // the state the stream ended with is always painted, whatever the cap on learned paints
     this.ml.streamEnded();
-    if (sd && !this.finalShown && !(this.painted?.kind === 'ml' && this.painted.known === sd.known && !this.painted.interim) && this.painted?.kind !== 'final') this.ml.request();
+    if (sd && !this.finalShown && !this.learnedPainted(sd.known) && this.painted?.kind !== 'final') this.ml.request();
     await this.ml.drained();
     if (this.dead) return;
     if (this.reported) return;

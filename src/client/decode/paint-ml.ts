@@ -147,7 +147,7 @@ export class MlPainter {
     const job = this.job;
     const sd = job.parser.sd;
     if (job.dead || job.finalShown || !sd) return;
-    if (job.painted?.kind === 'ml' && job.painted.known === sd.known && !job.painted.interim) return;
+    if (job.learnedPainted(sd.known)) return;
     let rt: Runtime;
     let m: Models;
     let tb: TailBasis | null = null;
