@@ -20,7 +20,7 @@ const { values } = parseArgs({ options: { images: { type: 'string' }, chunks: { 
 const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
 const models = await loadModels(values.models);
 const d = await loadParityDecoders(models);
-interface Row { img: string; prefix: string; bytes: number; psnrRef: number; psnrLean: number; maxAbs: number; refMs: number; leanMs: number }
+interface Row { img: string; prefix: string; bytes: number; psnrRef: number; psnrLean: number; maxAbs: number; refMs: number; leanMs: number; entropyMs: number; tailMs: number }
 const rows: Row[] = [];
 const t0 = Date.now();
 for (const img of images) {
@@ -33,7 +33,7 @@ for (const img of images) {
   for (const [prefix, bytes] of cuts) {
     const r = await parityRun(d, models, mrt.subarray(0, bytes), bytes === mrt.length);
     if (!r) continue;
-    rows.push({ img, prefix, bytes, psnrRef: psnr(r.reference, orig.data), psnrLean: psnr(r.lean, orig.data), maxAbs: r.maxAbs, refMs: r.referenceMs, leanMs: r.leanMs });
+    rows.push({ img, prefix, bytes, psnrRef: psnr(r.reference, orig.data), psnrLean: psnr(r.lean, orig.data), maxAbs: r.maxAbs, refMs: r.referenceMs, leanMs: r.leanMs, entropyMs: r.entropyMs, tailMs: r.tailMs });
   }
   process.stderr.write(`${img} ${mrt.length} B, ${cuts.length} prefixes (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
 }
@@ -48,14 +48,15 @@ const lines = [
   'Reference: onnxruntime-web 1.30 WASM (1 thread, in Node) on decoder-split.onnx with the float16 tail. Lean: our WASM SIMD kernels,',
   'int8 weights (per row) and int8 tail (per layer). Oracle: onnxruntime-web on the same dequantised weights and tail.',
   'ΔPSNR = lean − reference (RGB PSNR against the original); max |lean − oracle| over the float output in [0, 1].',
+  'Also timed, on the same prefixes: entropy decoding (decodeMrt with the RCM) and the int8 tail sum from scratch (TailSynthesis), the two other parts of a paint.',
   '',
-  '| prefix | mean PSNR reference | mean ΔPSNR | worst ΔPSNR | max abs vs oracle | median ms ref | median ms lean | lean / ref time |',
-  '|---|---|---|---|---|---|---|---|',
+  '| prefix | mean PSNR reference | mean ΔPSNR | worst ΔPSNR | max abs vs oracle | median ms ref | median ms lean | lean / ref time | median ms entropy decoding | median ms tail sum |',
+  '|---|---|---|---|---|---|---|---|---|---|',
 ];
 for (const gname of groups) {
   const rs = gname === 'all' ? rows : rows.filter((r) => r.prefix === gname);
   const dps = rs.map((r) => r.psnrLean - r.psnrRef);
-  lines.push(`| ${gname} | ${mean(rs.map((r) => r.psnrRef)).toFixed(3)} | ${mean(dps).toFixed(4)} | ${Math.min(...dps).toFixed(4)} | ${Math.max(...rs.map((r) => r.maxAbs)).toExponential(2)} | ${med(rs.map((r) => r.refMs)).toFixed(0)} | ${med(rs.map((r) => r.leanMs)).toFixed(0)} | ${(med(rs.map((r) => r.leanMs)) / med(rs.map((r) => r.refMs))).toFixed(2)} |`);
+  lines.push(`| ${gname} | ${mean(rs.map((r) => r.psnrRef)).toFixed(3)} | ${mean(dps).toFixed(4)} | ${Math.min(...dps).toFixed(4)} | ${Math.max(...rs.map((r) => r.maxAbs)).toExponential(2)} | ${med(rs.map((r) => r.refMs)).toFixed(0)} | ${med(rs.map((r) => r.leanMs)).toFixed(0)} | ${(med(rs.map((r) => r.leanMs)) / med(rs.map((r) => r.refMs))).toFixed(2)} | ${med(rs.map((r) => r.entropyMs)).toFixed(0)} | ${med(rs.map((r) => r.tailMs)).toFixed(0)} |`);
 }
 lines.push('', `Took ${((Date.now() - t0) / 1000).toFixed(0)} s.`);
 mkdirSync(dirname(values.out!), { recursive: true });

@@ -55,11 +55,16 @@ export interface ParityRun {
   maxAbs: number;
   referenceMs: number;
   leanMs: number;
+  /** Entropy decoding of the prefix (the RCM), and the int8 tail sum from scratch (src/model/tail.ts). */
+  entropyMs: number;
+  tailMs: number;
   tokens: number;
 }
 
 export async function parityRun(d: ParityDecoders, models: Models, prefix: Uint8Array, ended: boolean): Promise<ParityRun | null> {
+  const te = performance.now();
   const sd = decodeMrt(prefix, { rcm: models.rcm, ended });
+  const entropyMs = performance.now() - te;
   if (!sd.header || !sd.header.placeholder || sd.final) return null;
   const { g, z, mask, base } = await decoderInputs(models, sd.header, sd, REGENERATE_BY_DEFAULT);
   const T = models.manifest.layout.tokens;
@@ -74,7 +79,9 @@ export async function parityRun(d: ParityDecoders, models: Models, prefix: Uint8
     });
     return { data: o.image!.data as Float32Array, ms: performance.now() - t0 };
   };
+  const tt = performance.now();
   const tailI8 = tailOf(d.tailI8);
+  const tailMs = performance.now() - tt;
   const ref = await ortRun(d.reference, tailOf(d.tailF16));
   const oracle = await ortRun(d.oracle, tailI8);
   const t0 = performance.now();
@@ -89,5 +96,5 @@ export async function parityRun(d: ParityDecoders, models: Models, prefix: Uint8
     const p = chwToPixels(chw, g.paddedW, g.paddedH, g.width, g.height, 3);
     return new Uint8Array(p.buffer, p.byteOffset, p.byteLength);
   };
-  return { g, reference: px(ref.data), lean: px(lean.data), maxAbs, referenceMs: ref.ms, leanMs, tokens: sd.known };
+  return { g, reference: px(ref.data), lean: px(lean.data), maxAbs, referenceMs: ref.ms, leanMs, entropyMs, tailMs, tokens: sd.known };
 }
