@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, formatInfo, isChunkRule, modelHashMatches, readHeader } from '../format/index.ts';
 import { checkOutputs, outputProblem, planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode } from './decode.ts';
-import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, sizeLayout, type EncodeOptions, type FinalFormat } from './encode.ts';
+import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
 import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
 import { loadSharp } from './peers.ts';
@@ -41,8 +41,15 @@ encode options:
                             their exact values (container 2.8; 0: layer-major order;
                             default: the layers the model's coarse RCM covers, else
                             ${DEFAULT_COARSE_LAYERS} for 9-level models)
-  --final avif|webp|jpeg|none   append a full-quality image (default none)
-  --final-quality Q         quality of the final layer (0-100)
+  --final avif|webp|jpeg|none   the full-quality image at the end of the file (default
+                            avif; none: the learned layer is the whole image, at most
+                            1024x1024 once padded to the 32 px grid)
+  -q, --quality Q           quality of the final layer, 0-100 (default: sharp's, 50
+                            for AVIF; --final-quality is the same option)
+  --max-overhead PCT        the learned chunks stop where the file would be more than
+                            PCT % larger than the plain final image (default 10;
+                            'none': keep every layer). Photos past 1024x1024 get a
+                            downscaled learned layer and the final at full size
   --background COLOR        flatten alpha on COLOR (default #ffffff)
   --reject-alpha            refuse images with an alpha channel instead
   -j, --jobs N              images encoded at once (default 1)
@@ -57,6 +64,14 @@ function intOption(name: string, v: string | undefined): number | undefined {
 }
 
 class UsageError extends Error {}
+
+/** --max-overhead PCT (a percentage) as a fraction; 'none' is null (no cut). */
+function overheadOption(v: string | undefined): number | null | undefined {
+  if (v === undefined) return undefined;
+  if (v === 'none') return null;
+  if (!/^\d+(\.\d+)?$/.test(v)) throw new UsageError(`--max-overhead must be a percentage (e.g. 10) or 'none', got '${v}'`);
+  return Number(v) / 100;
+}
 
 /** Reads the content hash of an existing .mrt, or null if it is missing, unreadable or not a regular file. */
 async function existingContentHash(path: string): Promise<Uint8Array | null> {
@@ -94,6 +109,8 @@ async function cmdEncode(argv: string[]): Promise<number> {
       'coarse-layers': { type: 'string' },
       final: { type: 'string' },
       'final-quality': { type: 'string' },
+      quality: { type: 'string', short: 'q' },
+      'max-overhead': { type: 'string' },
       background: { type: 'string' },
       'reject-alpha': { type: 'boolean' },
       jobs: { type: 'string', short: 'j' },
@@ -105,6 +122,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError('encode needs -o OUT');
   if (values.prior && values.prior !== 'rcm' && values.prior !== 'static') throw new UsageError(`--prior must be rcm or static`);
   if (values['reject-alpha'] && values.background) throw new UsageError('--reject-alpha and --background exclude each other');
+  if (values.quality !== undefined && values['final-quality'] !== undefined) throw new UsageError('--quality and --final-quality are the same option: give one');
   const jobs = intOption('jobs', values.jobs) ?? 1;
   if (jobs < 1) throw new UsageError('--jobs must be at least 1');
 
@@ -120,7 +138,8 @@ async function cmdEncode(argv: string[]): Promise<number> {
     tailRdo: values['no-tail-rdo'] ? false : undefined,
     coarseLayers: intOption('coarse-layers', values['coarse-layers']),
     final: values.final as FinalFormat | undefined,
-    finalQuality: intOption('final-quality', values['final-quality']),
+    finalQuality: intOption(values.quality !== undefined ? 'quality' : 'final-quality', values.quality ?? values['final-quality']),
+    maxOverhead: overheadOption(values['max-overhead']),
     alpha: values['reject-alpha'] ? 'reject' : { background: values.background ?? '#ffffff' },
   };
   let opts: ReturnType<typeof normaliseOptions>;
@@ -148,7 +167,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
         progress.step(job.input, 'up to date');
         return;
       }
-      const img = await readImage(source, opts.alpha, sizeLayout(models, opts));
+      const img = await readImage(source, opts.alpha);
       const mrt = await encodeRgb(img, models, opts, hash);
       await writeAtomic(job.output, mrt);
       written++;

@@ -6,6 +6,7 @@ import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from 
 import { InputError, sizedInput, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
+import { loadSharp } from './peers.ts';
 
 export interface DecodeOptions {
   models?: Models;
@@ -16,7 +17,10 @@ export interface DecodeOptions {
 }
 
 export interface DecodeResult {
+  /** At the image's size (2.11: a learned layer smaller than the image is scaled up to it, as a client shows it). */
   image: RgbImage;
+  /** (2.11) the learned layer's size, when the pixels were scaled up from it */
+  learnedSize?: { width: number; height: number };
   /** What produced the pixels: the placeholder alone (no Index yet), the model, or the final layer. */
   source: 'placeholder' | 'tokens' | 'final';
   bytesUsed: number;
@@ -64,6 +68,16 @@ async function paintPlaceholder(p: MrtPlaceholder, paddedW: number, paddedH: num
   return { width: w, height: h, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
+/** A learned-layer paint at the image's size (2.11: scaled up, Lanczos 3), as a client shows it. */
+async function toImageSize(img: RgbImage, width: number, height: number): Promise<Pick<DecodeResult, 'image' | 'learnedSize'>> {
+  if (img.width === width && img.height === height) return { image: img };
+  const buf = await (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return { image: { width, height, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) }, learnedSize: { width: img.width, height: img.height } };
+}
+
 export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Promise<DecodeResult> {
   const bytes = options.bytes ?? mrt.length;
   if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer, got ${options.bytes}`);
@@ -86,8 +100,9 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
       }
     })();
     if (first?.placeholder) {
+      const painted = await paintPlaceholder(first.placeholder, first.paddedWidth, first.paddedHeight, first.width, first.height);
       return {
-        image: await paintPlaceholder(first.placeholder, first.paddedWidth, first.paddedHeight, first.width, first.height),
+        ...(await toImageSize(painted, first.imageWidth, first.imageHeight)),
         source: 'placeholder', bytesUsed: prefix.length, chunks: 0, tokens: 0,
         error: sd.error?.message,
       };
@@ -103,7 +118,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
 
   if (sd.final) {
     const final = sd.final;
-    const { data, info } = await embedded('final layer', async () => (await sizedInput(final.bytes, header.width, header.height, 'final layer'))
+    const { data, info } = await embedded('final layer', async () => (await sizedInput(final.bytes, header.imageWidth, header.imageHeight, 'final layer'))
       .removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true }));
     return {
       image: { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
@@ -114,7 +129,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const out = await runDecoder(models, z, mask, base, g);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
   return {
-    image: { width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) },
+    ...(await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight)),
     source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
   };
 }

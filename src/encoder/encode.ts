@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
-import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, imageSizeProblem, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
+import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, fullSizeProblem, imageSizeProblem, learnedSize, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
 import { closedLoop, COARSE_BITS_ALPHA, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
@@ -35,9 +35,18 @@ export interface EncodeOptions {
   placeholderFormat?: PlaceholderFormat;
   /** Entropy-coding prior; default 'rcm' when the model ships one. */
   prior?: 'rcm' | 'static';
-  /** Full-quality final layer appended after the tokens. */
+  /**
+   * Full-quality final layer appended after the tokens (default 'avif'; 'none': the learned
+   * layer is the whole image, which then must fit its size limit).
+   */
   final?: FinalFormat;
+  /** Quality of the final layer, 0-100 (default: sharp's, 50 for AVIF). */
   finalQuality?: number;
+  /**
+   * With a final layer: the learned chunks stop where the whole file would grow past the plain
+   * final image by more than this fraction (default 0.10); null: never cut them.
+   */
+  maxOverhead?: number | null;
   /** What to do with an alpha channel. */
   alpha?: AlphaMode;
   /**
@@ -80,7 +89,12 @@ export function defaultCoarseLayers(models: Pick<Models, 'manifest' | 'rcm'>): n
 export const DEFAULT_CHUNKING: ChunkRule = 'doubling64';
 
 const FINAL_MIME: Record<Exclude<FinalFormat, 'none'>, string> = { avif: 'image/avif', webp: 'image/webp', jpeg: 'image/jpeg' };
-const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 55, webp: 80, jpeg: 85 };
+/** sharp's own defaults (AVIF 50, WebP 80; JPEG 85 with mozjpeg) */
+const FINAL_DEFAULT_QUALITY: Record<Exclude<FinalFormat, 'none'>, number> = { avif: 50, webp: 80, jpeg: 85 };
+/** The final layer's format when none is asked for. */
+export const DEFAULT_FINAL: FinalFormat = 'avif';
+/** How much larger than the plain final image a whole file may be (the learned chunks are cut to fit). */
+export const DEFAULT_MAX_OVERHEAD = 0.1;
 
 /** The options that change the output bytes, in a fixed order (content hash, info). */
 export function normaliseOptions(models: Models, o: EncodeOptions) {
@@ -99,10 +113,12 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (!['auto', 'avif', 'webp'].includes(placeholderFormat)) throw new RangeError(`placeholderFormat must be auto|avif|webp, got ${o.placeholderFormat}`);
   const prior = o.prior ?? (models.rcm ? 'rcm' : 'static');
   if (prior === 'rcm' && !models.rcm) throw new Error(`model ${models.manifest.id} ships no RCM weights; use prior 'static'`);
-  const final = o.final ?? 'none';
+  const final = o.final ?? DEFAULT_FINAL;
   if (!['none', 'avif', 'webp', 'jpeg'].includes(final)) throw new RangeError(`final must be none|avif|webp|jpeg, got ${final}`);
   const finalQuality = final === 'none' ? 0 : (o.finalQuality ?? FINAL_DEFAULT_QUALITY[final]);
   if (!Number.isInteger(finalQuality) || finalQuality < 0 || finalQuality > 100) throw new RangeError(`finalQuality must be in 0..100, got ${o.finalQuality}`);
+  const maxOverhead = final === 'none' ? null : o.maxOverhead === undefined ? DEFAULT_MAX_OVERHEAD : o.maxOverhead;
+  if (maxOverhead !== null && !(Number.isFinite(maxOverhead) && maxOverhead >= 0)) throw new RangeError(`maxOverhead must be a fraction >= 0 or null, got ${o.maxOverhead}`);
   const alpha = o.alpha ?? { background: '#ffffff' };
   if (o.tailRdo === true && !models.tail) throw new Error(`model ${models.manifest.id} has no split decoder: tailRdo needs its tail basis`);
   // the layer the closed loop starts from and its per-image λ references are part of what the
@@ -114,7 +130,7 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const coarseLayers = Math.min(o.coarseLayers ?? defaultCoarseLayers(models), layers);
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
-  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, alpha, tailRdo, coarseLayers };
+  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, maxOverhead, alpha, tailRdo, coarseLayers };
 }
 
 /** What the size rule needs of the stream the encoder writes: the model's window, T and the coarse pass. */
@@ -150,7 +166,7 @@ export async function encode(input: string | Uint8Array, options: EncodeOptions 
   const models = options.models ?? (await loadModels());
   const opts = normaliseOptions(models, options);
   const source = typeof input === 'string' ? new Uint8Array(await (await import('node:fs/promises')).readFile(input)) : input;
-  const img = await readImage(source, opts.alpha, sizeLayout(models, opts));
+  const img = await readImage(source, opts.alpha);
   return encodeRgb(img, models, opts, contentHash(source, opts, models));
 }
 
@@ -160,13 +176,23 @@ export const FIRST_PAINT_BYTES = 256;
 const MIN_AUTO_PLACEHOLDER = 60;
 
 export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<typeof normaliseOptions>, hash: Uint8Array): Promise<Uint8Array> {
-  const tooLarge = imageSizeProblem(img.width, img.height, sizeLayout(models, opts));
+  const tooLarge = fullSizeProblem(img.width, img.height);
   if (tooLarge) throw new RangeError(tooLarge);
   const layout = models.manifest.layout;
+  // 2.11: a photo past the learned layer's limit is coded as a downscaled learned layer; the final layer carries it whole
+  const size = learnedSize(img.width, img.height, layout.window);
+  const downscaled = size.width !== img.width || size.height !== img.height;
+  if (downscaled && opts.final === 'none') {
+    throw new RangeError(`image ${img.width}x${img.height} is larger than the learned layer's limit (${size.width}x${size.height} at this aspect): it needs a final layer (final 'avif', the default)`);
+  }
+  const learned = downscaled ? await resizeRgb(img, size) : img;
+  const learnedTooLarge = imageSizeProblem(learned.width, learned.height, sizeLayout(models, opts));
+  if (learnedTooLarge) throw new RangeError(learnedTooLarge);
+  const final = await encodeFinal(img, opts);
   // the model's token layout in the container's terms (the header, the closed loop and the coder use it)
   const modelLayout = { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels };
-  const g = geometry(img.width, img.height, layout);
-  const padded = await padRgb(img, g);
+  const g = geometry(learned.width, learned.height, layout);
+  const padded = await padRgb(learned, g);
   // 2.6: the layers past the RCM share one static table (fewer bytes; docs/design.md). The
   // Index says so and the coder below uses it: one value for both.
   const sharedLate = opts.prior === 'rcm';
@@ -175,8 +201,9 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   // no model label (modelId): the hash names the model, and the label's ~10 bytes would come before the first token
   const header = (ph: Placeholder): MrtHeaderInput => ({
     modelHash: modelHashPrefix(models.manifest),
-    width: img.width,
-    height: img.height,
+    width: learned.width,
+    height: learned.height,
+    ...(downscaled ? { imageWidth: img.width, imageHeight: img.height } : {}),
     layout: { ...modelLayout, ...(opts.coarseLayers ? { order: 'coarse-first', coarseLayers: opts.coarseLayers } : {}) },
     prior: opts.prior,
     sharedLate,
@@ -190,7 +217,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     // 2.7: the Header leaves out the default window and placeholder size: 6 more bytes for the placeholder
     omitDefaults: true,
   });
-  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [])).firstPaintEnd);
+  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [], final)).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const image = pixelsToChw(padded, g.paddedW, g.paddedH, 3);
   const z = await runEncoder(models, image, base, g);
@@ -200,7 +227,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const tokens = new Uint8Array(count);
   for (let i = 0; i < count; i++) tokens[i] = quantise(z[i], layout.levels);
 
-  const tokenLayout = layoutForImage(img.width, img.height, modelLayout);
+  const tokenLayout = layoutForImage(learned.width, learned.height, modelLayout);
   if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
     const split = models.tail.split;
     // (2.8+) the coarse trits of the first coarseLayers layers are paid by every prefix past the first chunk
@@ -227,23 +254,67 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split), DEFAULT_TAIL_RDO, coarse);
   }
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
-  const streamLayout = layoutForImage(img.width, img.height, { ...modelLayout, coarseLayers: opts.coarseLayers });
-  const prior = createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate, coarseRcm });
-  const ranges = chunkRanges(chunkLayers(opts.layers + opts.coarseLayers, opts.layersPerChunk).map((n) => n * perLayer));
-  const payloads = encodeChunks(prior, streamSymbols(streamLayout, tokens), ranges, 'chained');
-  const chunks = ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
+  const streamLayout = layoutForImage(learned.width, learned.height, { ...modelLayout, coarseLayers: opts.coarseLayers });
+  const symbols = streamSymbols(streamLayout, tokens);
+  const newPrior = () => createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate, coarseRcm });
+  const chunksOf = (streamLayers: number) => {
+    const ranges = chunkRanges(chunkLayers(streamLayers, opts.layersPerChunk).map((n) => n * perLayer));
+    const payloads = encodeChunks(newPrior(), symbols, ranges, 'chained');
+    return ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
+  };
+  const all = opts.layers + opts.coarseLayers;
+  if (!final || opts.maxOverhead === null) return writeMrt(header(ph), chunksOf(all), final);
+  return writeMrt(header(ph), cutToBudget(all, perLayer, symbols, newPrior, chunksOf, (chunks) => writeMrt(header(ph), chunks, final).length, final.bytes.length * (1 + opts.maxOverhead)), final);
+}
 
-  let final: { mime: string; bytes: Uint8Array } | undefined;
-  if (opts.final !== 'none') {
-    const s = (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
-    const q = opts.finalQuality;
-    const buf = opts.final === 'avif' ? await s.avif({ quality: q, effort: 4 }).toBuffer()
-      : opts.final === 'webp' ? await s.webp({ quality: q }).toBuffer()
-      : await s.jpeg({ quality: q, mozjpeg: true }).toBuffer();
-    final = { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+type Chunks = { tokenStart: number; tokenEnd: number; payload: Uint8Array }[];
+
+/**
+ * The learned chunks of the most stream layers (at most `all`) that keep the whole file within
+ * `maxBytes`. One pass codes every layer as its own chunk to learn what each costs; the pick
+ * is then coded for real and stepped back while the file is still over (the chunk table and
+ * checksums of the real chunking differ a little from the estimate).
+ */
+function cutToBudget(
+  all: number, perLayer: number, symbols: Uint8Array, newPrior: () => ReturnType<typeof createPrior>,
+  chunksOf: (streamLayers: number) => Chunks, fileBytes: (chunks: Chunks) => number, maxBytes: number,
+): Chunks {
+  const whole = chunksOf(all);
+  if (fileBytes(whole) <= maxBytes) return whole;
+  const perLayerRanges = chunkRanges(new Array<number>(all).fill(perLayer));
+  const cost = encodeChunks(newPrior(), symbols, perLayerRanges, 'chained').map((p) => p.length);
+  const room = maxBytes - fileBytes([]);
+  let n = 0;
+  for (let used = 0; n < all && used + cost[n]! <= room; n++) used += cost[n]!;
+  for (;;) {
+    const chunks = n > 0 ? chunksOf(n) : [];
+    const over = fileBytes(chunks) - maxBytes;
+    if (over <= 0 || n === 0) return chunks;
+    // drop the last layers worth the excess (at least one)
+    let drop = 0;
+    for (let saved = 0; n - drop > 0 && saved < over; drop++) saved += cost[n - drop - 1]!;
+    n -= Math.max(1, drop);
   }
+}
 
-  return writeMrt(header(ph), chunks, final);
+/** The final layer: the whole image in `opts.final` at `opts.finalQuality`, or undefined for 'none'. */
+async function encodeFinal(img: RgbImage, opts: ReturnType<typeof normaliseOptions>): Promise<{ mime: string; bytes: Uint8Array } | undefined> {
+  if (opts.final === 'none') return undefined;
+  const s = (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
+  const q = opts.finalQuality;
+  const buf = opts.final === 'avif' ? await s.avif({ quality: q, effort: 4 }).toBuffer()
+    : opts.final === 'webp' ? await s.webp({ quality: q }).toBuffer()
+    : await s.jpeg({ quality: q, mozjpeg: true }).toBuffer();
+  return { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+}
+
+/** The learned layer of a photo larger than its limit: the same pixels downscaled (Lanczos 3, in sRGB as the final). */
+async function resizeRgb(img: RgbImage, size: { width: number; height: number }): Promise<RgbImage> {
+  const buf = await (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return { width: size.width, height: size.height, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
 }
 
 /**

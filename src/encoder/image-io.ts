@@ -1,7 +1,7 @@
 // Reading source images for the encoder: any format sharp reads, EXIF orientation applied,
 // converted to 8-bit sRGB RGB. The size rule is checked on the metadata, before decoding.
 import type { Metadata, Sharp } from 'sharp';
-import { DEFAULT_WINDOW, imageSizeProblem, LIMITS, type SizeLayout } from '../format/index.ts';
+import { fullSizeProblem, LIMITS } from '../format/index.ts';
 import { loadSharp } from './peers.ts';
 
 export type AlphaMode = 'reject' | { background: string };
@@ -22,11 +22,11 @@ export class InputError extends Error {
 }
 
 /**
- * Reads a source image within the format's size rule (src/format/limits.ts) for `size`: the
- * model's window and the stream layers the encoder will write (so that a source it accepts
- * never fails later on the token limit).
+ * Reads a source image within the format's image size rule (src/format/limits.ts
+ * fullSizeProblem; a photo larger than the learned layer's limit is coded as a downscaled
+ * learned layer plus a full-resolution final layer).
  */
-export async function readImage(input: string | Uint8Array, alpha: AlphaMode = { background: '#ffffff' }, size: SizeLayout = { window: DEFAULT_WINDOW }): Promise<RgbImage> {
+export async function readImage(input: string | Uint8Array, alpha: AlphaMode = { background: '#ffffff' }): Promise<RgbImage> {
   const sharp = await loadSharp(); // outside the try: a missing peer is not a bad input file
   let meta: Metadata;
   try {
@@ -39,11 +39,11 @@ export async function readImage(input: string | Uint8Array, alpha: AlphaMode = {
   if (!width || !height) throw new InputError('image has no dimensions');
   // Orientations 5-8 swap the axes.
   const [w, h] = (meta.orientation ?? 1) >= 5 ? [height, width] : [width, height];
-  const tooLarge = imageSizeProblem(w, h, size);
+  const tooLarge = fullSizeProblem(w, h);
   if (tooLarge) throw new InputError(tooLarge);
   if (meta.pages && meta.pages > 1) throw new InputError(`animated or multi-page images are not supported (${meta.pages} pages)`);
   // limitInputPixels: the decoder itself never allocates past the rule, whatever the metadata said
-  let pipeline = sharp(input, { limitInputPixels: LIMITS.MAX_PIXELS, failOn: 'error' }).rotate();
+  let pipeline = sharp(input, { limitInputPixels: LIMITS.MAX_IMAGE_PIXELS, failOn: 'error' }).rotate();
   if (meta.hasAlpha) {
     if (alpha === 'reject') throw new InputError('image has an alpha channel (use --background COLOR to flatten it)');
     pipeline = pipeline.flatten({ background: alpha.background });

@@ -7,6 +7,10 @@ export interface MrtDescription {
   /** id: the label stored in the file (2.6 encoders store none: null) or, failing that, what `modelIdFor` names the hash */
   model: { id: string | null; hash: string };
   image: { width: number; height: number };
+  /** the learned layer: its size (2.11: a downscaled copy of a larger image) and its bytes (the chunks) */
+  learned: { width: number; height: number; bytes: number };
+  /** where the bytes go: the first paint and Index, the learned chunks, the final layer */
+  split: { header: number; learned: number; final: number };
   /** order 'layer-major' or (2.8) 'coarse-first' with coarseLayers >= 1; totalTokens counts stream symbols (2.8: the coarse trits too) */
   layout: { window: number; baseFactor: number; grid: [number, number]; tokensPerWindow: number; levels: number; order: string; coarseLayers: number; totalTokens: number };
   prior: string;
@@ -39,10 +43,13 @@ export interface MrtDescription {
 export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) => string | undefined): MrtDescription {
   const h = info.header;
   const l = h.layout;
+  const learnedBytes = (info.chunkEnds.at(-1) ?? info.headerEnd) - info.headerEnd;
   return {
     version: `${h.version.major}.${h.version.minor}`,
     model: { id: h.modelId || (h.modelHash.length ? modelIdFor?.(h.modelHash) : undefined) || null, hash: hex(h.modelHash) },
-    image: { width: h.width, height: h.height },
+    image: { width: h.imageWidth, height: h.imageHeight },
+    learned: { width: h.width, height: h.height, bytes: learnedBytes },
+    split: { header: info.headerEnd, learned: learnedBytes, final: info.totalLength - info.headerEnd - learnedBytes },
     layout: {
       window: l.window,
       baseFactor: l.baseFactor,
@@ -77,7 +84,10 @@ export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) =>
 export function formatInfo(info: MrtHeaderInfo, actualBytes?: number, modelIdFor?: (hash: Uint8Array) => string | undefined): string {
   const d = describe(info, modelIdFor);
   const lines: string[] = [];
-  lines.push(`MRT ${d.version}  ${d.image.width}x${d.image.height}  model ${d.model.id ?? '(unnamed)'} ${d.model.hash}`);
+  const downscaled = d.learned.width !== d.image.width || d.learned.height !== d.image.height;
+  lines.push(`MRT ${d.version}  ${d.image.width}x${d.image.height}${downscaled ? ` (learned layer ${d.learned.width}x${d.learned.height})` : ''}  model ${d.model.id ?? '(unnamed)'} ${d.model.hash}`);
+  const pct = (n: number) => `${((100 * n) / d.totalBytes).toFixed(1)} %`;
+  lines.push(`split    header ${d.split.header} B (${pct(d.split.header)}), learned ${d.split.learned} B (${pct(d.split.learned)}), final ${d.split.final} B (${pct(d.split.final)})`);
   lines.push(
     `layout   window ${d.layout.window}, grid ${d.layout.grid[0]}x${d.layout.grid[1]}, T=${d.layout.tokensPerWindow}, L=${d.layout.levels}, ` +
       `${d.layout.order}${d.layout.coarseLayers ? ` (${d.layout.coarseLayers} coarse layers)` : ''}, ${d.layout.totalTokens} ${d.layout.coarseLayers ? 'symbols' : 'tokens'}, base /${d.layout.baseFactor}`,

@@ -1,7 +1,8 @@
 // Header + Index <-> protobuf, validation, readFirstPaint / readHeader and the cut rule.
 import { mrt } from './gen/mrt.js';
 import { MrtFormatError } from './errors.ts';
-import { LIMITS, checkImageSize } from './limits.ts';
+import { LIMITS, checkImageSize, fullSizeProblem } from './limits.ts';
+import { learnedSizeProblem } from './learned.ts';
 import { CHUNK_RULES, ruleChunkLayers } from './chunking.ts';
 import { AVIF_FORMATS, wrapAv1Still } from './avif.ts';
 import { decodeChunkSizes } from './table.ts';
@@ -80,10 +81,19 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
   const window = uint(m.window) || (version.minor >= 7 ? DEFAULT_WINDOW : 0);
   if (window < 1 || window > LIMITS.MAX_WINDOW) throw new MrtFormatError('limit', `window size ${window} out of range`, offset);
   checkImageSize(width, height, { window }, offset);
+  // 2.11: the image itself, when the learned layer is a downscaled copy of it
+  const imageWidth = uint(m.imageWidth) || width;
+  const imageHeight = uint(m.imageHeight) || height;
+  if (imageWidth !== width || imageHeight !== height) {
+    const p = fullSizeProblem(imageWidth, imageHeight) ?? learnedSizeProblem({ width: imageWidth, height: imageHeight }, { width, height });
+    if (p) throw new MrtFormatError(fullSizeProblem(imageWidth, imageHeight) ? 'limit' : 'corrupt', p, offset);
+  }
   const first: MrtFirstPaint = {
     version,
     width,
     height,
+    imageWidth,
+    imageHeight,
     window,
     paddedWidth: Math.ceil(width / window) * window,
     paddedHeight: Math.ceil(height / window) * window,
@@ -228,6 +238,8 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     modelHash,
     width,
     height,
+    imageWidth: first.imageWidth,
+    imageHeight: first.imageHeight,
     layout: { window, baseFactor, gridW, gridH, tokensPerWindow: T, levels: L, order: orderId === 1 ? 'coarse-first' : 'layer-major', coarseLayers: K },
     prior: priorId === 0 ? 'static' : 'rcm',
     sharedLate: priorId >= 2,
@@ -244,6 +256,10 @@ export function decodeIndex(body: Uint8Array, first: MrtFirstPaint, offset: numb
     if (n > LIMITS.MAX_FINAL_BYTES) throw new MrtFormatError('limit', `final layer of ${n} bytes exceeds MAX_FINAL_BYTES`, offset);
     if (total + n > LIMITS.MAX_TOTAL_BYTES) throw new MrtFormatError('limit', 'stream length exceeds MAX_TOTAL_BYTES', offset);
     h.final = { mime: str(m.final.mime, 'final mime', offset), byteLength: n };
+  }
+  // only a final layer carries an image larger than the learned layer
+  if (!h.final && (first.imageWidth !== width || first.imageHeight !== height)) {
+    throw new MrtFormatError('corrupt', `image ${first.imageWidth}x${first.imageHeight} coded as a ${width}x${height} learned layer without a final layer`, offset);
   }
   if (m.contentHash && m.contentHash.length) {
     if (m.contentHash.length > 64) throw new MrtFormatError('corrupt', 'content hash longer than 64 bytes', offset);

@@ -1,7 +1,8 @@
 // Shared .mrt container API (docs/design.md "Shared TypeScript API"). No model knowledge.
 export * from './types.ts';
 export { MrtFormatError, isMrtFormatError, type MrtErrorCode } from './errors.ts';
-export { LIMITS, SIZED_FOR_STREAM_LAYERS, checkImageSize, imageSizeProblem, type SizeLayout } from './limits.ts';
+export { LIMITS, SIZED_FOR_STREAM_LAYERS, checkImageSize, imageSizeProblem, fullSizeProblem, type SizeLayout } from './limits.ts';
+export { learnedSize, learnedSizeProblem } from './learned.ts';
 export { crc32, chunkCrc, finalCrc, encodeRawChunk, splitRawChunk } from './crc32.ts';
 export { readHeader, readFirstPaint, prefixLength, isCut, chunksWithin, decodeFirstPaint, decodeIndex, headerInfo, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 export { writeMrt, encodeHeaderMessages, headCrc, encodeChunkMessage, encodeFinalMessage, bytesAndCrcMessageSize, chunkByteLength } from './write.ts';

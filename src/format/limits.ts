@@ -5,8 +5,12 @@
 import { MrtFormatError } from './errors.ts';
 import { DEFAULT_WINDOW } from './types.ts';
 
-/** Tokens in a stream (gw * gh * stream layers): the token buffer holds one byte per token. */
-const MAX_TOKENS = 1 << 24;
+/**
+ * Padded pixels of the learned layer, what the decoder model runs on: 1 Mi (1024 x 1024).
+ * A browser tab's decode memory grows with it (bench/page-memory.ts); larger photos are
+ * coded as a downscaled learned layer plus a full-resolution final layer (learned.ts).
+ */
+const MAX_LEARNED_PIXELS = 1 << 20;
 /**
  * Stream layers per window the pixel limit is sized for: the shipped model's 512 tokens per
  * window plus a coarse pass over at most as many (test/format/limits.test.ts checks the
@@ -14,16 +18,23 @@ const MAX_TOKENS = 1 << 24;
  * whatever its coarse pass, and the encoder can refuse a source on its size alone.
  */
 export const SIZED_FOR_STREAM_LAYERS = 1024;
+/** Tokens in a stream (gw * gh * stream layers): the token buffer holds one byte per token. */
+const MAX_TOKENS = (MAX_LEARNED_PIXELS / (DEFAULT_WINDOW * DEFAULT_WINDOW)) * SIZED_FOR_STREAM_LAYERS;
 
 export const LIMITS = Object.freeze({
   /** maximum image width / height in pixels */
   MAX_DIMENSION: 16384,
   /**
-   * maximum pixels of the padded image (the window grid: ceil(w/S)*S x ceil(h/S)*S), what
-   * the decoder model runs on: MAX_TOKENS / SIZED_FOR_STREAM_LAYERS windows of 32 x 32 =
-   * 16 Mi (4096 x 4096). The one pixel limit: see checkImageSize.
+   * maximum pixels of the learned layer padded to the window grid (ceil(w/S)*S x ceil(h/S)*S),
+   * what the decoder model runs on: 1 Mi (1024 x 1024). The one learned-layer limit: see
+   * checkImageSize.
    */
-  MAX_PIXELS: (MAX_TOKENS / SIZED_FOR_STREAM_LAYERS) * DEFAULT_WINDOW * DEFAULT_WINDOW,
+  MAX_PIXELS: MAX_LEARNED_PIXELS,
+  /**
+   * maximum pixels of the image itself (2.11: a final layer larger than the learned layer):
+   * 64 Mi, e.g. 8192 x 8192 or a 50 MP photo; decoded by the browser as any <img> of its size.
+   */
+  MAX_IMAGE_PIXELS: 1 << 26,
   /** maximum window size in pixels */
   MAX_WINDOW: 1024,
   /** maximum tokens per window */
@@ -78,6 +89,17 @@ export function imageSizeProblem(width: number, height: number, layout: SizeLayo
   }
   if (streamLayers !== undefined && gw * gh * streamLayers > LIMITS.MAX_TOKENS) {
     return `image ${width}x${height} with ${streamLayers} stream layers per window needs ${gw * gh * streamLayers} tokens, more than MAX_TOKENS (${LIMITS.MAX_TOKENS})`;
+  }
+  return null;
+}
+
+/**
+ * The size rule of the image itself (2.11 Header image size, the source an encoder reads,
+ * the final layer): at most MAX_DIMENSION a side and MAX_IMAGE_PIXELS; null when within it.
+ */
+export function fullSizeProblem(width: number, height: number): string | null {
+  if (width > LIMITS.MAX_DIMENSION || height > LIMITS.MAX_DIMENSION || width * height > LIMITS.MAX_IMAGE_PIXELS) {
+    return `image ${width}x${height} (${mp(width * height)}) exceeds the size limit of ${LIMITS.MAX_DIMENSION} px a side and ${mp(LIMITS.MAX_IMAGE_PIXELS)}`;
   }
   return null;
 }

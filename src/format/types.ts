@@ -2,8 +2,8 @@
 export const MAGIC = Object.freeze([0x4d, 0x52, 0x54] as const);
 /** 2: Header (first paint) + Index; 1.x (one Header with everything, never released) is rejected. */
 export const FORMAT_MAJOR = 2;
-/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order; 2.9: the doubling64 chunk rule; 2.10: prior RCM_COARSE). */
-export const FORMAT_MINOR = 10;
+/** Highest minor version this code reads and writes (2.1: Index.chunk_layers; 2.2: chunk_rule, coder, 8-byte model hash; 2.3: compact AVIF placeholders; 2.4: raw chunk framing; 2.5: the doubling chunk rule; 2.6: a layout without the window grid, prior RCM_SHARED_LATE; 2.7: Header and layout without their default values, compact 4:4:4 and 10-bit AVIF placeholders, 4-byte model hashes; 2.8: the coarse-first token order; 2.9: the doubling64 chunk rule; 2.10: prior RCM_COARSE; 2.11: the image size of a learned layer that is a downscaled copy). */
+export const FORMAT_MINOR = 11;
 
 /** 2.7: the window a Header without one means. */
 export const DEFAULT_WINDOW = 32;
@@ -86,8 +86,12 @@ export interface MrtHeader {
   modelId: string;
   /** a prefix of the manifest's modelHash: 16 bytes (2.0/2.1) or 8 (2.2); empty when no model is needed */
   modelHash: Uint8Array;
+  /** the learned layer's size: what the tokens and the placeholder code */
   width: number;
   height: number;
+  /** the image's size (2.11; else width x height): the final layer's, and what a reader shows */
+  imageWidth: number;
+  imageHeight: number;
   layout: Required<MrtLayout>;
   prior: MrtPriorKind;
   /** (prior 'rcm', 2.6) the layers past the RCM share one static table (Index prior RCM_SHARED_LATE) */
@@ -113,8 +117,12 @@ export interface MrtHeaderInput {
   /** a label for people (`mrt info`); readers identify the model by `modelHash` (the encoder does not write it: 10 bytes before the first token) */
   modelId?: string;
   modelHash?: Uint8Array;
+  /** the learned layer's size */
   width: number;
   height: number;
+  /** 2.11: the image's size when the learned layer is a downscaled copy (needs a final layer of that size) */
+  imageWidth?: number;
+  imageHeight?: number;
   /** gridW / gridH default to ceil(width/window), ceil(height/window) */
   layout: Omit<MrtLayout, 'gridW' | 'gridH'> & { gridW?: number; gridH?: number };
   /** 2.6: leave out of the Index what a reader derives from the Header (the window grid, 4 bytes); needs a 2.6 reader */
@@ -160,8 +168,12 @@ export interface MrtFinalInput {
 export interface MrtFirstPaint {
   /** container version from the preamble */
   version: { major: number; minor: number };
+  /** the learned layer's size (the tokens and the placeholder) */
   width: number;
   height: number;
+  /** the image's size (2.11; else width x height) */
+  imageWidth: number;
+  imageHeight: number;
   /** the padding unit (= the token window size S) */
   window: number;
   /** the padded image the placeholder covers: ceil(width/window)*window */

@@ -65,6 +65,9 @@ export function encodeHeaderMessages(
   // 2.7 (omitDefaults): the default window and placeholder size are not written either
   const omitWindow = !!h.omitDefaults && window === DEFAULT_WINDOW;
   const head: mrt.Header.$Properties = omitWindow ? { width: h.width, height: h.height } : { width: h.width, height: h.height, window };
+  // 2.11: the image size, only when the learned layer is a downscaled copy
+  const larger = (h.imageWidth ?? h.width) !== h.width || (h.imageHeight ?? h.height) !== h.height;
+  if (larger) Object.assign(head, { imageWidth: h.imageWidth, imageHeight: h.imageHeight });
   let omitSize = false;
   if (h.placeholder) {
     const p = h.placeholder;
@@ -118,7 +121,7 @@ export function encodeHeaderMessages(
   if (h.encoderOptions) msg.encoderOptions = h.encoderOptions;
   const header = mrt.Header.encode(head).finish();
   const index = mrt.Index.encode(msg).finish();
-  // the lowest minor version that reads the file: 10 for the coarse RCM (2.10), 9 for the doubling64 chunk rule (2.9), 8 for the coarse-first order or the late context tables (2.8), 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
+  // the lowest minor version that reads the file: 11 for an image larger than its learned layer (2.11), 10 for the coarse RCM (2.10), 9 for the doubling64 chunk rule (2.9), 8 for the coarse-first order or the late context tables (2.8), 7 for values left to their 2.7 defaults, a compact 4:4:4 or 10-bit AVIF or a model hash shorter than 8 bytes (2.7), 6 for a layout without the grid or the shared late table (2.6), 5 for the doubling chunk rule (2.5), 4 for
   // raw chunk framing (2.4), 3 for a
   // compact AVIF placeholder (2.3),
   // 2 for chunk_rule, the chained coder or a model hash shorter than 16 bytes (2.2), 1 for
@@ -126,7 +129,7 @@ export function encodeHeaderMessages(
   const hashBytes = msg.modelHash?.length ?? 0;
   const v27 = omitWindow || omitSize || omitLevels || omitFactor || (head.placeholder?.codec ?? 0) >= 2 || (hashBytes > 0 && hashBytes < 8);
   const shortHash = hashBytes > 0 && hashBytes < 16;
-  const minor = h.coarseRcm ? 10 : msg.chunkRule === 3 ? 9 : coarse || h.lateContexts ? 8 : v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
+  const minor = larger ? 11 : h.coarseRcm ? 10 : msg.chunkRule === 3 ? 9 : coarse || h.lateContexts ? 8 : v27 ? 7 : h.compact || msg.prior === mrt.PriorKind.RCM_SHARED_LATE ? 6 : msg.chunkRule === 2 ? 5 : msg.chunkFraming ? 4 : head.placeholder?.codec ? 3 : msg.chunkRule || msg.coder || shortHash ? 2 : msg.chunkLayers ? 1 : 0;
   // round-trip check: the writer never produces what the reader rejects
   try {
     if (header.length > LIMITS.MAX_HEADER_BYTES) usage(`header of ${header.length} bytes exceeds MAX_HEADER_BYTES (placeholder too large?)`);

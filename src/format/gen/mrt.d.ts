@@ -301,6 +301,12 @@ export namespace mrt {
         /** Header placeholder. */
         placeholder?: (mrt.Placeholder.$Properties|null);
 
+        /** Header imageWidth. */
+        imageWidth: number;
+
+        /** Header imageHeight. */
+        imageHeight: number;
+
         /**
          * Encodes the specified Header message. Does not implicitly {@link mrt.Header.verify|verify} messages.
          * @param message Header message or plain object to encode
@@ -336,6 +342,12 @@ export namespace mrt {
 
             /** Header placeholder */
             placeholder?: (mrt.Placeholder.$Properties|null);
+
+            /** Header imageWidth */
+            imageWidth?: (number|null);
+
+            /** Header imageHeight */
+            imageHeight?: (number|null);
 
             /** Unknown fields preserved while decoding when enabled */
             $unknowns?: Uint8Array[];

@@ -688,6 +688,8 @@ export const mrt = $root.mrt = (() => {
          * @property {number|null} [height] Header height
          * @property {number|null} [window] Header window
          * @property {mrt.Placeholder.$Properties|null} [placeholder] Header placeholder
+         * @property {number|null} [imageWidth] Header imageWidth
+         * @property {number|null} [imageHeight] Header imageHeight
          * @property {Array.<Uint8Array>} [$unknowns] Unknown fields preserved while decoding when enabled
          */
 
@@ -752,6 +754,22 @@ export const mrt = $root.mrt = (() => {
         Header.prototype.placeholder = null;
 
         /**
+         * Header imageWidth.
+         * @member {number} imageWidth
+         * @memberof mrt.Header
+         * @instance
+         */
+        Header.prototype.imageWidth = 0;
+
+        /**
+         * Header imageHeight.
+         * @member {number} imageHeight
+         * @memberof mrt.Header
+         * @instance
+         */
+        Header.prototype.imageHeight = 0;
+
+        /**
          * Encodes the specified Header message. Does not implicitly {@link mrt.Header.verify|verify} messages.
          * @function encode
          * @memberof mrt.Header
@@ -775,6 +793,10 @@ export const mrt = $root.mrt = (() => {
                 writer.uint32(/* id 3, wireType 0 =*/24).uint32(message.window);
             if (message.placeholder != null && $Object.hasOwnProperty.call(message, "placeholder"))
                 $root.mrt.Placeholder.encode(message.placeholder, writer.uint32(/* id 4, wireType 2 =*/34).fork(), _depth + 1).ldelim();
+            if (message.imageWidth != null && $Object.hasOwnProperty.call(message, "imageWidth") && message.imageWidth !== 0)
+                writer.uint32(/* id 5, wireType 0 =*/40).uint32(message.imageWidth);
+            if (message.imageHeight != null && $Object.hasOwnProperty.call(message, "imageHeight") && message.imageHeight !== 0)
+                writer.uint32(/* id 6, wireType 0 =*/48).uint32(message.imageHeight);
             if (message.$unknowns != null && $Object.hasOwnProperty.call(message, "$unknowns"))
                 for (let i = 0; i < message.$unknowns.length; ++i)
                     writer.raw(message.$unknowns[i]);
@@ -850,6 +872,24 @@ export const mrt = $root.mrt = (() => {
                         if (wireType !== 2)
                             break;
                         message.placeholder = $root.mrt.Placeholder.decode(reader, reader.size(), $undefined, _depth + 1, message.placeholder);
+                        continue;
+                    }
+                case 5: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.imageWidth = value;
+                        else
+                            delete message.imageWidth;
+                        continue;
+                    }
+                case 6: {
+                        if (wireType !== 0)
+                            break;
+                        if (value = reader.uint32())
+                            message.imageHeight = value;
+                        else
+                            delete message.imageHeight;
                         continue;
                     }
                 }
