@@ -24,7 +24,7 @@ interface Row { img: string; prefix: string; bytes: number; psnrRef: number; psn
 const rows: Row[] = [];
 const t0 = Date.now();
 for (const img of images) {
-  const mrt = await encode(join(KODAK_DIR, img), { models });
+  const mrt = await encode(join(KODAK_DIR, img), { models, final: 'none' });
   const orig = await loadRgb(join(KODAK_DIR, img));
   const info = decodeMrt(mrt, { rcm: models.rcm }).info!;
   const cuts: [string, number][] = values.chunks

@@ -71,7 +71,7 @@ async function main() {
     const src = await loadRgb(join(KODAK_DIR, name));
     const paints: Paint[] = [];
     const te = Date.now();
-    const mrt = await encode(join(KODAK_DIR, name), { models, layersPerChunk: values.chunking as ChunkRule | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined, coarseLayers: values['coarse-layers'] !== undefined ? Number(values['coarse-layers']) : undefined });
+    const mrt = await encode(join(KODAK_DIR, name), { models, final: 'none', layersPerChunk: values.chunking as ChunkRule | undefined, tailRdo: values['no-tail-rdo'] ? false : undefined, placeholderBytes: values['placeholder-bytes'] ? Number(values['placeholder-bytes']) : undefined, coarseLayers: values['coarse-layers'] !== undefined ? Number(values['coarse-layers']) : undefined });
     encodeMs += Date.now() - te;
     versions.add(`${mrt[3]}.${mrt[4]}`); // the preamble's version: what this file needs
     for (const regen of [true, false]) {

@@ -28,7 +28,7 @@ async function main() {
   try {
     for (const [i, item] of list.entries()) {
       const png = await sharp(item.path).removeAlpha().resize(item.width, item.height, { kernel: 'lanczos3', fit: 'fill' }).png({ compressionLevel: 1 }).toBuffer();
-      const mrt = await encode(new Uint8Array(png.buffer, png.byteOffset, png.byteLength), { models });
+      const mrt = await encode(new Uint8Array(png.buffer, png.byteOffset, png.byteLength), { models, final: 'none' });
       const d = decodeMrt(mrt, { rcm: models.rcm, modelHash: modelHashBytes(models.manifest) });
       if (!d.complete || !d.header) throw new Error(`${item.path}: the encoded stream did not decode completely (${d.error?.message ?? 'incomplete'})`);
       const { gridW, gridH, tokensPerWindow } = d.header.layout;

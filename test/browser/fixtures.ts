@@ -130,7 +130,7 @@ export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
   }
   const { encode } = await import('../../src/encoder/index.ts');
   const input = s.crop ? await sourcePng(s) : join(KODAK, `${s.name}.png`);
-  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final, tailRdo: s.tailRdo });
+  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final ?? 'none', maxOverhead: null, tailRdo: s.tailRdo });
   await mkdir(dir, { recursive: true });
   // Write then rename: a parallel test process never reads a half-written file.
   const tmp = `${file}.${process.pid}.tmp`;

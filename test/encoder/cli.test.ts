@@ -180,14 +180,14 @@ describe('mrt CLI', () => {
     const h = await mrt(['encode', huge, '-o', join(dir, 'huge.mrt')]);
     expect(h.code).toBe(1);
     expect(h.stderr).toMatch(/image 16385x2 .* exceeds the size limit of 16384 px a side/);
-    // Within the side limit, past the pixel limit (16 Mi padded): the first 4 KB of a 6000x6000
+    // Within the side limit, past the image limit (64 Mi): the first 4 KB of a 9000x9000
     // PNG. Refused on its header (a decoder would fail on the missing pixel data instead).
     const many = join(dir, 'many.png');
-    const full = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: '#808080' } }).png({ compressionLevel: 1 }).toBuffer();
+    const full = await sharp({ create: { width: 9000, height: 9000, channels: 3, background: '#808080' } }).png({ compressionLevel: 1 }).toBuffer();
     await writeFile(many, full.subarray(0, 4096));
     const m = await mrt(['encode', many, '-o', join(dir, 'many.mrt')]);
     expect(m.code).toBe(1);
-    expect(m.stderr).toMatch(/many\.png: image 6000x6000 \(36\.2 MP padded\) exceeds the size limit of 16384 px a side and 16\.8 MP/);
+    expect(m.stderr).toMatch(/many\.png: image 9000x9000 \(81\.0 MP\) exceeds the size limit of 16384 px a side and 67\.1 MP/);
   });
 
   it('refuses an output that is a FIFO or a folder at once, for encode and decode (it used to hang on the FIFO)', async () => {

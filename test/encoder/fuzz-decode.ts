@@ -30,8 +30,8 @@ function kind(message: string): string {
 }
 
 export async function fuzzDecode(models: Models, source: Uint8Array, cases: number, seed: number, maxMs = 30_000): Promise<DecodeFuzzResult> {
-  const plain = await encode(source, { models, layers: 64 });
-  const withFinal = await encode(source, { models, layers: 64, final: 'webp', finalQuality: 50 });
+  const plain = await encode(source, { models, layers: 64, final: 'none' });
+  const withFinal = await encode(source, { models, layers: 64, final: 'webp', finalQuality: 50, maxOverhead: null });
   const bases = [baseOf('genuine', plain), baseOf('genuine+final', withFinal)];
   const corpus = await hostileCorpus(models.manifest, plain);
   const r = rng(seed);

@@ -31,13 +31,13 @@ function expectSameTokens(part: ReturnType<typeof decodeMrt>, full: ReturnType<t
 
 describe('encode/decode library', () => {
   it('is deterministic: same input and options give the same bytes', async () => {
-    const a = await encode(png, { models });
-    const b = await encode(png, { models });
+    const a = await encode(png, { models, final: 'none' });
+    const b = await encode(png, { models, final: 'none' });
     expect(Buffer.compare(Buffer.from(a), Buffer.from(b))).toBe(0);
   });
 
   it('writes tokens the Node stream decoder reads back exactly, chunk by chunk', async () => {
-    const mrt = await encode(png, { models });
+    const mrt = await encode(png, { models, final: 'none' });
     const info = readHeader(mrt);
     const { header } = info;
     expect([header.width, header.height]).toEqual([256, 192]);
@@ -75,8 +75,8 @@ describe('encode/decode library', () => {
     expect(header.chunks.length).toBe(groups.length);
     expect(header.chunks.map((c) => c.tokenEnd - c.tokenStart)).toEqual(groups.map((n) => n * perLayer));
     // one chunk per layer, or the 'auto' rule, on request
-    expect(readHeader(await encode(png, { models, layersPerChunk: 1 })).header.chunks.length).toBe(T + K);
-    expect(readHeader(await encode(png, { models, layersPerChunk: 'auto' })).header.chunks.length).toBe(chunkLayers(T + K, 'auto').length);
+    expect(readHeader(await encode(png, { models, final: 'none', layersPerChunk: 1 })).header.chunks.length).toBe(T + K);
+    expect(readHeader(await encode(png, { models, final: 'none', layersPerChunk: 'auto' })).header.chunks.length).toBe(chunkLayers(T + K, 'auto').length);
     const full = decodeMrt(mrt, { rcm: models.rcm });
     expect(full.complete).toBe(true);
     expect(full.known).toBe(header.totalTokens);
@@ -91,7 +91,7 @@ describe('encode/decode library', () => {
     }
     // the layer-major order: the network's tokens are the same (the closed loop from layer
     // EARLY_LOOP.from prices coarse trits higher in a coarse pass, COARSE_BITS_ALPHA), the file within 3 %
-    const plain = await encode(png, { models, coarseLayers: 0 });
+    const plain = await encode(png, { models, final: 'none', coarseLayers: 0 });
     const p = decodeMrt(plain, { rcm: models.rcm });
     expect(readHeader(plain).header.layout.order).toBe('layer-major');
     const net = EARLY_LOOP.from * perLayer;
@@ -100,7 +100,7 @@ describe('encode/decode library', () => {
   });
 
   it('decodes every truncation of a real encoded image to the whole chunks before the cut', async () => {
-    const mrt = await encode(png, { models });
+    const mrt = await encode(png, { models, final: 'none' });
     const info = readHeader(mrt);
     const full = decodeMrt(mrt, { rcm: models.rcm });
     for (let n = 0; n <= mrt.length; n++) {
@@ -120,7 +120,7 @@ describe('encode/decode library', () => {
   });
 
   it('paints better images from longer prefixes', async () => {
-    const mrt = await encode(png, { models });
+    const mrt = await encode(png, { models, final: 'none' });
     const info = readHeader(mrt);
     const at = async (bytes: number, regenerate = false) => psnr(original, (await decode(mrt, { models, bytes, regenerate })).image.data);
     const baseOnly = await at(info.headerEnd);
@@ -131,22 +131,22 @@ describe('encode/decode library', () => {
   });
 
   it('honours layers, the placeholder budget and the final layer', async () => {
-    const few = await encode(png, { models, layers: 4, placeholderBytes: 100 });
+    const few = await encode(png, { models, final: 'none', layers: 4, placeholderBytes: 100 });
     const h = readHeader(few).header;
     // 4 layers, all of them in the coarse pass: 8 layers of stream symbols, one chunk of the doubling64 rule
     expect(h.layout.coarseLayers).toBe(4);
     expect(h.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([8]);
-    const plainFew = readHeader(await encode(png, { models, layers: 4, coarseLayers: 0, layersPerChunk: 'doubling' })).header;
+    const plainFew = readHeader(await encode(png, { models, final: 'none', layers: 4, coarseLayers: 0, layersPerChunk: 'doubling' })).header;
     expect(plainFew.chunks.map((c) => (c.tokenEnd - c.tokenStart) / (h.layout.gridW * h.layout.gridH))).toEqual([1, 1, 2]);
     expect(h.placeholder!.storedBytes ?? h.placeholder!.bytes.length).toBeLessThanOrEqual(100);
     // the default keeps the closer of AVIF and WebP; either can be asked for
-    const webp = readHeader(await encode(png, { models, layers: 1, placeholderFormat: 'webp' })).header.placeholder!;
+    const webp = readHeader(await encode(png, { models, final: 'none', layers: 1, placeholderFormat: 'webp' })).header.placeholder!;
     expect(webp.mime).toBe('image/webp');
     expect(webp.storedBytes).toBeUndefined();
-    const avif = readHeader(await encode(png, { models, layers: 1, placeholderFormat: 'avif' })).header.placeholder!;
+    const avif = readHeader(await encode(png, { models, final: 'none', layers: 1, placeholderFormat: 'avif' })).header.placeholder!;
     expect(avif.mime).toBe('image/avif');
     expect(avif.storedBytes).toBeLessThan(avif.bytes.length);
-    expect(['image/avif', 'image/webp']).toContain(readHeader(await encode(png, { models, layers: 1 })).header.placeholder!.mime);
+    expect(['image/avif', 'image/webp']).toContain(readHeader(await encode(png, { models, final: 'none', layers: 1 })).header.placeholder!.mime);
     const withFinal = await encode(png, { models, final: 'webp', finalQuality: 90 });
     const r = await decode(withFinal, { models });
     expect(r.source).toBe('final');
@@ -154,10 +154,10 @@ describe('encode/decode library', () => {
   });
 
   it('refuses bad options and streams that do not fit the loaded model', async () => {
-    await expect(encode(png, { models, layers: 1000 })).rejects.toThrow(/layers must be/);
+    await expect(encode(png, { models, final: 'none', layers: 1000 })).rejects.toThrow(/layers must be/);
     await expect(encode(png, { models, final: 'gif' as never })).rejects.toThrow(/final must be/);
-    await expect(encode(png, { models, placeholderFormat: 'png' as never })).rejects.toThrow(/placeholderFormat must be/);
-    const mrt = await encode(png, { models });
+    await expect(encode(png, { models, final: 'none', placeholderFormat: 'png' as never })).rejects.toThrow(/placeholderFormat must be/);
+    const mrt = await encode(png, { models, final: 'none' });
     await expect(decode(mrt, { models, bytes: 10 })).rejects.toBeInstanceOf(DecodeError);
     // Header received, Index not yet: the placeholder, as a browser paints it.
     const info = readHeader(mrt);

@@ -86,6 +86,8 @@ suite('container round trip', () => {
       version: { major: 2, minor: 0 },
       width: 768,
       height: 512,
+      imageWidth: 768,
+      imageHeight: 512,
       window: 32,
       paddedWidth: 768,
       paddedHeight: 512,

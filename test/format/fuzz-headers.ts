@@ -2,7 +2,7 @@
 // readHeader), on mutated streams and on headers at the size limit: only MrtFormatError, and
 // whatever they accept is within the limits (the size rule, the placeholder within the padded
 // image, the total length), so nothing sized from it can be larger than a legal stream's.
-import { imageSizeProblem, LIMITS, MrtFormatError, readFirstPaint, readHeader } from '../../src/format/index.ts';
+import { fullSizeProblem, imageSizeProblem, LIMITS, MrtFormatError, readFirstPaint, readHeader } from '../../src/format/index.ts';
 import { rng } from '../codec/fixtures.ts';
 import { makeBases, mutateCase, type Base } from './fuzz-core.ts';
 import { claimStream } from './hostile.ts';
@@ -10,9 +10,10 @@ import { claimStream } from './hostile.ts';
 /** Streams at the edge of the limits, mutated as the synthetic bases are (their messages: preamble, Header, Index). */
 function limitBases(): Base[] {
   const claims: [string, Uint8Array][] = [
-    ['4096x4096 T=512 K=512', claimStream(4096, 4096, { tokens: 512, coarseLayers: 512 })],
-    ['16384x1024 T=1024', claimStream(16384, 1024, { tokens: 1024 })],
-    ['1x16384 window 1024', claimStream(1, 16384, { tokens: 4, window: 1024 })],
+    ['1024x1024 T=512 K=512', claimStream(1024, 1024, { tokens: 512, coarseLayers: 512 })],
+    ['16384x64 T=1024', claimStream(16384, 64, { tokens: 1024 })],
+    ['1x1024 window 1024', claimStream(1, 1024, { tokens: 4, window: 1024 })],
+    ['8192x8192 as 1024x1024 learned', claimStream(1024, 1024, { tokens: 512, image: [8192, 8192], final: { mime: 'image/avif', byteLength: 1000 } })],
     ['768x512 placeholder 48x32', claimStream(768, 512, { tokens: 512, placeholder: { width: 48, height: 32, data: new Uint8Array(200).fill(9) } })],
   ];
   return claims.map(([name, bytes]) => {
@@ -39,6 +40,8 @@ function pastLimits(prefix: Uint8Array): string | null {
   const p = first.placeholder;
   const size = imageSizeProblem(first.width, first.height, { window: first.window });
   if (size) return `first paint accepted: ${size}`;
+  const image = fullSizeProblem(first.imageWidth, first.imageHeight);
+  if (image) return `first paint accepted: ${image}`;
   if (p && (p.width > first.paddedWidth || p.height > first.paddedHeight)) return `placeholder ${p.width}x${p.height} larger than ${first.paddedWidth}x${first.paddedHeight}`;
   let info;
   try {

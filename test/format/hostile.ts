@@ -25,16 +25,22 @@ export function framedStream(preamble: Uint8Array, headerMsg: Uint8Array, indexM
  * A stream claiming `width` x `height` with the given layout and no chunks: a few dozen
  * bytes that, read naively, make a decoder allocate for the whole claimed image.
  */
-export function claimStream(width: number, height: number, o: { tokens?: number; coarseLayers?: number; levels?: number; baseFactor?: number; window?: number; modelHash?: Uint8Array; placeholder?: mrt.IPlaceholder } = {}): Uint8Array {
+export function claimStream(
+  width: number, height: number,
+  o: { tokens?: number; coarseLayers?: number; levels?: number; baseFactor?: number; window?: number; modelHash?: Uint8Array; placeholder?: mrt.IPlaceholder; image?: [number, number]; final?: mrt.IFinalInfo } = {},
+): Uint8Array {
   const K = o.coarseLayers ?? 0;
   return rawStream(
-    { width, height, window: o.window ?? 32, placeholder: o.placeholder },
+    { width, height, window: o.window ?? 32, placeholder: o.placeholder, ...(o.image ? { imageWidth: o.image[0], imageHeight: o.image[1] } : {}) },
     {
       modelHash: o.modelHash ?? new Uint8Array(4),
       layout: { tokens: o.tokens ?? 512, levels: o.levels ?? 9, baseFactor: o.baseFactor ?? 16, ...(K ? { order: 1, coarseLayers: K } : {}) },
       prior: 0,
       chunkCount: 0,
+      ...(o.final ? { final: o.final } : {}),
     },
+    undefined,
+    o.image ? 11 : 10,
   );
 }
 

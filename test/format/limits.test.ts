@@ -2,7 +2,7 @@
 // reader applies it before anything of the claimed size exists.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { checkImageSize, imageSizeProblem, LIMITS, MrtFormatError, parseMrt, readFirstPaint, readHeader, SIZED_FOR_STREAM_LAYERS } from '../../src/format/index.ts';
+import { checkImageSize, fullSizeProblem, imageSizeProblem, LIMITS, MrtFormatError, parseMrt, readFirstPaint, readHeader, SIZED_FOR_STREAM_LAYERS } from '../../src/format/index.ts';
 import { claimStream } from './hostile.ts';
 
 const manifest = JSON.parse(readFileSync(new URL('../../models/manifest.json', import.meta.url), 'utf8')) as { layout: { window: number; tokens: number } };
@@ -32,13 +32,13 @@ describe('the image-size rule', () => {
   it('counts the padded image: one pixel past the grid adds a row of windows', () => {
     const side = Math.sqrt(LIMITS.MAX_PIXELS);
     expect(imageSizeProblem(side, side)).toBeNull();
-    expect(imageSizeProblem(side, side + 1)).toMatch(/exceeds the size limit of 16384 px a side and 16.8 MP/);
+    expect(imageSizeProblem(side, side + 1)).toMatch(/exceeds the size limit of 16384 px a side and 1.0 MP/);
     expect(imageSizeProblem(LIMITS.MAX_DIMENSION + 1, 1)).toMatch(/16385x1/);
   });
 
   it('adds the token bound once the stream layers are known', () => {
-    expect(imageSizeProblem(4096, 4096, { window: 32, streamLayers: 1025 })).toMatch(/more than MAX_TOKENS/);
-    expect(imageSizeProblem(4096, 4096, { window: 32, streamLayers: 1024 })).toBeNull();
+    expect(imageSizeProblem(1024, 1024, { window: 32, streamLayers: 1025 })).toMatch(/more than MAX_TOKENS/);
+    expect(imageSizeProblem(1024, 1024, { window: 32, streamLayers: 1024 })).toBeNull();
     const e = limitError(() => checkImageSize(5000, 5000, { window: 32 }, 7));
     expect([e.code, e.offset]).toEqual(['limit', 7]);
   });
@@ -58,13 +58,26 @@ describe('header readers apply it', () => {
   });
 
   it('refuses tokens past MAX_TOKENS in the Index (the size alone is legal)', () => {
-    const e = limitError(() => readHeader(claimStream(4096, 4096, { tokens: 4096 })));
+    const e = limitError(() => readHeader(claimStream(1024, 1024, { tokens: 4096 })));
     expect(e.message).toMatch(/4096 stream layers .* more than MAX_TOKENS/);
   });
 
   it('accepts the largest legal stream', () => {
-    const info = readHeader(claimStream(4096, 4096, { tokens: 512, coarseLayers: 512 }));
+    const info = readHeader(claimStream(1024, 1024, { tokens: 512, coarseLayers: 512 }));
     expect(info.header.totalTokens).toBe(LIMITS.MAX_TOKENS);
+  });
+
+  it('(2.11) accepts an image larger than its learned layer only with a final layer, the same aspect and within the image limit', () => {
+    const final = { mime: 'image/avif', byteLength: 100 };
+    const ok = readHeader(claimStream(1248, 832, { image: [4000, 2667], final }));
+    expect([ok.header.width, ok.header.height, ok.header.imageWidth, ok.header.imageHeight]).toEqual([1248, 832, 4000, 2667]);
+    expect(limitError(() => readHeader(claimStream(1248, 832, { image: [4000, 2667] }))).message).toMatch(/coded as a 1248x832 learned layer without a final layer/);
+    expect(limitError(() => readFirstPaint(claimStream(1248, 832, { image: [4000, 4000], final }))).message).toMatch(/does not have the aspect/);
+    expect(limitError(() => readFirstPaint(claimStream(1248, 832, { image: [1000, 667], final }))).message).toMatch(/larger than the image/);
+    const huge = limitError(() => readFirstPaint(claimStream(1024, 768, { image: [16384, 12288], final })));
+    expect([huge.code, huge.message]).toEqual(['limit', expect.stringMatching(/16384x12288 .* exceeds the size limit of 16384 px a side and 67.1 MP/)]);
+    expect(fullSizeProblem(8192, 8192)).toBeNull();
+    expect(fullSizeProblem(8192, 8193)).toMatch(/exceeds/);
   });
 
   it('refuses a placeholder larger than the padded image', () => {
