@@ -10,7 +10,7 @@
 // no-JS fallback, and what the element shows after a fatal error.
 import { hintsFromNavigator } from '../format/budget.ts';
 import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
-import { imageSizeProblem } from '../format/limits.ts';
+import { fullSizeProblem, imageSizeProblem } from '../format/limits.ts';
 import { MAX_LEARNED_PAINTS_DEFAULT, type FromWorker, type HeaderInfo, type StartOptions, type ToWorker } from './protocol.ts';
 import { WorkerSupervisor } from './supervisor.ts';
 import type {
@@ -205,10 +205,11 @@ const STYLE = `
 :host { display: inline-block; position: relative; overflow: hidden; contain: content;
   width: var(--mrt-width, auto); aspect-ratio: var(--mrt-aspect, auto); max-width: 100%; vertical-align: baseline; }
 :host([hidden]) { display: none; }
-canvas { display: block; width: 100%; height: 100%; }
+canvas, img { display: block; width: 100%; height: 100%; }
+:host([data-state="final"]) canvas { display: none; }
 slot { display: none; }
 :host([data-state="fallback"]) slot { display: contents; }
-:host([data-state="fallback"]) canvas { display: none; }
+:host([data-state="fallback"]) canvas, :host([data-state="fallback"]) img { display: none; }
 ::slotted(img) { display: block; width: 100%; height: 100%; object-fit: cover; }
 `;
 
@@ -268,6 +269,9 @@ export class MrtImg extends ElementBase {
   private lostRestarts = 0;
   /** The worker that held this image's decode state was lost after it loaded: a refine starts over. */
   private orphaned = false;
+  /** The final layer shown as an <img> (blob: URL), and the swap in progress (load waits for it). */
+  private finalImg: HTMLImageElement | null = null;
+  private finalSwap: Promise<void> | null = null;
 
   constructor() {
     super();
@@ -302,12 +306,16 @@ export class MrtImg extends ElementBase {
   set alt(v: string) {
     this.setAttribute('alt', v);
   }
-  /** Intrinsic size from the stream header once known, else the width/height attributes. */
+  /** Intrinsic size from the stream header once known (the image's, also when the learned layer is a downscaled copy), else 0. */
   get naturalWidth(): number {
-    return this.header?.width ?? 0;
+    return this.header?.imageWidth ?? 0;
   }
   get naturalHeight(): number {
-    return this.header?.height ?? 0;
+    return this.header?.imageHeight ?? 0;
+  }
+  /** The URL of the final layer's image once it is shown (a blob: URL, as <img> currentSrc), else ''. */
+  get currentSrc(): string {
+    return this.finalImg?.currentSrc ?? '';
   }
   /** True once everything fetched so far is painted and the stream ended (like img.complete). */
   get complete(): boolean {
@@ -319,6 +327,10 @@ export class MrtImg extends ElementBase {
   }
   get lastPaint(): MrtPaintDetail | null {
     return this._paint;
+  }
+  /** The final layer's <img> once it is shown (it replaces the canvas), else null. */
+  get finalElement(): HTMLImageElement | null {
+    return this.finalImg;
   }
   /** The canvas the image is painted on (read-only use). */
   get canvasElement(): HTMLCanvasElement {
@@ -348,6 +360,7 @@ export class MrtImg extends ElementBase {
         elements.delete(this.mrtId);
         this.started = false;
         this._waiting = false;
+        this.dropFinal();
       }
     });
   }
@@ -388,8 +401,8 @@ export class MrtImg extends ElementBase {
   private updateBox(): void {
     const w = parseFloat(this.getAttribute('width') ?? '');
     const h = parseFloat(this.getAttribute('height') ?? '');
-    const hw = this.header?.width;
-    const hh = this.header?.height;
+    const hw = this.header?.imageWidth;
+    const hh = this.header?.imageHeight;
     const aw = w > 0 ? w : hw;
     const ah = h > 0 ? h : hh;
     if (w > 0) this.style.setProperty('--mrt-width', `${w}px`);
@@ -437,6 +450,7 @@ export class MrtImg extends ElementBase {
     this.orphaned = false;
     this._complete = false;
     this.header = null;
+    this.dropFinal();
     this.budgetOverride = budget;
     this.removeAttribute('data-state');
     this.arm();
@@ -535,7 +549,7 @@ export class MrtImg extends ElementBase {
     switch (m.type) {
       case 'header': {
         // the worker's parser applies the size rule already; the canvas is never sized past it
-        const tooLarge = imageSizeProblem(m.info.width, m.info.height);
+        const tooLarge = imageSizeProblem(m.info.width, m.info.height) ?? fullSizeProblem(m.info.imageWidth, m.info.imageHeight);
         if (tooLarge) {
           post({ type: 'cancel', id: this.mrtId });
           this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'corrupt', message: `limit: ${tooLarge}`, fatal: true } });
@@ -573,6 +587,9 @@ export class MrtImg extends ElementBase {
         this.fire('paint', m.detail);
         break;
       }
+      case 'final':
+        this.showFinal(m);
+        break;
       case 'progress':
         this._progress = m.detail;
         this.fire('progress', m.detail);
@@ -581,12 +598,20 @@ export class MrtImg extends ElementBase {
         this.partial = m.partial;
         this.scheduleRefine();
         break;
-      case 'load':
-        this._waiting = false;
-        this.lostRestarts = 0;
-        this._complete = true;
-        this.fire('load', m.detail);
+      case 'load': {
+        // a final layer on its way to the screen is part of the load
+        const id = this.mrtId;
+        const done = () => {
+          if (id !== this.mrtId) return;
+          this._waiting = false;
+          this.lostRestarts = 0;
+          this._complete = true;
+          this.fire('load', m.detail);
+        };
+        if (this.finalSwap) void this.finalSwap.then(done);
+        else done();
         break;
+      }
       case 'error': {
         if (this.errored && !m.detail.fatal) break;
         const first = !this.errored;
@@ -602,6 +627,57 @@ export class MrtImg extends ElementBase {
         this.fire('mrt-stats', m.stats);
         break;
     }
+  }
+
+  /**
+   * Shows the final layer as an <img> over a blob: URL once the browser has decoded it and it is
+   * the header's image size; else the learned image stays and the worker resumes learned paints.
+   */
+  private showFinal(m: Extract<FromWorker, { type: 'final' }>): void {
+    const id = this.mrtId;
+    const url = URL.createObjectURL(new Blob([m.bytes], { type: m.mime }));
+    const img = document.createElement('img');
+    img.setAttribute('part', 'final');
+    // the host is the accessible image (role img, aria-label = alt)
+    img.alt = '';
+    img.setAttribute('aria-hidden', 'true');
+    img.decoding = 'async';
+    img.src = url;
+    this.finalSwap = img
+      .decode()
+      .then(() => {
+        const want = this.header;
+        if (want && (img.naturalWidth !== want.imageWidth || img.naturalHeight !== want.imageHeight)) {
+          throw new Error(`it decoded to ${img.naturalWidth}x${img.naturalHeight}, the header says ${want.imageWidth}x${want.imageHeight}`);
+        }
+        if (id !== this.mrtId || this.getAttribute('data-state') === 'fallback') {
+          URL.revokeObjectURL(url);
+          return;
+        }
+        this.dropFinal();
+        this.finalImg = img;
+        this.canvas.after(img);
+        this._paint = m.detail;
+        this.setAttribute('data-state', 'final');
+        this.fire('paint', m.detail);
+      })
+      .catch((e: unknown) => {
+        URL.revokeObjectURL(url);
+        if (id !== this.mrtId) return;
+        // not silent: the learned image stays, and learned paints resume
+        console.warn(`[mrt-img] final layer (${m.mime}) not shown: ${(e as Error)?.message ?? e}; keeping the learned image`);
+        post({ type: 'final-failed', id });
+      })
+      .finally(() => {
+        if (id === this.mrtId) this.finalSwap = null;
+      });
+  }
+
+  private dropFinal(): void {
+    if (!this.finalImg) return;
+    URL.revokeObjectURL(this.finalImg.src);
+    this.finalImg.remove();
+    this.finalImg = null;
   }
 
   private showFallback(): void {

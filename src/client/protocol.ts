@@ -39,6 +39,8 @@ export type ToWorker =
   | { type: 'start'; id: number; opts: StartOptions }
   | { type: 'refine'; id: number }
   | { type: 'cancel'; id: number }
+  /** The page could not show the final layer it was sent (not decodable here, or not its size): learned paints resume. */
+  | { type: 'final-failed'; id: number }
   | { type: 'tokens'; id: number; req: number }
   | { type: 'warm' }
   /** Watchdog (supervisor.ts): any message back proves the worker alive. */
@@ -55,8 +57,12 @@ export type ToWorker =
   | { type: 'fail-alloc' };
 
 export interface HeaderInfo {
+  /** the learned layer's size: what the canvas paints */
   width: number;
   height: number;
+  /** the image's size (2.11: larger than the learned layer; its final layer is this size) */
+  imageWidth: number;
+  imageHeight: number;
   totalBytes: number | null;
   totalTokens: number;
   chunkCount: number;
@@ -65,6 +71,8 @@ export interface HeaderInfo {
 export type FromWorker =
   | { type: 'header'; id: number; info: HeaderInfo }
   | { type: 'paint'; id: number; bitmap: ImageBitmap; detail: MrtPaintDetail; crop?: [number, number] }
+  /** The final layer's bytes (checked against the header's image size on its own header): the page shows it as an <img>. */
+  | { type: 'final'; id: number; mime: string; bytes: ArrayBuffer; detail: MrtPaintDetail }
   | { type: 'progress'; id: number; detail: MrtProgressDetail }
   | { type: 'load'; id: number; detail: MrtLoadDetail }
   | { type: 'error'; id: number; detail: MrtErrorDetail }

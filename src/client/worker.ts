@@ -68,6 +68,9 @@ onPreviewReady(() => {
     case 'refine':
       jobs.get(m.id)?.refine();
       break;
+    case 'final-failed':
+      jobs.get(m.id)?.finalFailed();
+      break;
     case 'cancel':
       jobs.get(m.id)?.cancel();
       jobs.delete(m.id);

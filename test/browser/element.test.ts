@@ -27,7 +27,15 @@ const PAGE_HELPERS = `
     for (const t of ['progress', 'paint', 'load', 'error'])
       el.addEventListener(t, (e) => window.log.push({ el: name, type: t, t: performance.now(), detail: e.detail }));
   };
+  // what the element shows: the final layer's <img> once it replaced the canvas, else the canvas
   window.canvasPixels = (el) => {
+    const f = el.finalElement;
+    if (f) {
+      const o = new OffscreenCanvas(f.naturalWidth, f.naturalHeight);
+      const x = o.getContext('2d');
+      x.drawImage(f, 0, 0);
+      return x.getImageData(0, 0, o.width, o.height).data;
+    }
     const c = el.canvasElement;
     return c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   };

@@ -10,7 +10,7 @@ import { decode, encode, loadModels, type Models } from '../../src/encoder/index
 const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;
 let models: Models;
 let png: Uint8Array;
-let rgb: { data: Buffer; info: sharp.OutputInfo };
+let rgb: { data: Buffer; info: { width: number; height: number } };
 
 beforeAll(async () => {
   models = await loadModels();

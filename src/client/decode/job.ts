@@ -30,6 +30,8 @@ export class Job {
   known = 0;
   /** What is on the canvas; `interim`: a learned paint without the tail basis (still loading), repainted when it comes. */
   painted: { known: number; kind: PaintKind; interim?: boolean } | null = null;
+  /** What was painted before the final layer was sent to the page (restored if the page cannot show it). */
+  paintedBeforeFinal: Job['painted'] = null;
   finalShown = false;
   dead = false;
   /** An error event was sent. */
@@ -67,12 +69,20 @@ export class Job {
       onClipped: (limit) => (this.received = limit),
       onChunks: () => this.onChunks(),
       onFinal: (mime, bytes) => {
-        if (!this.finalShown) void paintFinal(this, mime, bytes);
+        if (!this.finalShown) paintFinal(this, mime, bytes);
       },
       fail: (d) => this.fail(d),
       dead: () => this.dead,
       painted: () => !!this.painted,
     });
+  }
+
+  /** The page could not show the final layer: learned paints go on from what was painted before it. */
+  finalFailed(): void {
+    if (this.dead || !this.finalShown) return;
+    this.finalShown = false;
+    this.painted = this.paintedBeforeFinal;
+    this.ml.request();
   }
 
   cancel(): void {
@@ -183,7 +193,7 @@ export class Job {
   }
 
   private async onFirstPaint(f: MrtFirstPaint): Promise<void> {
-    send({ type: 'header', id: this.id, info: { width: f.width, height: f.height, totalBytes: null, totalTokens: 0, chunkCount: 0 } });
+    send({ type: 'header', id: this.id, info: { width: f.width, height: f.height, imageWidth: f.imageWidth, imageHeight: f.imageHeight, totalBytes: null, totalTokens: 0, chunkCount: 0 } });
     // The placeholder paints natively first; the models load only after it (once per page),
     // so the first paint never waits for (or pays for) ML bytes. The runtime and the decoder
     // graph wait longer: for the page's own first paint (gate.ts), and under Save-Data they
@@ -199,7 +209,7 @@ export class Job {
     send({
       type: 'header',
       id: this.id,
-      info: { width: h.width, height: h.height, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
+      info: { width: h.width, height: h.height, imageWidth: h.imageWidth, imageHeight: h.imageHeight, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
     });
     this.limit = budgetLimit(this.opts.budget, info);
     this.inputs = new TokenInputs(g);
