@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { budgetFor, hintsFromNavigator } from '../../src/format/budget.ts';
 import { prefixLength, readHeader } from '../../src/format/index.ts';
+import sharp from 'sharp';
+import { rewrite } from '../encoder/bombs.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, MODELS, sourcePng, type FixtureSpec } from './fixtures.ts';
 import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
@@ -254,6 +256,58 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     expect(await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('final');
     // The WebP final layer (quality 80) is far closer to the source than any token image.
     expect(await page.evaluate(() => (window as any).finalPsnr)).toBeGreaterThan(28);
+    await page.close();
+  });
+
+  it('(2.11) a learned layer smaller than the image: the canvas paints it at its own size, then the full-size final is a real <img> (currentSrc, LCP)', async () => {
+    // the small stream's tokens stand for a 384x256 image whose final layer is an AVIF of that size
+    const src = await sourcePng(SMALL2);
+    const big = new Uint8Array(await sharp(src).resize(384, 256).avif({ quality: 60 }).toBuffer());
+    const bytes = rewrite(small2, { image: [384, 256], final: { mime: 'image/avif', bytes: big } });
+    expect(readHeader(bytes).header.version.minor).toBe(11);
+    srv.streams.set('/i/large.mrt', { bytes, pieceBytes: 400, pieceDelayMs: 40 });
+    const page = await open(
+      '/t/large.html',
+      `<mrt-img id="m" src="/i/large.mrt" alt="large" budget="full" style="width: 384px"></mrt-img>
+       <script type="module">
+         const m = document.getElementById('m');
+         window.track(m, 'm');
+         window.lcp = [];
+         new PerformanceObserver((l) => { for (const e of l.getEntries()) window.lcp.push(e.url); }).observe({ type: 'largest-contentful-paint', buffered: true });
+         m.addEventListener('paint', (e) => { if (e.detail.kind !== 'final') window.canvasSize = [m.canvasElement.width, m.canvasElement.height]; });
+       </script>`,
+    );
+    await page.waitForFunction(() => (window as any).log.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(500);
+    const r = await page.evaluate(() => {
+      const m = document.getElementById('m') as any;
+      const f = m.finalElement as HTMLImageElement | null;
+      const box = m.getBoundingClientRect();
+      const fbox = f?.getBoundingClientRect();
+      return {
+        kinds: (window as any).log.filter((e: any) => e.type === 'paint').map((e: any) => e.detail.kind),
+        errors: (window as any).log.filter((e: any) => e.type === 'error').length,
+        canvas: (window as any).canvasSize,
+        natural: [m.naturalWidth, m.naturalHeight],
+        final: f ? [f.naturalWidth, f.naturalHeight, getComputedStyle(f).display, getComputedStyle(m.canvasElement).display] : null,
+        sameBox: !!fbox && Math.abs(fbox.width - box.width) < 1 && Math.abs(fbox.height - box.height) < 1,
+        aspect: box.width / box.height,
+        currentSrc: m.currentSrc,
+        lcp: (window as any).lcp,
+      };
+    });
+    expect(r.errors).toBe(0);
+    expect(r.kinds[0]).toBe('placeholder');
+    expect(r.kinds.at(-1)).toBe('final');
+    expect(r.canvas).toEqual([192, 128]);
+    expect(r.natural).toEqual([384, 256]);
+    expect(r.final).toEqual([384, 256, 'block', 'none']);
+    expect(r.sameBox).toBe(true);
+    expect(r.aspect).toBeCloseTo(1.5, 2);
+    expect(r.currentSrc).toMatch(/^blob:/);
+    // the final <img> is a largest-contentful-paint candidate (a canvas never is)
+    expect(r.lcp).toContain(r.currentSrc);
+    expect(await rejections(page)).toEqual([]);
     await page.close();
   });
 

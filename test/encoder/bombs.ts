@@ -31,10 +31,14 @@ export function pngBomb(width: number, height: number): Uint8Array {
   return out;
 }
 
-/** `mrt` with its placeholder and/or final layer replaced; everything else (tokens, model hash) as it was. */
-export function rewrite(mrt: Uint8Array, o: { placeholder?: MrtPlaceholder; final?: MrtFinalInput }): Uint8Array {
+/**
+ * `mrt` with its placeholder and/or final layer replaced, and (`image`, 2.11) the image size its
+ * learned layer stands for; everything else (tokens, model hash) as it was.
+ */
+export function rewrite(mrt: Uint8Array, o: { placeholder?: MrtPlaceholder; final?: MrtFinalInput; image?: [number, number] }): Uint8Array {
   const h = readHeader(mrt).header;
   const chunks: MrtChunkInput[] = [];
   for (const e of parseMrt(mrt)) if (e.type === 'chunk') chunks.push({ tokenStart: e.tokenStart, tokenEnd: e.tokenEnd, payload: e.payload });
-  return writeMrt({ ...h, compact: true, omitDefaults: true, placeholder: o.placeholder ?? h.placeholder }, chunks, o.final);
+  const image = o.image ? { imageWidth: o.image[0], imageHeight: o.image[1] } : {};
+  return writeMrt({ ...h, ...image, compact: true, omitDefaults: true, placeholder: o.placeholder ?? h.placeholder }, chunks, o.final);
 }
