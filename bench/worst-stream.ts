@@ -1,7 +1,7 @@
 // The worst legal stream for the shipped model, to measure what `mrt decode` costs at the
-// size limit: npx tsx bench/worst-stream.ts OUT.mrt [SIDE (default: the limit, 4096)], then
+// size limit: npx tsx bench/worst-stream.ts OUT.mrt [SIDE (default: the learned-layer limit, 1024)], then
 //   /usr/bin/time -v npx mrt decode OUT.mrt -o out.png [--regenerate]
-// A few dozen bytes of header claiming the largest padded image (LIMITS.MAX_PIXELS, 4096x4096)
+// A few dozen bytes of header claiming the largest padded learned layer (LIMITS.MAX_PIXELS, 1024x1024)
 // with the most tokens it may have (T + K = 2T layers), a placeholder of the base size and no chunks:
 // the decoder runs on the whole claimed image, as it would for a genuine one.
 import { readFile, writeFile } from 'node:fs/promises';

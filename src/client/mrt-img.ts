@@ -40,6 +40,7 @@ const config: Required<MrtConfig> = {
   maxLearnedPaints: MAX_LEARNED_PAINTS_DEFAULT,
   saveData: 'auto',
   saveDataRuntime: 'if-cached',
+  directFinal: 'auto',
   workerTimeout: 30_000,
   integrity: {},
 };

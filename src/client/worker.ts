@@ -12,8 +12,8 @@
 // Save-Data only from the HTTP cache.
 import type { ToWorker } from './protocol.ts';
 import { loseDevice } from './decode/backend.ts';
-import { busyFor, configure, send } from './decode/env.ts';
-import { openGate, warmLearned } from './decode/gate.ts';
+import { busyFor, cfg, configure, send } from './decode/env.ts';
+import { openGate, probeLearnedCache, warmLearned } from './decode/gate.ts';
 import { Job } from './decode/job.ts';
 import { retire, simulateAllocFailure } from './decode/memory.ts';
 import { onPreviewReady } from './decode/models.ts';
@@ -31,6 +31,7 @@ onPreviewReady(() => {
     case 'config':
       configure(m.config);
       if (m.gate) openGate(m.gate);
+      if (cfg().directFinal !== 'never') probeLearnedCache();
       break;
     case 'open-gate':
       openGate(m.why);

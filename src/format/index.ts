@@ -6,7 +6,7 @@ export { learnedSize, learnedSizeProblem } from './learned.ts';
 export { crc32, chunkCrc, finalCrc, encodeRawChunk, splitRawChunk } from './crc32.ts';
 export { readHeader, readFirstPaint, prefixLength, isCut, chunksWithin, decodeFirstPaint, decodeIndex, headerInfo, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 export { writeMrt, encodeHeaderMessages, headCrc, encodeChunkMessage, encodeFinalMessage, bytesAndCrcMessageSize, chunkByteLength } from './write.ts';
-export { MrtParser, parseMrt } from './parser.ts';
+export { MrtParser, parseMrt, finalData, readFinal } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';
 export { autoChunkLayers, doublingChunkLayers, chunkLayers, chunkRanges, ruleChunkLayers, CHUNK_RULES, isChunkRule, type ChunkRule } from './chunking.ts';
 export { MODEL_HASH_BYTES, modelHashMatches, modelLabel, layoutMismatch, type ModelLayoutFields } from './model-hash.ts';

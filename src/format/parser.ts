@@ -10,6 +10,7 @@ import { chunkCrc, crc32, finalCrc, splitRawChunk } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
 import { checkPreamble, decodeFirstPaint, decodeIndex, headerInfo } from './header.ts';
 import { LIMITS } from './limits.ts';
+import { readVarint } from './varint.ts';
 import { CHUNK_CRC_BYTES, PREAMBLE_BYTES, type MrtEvent, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from './types.ts';
 
 type State = 'preamble' | 'length' | 'body' | 'done' | 'error' | 'ended';
@@ -273,18 +274,43 @@ export class MrtParser {
       this.afterMessage(events);
       return;
     }
-    let m: mrt.Final;
-    try {
-      m = mrt.Final.decode(body);
-    } catch (e) {
-      throw new MrtFormatError('corrupt', `malformed final layer: ${(e as Error).message}`, this.msgStart);
-    }
-    const data = m.data ?? new Uint8Array(0);
-    if (finalCrc(this.headerCrc, data) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', 'final layer fails its checksum', this.msgStart);
+    const data = finalData(body, this.headerCrc, this.msgStart);
     this.finalReceived = true;
     events.push({ type: 'final', mime: this._info!.header.final!.mime, bytes: data });
     this.afterMessage(events);
   }
+}
+
+/**
+ * The image bytes of a Final message `body`, checked against its crc32, which continues from
+ * `headerCrc` (the crc32 of the stream bytes after the preamble up to the end of the Index).
+ * `offset`: where the message starts in the stream (for errors).
+ */
+export function finalData(body: Uint8Array, headerCrc: number, offset: number): Uint8Array {
+  let m: mrt.Final;
+  try {
+    m = mrt.Final.decode(body);
+  } catch (e) {
+    throw new MrtFormatError('corrupt', `malformed final layer: ${(e as Error).message}`, offset);
+  }
+  const data = m.data ?? new Uint8Array(0);
+  if (finalCrc(headerCrc, data) !== (m.crc32 ?? 0) >>> 0) throw new MrtFormatError('crc', 'final layer fails its checksum', offset);
+  return data;
+}
+
+/**
+ * The final layer read on its own (a Range request from the end of the last chunk: its varint
+ * length, then the Final message), checked as the parser checks it. `head`: the stream's first
+ * `info.headerEnd` bytes (its checksum covers the Header and the Index).
+ */
+export function readFinal(info: MrtHeaderInfo, head: Uint8Array, bytes: Uint8Array): Uint8Array {
+  const start = info.chunkEnds.at(-1) ?? info.headerEnd;
+  if (!info.header.final || info.finalEnd === undefined) throw new MrtFormatError('corrupt', 'the stream has no final layer', start);
+  if (bytes.length !== info.finalEnd - start) throw new MrtFormatError('truncated', `final layer of ${bytes.length} bytes, the header says ${info.finalEnd - start}`, start);
+  const r = readVarint(bytes, 0);
+  if (!Array.isArray(r) || r[1] + r[0] !== bytes.length) throw new MrtFormatError('corrupt', 'bad final layer length', start);
+  const headerCrc = crc32(head.subarray(PREAMBLE_BYTES, info.headerEnd));
+  return finalData(bytes.subarray(r[1]), headerCrc, start);
 }
 
 /** Parse a whole (possibly truncated) stream at once: all events including the end/error. */

@@ -74,13 +74,15 @@ export interface FixtureSpec {
   /** Crop (left, top, width, height) before encoding; whole image when omitted. */
   crop?: [number, number, number, number];
   layersPerChunk?: number;
-  final?: 'none' | 'webp' | 'jpeg';
+  final?: 'none' | 'webp' | 'jpeg' | 'avif';
+  /** The learned chunks' cap over the plain final (EncodeOptions.maxOverhead); default null: every layer. */
+  maxOverhead?: number | null;
   /** The encoder's closed-loop tail (default on, as the encoder). */
   tailRdo?: boolean;
 }
 
 function key(s: FixtureSpec): string {
-  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 'auto'}`, s.final ?? 'none', ...(s.tailRdo === false ? ['notail'] : [])].join('-');
+  return [s.name, s.crop?.join('x') ?? 'full', `lpc${s.layersPerChunk ?? 'auto'}`, s.final ?? 'none', ...(s.maxOverhead != null ? [`cap${s.maxOverhead}`] : []), ...(s.tailRdo === false ? ['notail'] : [])].join('-');
 }
 
 /** The source pixels of a fixture (RGB, after the crop). */
@@ -130,7 +132,7 @@ export async function encodeFixture(s: FixtureSpec): Promise<Uint8Array> {
   }
   const { encode } = await import('../../src/encoder/index.ts');
   const input = s.crop ? await sourcePng(s) : join(KODAK, `${s.name}.png`);
-  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final ?? 'none', maxOverhead: null, tailRdo: s.tailRdo });
+  const bytes = await encode(input, { models: await models(), layersPerChunk: s.layersPerChunk, final: s.final ?? 'none', maxOverhead: s.maxOverhead ?? null, tailRdo: s.tailRdo });
   await mkdir(dir, { recursive: true });
   // Write then rename: a parallel test process never reads a half-written file.
   const tmp = `${file}.${process.pid}.tmp`;

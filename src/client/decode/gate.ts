@@ -93,6 +93,45 @@ export function warmLearned(): void {
   );
 }
 
+let learnedCached: boolean | null = null;
+let probe: Promise<void> | null = null;
+
+/**
+ * Starts finding out (once per worker) whether the learned decoder's files are all in the HTTP
+ * cache, without touching the network: the manifest first (not cached: a first visit), then the
+ * files it names. Runs while the first streams are on their way, so their Index usually finds
+ * the answer (learnedCachedNow).
+ */
+export function probeLearnedCache(): void {
+  if (probe) return;
+  probe = (async () => {
+    const manifest = assetUrl(cfg().modelBase, 'manifest.json');
+    if (!sameOrigin(manifest)) return; // another origin's cache cannot be asked: unknown
+    if (!(await isCached(manifest))) {
+      learnedCached = false;
+      return;
+    }
+    const files = learnedFiles(await models());
+    if (!files.every((f) => sameOrigin(f.url))) return;
+    learnedCached = (await Promise.all(files.map((f) => isCached(f.url)))).every(Boolean);
+  })().catch(() => undefined);
+}
+
+/** The probe's answer, waiting for it at most `ms` (HTTP cache lookups: a few ms; null when still unknown). */
+export async function learnedCachedSoon(ms: number): Promise<boolean | null> {
+  if (probe && learnedCached === null) await Promise.race([probe, new Promise((r) => setTimeout(r, ms))]);
+  return learnedCached;
+}
+
+/** Whether the learned decoder's files are all cached: true / false once known, null while unknown (or not knowable). */
+export function learnedCachedNow(): boolean | null {
+  return learnedCached;
+}
+
+function sameOrigin(url: string): boolean {
+  return new URL(url).origin === (self as unknown as { location: { origin: string } }).location.origin;
+}
+
 /** The files a learned paint needs (the runtime and the decoder graph; the lean one takes a weight from preview.bin). */
 function learnedFiles(m: Models): { file: string; url: string }[] {
   const { ortBase, modelBase } = cfg();

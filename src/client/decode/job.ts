@@ -1,20 +1,20 @@
 // One image: wires the stages (source → parser → token state → painters) and reports to
 // the page: header, progress, partial, and once the last paint of a state drains, one
 // `load` or one `error`.
-import type { MrtFirstPaint, MrtHeaderInfo } from '../../format/index.ts';
+import { readFinal, type MrtFirstPaint, type MrtHeaderInfo } from '../../format/index.ts';
 import type { Geometry } from '../../model/io.ts';
 import type { StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
 import type { MrtErrorDetail, PaintKind } from '../types.ts';
 import { cfg, errDetail, scheduler, send } from './env.ts';
-import { warmLearned } from './gate.ts';
+import { learnedCachedNow, learnedCachedSoon, warmLearned } from './gate.ts';
 import { models } from './models.ts';
 import { paintFinal } from './paint-final.ts';
 import { MlPainter } from './paint-ml.ts';
 import { Placeholder } from './paint-placeholder.ts';
 import { paintPreview } from './paint-preview.ts';
 import { StreamParser } from './parser.ts';
-import { budgetLimit, readStream, type Bound } from './source.ts';
+import { budgetLimit, DIRECT_HEAD_BYTES, readBytes, readStream, type Bound } from './source.ts';
 import { lastEstimate, recordEstimate, ThroughputEstimator, type Estimate } from './throughput.ts';
 import type { BudgetHints } from '../../format/budget.ts';
 import { TokenInputs, tokenSnapshot } from './tokens.ts';
@@ -30,6 +30,8 @@ export class Job {
   known = 0;
   /** What is on the canvas; `interim`: a learned paint without the tail basis (still loading), repainted when it comes. */
   painted: { known: number; kind: PaintKind; interim?: boolean } | null = null;
+  /** The final layer is read on its own, the learned chunks skipped (MrtConfig.directFinal). */
+  private direct = false;
   /** What was painted before the final layer was sent to the page (restored if the page cannot show it). */
   paintedBeforeFinal: Job['painted'] = null;
   finalShown = false;
@@ -82,7 +84,54 @@ export class Job {
     if (this.dead || !this.finalShown) return;
     this.finalShown = false;
     this.painted = this.paintedBeforeFinal;
-    this.ml.request();
+    if (!this.direct) {
+      this.ml.request();
+      return;
+    }
+    // the learned chunks were skipped: read them after all (their own load follows)
+    this.direct = false;
+    const info = this.parser.info!;
+    this.limit = info.chunkEnds.at(-1) ?? info.headerEnd;
+    this.inputs = new TokenInputs(this.parser.g!);
+    this.placeholder.makeBase(this.parser.g!);
+    models().catch(() => undefined);
+    warmLearned();
+    void this.parser
+      .resumeLearned()
+      .then(() => this.fetchStream(this.received))
+      .catch((e) => {
+        if (!this.dead) this.fail(errDetail(e, false));
+      });
+  }
+
+  /**
+   * Whether an image whose final layer is within its budget reads it on its own, skipping the
+   * learned chunks: MrtConfig.directFinal 'always', or 'auto' when the learned decoder's files
+   * are known not to be cached (a first visit) or the device is short of memory.
+   */
+  private mayGoDirect(): boolean {
+    const mode = cfg().directFinal ?? 'auto';
+    if (mode === 'never' || this.refining) return false;
+    // a byte or chunk budget leaves the final layer out
+    if (this.opts.budget && !('hints' in this.opts.budget)) return false;
+    if (mode === 'always') return true;
+    const memory = (navigator as unknown as { deviceMemory?: number }).deviceMemory;
+    return learnedCachedNow() === false || (memory !== undefined && memory < 2);
+  }
+
+  /** The final layer with one Range request from the end of the last chunk, checked and shown; the runtime then loads for later images. */
+  private async readFinalDirect(): Promise<void> {
+    const info = this.parser.info!;
+    const start = info.chunkEnds.at(-1) ?? info.headerEnd;
+    const bytes = await readBytes(this.opts, info.totalLength, start, info.finalEnd!, this.abort.signal);
+    if (this.dead) return;
+    const data = readFinal(info, this.parser.head(), bytes);
+    const wire = this.received + bytes.length;
+    send({ type: 'progress', id: this.id, detail: { bytes: wire, chunks: 0, tokens: 0, totalTokens: info.header.totalTokens, totalBytes: info.totalLength } });
+    paintFinal(this, info.header.final!.mime, data);
+    if (this.dead || this.reported) return;
+    send({ type: 'load', id: this.id, detail: { bytes: wire, chunks: 0, tokens: 0, complete: true } });
+    warmLearned();
   }
 
   cancel(): void {
@@ -135,6 +184,10 @@ export class Job {
   private async fetchStream(from: number): Promise<void> {
     this.estimator = this.baseHints ? new ThroughputEstimator(performance.now()) : null;
     const measuring = from === 0;
+    // an image that may skip to its final layer asks for the header first (the page's first
+    // image waits a moment for the cache probe's answer)
+    if (from === 0 && (cfg().directFinal ?? 'auto') === 'auto') await learnedCachedSoon(PROBE_WAIT_MS);
+    const firstEnd = from === 0 && this.mayGoDirect() ? DIRECT_HEAD_BYTES : Infinity;
     const end = await readStream(this.opts, this.parser.info?.totalLength ?? null, from, this.abort.signal, {
       feed: (bytes) => this.feed(bytes),
       dead: () => this.dead,
@@ -143,10 +196,11 @@ export class Job {
         const info = this.parser.info;
         return info ? Math.min(this.limit, info.totalLength) : this.parser.headerNeed(this.received);
       },
-    });
+    }, firstEnd);
     if (this.estimator) recordEstimate(this.estimator.estimate(performance.now()));
     if (!measuring) this.estimator = null;
     if (!end) return;
+    if (this.direct && !this.reported && !this.parser.streamError) return this.readFinalDirect();
     if (cfg().debug) console.log(`[mrt] stream end id=${this.id} stopped=${end.stopped} budgeted=${end.budgeted} bound=${end.bound} requests=${end.requests} received=${this.received} limit=${this.limit} cut=${this.cut}`);
     this.bound = end.bound;
     await this.finishStream(end.stopped, end.budgeted);
@@ -199,9 +253,6 @@ export class Job {
     // graph wait longer: for the page's own first paint (gate.ts), and under Save-Data they
     // are used only from the HTTP cache.
     await this.placeholder.paint(this, f);
-    if (this.dead) return;
-    models().catch(() => undefined);
-    if (cfg().paint !== false) warmLearned();
   }
 
   private onHeader(info: MrtHeaderInfo, g: Geometry): number {
@@ -212,6 +263,18 @@ export class Job {
       info: { width: h.width, height: h.height, imageWidth: h.imageWidth, imageHeight: h.imageHeight, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
     });
     this.limit = budgetLimit(this.opts.budget, info);
+    if (h.final && this.limit >= info.totalLength && this.mayGoDirect()) {
+      // placeholder, then the final layer: no tokens, no models, no runtime before it
+      this.direct = true;
+      this.parser.direct = true;
+      this.finalShown = true;
+      this.limit = info.headerEnd;
+      if (cfg().debug) console.log(`[mrt] id=${this.id} the learned decoder is not cached: the final layer on its own (bytes ${info.chunkEnds.at(-1) ?? info.headerEnd}-${info.totalLength - 1})`);
+      return this.limit;
+    }
+    // the models load after the placeholder painted (once per page), the runtime once the gate opens
+    models().catch(() => undefined);
+    if (cfg().paint !== false) warmLearned();
     this.inputs = new TokenInputs(g);
     this.placeholder.makeBase(g);
     return this.limit;
@@ -291,6 +354,9 @@ export class Job {
     send({ type: 'load', id: this.id, detail: { ...at, complete, ...(!complete && this.bound ? { bound: this.bound } : {}) } });
   }
 }
+
+/** How long the first request waits for the HTTP cache probe (gate.ts probeLearnedCache). */
+const PROBE_WAIT_MS = 50;
 
 function withEstimate(h: BudgetHints, e: Estimate): BudgetHints {
   return { ...h, downlinkMbps: e.downlinkMbps, rttMs: e.rttMs };

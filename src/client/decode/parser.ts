@@ -71,6 +71,8 @@ export class StreamParser {
   private waitingModels = false;
   /** Set while the stream's end waits for a decoder that starts late (models still loading). */
   private decoderWaiter: (() => void) | null = null;
+  /** The image skips the learned chunks (its final layer is read on its own): no decoder, no models. */
+  direct = false;
 
   constructor(private readonly hooks: ParserHooks) {}
 
@@ -82,6 +84,17 @@ export class StreamParser {
     }
     this.buf = concat(this.buf, bytes);
     if (!this.info) await this.tryHeader();
+    if (this.info && !this.sd && !this.direct) await this.maybeStartDecoder();
+  }
+
+  /** The stream's first bytes up to the end of the Index (held until the decoder starts; a direct final's checksum needs them). */
+  head(): Uint8Array {
+    return this.buf.subarray(0, this.info!.headerEnd);
+  }
+
+  /** Leaves direct mode (the page could not show the final layer): the learned chunks are read after all. */
+  async resumeLearned(): Promise<void> {
+    this.direct = false;
     if (this.info && !this.sd) await this.maybeStartDecoder();
   }
 

@@ -185,9 +185,9 @@ async function readOne(url: string, opts: StartOptions, at: number, end: number,
  * the sink wants take (one, unless the budget is smaller than the header or the first
  * window falls short of the cut); null when the sink died meanwhile.
  */
-export async function readStream(opts: StartOptions, totalLength: number | null, from: number, signal: AbortSignal, sink: Sink): Promise<SourceEnd | null> {
+export async function readStream(opts: StartOptions, totalLength: number | null, from: number, signal: AbortSignal, sink: Sink, firstEnd = Infinity): Promise<SourceEnd | null> {
   const url = requestUrl(opts, totalLength, from);
-  let end = from === 0 ? firstWindow(opts) : Infinity;
+  let end = from === 0 ? Math.min(firstWindow(opts), firstEnd) : Infinity;
   let at = from;
   let requests = 0;
   let anyRanged = false;
@@ -223,6 +223,33 @@ export async function readStream(opts: StartOptions, totalLength: number | null,
   const bound: Bound | null = !limited ? null : serverCut ? 'server' : anyRanged && !rangeIgnored ? 'range' : stopped ? 'client' : null;
   if (cfg().debug && bound) console.log(`[mrt] ${url}: budget held by the ${bound === 'server' ? 'server (?bytes=)' : bound === 'range' ? 'server (Range)' : 'client (the server ignored ?bytes= and Range: response aborted at the budget)'}; ${requests} request(s)`);
   return { stopped, budgeted, bound, requests };
+}
+
+/**
+ * What the first request asks for when the image may read its final layer on its own: the
+ * Header (256 B by default) and the Index (~50-60 B), with room to spare. A stream without a
+ * final layer goes on with a Range request from there.
+ */
+export const DIRECT_HEAD_BYTES = 512;
+
+/** Bytes [from, end) of the stream in one Range request (a server that ignores Range: read through to them). */
+export async function readBytes(opts: StartOptions, totalLength: number, from: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
+  const out = new Uint8Array(end - from);
+  let n = 0;
+  const r = await readOne(requestUrl(opts, totalLength, from), opts, from, end, signal, {
+    feed: async (b) => {
+      const take = Math.min(b.length, out.length - n);
+      out.set(b.subarray(0, take), n);
+      n += take;
+      return n < out.length;
+    },
+    dead: () => signal.aborted,
+    received: () => from + n,
+    want: () => end,
+  });
+  if (!r) throw new ClientError('network', `fetch ${opts.url}: aborted`);
+  if (n < out.length) throw new ClientError('truncated', `fetch ${opts.url}: bytes ${from}-${end - 1} asked, the response ended after ${n}`);
+  return out;
 }
 
 /** The byte limit a budget sets on a stream with header `info` (a chunk boundary, or anywhere in a raw chunk). */

@@ -1,0 +1,100 @@
+// A first visit to a page of streams with a final layer (the encoder's default): the learned
+// decoder is not cached, so each image paints its placeholder and reads its final layer with one
+// Range request from the end of the last chunk (MrtConfig.directFinal 'auto'): a cold visitor pays
+// the header over the plain image, and waits for no runtime. The harness server sends no-store,
+// so every visit here is a first one; 'never' keeps the learned path.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { readHeader } from '../../src/format/index.ts';
+import { encodeFixture, ensureClient, haveKodak, haveModels, type FixtureSpec } from './fixtures.ts';
+import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+
+if (!(haveModels() && haveKodak())) throw new Error('prerequisites missing (models/ or ../shared/data/kodak): see README');
+
+/** The encoder's defaults: an AVIF final, the learned chunks cut at 10 % over it. */
+const PRODUCT: FixtureSpec = { name: 'kodim23', final: 'avif', maxOverhead: 0.1 };
+const RUNTIME = /\/(assets\/)?(mrt-kernels|decoder-lean)[.]/;
+
+const TRACK = `<script>
+  window.ev = [];
+  window.track = (el) => { for (const t of ['paint', 'load', 'error']) el.addEventListener(t, (e) => window.ev.push({ type: t, t: performance.now(), detail: e.detail })); };
+</script>`;
+
+describe('first visit: placeholder, then the final layer on its own', () => {
+  let srv: TestServer;
+  let browser: BrowserHandle;
+  let mrt: Uint8Array;
+
+  beforeAll(async () => {
+    await ensureClient();
+    mrt = await encodeFixture(PRODUCT);
+    srv = await startServer();
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await srv?.close();
+  });
+
+  const visit = async (path: string, config: object) => {
+    srv.streams.set('/i/d.mrt', { bytes: mrt, pieceBytes: 1024, pieceDelayMs: 20 });
+    const body = `<mrt-img id="m" src="/i/d.mrt" width="768" height="512" alt="d"></mrt-img>
+      <script type="module">
+        customElements.get('mrt-img') || await customElements.whenDefined('mrt-img');
+        window.track(document.getElementById('m'));
+      </script>`;
+    const head = `${TRACK}<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify(config)}));</script>`;
+    srv.streams.set(path, { bytes: new TextEncoder().encode(testPage(body, head)) });
+    const from = srv.log.length;
+    const page: Page = await browser.context.newPage();
+    await page.goto(srv.url + path);
+    await page.waitForFunction(() => (window as any).ev.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+    await page.waitForTimeout(300);
+    const ev = (await page.evaluate(() => (window as any).ev)) as { type: string; t: number; detail: any }[];
+    return { page, ev, log: srv.log.slice(from) };
+  };
+
+  it("'auto' on a first visit: two requests (the header, then the final layer by Range), no runtime before the final paints", async () => {
+    const info = readHeader(mrt);
+    const start = info.chunkEnds.at(-1)!;
+    expect(info.header.final?.mime).toBe('image/avif');
+    expect(start).toBeGreaterThan(info.headerEnd); // there are learned chunks to skip
+    const { page, ev, log } = await visit('/t/auto.html', { debug: true });
+    expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+    expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
+    const reqs = log.filter((r) => r.path === '/i/d.mrt');
+    expect(reqs.map((r) => r.range)).toEqual(['bytes=0-511', `bytes=${start}-${mrt.length - 1}`]);
+    const sent = reqs.reduce((a, r) => a + r.sent, 0);
+    // the header (and what fits in the first 512 bytes) on top of the final layer: never the learned chunks
+    expect(sent).toBeLessThanOrEqual(512 + (mrt.length - start));
+    const load = ev.find((e) => e.type === 'load')!.detail;
+    expect(load).toMatchObject({ complete: true, chunks: 0, bytes: info.headerEnd + (mrt.length - start) });
+    // the runtime was not fetched before the final layer (it may load after it, for later images)
+    const firstRuntime = log.findIndex((r) => RUNTIME.test(r.path));
+    const finalReq = log.findIndex((r) => r.path === '/i/d.mrt' && r.range?.startsWith(`bytes=${start}-`));
+    expect(finalReq).toBeGreaterThan(-1);
+    expect(firstRuntime === -1 || firstRuntime > finalReq).toBe(true);
+    const shown = await page.evaluate(() => {
+      const m = document.getElementById('m') as any;
+      return [m.getAttribute('data-state'), m.finalElement?.naturalWidth, m.currentSrc.slice(0, 5)];
+    });
+    expect(shown).toEqual(['final', 768, 'blob:']);
+    await page.close();
+  });
+
+  it("'never': the learned path on a first visit too (token paints, then the final from the same read)", async () => {
+    const { page, ev, log } = await visit('/t/never.html', { directFinal: 'never' });
+    expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+    const kinds = ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
+    expect(kinds[0]).toBe('placeholder');
+    // (the token preview or the learned decoder, whichever is ready while the stream arrives)
+    expect(kinds.some((k) => k === 'preview' || k === 'ml')).toBe(true);
+    expect(kinds.at(-1)).toBe('final');
+    // one read from the first byte (budget="auto" bounds it by Range: here past the file's end)
+    const reqs = log.filter((r) => r.path === '/i/d.mrt');
+    expect(reqs).toHaveLength(1);
+    expect(reqs[0]!.range ?? 'bytes=0-').toMatch(/^bytes=0-/);
+    await page.close();
+  });
+});
