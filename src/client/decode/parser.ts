@@ -202,7 +202,7 @@ export class StreamParser {
         return;
       }
       if (h.modelHash.length && !modelHashMatches(h.modelHash, m.files.modelHash)) {
-        this.hooks.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
+        this.hooks.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the loaded model is ${m.files.manifest.id} (hash differs)`, fatal: true });
         return;
       }
       const bad = modelMismatch(h, m);
