@@ -2,6 +2,7 @@
 // model, in models/<hash prefix>/ of the build): <mrt-img> loads that model for it alone and
 // paints its learned pixels beside an image of the default model on the same page; when that
 // model cannot be had, the image stops at what it has with an error event naming the hash.
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { decode, encode, loadModels, type Models } from '../../src/encoder/index
 import { decoderInputs } from '../../src/encoder/decode.ts';
 import { runDecoder } from '../../src/encoder/models.ts';
 import { chwToPixels } from '../../src/model/io.ts';
-import { makeAltModel, makeModelsRoot, type AltModel } from '../models/alt-model.ts';
+import { makeAltModel, makeModelsRoot, MODELS_DIR, type AltModel } from '../models/alt-model.ts';
 import { haveKodak, haveModels } from './fixtures.ts';
 import { KODAK, launchChromium, psnr, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
@@ -42,6 +43,7 @@ describe('a file of an earlier model', () => {
     altMrt = await encode(png, { models: altModels });
     defMrt = await encode(png, { models: defaults });
     srv = await startServer({ root: out });
+    srv.mounts.set('/other-models/', join(out, 'models') + '/');
     srv.streams.set('/i/alt.mrt', { bytes: altMrt });
     srv.streams.set('/i/def.mrt', { bytes: defMrt });
     browser = await launchChromium();
@@ -54,7 +56,7 @@ describe('a file of an earlier model', () => {
   });
 
   /** Loads a page with one element per src; returns each one's paints, errors, final state and canvas pixels. */
-  async function run(name: string, srcs: string[]): Promise<Record<string, { paints: any[]; errors: any[]; state: string | null; pixels: number[] | null }>> {
+  async function run(name: string, srcs: string[], config: Record<string, unknown> = {}): Promise<Record<string, { paints: any[]; errors: any[]; state: string | null; pixels: number[] | null }>> {
     const els = srcs.map((s, i) => `<mrt-img id="m${i}" src="${s}" width="${SIZE}" height="${SIZE}" alt="t" budget="full"></mrt-img>`).join('');
     srv.streams.set(`/t/${name}.html`, {
       bytes: new TextEncoder().encode(
@@ -72,7 +74,7 @@ describe('a file of an earlier model', () => {
               });
             });
           </script>`,
-          `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ backend: 'wasm' }));</script>`,
+          `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify({ backend: 'wasm', ...config })}));</script>`,
         ),
       ),
     });
@@ -134,5 +136,19 @@ describe('a file of an earlier model', () => {
     } finally {
       srv.missing.delete(path);
     }
+  }, 180_000);
+
+  it('a model folder outside the build: the earlier model is checked against the integrity the page sets for <prefix>/manifest.json', async () => {
+    const sri = (b: Uint8Array) => `sha256-${createHash('sha256').update(b).digest('base64')}`;
+    const pins = { 'manifest.json': sri(new Uint8Array(await readFile(join(MODELS_DIR, 'manifest.json')))) };
+    const altPin = sri(new Uint8Array(await readFile(join(alt.dir, 'manifest.json'))));
+    const good = (await run('pinned-elsewhere', ['/i/alt.mrt'], { modelBase: '/other-models/', integrity: { ...pins, [`${alt.prefix}/manifest.json`]: altPin } }))['/i/alt.mrt']!;
+    expect(good.errors).toEqual([]);
+    expect(good.paints.some((p) => p.kind === 'ml')).toBe(true);
+    const bad = (await run('mispinned-elsewhere', ['/i/alt.mrt'], { modelBase: '/other-models/', integrity: { ...pins, [`${alt.prefix}/manifest.json`]: pins['manifest.json'] } }))['/i/alt.mrt']!;
+    expect(bad.paints.some((p) => p.kind === 'ml')).toBe(false);
+    expect(bad.errors).toEqual([
+      expect.objectContaining({ code: 'model-hash', fatal: true, message: expect.stringMatching(new RegExp(`cannot be loaded from .*/other-models/${alt.prefix}/: ${alt.prefix}/manifest\\.json \\(.*\\) does not match the digest pinned by the page settings`)) }),
+    ]);
   }, 180_000);
 });
