@@ -4,6 +4,7 @@
 //   mrt-kernels.wasm   the lean runtime's WASM SIMD kernels (src/model/lean/kernels.wasm), loaded lazily by the worker
 //   ort.*.mjs, ort-wasm-*.{mjs,wasm}   onnxruntime-web (the `runtime: 'ort'` option), loaded lazily by the worker
 //   models/         manifest.json and the files it lists but encoder.onnx (rcm.json, preview.bin, decoder-split.onnx + tail.bin, or decoder.onnx)
+//   models/<hash>/  the same for each earlier shipped model (models/<first 8 hex digits of its modelHash>/)
 //   assets/         the runtime and model files again under content-hashed names (STEM.HASH.EXT),
 //                   each with .br and .gz beside it: what the worker fetches from this folder
 //                   (served immutable, precompressed); the plain names serve other pages' ortBase/modelBase
@@ -18,6 +19,7 @@ import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { CLIENT_HEADERS, HASH_CHARS, IMMUTABLE } from '../src/edge/assets.ts';
 import type { Manifest } from '../src/model/io.ts';
 import { KERNELS_FILE } from '../src/client/runtime.ts';
+import { isModelDirName } from '../src/model/model-hash.ts';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -155,6 +157,28 @@ async function progressiveJpegs(kodakDir: string, outDir: string, log: (s: strin
   return names.map((n) => n.replace(/\.png$/, ''));
 }
 
+/**
+ * Copies what a browser may load of the model in `src` to `dst`: manifest.json and the files
+ * it lists but the encoder (and decoder.onnx when the model has a split decoder); without
+ * onnxruntime-web (`ort` false) only what the lean runtime loads (src/client/decode/models.ts).
+ * Removes what else is in `dst` but the folders in `keepDirs`. `prefix`: a versioned folder's
+ * name, which must start the model's hash. Returns the names copied (and `keepDirs`).
+ */
+async function copyModel(src: string, dst: string, ort: boolean, keepDirs: string[], prefix?: string): Promise<string[]> {
+  await mkdir(dst, { recursive: true });
+  const manifest = JSON.parse(await readFile(join(src, 'manifest.json'), 'utf8')) as Pick<Manifest, 'files' | 'splitDecoder' | 'lean' | 'modelHash'>;
+  if (prefix && !manifest.modelHash.toLowerCase().startsWith(prefix)) throw new Error(`${src}: the folder's name is not the start of its modelHash ${manifest.modelHash}`);
+  const skip = new Set(['encoder.onnx', ...(manifest.splitDecoder ? ['decoder.onnx'] : [])]);
+  const leanOnly = new Set(['rcm.json', 'preview.bin', ...(manifest.lean ? [manifest.lean.file, manifest.lean.tail ?? manifest.splitDecoder?.tail ?? ''] : [])]);
+  const keep = ['manifest.json', ...Object.keys(manifest.files).filter((f) => !skip.has(f) && (ort || leanOnly.has(f)))];
+  for (const f of keep) {
+    if (existsSync(join(src, f))) await copyIfChanged(join(src, f), join(dst, f));
+  }
+  // files of an earlier model (or a graph the browser no longer loads) would be served stale
+  for (const f of await readdir(dst)) if (!keep.includes(f) && !keepDirs.includes(f)) await rm(join(dst, f), { recursive: true });
+  return [...keep, ...keepDirs];
+}
+
 export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const out = resolve(o.out ?? join(root, 'dist/client'));
   const log = o.quiet ? () => undefined : (s: string) => console.log(s);
@@ -181,20 +205,16 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
   const modelsDir = resolve(o.modelsDir ?? process.env.MRT_MODELS_DIR ?? join(root, 'models'));
   let modelFiles: string[] = [];
   if (existsSync(join(modelsDir, 'manifest.json'))) {
-    await mkdir(join(out, 'models'), { recursive: true });
-    // everything the manifest lists that a browser may load: not the encoder, and not
-    // decoder.onnx when the model has a split decoder (the browser's graph then)
-    const manifest = JSON.parse(await readFile(join(modelsDir, 'manifest.json'), 'utf8')) as Pick<Manifest, 'files' | 'splitDecoder' | 'lean'>;
-    const skip = new Set(['encoder.onnx', ...(manifest.splitDecoder ? ['decoder.onnx'] : [])]);
-    // without onnxruntime-web: what the lean runtime loads (src/client/decode/models.ts)
-    const leanOnly = new Set(['rcm.json', 'preview.bin', ...(manifest.lean ? [manifest.lean.file, manifest.lean.tail ?? manifest.splitDecoder?.tail ?? ''] : [])]);
-    const keep = ['manifest.json', ...Object.keys(manifest.files).filter((f) => !skip.has(f) && (o.ort !== false || leanOnly.has(f)))];
-    for (const f of keep) {
-      if (existsSync(join(modelsDir, f))) await copyIfChanged(join(modelsDir, f), join(out, 'models', f));
-    }
-    // files of an earlier model (or a graph the browser no longer loads) would be served stale
-    for (const f of await readdir(join(out, 'models'))) if (!keep.includes(f)) await rm(join(out, 'models', f), { recursive: true });
-    modelFiles = keep.map((f) => `models/${f}`);
+    // the default model in models/, each earlier shipped model in models/<hash prefix>/
+    // (models/README.md): all pinned by the hashed names below, so a stream that names an
+    // earlier model gets its files checked as the default's are
+    const versions = (await readdir(modelsDir, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && isModelDirName(e.name) && existsSync(join(modelsDir, e.name, 'manifest.json')))
+      .map((e) => e.name)
+      .sort();
+    const keep = await copyModel(modelsDir, join(out, 'models'), o.ort !== false, versions);
+    for (const v of versions) keep.push(...(await copyModel(join(modelsDir, v), join(out, 'models', v), o.ort !== false, [], v)).map((f) => `${v}/${f}`));
+    modelFiles = keep.filter((f) => !versions.includes(f)).map((f) => `models/${f}`);
   } else {
     log('(no models/manifest.json yet: models not copied)');
   }
@@ -233,6 +253,9 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
       '/*',
       ...Object.entries(CLIENT_HEADERS).map(([k, v]) => `  ${k}: ${v}`),
       `/${HASHED_DIR}/*`,
+      `  Cache-Control: ${IMMUTABLE}`,
+      // a shipped model's versioned folder: its name is its hash (src/edge/assets.ts serveModelFile)
+      '/models/:hash/*',
       `  Cache-Control: ${IMMUTABLE}`,
       '',
     ].join('\n'),

@@ -2,9 +2,11 @@
 // manifest.json: it lists the sha256 of every model file, and those are checked against it
 // (runtime.ts). The manifest itself and the runtime's .wasm are checked against a digest the
 // page trusts: one set with MrtImg.configure({ integrity: { 'manifest.json': 'sha256-…' } })
-// (another model folder, a CDN copy of the runtime), else, for a file of the build the worker
-// came from, the content hash in the name the build gave it (assets/STEM.HASH.EXT: the first
-// 64 bits of its sha256, carried in the worker bundle, src/client/assets.ts). A file with
+// (another model folder, a CDN copy of the runtime; an earlier model's manifest, loaded from
+// <modelBase><prefix>/ for a stream that names it, as '<prefix>/manifest.json'), else, for a
+// file of the build the worker came from, the content hash in the name the build gave it
+// (assets/STEM.HASH.EXT: the first 64 bits of its sha256, carried in the worker bundle,
+// src/client/assets.ts; every shipped model's files are in it). A file with
 // neither is not checked, and the console says so once per file.
 import { buildRoot } from './assets.ts';
 

@@ -9,6 +9,7 @@ import { LeanGpuDecoder, type GpuDevice } from '../model/lean/gpu.ts';
 import { LeanDecoder, type Feed } from '../model/lean/run.ts';
 import type { SharedWeights } from '../model/lean/weights.ts';
 import { coarseMaskOf, type Manifest } from '../model/io.ts';
+import { modelHashOf } from '../model/model-hash.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 import { assetUrl } from './assets.ts';
@@ -82,32 +83,34 @@ async function fetchBytes(url: string, what: string, code: 'model' | 'runtime' =
 
 /**
  * Fetches `file` under `base` and checks it against its pin (integrity.ts): a mismatch is a
- * `code` error; a file without a pin is fetched unchecked (and the console says so).
+ * `code` error; a file without a pin is fetched unchecked (and the console says so). `name`:
+ * the file's name in the page's `integrity` setting (another model's manifest: '<prefix>/manifest.json').
  */
-async function fetchPinned(base: string, file: string, integrity: Record<string, string> | undefined, code: 'model' | 'runtime', mismatch: 'model-hash' | 'runtime'): Promise<Uint8Array> {
+async function fetchPinned(base: string, file: string, integrity: Record<string, string> | undefined, code: 'model' | 'runtime', mismatch: 'model-hash' | 'runtime', name = file): Promise<Uint8Array> {
   const url = assetUrl(base, file);
   let pin;
   try {
-    pin = pinFor(file, url, integrity);
+    pin = pinFor(name, url, integrity);
   } catch (e) {
     throw new ClientError(code, (e as Error).message);
   }
-  const bytes = await fetchBytes(url, file, code);
+  const bytes = await fetchBytes(url, name, code);
   if (!pin) {
-    warnUnpinned(file, url);
+    warnUnpinned(name, url);
     return bytes;
   }
-  const bad = await pinProblem(bytes, pin, file, url);
+  const bad = await pinProblem(bytes, pin, name, url);
   if (bad) throw new ClientError(mismatch, bad);
   return bytes;
 }
 
 /**
  * Fetches manifest.json (checked against its pin: the root of the model files' digests) and
- * rcm.json, checked against its sha256 in the manifest.
+ * rcm.json, checked against its sha256 in the manifest. `pinName`: the manifest's name in
+ * the page's `integrity` setting ('<prefix>/manifest.json' for a model in a versioned folder).
  */
-export async function loadPriorFiles(modelBase: string, integrity?: Record<string, string>): Promise<PriorFiles> {
-  const manifestBytes = await fetchPinned(modelBase, 'manifest.json', integrity, 'model', 'model-hash');
+export async function loadPriorFiles(modelBase: string, integrity?: Record<string, string>, pinName = 'manifest.json'): Promise<PriorFiles> {
+  const manifestBytes = await fetchPinned(modelBase, 'manifest.json', integrity, 'model', 'model-hash', pinName);
   let manifest: Manifest;
   try {
     manifest = JSON.parse(new TextDecoder().decode(manifestBytes));
@@ -185,20 +188,10 @@ export async function loadDecoder(modelBase: string, prior: PriorFiles, file = '
   const decSha = file === 'decoder.onnx' ? sha : manifest.files['decoder.onnx']?.sha256;
   if (!decSha) throw new ClientError('model', 'manifest.json does not list decoder.onnx');
   // every digest of modelHash must be listed, or the hash the streams name cannot be checked
-  const encSha = manifest.files['encoder.onnx']?.sha256;
-  if (!encSha) throw new ClientError('model-hash', "manifest.json does not list encoder.onnx's sha256: its modelHash cannot be checked");
-  {
-    const parts = [unhex(decSha), unhex(encSha), prior.rcmSha ? unhex(prior.rcmSha) : new Uint8Array(0)];
-    const cat = new Uint8Array(parts.reduce((k, p) => k + p.length, 0));
-    let o = 0;
-    for (const p of parts) {
-      cat.set(p, o);
-      o += p.length;
-    }
-    const mh = await sha256(cat);
-    if (mh !== manifest.modelHash.toLowerCase()) {
-      throw new ClientError('model-hash', `manifest modelHash ${manifest.modelHash} does not match its files (${mh})`);
-    }
+  if (!manifest.files['encoder.onnx']?.sha256) throw new ClientError('model-hash', "manifest.json does not list encoder.onnx's sha256: its modelHash cannot be checked");
+  const mh = await modelHashOf(decSha, manifest.files['encoder.onnx'].sha256, prior.rcmSha);
+  if (mh !== manifest.modelHash.toLowerCase()) {
+    throw new ClientError('model-hash', `manifest modelHash ${manifest.modelHash} does not match its files (${mh})`);
   }
   return decoder;
 }

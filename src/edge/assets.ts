@@ -106,3 +106,50 @@ export async function serveHashedAsset(req: Request, env: Pick<MrtEnv, 'ASSETS' 
   // 'manual': the body is already encoded; the runtime must not compress it again
   return new Response(body, { status: 200, headers, encodeBody: 'manual' } as ResponseInit);
 }
+
+/** A shipped model's versioned path: /models/<first 8 hex digits of its modelHash>/FILE. */
+const MODEL_FILE = /^\/models\/([0-9a-f]{8})\/([A-Za-z0-9_-][A-Za-z0-9._-]*\.(json|bin|onnx))$/;
+
+/**
+ * Answers GET/HEAD /models/<prefix>/FILE: every shipped model at a path named by its hash, so
+ * that a stream encoded before the default model changed finds its model (docs/design.md,
+ * "Model versions"). An earlier model is the client build's models/<prefix>/ folder
+ * (scripts/build-client.ts); the default model, in models/, is served here too when its
+ * manifest's modelHash starts with <prefix>. Immutable: the path names the content. Null when
+ * the path is not such a path or no shipped model has that prefix (the caller 404s).
+ */
+export async function serveModelFile(req: Request, env: Pick<MrtEnv, 'ASSETS'>): Promise<Response | null> {
+  const url = new URL(req.url);
+  const m = MODEL_FILE.exec(url.pathname);
+  if (!m || !env.ASSETS) return null;
+  const assets: FetcherLike = env.ASSETS;
+  const get = async (path: string): Promise<Response | null> => {
+    const res = await assets.fetch(new Request(new URL(path, url.origin), { method: 'GET' }));
+    if (res.ok) return res;
+    await res.body?.cancel();
+    return null;
+  };
+  const [, prefix, file, ext] = m;
+  let res = await get(`/models/${prefix}/${file}`);
+  if (!res) {
+    const manifest = await get('/models/manifest.json');
+    let hash = '';
+    try {
+      hash = manifest ? String(((await manifest.json()) as { modelHash?: unknown }).modelHash ?? '').toLowerCase() : '';
+    } catch {
+      hash = ''; // not a manifest: no default model to serve
+    }
+    if (hash.startsWith(prefix!)) res = await get(`/models/${file}`);
+  }
+  if (!res) return null;
+  const headers = new Headers({ ...CLIENT_HEADERS, 'Content-Type': TYPES[ext!]!, 'Cache-Control': IMMUTABLE, 'Access-Control-Allow-Origin': '*' });
+  const length = res.headers.get('Content-Length');
+  if (length) headers.set('Content-Length', length);
+  const etag = res.headers.get('ETag');
+  if (etag) headers.set('ETag', etag);
+  if (req.method === 'HEAD') {
+    await res.body?.cancel();
+    return new Response(null, { status: 200, headers });
+  }
+  return new Response(res.body, { status: 200, headers });
+}

@@ -4,7 +4,7 @@
  */
 import { Hono } from 'hono';
 import { createMrtApp, ACCEPT_CH, CRITICAL_CH } from './app.ts';
-import { serveHashedAsset } from './assets.ts';
+import { serveHashedAsset, serveModelFile } from './assets.ts';
 import { jsonProblem, problem } from './http.ts';
 import type { MrtEnv } from './types.ts';
 
@@ -41,6 +41,10 @@ app.on(['GET', 'HEAD'], '/assets/*', async (c) => {
   const res = await serveHashedAsset(c.req.raw, c.env);
   return res ?? jsonProblem(problem(404, 'not-found', `no asset ${new URL(c.req.url).pathname}`));
 });
+
+// Every shipped model at /models/<hash prefix>/FILE (an earlier model's folder is a static
+// asset and answered before the Worker; the default model's versioned path reaches it).
+app.on(['GET', 'HEAD'], '/models/*', async (c) => (await serveModelFile(c.req.raw, c.env)) ?? c.notFound());
 
 const ASSET_TYPES: Record<string, string> = {
   wasm: 'application/wasm',

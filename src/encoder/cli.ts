@@ -1,22 +1,24 @@
 // The `mrt` command line: encode, decode, info.
 import { open, readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { join } from 'node:path';
-import { describe, formatInfo, isChunkRule, modelHashMatches, readHeader } from '../format/index.ts';
+import { describe, formatInfo, isChunkRule, readHeader } from '../format/index.ts';
 import { checkOutputs, outputProblem, planJobs, pool, Progress, writeAtomic } from './batch.ts';
-import { decode } from './decode.ts';
+import { decode, modelsFor } from './decode.ts';
+import { shippedModelIds } from './model-dirs.ts';
 import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
-import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
+import { loadModels } from './models.ts';
 import { loadSharp } from './peers.ts';
 
 const USAGE = `mrt — progressive learned image codec
 
 Usage:
   mrt encode IN... -o OUT [options]   encode images (files or folders, recursively) to .mrt
-  mrt decode IN.mrt -o OUT.png [--bytes N] [--regenerate | --no-regenerate]
+  mrt decode IN.mrt -o OUT.png [--bytes N] [--regenerate | --no-regenerate] [--models DIR]
                                       what a client that received the first N bytes paints;
-                                      --regenerate fills missing tokens from the prior (default off)
+                                      --regenerate fills missing tokens from the prior (default off);
+                                      the model the file names: the shipped default, an earlier
+                                      shipped one (models/<hash>/) or --models DIR
   mrt info IN.mrt [--json]            header and chunk table
   mrt --version                       the package version
 
@@ -206,23 +208,13 @@ async function cmdDecode(argv: string[]): Promise<number> {
   if (unwritable) throw new Error(unwritable);
   const mrt = new Uint8Array(await readFile(positionals[0]));
   await loadSharp(); // a missing peer stops the command once, not once per image
-  const models = await loadModels(values.models);
+  // the model the file names: --models DIR, the shipped default or an earlier shipped model
+  const given = values.models ? await loadModels(values.models) : undefined;
+  const models = await modelsFor(mrt.subarray(0, bytes ?? mrt.length), { given });
   const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate });
   await writeAtomic(values.out, await encodePng(result.image));
   process.stderr.write(`${positionals[0]}: ${result.bytesUsed} of ${mrt.length} B, ${result.chunks} chunks, ${result.tokens} tokens${result.verified !== undefined && result.verified < result.tokens ? ` (${result.tokens - result.verified} from a partly received chunk)` : ''}${result.error ? `; stream error: ${result.error}` : ''} → ${values.out}\n`);
   return 0;
-}
-
-/** Files name their model by hash only (2.6): `mrt info` names it when it is the local models/ one. */
-async function localModelIds(): Promise<(hash: Uint8Array) => string | undefined> {
-  try {
-    const manifest = JSON.parse(await readFile(join(DEFAULT_MODELS_DIR, 'manifest.json'), 'utf8')) as { id: string; modelHash: string };
-    const bytes = Uint8Array.from(Buffer.from(manifest.modelHash, 'hex'));
-    return (hash) => (modelHashMatches(hash, bytes) ? manifest.id : undefined);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return () => undefined; // no local models: the hash alone
-    throw e;
-  }
 }
 
 async function cmdInfo(argv: string[]): Promise<number> {
@@ -230,7 +222,8 @@ async function cmdInfo(argv: string[]): Promise<number> {
   if (positionals.length !== 1) throw new UsageError('info takes exactly one .mrt input');
   const bytes = new Uint8Array(await readFile(positionals[0]));
   const info = readHeader(bytes);
-  const idFor = await localModelIds();
+  // files name their model by hash only (2.6): info names it when it is a shipped one
+  const idFor = await shippedModelIds();
   process.stdout.write(values.json ? `${JSON.stringify({ ...describe(info, idFor), fileBytes: bytes.length }, null, 2)}\n` : formatInfo(info, bytes.length, idFor));
   return 0;
 }

@@ -1,15 +1,22 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
-import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, type MrtHeader, type MrtPlaceholder } from '../format/index.ts';
+import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtHeader, type MrtPlaceholder } from '../format/index.ts';
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 type DecodedMrt = ReturnType<typeof decodeMrt>;
 import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { InputError, sizedInput, type RgbImage } from './image-io.ts';
+import { modelsForStream } from './model-dirs.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
 import { loadSharp } from './peers.ts';
 
 export interface DecodeOptions {
+  /** The models to decode with (a stream naming another model is refused); default: the shipped model the stream names (`modelsFor`). */
   models?: Models;
+  /**
+   * Without `models`: the shipped models (default: the package's models/): the default model,
+   * and each earlier one in its versioned folder <root>/<first 8 hex digits of its modelHash>/.
+   */
+  modelsRoot?: string;
   /** Bytes of the stream the client received; default all. */
   bytes?: number;
   /** Fill tokens not received from the prior (default REGENERATE_BY_DEFAULT). */
@@ -82,7 +89,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const bytes = options.bytes ?? mrt.length;
   if (!Number.isInteger(bytes) || bytes < 0) throw new RangeError(`bytes must be a non-negative integer, got ${options.bytes}`);
   const prefix = mrt.subarray(0, Math.min(bytes, mrt.length));
-  const models = options.models ?? (await loadModels());
+  const models = options.models ?? (await modelsFor(prefix, { root: options.modelsRoot }));
 
   const want = modelHashBytes(models.manifest);
   // A client that received only the first N bytes paints every token they complete,
@@ -132,6 +139,27 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
     ...(await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight)),
     source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
   };
+}
+
+/**
+ * The models a stream (or a prefix of it) names by its header's model hash: `given` (e.g.
+ * `mrt decode --models DIR`), else the shipped default, else a shipped earlier model in its
+ * versioned folder under `root` (model-dirs.ts). A stream naming none of them is refused with
+ * its hash, never decoded by another model. A prefix without a whole header names none:
+ * `given` or the default (its placeholder needs no model).
+ */
+export async function modelsFor(prefix: Uint8Array, o: { given?: Models; root?: string } = {}): Promise<Models> {
+  const header = (() => {
+    try {
+      return readHeader(prefix).header;
+    } catch {
+      return null; // decodeMrt below reports why
+    }
+  })();
+  if (!header?.modelHash.length) return o.given ?? (await loadModels(o.root));
+  const r = await modelsForStream(header.modelHash, o);
+  if ('missing' in r) throw new DecodeError(`stream was encoded with model ${modelLabel(header)}, which is not here: no model with that hash among ${r.missing}`);
+  return r.models;
 }
 
 /**

@@ -10,6 +10,7 @@ import { MODEL_HASH_BYTES } from '../format/index.ts';
 import { parseRcm, type RcmWeights } from '../codec/index.ts';
 import { parseTail, tailMismatch, type TailBasis } from '../model/tail.ts';
 import { parsePreview, type PreviewBasis } from '../model/preview.ts';
+import { manifestHashProblem } from '../model/model-hash.ts';
 import { loadOrt } from './peers.ts';
 
 export const DEFAULT_MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url));
@@ -57,6 +58,9 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   } catch (e) {
     throw new ModelError(`${(e as Error).message} (in ${dir})`);
   }
+  // the hash streams name must be the one the files give: a folder is chosen by it (model-dirs.ts)
+  const badHash = typeof manifest.modelHash === 'string' && manifest.files ? await manifestHashProblem(manifest) : `manifest lacks files or modelHash`;
+  if (badHash) throw new ModelError(`${badHash} (in ${dir})`);
   // One thread per session: on this 2-core machine two threads gave latency spikes, and
   // --jobs runs several images side by side instead.
   const ort = await loadOrt();

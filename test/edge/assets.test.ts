@@ -1,7 +1,7 @@
 // The client's content-hashed files (src/edge/assets.ts): which variant answers which
 // Accept-Encoding, with what headers, and what is not served.
 import { describe, expect, it } from 'vitest';
-import { acceptedEncodings, serveHashedAsset } from '../../src/edge/assets.ts';
+import { acceptedEncodings, serveHashedAsset, serveModelFile } from '../../src/edge/assets.ts';
 
 const NAME = '/assets/rcm.0123456789abcdef.json';
 
@@ -84,6 +84,34 @@ describe('serveHashedAsset', () => {
   it('not a hashed name, a variant asked for by its own name, or a missing file: null (404)', async () => {
     for (const p of ['/assets/rcm.json', `${NAME}.br`, '/assets/rcm.0123456789ABCDEF.json', '/assets/x.0123456789abcdef.exe', '/assets/../models/rcm.0123456789abcdef.json', '/assets/tail.0123456789abcdef.bin']) {
       expect(await serveHashedAsset(get(p, 'br'), { ASSETS: assets(files), IMAGES: undefined as never }), p).toBeNull();
+    }
+  });
+});
+
+describe('serveModelFile', () => {
+  // the default model in models/ (hash 0123abcd…), an earlier one in models/89abcdef/
+  const def = JSON.stringify({ id: 'now', modelHash: '0123abcd' + '0'.repeat(56) });
+  const old = JSON.stringify({ id: 'before', modelHash: '89abcdef' + '1'.repeat(56) });
+  const files = { '/models/manifest.json': def, '/models/rcm.json': 'rcm now', '/models/89abcdef/manifest.json': old, '/models/89abcdef/rcm.json': 'rcm before' };
+
+  it('every shipped model at /models/<hash prefix>/FILE: an earlier one from its folder, the default from models/; immutable', async () => {
+    for (const [path, body] of [['/models/89abcdef/manifest.json', old], ['/models/89abcdef/rcm.json', 'rcm before'], ['/models/0123abcd/manifest.json', def], ['/models/0123abcd/rcm.json', 'rcm now']] as const) {
+      const res = (await serveModelFile(get(path), { ASSETS: assets(files) }))!;
+      expect(res.status, path).toBe(200);
+      expect(res.headers.get('Cache-Control')).toBe('public, max-age=31536000, immutable');
+      expect(res.headers.get('Access-Control-Allow-Origin')).toBe('*');
+      expect(res.headers.get('Cross-Origin-Resource-Policy')).toBe('cross-origin');
+      expect(res.headers.get('Content-Type')).toBe('application/json');
+      expect(await res.text()).toBe(body);
+    }
+    const head = (await serveModelFile(get('/models/0123abcd/manifest.json', undefined, 'HEAD'), { ASSETS: assets(files) }))!;
+    expect(head.status).toBe(200);
+    expect(head.body).toBeNull();
+  });
+
+  it('no shipped model with that prefix, a missing file, or not a versioned path: null (404)', async () => {
+    for (const p of ['/models/fedcba98/manifest.json', '/models/89abcdef/preview.bin', '/models/0123abcd/preview.bin', '/models/manifest.json', '/models/0123ABCD/manifest.json', '/models/0123abc/manifest.json', '/models/0123abcd/../manifest.json', '/models/0123abcd/x.exe']) {
+      expect(await serveModelFile(get(p), { ASSETS: assets(files) }), p).toBeNull();
     }
   });
 });

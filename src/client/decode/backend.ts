@@ -15,18 +15,24 @@ import { graphBytes, graphFile, models, previewSettled, runtimeKind, type Models
  */
 const LEAN_MAX_BYTES = 1 << 30;
 
-let runtimeP: Promise<Runtime> | null = null;
-/** The backend the first session settled on; a later session (after a fallback) uses it. */
+/** One runtime per model (by folder): the page's model, and each other model a stream names. */
+const runtimes = new Map<string, Promise<Runtime>>();
+/** The backend the first session settled on; a later session (after a fallback, or of another model) uses it. */
 let settledBackend: Backend | null = null;
 
-export function runtime(): Promise<Runtime> {
-  runtimeP ??= (async () => {
-    const m = await models();
-    const graph = graphBytes(m);
-    if (runtimeKind(m) === 'lean') return createLean(graphFile(m), await graph, m);
-    return createSession(graphFile(m), await graph);
-  })();
-  return runtimeP;
+/** The runtime of model `model` (default: the page's model), created once. */
+export async function runtime(model?: Models): Promise<Runtime> {
+  const m = model ?? (await models());
+  let p = runtimes.get(m.base);
+  if (!p) {
+    p = (async () => {
+      const graph = graphBytes(m);
+      if (runtimeKind(m) === 'lean') return createLean(graphFile(m), await graph, m);
+      return createSession(graphFile(m), await graph);
+    })();
+    runtimes.set(m.base, p);
+  }
+  return p;
 }
 
 /**
@@ -73,18 +79,22 @@ async function createSession(file: string, model: Uint8Array): Promise<Runtime> 
 function announce(rt: Runtime, tell: boolean, notes: string): Runtime {
   if (tell) send({ type: 'backend', backend: rt.backend, ...(notes ? { error: notes } : {}) });
   rt.lost?.then((why) => {
-    if (runtimeP && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
+    if (runtimes.size && settledBackend === 'webgpu') fallbackToWasm(why).catch(() => undefined);
   });
   return rt;
 }
 
-/** The lean runtime on WASM: the reference of the WebGPU probe run, and what the page falls back to. */
-let leanWasmP: Promise<Runtime> | null = null;
+/** The lean runtime on WASM per model: the reference of the WebGPU probe run, and what the page falls back to. */
+const leanWasms = new Map<string, Promise<Runtime>>();
 
-function leanWasm(model: Uint8Array, shared: SharedWeights): Promise<Runtime> {
-  leanWasmP ??= createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES, shared });
-  leanWasmP.catch(() => (leanWasmP = null));
-  return leanWasmP;
+function leanWasm(model: Uint8Array, shared: SharedWeights, m: Models): Promise<Runtime> {
+  let p = leanWasms.get(m.base);
+  if (!p) {
+    p = createLeanRuntime(model, { ortBase: cfg().ortBase, integrity: cfg().integrity, maxBytes: LEAN_MAX_BYTES, shared });
+    leanWasms.set(m.base, p);
+    p.catch(() => leanWasms.delete(m.base));
+  }
+  return p;
 }
 
 /**
@@ -96,8 +106,8 @@ function leanWasm(model: Uint8Array, shared: SharedWeights): Promise<Runtime> {
 async function createLean(file: string, model: Uint8Array, m: Models): Promise<Runtime> {
   const first = settledBackend === null;
   try {
-    const shared = { preview: await previewSettled() };
-    const wasm = await leanWasm(model, shared);
+    const shared = { preview: await previewSettled(m) };
+    const wasm = await leanWasm(model, shared, m);
     const asked = settledBackend ?? cfg().backend ?? 'auto';
     let left = '';
     let rt = wasm;
@@ -127,25 +137,25 @@ export function warmRuntime(): void {
   runtime().catch(() => undefined);
 }
 
-/** WebGPU failed at run time: switch the page to WASM (once) and retry. */
-export async function fallbackToWasm(why: string): Promise<Runtime> {
+/** WebGPU failed at run time: switch the page to WASM (once; every model's runtime) and retry with model `m`'s. */
+export async function fallbackToWasm(why: string, m?: Models): Promise<Runtime> {
   if (settledBackend !== 'wasm') {
     settledBackend = 'wasm';
     // the lean runtime's GPU device is ours alone: free it (onnxruntime-web keeps its own)
-    runtimeP
-      ?.then((rt) => (rt.kind === 'lean' && rt.backend === 'webgpu' ? rt.destroyDevice?.() : undefined))
-      .catch(() => undefined);
-    runtimeP = null;
+    for (const p of runtimes.values()) {
+      p.then((rt) => (rt.kind === 'lean' && rt.backend === 'webgpu' ? rt.destroyDevice?.() : undefined)).catch(() => undefined);
+    }
+    runtimes.clear();
     send({ type: 'backend', backend: 'wasm', error: `webgpu failed at run time: ${why}` });
   }
-  return runtime();
+  return runtime(m);
 }
 
-/** Destroys the WebGPU device of the current session, if any (tests: a simulated device loss). */
+/** Destroys the WebGPU devices of the current sessions, if any (tests: a simulated device loss). */
 export function loseDevice(): void {
-  runtimeP
-    ?.then(async (rt) => {
+  for (const p of runtimes.values()) {
+    p.then(async (rt) => {
       await rt.destroyDevice?.();
-    })
-    .catch((e) => console.warn(`[mrt-worker] lose-device: ${(e as Error).message}`));
+    }).catch((e) => console.warn(`[mrt-worker] lose-device: ${(e as Error).message}`));
+  }
 }

@@ -13,7 +13,7 @@ import { fallbackToWasm, runtime } from './backend.ts';
 import { busyFor, cfg, errDetail, scheduler, send } from './env.ts';
 import { learnedAllowed, tailAllowed } from './gate.ts';
 import type { Job } from './job.ts';
-import { loadedTailBasis, models, tailBasis, type Models } from './models.ts';
+import { loadedTailBasis, tailBasis, type Models } from './models.ts';
 import { allocCheck, isOutOfMemory, retire } from './memory.ts';
 import { modelMismatch } from './parser.ts';
 import type { ModelInputs } from './tokens.ts';
@@ -156,11 +156,12 @@ export class MlPainter {
       // the page's first paint first; under Save-Data, nothing unless the runtime is cached
       if (!(await learnedAllowed())) return;
       if (job.dead || job.finalShown) return;
-      m = await models();
+      // the model the stream names (the page's, or another from its versioned folder)
+      m = await job.parser.models();
       // before the runtime loads: a stream whose layout is not the model's never runs it
       const mismatch = modelMismatch(job.parser.header!, m);
       if (mismatch) return job.fail(mismatch);
-      rt = await runtime();
+      rt = await runtime(m);
       if (job.dead || job.finalShown) return;
     } catch (e) {
       job.fail(errDetail(e, true));
@@ -173,7 +174,7 @@ export class MlPainter {
     // interim paint without their linear part (as if they were missing), then the full one.
     let interim = false;
     if (job.inputs!.needsTail(sd, m, job.opts.regenerate)) {
-      tb = loadedTailBasis();
+      tb = loadedTailBasis(m);
       interim = !tb;
     }
     const p = job.painted;
@@ -217,7 +218,7 @@ export class MlPainter {
       // WebGPU (a run error, a lost device, a failed GPU allocation): WASM repeats the run;
       // a WASM failure goes to failed()
       if (rt.backend !== 'webgpu') throw e;
-      rt = await fallbackToWasm((e as Error).message);
+      rt = await fallbackToWasm((e as Error).message, m);
       out = await runOnce(rt, inputs);
     }
     const runMs = performance.now() - t1;

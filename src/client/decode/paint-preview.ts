@@ -17,7 +17,8 @@ function superseded(job: Job, known: number): boolean {
 
 /** Paints the preview of the current tokens unless the decoder graph has painted this image. */
 export function paintPreview(job: Job): void {
-  const preview = previewBasis();
+  // the preview basis of the model the stream names (none until that model is here)
+  const preview = job.parser.model && previewBasis(job.parser.model);
   const sd = job.parser.sd;
   const base = job.placeholder.base;
   if (!preview || !sd?.layout || !base || cfg().paint === false) return;

@@ -9,7 +9,7 @@ import { geometry, type Geometry } from '../../model/io.ts';
 import { ClientError } from '../runtime.ts';
 import type { MrtErrorDetail } from '../types.ts';
 import { busyFor, errDetail } from './env.ts';
-import { loadedModels, models, type Models } from './models.ts';
+import { loadedStreamModels, streamModels, type Models } from './models.ts';
 
 export interface ParserHooks {
   /** The Header message is here (size + placeholder): the first paint. */
@@ -69,6 +69,9 @@ export class StreamParser {
   /** The decoder saw everything the header announces. */
   sawEnd = false;
   private waitingModels = false;
+  /** The model the stream names, once resolved (models.ts streamModels): its preview, decoder and tail basis paint it. */
+  model: Models | null = null;
+  private modelP: Promise<Models> | null = null;
   /** Set while the stream's end waits for a decoder that starts late (models still loading). */
   private decoderWaiter: (() => void) | null = null;
   /** The image skips the learned chunks (its final layer is read on its own): no decoder, no models. */
@@ -138,6 +141,15 @@ export class StreamParser {
     return Math.max(received + 1, i[1] + i[0]);
   }
 
+  /**
+   * The model the stream's header names (the page's, or another loaded from its versioned
+   * folder), loaded once; rejects when it cannot be had. Only after the header.
+   */
+  models(): Promise<Models> {
+    this.modelP ??= streamModels(this.header!).then((m) => (this.model = m));
+    return this.modelP;
+  }
+
   /** Resolves once the decoder exists or could not start (models still loading at the stream's end). */
   decoderReady(): Promise<void> {
     if (this.sd) return Promise.resolve();
@@ -181,12 +193,13 @@ export class StreamParser {
     const h = this.header!;
     let m: Models | null = null;
     if (h.prior === 'rcm') {
-      // The RCM weights come with the models; until they are here, keep buffering.
-      m = loadedModels();
+      // The RCM weights come with the stream's model; until they are here, keep buffering.
+      m = this.model ?? loadedStreamModels(h);
+      if (m) this.model = m;
       if (!m) {
         if (!this.waitingModels) {
           this.waitingModels = true;
-          models()
+          this.models()
             .then(
               () => this.maybeStartDecoder().then(() => this.decoderWaiter?.()),
               (e) => {
@@ -202,11 +215,14 @@ export class StreamParser {
         return;
       }
       if (h.modelHash.length && !modelHashMatches(h.modelHash, m.files.modelHash)) {
-        this.hooks.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the page's model is ${m.files.manifest.id} (hash differs)`, fatal: true });
+        this.hooks.fail({ code: 'model-hash', message: `stream needs model ${modelLabel(h)}, the loaded model is ${m.files.manifest.id} (hash differs)`, fatal: true });
         return;
       }
       const bad = modelMismatch(h, m);
       if (bad) return this.hooks.fail(bad);
+    } else {
+      // (a static prior decodes tokens without the model; its paints still need the one it names)
+      this.models().catch(() => undefined); // (the learned paint reports a failure)
     }
     this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.modelHash });
     const b = this.buf;
