@@ -329,6 +329,41 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     }
   });
 
+  it('a stream with a final layer: on the first visit the placeholder and the final alone (the runtime loads after it); once the runtime is cached, learned paints first', async () => {
+    const own = await launchChromium();
+    try {
+      // the encoder's defaults: an AVIF final, the learned chunks cut at 10 % over it
+      const product = await encodeFixture({ name: 'kodim23', final: 'avif', maxOverhead: 0.1 });
+      srv.mem.set('/i/p.mrt', { body: product, boundaries: readHeader(product).chunkEnds, delayMs: 150 });
+      srv.mem.set('/t/p.html', { body: page(`<p>final</p><mrt-img id="m" src="/i/p.mrt" width="768" height="512" alt="p"></mrt-img>`) });
+      const visit = async () => {
+        const p = await own.context.newPage();
+        const from = srv.log.length;
+        await p.goto(srv.url + '/t/p.html');
+        const ev = await settled(p);
+        return { p, ev, requests: () => srv.log.slice(from).map((r) => r.path) };
+      };
+      const kinds = (ev: Ev[]) => ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
+      const a = await visit();
+      expect(a.ev.filter((e) => e.type === 'error')).toEqual([]);
+      expect(kinds(a.ev)).toEqual(['placeholder', 'final']);
+      // the runtime, fetched after the final for later images, lands in the HTTP cache
+      await a.p.waitForFunction(() => performance.getEntriesByType('resource').filter((r) => /(mrt-kernels|decoder-lean)[.]/.test(r.name) && (r as PerformanceResourceTiming).responseEnd > 0).length >= 2, null, { timeout: 60_000 });
+      await a.p.close();
+      const b = await visit();
+      expect(b.ev.filter((e) => e.type === 'error')).toEqual([]);
+      const k = kinds(b.ev);
+      expect(k[0]).toBe('placeholder');
+      expect(k).toContain('ml');
+      expect(k.at(-1)).toBe('final');
+      expect(b.requests().filter((r) => RUNTIME.test(r))).toEqual([]);
+      console.log('[direct final] first visit:', kinds(a.ev).join(' '), '; runtime cached:', k.join(' '));
+      await b.p.close();
+    } finally {
+      await own.close();
+    }
+  });
+
   /**
    * The policies of src/client/README.md (CSP). A dedicated worker follows the policy of its own
    * response, not the page's: `page` is sent with the page, `worker` with mrt-worker.js; one
