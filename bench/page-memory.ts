@@ -2,10 +2,12 @@
 // below this browser's main process (the page and its decode worker live there), sampled
 // every 100 ms with `ps` until the
 // image's `load` or `error` event, and the time to it. Headless Chromium 1 core per renderer as
-// the machine gives it, no WebGPU, the default (lean) runtime unless --runtime ort.
+// the machine gives it, no WebGPU, the default (lean) runtime unless --runtime ort. Learned
+// paints first also for a stream with a final layer (directFinal 'never': what a warm visit
+// decodes; `--direct-final auto` measures a first visit, which skips to the final).
 //
 //   npx tsx bench/worst-stream.ts /tmp/worst.mrt          (the worst legal stream)
-//   npx tsx bench/page-memory.ts [--runtime lean|ort] FILE.mrt [FILE.mrt ...]
+//   npx tsx bench/page-memory.ts [--runtime lean|ort] [--direct-final never|auto] FILE.mrt [FILE.mrt ...]
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -14,7 +16,7 @@ import { readHeader } from '../src/format/index.ts';
 import { ensureClient } from '../test/browser/fixtures.ts';
 import { launchChromium, startServer, testPage } from '../test/browser/harness.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { runtime: { type: 'string', default: 'lean' } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { runtime: { type: 'string', default: 'lean' }, 'direct-final': { type: 'string', default: 'never' } } });
 if (!positionals.length) throw new Error('usage: page-memory.ts [--runtime lean|ort] FILE.mrt ...');
 
 interface Proc { pid: number; ppid: number; rss: number; args: string }
@@ -41,7 +43,7 @@ function rendererRss(root: number): number {
 
 await ensureClient();
 const srv = await startServer();
-console.log(`| stream | claimed size | renderer peak | time to load / error | outcome |\n|---|---|---|---|---|`);
+console.log(`| stream | image (learned layer) | renderer peak | time to load / error | outcome |\n|---|---|---|---|---|`);
 for (const file of positionals) {
   const bytes = new Uint8Array(readFileSync(file));
   const h = readHeader(bytes).header;
@@ -50,10 +52,10 @@ for (const file of positionals) {
   srv.streams.set(`/t/${name}.html`, {
     bytes: new TextEncoder().encode(
       testPage(
-        `<mrt-img id="m" src="/i/${name}" width="${Math.min(h.width, 768)}" height="${Math.min(h.height, 768)}" alt="" budget="full"></mrt-img>
+        `<mrt-img id="m" src="/i/${name}" width="${Math.min(h.imageWidth, 768)}" height="${Math.round((Math.min(h.imageWidth, 768) * h.imageHeight) / h.imageWidth)}" alt="" budget="full"></mrt-img>
          <script type="module">const m = document.getElementById('m'); window.ev = [];
            for (const t of ['load', 'error']) m.addEventListener(t, (e) => window.ev.push({ type: t, detail: e.detail }));</script>`,
-        `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ runtime: '${values.runtime}', backend: 'wasm', workerTimeout: 0 }));</script>`,
+        `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ runtime: '${values.runtime}', backend: 'wasm', workerTimeout: 0, directFinal: '${values['direct-final']}' }));</script>`,
       ),
     ),
   });
@@ -72,7 +74,8 @@ for (const file of positionals) {
     clearInterval(timer);
     peak = Math.max(peak, rendererRss(root));
     const ev = (await page.evaluate(() => (window as any).ev[0])) as { type: string; detail: { message?: string } };
-    console.log(`| ${name} (${bytes.length} B) | ${h.width}×${h.height} | ${(peak / 2 ** 20).toFixed(0)} MB | ${(ms / 1000).toFixed(1)} s | ${ev.type}${ev.detail?.message ? `: ${ev.detail.message.slice(0, 80)}` : ''} |`);
+    const shown = await page.evaluate(() => document.getElementById('m')!.getAttribute('data-state'));
+    console.log(`| ${name} (${bytes.length} B) | ${h.imageWidth}×${h.imageHeight}${h.imageWidth !== h.width ? ` (${h.width}×${h.height})` : ''} | ${(peak / 2 ** 20).toFixed(0)} MB | ${(ms / 1000).toFixed(1)} s | ${ev.type} (${shown})${ev.detail?.message ? `: ${ev.detail.message.slice(0, 80)}` : ''} |`);
   } finally {
     await b.close();
   }

@@ -79,7 +79,7 @@ let modelsP: Promise<Models> | null = null;
 export async function prepareAssets(source: string, key = basename(source, extname(source))): Promise<PhotoAssets> {
   const models = await (modelsP ??= loadModels());
   const srcBytes = await readFile(source);
-  const id = createHash('sha256').update(srcBytes).update(models.manifest.modelHash ?? '').update('visitor-assets-1').digest('hex').slice(0, 16);
+  const id = createHash('sha256').update(srcBytes).update(models.manifest.modelHash ?? '').update('visitor-assets-2').digest('hex').slice(0, 16);
   const dir = join(CACHE, `${key}-${id}`);
   const metaPath = join(dir, 'assets.json');
   if (existsSync(metaPath)) return JSON.parse(await readFile(metaPath, 'utf8')) as PhotoAssets;

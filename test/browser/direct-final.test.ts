@@ -5,7 +5,9 @@
 // so every visit here is a first one; 'never' keeps the learned path.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import sharp from 'sharp';
 import { readHeader } from '../../src/format/index.ts';
+import { rewrite } from '../encoder/bombs.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, type FixtureSpec } from './fixtures.ts';
 import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
@@ -37,8 +39,8 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     await srv?.close();
   });
 
-  const visit = async (path: string, config: object) => {
-    srv.streams.set('/i/d.mrt', { bytes: mrt, pieceBytes: 1024, pieceDelayMs: 20 });
+  const visit = async (path: string, config: object, bytes = mrt) => {
+    srv.streams.set('/i/d.mrt', { bytes, pieceBytes: 1024, pieceDelayMs: 20 });
     const body = `<mrt-img id="m" src="/i/d.mrt" width="768" height="512" alt="d"></mrt-img>
       <script type="module">
         customElements.get('mrt-img') || await customElements.whenDefined('mrt-img');
@@ -95,6 +97,18 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     const reqs = log.filter((r) => r.path === '/i/d.mrt');
     expect(reqs).toHaveLength(1);
     expect(reqs[0]!.range ?? 'bytes=0-').toMatch(/^bytes=0-/);
+    await page.close();
+  });
+
+  it('a final layer of another size than the header says, read alone: one corrupt error, the placeholder stays', async () => {
+    const wrong = new Uint8Array(await sharp({ create: { width: 64, height: 64, channels: 3, background: '#808080' } }).avif({ quality: 50 }).toBuffer());
+    const bad = rewrite(mrt, { final: { mime: 'image/avif', bytes: wrong } });
+    const { page, ev } = await visit('/t/bad.html', {}, bad);
+    const errors = ev.filter((e) => e.type === 'error');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.detail).toMatchObject({ code: 'corrupt', fatal: false });
+    expect(errors[0]!.detail.message).toMatch(/final layer refused: .*64x64, the header says 768x512/);
+    expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder']);
     await page.close();
   });
 });

@@ -215,9 +215,10 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     const total = readHeader(small2).chunkEnds.length;
     expect(progress.length).toBeGreaterThanOrEqual(2);
     expect(progress[progress.length - 1]).toMatchObject({ bytes: small2.length, chunks: total });
+    // one per read that completes tokens (a read may end inside a chunk: its tokens count, the chunk not yet)
     for (let i = 1; i < progress.length; i++) {
       expect(progress[i].bytes).toBeGreaterThanOrEqual(progress[i - 1].bytes);
-      expect(progress[i].chunks).toBeGreaterThan(progress[i - 1].chunks);
+      expect(progress[i].chunks).toBeGreaterThanOrEqual(progress[i - 1].chunks);
       expect(progress[i].tokens).toBeGreaterThan(progress[i - 1].tokens);
     }
     const loads = log.filter((e) => e.type === 'load');
@@ -570,7 +571,7 @@ describe('<mrt-img> in Chromium (WASM)', () => {
     const log = (await page.evaluate(() => (window as any).log)) as { type: string; detail: any }[];
     const errors = log.filter((e) => e.type === 'error');
     expect(errors).toHaveLength(1);
-    expect(errors[0].detail.code).toBe('truncated');
+    expect(errors[0].detail.code, errors[0].detail.message).toBe('truncated');
     expect(log.filter((e) => e.type === 'paint' && e.detail.kind === 'ml').length).toBeGreaterThanOrEqual(1);
     expect(await rejections(page)).toEqual([]);
     await page.close();

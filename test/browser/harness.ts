@@ -157,7 +157,10 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
       }
       entry.status = 206;
       res.writeHead(206, { 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Content-Length': end - start + 1 });
-      entry.sent = await sendBody(res, body.subarray(start, end + 1), { ...s, dropAfter: undefined, boundaries: undefined });
+      // pacing and a network cut stay at their offsets in the whole body
+      const boundaries = s.boundaries?.map((b) => b - start).filter((b) => b > 0);
+      const dropAfter = s.dropAfter === undefined ? undefined : Math.max(0, s.dropAfter - start);
+      entry.sent = await sendBody(res, body.subarray(start, end + 1), { ...s, dropAfter, boundaries: boundaries?.length ? boundaries : undefined });
       return;
     }
     res.writeHead(200, s.dropAfter === undefined ? { 'Content-Length': body.length } : {});

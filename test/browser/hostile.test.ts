@@ -55,7 +55,10 @@ describe('hostile streams in the page', () => {
       bytes: new TextEncoder().encode(
         testPage(
           els,
-          `<script>
+          // the learned path for every stream (a first visit would read a final layer alone:
+          // test/browser/direct-final.test.ts covers a refused final there)
+          `<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ directFinal: 'never' }));</script>
+          <script>
             window.ev = {};
             addEventListener('DOMContentLoaded', () => {
               for (const m of document.querySelectorAll('mrt-img')) {

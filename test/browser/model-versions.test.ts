@@ -40,8 +40,8 @@ describe('a file of an earlier model', () => {
     const out = await buildClient({ out: join(work, 'client'), modelsDir: root, jpeg: false, ort: false, compressUpTo: 0, quiet: true });
     [altModels, defaults] = await Promise.all([loadModels(alt.dir), loadModels()]);
     const png = new Uint8Array(await sharp(join(KODAK, 'kodim23.png')).extract({ left: 200, top: 100, width: SIZE, height: SIZE }).png().toBuffer());
-    altMrt = await encode(png, { models: altModels });
-    defMrt = await encode(png, { models: defaults });
+    altMrt = await encode(png, { models: altModels, final: 'none' });
+    defMrt = await encode(png, { models: defaults, final: 'none' });
     srv = await startServer({ root: out });
     srv.mounts.set('/other-models/', join(out, 'models') + '/');
     srv.streams.set('/i/alt.mrt', { bytes: altMrt });

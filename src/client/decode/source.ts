@@ -150,7 +150,16 @@ async function readOne(url: string, opts: StartOptions, at: number, end: number,
   let pos = at - skip; // absolute offset of the next body byte
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        // the connection broke off: what arrived is a prefix (the stream ends there, truncated)
+        if (pos === at - skip && !signal.aborted) throw new ClientError('network', `fetch ${url}: ${(e as Error).message}`);
+        if (signal.aborted) throw e;
+        break;
+      }
+      const { done, value } = chunk;
       if (done || sink.dead()) break;
       pos += value.length;
       let v = value;
