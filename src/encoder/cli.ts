@@ -8,6 +8,7 @@ import { decode } from './decode.ts';
 import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, sizeLayout, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
 import { DEFAULT_MODELS_DIR, loadModels } from './models.ts';
+import { EncodeWorkers } from './workers.ts';
 import { loadSharp } from './peers.ts';
 
 const USAGE = `mrt — progressive learned image codec
@@ -138,6 +139,8 @@ async function cmdEncode(argv: string[]): Promise<number> {
   const failures: string[] = [];
   let written = 0;
   let skipped = 0;
+  // several images at once: each on its own thread (onnxruntime and the closed loop run on the calling one)
+  const workers = jobs > 1 ? new EncodeWorkers(Math.min(jobs, plan.length), values.models) : null;
   await pool(plan, jobs, async (job) => {
     try {
       if (job.error) throw new Error(job.error);
@@ -148,8 +151,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
         progress.step(job.input, 'up to date');
         return;
       }
-      const img = await readImage(source, opts.alpha, sizeLayout(models, opts));
-      const mrt = await encodeRgb(img, models, opts, hash);
+      const mrt = workers ? await workers.encode(source, opts, hash) : await encodeRgb(await readImage(source, opts.alpha, sizeLayout(models, opts)), models, opts, hash);
       await writeAtomic(job.output, mrt);
       written++;
       progress.step(`${job.input} → ${job.output} (${mrt.length} B)`, 'encoded');
@@ -158,7 +160,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
       progress.log(`error: ${job.input}: ${(e as Error).message}`);
       progress.step(job.input, 'FAILED');
     }
-  });
+  }).finally(() => workers?.close());
   process.stderr.write(`${written} encoded, ${skipped} up to date, ${failures.length} failed\n`);
   if (failures.length) {
     process.stderr.write(`failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
