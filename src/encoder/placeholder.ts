@@ -131,7 +131,7 @@ export async function makePlaceholder(
   if (format !== 'webp') {
     // AVIF's stored size is its AV1 bitstream (when the file has the canonical layout)
     const stored = (b: Buffer) => av1StillPayload(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), baseW, baseH)?.payload.length ?? b.length;
-    // effort 9: every later prefix builds on the placeholder, so its bytes are the most valuable
+    // effort 9 (effort levels 6-9; src/encoder/effort.ts): every later prefix builds on the placeholder, so its bytes are the most valuable
     // ones (bench/rd.ts, mrt-v0.7: +0.02 / +0.03 / +0.01 / +0.02 dB at 256 B / 512 B / 1 K / 2 K
     // over effort 6, for ~0.3 s more per image).
     for (const f of AVIF_TRIED) {
