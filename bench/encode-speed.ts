@@ -134,7 +134,7 @@ for (const s of speed) {
   log(`| ${s.effort}${s.effort === DEFAULT_EFFORT ? ' (default)' : ''} | ${s.j1.toFixed(2)} | ${s.j2.toFixed(2)} | ${((s.j2 * sources.length) / megapixels).toFixed(2)} | ${s.base.toFixed(2)} | ${(s.j2 / s.base).toFixed(3)} | ${s.cpu1.toFixed(2)} | ${s.cpu2.toFixed(2)} | ${((2 * perImage) / s.cpu2).toFixed(2)} | ${s.bytes.toFixed(0)} |`);
 }
 log();
-log(`## RD cost against effort ${MAX_EFFORT}: ${rdNames.length} Kodak images (every ${values['rd-step']}rd or -th image), learned stream only (no final)`);
+log(`## RD cost against effort ${MAX_EFFORT}: ${rdNames.length} Kodak images (one image in ${values['rd-step']}), learned stream only (no final)`);
 log();
 log(`Mean RGB PSNR (dB) of what the Node decoder paints from the first B bytes (no regeneration), and of the whole file; effort ${MAX_EFFORT}'s row is absolute, the others are differences to it.`);
 log();
