@@ -8,6 +8,8 @@ import { shippedModelIds } from './model-dirs.ts';
 import { contentHash, DEFAULT_COARSE_LAYERS, encodeRgb, normaliseOptions, type EncodeOptions, type FinalFormat } from './encode.ts';
 import { encodePng, readImage } from './image-io.ts';
 import { loadModels } from './models.ts';
+import { EncodeWorkers } from './workers.ts';
+import { DEFAULT_EFFORT } from './effort.ts';
 import { loadSharp } from './peers.ts';
 
 const USAGE = `mrt — progressive learned image codec
@@ -43,6 +45,9 @@ encode options:
                             their exact values (container 2.8; 0: layer-major order;
                             default: the layers the model's coarse RCM covers, else
                             ${DEFAULT_COARSE_LAYERS} for 9-level models)
+  --effort N                encoder effort 1..9 (default ${DEFAULT_EFFORT}): higher spends more time
+                            for slightly better prefixes; 9 runs the full closed loop,
+                            ${DEFAULT_EFFORT} is within 0.05 dB of it at every budget (see README)
   --final avif|webp|jpeg|none   the full-quality image at the end of the file (default
                             avif; none: the learned layer is the whole image, at most
                             1024x1024 once padded to the 32 px grid)
@@ -54,7 +59,7 @@ encode options:
                             downscaled learned layer and the final at full size
   --background COLOR        flatten alpha on COLOR (default #ffffff)
   --reject-alpha            refuse images with an alpha channel instead
-  -j, --jobs N              images encoded at once (default 1)
+  -j, --jobs N              images encoded at once, each on its own thread (default 1)
   -f, --force               re-encode outputs that are up to date
   --models DIR              models folder (default: the shipped models/)
 `;
@@ -109,6 +114,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
       prior: { type: 'string' },
       'no-tail-rdo': { type: 'boolean' },
       'coarse-layers': { type: 'string' },
+      effort: { type: 'string' },
       final: { type: 'string' },
       'final-quality': { type: 'string' },
       quality: { type: 'string', short: 'q' },
@@ -139,6 +145,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
     prior: values.prior as 'rcm' | 'static' | undefined,
     tailRdo: values['no-tail-rdo'] ? false : undefined,
     coarseLayers: intOption('coarse-layers', values['coarse-layers']),
+    effort: intOption('effort', values.effort),
     final: values.final as FinalFormat | undefined,
     finalQuality: intOption(values.quality !== undefined ? 'quality' : 'final-quality', values.quality ?? values['final-quality']),
     maxOverhead: overheadOption(values['max-overhead']),
@@ -159,6 +166,8 @@ async function cmdEncode(argv: string[]): Promise<number> {
   const failures: string[] = [];
   let written = 0;
   let skipped = 0;
+  // several images at once: each on its own thread (onnxruntime and the closed loop run on the calling one)
+  const workers = jobs > 1 ? new EncodeWorkers(Math.min(jobs, plan.length), values.models) : null;
   await pool(plan, jobs, async (job) => {
     try {
       if (job.error) throw new Error(job.error);
@@ -169,8 +178,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
         progress.step(job.input, 'up to date');
         return;
       }
-      const img = await readImage(source, opts.alpha);
-      const mrt = await encodeRgb(img, models, opts, hash);
+      const mrt = workers ? await workers.encode(source, opts, hash) : await encodeRgb(await readImage(source, opts.alpha), models, opts, hash);
       await writeAtomic(job.output, mrt);
       written++;
       progress.step(`${job.input} → ${job.output} (${mrt.length} B)`, 'encoded');
@@ -179,7 +187,7 @@ async function cmdEncode(argv: string[]): Promise<number> {
       progress.log(`error: ${job.input}: ${(e as Error).message}`);
       progress.step(job.input, 'FAILED');
     }
-  });
+  }).finally(() => workers?.close());
   process.stderr.write(`${written} encoded, ${skipped} up to date, ${failures.length} failed\n`);
   if (failures.length) {
     process.stderr.write(`failed:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);

@@ -5,7 +5,8 @@ import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } f
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, fullSizeProblem, imageSizeProblem, learnedSize, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
 import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
-import { closedLoop, COARSE_BITS_ALPHA, DEFAULT_TAIL_RDO, EARLY_D_REF, EARLY_LOOP, lambdaScale, optimiseTail, TAIL_D_REF } from './tail-rdo.ts';
+import { COARSE_BITS_ALPHA, EARLY_D_REF, EARLY_LOOP, rechooseTokens, TAIL_D_REF } from './tail-rdo.ts';
+import { DEFAULT_EFFORT, effortLevel } from './effort.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
 import { loadSharp } from './peers.ts';
 
@@ -64,6 +65,12 @@ export interface EncodeOptions {
    * (layer-major order) otherwise; at most the layers kept.
    */
   coarseLayers?: number;
+  /**
+   * Encoder effort, 1..9 (src/encoder/effort.ts): higher spends more time for better prefixes.
+   * 9 runs the full closed loop; the default (DEFAULT_EFFORT) is within 0.05 dB of it at every
+   * budget (bench/encode-speed.ts).
+   */
+  effort?: number;
 }
 
 /**
@@ -128,9 +135,11 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   if (o.coarseLayers !== undefined && (!Number.isInteger(o.coarseLayers) || o.coarseLayers < 0 || o.coarseLayers > T)) throw new RangeError(`coarseLayers must be an integer in 0..${T}, got ${o.coarseLayers}`);
   if (o.coarseLayers && !nineLevels) throw new Error(`model ${models.manifest.id} has ${models.manifest.layout.levels} levels: a coarse pass needs ${COARSE_FIRST_LEVELS}`);
   const coarseLayers = Math.min(o.coarseLayers ?? defaultCoarseLayers(models), layers);
+  const effort = o.effort ?? DEFAULT_EFFORT;
+  effortLevel(effort); // throws on anything but 1..9
   // the container version the writer produces: a newer writer re-encodes what an older one wrote
   const container = `${FORMAT_MAJOR}.${FORMAT_MINOR}`;
-  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, maxOverhead, alpha, tailRdo, coarseLayers };
+  return { model: models.manifest.id, container, layers, layersPerChunk, placeholderBytes, placeholderFormat, prior, final, finalQuality, maxOverhead, alpha, tailRdo, coarseLayers, effort };
 }
 
 /** What the size rule needs of the stream the encoder writes: the model's window, T and the coarse pass. */
@@ -229,29 +238,14 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
 
   const tokenLayout = layoutForImage(learned.width, learned.height, modelLayout);
   if (opts.tailRdo && models.tail && opts.layers > EARLY_LOOP.from) {
-    const split = models.tail.split;
-    // (2.8+) the coarse trits of the first coarseLayers layers are paid by every prefix past the first chunk
-    const coarse = { layers: opts.coarseLayers, alpha: COARSE_BITS_ALPHA };
     // (tokenLayout has no coarse pass: every known symbol is an exact token)
     const paint = async (known: number) => {
       const { z: zs, mask } = tokensToZ(tokenLayout, tokens, known * perLayer);
       return runDecoder(models, zs, mask, base, g);
     };
-    // layers before the split: through the preview basis (when it covers them), the decoder re-run per group
-    const pv = models.preview;
-    if (pv && pv.components >= split) {
-      const rows = { first: 0, rows: pv.components, window: pv.window, basis: pv.basis };
-      let lambda = EARLY_LOOP.lambda;
-      for (let s = EARLY_LOOP.from; s < Math.min(split, opts.layers); s += EARLY_LOOP.group) {
-        const to = Math.min(s + EARLY_LOOP.group, split, opts.layers);
-        const painted = await paint(s);
-        // one factor per image, from what the layers before the loop paint
-        if (s === EARLY_LOOP.from) lambda *= lambdaScale(image, painted, EARLY_D_REF);
-        closedLoop(tokens, s, to, layout.levels, g, rows, image, painted, () => lambda, DEFAULT_TAIL_RDO.passes, coarse);
-      }
-    }
-    // the tail codes what the decoder leaves after the first `split` layers
-    if (opts.layers > split) optimiseTail(tokens, opts.layers, layout.levels, g, models.tail, image, await paint(split), DEFAULT_TAIL_RDO, coarse);
+    // (2.8+) the coarse trits of the first coarseLayers layers are paid by every prefix past the first chunk
+    const coarse = { layers: opts.coarseLayers, alpha: COARSE_BITS_ALPHA };
+    await rechooseTokens(tokens, opts.layers, layout.levels, g, image, models.preview, models.tail, paint, effortLevel(opts.effort), coarse);
   }
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
   const streamLayout = layoutForImage(learned.width, learned.height, { ...modelLayout, coarseLayers: opts.coarseLayers });
@@ -302,7 +296,7 @@ async function encodeFinal(img: RgbImage, opts: ReturnType<typeof normaliseOptio
   if (opts.final === 'none') return undefined;
   const s = (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } });
   const q = opts.finalQuality;
-  const buf = opts.final === 'avif' ? await s.avif({ quality: q, effort: 4 }).toBuffer()
+  const buf = opts.final === 'avif' ? await s.avif({ quality: q, effort: effortLevel(opts.effort).finalEffort }).toBuffer()
     : opts.final === 'webp' ? await s.webp({ quality: q }).toBuffer()
     : await s.jpeg({ quality: q, mozjpeg: true }).toBuffer();
   return { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
@@ -328,7 +322,7 @@ async function resizeRgb(img: RgbImage, size: { width: number; height: number })
 async function fitPlaceholder(
   padded: Uint8Array, g: Geometry, opts: ReturnType<typeof normaliseOptions>, firstPaintBytes: (ph: Placeholder) => number,
 ): Promise<Placeholder> {
-  const make = (bytes: number) => makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, bytes, opts.placeholderFormat);
+  const make = (bytes: number) => makePlaceholder(padded, g.paddedW, g.paddedH, g.baseW, g.baseH, bytes, opts.placeholderFormat, effortLevel(opts.effort));
   if (opts.placeholderBytes !== 'auto') return make(opts.placeholderBytes);
   let target = FIRST_PAINT_BYTES - 21;
   let ph = await make(target);

@@ -35,7 +35,7 @@ export interface Placeholder {
 async function fit(encodeAt: (q: number) => Promise<Buffer>, stored: (b: Buffer) => number, maxBytes: number): Promise<{ bytes: Buffer; quality: number }> {
   let lo = 1;
   let hi = 100;
-  let best = await encodeAt(1);
+  let best: Buffer | null = null; // quality 1 is encoded only if nothing fits
   let bestQ = 1;
   while (lo <= hi) {
     const q = (lo + hi) >> 1;
@@ -50,8 +50,60 @@ async function fit(encodeAt: (q: number) => Promise<Buffer>, stored: (b: Buffer)
       hi = q - 1;
     }
   }
-  return { bytes: best, quality: bestQ };
+  return { bytes: best ?? (await encodeAt(1)), quality: bestQ };
 }
+
+/**
+ * What `fit` finds (the same quality when size grows with quality), searched from `guess`: steps
+ * of 1, 2, 4, ... up (or down) to the first quality that does not fit (fits), then a binary search
+ * between the two. 2-3 encodes when the guess is within a step or two.
+ */
+async function fitFrom(guess: number, encodeAt: (q: number) => Promise<Buffer>, stored: (b: Buffer) => number, maxBytes: number): Promise<{ bytes: Buffer; quality: number }> {
+  const made = new Map<number, Buffer>();
+  const at = async (q: number) => made.get(q) ?? made.set(q, await encodeAt(q)).get(q)!;
+  const fits = async (q: number) => stored(await at(q)) <= maxBytes;
+  let lo = 0; // fits (0: none known to)
+  let hi = 101; // does not fit (101: none known not to)
+  if (await fits(guess)) {
+    lo = guess;
+    for (let step = 1; lo + step <= 100; step *= 2) {
+      if (!(await fits(lo + step))) {
+        hi = lo + step;
+        break;
+      }
+      lo += step;
+    }
+  } else {
+    hi = guess;
+    for (let step = 1; hi - step >= 1; step *= 2) {
+      if (await fits(hi - step)) {
+        lo = hi - step;
+        break;
+      }
+      hi -= step;
+    }
+  }
+  while (hi - lo > 1) {
+    const q = (lo + hi) >> 1;
+    if (await fits(q)) lo = q;
+    else hi = q;
+  }
+  const quality = Math.max(lo, 1);
+  return { bytes: await at(quality), quality };
+}
+
+/** How the AVIF placeholder is searched (an effort level's part: src/encoder/effort.ts). */
+export interface PlaceholderSearch {
+  /** sharp's AVIF effort (0..9) of the placeholder. */
+  placeholderEffort: number;
+  /** 'bisect': fit at placeholderEffort; 'bracket': fitFrom the quality fit finds at GUESS_EFFORT. */
+  placeholderSearch: 'bisect' | 'bracket';
+}
+
+/** The search of the slowest effort: every step at effort 9. */
+export const FULL_SEARCH: PlaceholderSearch = { placeholderEffort: AVIF_EFFORT, placeholderSearch: 'bisect' };
+/** AVIF effort of a 'bracket' search's first guess: ~6 ms per 48x32 encode against ~65 at effort 9. */
+const GUESS_EFFORT = 3;
 
 function sse(a: Uint8Array, b: Uint8Array): number {
   let s = 0;
@@ -67,6 +119,7 @@ function sse(a: Uint8Array, b: Uint8Array): number {
  */
 export async function makePlaceholder(
   padded: Uint8Array, paddedW: number, paddedH: number, baseW: number, baseH: number, maxBytes: number, format: PlaceholderFormat = 'auto',
+  search: PlaceholderSearch = FULL_SEARCH,
 ): Promise<Placeholder> {
   const sharp = await loadSharp();
   const small = await sharp(padded, { raw: { width: paddedW, height: paddedH, channels: 3 } })
@@ -78,11 +131,13 @@ export async function makePlaceholder(
   if (format !== 'webp') {
     // AVIF's stored size is its AV1 bitstream (when the file has the canonical layout)
     const stored = (b: Buffer) => av1StillPayload(new Uint8Array(b.buffer, b.byteOffset, b.byteLength), baseW, baseH)?.payload.length ?? b.length;
-    // effort 9: every later prefix builds on the placeholder, so its bytes are the most valuable
+    // effort 9 (effort levels 6-9; src/encoder/effort.ts): every later prefix builds on the placeholder, so its bytes are the most valuable
     // ones (bench/rd.ts, mrt-v0.7: +0.02 / +0.03 / +0.01 / +0.02 dB at 256 B / 512 B / 1 K / 2 K
     // over effort 6, for ~0.3 s more per image).
     for (const f of AVIF_TRIED) {
-      const r = await fit((quality) => raw().avif({ quality, effort: AVIF_EFFORT, chromaSubsampling: f.chroma, bitdepth: f.bitDepth }).toBuffer(), stored, maxBytes);
+      const at = (effort: number) => (quality: number) => raw().avif({ quality, effort, chromaSubsampling: f.chroma, bitdepth: f.bitDepth }).toBuffer();
+      const r = search.placeholderSearch === 'bisect' ? await fit(at(search.placeholderEffort), stored, maxBytes)
+        : await fitFrom((await fit(at(GUESS_EFFORT), stored, maxBytes)).quality, at(search.placeholderEffort), stored, maxBytes);
       candidates.push(await decoded('image/avif', r, baseW, baseH));
     }
   }

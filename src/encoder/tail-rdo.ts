@@ -14,6 +14,8 @@
 import { ADAPTIVE_CONTEXTS, COARSE_BINS, neighbourhoodContext, tokenValue } from '../codec/index.ts';
 import type { Geometry } from '../model/io.ts';
 import type { TailBasis } from '../model/tail.ts';
+import type { PreviewBasis } from '../model/preview.ts';
+import { matmul } from './matmul.ts';
 
 export interface TailRdoParams {
   /** λ (squared error in [0,1]-pixel units per bit) for layers before `lateFrom`. */
@@ -167,7 +169,7 @@ function gramOf(lr: LinearRows): Float64Array {
 }
 
 /** The tail basis as basis rows (layers split … T − 1). */
-function tailRows(tb: TailBasis): LinearRows {
+export function tailRows(tb: TailBasis): LinearRows {
   return { first: tb.split, rows: tb.tokens - tb.split, window: tb.window, basis: tb.basis };
 }
 
@@ -179,10 +181,11 @@ function tailRows(tb: TailBasis): LinearRows {
 export function optimiseTail(
   tokens: Uint8Array, layers: number, levels: number, g: Geometry, tb: TailBasis,
   image: Float32Array, painted: Float32Array, p: TailRdoParams = DEFAULT_TAIL_RDO, coarse: CoarseBits = NO_COARSE_BITS,
+  dots?: WindowDots,
 ): void {
   const s = lambdaScale(image, painted, TAIL_D_REF);
   const lam = (t: number) => (t >= p.lateFrom ? p.lateLambda : p.lambda) * s;
-  closedLoop(tokens, tb.split, layers, levels, g, tailRows(tb), image, painted, lam, p.passes, coarse);
+  closedLoop(tokens, tb.split, layers, levels, g, tailRows(tb), image, painted, lam, p.passes, coarse, dots);
 }
 
 /**
@@ -193,7 +196,7 @@ export function optimiseTail(
 export function closedLoop(
   tokens: Uint8Array, from: number, to: number, levels: number, g: Geometry, lr: LinearRows,
   image: Float32Array, painted: Float32Array, lambda: (t: number) => number, passes: number,
-  coarse: CoarseBits = NO_COARSE_BITS,
+  coarse: CoarseBits = NO_COARSE_BITS, dots?: WindowDots,
 ): void {
   const m = to - from;
   if (m <= 0) return;
@@ -209,19 +212,16 @@ export function closedLoop(
   const lam = Float64Array.from({ length: m }, (_, j) => lambda(from + j));
   // dot0[w][j] = <residual of window w, basis[from + j]>: the only pass over the pixels;
   // later tokens see earlier choices through the Gram matrix (exactly the sequential update).
-  const dot0 = new Float64Array(perLayer * m);
+  // Given `dots` (the same products for every row of `lr`, windowDots), they are read from there.
+  if (dots && (dots.windows !== perLayer || dots.rows !== n)) throw new RangeError(`dots are for ${dots.windows} windows x ${dots.rows} rows, the loop needs ${perLayer} x ${n}`);
+  const dot0 = dots ? null : new Float64Array(perLayer * m);
   const e = new Float32Array(d);
   const basis = lr.basis;
   const d4 = d - (d % 4);
-  for (let gy = 0; gy < g.gridH; gy++) {
+  for (let gy = 0; gy < g.gridH && dot0; gy++) {
     for (let gx = 0; gx < g.gridW; gx++) {
       const w = gy * g.gridW + gx;
-      for (let c = 0; c < 3; c++) {
-        for (let i = 0; i < S; i++) {
-          const row = c * plane + (gy * S + i) * g.paddedW + gx * S;
-          for (let j = 0; j < S; j++) e[(c * S + i) * S + j] = image[row + j]! - painted[row + j]!;
-        }
-      }
+      windowResidual(e, image, painted, g, S, plane, gx, gy);
       for (let j = 0; j < m; j++) {
         // four partial sums: the dot products are most of the encoder's extra time
         let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -246,7 +246,8 @@ export function closedLoop(
     const bits = contextBits(tokens, off, from, to, perLayer, g.gridW, levels);
     const coarseBits = mc > 0 && coarse.alpha > 0 ? withCoarseBits(bits, levels, coarse.alpha) : bits;
     for (let w = 0; w < perLayer; w++) {
-      for (let j = 0; j < m; j++) c[j] = dot0[w * m + j]!;
+      if (dot0) for (let j = 0; j < m; j++) c[j] = dot0[w * m + j]!;
+      else for (let j = 0, q = w * n + o; j < m; j++, q++) c[j] = dots!.data[q]!;
       for (let j = 0; j < m; j++) {
         const row = (o + j) * n;
         const nb = gram[row + o + j]!;
@@ -272,4 +273,84 @@ export function closedLoop(
       }
     }
   }
+}
+
+/** How much of the closed loop an encode runs (an effort level's part of it: src/encoder/effort.ts). */
+export interface LoopPlan {
+  /** Layers per decoder re-run before the split (EARLY_LOOP.group: the full loop); 0: none. */
+  earlyGroup: number;
+  /** Passes over the tail; 0: none. */
+  tailPasses: number;
+}
+
+/**
+ * Re-chooses the tokens of the first `layers` layers from EARLY_LOOP.from on, in place: before
+ * the split through the preview basis (when it covers those layers), `plan.earlyGroup` layers
+ * per decoder run, then the tail through its basis. `paint(known)` is what the decoder paints
+ * from the first `known` layers of `tokens`.
+ */
+export async function rechooseTokens(
+  tokens: Uint8Array, layers: number, levels: number, g: Geometry, image: Float32Array,
+  preview: PreviewBasis | null, tail: TailBasis, paint: (known: number) => Promise<Float32Array>,
+  plan: LoopPlan, coarse: CoarseBits = NO_COARSE_BITS,
+): Promise<void> {
+  const split = tail.split;
+  if (plan.earlyGroup > 0 && preview && preview.components >= split) {
+    const rows: LinearRows = { first: 0, rows: preview.components, window: preview.window, basis: preview.basis };
+    let lambda = EARLY_LOOP.lambda;
+    for (let s = EARLY_LOOP.from; s < Math.min(split, layers); s += plan.earlyGroup) {
+      const to = Math.min(s + plan.earlyGroup, split, layers);
+      const painted = await paint(s);
+      // one factor per image, from what the layers before the loop paint
+      if (s === EARLY_LOOP.from) lambda *= lambdaScale(image, painted, EARLY_D_REF);
+      closedLoop(tokens, s, to, levels, g, rows, image, painted, () => lambda, DEFAULT_TAIL_RDO.passes, coarse, await windowDots(g, rows, image, painted));
+    }
+  }
+  // the tail codes what the decoder leaves after the first `split` layers
+  if (plan.tailPasses > 0 && layers > split) {
+    const painted = await paint(split);
+    optimiseTail(tokens, layers, levels, g, tail, image, painted, { ...DEFAULT_TAIL_RDO, passes: plan.tailPasses }, coarse, await windowDots(g, tailRows(tail), image, painted));
+  }
+}
+
+/** The residual (image − painted) of window (gx, gy), in (c, i, j) order, into e. */
+function windowResidual(e: Float32Array, image: Float32Array, painted: Float32Array, g: Geometry, S: number, plane: number, gx: number, gy: number): void {
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < S; i++) {
+      const row = c * plane + (gy * S + i) * g.paddedW + gx * S;
+      for (let j = 0; j < S; j++) e[(c * S + i) * S + j] = image[row + j]! - painted[row + j]!;
+    }
+  }
+}
+
+/** Every window's residual dotted with every row of a basis: data[w · rows + r]. */
+export interface WindowDots {
+  windows: number;
+  rows: number;
+  data: Float32Array;
+}
+
+const transposed = new WeakMap<Float32Array, Float32Array>();
+
+/**
+ * closedLoop's dot products for all rows of `lr` at once, as one matrix product run by
+ * onnxruntime (src/encoder/matmul.ts): the same numbers as the loop's own (float32 sums instead
+ * of float64), ~25x faster. The encoder passes them to closedLoop.
+ */
+export async function windowDots(g: Geometry, lr: LinearRows, image: Float32Array, painted: Float32Array): Promise<WindowDots> {
+  const S = lr.window;
+  const d = 3 * S * S;
+  const windows = g.gridW * g.gridH;
+  const plane = g.paddedW * g.paddedH;
+  const a = new Float32Array(windows * d);
+  for (let gy = 0; gy < g.gridH; gy++) {
+    for (let gx = 0; gx < g.gridW; gx++) windowResidual(a.subarray((gy * g.gridW + gx) * d, (gy * g.gridW + gx + 1) * d), image, painted, g, S, plane, gx, gy);
+  }
+  let bt = transposed.get(lr.basis);
+  if (!bt || bt.length !== d * lr.rows) {
+    bt = new Float32Array(d * lr.rows);
+    for (let r = 0; r < lr.rows; r++) for (let i = 0; i < d; i++) bt[i * lr.rows + r] = lr.basis[r * d + i]!;
+    transposed.set(lr.basis, bt);
+  }
+  return { windows, rows: lr.rows, data: await matmul(a, bt, windows, d, lr.rows) };
 }

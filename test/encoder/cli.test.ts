@@ -272,6 +272,32 @@ describe('mrt CLI', () => {
     const c = await mrt(['encode', join(dir, 'src/odd.png'), '-o', join(dir, 'x.mrt'), '--coarse-layers', 'some']);
     expect(c.code).toBe(2);
     expect(c.stderr).toMatch(/--coarse-layers must be a non-negative integer/);
+    for (const [effort, message] of [['0', /effort must be an integer in 1\.\.9, got 0/], ['10', /effort must be an integer in 1\.\.9, got 10/], ['x', /--effort must be a non-negative integer, got 'x'/]] as const) {
+      const e = await mrt(['encode', join(dir, 'src/odd.png'), '-o', join(dir, 'x.mrt'), '--effort', effort]);
+      expect([e.code, e.stderr], effort).toEqual([2, expect.stringMatching(message)]);
+    }
+  });
+
+  it('--effort: each level writes a decodable file, and another level is another content hash (re-encoded)', async () => {
+    const input = join(dir, 'src/odd.png');
+    const out = join(dir, 'effort.mrt');
+    for (const effort of ['1', '9']) {
+      const r = await mrt(['encode', input, '-o', out, '--effort', effort]);
+      expect([r.code, r.stderr], effort).toEqual([0, expect.stringContaining('1 encoded, 0 up to date')]);
+      const d = await mrt(['decode', out, '-o', join(dir, `effort-${effort}.png`)]);
+      expect(d.code, d.stderr).toBe(0);
+      expect((await sharp(join(dir, `effort-${effort}.png`)).metadata()).width).toBe(101);
+    }
+    expect((await mrt(['encode', input, '-o', out, '--effort', '9'])).stderr).toContain('0 encoded, 1 up to date');
+  });
+
+  it('-j 2 (worker threads) writes the same bytes as -j 1', async () => {
+    const files = ['odd.png', 'grey.png', 'webp.webp'].map((f) => join(dir, 'src', f));
+    const [one, two] = [join(dir, 'j1'), join(dir, 'j2')];
+    expect((await mrt(['encode', ...files, '-o', `${one}/`, '-j', '1'])).code).toBe(0);
+    const r = await mrt(['encode', ...files, '-o', `${two}/`, '-j', '2']);
+    expect([r.code, r.stderr]).toEqual([0, expect.stringContaining('3 encoded, 0 up to date, 0 failed')]);
+    for (const f of ['odd.mrt', 'grey.mrt', 'webp.mrt']) expect(Buffer.compare(await readFile(join(one, f)), await readFile(join(two, f))), f).toBe(0);
   });
   it('--coarse-layers 0 writes the layer-major order, N the coarse-first order over N layers', async () => {
     // 2.8 either way: the layers past the RCM are coded with the neighbourhood tables; 2.10 when
