@@ -37,24 +37,30 @@ export const MAX_EFFORT = 9;
  * at AVIF effort 9: the same bytes on all 8 images, −31 % CPU; at effort 7 −0.030 / −0.023 /
  * −0.018 / −0.012 / −0.005 / −0.001, −44 %; 6 −0.045 / −0.039; 5 −0.086 / −0.059. One tail pass:
  * whole file −0.110. The final at AVIF effort 4 / 3 / 2 / 1: 1570 / 337 / 161 / 106 ms for
- * 38.9 / 38.6 / 39.3 / 39.3 KB at quality 55 (6 Kodak images, one thread).
+ * 38.9 / 38.6 / 39.3 / 39.3 KB at quality 55 (6 Kodak images, one thread); but at the same
+ * quality setting a lower effort is a worse image: at quality 50, efforts 2 / 3 / 4 give
+ * kodim23 19,521 / 17,644 / 17,086 B at 36.73 / 37.02 / 37.20 dB, kodim05 45,103 / 45,099 /
+ * 45,729 B at 30.52 / 30.86 / 31.31 dB (`npx tsx bench/avif-effort.ts`, 5 images: 0.2-0.8 dB
+ * below effort 4). So from the default up the final is sharp's default AVIF (effort 4): exactly the
+ * plain AVIF a site serves at that quality, which the learned chunks' cap is measured against.
  */
 export const EFFORT_LEVELS: Readonly<Record<number, Readonly<EffortLevel>>> = {
   1: { earlyGroup: 0, tailPasses: 1, placeholderEffort: 3, placeholderSearch: 'bisect', finalEffort: 0 },
   2: { earlyGroup: 0, tailPasses: 2, placeholderEffort: 5, placeholderSearch: 'bracket', finalEffort: 1 },
   3: { earlyGroup: 32, tailPasses: 2, placeholderEffort: 5, placeholderSearch: 'bracket', finalEffort: 1 },
   4: { earlyGroup: 32, tailPasses: 2, placeholderEffort: 6, placeholderSearch: 'bracket', finalEffort: 2 },
-  5: { earlyGroup: 16, tailPasses: 2, placeholderEffort: 7, placeholderSearch: 'bracket', finalEffort: 2 },
-  6: { earlyGroup: 16, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bracket', finalEffort: 3 },
-  7: { earlyGroup: 8, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bracket', finalEffort: 3 },
-  8: { earlyGroup: EARLY_LOOP.group, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bracket', finalEffort: 3 },
+  5: { earlyGroup: 16, tailPasses: 2, placeholderEffort: 7, placeholderSearch: 'bracket', finalEffort: 4 },
+  6: { earlyGroup: 16, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bracket', finalEffort: 4 },
+  7: { earlyGroup: 8, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bracket', finalEffort: 4 },
+  8: { earlyGroup: EARLY_LOOP.group, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bracket', finalEffort: 4 },
   9: { earlyGroup: EARLY_LOOP.group, tailPasses: 2, placeholderEffort: 9, placeholderSearch: 'bisect', finalEffort: 4 },
 };
 
 /**
  * The default: the fastest level whose cuts each cost <= 0.05 dB at every budget (the
- * placeholder's effort 7 the most, 0.03 dB at 256 B), for >= 0.8 MP/s with two jobs, final
- * included (bench/encode-speed.ts, bench/results/encode-speed.md).
+ * placeholder's effort 7 the most, 0.03 dB at 256 B), with the final at sharp's default AVIF
+ * effort. Its speed: bench/encode-speed.ts, bench/results/encode-speed.md (the 0.8 MP/s target
+ * with two jobs, final included, is not met: the AVIF final alone takes ~1-1.6 s per Kodak image).
  */
 export const DEFAULT_EFFORT = 5;
 
