@@ -218,6 +218,14 @@ netSelect.addEventListener('change', () => {
   location.assign(u.href); // the next load applies it to every request from the first
 });
 for (const id of ['budget', 'regen', 'count']) $(id).addEventListener('change', () => void render());
+const directSelect = $('direct') as HTMLSelectElement;
+const chosenDirect = new URLSearchParams(location.search).get('direct') === 'auto' ? 'auto' : 'never';
+directSelect.value = chosenDirect;
+directSelect.addEventListener('change', () => {
+  const u = new URL(location.href);
+  u.searchParams.set('direct', directSelect.value);
+  location.assign(u.href); // a page setting: applies from the first image
+});
 $('reload').addEventListener('click', () => void render());
 const networkReady = applyNetwork(chosenNet).then(
   (ready) => {
@@ -242,6 +250,8 @@ const networkReady = applyNetwork(chosenNet).then(
 Promise.all([customElements.whenDefined('mrt-img'), networkReady]).then(([, ready]) => {
   if (!ready) return;
   const Mrt = customElements.get('mrt-img') as unknown as typeof MrtImg;
+  // the page default reads a final layer alone on a first visit; the demo shows the learned layer first unless asked
+  Mrt.configure({ directFinal: chosenDirect === 'auto' ? 'auto' : 'never' });
   void render();
   Mrt.backend().then((b) => {
     $('status').textContent += ` Backend: ${b ?? 'none (fallback images)'}.`;
