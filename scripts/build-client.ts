@@ -96,17 +96,20 @@ async function precompress(file: string): Promise<void> {
 /**
  * Copies the files the worker fetches (paths relative to `out`) to content-hashed names in
  * assets/, precompresses them, and removes hashed files of earlier builds. Returns the
- * plain → hashed map that the worker bundle carries (src/client/assets.ts).
+ * plain → hashed map and each hashed file's whole sha256, which the worker bundle carries
+ * (src/client/assets.ts: the names; src/client/integrity.ts: the digests it checks against).
  */
-async function hashAssets(out: string, files: string[], compressUpTo: number): Promise<Record<string, string>> {
+async function hashAssets(out: string, files: string[], compressUpTo: number): Promise<{ map: Record<string, string>; digests: Record<string, string> }> {
   await mkdir(join(out, HASHED_DIR), { recursive: true });
   const map: Record<string, string> = {};
+  const digests: Record<string, string> = {};
   for (const rel of files) {
     const src = join(out, rel);
     if (!existsSync(src)) continue;
     const bytes = await readFile(src);
     const name = hashedName(rel, bytes);
     map[rel] = name;
+    digests[name] = createHash('sha256').update(bytes).digest('hex');
     await copyIfChanged(src, join(out, name));
     if (bytes.length <= compressUpTo) await precompress(join(out, name));
   }
@@ -114,7 +117,7 @@ async function hashAssets(out: string, files: string[], compressUpTo: number): P
   for (const f of await readdir(join(out, HASHED_DIR))) {
     if (!keep.has(f.replace(/\.(br|gz)$/, ''))) await rm(join(out, HASHED_DIR, f), { force: true });
   }
-  return map;
+  return { map, digests };
 }
 
 /** The onnxruntime-web files the worker may load: the WASM build, and the WebGPU build. */
@@ -219,7 +222,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
     log('(no models/manifest.json yet: models not copied)');
   }
   if (o.ort === false) for (const f of ORT_FILES) await rm(join(out, f), { force: true });
-  const hashed = await hashAssets(out, [KERNELS_FILE, ...ortFiles, ...modelFiles], o.compressUpTo ?? Infinity);
+  const { map: hashed, digests } = await hashAssets(out, [KERNELS_FILE, ...ortFiles, ...modelFiles], o.compressUpTo ?? Infinity);
   log(`hashed assets: ${(performance.now() - t0).toFixed(0)} ms`);
 
   const t1 = performance.now();
@@ -229,7 +232,7 @@ export async function buildClient(o: BuildOptions = {}): Promise<string> {
       ...common,
       entryPoints: [join(root, 'src/client/worker.ts')],
       outfile: join(out, 'mrt-worker.js'),
-      define: { __MRT_HASHED_ASSETS__: JSON.stringify(hashed) },
+      define: { __MRT_HASHED_ASSETS__: JSON.stringify(hashed), __MRT_ASSET_DIGESTS__: JSON.stringify(digests) },
     }),
     build({ ...common, entryPoints: [join(root, 'src/client/demo/demo.ts')], outfile: join(out, 'demo.js') }),
     // the demo's whole-page throttle: at the root so that its scope covers the page and the runtime

@@ -4,11 +4,15 @@
 // page trusts: one set with MrtImg.configure({ integrity: { 'manifest.json': 'sha256-…' } })
 // (another model folder, a CDN copy of the runtime; an earlier model's manifest, loaded from
 // <modelBase><prefix>/ for a stream that names it, as '<prefix>/manifest.json'), else, for a
-// file of the build the worker came from, the content hash in the name the build gave it
-// (assets/STEM.HASH.EXT: the first 64 bits of its sha256, carried in the worker bundle,
-// src/client/assets.ts; every shipped model's files are in it). A file with
-// neither is not checked, and the console says so once per file.
+// file of the build the worker came from, the whole sha256 the build carries for the hashed
+// name it gave the file (assets/STEM.HASH.EXT, src/client/assets.ts; every shipped model's
+// files are in it; a bundle without the digests falls back to the name's 64-bit hash). A file
+// with neither is not checked, and the console says so once per file.
 import { buildRoot } from './assets.ts';
+
+/** Hashed path of this build ('assets/rcm.0123456789abcdef.json') → its whole sha256 (scripts/build-client.ts). */
+declare const __MRT_ASSET_DIGESTS__: Record<string, string> | undefined;
+const DIGESTS: Record<string, string> = typeof __MRT_ASSET_DIGESTS__ === 'object' && __MRT_ASSET_DIGESTS__ ? __MRT_ASSET_DIGESTS__ : {};
 
 /** What a file is checked against: whole digests (configured) or a sha256 prefix (a hashed name). */
 export interface Pin {
@@ -45,19 +49,21 @@ export function parseIntegrity(value: string, file: string): Pin['digests'] {
   return out;
 }
 
-/** The hex hash in a hashed asset name of this build (assets/STEM.HASH.EXT), or null. */
-function hashedNameDigest(url: string, root: string): string | null {
+/** The sha256 this build carries for one of its hashed assets (assets/STEM.HASH.EXT), else the hash in the name, else null. */
+function hashedNameDigest(url: string, root: string, digests: Record<string, string> = DIGESTS): string | null {
   if (!url.startsWith(root + 'assets/')) return null;
+  const whole = digests[url.slice(root.length)];
+  if (whole) return whole;
   const m = /\.([0-9a-f]{16,64})(\.[A-Za-z0-9]+)?$/.exec(new URL(url).pathname);
   return m ? m[1]! : null;
 }
 
 /** The pin for `file` (its plain name, as configured) fetched from `url`, or null when there is none. */
-export function pinFor(file: string, url: string, configured: Record<string, string> | undefined, root: string = buildRoot()): Pin | null {
+export function pinFor(file: string, url: string, configured: Record<string, string> | undefined, root: string = buildRoot(), digests: Record<string, string> = DIGESTS): Pin | null {
   const set = configured?.[file];
   if (set) return { digests: parseIntegrity(set, file), source: 'the page settings (integrity)' };
-  const h = hashedNameDigest(url, root);
-  return h ? { digests: [{ alg: 'SHA-256', hex: h }], source: 'its content-hashed name in this build' } : null;
+  const h = hashedNameDigest(url, root, digests);
+  return h ? { digests: [{ alg: 'SHA-256', hex: h }], source: h.length === 64 ? 'this build' : 'its content-hashed name in this build' } : null;
 }
 
 async function hexDigest(alg: string, bytes: Uint8Array): Promise<string> {
