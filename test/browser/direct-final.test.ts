@@ -39,14 +39,14 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     await srv?.close();
   });
 
-  const visit = async (path: string, config: object, bytes = mrt) => {
+  const visit = async (path: string, config: object, bytes = mrt, attrs = '', extraHead = '') => {
     srv.streams.set('/i/d.mrt', { bytes, pieceBytes: 1024, pieceDelayMs: 20 });
-    const body = `<mrt-img id="m" src="/i/d.mrt" width="768" height="512" alt="d"></mrt-img>
+    const body = `<mrt-img id="m" src="/i/d.mrt" width="768" height="512" alt="d" ${attrs}></mrt-img>
       <script type="module">
         customElements.get('mrt-img') || await customElements.whenDefined('mrt-img');
         window.track(document.getElementById('m'));
       </script>`;
-    const head = `${TRACK}<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify(config)}));</script>`;
+    const head = `${extraHead}${TRACK}<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure(${JSON.stringify(config)}));</script>`;
     srv.streams.set(path, { bytes: new TextEncoder().encode(testPage(body, head)) });
     const from = srv.log.length;
     const page: Page = await browser.context.newPage();
@@ -110,5 +110,27 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     expect(errors[0]!.detail.message).toMatch(/final layer refused: .*64x64, the header says 768x512/);
     expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder']);
     await page.close();
+  });
+
+  it('a budget that stops before the final layer: the final still comes at once, alone; under Save-Data only on refine', async () => {
+    const start = readHeader(mrt).chunkEnds.at(-1)!;
+    // (a byte budget leaves the learned path as it is; an automatic one is what a slow link gets)
+    const slow = `<script>Object.defineProperty(Navigator.prototype, 'connection', { configurable: true, get: () => ({ effectiveType: '2g', downlink: 0.25, rtt: 1800, saveData: false }) });</script>`;
+    const a = await visit('/t/slow.html', {}, mrt, 'refine="none"', slow);
+    expect(a.ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
+    expect(a.log.filter((r) => r.path === '/i/d.mrt').map((r) => r.range)).toEqual(['bytes=0-511', `bytes=${start}-${mrt.length - 1}`]);
+    await a.page.close();
+    // Save-Data: the placeholder, a partial load; a refine reads the final alone
+    const b = await visit('/t/save.html', { saveData: true }, mrt, 'refine="none"', slow);
+    expect(b.ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder']);
+    expect(b.ev.find((e) => e.type === 'load')!.detail.complete).toBe(false);
+    const from = srv.log.length;
+    await b.page.evaluate(() => (document.getElementById('m') as any).refine());
+    await b.page.waitForFunction(() => (window as any).ev.filter((e: any) => e.type === 'load').length >= 2, null, { timeout: 30_000 });
+    const ev = (await b.page.evaluate(() => (window as any).ev)) as { type: string; detail: any }[];
+    expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
+    expect(ev.filter((e) => e.type === 'load').at(-1)!.detail.complete).toBe(true);
+    expect(srv.log.slice(from).filter((r) => r.path === '/i/d.mrt').map((r) => r.range)).toEqual([`bytes=${start}-${mrt.length - 1}`]);
+    await b.page.close();
   });
 });

@@ -20,7 +20,7 @@ import { assetUrl } from '../assets.ts';
 import { KERNELS_FILE } from '../runtime.ts';
 import { warmRuntime } from './backend.ts';
 import { cfg, isCached, saveDataHolds, send } from './env.ts';
-import { graphFile, models, previewSettled, runtimeKind, tailFile, type Models } from './models.ts';
+import { graphFile, models, previewSettled, runtimeKind, tailBasis, tailFile, type Models } from './models.ts';
 
 let release!: () => void;
 const opened = new Promise<void>((r) => (release = r));
@@ -83,11 +83,19 @@ export function tailAllowed(): boolean {
   return !saveDataHolds() || tailCached;
 }
 
-/** Loads the runtime once the gate is open and learned paints are allowed (first header, MrtImg.warm()). */
-export function warmLearned(): void {
+/**
+ * Loads the runtime once the gate is open and learned paints are allowed (first header,
+ * MrtImg.warm()); `tail`: the tail basis too (after a first visit's final layers, for the next).
+ */
+export function warmLearned(o: { tail?: boolean } = {}): void {
   learnedAllowed().then(
-    (ok) => {
-      if (ok) warmRuntime();
+    async (ok) => {
+      if (!ok) return;
+      warmRuntime();
+      if (o.tail && tailAllowed()) {
+        const m = await models();
+        if (tailUrl(m)) await tailBasis(m).catch(() => undefined); // (a learned paint that needs it later says why it failed)
+      }
     },
     () => undefined, // the models' error reaches the images through their paints
   );
@@ -104,6 +112,7 @@ let probe: Promise<void> | null = null;
  */
 export function probeLearnedCache(): void {
   if (probe) return;
+  const t0 = performance.now();
   probe = (async () => {
     const manifest = assetUrl(cfg().modelBase, 'manifest.json');
     if (!sameOrigin(manifest)) return; // another origin's cache cannot be asked: unknown
@@ -114,7 +123,11 @@ export function probeLearnedCache(): void {
     const files = learnedFiles(await models());
     if (!files.every((f) => sameOrigin(f.url))) return;
     learnedCached = (await Promise.all(files.map((f) => isCached(f.url)))).every(Boolean);
-  })().catch(() => undefined);
+  })()
+    .catch(() => undefined)
+    .finally(() => {
+      if (cfg().debug) console.log(`[mrt] the learned decoder is ${learnedCached === null ? 'of unknown cache state' : learnedCached ? 'cached' : 'not cached'} (${(performance.now() - t0).toFixed(0)} ms)`);
+    });
 }
 
 /** The probe's answer, waiting for it at most `ms` (HTTP cache lookups: a few ms; null when still unknown). */

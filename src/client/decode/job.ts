@@ -32,6 +32,8 @@ export class Job {
   painted: { known: number; kind: PaintKind; interim?: boolean } | null = null;
   /** The final layer is read on its own, the learned chunks skipped (MrtConfig.directFinal). */
   private direct = false;
+  /** (direct) the budget covers the final layer: read it at once, else on refine. */
+  private directNow = false;
   /** What was painted before the final layer was sent to the page (restored if the page cannot show it). */
   paintedBeforeFinal: Job['painted'] = null;
   finalShown = false;
@@ -111,7 +113,7 @@ export class Job {
    */
   private mayGoDirect(): boolean {
     const mode = cfg().directFinal ?? 'auto';
-    if (mode === 'never' || this.refining) return false;
+    if (mode === 'never' || (this.refining && !this.direct)) return false;
     // a byte or chunk budget leaves the final layer out
     if (this.opts.budget && !('hints' in this.opts.budget)) return false;
     if (mode === 'always') return true;
@@ -128,10 +130,12 @@ export class Job {
     const data = readFinal(info, this.parser.head(), bytes);
     const wire = this.received + bytes.length;
     send({ type: 'progress', id: this.id, detail: { bytes: wire, chunks: 0, tokens: 0, totalTokens: info.header.totalTokens, totalBytes: info.totalLength } });
-    paintFinal(this, info.header.final!.mime, data);
+    paintFinal(this, info.header.final!.mime, data, wire);
     if (this.dead || this.reported) return;
     send({ type: 'load', id: this.id, detail: { bytes: wire, chunks: 0, tokens: 0, complete: true } });
-    warmLearned();
+    // the learned decoder for later images and the next visit, tail basis included (a warm
+    // visit's learned paints need it: 1.15 MB it would otherwise fetch while painting)
+    if (cfg().paint !== false) warmLearned({ tail: true });
   }
 
   cancel(): void {
@@ -159,6 +163,17 @@ export class Job {
 
   async refine(): Promise<void> {
     if (this.dead || this.reported || this.parser.streamError || !this.cut || !this.parser.info) return;
+    if (this.direct) {
+      // the final layer alone, skipping the learned chunks as on the first read
+      this.cut = false;
+      send({ type: 'partial', id: this.id, partial: false });
+      try {
+        await this.readFinalDirect();
+      } catch (e) {
+        if (!this.dead) this.fail(errDetail(e, false));
+      }
+      return;
+    }
     this.cut = false;
     this.limit = Infinity;
     this.refining = true;
@@ -200,7 +215,14 @@ export class Job {
     if (this.estimator) recordEstimate(this.estimator.estimate(performance.now()));
     if (!measuring) this.estimator = null;
     if (!end) return;
-    if (this.direct && !this.reported && !this.parser.streamError) return this.readFinalDirect();
+    if (this.direct && !this.reported && !this.parser.streamError) {
+      if (this.directNow) return this.readFinalDirect();
+      // the budget stops before the final layer: the placeholder stays until a refine
+      this.cut = true;
+      send({ type: 'partial', id: this.id, partial: true });
+      send({ type: 'load', id: this.id, detail: { bytes: this.received, chunks: 0, tokens: 0, complete: false, ...(end.bound ? { bound: end.bound } : {}) } });
+      return;
+    }
     if (cfg().debug) console.log(`[mrt] stream end id=${this.id} stopped=${end.stopped} budgeted=${end.budgeted} bound=${end.bound} requests=${end.requests} received=${this.received} limit=${this.limit} cut=${this.cut}`);
     this.bound = end.bound;
     await this.finishStream(end.stopped, end.budgeted);
@@ -263,13 +285,17 @@ export class Job {
       info: { width: h.width, height: h.height, imageWidth: h.imageWidth, imageHeight: h.imageHeight, totalBytes: info.totalLength, totalTokens: h.totalTokens, chunkCount: h.chunks.length },
     });
     this.limit = budgetLimit(this.opts.budget, info);
-    if (h.final && this.limit >= info.totalLength && this.mayGoDirect()) {
-      // placeholder, then the final layer: no tokens, no models, no runtime before it
+    if (h.final && this.mayGoDirect()) {
+      // placeholder, then the final layer: no tokens, no models, no runtime before it. Learned
+      // chunks are no use without the runtime, and a final layer gains nothing by waiting (as a
+      // plain <img> would not): it comes at once, unless Save-Data holds it back to a refine
+      // when the budget stops before it.
       this.direct = true;
+      this.directNow = this.limit >= info.totalLength || cfg().saveData !== true;
       this.parser.direct = true;
       this.finalShown = true;
       this.limit = info.headerEnd;
-      if (cfg().debug) console.log(`[mrt] id=${this.id} the learned decoder is not cached: the final layer on its own (bytes ${info.chunkEnds.at(-1) ?? info.headerEnd}-${info.totalLength - 1})`);
+      if (cfg().debug) console.log(`[mrt] id=${this.id} the learned decoder is not cached: the final layer on its own (bytes ${info.chunkEnds.at(-1) ?? info.headerEnd}-${info.totalLength - 1}), ${this.directNow ? 'now' : 'on refine (the budget stops before it)'}`);
       return this.limit;
     }
     // the models load after the placeholder painted (once per page), the runtime once the gate opens

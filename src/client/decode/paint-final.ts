@@ -10,7 +10,8 @@ function refuse(job: Job, why: string): void {
   job.fail({ code: 'corrupt', message: `final layer refused: ${why}`, fatal: !job.painted });
 }
 
-export function paintFinal(job: Job, mime: string, bytes: Uint8Array): void {
+/** `wire`: the bytes this image moved (a final layer read alone skipped the learned chunks), default what the parser took. */
+export function paintFinal(job: Job, mime: string, bytes: Uint8Array, wire: number = job.received): void {
   const { imageWidth, imageHeight } = job.parser.header!;
   // checked on the image's own header before the browser decodes (and allocates) it
   const refused = embeddedProblem(bytes, imageWidth, imageHeight, 'final layer');
@@ -21,5 +22,5 @@ export function paintFinal(job: Job, mime: string, bytes: Uint8Array): void {
   job.paintedBeforeFinal = job.painted;
   job.painted = { known: job.known, kind: 'final' };
   const copy = bytes.slice();
-  send({ type: 'final', id: job.id, mime, bytes: copy.buffer, detail: { kind: 'final', bytes: job.received, chunks: job.chunks, tokens: job.known } }, [copy.buffer]);
+  send({ type: 'final', id: job.id, mime, bytes: copy.buffer, detail: { kind: 'final', bytes: wire, chunks: job.chunks, tokens: job.known } }, [copy.buffer]);
 }
