@@ -267,14 +267,13 @@ type Chunks = { tokenStart: number; tokenEnd: number; payload: Uint8Array }[];
  * The learned chunks of the most stream layers (at most `all`) that keep the whole file within
  * `maxBytes`. One pass codes every layer as its own chunk to learn what each costs; the pick
  * is then coded for real and stepped back while the file is still over (the chunk table and
- * checksums of the real chunking differ a little from the estimate).
+ * checksums of the real chunking differ a little from the estimate). Two entropy-coding passes
+ * in all, the second over the kept layers only.
  */
 function cutToBudget(
   all: number, perLayer: number, symbols: Uint8Array, newPrior: () => ReturnType<typeof createPrior>,
   chunksOf: (streamLayers: number) => Chunks, fileBytes: (chunks: Chunks) => number, maxBytes: number,
 ): Chunks {
-  const whole = chunksOf(all);
-  if (fileBytes(whole) <= maxBytes) return whole;
   const perLayerRanges = chunkRanges(new Array<number>(all).fill(perLayer));
   const cost = encodeChunks(newPrior(), symbols, perLayerRanges, 'chained').map((p) => p.length);
   const room = maxBytes - fileBytes([]);
