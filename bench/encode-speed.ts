@@ -106,7 +106,7 @@ for (const effort of efforts) {
   const sums = new Array(BUDGETS.length + 1).fill(0);
   let size = 0;
   for (const [i, name] of rdNames.entries()) {
-    const mrt = await encode(join(KODAK_DIR, name), { models, effort });
+    const mrt = await encode(join(KODAK_DIR, name), { models, effort, final: 'none' });
     size += mrt.length / rdNames.length;
     for (const [k, bytes] of [...BUDGETS, undefined].entries()) {
       const r = await decode(mrt, { models, bytes, regenerate: false });
