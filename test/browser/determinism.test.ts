@@ -68,7 +68,8 @@ describe('cross-runtime token determinism (Chromium vs Node)', () => {
   /** Decodes every stream in one page (tokens only, no ONNX) and returns the tokens per src. */
   async function chromiumTokens(srcs: string[], budget: string, modelBase?: string): Promise<Record<string, { tokens: Uint8Array; known: number; error?: string }>> {
     const items = srcs.map((s, i) => `<mrt-img data-keep-tokens id="m${i}" src="${s}" width="64" height="64" budget="${budget}" refine="none"></mrt-img>`).join('\n');
-    const cfg = JSON.stringify({ paint: false, ...(modelBase ? { modelBase } : {}) });
+    // (the learned path: a first visit would read a stream's final layer alone, without its tokens)
+    const cfg = JSON.stringify({ paint: false, directFinal: 'never', ...(modelBase ? { modelBase } : {}) });
     srv.streams.set('/t/det.html', {
       bytes: new TextEncoder().encode(
         testPage(

@@ -50,11 +50,13 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     srv.streams.set(path, { bytes: new TextEncoder().encode(testPage(body, head)) });
     const from = srv.log.length;
     const page: Page = await browser.context.newPage();
+    const logs: string[] = [];
+    page.on('console', (m) => logs.push(m.text()));
     await page.goto(srv.url + path);
     await page.waitForFunction(() => (window as any).ev.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
     await page.waitForTimeout(300);
     const ev = (await page.evaluate(() => (window as any).ev)) as { type: string; t: number; detail: any }[];
-    return { page, ev, log: srv.log.slice(from) };
+    return { page, ev, log: srv.log.slice(from), logs };
   };
 
   it("'auto' on a first visit: two requests (the header, then the final layer by Range), no runtime before the final paints", async () => {
@@ -132,5 +134,17 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     expect(ev.filter((e) => e.type === 'load').at(-1)!.detail.complete).toBe(true);
     expect(srv.log.slice(from).filter((r) => r.path === '/i/d.mrt').map((r) => r.range)).toEqual([`bytes=${start}-${mrt.length - 1}`]);
     await b.page.close();
+  });
+
+  it('a stored prefix that stops before its final layer (416 for the Range): the learned layer instead, said on the console', async () => {
+    const cut = mrt.subarray(0, readHeader(mrt).chunkEnds.at(-1)!);
+    const { page, ev, logs } = await visit('/t/prefix.html', {}, cut, 'refine="none"');
+    expect(logs.filter((l) => /the final layer could not be read alone \(.*416.*\); reading the learned layer instead/.test(l))).toHaveLength(1);
+    const kinds = ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
+    expect(kinds[0]).toBe('placeholder');
+    expect(kinds.some((k) => k === 'preview' || k === 'ml')).toBe(true);
+    expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+    expect(ev.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: cut.length });
+    await page.close();
   });
 });

@@ -18,7 +18,7 @@ const HEAD = `<script>
     for (const t of ['load', 'error']) document.getElementById(id).addEventListener(t, (e) => window.ev.push({ id, type: t, detail: e.detail }));
   };
 </script>
-<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ paint: false }));</script>`;
+<script type="module">customElements.whenDefined('mrt-img').then(() => customElements.get('mrt-img').configure({ paint: false, directFinal: 'never' }));</script>`;
 
 describe('budget="auto" without navigator.connection', () => {
   let srv: TestServer;

@@ -90,20 +90,25 @@ export class Job {
       this.ml.request();
       return;
     }
-    // the learned chunks were skipped: read them after all (their own load follows)
+    void this.learnedAfterAll();
+  }
+
+  /** A final layer read alone could not be had or shown: the learned chunks are read after all (their own load follows). */
+  private async learnedAfterAll(): Promise<void> {
     this.direct = false;
+    this.finalShown = false;
     const info = this.parser.info!;
     this.limit = info.chunkEnds.at(-1) ?? info.headerEnd;
     this.inputs = new TokenInputs(this.parser.g!);
     this.placeholder.makeBase(this.parser.g!);
     models().catch(() => undefined);
     warmLearned();
-    void this.parser
-      .resumeLearned()
-      .then(() => this.fetchStream(this.received))
-      .catch((e) => {
-        if (!this.dead) this.fail(errDetail(e, false));
-      });
+    try {
+      await this.parser.resumeLearned();
+      await this.fetchStream(this.received);
+    } catch (e) {
+      if (!this.dead) this.fail(errDetail(e, !this.painted));
+    }
   }
 
   /**
@@ -216,7 +221,16 @@ export class Job {
     if (!measuring) this.estimator = null;
     if (!end) return;
     if (this.direct && !this.reported && !this.parser.streamError) {
-      if (this.directNow) return this.readFinalDirect();
+      if (this.directNow) {
+        try {
+          return await this.readFinalDirect();
+        } catch (e) {
+          if (this.dead) return;
+          // (e.g. a stored prefix that stops before its final layer: 416) not silent, and not the end
+          console.warn(`[mrt-img] ${this.opts.url}: the final layer could not be read alone (${(e as Error).message}); reading the learned layer instead`);
+          return this.learnedAfterAll();
+        }
+      }
       // the budget stops before the final layer: the placeholder stays until a refine
       this.cut = true;
       send({ type: 'partial', id: this.id, partial: true });
