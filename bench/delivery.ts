@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { decode, encode, loadModels } from '../src/encoder/index.ts';
-import { describe, readHeader } from '../src/format/index.ts';
+import { describe, learnedEnd, readHeader } from '../src/format/index.ts';
 import { KODAK_DIR, kodakImages, loadRgb, meanBy } from './lib/kodak.ts';
 import { psnr } from './lib/metrics.ts';
 import { bestWithin, thumbCandidates, THUMB_FORMATS } from './lib/thumbs.ts';
@@ -49,7 +49,7 @@ for (const name of images) {
   const plain = await sharp(src.data, { raw: { width: src.width, height: src.height, channels: 3 } }).avif({ quality, effort: 4 }).toBuffer();
   const info = readHeader(mrt);
   const d = describe(info);
-  const cut = info.chunkEnds.at(-1) ?? info.headerEnd;
+  const cut = learnedEnd(info);
   const learned = await decode(mrt, { models, bytes: cut });
   const whole = await decode(mrt, { models });
   const cands = (await Promise.all(THUMB_FORMATS.map((f) => thumbCandidates(src, f, cut)))).flat();

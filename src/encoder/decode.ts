@@ -3,11 +3,10 @@ import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeade
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 type DecodedMrt = ReturnType<typeof decodeMrt>;
 import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
-import { InputError, sizedInput, type RgbImage } from './image-io.ts';
+import { InputError, resizeRgb, sizedInput, type RgbImage } from './image-io.ts';
 import { modelsForStream } from './model-dirs.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
 import { decodePlaceholder } from './placeholder.ts';
-import { loadSharp } from './peers.ts';
 
 export interface DecodeOptions {
   /** The models to decode with (a stream naming another model is refused); default: the shipped model the stream names (`modelsFor`). */
@@ -78,11 +77,7 @@ async function paintPlaceholder(p: MrtPlaceholder, paddedW: number, paddedH: num
 /** A learned-layer paint at the image's size (2.11: scaled up, Lanczos 3), as a client shows it. */
 async function toImageSize(img: RgbImage, width: number, height: number): Promise<Pick<DecodeResult, 'image' | 'learnedSize'>> {
   if (img.width === width && img.height === height) return { image: img };
-  const buf = await (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return { image: { width, height, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) }, learnedSize: { width: img.width, height: img.height } };
+  return { image: await resizeRgb(img, width, height), learnedSize: { width: img.width, height: img.height } };
 }
 
 export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Promise<DecodeResult> {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, fullSizeProblem, imageSizeProblem, learnedSize, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
-import { readImage, type AlphaMode, type RgbImage } from './image-io.ts';
+import { readImage, resizeRgb, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
 import { COARSE_BITS_ALPHA, EARLY_D_REF, EARLY_LOOP, rechooseTokens, TAIL_D_REF } from './tail-rdo.ts';
 import { DEFAULT_EFFORT, effortLevel } from './effort.ts';
@@ -194,7 +194,8 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   if (downscaled && opts.final === 'none') {
     throw new RangeError(`image ${img.width}x${img.height} is larger than the learned layer's limit (${size.width}x${size.height} at this aspect): it needs a final layer (final 'avif', the default)`);
   }
-  const learned = downscaled ? await resizeRgb(img, size) : img;
+  // the same sRGB pixels the final is made from
+  const learned = downscaled ? await resizeRgb(img, size.width, size.height) : img;
   const learnedTooLarge = imageSizeProblem(learned.width, learned.height, sizeLayout(models, opts));
   if (learnedTooLarge) throw new RangeError(learnedTooLarge);
   const final = await encodeFinal(img, opts);
@@ -299,15 +300,6 @@ async function encodeFinal(img: RgbImage, opts: ReturnType<typeof normaliseOptio
     : opts.final === 'webp' ? await s.webp({ quality: q }).toBuffer()
     : await s.jpeg({ quality: q, mozjpeg: true }).toBuffer();
   return { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
-}
-
-/** The learned layer of a photo larger than its limit: the same pixels downscaled (Lanczos 3, in sRGB as the final). */
-async function resizeRgb(img: RgbImage, size: { width: number; height: number }): Promise<RgbImage> {
-  const buf = await (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
-    .resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' })
-    .raw()
-    .toBuffer();
-  return { width: size.width, height: size.height, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
 }
 
 /**

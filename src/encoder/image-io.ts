@@ -86,6 +86,15 @@ export async function sizedInput(bytes: Uint8Array, width: number, height: numbe
   return sharp(bytes, { limitInputPixels: width * height });
 }
 
+/** `img` resized to `width` x `height` (Lanczos 3, in sRGB): a 2.11 learned layer from its image, and back up for display. */
+export async function resizeRgb(img: RgbImage, width: number, height: number): Promise<RgbImage> {
+  const buf = await (await loadSharp())(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'lanczos3' })
+    .raw()
+    .toBuffer();
+  return { width, height, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) };
+}
+
 /** Writes RGB pixels as PNG bytes. */
 export async function encodePng(img: RgbImage): Promise<Uint8Array> {
   const sharp = await loadSharp();

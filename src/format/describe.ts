@@ -1,5 +1,6 @@
 // `mrt info`: a plain description of a header (JSON-able) and a text formatter.
 import { hex } from './model-hash.ts';
+import { learnedEnd } from './header.ts';
 import type { MrtHeaderInfo } from './types.ts';
 
 export interface MrtDescription {
@@ -43,7 +44,7 @@ export interface MrtDescription {
 export function describe(info: MrtHeaderInfo, modelIdFor?: (hash: Uint8Array) => string | undefined): MrtDescription {
   const h = info.header;
   const l = h.layout;
-  const learnedBytes = (info.chunkEnds.at(-1) ?? info.headerEnd) - info.headerEnd;
+  const learnedBytes = learnedEnd(info) - info.headerEnd;
   return {
     version: `${h.version.major}.${h.version.minor}`,
     model: { id: h.modelId || (h.modelHash.length ? modelIdFor?.(h.modelHash) : undefined) || null, hash: hex(h.modelHash) },

@@ -85,8 +85,9 @@ export function decodeFirstPaint(body: Uint8Array, version: { major: number; min
   const imageWidth = uint(m.imageWidth) || width;
   const imageHeight = uint(m.imageHeight) || height;
   if (imageWidth !== width || imageHeight !== height) {
-    const p = fullSizeProblem(imageWidth, imageHeight) ?? learnedSizeProblem({ width: imageWidth, height: imageHeight }, { width, height });
-    if (p) throw new MrtFormatError(fullSizeProblem(imageWidth, imageHeight) ? 'limit' : 'corrupt', p, offset);
+    const tooLarge = fullSizeProblem(imageWidth, imageHeight);
+    const p = tooLarge ?? learnedSizeProblem({ width: imageWidth, height: imageHeight }, { width, height });
+    if (p) throw new MrtFormatError(tooLarge ? 'limit' : 'corrupt', p, offset);
   }
   const first: MrtFirstPaint = {
     version,
@@ -294,6 +295,14 @@ export function headerInfo(header: MrtHeader, firstPaintEnd: number, headerEnd: 
   return info;
 }
 
+/**
+ * Where the learned chunks end: the end of the last chunk (the Index's end when there is none),
+ * which is where the final layer, if any, starts.
+ */
+export function learnedEnd(info: Pick<MrtHeaderInfo, 'chunkEnds' | 'headerEnd'>): number {
+  return info.chunkEnds.at(-1) ?? info.headerEnd;
+}
+
 /** The message whose varint length starts at `at`: [bodyStart, end), or 'need-more'. */
 function messageAt(prefix: Uint8Array, at: number, what: string, limit: number): [number, number] {
   const r = readVarint(prefix, at);
@@ -368,7 +377,7 @@ export function prefixLength(info: MrtHeaderInfo, budget: { bytes?: number; chun
   }
   if (budget.bytes !== undefined && budget.bytes < cut) {
     if (info.header.chunkFraming === 'raw') {
-      cut = Math.max(info.headerEnd, Math.min(Math.floor(budget.bytes), ends.at(-1) ?? info.headerEnd));
+      cut = Math.max(info.headerEnd, Math.min(Math.floor(budget.bytes), learnedEnd(info)));
     } else {
       const k = chunksWithin(info, budget.bytes);
       cut = k === 0 ? info.headerEnd : ends[k - 1]!;
@@ -384,6 +393,5 @@ export function prefixLength(info: MrtHeaderInfo, budget: { bytes?: number; chun
  */
 export function isCut(info: MrtHeaderInfo, length: number): boolean {
   if (length === info.headerEnd || length === info.totalLength || info.chunkEnds.includes(length)) return true;
-  const lastChunkEnd = info.chunkEnds.at(-1) ?? info.headerEnd;
-  return info.header.chunkFraming === 'raw' && length > info.headerEnd && length < lastChunkEnd;
+  return info.header.chunkFraming === 'raw' && length > info.headerEnd && length < learnedEnd(info);
 }

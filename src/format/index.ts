@@ -4,7 +4,7 @@ export { MrtFormatError, isMrtFormatError, type MrtErrorCode } from './errors.ts
 export { LIMITS, SIZED_FOR_STREAM_LAYERS, checkImageSize, imageSizeProblem, fullSizeProblem, type SizeLayout } from './limits.ts';
 export { learnedSize, learnedSizeProblem } from './learned.ts';
 export { crc32, chunkCrc, finalCrc, encodeRawChunk, splitRawChunk } from './crc32.ts';
-export { readHeader, readFirstPaint, prefixLength, isCut, chunksWithin, decodeFirstPaint, decodeIndex, headerInfo, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
+export { readHeader, readFirstPaint, prefixLength, isCut, chunksWithin, learnedEnd, decodeFirstPaint, decodeIndex, headerInfo, DEFAULT_PLACEHOLDER_MIME } from './header.ts';
 export { writeMrt, encodeHeaderMessages, headCrc, encodeChunkMessage, encodeFinalMessage, bytesAndCrcMessageSize, chunkByteLength } from './write.ts';
 export { MrtParser, parseMrt, finalData, readFinal } from './parser.ts';
 export { describe, formatInfo, type MrtDescription } from './describe.ts';

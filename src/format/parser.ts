@@ -8,7 +8,7 @@
 import { mrt } from './gen/mrt.js';
 import { chunkCrc, crc32, finalCrc, splitRawChunk } from './crc32.ts';
 import { MrtFormatError } from './errors.ts';
-import { checkPreamble, decodeFirstPaint, decodeIndex, headerInfo } from './header.ts';
+import { checkPreamble, decodeFirstPaint, decodeIndex, headerInfo, learnedEnd } from './header.ts';
 import { LIMITS } from './limits.ts';
 import { readVarint } from './varint.ts';
 import { CHUNK_CRC_BYTES, PREAMBLE_BYTES, type MrtEvent, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from './types.ts';
@@ -304,7 +304,7 @@ export function finalData(body: Uint8Array, headerCrc: number, offset: number): 
  * `info.headerEnd` bytes (its checksum covers the Header and the Index).
  */
 export function readFinal(info: MrtHeaderInfo, head: Uint8Array, bytes: Uint8Array): Uint8Array {
-  const start = info.chunkEnds.at(-1) ?? info.headerEnd;
+  const start = learnedEnd(info);
   if (!info.header.final || info.finalEnd === undefined) throw new MrtFormatError('corrupt', 'the stream has no final layer', start);
   if (bytes.length !== info.finalEnd - start) throw new MrtFormatError('truncated', `final layer of ${bytes.length} bytes, the header says ${info.finalEnd - start}`, start);
   const r = readVarint(bytes, 0);

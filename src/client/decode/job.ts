@@ -1,7 +1,7 @@
 // One image: wires the stages (source → parser → token state → painters) and reports to
 // the page: header, progress, partial, and once the last paint of a state drains, one
 // `load` or one `error`.
-import { readFinal, type MrtFirstPaint, type MrtHeaderInfo } from '../../format/index.ts';
+import { learnedEnd, readFinal, type MrtFirstPaint, type MrtHeaderInfo } from '../../format/index.ts';
 import type { Geometry } from '../../model/io.ts';
 import type { StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
@@ -97,12 +97,8 @@ export class Job {
   private async learnedAfterAll(): Promise<void> {
     this.direct = false;
     this.finalShown = false;
-    const info = this.parser.info!;
-    this.limit = info.chunkEnds.at(-1) ?? info.headerEnd;
-    this.inputs = new TokenInputs(this.parser.g!);
-    this.placeholder.makeBase(this.parser.g!);
-    models().catch(() => undefined);
-    warmLearned();
+    this.limit = learnedEnd(this.parser.info!);
+    this.startLearned(this.parser.g!);
     try {
       await this.parser.resumeLearned();
       await this.fetchStream(this.received);
@@ -129,8 +125,7 @@ export class Job {
   /** The final layer with one Range request from the end of the last chunk, checked and shown; the runtime then loads for later images. */
   private async readFinalDirect(): Promise<void> {
     const info = this.parser.info!;
-    const start = info.chunkEnds.at(-1) ?? info.headerEnd;
-    const bytes = await readBytes(this.opts, info.totalLength, start, info.finalEnd!, this.abort.signal);
+    const bytes = await readBytes(this.opts, info.totalLength, learnedEnd(info), info.finalEnd!, this.abort.signal);
     if (this.dead) return;
     const data = readFinal(info, this.parser.head(), bytes);
     const wire = this.received + bytes.length;
@@ -309,15 +304,19 @@ export class Job {
       this.parser.direct = true;
       this.finalShown = true;
       this.limit = info.headerEnd;
-      if (cfg().debug) console.log(`[mrt] id=${this.id} the learned decoder is not cached: the final layer on its own (bytes ${info.chunkEnds.at(-1) ?? info.headerEnd}-${info.totalLength - 1}), ${this.directNow ? 'now' : 'on refine (the budget stops before it)'}`);
+      if (cfg().debug) console.log(`[mrt] id=${this.id} the learned decoder is not cached: the final layer on its own (bytes ${learnedEnd(info)}-${info.totalLength - 1}), ${this.directNow ? 'now' : 'on refine (the budget stops before it)'}`);
       return this.limit;
     }
-    // the models load after the placeholder painted (once per page), the runtime once the gate opens
+    this.startLearned(g);
+    return this.limit;
+  }
+
+  /** The learned path's start: token inputs and the model's base, the models (once per page) and, once the gate opens, the runtime. */
+  private startLearned(g: Geometry): void {
     models().catch(() => undefined);
     if (cfg().paint !== false) warmLearned();
     this.inputs = new TokenInputs(g);
     this.placeholder.makeBase(g);
-    return this.limit;
   }
 
   private onChunks(): void {

@@ -154,9 +154,9 @@ async function readOne(url: string, opts: StartOptions, at: number, end: number,
       try {
         chunk = await reader.read();
       } catch (e) {
-        // the connection broke off: what arrived is a prefix (the stream ends there, truncated)
-        if (pos === at - skip && !signal.aborted) throw new ClientError('network', `fetch ${url}: ${(e as Error).message}`);
         if (signal.aborted) throw e;
+        if (pos === at - skip) throw new ClientError('network', `fetch ${url}: ${(e as Error).message}`);
+        // the connection broke off: what arrived is a prefix (the stream ends there, truncated)
         break;
       }
       const { done, value } = chunk;
