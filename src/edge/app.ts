@@ -28,6 +28,8 @@ import {
   type Problem,
 } from './http.ts';
 import { CorruptObject, MrtStore, corruptProblem, type CacheLike, type ObjectEntry, type StoreOptions } from './store.ts';
+import { servePart } from './parts.ts';
+import { MRT_PARTS, isPart, type MrtPart } from '../format/parts.ts';
 import { hasBody, type ExecutionContextLike, type MrtEnv, type R2BucketLike } from './types.ts';
 
 export interface MrtAppOptions<E extends object = MrtEnv> {
@@ -138,6 +140,11 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   const qQ = parseCount(url.searchParams.get('q') ?? undefined, 'q');
   if (isProblem(qQ)) return fail(qQ);
   if (bytesQ !== undefined && qQ !== undefined) return fail(problem(400, 'bad-query', 'use either bytes or q, not both'));
+  const part = url.searchParams.get('part');
+  if (part !== null) {
+    if (!isPart(part)) return fail(problem(400, 'bad-query', `part must be one of ${MRT_PARTS.join(', ')}, got '${part.slice(0, 32)}'`));
+    if (bytesQ !== undefined || qQ !== undefined) return fail(problem(400, 'bad-query', 'a part is whole: no bytes or q with it'));
+  }
 
   const immutable = r.contentAddressed(key);
   const ttl = immutable ? r.store.opts.immutableTtl : r.store.opts.mutableTtl;
@@ -154,6 +161,12 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   if (!entry) return fail(problem(404, 'not-found', `no object '${key}'`));
   const info = entry.info;
   const total = entry.size;
+  const sharedCc = immutable ? `public, max-age=${YEAR}, immutable, no-transform` : `public, max-age=${r.mutableMaxAge}, no-transform`;
+  if (part !== null) {
+    const res = await servePart(part as MrtPart, entry, bucket, req, sharedCc);
+    if (res === 'changed') return changed(c, key, bucket, r, url.origin, retry);
+    return isProblem(res) ? fail(res) : res;
+  }
 
   // 1. explicit ?bytes / ?q, 2. client hints, 3. default (whole stream); Range → whole stream.
   // Byte budgets (explicit or from hints) are rounded up to the ladder (budgetRung): a few
@@ -205,7 +218,6 @@ async function get<E extends object>(c: Context<{ Bindings: E }>, key: string, b
   h.set('X-MRT-Selection', selection);
   if (served !== undefined) h.set('X-MRT-Budget', String(served));
   for (const [n, v] of Object.entries(STORED_OBJECT_HEADERS)) h.set(n, v);
-  const sharedCc = immutable ? `public, max-age=${YEAR}, immutable, no-transform` : `public, max-age=${r.mutableMaxAge}, no-transform`;
   if (byHints) {
     // The body depends on request headers: keep it out of shared caches, name the
     // URL-keyed equivalent, and Vary on every hint the rule reads.

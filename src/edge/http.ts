@@ -1,4 +1,5 @@
 /** HTTP helpers for the edge: keys, Range, ETags, JSON errors, CORS. Pure functions. */
+import { PART_HEADERS } from '../format/parts.ts';
 
 export const MRT_CONTENT_TYPE = 'application/vnd.mrt';
 export const MAX_KEY_BYTES = 1024;
@@ -13,7 +14,7 @@ export function problem(status: number, error: string, detail: string, headers?:
 export const CORS_EXPOSE = [
   'Content-Length', 'Content-Range', 'Accept-Ranges', 'ETag', 'Content-Location',
   'X-MRT-Total-Length', 'X-MRT-Bytes', 'X-MRT-Chunks', 'X-MRT-Total-Chunks', 'X-MRT-Final', 'X-MRT-Selection',
-  'X-MRT-Budget',
+  'X-MRT-Budget', ...Object.values(PART_HEADERS),
 ].join(', ');
 export const CORS_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'Access-Control-Allow-Origin': '*',

@@ -1,8 +1,8 @@
 // The size an embedded image (placeholder, final layer) claims, read from its own header
-// before the browser decodes it (src/client/decode/embedded.ts).
+// before the browser decodes it (src/format/embedded.ts).
 import { describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { embeddedProblem, embeddedSize } from '../../src/client/decode/embedded.ts';
+import { embeddedProblem, embeddedSize } from '../../src/format/embedded.ts';
 import { AVIF_FORMATS, av1StillPayload, wrapAv1Still } from '../../src/format/index.ts';
 import { pngBomb } from '../encoder/bombs.ts';
 

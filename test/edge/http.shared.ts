@@ -13,9 +13,14 @@ export function httpTests(harness: EdgeHarness): void {
   const ends = fx.info.chunkEnds;
   const HASHED = 'http/kodim01.3f2a9c1d.mrt';
 
+  const noFinal = makeMrt({ chunks: 3 });
+  const wrong = makeMrt({ chunks: 3, final: 600, wrongSizes: true });
+
   beforeAll(async () => {
     await seed('http/a.mrt', fx);
     await seed(HASHED, fx);
+    await seed('http/no-final.mrt', noFinal);
+    await seed('http/wrong-sizes.mrt', wrong);
   });
 
   const range = (r: string, path = '/i/http/a.mrt', extra: Record<string, string> = {}) =>
@@ -256,6 +261,71 @@ export function httpTests(harness: EdgeHarness): void {
       expect(res.status).toBe(404);
       expect(res.headers.get('access-control-allow-origin')).toBe('*');
       await res.arrayBuffer();
+    });
+  });
+
+  describe('parts (?part=placeholder|final)', () => {
+    const finalStart = ends.at(-1)!;
+
+    it('the placeholder: its image bytes, type and the geometry to show it, cacheable by URL', async () => {
+      const res = await fetchEdge('/i/http/a.mrt?part=placeholder', { headers: { Origin: 'https://example.com' } });
+      expect(res.status).toBe(200);
+      const ph = fx.info.header.placeholder!;
+      expect(res.headers.get('content-type')).toBe(ph.mime);
+      expect(same(await bytesOf(res), ph.bytes)).toBe(true);
+      expect(res.headers.get('x-mrt-part')).toBe('placeholder');
+      expect(res.headers.get('x-mrt-size')).toBe('256x192');
+      expect(res.headers.get('x-mrt-image-size')).toBe('256x192');
+      expect(res.headers.get('x-mrt-padded-size')).toBe('256x192');
+      expect(res.headers.get('x-mrt-final-type')).toBe('image/webp');
+      expect(res.headers.get('etag')).toMatch(/\.placeholder"$/);
+      expect(res.headers.get('cache-control')).toMatch(/^public/);
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      const exp = res.headers.get('access-control-expose-headers')!;
+      for (const h of ['X-MRT-Part', 'X-MRT-Size', 'X-MRT-Image-Size', 'X-MRT-Padded-Size', 'X-MRT-Final-Type']) expect(exp).toContain(h);
+    });
+
+    it('the final layer: the image bytes alone, checked, as the stream stores them', async () => {
+      const res = await fetchEdge('/i/http/a.mrt?part=final');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('image/webp');
+      const body = await bytesOf(res);
+      expect(body.length).toBe(1000);
+      expect(body.length).toBeLessThan(total - finalStart);
+      expect(res.headers.get('content-length')).toBe('1000');
+      expect([...body.subarray(0, 4)].map((c) => String.fromCharCode(c)).join('')).toBe('RIFF');
+      const etag = res.headers.get('etag')!;
+      expect(etag).toMatch(/\.final"$/);
+      const again = await fetchEdge('/i/http/a.mrt?part=final', { headers: { 'If-None-Match': etag } });
+      expect(again.status).toBe(304);
+      const head = await fetchEdge('/i/http/a.mrt?part=final', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      expect(head.headers.get('content-length')).toBe('1000');
+    });
+
+    it('a part the stream lacks → 404; an unknown part or a part with a budget → 400', async () => {
+      const none = await fetchEdge('/i/http/no-final.mrt?part=final');
+      expect(none.status).toBe(404);
+      expect((await errorBody(none)).error).toBe('no-part');
+      const ph = await fetchEdge('/i/http/no-final.mrt?part=placeholder');
+      expect(ph.status).toBe(200);
+      expect(ph.headers.get('x-mrt-final-type')).toBe('none');
+      await ph.arrayBuffer();
+      for (const q of ['part=tokens', 'part=final&bytes=100', 'part=placeholder&q=1']) {
+        const res = await fetchEdge(`/i/http/a.mrt?${q}`);
+        expect(res.status, q).toBe(400);
+        expect((await errorBody(res)).error).toBe('bad-query');
+      }
+    });
+
+    it('a part whose image header claims another size than the stream gives it → 409, never sent', async () => {
+      for (const part of ['placeholder', 'final']) {
+        const res = await fetchEdge(`/i/http/wrong-sizes.mrt?part=${part}`);
+        expect(res.status, part).toBe(409);
+        const e = await errorBody(res);
+        expect(e.error).toBe('corrupt-object');
+        expect(e.detail).toContain('the header says');
+      }
     });
   });
 }

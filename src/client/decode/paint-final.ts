@@ -1,7 +1,7 @@
 // Final painter: the stream's native final layer (full resolution, full quality). The page
 // shows it as a real <img> (so "Save image as", currentSrc and LCP see an image); it ends the
 // image's learned paints.
-import { embeddedProblem } from './embedded.ts';
+import { embeddedProblem } from '../../format/embedded.ts';
 import { send } from './env.ts';
 import type { Job } from './job.ts';
 

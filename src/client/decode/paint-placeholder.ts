@@ -2,7 +2,7 @@
 // painted before any ML byte is fetched; its pixels become the decoder's `base` input.
 import type { MrtFirstPaint } from '../../format/index.ts';
 import { pixelsToChw, type Geometry } from '../../model/io.ts';
-import { decodedProblem, embeddedProblem, embeddedSize, NOT_AN_IMAGE } from './embedded.ts';
+import { decodedProblem, embeddedProblem, embeddedSize, NOT_AN_IMAGE } from '../../format/embedded.ts';
 import { send } from './env.ts';
 import type { Job } from './job.ts';
 

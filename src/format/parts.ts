@@ -1,0 +1,44 @@
+// Parts of a stream served on their own as plain images (the edge's `?part=`): the placeholder
+// and the final layer. A first visit, which has no learned decoder cached, needs nothing else
+// of the stream; as plain image responses they paint without the decode worker, and the final
+// layer is a URL the browser loads, preloads and caches like any <img>.
+export const MRT_PARTS = ['placeholder', 'final'] as const;
+export type MrtPart = (typeof MRT_PARTS)[number];
+
+/** Response headers of a part: which part, and the geometry a page needs to show the placeholder. */
+export const PART_HEADERS = {
+  /** 'placeholder' | 'final': says the server serves parts (any other server sends the stream) */
+  part: 'X-MRT-Part',
+  /** the learned layer's size, WxH */
+  size: 'X-MRT-Size',
+  /** the image's size, WxH (the final layer's) */
+  imageSize: 'X-MRT-Image-Size',
+  /** the padded learned layer the placeholder covers, WxH */
+  paddedSize: 'X-MRT-Padded-Size',
+  /** the final layer's media type, or 'none' */
+  finalType: 'X-MRT-Final-Type',
+} as const;
+
+export function isPart(v: string): v is MrtPart {
+  return (MRT_PARTS as readonly string[]).includes(v);
+}
+
+/** The URL of a stream's part: its own query kept, `part` set. */
+export function partUrl(src: string, part: MrtPart): string {
+  const u = new URL(src);
+  u.searchParams.set('part', part);
+  return u.href;
+}
+
+export function formatSize(width: number, height: number): string {
+  return `${width}x${height}`;
+}
+
+/** 'WxH' → [w, h] (positive integers), else null. */
+export function parseSize(v: string | null): [number, number] | null {
+  const m = v ? /^(\d{1,6})x(\d{1,6})$/.exec(v) : null;
+  if (!m) return null;
+  const w = Number(m[1]);
+  const h = Number(m[2]);
+  return w > 0 && h > 0 ? [w, h] : null;
+}
