@@ -13,6 +13,8 @@ import { REGENERATE_BY_DEFAULT } from '../codec/regenerate.ts';
 import { fullSizeProblem, imageSizeProblem } from '../format/limits.ts';
 import { MAX_LEARNED_PAINTS_DEFAULT, type FromWorker, type HeaderInfo, type StartOptions, type ToWorker } from './protocol.ts';
 import { WorkerSupervisor } from './supervisor.ts';
+import { directWanted } from './direct-rule.ts';
+import { bodyBytes, fetchPlaceholder, finalUrl, workerScriptCached, type PlaceholderPart } from './first-visit.ts';
 import type {
   BudgetSpec,
   MrtConfig,
@@ -171,6 +173,18 @@ function post(m: ToWorker, transfer: Transferable[] = []): void {
   supervisor.post(m, transfer);
 }
 
+/** Images on the first-visit path (first-visit.ts) not done yet; the learned decoder loads after them. */
+let firstVisitsPending = 0;
+let firstVisitShown = false;
+let prefetched = false;
+
+function firstVisitDone(shown: boolean): void {
+  firstVisitShown ||= shown;
+  if (--firstVisitsPending > 0 || !firstVisitShown || prefetched || config.paint === false) return;
+  prefetched = true;
+  post({ type: 'prefetch' });
+}
+
 function parseBudget(v: string | null): BudgetSpec | 'auto' {
   if (v == null || v === '' || v === 'auto') return 'auto';
   if (v === 'full' || v === 'all') return null;
@@ -272,7 +286,9 @@ export class MrtImg extends ElementBase {
   private orphaned = false;
   /** The final layer shown as an <img> (blob: URL), and the swap in progress (load waits for it). */
   private finalImg: HTMLImageElement | null = null;
-  private finalSwap: Promise<void> | null = null;
+  private finalSwap: Promise<unknown> | null = null;
+  /** The first-visit path's requests (first-visit.ts), while they run. */
+  private firstVisit: AbortController | null = null;
 
   constructor() {
     super();
@@ -361,6 +377,7 @@ export class MrtImg extends ElementBase {
         elements.delete(this.mrtId);
         this.started = false;
         this._waiting = false;
+        this.stopFirstVisit();
         this.dropFinal();
       }
     });
@@ -451,6 +468,7 @@ export class MrtImg extends ElementBase {
     this.orphaned = false;
     this._complete = false;
     this.header = null;
+    this.stopFirstVisit();
     this.dropFinal();
     this.budgetOverride = budget;
     this.removeAttribute('data-state');
@@ -477,7 +495,6 @@ export class MrtImg extends ElementBase {
   private start(): void {
     if (this.started || !this.src) return;
     this.started = true;
-    this._waiting = true;
     elements.set(this.mrtId, this);
     const attrBudget = this.budgetOverride !== undefined ? this.budgetOverride : parseBudget(this.getAttribute('budget'));
     // Default: the shared budget rule (src/format/budget.ts) on navigator.connection,
@@ -512,12 +529,73 @@ export class MrtImg extends ElementBase {
       keepTokens: this.hasAttribute('data-keep-tokens'),
     };
     this.setAttribute('data-state', 'loading');
+    if (opts.budget && !('hints' in opts.budget)) this.postStart(opts);
+    else void this.startFirstVisit(opts);
+  }
+
+  private postStart(opts: StartOptions): void {
+    this._waiting = true;
     try {
-      post({ type: 'start', id: this.mrtId, opts });
+      post({ type: 'start', id: this.mrtId, opts }, opts.head ? [opts.head.bytes] : []);
     } catch (e) {
       // No worker (CSP, old browser): the <img> child it is.
       this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'runtime', message: `cannot start the decode worker: ${(e as Error).message}`, fatal: true } });
     }
+  }
+
+  /**
+   * A first visit (first-visit.ts): the placeholder and the final layer as parts, without the
+   * worker; else (a warm visit, Save-Data, a server without parts, a stream without a final
+   * layer) the worker reads the stream.
+   */
+  private async startFirstVisit(opts: StartOptions): Promise<void> {
+    const id = this.mrtId;
+    const ac = new AbortController();
+    this.firstVisit = ac;
+    firstVisitsPending++;
+    let shown = false;
+    let painted = false;
+    let ph: PlaceholderPart | null = null;
+    try {
+      // (after a wait: the page's configure() right after the element is defined applies)
+      const cached = await workerScriptCached(abs(config.workerUrl));
+      if (id !== this.mrtId) return;
+      if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
+      let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
+      try {
+        got = await fetchPlaceholder(opts.url, ac.signal, opts.priority);
+      } catch (e) {
+        if (id !== this.mrtId) return;
+        console.warn(`[mrt-img] ${opts.url}: the placeholder part could not be shown (${(e as Error).message}); reading the stream instead`);
+      }
+      if (id !== this.mrtId) return;
+      if ('head' in got) return this.postStart(got.head ? { ...opts, head: got.head } : opts);
+      ph = got.part;
+      if (!ph.finalType) return this.postStart(opts);
+      this._onWorker({ type: 'header', id, info: ph.info });
+      if (this.errored) return;
+      painted = true; // (the paint closes the bitmap)
+      this._onWorker({ type: 'paint', id, bitmap: ph.bitmap, crop: ph.crop, detail: { kind: 'placeholder', bytes: ph.bytes, chunks: 0, tokens: 0 } });
+      const url = finalUrl(opts.url);
+      const wire = () => ph!.bytes + bodyBytes(url);
+      const r = await this.showFinalImage(url, ph.finalType, () => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 }), opts.priority);
+      if (r === 'stale') return;
+      // not silent (showFinalImage said why): the learned layer instead
+      if (r === 'failed') return this.postStart({ ...opts, direct: false });
+      shown = true;
+      const bytes = wire();
+      this._onWorker({ type: 'progress', id, detail: { bytes, chunks: 0, tokens: 0, totalTokens: 0, totalBytes: ph.info.totalBytes } });
+      this._onWorker({ type: 'load', id, detail: { bytes, chunks: 0, tokens: 0, complete: true } });
+    } finally {
+      if (!painted) ph?.bitmap.close();
+      if (this.firstVisit === ac) this.firstVisit = null;
+      firstVisitDone(shown);
+    }
+  }
+
+  private stopFirstVisit(): void {
+    this.firstVisit?.abort();
+    this.firstVisit = null;
   }
 
   /** The `refine` attribute: 'auto' (default), 'click', 'none'. */
@@ -552,7 +630,7 @@ export class MrtImg extends ElementBase {
         // the worker's parser applies the size rule already; the canvas is never sized past it
         const tooLarge = imageSizeProblem(m.info.width, m.info.height) ?? fullSizeProblem(m.info.imageWidth, m.info.imageHeight);
         if (tooLarge) {
-          post({ type: 'cancel', id: this.mrtId });
+          if (supervisor.running) post({ type: 'cancel', id: this.mrtId });
           this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'corrupt', message: `limit: ${tooLarge}`, fatal: true } });
           break;
         }
@@ -630,48 +708,59 @@ export class MrtImg extends ElementBase {
     }
   }
 
-  /**
-   * Shows the final layer as an <img> over a blob: URL once the browser has decoded it and it is
-   * the header's image size; else the learned image stays and the worker resumes learned paints.
-   */
+  /** The worker's final layer, as an <img> over a blob: URL; if it cannot be shown, the worker resumes learned paints. */
   private showFinal(m: Extract<FromWorker, { type: 'final' }>): void {
     const id = this.mrtId;
     const url = URL.createObjectURL(new Blob([m.bytes], { type: m.mime }));
+    void this.showFinalImage(url, m.mime, () => m.detail).then((r) => {
+      if (r === 'shown') return;
+      URL.revokeObjectURL(url);
+      if (r === 'failed' && id === this.mrtId) post({ type: 'final-failed', id });
+    });
+  }
+
+  /**
+   * Shows the final layer's <img> once the browser has decoded it and it is the header's image
+   * size ('shown'); 'failed' (said on the console: the learned image stays) or 'stale' (the
+   * element moved on) otherwise. The load waits for it.
+   */
+  private showFinalImage(src: string, mime: string, detail: () => MrtPaintDetail, priority?: string): Promise<'shown' | 'failed' | 'stale'> {
+    const id = this.mrtId;
     const img = document.createElement('img');
     img.setAttribute('part', 'final');
     // the host is the accessible image (role img, aria-label = alt)
     img.alt = '';
     img.setAttribute('aria-hidden', 'true');
     img.decoding = 'async';
-    img.src = url;
-    this.finalSwap = img
+    if (priority === 'high' || priority === 'low') img.fetchPriority = priority;
+    img.src = src;
+    const swap = img
       .decode()
-      .then(() => {
+      .then((): 'shown' | 'stale' => {
         const want = this.header;
         if (want && (img.naturalWidth !== want.imageWidth || img.naturalHeight !== want.imageHeight)) {
           throw new Error(`it decoded to ${img.naturalWidth}x${img.naturalHeight}, the header says ${want.imageWidth}x${want.imageHeight}`);
         }
-        if (id !== this.mrtId || this.getAttribute('data-state') === 'fallback') {
-          URL.revokeObjectURL(url);
-          return;
-        }
+        if (id !== this.mrtId || this.getAttribute('data-state') === 'fallback') return 'stale';
         this.dropFinal();
         this.finalImg = img;
         this.canvas.after(img);
-        this._paint = m.detail;
+        this._paint = detail();
         this.setAttribute('data-state', 'final');
-        this.fire('paint', m.detail);
+        this.fire('paint', this._paint);
+        return 'shown';
       })
-      .catch((e: unknown) => {
-        URL.revokeObjectURL(url);
-        if (id !== this.mrtId) return;
-        // not silent: the learned image stays, and learned paints resume
-        console.warn(`[mrt-img] final layer (${m.mime}) not shown: ${(e as Error)?.message ?? e}; keeping the learned image`);
-        post({ type: 'final-failed', id });
+      .catch((e: unknown): 'failed' | 'stale' => {
+        img.removeAttribute('src');
+        if (id !== this.mrtId) return 'stale';
+        console.warn(`[mrt-img] final layer (${mime}) not shown: ${(e as Error)?.message ?? e}; keeping the learned image`);
+        return 'failed';
       })
       .finally(() => {
-        if (id === this.mrtId) this.finalSwap = null;
+        if (id === this.mrtId && this.finalSwap === swap) this.finalSwap = null;
       });
+    this.finalSwap = swap;
+    return swap;
   }
 
   private dropFinal(): void {

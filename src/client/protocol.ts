@@ -26,7 +26,25 @@ export interface StartOptions {
   priority: 'high' | 'low' | 'auto';
   /** Keep the decoded token buffer for `tokens` requests (tests). */
   keepTokens?: boolean;
+  /** false: the learned layer, never the final layer alone (the page could not show it on its own). */
+  direct?: false;
+  /** The stream's first bytes, which the page read already (first-visit.ts): the first request starts after them. */
+  head?: StreamHead;
 }
+
+/** A response's first bytes, as a 206 would give them. */
+export interface StreamHead {
+  bytes: ArrayBuffer;
+  /** `bytes 0-(n-1)/total` (total '*' when not known) */
+  contentRange: string;
+}
+
+/**
+ * What the first request asks for when the image may read its final layer on its own: the
+ * Header (256 B by default) and the Index (~50-60 B), with room to spare. A stream without a
+ * final layer goes on with a Range request from there.
+ */
+export const DIRECT_HEAD_BYTES = 512;
 
 export type ToWorker =
   /**
@@ -43,6 +61,11 @@ export type ToWorker =
   | { type: 'final-failed'; id: number }
   | { type: 'tokens'; id: number; req: number }
   | { type: 'warm' }
+  /**
+   * A first visit's images showed their final layers without the worker (first-visit.ts): the
+   * learned decoder loads now, once the gate is open, for later images and the next visit.
+   */
+  | { type: 'prefetch' }
   /** Watchdog (supervisor.ts): any message back proves the worker alive. */
   | { type: 'ping' }
   /** Test hook: destroys the WebGPU device the decoder runs on (a simulated device loss). */

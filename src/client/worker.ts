@@ -41,6 +41,10 @@ onPreviewReady(() => {
       openGate('warm');
       warmLearned();
       break;
+    case 'prefetch':
+      // the gate still holds (the page's first paint), and Save-Data (gate.ts)
+      if (cfg().paint !== false) warmLearned({ tail: true });
+      break;
     case 'ping':
       send({ type: 'pong' });
       break;

@@ -42,3 +42,15 @@ export function parseSize(v: string | null): [number, number] | null {
   const h = Number(m[2]);
   return w > 0 && h > 0 ? [w, h] : null;
 }
+
+/**
+ * The part of a decoded placeholder (`bitmapWidth` x `bitmapHeight`) over the image: the
+ * placeholder covers the padded learned layer, the image is its top-left `width` x `height`.
+ */
+export function placeholderCrop(
+  g: { width: number; height: number; paddedWidth: number; paddedHeight: number },
+  bitmapWidth: number,
+  bitmapHeight: number,
+): [number, number] {
+  return [(g.width * bitmapWidth) / g.paddedWidth, (g.height * bitmapHeight) / g.paddedHeight];
+}

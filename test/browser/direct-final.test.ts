@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
-import { readHeader } from '../../src/format/index.ts';
+import { readFinal, readFirstPaint, readHeader } from '../../src/format/index.ts';
 import { rewrite } from '../encoder/bombs.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, type FixtureSpec } from './fixtures.ts';
 import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
@@ -39,8 +39,8 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     await srv?.close();
   });
 
-  const visit = async (path: string, config: object, bytes = mrt, attrs = '', extraHead = '') => {
-    srv.streams.set('/i/d.mrt', { bytes, pieceBytes: 1024, pieceDelayMs: 20 });
+  const visit = async (path: string, config: object, bytes = mrt, attrs = '', extraHead = '', parts = false) => {
+    srv.streams.set('/i/d.mrt', { bytes, pieceBytes: 1024, pieceDelayMs: 20, parts });
     const body = `<mrt-img id="m" src="/i/d.mrt" width="768" height="512" alt="d" ${attrs}></mrt-img>
       <script type="module">
         customElements.get('mrt-img') || await customElements.whenDefined('mrt-img');
@@ -69,6 +69,9 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
     const reqs = log.filter((r) => r.path === '/i/d.mrt');
     expect(reqs.map((r) => r.range)).toEqual(['bytes=0-511', `bytes=${start}-${mrt.length - 1}`]);
+    // the first is the page's request for the placeholder part: this server sends the stream's
+    // start instead, which the worker takes over (no byte twice)
+    expect(reqs.map((r) => r.search)).toEqual(['?part=placeholder', `?bytes=${mrt.length}`]);
     const sent = reqs.reduce((a, r) => a + r.sent, 0);
     // the header (and what fits in the first 512 bytes) on top of the final layer: never the learned chunks
     expect(sent).toBeLessThanOrEqual(512 + (mrt.length - start));
@@ -146,5 +149,67 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     expect(ev.filter((e) => e.type === 'error')).toEqual([]);
     expect(ev.find((e) => e.type === 'load')!.detail).toMatchObject({ complete: false, bytes: cut.length });
     await page.close();
+  });
+
+  describe('from the edge, which serves parts (?part=)', () => {
+    it("'auto': the placeholder part, then the final part as an <img> by its URL; no worker before the final; the learned decoder loads after it", async () => {
+      const info = readHeader(mrt);
+      const first = readFirstPaint(mrt);
+      const finalBytes = readFinal(info, mrt.subarray(0, info.headerEnd), mrt.subarray(info.chunkEnds.at(-1)!, info.finalEnd)).length;
+      const { page, ev, log, logs } = await visit('/t/parts.html', {}, mrt, '', '', true);
+      expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+      expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
+      const reqs = log.filter((r) => r.path === '/i/d.mrt');
+      expect(reqs.map((r) => r.search)).toEqual(['?part=placeholder', '?part=final']);
+      expect(reqs.map((r) => r.sent)).toEqual([first.placeholder!.bytes.length, finalBytes]);
+      const load = ev.find((e) => e.type === 'load')!.detail;
+      expect(load).toMatchObject({ complete: true, chunks: 0, tokens: 0, bytes: first.placeholder!.bytes.length + finalBytes });
+      // the worker's script is not fetched before the final layer is on screen; then it is, and
+      // it loads the learned decoder for later images
+      const finalAt = ev.find((e) => e.type === 'paint' && e.detail.kind === 'final')!;
+      const workerReq = () => srv.log.find((r) => r.path === '/mrt-worker.js' && r.start >= log[0]!.start);
+      for (let t = 0; !srv.log.some((r) => RUNTIME.test(r.path) && r.start >= log[0]!.start); t += 100) {
+        if (t > 30_000) throw new Error(`no runtime fetched after the final: ${srv.log.map((r) => r.path).join(' ')}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const navStart = await page.evaluate(() => performance.timeOrigin);
+      expect(workerReq()!.start).toBeGreaterThanOrEqual(Math.floor(navStart + finalAt.t) - 5);
+      const shown = await page.evaluate(() => {
+        const m = document.getElementById('m') as any;
+        return [m.getAttribute('data-state'), m.finalElement?.naturalWidth, m.currentSrc, m.naturalWidth];
+      });
+      expect(shown).toEqual(['final', 768, `${srv.url}/i/d.mrt?part=final`, 768]);
+      expect(logs.filter((l) => /not shown|could not/.test(l))).toEqual([]);
+      await page.close();
+    });
+
+    it("a final part the browser cannot decode: said on the console, and the learned layer instead", async () => {
+      const info = readHeader(mrt);
+      const whole = readFinal(info, mrt.subarray(0, info.headerEnd), mrt.subarray(info.chunkEnds.at(-1)!, info.finalEnd));
+      // its header (and so its size) intact, half of its coded image gone
+      const data = whole.slice(0, Math.floor(whole.length / 2));
+      const broken = rewrite(mrt, { final: { mime: 'image/avif', bytes: data } });
+      const { page, ev, log, logs } = await visit('/t/parts-broken.html', {}, broken, 'refine="none"', '', true);
+      expect(logs.filter((l) => /final layer \(image\/avif\) not shown/.test(l)).length).toBeGreaterThanOrEqual(1);
+      const kinds = ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
+      expect(kinds[0]).toBe('placeholder');
+      expect(kinds).toContain('ml');
+      expect(kinds).not.toContain('final');
+      // the worker read the stream from its first byte (the learned layer, not the final alone)
+      const reqs = log.filter((r) => r.path === '/i/d.mrt');
+      expect(reqs.map((r) => r.search).slice(0, 3)).toEqual(['?part=placeholder', '?part=final', '']);
+      expect(reqs[2]!.range ?? 'bytes=0-').toMatch(/^bytes=0-/);
+      await page.close();
+    });
+
+    it("'never', or a byte budget: no part is asked for", async () => {
+      const a = await visit('/t/parts-never.html', { directFinal: 'never' }, mrt, '', '', true);
+      expect(a.log.filter((r) => r.path === '/i/d.mrt' && r.search.includes('part='))).toEqual([]);
+      expect(a.ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind).at(-1)).toBe('final');
+      await a.page.close();
+      const b = await visit('/t/parts-budget.html', {}, mrt, 'budget="2k" refine="none"', '', true);
+      expect(b.log.filter((r) => r.path === '/i/d.mrt' && r.search.includes('part='))).toEqual([]);
+      await b.page.close();
+    });
   });
 });

@@ -375,7 +375,7 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
    */
   const NONCE = 'mrt-test-nonce';
   const POLICY = {
-    page: `default-src 'none'; script-src 'self' 'nonce-${NONCE}'; worker-src 'self'; img-src 'self'; report-uri /csp-report`,
+    page: `default-src 'none'; script-src 'self' 'nonce-${NONCE}'; worker-src 'self'; connect-src 'self'; img-src 'self'; report-uri /csp-report`,
     worker: "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'; report-uri /csp-report",
     site: `default-src 'none'; script-src 'self' 'nonce-${NONCE}' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self'; report-uri /csp-report`,
   };

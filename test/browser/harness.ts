@@ -9,6 +9,8 @@ import { extname, join, normalize, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { prefixLength, readHeader } from '../../src/format/index.ts';
+import { isPart } from '../../src/format/parts.ts';
+import { readPart } from '../../src/edge/parts.ts';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const DIST = join(ROOT, 'dist/client');
@@ -39,6 +41,8 @@ export interface Stream {
   boundaries?: number[];
   /** Cut the body after this many bytes and end the response (a network truncation). */
   dropAfter?: number;
+  /** Serve `?part=placeholder|final` as the edge does (src/edge/parts.ts); else the query is ignored, as a plain static host does. */
+  parts?: boolean;
 }
 
 export interface TestServer {
@@ -50,7 +54,7 @@ export interface TestServer {
   /** Extra static roots by URL prefix (e.g. '/models-bad/' → a folder). */
   mounts: Map<string, string>;
   /** Requests seen: path, range header, bytes sent. */
-  log: { path: string; range?: string; sent: number; status: number; start: number; end?: number }[];
+  log: { path: string; search: string; range?: string; sent: number; status: number; start: number; end?: number }[];
   close(): Promise<void>;
 }
 
@@ -94,7 +98,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
     const u = new URL(req.url ?? '/', 'http://x');
     const path = decodeURIComponent(u.pathname);
     const range = req.headers.range;
-    const entry: TestServer['log'][number] = { path, range, sent: 0, status: 200, start: Date.now() };
+    const entry: TestServer['log'][number] = { path, search: u.search, range, sent: 0, status: 200, start: Date.now() };
     res.on('finish', () => (entry.end = Date.now()));
     log.push(entry);
     res.setHeader('Cache-Control', 'no-store');
@@ -111,8 +115,25 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
     let body: Uint8Array | null = null;
     let s: Partial<Stream> = {};
     let typePath = path;
+    let type: string | undefined;
     const mem = streams.get(path);
-    if (mem) {
+    const part = u.searchParams.get('part');
+    if (mem && mem.parts && part !== null) {
+      s = mem;
+      const whole = mem.bytes;
+      const info = readHeader(whole);
+      const p = isPart(part)
+        ? await readPart(part, { key: path, size: whole.length, info, headerBytes: whole.subarray(0, info.headerEnd), read: async (o, n) => whole.subarray(o, o + n) })
+        : { status: 400, error: 'bad-query', detail: `no part '${part}'` };
+      if (p === 'changed' || !('body' in p)) {
+        entry.status = p === 'changed' ? 500 : p.status;
+        res.writeHead(entry.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(p));
+        return;
+      }
+      for (const [n, v] of Object.entries(p.headers)) res.setHeader(n, v);
+      body = p.body;
+      type = p.mime;
+    } else if (mem) {
       s = mem;
       body = mem.bytes;
       // ?bytes=N: a prefix cut on a chunk boundary, like the edge does.
@@ -145,7 +166,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
       res.writeHead(404).end('not found');
       return;
     }
-    res.setHeader('Content-Type', MIME[extname(typePath)] ?? 'application/octet-stream');
+    res.setHeader('Content-Type', type ?? MIME[extname(typePath)] ?? 'application/octet-stream');
     const m = range ? /^bytes=(\d+)-(\d*)$/.exec(range) : null;
     if (m) {
       const start = Number(m[1]);

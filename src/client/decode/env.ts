@@ -27,22 +27,6 @@ export function saveDataHolds(): boolean {
   return current.saveData === true && current.saveDataRuntime !== 'load';
 }
 
-/**
- * Whether `url` is in the HTTP cache (any freshness), without touching the network. Only a
- * same-origin URL can be asked (`only-if-cached` needs `mode: 'same-origin'`): any other
- * counts as not cached.
- */
-export async function isCached(url: string): Promise<boolean> {
-  const here = (self as unknown as { location: { origin: string } }).location.origin;
-  if (new URL(url).origin !== here) return false;
-  try {
-    const res = await fetch(url, { cache: 'only-if-cached', mode: 'same-origin' });
-    void res.body?.cancel().catch(() => undefined);
-    return res.ok;
-  } catch {
-    return false;
-  }
-}
 
 export function send(m: FromWorker, transfer: Transferable[] = []): void {
   (self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void }).postMessage(m, transfer);

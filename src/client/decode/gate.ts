@@ -19,7 +19,8 @@
 import { assetUrl } from '../assets.ts';
 import { KERNELS_FILE } from '../runtime.ts';
 import { warmRuntime } from './backend.ts';
-import { cfg, isCached, saveDataHolds, send } from './env.ts';
+import { isCached, sameOrigin } from '../http-cache.ts';
+import { cfg, saveDataHolds, send } from './env.ts';
 import { graphFile, models, previewSettled, runtimeKind, tailBasis, tailFile, type Models } from './models.ts';
 
 let release!: () => void;
@@ -139,10 +140,6 @@ export async function learnedCachedSoon(ms: number): Promise<boolean | null> {
 /** Whether the learned decoder's files are all cached: true / false once known, null while unknown (or not knowable). */
 export function learnedCachedNow(): boolean | null {
   return learnedCached;
-}
-
-function sameOrigin(url: string): boolean {
-  return new URL(url).origin === (self as unknown as { location: { origin: string } }).location.origin;
 }
 
 /** The files a learned paint needs (the runtime and the decoder graph; the lean one takes a weight from preview.bin). */

@@ -5,6 +5,7 @@ import { learnedEnd, readFinal, type MrtFirstPaint, type MrtHeaderInfo } from '.
 import type { Geometry } from '../../model/io.ts';
 import type { StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
+import { directWanted } from '../direct-rule.ts';
 import type { MrtErrorDetail, PaintKind } from '../types.ts';
 import { cfg, errDetail, scheduler, send } from './env.ts';
 import { learnedCachedNow, learnedCachedSoon, warmLearned } from './gate.ts';
@@ -113,13 +114,8 @@ export class Job {
    * are known not to be cached (a first visit) or the device is short of memory.
    */
   private mayGoDirect(): boolean {
-    const mode = cfg().directFinal ?? 'auto';
-    if (mode === 'never' || (this.refining && !this.direct)) return false;
-    // a byte or chunk budget leaves the final layer out
-    if (this.opts.budget && !('hints' in this.opts.budget)) return false;
-    if (mode === 'always') return true;
-    const memory = (navigator as unknown as { deviceMemory?: number }).deviceMemory;
-    return learnedCachedNow() === false || (memory !== undefined && memory < 2);
+    if (this.refining && !this.direct) return false;
+    return directWanted(cfg().directFinal ?? 'auto', this.opts, learnedCachedNow());
   }
 
   /** The final layer with one Range request from the end of the last chunk, checked and shown; the runtime then loads for later images. */

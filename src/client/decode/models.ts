@@ -10,7 +10,8 @@ import { previewPixels, type PreviewBasis } from '../../model/preview.ts';
 import type { TailBasis } from '../../model/tail.ts';
 import { assetUrl, buildRoot } from '../assets.ts';
 import { ClientError, loadDecoder, loadPreview, loadPriorFiles, loadTail, type PriorFiles, type RuntimeKind } from '../runtime.ts';
-import { cfg, isCached, saveDataHolds } from './env.ts';
+import { isCached } from '../http-cache.ts';
+import { cfg, saveDataHolds } from './env.ts';
 
 export interface Models {
   files: PriorFiles;

@@ -5,6 +5,7 @@ import { pixelsToChw, type Geometry } from '../../model/io.ts';
 import { decodedProblem, embeddedProblem, embeddedSize, NOT_AN_IMAGE } from '../../format/embedded.ts';
 import { send } from './env.ts';
 import type { Job } from './job.ts';
+import { placeholderCrop } from '../../format/parts.ts';
 
 export class Placeholder {
   /** Why there is no base (a placeholder the browser cannot decode or read). */
@@ -56,14 +57,12 @@ export class Placeholder {
     }
     job.painted = { known: 0, kind: 'placeholder' };
     // The placeholder covers the padded image: paint only the part over the real image.
-    const fx = bitmap.width / first.paddedWidth;
-    const fy = bitmap.height / first.paddedHeight;
     send(
       {
         type: 'paint',
         id: job.id,
         bitmap,
-        crop: [first.width * fx, first.height * fy],
+        crop: placeholderCrop(first, bitmap.width, bitmap.height),
         detail: { kind: 'placeholder', bytes: job.received, chunks: 0, tokens: 0 },
       },
       [bitmap],

@@ -107,15 +107,18 @@ interface Response1 {
   total: number;
 }
 
-/** One request for bytes [at, end) (end Infinity: to the end); feeds the sink from `at`. Null when the sink died. */
-async function readOne(url: string, opts: StartOptions, at: number, end: number, signal: AbortSignal, sink: Sink): Promise<Response1 | null> {
+/**
+ * One request for bytes [at, end) (end Infinity: to the end); feeds the sink from `at`. Null when
+ * the sink died. `prefetched`: the response the page read already (its first bytes) instead.
+ */
+async function readOne(url: string, opts: StartOptions, at: number, end: number, signal: AbortSignal, sink: Sink, prefetched?: Response): Promise<Response1 | null> {
   const init: RequestInit & { priority?: string } = { signal };
   if (opts.priority !== 'auto') init.priority = opts.priority;
   if (Number.isFinite(end)) init.headers = { Range: `bytes=${at}-${end - 1}` };
   else if (at > 0) init.headers = { Range: `bytes=${at}-` };
   let res: Response;
   try {
-    res = await fetch(url, init);
+    res = prefetched ?? (await fetch(url, init));
   } catch (e) {
     throw new ClientError('network', `fetch ${url} failed: ${(e as Error).message}`);
   }
@@ -204,8 +207,11 @@ export async function readStream(opts: StartOptions, totalLength: number | null,
   let serverCut = false;
   let budgeted = false;
   let stopped = false;
+  // the page's first bytes (first-visit.ts) stand for the first request's start
+  let head = from === 0 && opts.head ? new Response(opts.head.bytes, { status: 206, headers: { 'Content-Range': opts.head.contentRange } }) : undefined;
   for (;;) {
-    const r = await readOne(url, opts, at, end, signal, sink);
+    const r = await readOne(url, opts, at, end, signal, sink, head);
+    head = undefined;
     requests++;
     if (!r) return null;
     anyRanged ||= r.ranged;
@@ -234,12 +240,7 @@ export async function readStream(opts: StartOptions, totalLength: number | null,
   return { stopped, budgeted, bound, requests };
 }
 
-/**
- * What the first request asks for when the image may read its final layer on its own: the
- * Header (256 B by default) and the Index (~50-60 B), with room to spare. A stream without a
- * final layer goes on with a Range request from there.
- */
-export const DIRECT_HEAD_BYTES = 512;
+export { DIRECT_HEAD_BYTES } from '../protocol.ts';
 
 /** Bytes [from, end) of the stream in one Range request (a server that ignores Range: read through to them). */
 export async function readBytes(opts: StartOptions, totalLength: number, from: number, end: number, signal: AbortSignal): Promise<Uint8Array> {

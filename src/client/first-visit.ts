@@ -1,0 +1,123 @@
+// A first visit without the decode worker. When the learned decoder would have to be
+// downloaded before it could paint (directWanted: its files are not in the HTTP cache), an image
+// with a final layer needs two parts of its stream, which the MRT edge serves as plain images
+// (`?part=`, src/format/parts.ts): the placeholder, painted at once, and the final layer, shown
+// as an <img> by its URL (so a page can preload it, and the browser caches it and counts it for
+// LCP). Neither waits for the worker's script or the runtime: a cold visitor pays the
+// placeholder over the plain image. The worker starts once the page's first-visit images are
+// shown, to load the learned decoder for later images and the next visit.
+import { PART_HEADERS, parseSize, partUrl, placeholderCrop } from '../format/parts.ts';
+import { isCached, sameOrigin } from './http-cache.ts';
+import { DIRECT_HEAD_BYTES, type HeaderInfo, type StreamHead } from './protocol.ts';
+
+let scriptCached: Promise<boolean | null> | null = null;
+/** Origins found not to serve parts: their streams go to the worker at once. */
+const noParts = new Set<string>();
+/** The stream's start a server without parts sends for the placeholder request: what the worker's first request would ask for (decode/source.ts). */
+const HEAD_BYTES = DIRECT_HEAD_BYTES;
+
+/**
+ * Whether the decode worker's script is in the HTTP cache: false on a first visit (the learned
+ * decoder, which the worker loads, is not either); null when it cannot be asked (another origin).
+ * Asked once per page, without touching the network. When it is cached the worker decides
+ * with its own probe of the decoder's files (decode/gate.ts).
+ */
+export function workerScriptCached(url: string): Promise<boolean | null> {
+  scriptCached ??= sameOrigin(url) ? isCached(url) : Promise.resolve(null);
+  return scriptCached;
+}
+
+export interface PlaceholderPart {
+  info: HeaderInfo;
+  bitmap: ImageBitmap;
+  /** the part of the bitmap over the image (it covers the padded learned layer) */
+  crop: [number, number];
+  /** the final layer's media type, null when the stream has none */
+  finalType: string | null;
+  /** bytes of the response body */
+  bytes: number;
+}
+
+/**
+ * The placeholder part, decoded; or, from a server that does not serve parts (a static host
+ * sends the stream itself, whatever the query), the stream's first bytes (`head`: the worker
+ * reads on from there, so no byte comes twice); or neither (an error of the edge's, such as a
+ * missing stream: the worker meets it and reports it). Throws when the part cannot be decoded.
+ */
+export async function fetchPlaceholder(src: string, signal: AbortSignal, priority: RequestPriority): Promise<{ part: PlaceholderPart } | { head: StreamHead | null }> {
+  const origin = new URL(src).origin;
+  if (noParts.has(origin)) return { head: null };
+  // The Range bounds what a server without parts sends: the stream's start, which the worker
+  // takes over. The edge answers a part whole.
+  const res = await fetch(partUrl(src, 'placeholder'), { signal, priority, headers: { Range: `bytes=0-${HEAD_BYTES - 1}` } } as RequestInit);
+  if (res.headers.get(PART_HEADERS.part) !== 'placeholder') {
+    const stream = res.ok && res.body && res.headers.get('content-type') !== 'application/json';
+    if (!stream) {
+      void res.body?.cancel().catch(() => undefined);
+      return { head: null };
+    }
+    noParts.add(origin);
+    return { head: await streamHead(res) };
+  }
+  const size = parseSize(res.headers.get(PART_HEADERS.size));
+  const image = parseSize(res.headers.get(PART_HEADERS.imageSize));
+  const padded = parseSize(res.headers.get(PART_HEADERS.paddedSize));
+  if (!size || !image || !padded) throw new Error(`the placeholder part has no valid ${PART_HEADERS.size}, ${PART_HEADERS.imageSize} or ${PART_HEADERS.paddedSize}`);
+  const blob = await res.blob();
+  const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  const finalType = res.headers.get(PART_HEADERS.finalType);
+  const total = Number(res.headers.get('X-MRT-Total-Length'));
+  const [width, height] = size;
+  return {
+    part: {
+      info: { width, height, imageWidth: image[0], imageHeight: image[1], totalBytes: total > 0 ? total : null, totalTokens: 0, chunkCount: 0 },
+      bitmap,
+      crop: placeholderCrop({ width, height, paddedWidth: padded[0], paddedHeight: padded[1] }, bitmap.width, bitmap.height),
+      finalType: finalType && finalType !== 'none' ? finalType : null,
+      bytes: blob.size,
+    },
+  };
+}
+
+/** The first bytes of a stream response (206, or a 200 that ignored the Range: read up to HEAD_BYTES, the rest aborted). */
+async function streamHead(res: Response): Promise<StreamHead | null> {
+  const reader = res.body!.getReader();
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  try {
+    while (n < HEAD_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parts.push(value);
+      n += value.length;
+    }
+  } catch {
+    /* broken off: what arrived */
+  } finally {
+    reader.cancel().catch(() => undefined);
+  }
+  const bytes = new Uint8Array(Math.min(n, HEAD_BYTES));
+  let o = 0;
+  for (const p of parts) {
+    const take = Math.min(p.length, bytes.length - o);
+    bytes.set(p.subarray(0, take), o);
+    o += take;
+  }
+  if (!bytes.length) return null;
+  // the representation's length, as a 206 gives it (a 200's Content-Length)
+  const cr = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
+  const cl = res.status === 200 ? res.headers.get('content-length') : null;
+  const total = cr ? cr[1] : cl ?? '*';
+  return { bytes: bytes.buffer, contentRange: `bytes 0-${bytes.length - 1}/${total}` };
+}
+
+/** The final part's URL. */
+export function finalUrl(src: string): string {
+  return partUrl(src, 'final');
+}
+
+/** Bytes of a response body the page loaded (Resource Timing; 0 when the browser does not say). */
+export function bodyBytes(url: string): number {
+  const e = performance.getEntriesByName(url, 'resource').at(-1) as PerformanceResourceTiming | undefined;
+  return e?.encodedBodySize ?? 0;
+}
