@@ -3,7 +3,7 @@
 // the same final quality: AVIF with an inline placeholder (the .mrt's own tiny AVIF),
 // progressive JPEG (mozjpeg) and progressive JPEG XL.
 //
-//   npx tsx bench/visitor.ts [--quick] [--pages hero,large,grid] [--methods mrt,avif,pjpeg,jxl]
+//   npx tsx bench/visitor.ts [--quick] [--pages hero,large,grid] [--methods mrt,avif,pjpeg,jxl (also mrt-preload)]
 //       [--networks 400kbps-400ms,1.6Mbps-150ms,10Mbps-40ms] [--caches cold,warm]
 //       [--cpu 4] [--cpu-mode quota|devtools|off] [--timeout 30] [--out bench/results/visitor]
 //
@@ -29,7 +29,7 @@ import sharp from 'sharp';
 import { ensureClient } from '../test/browser/fixtures.ts';
 import { CHROMIUM, DIST } from '../test/browser/harness.ts';
 import { Filmstrip, firstTime, meanOver, scoreFrames, type Region, type Timeline } from './lib/filmstrip.ts';
-import { cjxlVersion, METHODS, prepareAssets, type Method, type PhotoAssets } from './lib/visitor-assets.ts';
+import { ALL_METHODS, cjxlVersion, METHODS, prepareAssets, type Method, type PhotoAssets } from './lib/visitor-assets.ts';
 import { linePlot, type Series } from './lib/svg.ts';
 import { CpuThrottle, emulateNetwork, NETWORKS, networkPreset, type CpuMode, type NetworkPreset } from './lib/throttle.ts';
 
@@ -100,10 +100,13 @@ function layout(spec: PageSpec, assets: PhotoAssets[]): Layout {
 }
 
 function pageHtml(spec: PageSpec, method: Method, l: Layout): string {
-  const head = method === 'mrt' ? '<script type="module" src="/mrt-img.js"></script>' : '';
+  const mrt = method === 'mrt' || method === 'mrt-preload';
+  // the page's largest image, as a page preloads its LCP image (the final part: src/format/parts.ts)
+  const preload = method === 'mrt-preload' ? `<link rel="preload" as="image" href="/i/visitor/${l.placed[0]!.a.key}.mrt?part=final" fetchpriority="high">` : '';
+  const head = mrt ? `${preload}<script type="module" src="/mrt-img.js"></script>` : '';
   const cells = l.placed.map(({ a, x, y, w, h }) => {
     const box = `left:${x}px;top:${y}px;width:${w}px;height:${h}px`;
-    if (method === 'mrt') return `<div class="im" style="${box}"><mrt-img src="/i/visitor/${a.key}.mrt" width="${a.width}" height="${a.height}" alt="${a.key}"></mrt-img></div>`;
+    if (mrt) return `<div class="im" style="${box}"><mrt-img src="/i/visitor/${a.key}.mrt" width="${a.width}" height="${a.height}" alt="${a.key}"></mrt-img></div>`;
     const file = `/visitor/${a.key}.${a.peers[method]!.ext}`;
     if (method === 'avif') {
       const s = w / a.width;
@@ -386,7 +389,7 @@ function tableRows(rs: RunResult[], timeoutMs: number): string[] {
   return out;
 }
 
-const COLORS: Record<Method, string> = { mrt: '#d62728', avif: '#1f77b4', pjpeg: '#7f7f7f', jxl: '#2ca02c' };
+const COLORS: Record<Method, string> = { mrt: '#d62728', 'mrt-preload': '#ff7f0e', avif: '#1f77b4', pjpeg: '#7f7f7f', jxl: '#2ca02c' };
 
 function plot(rs: RunResult[], page: string, net: string, timeoutMs: number, metric: 'psnr' | 'ssim2'): string {
   const series: Series[] = rs.filter((r) => r.page === page && r.network === net).map((r) => ({
@@ -425,7 +428,7 @@ async function main() {
   });
   const quick = !!values.quick;
   const pages = (values.pages ?? (quick ? 'hero' : 'hero,large,grid')).split(',').map((p) => PAGES[p] ?? fail(`unknown page ${p}; one of ${Object.keys(PAGES).join(', ')}`));
-  const methods = (values.methods ?? (quick ? 'mrt,avif' : METHODS.join(','))).split(',').map((m) => (METHODS.includes(m as Method) ? (m as Method) : fail(`unknown method ${m}`)));
+  const methods = (values.methods ?? (quick ? 'mrt,avif' : METHODS.join(','))).split(',').map((m) => (ALL_METHODS.includes(m as Method) ? (m as Method) : fail(`unknown method ${m}`)));
   const nets = (values.networks ?? (quick ? '10Mbps-40ms' : NETWORKS.map((n) => n.name).join(','))).split(',').map(networkPreset);
   const caches = (values.caches ?? 'cold,warm').split(',').map((c) => (c === 'cold' || c === 'warm' ? c : fail(`unknown cache ${c}`)));
   const timeoutMs = Number(values.timeout ?? (quick ? 40 : 60)) * 1000;

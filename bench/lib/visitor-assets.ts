@@ -17,8 +17,12 @@ import { psnr } from './metrics.ts';
 
 export const CACHE = fileURLToPath(new URL('../../.cache/visitor/', import.meta.url));
 
-export type Method = 'mrt' | 'avif' | 'pjpeg' | 'jxl';
+/** `mrt-preload`: MRT with the first image's final part preloaded (`<link rel=preload>`, what a page does for its LCP image) */
+export type Method = 'mrt' | 'mrt-preload' | 'avif' | 'pjpeg' | 'jxl';
+/** what a run compares by default (`mrt-preload` on request) */
 export const METHODS: readonly Method[] = ['mrt', 'avif', 'pjpeg', 'jxl'];
+export const ALL_METHODS: readonly Method[] = ['mrt', 'mrt-preload', 'avif', 'pjpeg', 'jxl'];
+export type PeerMethod = Exclude<Method, 'mrt' | 'mrt-preload'>;
 
 export interface PeerFile {
   ext: string;
@@ -37,7 +41,7 @@ export interface PhotoAssets {
   mrtBytes: number;
   /** PSNR of the whole .mrt as Node decodes it: the target every peer must reach */
   mrtPsnr: number;
-  peers: Partial<Record<Exclude<Method, 'mrt'>, PeerFile>>;
+  peers: Partial<Record<PeerMethod, PeerFile>>;
   /** the .mrt header's placeholder as a standalone AVIF, over the padded image */
   placeholder: { avifBase64: string; paddedWidth: number; paddedHeight: number; bytes: number };
   /** folder holding KEY.mrt, KEY.avif, KEY.jpg, KEY.jxl and KEY.png (the original) */
@@ -95,7 +99,7 @@ export async function prepareAssets(source: string, key = basename(source, extna
   if (!first.placeholder || first.placeholder.mime !== 'image/avif') throw new Error(`${source}: the .mrt has no AVIF placeholder`);
 
   const peers: PhotoAssets['peers'] = {};
-  const save = async (m: Exclude<Method, 'mrt'>, ext: string, r: { bytes: Uint8Array; quality: number; psnr: number }) => {
+  const save = async (m: PeerMethod, ext: string, r: { bytes: Uint8Array; quality: number; psnr: number }) => {
     await writeFile(join(dir, `${key}.${ext}`), r.bytes);
     peers[m] = { ext, bytes: r.bytes.length, quality: r.quality, psnr: r.psnr };
   };

@@ -40,8 +40,8 @@ export interface PlaceholderPart {
 
 /**
  * The placeholder part, decoded; or, from a server that does not serve parts (a static host
- * sends the stream itself, whatever the query), the stream's first bytes (`head`: the worker
- * reads on from there, so no byte comes twice); or neither (an error of the edge's, such as a
+ * sends the stream itself, whatever the query), that response (`head`: the worker reads on
+ * from it, so no byte comes twice); or neither (an error of the edge's, such as a
  * missing stream: the worker meets it and reports it). Throws when the part cannot be decoded.
  */
 export async function fetchPlaceholder(src: string, signal: AbortSignal, priority: RequestPriority): Promise<{ part: PlaceholderPart } | { head: StreamHead | null }> {
@@ -79,11 +79,17 @@ export async function fetchPlaceholder(src: string, signal: AbortSignal, priorit
   };
 }
 
-/** The first bytes of a stream response (206, or a 200 that ignored the Range: read up to HEAD_BYTES, the rest aborted). */
-async function streamHead(res: Response): Promise<StreamHead | null> {
+/**
+ * The stream response for the worker to read on: its body where a stream can be transferred to
+ * a worker, else the first HEAD_BYTES of it (the rest aborted: the worker asks for it by Range).
+ */
+async function streamHead(res: Response): Promise<StreamHead> {
+  const head = { status: res.status, contentRange: res.headers.get('content-range'), contentLength: res.headers.get('content-length') };
+  if (streamsTransfer()) return { ...head, body: res.body! };
   const reader = res.body!.getReader();
   const parts: Uint8Array[] = [];
   let n = 0;
+  let broken = false;
   try {
     while (n < HEAD_BYTES) {
       const { done, value } = await reader.read();
@@ -92,7 +98,7 @@ async function streamHead(res: Response): Promise<StreamHead | null> {
       n += value.length;
     }
   } catch {
-    /* broken off: what arrived */
+    broken = true;
   } finally {
     reader.cancel().catch(() => undefined);
   }
@@ -103,12 +109,25 @@ async function streamHead(res: Response): Promise<StreamHead | null> {
     bytes.set(p.subarray(0, take), o);
     o += take;
   }
-  if (!bytes.length) return null;
-  // the representation's length, as a 206 gives it (a 200's Content-Length)
-  const cr = /\/(\d+)$/.exec(res.headers.get('content-range') ?? '');
-  const cl = res.status === 200 ? res.headers.get('content-length') : null;
-  const total = cr ? cr[1] : cl ?? '*';
-  return { bytes: bytes.buffer, contentRange: `bytes 0-${bytes.length - 1}/${total}` };
+  // what was read stands for a 206 of those bytes (a 200 that ignored the Range: of the first ones)
+  const total = /\/(\d+)$/.exec(head.contentRange ?? '')?.[1] ?? (res.status === 200 ? head.contentLength : null) ?? '*';
+  const asked = broken ? head.contentRange ?? `bytes 0-${HEAD_BYTES - 1}/${total}` : `bytes 0-${bytes.length - 1}/${total}`;
+  return { status: 206, contentRange: asked, contentLength: null, bytes: bytes.buffer, broken };
+}
+
+let transfers: boolean | undefined;
+/** Whether this browser transfers a ReadableStream to a worker (not every one does). */
+function streamsTransfer(): boolean {
+  if (transfers === undefined) {
+    try {
+      const s = new ReadableStream();
+      structuredClone(s, { transfer: [s as unknown as Transferable] });
+      transfers = true;
+    } catch {
+      transfers = false;
+    }
+  }
+  return transfers;
 }
 
 /** The final part's URL. */

@@ -536,7 +536,8 @@ export class MrtImg extends ElementBase {
   private postStart(opts: StartOptions): void {
     this._waiting = true;
     try {
-      post({ type: 'start', id: this.mrtId, opts }, opts.head ? [opts.head.bytes] : []);
+      const head = opts.head?.body ?? opts.head?.bytes;
+      post({ type: 'start', id: this.mrtId, opts }, head ? [head as Transferable] : []);
     } catch (e) {
       // No worker (CSP, old browser): the <img> child it is.
       this._onWorker({ type: 'error', id: this.mrtId, detail: { code: 'runtime', message: `cannot start the decode worker: ${(e as Error).message}`, fatal: true } });

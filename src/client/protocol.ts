@@ -32,11 +32,17 @@ export interface StartOptions {
   head?: StreamHead;
 }
 
-/** A response's first bytes, as a 206 would give them. */
+/**
+ * The response the page had for the stream's first bytes: its body itself where streams can be
+ * transferred to a worker, else the bytes it read (`broken`: the connection broke off after them).
+ */
 export interface StreamHead {
-  bytes: ArrayBuffer;
-  /** `bytes 0-(n-1)/total` (total '*' when not known) */
-  contentRange: string;
+  status: number;
+  contentRange: string | null;
+  contentLength: string | null;
+  body?: ReadableStream<Uint8Array>;
+  bytes?: ArrayBuffer;
+  broken?: boolean;
 }
 
 /**

@@ -10,7 +10,7 @@
 // followed by a Range request from the first byte not held.
 import { budgetFor, budgetRung, type BudgetHints } from '../../format/budget.ts';
 import { prefixLength, type MrtHeaderInfo } from '../../format/index.ts';
-import type { StartOptions } from '../protocol.ts';
+import type { StartOptions, StreamHead } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
 import { cfg } from './env.ts';
 
@@ -105,6 +105,28 @@ interface Response1 {
   /** X-MRT-Bytes / X-MRT-Total-Length of the edge. */
   served: number;
   total: number;
+}
+
+/** The page's response for the stream's start (StreamHead) as the Response it was. */
+function headResponse(h: StreamHead): Response {
+  const headers: Record<string, string> = {};
+  if (h.contentRange) headers['Content-Range'] = h.contentRange;
+  if (h.contentLength) headers['Content-Length'] = h.contentLength;
+  let body = h.body;
+  if (!body) {
+    // the bytes the page read; then the end, or the break it met
+    let given = false;
+    body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (!given) {
+          given = true;
+          c.enqueue(new Uint8Array(h.bytes!));
+        } else if (h.broken) c.error(new TypeError('the connection broke off'));
+        else c.close();
+      },
+    });
+  }
+  return new Response(body, { status: h.status, headers });
 }
 
 /**
@@ -208,7 +230,7 @@ export async function readStream(opts: StartOptions, totalLength: number | null,
   let budgeted = false;
   let stopped = false;
   // the page's first bytes (first-visit.ts) stand for the first request's start
-  let head = from === 0 && opts.head ? new Response(opts.head.bytes, { status: 206, headers: { 'Content-Range': opts.head.contentRange } }) : undefined;
+  let head = from === 0 && opts.head ? headResponse(opts.head) : undefined;
   for (;;) {
     const r = await readOne(url, opts, at, end, signal, sink, head);
     head = undefined;
