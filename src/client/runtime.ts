@@ -255,12 +255,25 @@ async function lostMessage(lost: Promise<{ reason?: string; message?: string }>)
   return `the GPU device was lost (${info.reason ?? 'unknown'}${info.message ? `: ${info.message}` : ''})`;
 }
 
-async function importOrt(url: string): Promise<typeof Ort> {
+/**
+ * Fetches one of onnxruntime-web's ES modules (`file` under `ortBase`) through fetchPinned and
+ * returns a same-origin `blob:` URL of the checked bytes: `import()` takes no integrity, so
+ * the module never runs from its own URL. The caller revokes it.
+ */
+async function pinnedModuleUrl(ortBase: string, file: string, integrity: Record<string, string> | undefined): Promise<string> {
+  const bytes = await fetchPinned(ortBase, file, integrity, 'runtime', 'runtime');
+  return URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'text/javascript' }));
+}
+
+async function importOrt(ortBase: string, file: string, integrity: Record<string, string> | undefined): Promise<typeof Ort> {
+  const url = await pinnedModuleUrl(ortBase, file, integrity);
   try {
     const m = (await import(/* @vite-ignore */ url)) as typeof Ort & { default?: typeof Ort };
     return (m.InferenceSession ? m : m.default) as typeof Ort;
   } catch (e) {
-    throw new ClientError('runtime', `cannot load onnxruntime-web from ${url}: ${(e as Error).message}`);
+    throw new ClientError('runtime', `cannot load onnxruntime-web from ${assetUrl(ortBase, file)}: ${(e as Error).message}`);
+  } finally {
+    URL.revokeObjectURL(url); // evaluated: nothing resolves against its URL later (no proxy worker)
   }
 }
 
@@ -270,26 +283,60 @@ const ORT_BUILDS = {
   webgpu: { module: 'ort.webgpu.min.mjs', wasm: 'ort-wasm-simd-threaded.asyncify' },
 } as const;
 
-async function loadOrt(backend: Backend, ortBase: string, threads: number, integrity?: Record<string, string>): Promise<typeof Ort> {
+/** One onnxruntime-web build, loaded and configured. */
+interface OrtBuild {
+  ort: typeof Ort;
+  /**
+   * Revokes the glue's `blob:` URL, once a session exists: emscripten starts the thread
+   * workers from the glue's URL while the module starts, and onnxruntime-web revokes its own
+   * blob copies (a glue on another origin) at that point too.
+   */
+  release(): void;
+}
+
+/** Each build once per worker and `ortBase` (a second import of a blob: copy would be a second runtime). */
+const ortBuilds = new Map<string, Promise<OrtBuild>>();
+
+function loadOrt(backend: Backend, ortBase: string, threads: number, integrity?: Record<string, string>): Promise<OrtBuild> {
+  const key = `${backend} ${ortBase}`;
+  let p = ortBuilds.get(key);
+  if (!p) {
+    p = importOrtBuild(backend, ortBase, threads, integrity);
+    ortBuilds.set(key, p);
+    p.catch(() => ortBuilds.delete(key));
+  }
+  return p;
+}
+
+async function importOrtBuild(backend: Backend, ortBase: string, threads: number, integrity?: Record<string, string>): Promise<OrtBuild> {
   const b = ORT_BUILDS[backend];
-  const ort = await importOrt(assetUrl(ortBase, b.module));
-  ort.env.wasm.wasmPaths = { mjs: assetUrl(ortBase, `${b.wasm}.mjs`), wasm: assetUrl(ortBase, `${b.wasm}.wasm`) };
   // The .wasm is checked before it runs when there is a pin for it: fetched here and handed
   // over as bytes (no streaming compile: the price of the check). Without a pin the runtime
   // fetches it itself.
   const wasmFile = `${b.wasm}.wasm`;
-  let pinned = false;
+  const wasmUrl = assetUrl(ortBase, wasmFile);
+  let pinned: boolean;
   try {
-    pinned = !!pinFor(wasmFile, assetUrl(ortBase, wasmFile), integrity);
+    pinned = !!pinFor(wasmFile, wasmUrl, integrity);
   } catch (e) {
     throw new ClientError('runtime', (e as Error).message);
   }
-  if (pinned) ort.env.wasm.wasmBinary = await fetchPinned(ortBase, wasmFile, integrity, 'runtime', 'runtime');
-  else warnUnpinned(wasmFile, assetUrl(ortBase, wasmFile));
-  ort.env.wasm.numThreads = threads;
-  ort.env.wasm.proxy = false;
-  ort.env.logLevel = 'error';
-  return ort;
+  if (!pinned) warnUnpinned(wasmFile, wasmUrl);
+  // The glue is checked as the module is, and given as a blob: URL (onnxruntime-web imports
+  // it from there, and with threads starts its workers from it).
+  const glueP = pinnedModuleUrl(ortBase, `${b.wasm}.mjs`, integrity);
+  try {
+    const [ort, wasmBinary, glue] = await Promise.all([importOrt(ortBase, b.module, integrity), pinned ? fetchPinned(ortBase, wasmFile, integrity, 'runtime', 'runtime') : undefined, glueP]);
+    ort.env.wasm.wasmPaths = { mjs: glue, wasm: wasmUrl };
+    if (wasmBinary) ort.env.wasm.wasmBinary = wasmBinary;
+    ort.env.wasm.numThreads = threads;
+    ort.env.wasm.proxy = false;
+    ort.env.logLevel = 'error';
+    return { ort, release: () => URL.revokeObjectURL(glue) };
+  } catch (e) {
+    glueP.then(URL.revokeObjectURL, () => undefined);
+    throw e;
+  }
 }
 
 /**
@@ -312,11 +359,9 @@ export async function createRuntime(
   }
   if (wantGpu) {
     try {
-      const ort = await loadOrt('webgpu', opts.ortBase, opts.threads, opts.integrity);
-      const session = await ort.InferenceSession.create(model, {
-        executionProviders: ['webgpu'],
-        graphOptimizationLevel: 'all',
-      });
+      const build = await loadOrt('webgpu', opts.ortBase, opts.threads, opts.integrity);
+      const { ort } = build;
+      const session = await createSession(build, model, 'webgpu');
       const rt: Runtime = {
         ...ortRun(ort, session),
         backend: 'webgpu',
@@ -330,14 +375,25 @@ export async function createRuntime(
       opts.onFallback?.({ why: (e as Error).message ?? String(e), skipped: false });
     }
   }
-  const ort = await loadOrt('wasm', opts.ortBase, opts.threads, opts.integrity);
+  const build = await loadOrt('wasm', opts.ortBase, opts.threads, opts.integrity);
   let session: Ort.InferenceSession;
   try {
-    session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+    session = await createSession(build, model, 'wasm');
   } catch (e) {
     throw new ClientError('runtime', `cannot create the WASM decoder session: ${(e as Error).message ?? e}`);
   }
-  return { ...ortRun(ort, session), backend: 'wasm', loadMs: performance.now() - t0 };
+  return { ...ortRun(build.ort, session), backend: 'wasm', loadMs: performance.now() - t0 };
+}
+
+/**
+ * A session on `build`. Once one exists its WASM module runs, with its thread workers
+ * started: the glue's blob: URL is released. (Not after a failure: one that came before the
+ * module started would leave a later session a revoked URL to import.)
+ */
+async function createSession(build: OrtBuild, model: Uint8Array, ep: Backend): Promise<Ort.InferenceSession> {
+  const session = await build.ort.InferenceSession.create(model, { executionProviders: [ep], graphOptimizationLevel: 'all' });
+  build.release();
+  return session;
 }
 
 function ortRun(ort: typeof Ort, session: Ort.InferenceSession): Pick<Runtime, 'kind' | 'run'> {

@@ -81,9 +81,10 @@ export interface MrtConfig {
   workerTimeout?: number;
   /**
    * Digests the page trusts, by file name: `manifest.json` (the model files are checked
-   * against the digests it lists) and the runtime's `.wasm` (`mrt-kernels.wasm`; with
-   * `runtime: 'ort'` `ort-wasm-simd-threaded.wasm`, and `ort-wasm-simd-threaded.asyncify.wasm`
-   * for WebGPU), as SRI values (`'sha256-<base64>'`,
+   * against the digests it lists) and the runtime's files (`mrt-kernels.wasm`; with
+   * `runtime: 'ort'` `ort.wasm.min.mjs`, `ort-wasm-simd-threaded.mjs` and
+   * `ort-wasm-simd-threaded.wasm`, and for WebGPU `ort.webgpu.min.mjs`,
+   * `ort-wasm-simd-threaded.asyncify.mjs` and `ort-wasm-simd-threaded.asyncify.wasm`), as SRI values (`'sha256-<base64>'`,
    * sha384/sha512, several separated by spaces) or 64 hex digits. Files of the build the worker
    * came from are pinned already (their content-hashed names); set these for another model
    * folder or a CDN copy of the runtime. A file with no digest is not checked (the console says so).

@@ -105,16 +105,26 @@ describe('ONNX backends in Chromium', () => {
     expect(q).toBeGreaterThan(35);
   }, 300_000);
 
-  /** Paints the tiny stream in a fresh Chromium (no WebGPU adapter) with `config`: backend, paints, errors, console warnings. */
-  async function paintWith(name: string, config: object, launch: { webgpu?: boolean } = {}): Promise<{ backend: string; isolated: boolean; paints: any[]; errors: any[]; warnings: string[] }> {
+  /**
+   * Paints the tiny stream in a fresh Chromium (no WebGPU adapter) with `config`, from `on`
+   * (default: the test server): backend, paints, errors, console warnings, the page's workers' URLs.
+   */
+  async function paintWith(
+    name: string,
+    config: object,
+    launch: { webgpu?: boolean } = {},
+    on: TestServer = srv,
+  ): Promise<{ backend: string; isolated: boolean; paints: any[]; errors: any[]; warnings: string[]; workers: string[] }> {
     const b = await launchChromium(launch);
     try {
       const page = await b.context.newPage();
       const warnings: string[] = [];
+      const workers: string[] = [];
       page.on('console', (m) => {
         if (m.type() === 'warning') warnings.push(m.text());
       });
-      srv.streams.set(`/t/${name}.html`, {
+      page.on('worker', (w) => workers.push(w.url()));
+      on.streams.set(`/t/${name}.html`, {
         bytes: new TextEncoder().encode(
           testPage(
             `<mrt-img id="m" src="/i/tiny.mrt" width="64" height="64" alt="tiny" budget="full"></mrt-img>
@@ -131,10 +141,10 @@ describe('ONNX backends in Chromium', () => {
           ),
         ),
       });
-      await page.goto(`${srv.url}/t/${name}.html`);
+      await page.goto(`${on.url}/t/${name}.html`);
       await page.waitForFunction(() => (window as any).loaded || (window as any).errors.length, null, { timeout: 60_000 });
       const r = await page.evaluate(() => ({ backend: (window as any).backend, isolated: (window as any).isolated, paints: (window as any).paints, errors: (window as any).errors }));
-      return { ...r, warnings };
+      return { ...r, warnings, workers };
     } finally {
       await b.close();
     }
@@ -153,6 +163,22 @@ describe('ONNX backends in Chromium', () => {
     expect(r.errors).toEqual([]);
     expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
     expect(r.warnings.some((w) => /wasmThreads 2 needs a cross-origin isolated page/.test(w))).toBe(true);
+  });
+
+  it('wasmThreads 2 on a cross-origin isolated page: onnxruntime-web starts its thread worker from the checked glue (a blob: URL) and paints', async () => {
+    const iso = await startServer({ isolate: true });
+    try {
+      iso.streams.set('/i/tiny.mrt', { bytes: tiny });
+      const r = await paintWith('threads-isolated', { backend: 'wasm', wasmThreads: 2, runtime: 'ort' }, {}, iso);
+      expect(r.isolated).toBe(true);
+      expect(r.errors).toEqual([]);
+      expect(r.paints.some((p: any) => p.kind === 'ml' && p.backend === 'wasm')).toBe(true);
+      // the decode worker, and one thread worker besides the calling thread
+      expect(r.workers).toEqual([`${iso.url}/mrt-worker.js`, expect.stringMatching(new RegExp(`^blob:${iso.url}/`))]);
+      expect(r.warnings.filter((w) => /thread/i.test(w))).toEqual([]);
+    } finally {
+      await iso.close();
+    }
   });
 
   it('backend "auto" with only a software WebGPU adapter (SwiftShader) uses WASM and says why on the console', async () => {

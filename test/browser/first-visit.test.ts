@@ -54,6 +54,8 @@ interface Srv {
   log: { path: string; t: number }[];
   /** Bodies POSTed to /csp-report. */
   reports: string[];
+  /** Send COOP/COEP (a cross-origin isolated page: WASM threads), set per test. */
+  isolated: boolean;
   close(): Promise<void>;
 }
 
@@ -63,7 +65,7 @@ async function serve(): Promise<Srv> {
   const mem = new Map<string, Mem>();
   const log: Srv['log'] = [];
   const reports: string[] = [];
-  const srv = { mem, policy: () => null, log, reports } as unknown as Srv;
+  const srv = { mem, policy: () => null, log, reports, isolated: false } as unknown as Srv;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     log.push({ path, t: Date.now() });
@@ -76,6 +78,10 @@ async function serve(): Promise<Srv> {
     }
     const csp = srv.policy(path);
     if (csp) res.setHeader('Content-Security-Policy', csp);
+    if (srv.isolated) {
+      res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+      res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
+    }
     const m = mem.get(path);
     if (m) {
       if (m.waitMs) await sleep(m.waitMs);
@@ -380,41 +386,47 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     site: `default-src 'none'; script-src 'self' 'nonce-${NONCE}' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self'; report-uri /csp-report`,
   };
 
+  /** Paints /t/`name`.html (the CSP page with `config`) in a fresh browser under `policy`: paint kinds, errors, violations, reports. */
+  async function underPolicy(name: string, policy: (path: string) => string | null, config?: object, isolated = false): Promise<{ kinds: string[]; errors: unknown[]; violations: string[]; reports: string[] }> {
+    srv.mem.set(`/t/${name}.html`, {
+      body: page(`<p>CSP</p><mrt-img id="m" src="/i/csp.mrt" width="256" height="192" alt="csp" budget="full"><img src="/none.png" alt="csp" loading="lazy"></mrt-img>`, { nonce: NONCE, config }),
+    });
+    // a fresh browser: nothing compiled or cached from the case before
+    const own = await launchChromium();
+    try {
+      srv.policy = policy;
+      srv.isolated = isolated;
+      srv.reports.length = 0;
+      const p = await own.context.newPage();
+      await p.goto(`${srv.url}/t/${name}.html`);
+      const ev = await settled(p);
+      await p.waitForTimeout(300);
+      if (isolated) expect(await p.evaluate(() => crossOriginIsolated)).toBe(true);
+      return {
+        kinds: ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind),
+        errors: ev.filter((e) => e.type === 'error').map((e) => e.detail),
+        violations: await p.evaluate(() => (window as any).csp),
+        reports: srv.reports.map((r) => {
+          const c = JSON.parse(r)['csp-report'];
+          return `${c['document-uri'].replace(srv.url, '')}: ${c['violated-directive']} ${c['blocked-uri']}`;
+        }),
+      };
+    } finally {
+      srv.policy = () => null;
+      srv.isolated = false;
+      await own.close();
+    }
+  }
+
   it("a page under a strict CSP (one site-wide policy, or the page's and the worker's own) paints a learned image with no violation; without 'wasm-unsafe-eval' the kernels are refused", async () => {
     srv.mem.set('/i/csp.mrt', { body: small });
-    srv.mem.set('/t/csp.html', {
-      body: page(`<p>CSP</p><mrt-img id="m" src="/i/csp.mrt" width="256" height="192" alt="csp" budget="full"><img src="/none.png" alt="csp" loading="lazy"></mrt-img>`, { nonce: NONCE }),
-    });
     const cases: Record<string, (path: string) => string | null> = {
       'site-wide': () => POLICY.site,
       'page + worker': (path) => (path.endsWith('.html') ? POLICY.page : path === '/mrt-worker.js' ? POLICY.worker : null),
       "no 'wasm-unsafe-eval'": () => POLICY.site.replace(" 'wasm-unsafe-eval'", ''),
     };
-    const results: Record<string, { kinds: string[]; errors: unknown[]; violations: string[]; reports: string[] }> = {};
-    for (const [name, policy] of Object.entries(cases)) {
-      // a fresh browser: nothing compiled or cached from the case before
-      const own = await launchChromium();
-      try {
-        srv.policy = policy;
-        srv.reports.length = 0;
-        const p = await own.context.newPage();
-        await p.goto(`${srv.url}/t/csp.html`);
-        const ev = await settled(p);
-        await p.waitForTimeout(300);
-        results[name] = {
-          kinds: ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind),
-          errors: ev.filter((e) => e.type === 'error').map((e) => e.detail),
-          violations: await p.evaluate(() => (window as any).csp),
-          reports: srv.reports.map((r) => {
-            const c = JSON.parse(r)['csp-report'];
-            return `${c['document-uri'].replace(srv.url, '')}: ${c['violated-directive']} ${c['blocked-uri']}`;
-          }),
-        };
-      } finally {
-        srv.policy = () => null;
-        await own.close();
-      }
-    }
+    const results: Record<string, Awaited<ReturnType<typeof underPolicy>>> = {};
+    for (const [name, policy] of Object.entries(cases)) results[name] = await underPolicy('csp', policy);
     console.log('[csp]', JSON.stringify(results));
     for (const name of ['site-wide', 'page + worker']) {
       expect(results[name].errors).toEqual([]);
@@ -428,5 +440,28 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     expect(bad.errors).toMatchObject([{ code: 'runtime', fatal: true }]);
     expect(bad.reports.length).toBeGreaterThan(0);
     expect(bad.reports.every((r) => r === '/mrt-worker.js: script-src wasm-eval')).toBe(true);
+  });
+
+  it("runtime 'ort' imports onnxruntime-web's checked modules from blob: URLs: the site-wide policy with blob: in script-src (and worker-src, for WASM threads) paints; without it the import is refused", async () => {
+    srv.mem.set('/i/csp.mrt', { body: small });
+    const blob = POLICY.site.replace("script-src 'self'", "script-src 'self' blob:").replace("worker-src 'self'", "worker-src 'self' blob:");
+    const ort = { runtime: 'ort', backend: 'wasm' };
+    const results = {
+      blob: await underPolicy('csp-ort', () => blob, ort),
+      'blob, threads': await underPolicy('csp-ort', () => blob, { ...ort, wasmThreads: 2 }, true),
+      'no blob:': await underPolicy('csp-ort', () => POLICY.site, ort),
+    };
+    console.log('[csp ort]', JSON.stringify(results));
+    for (const name of ['blob', 'blob, threads'] as const) {
+      expect(results[name].errors, name).toEqual([]);
+      expect(results[name].kinds, name).toContain('ml');
+      expect(results[name].violations, name).toEqual([]);
+      expect(results[name].reports, name).toEqual([]);
+    }
+    const bad = results['no blob:'];
+    expect(bad.kinds).not.toContain('ml');
+    expect(bad.errors).toMatchObject([{ code: 'runtime', fatal: true, message: expect.stringMatching(/^cannot load onnxruntime-web from .*ort\.wasm\.min\.[0-9a-f]+\.mjs/) }]);
+    expect(bad.reports.length).toBeGreaterThan(0);
+    expect(bad.reports.every((r) => /^\/mrt-worker\.js: script-src(-elem)? blob$/.test(r))).toBe(true);
   });
 });

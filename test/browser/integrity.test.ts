@@ -94,6 +94,32 @@ describe('model and runtime integrity', () => {
     });
   }
 
+  /** onnxruntime-web module `bytes` with a first line that, if it ever runs, asks the server for /tampered-ran/`file`. */
+  const beaconed = (bytes: Uint8Array, file: string) => new Uint8Array([...new TextEncoder().encode(`fetch('/tampered-ran/${file}');\n`), ...bytes]);
+  const beacons = (from: number) => srv.log.slice(from).filter((e) => e.path.startsWith('/tampered-ran/')).map((e) => e.path);
+
+  for (const file of ['ort.wasm.min', 'ort-wasm-simd-threaded'] as const) {
+    it(`the build's own files: an onnxruntime-web module (${file}.mjs) that is not the one the build named never runs (runtime 'ort')`, async () => {
+      const name = await hashed(file, '.mjs');
+      const from = srv.log.length;
+      srv.streams.set(`/assets/${name}`, { bytes: beaconed(new Uint8Array(await readFile(join(DIST, 'assets', name))), `${file}.mjs`) });
+      try {
+        const r = await run(`own-mjs-${file}`, { runtime: 'ort' });
+        expect(r.ev.filter((e) => e.type === 'error')).toEqual([
+          expect.objectContaining({
+            code: 'runtime',
+            fatal: true,
+            message: expect.stringMatching(new RegExp(`^${file.replace(/\./g, '\\.')}\\.mjs \\(.*/assets/${name.replace(/\./g, '\\.')}\\) does not match the digest pinned by this build: got sha256 [0-9a-f]{64}, expected [0-9a-f]{64}$`)),
+          }),
+        ]);
+        expect(r.ev.some((e) => e.kind === 'ml')).toBe(false);
+        expect(beacons(from)).toEqual([]);
+      } finally {
+        srv.streams.delete(`/assets/${name}`);
+      }
+    });
+  }
+
   it('another model folder and a CDN copy of the lean runtime: checked against the digests the page sets', async () => {
     srv.mounts.set('/cdn-lean/', DIST + '/');
     srv.mounts.set('/other-models/', MODELS + '/');
@@ -117,12 +143,34 @@ describe('model and runtime integrity', () => {
   it('another model folder and a CDN copy of onnxruntime-web (runtime ort): checked against the digests the page sets', async () => {
     srv.mounts.set('/cdn-ort/', join(ROOT, 'node_modules/onnxruntime-web/dist/'));
     srv.mounts.set('/other-models/', MODELS + '/');
-    const wasm = new Uint8Array(await readFile(join(ROOT, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm')));
+    const ortFile = (f: string) => readFile(join(ROOT, 'node_modules/onnxruntime-web/dist', f)).then((b) => new Uint8Array(b));
+    const runtimeFiles = ['ort.wasm.min.mjs', 'ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm'];
+    const pins = Object.fromEntries(await Promise.all(runtimeFiles.map(async (f) => [f, sri(await ortFile(f))])));
     const bases = { runtime: 'ort', ortBase: '/cdn-ort/', modelBase: '/other-models/' };
-    const good = await run('pinned', { ...bases, integrity: { 'manifest.json': sri(manifest), 'ort-wasm-simd-threaded.wasm': sri(wasm) } });
+    const good = await run('pinned', { ...bases, integrity: { 'manifest.json': sri(manifest), ...pins } });
     expect(good.ev.filter((e) => e.type === 'error')).toEqual([]);
     expect(good.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
     expect(good.warnings.filter((w) => /not pinned/.test(w))).toEqual([]);
+
+    // a module that is not the pinned one: refused before it runs, named with both digests
+    const mjs = await ortFile('ort.wasm.min.mjs');
+    const from = srv.log.length;
+    srv.streams.set('/cdn-ort/ort.wasm.min.mjs', { bytes: beaconed(mjs, 'ort.wasm.min.mjs') });
+    try {
+      const swapped = await run('swapped-mjs', { ...bases, integrity: { 'manifest.json': sri(manifest), ...pins } });
+      expect(swapped.ev.filter((e) => e.type === 'error')).toEqual([
+        expect.objectContaining({ code: 'runtime', fatal: true, message: expect.stringMatching(/^ort\.wasm\.min\.mjs \(.*\/cdn-ort\/ort\.wasm\.min\.mjs\) does not match the digest pinned by the page settings \(integrity\): got sha256 [0-9a-f]{64}, expected [0-9a-f]{64}$/) }),
+      ]);
+      expect(swapped.ev.some((e) => e.kind === 'ml')).toBe(false);
+      expect(beacons(from)).toEqual([]);
+      // the same file unpinned runs (with a warning): the beacon above would have been seen
+      const unpinnedMjs = await run('unpinned-mjs', bases);
+      expect(unpinnedMjs.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
+      expect(unpinnedMjs.warnings.some((w) => /ort\.wasm\.min\.mjs \(.*\/cdn-ort\/.*\) is not pinned/.test(w))).toBe(true);
+      expect(beacons(from)).toEqual(['/tampered-ran/ort.wasm.min.mjs']);
+    } finally {
+      srv.streams.delete('/cdn-ort/ort.wasm.min.mjs');
+    }
 
     const bad = await run('mispinned', { ...bases, integrity: { 'manifest.json': sri(new TextEncoder().encode('another manifest')) } });
     expect(bad.ev.filter((e) => e.type === 'error')).toEqual([
@@ -133,7 +181,7 @@ describe('model and runtime integrity', () => {
     const unpinned = await run('unpinned', bases);
     expect(unpinned.ev).toContainEqual(expect.objectContaining({ type: 'paint', kind: 'ml' }));
     expect(unpinned.warnings.some((w) => /manifest\.json \(.*\/other-models\/manifest\.json\) is not pinned/.test(w))).toBe(true);
-    expect(unpinned.warnings.some((w) => /ort-wasm-simd-threaded\.wasm \(.*\/cdn-ort\/.*\) is not pinned/.test(w))).toBe(true);
+    for (const f of runtimeFiles) expect(unpinned.warnings.some((w) => w.includes(`${f} (${srv.url}/cdn-ort/${f}) is not pinned`))).toBe(true);
 
     const malformed = await run('malformed', { ...bases, integrity: { 'manifest.json': 'md5-abc' } });
     expect(malformed.ev.filter((e) => e.type === 'error')).toEqual([expect.objectContaining({ code: 'model', fatal: true, message: expect.stringMatching(/integrity for manifest\.json is not a sha256/) })]);
