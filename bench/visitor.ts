@@ -471,7 +471,7 @@ async function main() {
   for (const spec of [...pages, primerSpec]) {
     const l = layout(spec, spec.photos.map((p) => assets.get(p)!));
     layouts.set(spec.name, l);
-    for (const m of METHODS) await writeFile(join(www, `${spec.name}-${m}.html`), pageHtml(spec, m, l));
+    for (const m of ALL_METHODS) await writeFile(join(www, `${spec.name}-${m}.html`), pageHtml(spec, m, l));
   }
   await sh('npx', ['tsx', 'scripts/seed-edge.ts', '--persist-to', persist, seedDir]);
   const edge = await startEdge(persist);

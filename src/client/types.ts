@@ -64,9 +64,11 @@ export interface MrtConfig {
    * Streams with a final layer, when the learned decoder would have to be downloaded first.
    * 'auto' (default): when its files are known not to be in the HTTP cache (a first visit: caches
    * are per site) or the device reports under 2 GB of memory, the image paints its placeholder
-   * and fetches the final layer with a Range request that skips the learned chunks (a cold
-   * visitor pays the header over the plain image); the runtime then loads in the background for
-   * later images. 'always': every such image does; 'never': learned paints first, as on a warm visit.
+   * and shows the final layer without the learned chunks: from the edge as two parts
+   * (`?part=placeholder`, `?part=final`: no decode worker before them), else with a Range request
+   * that skips the learned chunks (a cold visitor pays the header over the plain image); the
+   * runtime then loads in the background for later images. 'always': every such image does;
+   * 'never': learned paints first, as on a warm visit.
    */
   directFinal?: 'auto' | 'always' | 'never';
   /** Log stream decisions to the console. */

@@ -151,6 +151,25 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     await page.close();
   });
 
+  it('a refine that cannot read the final layer alone (416) reads the learned layer instead, said on the console', async () => {
+    const cut = mrt.subarray(0, readHeader(mrt).chunkEnds.at(-1)!);
+    const slow = `<script>Object.defineProperty(Navigator.prototype, 'connection', { configurable: true, get: () => ({ effectiveType: '2g', downlink: 0.25, rtt: 1800, saveData: false }) });</script>`;
+    // Save-Data holds the final layer back to a refine
+    const { page, ev, logs } = await visit('/t/prefix-refine.html', { saveData: true }, cut, 'refine="none"', slow);
+    expect(ev.filter((e) => e.type === 'load')).toHaveLength(1);
+    const from = srv.log.length;
+    await page.evaluate(() => (document.getElementById('m') as any).refine());
+    await page.waitForFunction(() => (window as any).ev.filter((e: any) => e.type === 'load' || e.type === 'error').length >= 2, null, { timeout: 30_000 });
+    const after = (await page.evaluate(() => (window as any).ev)) as { type: string; detail: any }[];
+    expect(after.filter((e) => e.type === 'error')).toEqual([]);
+    expect(logs.filter((l) => /the final layer could not be read alone \(.*416.*\); reading the learned layer instead/.test(l))).toHaveLength(1);
+    // the learned chunks were read after the failed Range for the final layer
+    const reqs = srv.log.slice(from).filter((r) => r.path === '/i/d.mrt');
+    expect(reqs.map((r) => r.status)).toEqual([416, 206]);
+    expect(after.filter((e) => e.type === 'load').at(-1)!.detail.bytes).toBe(cut.length);
+    await page.close();
+  });
+
   describe('from the edge, which serves parts (?part=)', () => {
     it("'auto': the placeholder part, then the final part as an <img> by its URL; no worker before the final; the learned decoder loads after it", async () => {
       const info = readHeader(mrt);
@@ -193,7 +212,8 @@ describe('first visit: placeholder, then the final layer on its own', () => {
       expect(logs.filter((l) => /final layer \(image\/avif\) not shown/.test(l)).length).toBeGreaterThanOrEqual(1);
       const kinds = ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
       expect(kinds[0]).toBe('placeholder');
-      expect(kinds).toContain('ml');
+      // (the token preview or the learned decoder, whichever is ready while the stream arrives)
+      expect(kinds.some((k) => k === 'preview' || k === 'ml')).toBe(true);
       expect(kinds).not.toContain('final');
       // the worker read the stream from its first byte (the learned layer, not the final alone)
       const reqs = log.filter((r) => r.path === '/i/d.mrt');

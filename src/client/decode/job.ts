@@ -118,6 +118,18 @@ export class Job {
     return directWanted(cfg().directFinal ?? 'auto', this.opts, learnedCachedNow());
   }
 
+  /** The final layer alone (readFinalDirect); when it cannot be had, the learned layer after all. */
+  private async finalAlone(): Promise<void> {
+    try {
+      await this.readFinalDirect();
+    } catch (e) {
+      if (this.dead) return;
+      // (e.g. a stored prefix that stops before its final layer: 416) not silent, and not the end
+      console.warn(`[mrt-img] ${this.opts.url}: the final layer could not be read alone (${(e as Error).message}); reading the learned layer instead`);
+      await this.learnedAfterAll();
+    }
+  }
+
   /** The final layer with one Range request from the end of the last chunk, checked and shown; the runtime then loads for later images. */
   private async readFinalDirect(): Promise<void> {
     const info = this.parser.info!;
@@ -163,12 +175,7 @@ export class Job {
       // the final layer alone, skipping the learned chunks as on the first read
       this.cut = false;
       send({ type: 'partial', id: this.id, partial: false });
-      try {
-        await this.readFinalDirect();
-      } catch (e) {
-        if (!this.dead) this.fail(errDetail(e, false));
-      }
-      return;
+      return this.finalAlone();
     }
     this.cut = false;
     this.limit = Infinity;
@@ -212,16 +219,7 @@ export class Job {
     if (!measuring) this.estimator = null;
     if (!end) return;
     if (this.direct && !this.reported && !this.parser.streamError) {
-      if (this.directNow) {
-        try {
-          return await this.readFinalDirect();
-        } catch (e) {
-          if (this.dead) return;
-          // (e.g. a stored prefix that stops before its final layer: 416) not silent, and not the end
-          console.warn(`[mrt-img] ${this.opts.url}: the final layer could not be read alone (${(e as Error).message}); reading the learned layer instead`);
-          return this.learnedAfterAll();
-        }
-      }
+      if (this.directNow) return this.finalAlone();
       // the budget stops before the final layer: the placeholder stays until a refine
       this.cut = true;
       send({ type: 'partial', id: this.id, partial: true });
