@@ -1,6 +1,11 @@
 // One ONNX run at a time across every image of the page. Each image holds at most one
 // pending request: a newer token state replaces the queued one instead of queueing behind
-// it, so a fast network never builds a backlog of stale decodes.
+// it, so a fast network never builds a backlog of stale decodes. A run blocks the worker for
+// its whole length, so none starts while `hold` says another image's first paint (its
+// placeholder) is on its way: those come first.
+
+/** How often a held queue asks `hold` again (besides wake()). */
+const HOLD_RECHECK_MS = 50;
 
 export interface RunRequest {
   /** Image id. */
@@ -18,6 +23,9 @@ export class RunScheduler {
   /** Requests replaced before they ran (for stats and tests). */
   superseded = 0;
   completed = 0;
+  /** True while runs must wait (decode/job.ts: a placeholder on its way); asked before each run. */
+  hold: () => boolean = () => false;
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
 
   /** Queues `req`, replacing a request of the same image that has not started yet. */
   request(req: RunRequest): void {
@@ -28,6 +36,11 @@ export class RunScheduler {
 
   cancel(id: number): void {
     this.pending.delete(id);
+  }
+
+  /** Something `hold` depends on changed: start a run if one may. */
+  wake(): void {
+    this.pump();
   }
 
   get idle(): boolean {
@@ -43,7 +56,14 @@ export class RunScheduler {
   }
 
   private pump(): void {
-    if (this.busy) return;
+    if (this.busy || this.pending.size === 0) return;
+    if (this.hold()) {
+      this.holdTimer ??= setTimeout(() => {
+        this.holdTimer = null;
+        this.pump();
+      }, HOLD_RECHECK_MS);
+      return;
+    }
     const r = this.next();
     if (!r) return;
     this.pending.delete(r.id);

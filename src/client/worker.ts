@@ -12,13 +12,20 @@
 // Save-Data only from the HTTP cache.
 import type { ToWorker } from './protocol.ts';
 import { loseDevice } from './decode/backend.ts';
-import { busyFor, cfg, configure, send } from './decode/env.ts';
+import { busyFor, cfg, configure, scheduler, send } from './decode/env.ts';
 import { openGate, probeLearnedCache, warmLearned } from './decode/gate.ts';
 import { Job } from './decode/job.ts';
 import { retire, simulateAllocFailure } from './decode/memory.ts';
 import { onPreviewReady } from './decode/models.ts';
 
 const jobs = new Map<number, Job>();
+
+// the page's placeholders before any learned run (a run blocks this thread)
+scheduler.hold = () => {
+  const now = performance.now();
+  for (const j of jobs.values()) if (j.awaitsFirstPaint(now)) return true;
+  return false;
+};
 
 // Images without a decoder paint get a token preview once its basis is here.
 onPreviewReady(() => {

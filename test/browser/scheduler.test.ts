@@ -53,4 +53,28 @@ describe('RunScheduler', () => {
     expect(ran).toEqual(['first', 'high', 'auto', 'low']);
     expect(s.idle).toBe(true);
   });
+
+  it('holds runs while `hold` says so, and starts them on wake() or its own recheck', async () => {
+    const s = new RunScheduler();
+    const ran: string[] = [];
+    let held = true;
+    s.hold = () => held;
+    s.request({ id: 1, priority: 1, run: async () => { ran.push('a'); } });
+    for (let i = 0; i < 5; i++) await tick();
+    expect(ran).toEqual([]);
+    expect(s.idle).toBe(false);
+    held = false;
+    s.wake();
+    for (let i = 0; i < 5; i++) await tick();
+    expect(ran).toEqual(['a']);
+    // released without a wake(): the queue looks again by itself
+    held = true;
+    s.request({ id: 2, priority: 1, run: async () => { ran.push('b'); } });
+    for (let i = 0; i < 5; i++) await tick();
+    expect(ran).toEqual(['a']);
+    held = false;
+    await new Promise((r) => setTimeout(r, 120));
+    expect(ran).toEqual(['a', 'b']);
+    expect(s.idle).toBe(true);
+  });
 });

@@ -42,6 +42,9 @@ export class Job {
   /** An error event was sent. */
   reported = false;
   firstChunkAt = 0;
+  private readonly startedAt = performance.now();
+  /** The first paint (the placeholder) is done, or there is none to wait for. */
+  private firstPaintSettled = false;
   /** A refine started: the rest is read whatever the budget. */
   private refining = false;
   /** How the last read's budget was held (source.ts): reported with a budgeted `load`. */
@@ -277,7 +280,21 @@ export class Job {
     // so the first paint never waits for (or pays for) ML bytes. The runtime and the decoder
     // graph wait longer: for the page's own first paint (gate.ts), and under Save-Data they
     // are used only from the HTTP cache.
-    await this.placeholder.paint(this, f);
+    try {
+      await this.placeholder.paint(this, f);
+    } finally {
+      this.firstPaintSettled = true;
+      scheduler.wake();
+    }
+  }
+
+  /**
+   * Learned runs wait for this image's placeholder (RunScheduler.hold): a run blocks the worker,
+   * and every image's first paint matters more than any image's second. Not past
+   * FIRST_PAINT_HOLD_MS from the image's start (a stream that stalls holds no one).
+   */
+  awaitsFirstPaint(now: number): boolean {
+    return !this.firstPaintSettled && !this.dead && !this.reported && !this.direct && now - this.startedAt < FIRST_PAINT_HOLD_MS;
   }
 
   private onHeader(info: MrtHeaderInfo, g: Geometry): number {
@@ -387,6 +404,9 @@ export class Job {
     send({ type: 'load', id: this.id, detail: { ...at, complete, ...(!complete && this.bound ? { bound: this.bound } : {}) } });
   }
 }
+
+/** How long an image's placeholder may hold the page's learned runs (Job.awaitsFirstPaint). */
+const FIRST_PAINT_HOLD_MS = 1500;
 
 /** How long the first request waits for the HTTP cache probe (gate.ts probeLearnedCache). */
 const PROBE_WAIT_MS = 50;
