@@ -135,6 +135,12 @@ export function finalUrl(src: string): string {
   return partUrl(src, 'final');
 }
 
+/** Whether the page preloads `url` (`<link rel="preload" href>`): then it is fetched already, as the page's LCP image should be. */
+export function preloaded(url: string): boolean {
+  for (const l of document.querySelectorAll<HTMLLinkElement>('link[rel~="preload" i]')) if (l.href === url) return true;
+  return false;
+}
+
 /** Bytes of a response body the page loaded (Resource Timing; 0 when the browser does not say). */
 export function bodyBytes(url: string): number {
   const e = performance.getEntriesByName(url, 'resource').at(-1) as PerformanceResourceTiming | undefined;

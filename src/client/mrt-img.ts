@@ -14,7 +14,7 @@ import { fullSizeProblem, imageSizeProblem } from '../format/limits.ts';
 import { MAX_LEARNED_PAINTS_DEFAULT, type FromWorker, type HeaderInfo, type StartOptions, type ToWorker } from './protocol.ts';
 import { WorkerSupervisor } from './supervisor.ts';
 import { directWanted } from './direct-rule.ts';
-import { bodyBytes, fetchPlaceholder, finalUrl, workerScriptCached, type PlaceholderPart } from './first-visit.ts';
+import { bodyBytes, fetchPlaceholder, finalUrl, preloaded, workerScriptCached, type PlaceholderPart } from './first-visit.ts';
 import type {
   BudgetSpec,
   MrtConfig,
@@ -557,11 +557,15 @@ export class MrtImg extends ElementBase {
     let shown = false;
     let painted = false;
     let ph: PlaceholderPart | null = null;
+    let early: HTMLImageElement | null = null;
     try {
       // (after a wait: the page's configure() right after the element is defined applies)
       const cached = await workerScriptCached(abs(config.workerUrl));
       if (id !== this.mrtId) return;
       if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
+      // a final part the page preloads is a part the server has: decoded while the placeholder comes
+      const url = finalUrl(opts.url);
+      if (preloaded(url)) early = this.finalImage(url, opts.priority);
       let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
       try {
         got = await fetchPlaceholder(opts.url, ac.signal, opts.priority);
@@ -573,13 +577,14 @@ export class MrtImg extends ElementBase {
       if ('head' in got) return this.postStart(got.head ? { ...opts, head: got.head } : opts);
       ph = got.part;
       if (!ph.finalType) return this.postStart(opts);
+      const img = early ?? this.finalImage(url, opts.priority);
+      early = null;
       this._onWorker({ type: 'header', id, info: ph.info });
       if (this.errored) return;
       painted = true; // (the paint closes the bitmap)
       this._onWorker({ type: 'paint', id, bitmap: ph.bitmap, crop: ph.crop, detail: { kind: 'placeholder', bytes: ph.bytes, chunks: 0, tokens: 0 } });
-      const url = finalUrl(opts.url);
       const wire = () => ph!.bytes + bodyBytes(url);
-      const r = await this.showFinalImage(url, ph.finalType, () => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 }), opts.priority);
+      const r = await this.showFinalImage(img, ph.finalType, () => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 }));
       if (r === 'stale') return;
       // not silent (showFinalImage said why): the learned layer instead
       if (r === 'failed') return this.postStart({ ...opts, direct: false });
@@ -588,6 +593,7 @@ export class MrtImg extends ElementBase {
       this._onWorker({ type: 'progress', id, detail: { bytes, chunks: 0, tokens: 0, totalTokens: 0, totalBytes: ph.info.totalBytes } });
       this._onWorker({ type: 'load', id, detail: { bytes, chunks: 0, tokens: 0, complete: true } });
     } finally {
+      early?.removeAttribute('src');
       if (!painted) ph?.bitmap.close();
       if (this.firstVisit === ac) this.firstVisit = null;
       firstVisitDone(shown);
@@ -713,7 +719,7 @@ export class MrtImg extends ElementBase {
   private showFinal(m: Extract<FromWorker, { type: 'final' }>): void {
     const id = this.mrtId;
     const url = URL.createObjectURL(new Blob([m.bytes], { type: m.mime }));
-    void this.showFinalImage(url, m.mime, () => m.detail).then((r) => {
+    void this.showFinalImage(this.finalImage(url), m.mime, () => m.detail).then((r) => {
       if (r === 'shown') return;
       URL.revokeObjectURL(url);
       if (r === 'failed' && id === this.mrtId) post({ type: 'final-failed', id });
@@ -725,16 +731,8 @@ export class MrtImg extends ElementBase {
    * size ('shown'); 'failed' (said on the console: the learned image stays) or 'stale' (the
    * element moved on) otherwise. The load waits for it.
    */
-  private showFinalImage(src: string, mime: string, detail: () => MrtPaintDetail, priority?: string): Promise<'shown' | 'failed' | 'stale'> {
+  private showFinalImage(img: HTMLImageElement, mime: string, detail: () => MrtPaintDetail): Promise<'shown' | 'failed' | 'stale'> {
     const id = this.mrtId;
-    const img = document.createElement('img');
-    img.setAttribute('part', 'final');
-    // the host is the accessible image (role img, aria-label = alt)
-    img.alt = '';
-    img.setAttribute('aria-hidden', 'true');
-    img.decoding = 'async';
-    if (priority === 'high' || priority === 'low') img.fetchPriority = priority;
-    img.src = src;
     const swap = img
       .decode()
       .then((): 'shown' | 'stale' => {
@@ -762,6 +760,19 @@ export class MrtImg extends ElementBase {
       });
     this.finalSwap = swap;
     return swap;
+  }
+
+  /** The final layer's <img> (loading from `src` at once; shown by showFinalImage). */
+  private finalImage(src: string, priority?: string): HTMLImageElement {
+    const img = document.createElement('img');
+    img.setAttribute('part', 'final');
+    // the host is the accessible image (role img, aria-label = alt)
+    img.alt = '';
+    img.setAttribute('aria-hidden', 'true');
+    img.decoding = 'async';
+    if (priority === 'high' || priority === 'low') img.fetchPriority = priority;
+    img.src = src;
+    return img;
   }
 
   private dropFinal(): void {

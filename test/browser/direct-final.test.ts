@@ -222,6 +222,18 @@ describe('first visit: placeholder, then the final layer on its own', () => {
       await page.close();
     });
 
+    it('a page that preloads the final part: fetched once, from the start, and shown after the placeholder', async () => {
+      const preload = '<link rel="preload" as="image" href="/i/d.mrt?part=final">';
+      const { page, ev, log } = await visit('/t/parts-preload.html', {}, mrt, '', preload, true);
+      expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+      expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
+      const reqs = log.filter((r) => r.path === '/i/d.mrt');
+      // the preload's request, made while the page was parsed, is the <img>'s: no second one
+      expect(reqs.map((r) => r.search)).toEqual(['?part=final', '?part=placeholder']);
+      expect(ev.find((e) => e.type === 'load')!.detail.complete).toBe(true);
+      await page.close();
+    });
+
     it("'never', or a byte budget: no part is asked for", async () => {
       const a = await visit('/t/parts-never.html', { directFinal: 'never' }, mrt, '', '', true);
       expect(a.log.filter((r) => r.path === '/i/d.mrt' && r.search.includes('part='))).toEqual([]);
