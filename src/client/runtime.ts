@@ -294,6 +294,29 @@ interface OrtBuild {
   release(): void;
 }
 
+/** Whether a worker may start from a blob: URL here (Content-Security-Policy worker-src): one that says hello, or not. */
+async function blobWorkersAllowed(): Promise<boolean> {
+  const url = URL.createObjectURL(new Blob(['postMessage(1)'], { type: 'text/javascript' }));
+  let w: Worker | null = null;
+  try {
+    w = new Worker(url);
+    const worker = w;
+    return await new Promise<boolean>((resolve) => {
+      worker.onmessage = () => resolve(true);
+      worker.onerror = () => resolve(false);
+      setTimeout(() => resolve(false), BLOB_WORKER_WAIT_MS);
+    });
+  } catch {
+    return false;
+  } finally {
+    w?.terminate();
+    URL.revokeObjectURL(url);
+  }
+}
+
+/** How long a blob: worker may take to say hello before it counts as refused (a refusal is an error event, at once). */
+const BLOB_WORKER_WAIT_MS = 5000;
+
 /** Each build once per worker and `ortBase` (a second import of a blob: copy would be a second runtime). */
 const ortBuilds = new Map<string, Promise<OrtBuild>>();
 
@@ -329,6 +352,12 @@ async function importOrtBuild(backend: Backend, ortBase: string, threads: number
     const [ort, wasmBinary, glue] = await Promise.all([importOrt(ortBase, b.module, integrity), pinned ? fetchPinned(ortBase, wasmFile, integrity, 'runtime', 'runtime') : undefined, glueP]);
     ort.env.wasm.wasmPaths = { mjs: glue, wasm: wasmUrl };
     if (wasmBinary) ort.env.wasm.wasmBinary = wasmBinary;
+    // onnxruntime-web starts its thread workers from the glue's blob: URL; a policy that refuses
+    // them would leave its session waiting for good: one thread then, and the console says why
+    if (threads > 1 && !(await blobWorkersAllowed())) {
+      console.warn(`[mrt-worker] WASM threads need blob: in worker-src (onnxruntime-web starts them from a blob: URL), which this page's policy refuses: decoding on 1 thread`);
+      threads = 1;
+    }
     ort.env.wasm.numThreads = threads;
     ort.env.wasm.proxy = false;
     ort.env.logLevel = 'error';

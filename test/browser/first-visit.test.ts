@@ -449,6 +449,8 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     const results = {
       blob: await underPolicy('csp-ort', () => blob, ort),
       'blob, threads': await underPolicy('csp-ort', () => blob, { ...ort, wasmThreads: 2 }, true),
+      // blob: modules, but no blob: workers: the threads are refused, one thread decodes
+      'blob in script-src only, threads': await underPolicy('csp-ort', () => blob.replace("worker-src 'self' blob:", "worker-src 'self'"), { ...ort, wasmThreads: 2 }, true),
       'no blob:': await underPolicy('csp-ort', () => POLICY.site, ort),
     };
     console.log('[csp ort]', JSON.stringify(results));
@@ -458,6 +460,11 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
       expect(results[name].violations, name).toEqual([]);
       expect(results[name].reports, name).toEqual([]);
     }
+    const one = results['blob in script-src only, threads'];
+    expect(one.errors).toEqual([]);
+    expect(one.kinds).toContain('ml');
+    expect(one.reports.length).toBeGreaterThan(0);
+    expect(one.reports.every((r) => /^\/mrt-worker\.js: worker-src blob$/.test(r)), one.reports.join('; ')).toBe(true);
     const bad = results['no blob:'];
     expect(bad.kinds).not.toContain('ml');
     expect(bad.errors).toMatchObject([{ code: 'runtime', fatal: true, message: expect.stringMatching(/^cannot load onnxruntime-web from .*ort\.wasm\.min\.[0-9a-f]+\.mjs/) }]);
