@@ -198,7 +198,10 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const learned = downscaled ? await resizeRgb(img, size.width, size.height) : img;
   const learnedTooLarge = imageSizeProblem(learned.width, learned.height, sizeLayout(models, opts));
   if (learnedTooLarge) throw new RangeError(learnedTooLarge);
-  const final = await encodeFinal(img, opts);
+  // the final layer is encoded on sharp's threads while the placeholder and the tokens are made (a
+  // second core shortens one encode; `-j N` keeps every core busy either way)
+  const finalMade = encodeFinal(img, opts);
+  finalMade.catch(() => {}); // awaited below: an error before that must not leave it unhandled
   // the model's token layout in the container's terms (the header, the closed loop and the coder use it)
   const modelLayout = { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels };
   const g = geometry(learned.width, learned.height, layout);
@@ -227,7 +230,9 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     // 2.7: the Header leaves out the default window and placeholder size: 6 more bytes for the placeholder
     omitDefaults: true,
   });
-  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [], final)).firstPaintEnd);
+  // the first paint does not hold the final layer (the Index names it): an empty one of its format stands in
+  const standIn = opts.final === 'none' ? undefined : { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(0) };
+  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [], standIn)).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const image = pixelsToChw(padded, g.paddedW, g.paddedH, 3);
   const z = await runEncoder(models, image, base, g);
@@ -260,6 +265,7 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     return ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   };
   const all = opts.layers + opts.coarseLayers;
+  const final = await finalMade;
   if (!final || opts.maxOverhead === null) return writeMrt(header(ph), chunksOf(all), final);
   return writeMrt(header(ph), cutToBudget(all, perLayer, model, chunksOf, (chunks) => writeMrt(header(ph), chunks, final).length, final.bytes.length * (1 + opts.maxOverhead)), final);
 }
