@@ -147,21 +147,45 @@ export interface LinearRows {
 
 const grams = new WeakMap<Float32Array, Float64Array>();
 
-/** The Gram matrix of the basis rows, [n][n] (the diagonal holds their squared norms), computed once per basis. */
+/**
+ * The Gram matrix of the basis rows, [n][n] (the diagonal holds their squared norms), computed once per basis.
+ * Each entry is summed in order over the row, in float64 (a float32 product is exact in it); four
+ * entries per pass over a row, from a float64 copy of the basis (~4x faster than one at a time:
+ * ~2 s of a worker's start for mrt-v0.13's tail basis).
+ */
 function gramOf(lr: LinearRows): Float64Array {
   const cached = grams.get(lr.basis);
   if (cached) return cached;
   const n = lr.rows;
   const d = 3 * lr.window * lr.window;
+  const x = Float64Array.from(lr.basis.subarray(0, n * d));
   const G = new Float64Array(n * n);
+  const put = (a: number, b: number, s: number) => {
+    G[a * n + b] = s;
+    G[b * n + a] = s;
+  };
   for (let a = 0; a < n; a++) {
-    const A = lr.basis.subarray(a * d, (a + 1) * d);
-    for (let b = a; b < n; b++) {
-      const B = lr.basis.subarray(b * d, (b + 1) * d);
+    const pa = a * d;
+    let b = a;
+    for (; b + 4 <= n; b += 4) {
+      const [p0, p1, p2, p3] = [b * d, (b + 1) * d, (b + 2) * d, (b + 3) * d];
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      for (let i = 0; i < d; i++) {
+        const v = x[pa + i]!;
+        s0 += v * x[p0 + i]!;
+        s1 += v * x[p1 + i]!;
+        s2 += v * x[p2 + i]!;
+        s3 += v * x[p3 + i]!;
+      }
+      put(a, b, s0);
+      put(a, b + 1, s1);
+      put(a, b + 2, s2);
+      put(a, b + 3, s3);
+    }
+    for (; b < n; b++) {
       let s = 0;
-      for (let i = 0; i < d; i++) s += A[i]! * B[i]!;
-      G[a * n + b] = s;
-      G[b * n + a] = s;
+      for (let i = 0, pb = b * d; i < d; i++) s += x[pa + i]! * x[pb + i]!;
+      put(a, b, s);
     }
   }
   grams.set(lr.basis, G);
