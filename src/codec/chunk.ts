@@ -6,8 +6,80 @@
 // chunk's bytes (up to 8 bits of it beyond RANS_L) instead of 4 bytes of its own.
 import { MrtFormatError } from '../format/errors.ts';
 import type { MrtCoder } from '../format/types.ts';
-import { M, RANS_L, ransEncode, stateBytes } from './rans.ts';
-import type { TokenPrior } from './prior.ts';
+import { M, PROB_BITS, RANS_L, ransEncode, stateBytes } from './rans.ts';
+import { orderError, type TokenPrior } from './prior.ts';
+
+/**
+ * A stretch of the stream as the prior models it: per token, the cumulative start and
+ * frequency rANS codes it with. The prior runs once, forwards (the costly part of coding),
+ * and only as far as asked (`extend`); any contiguous ranges inside what it has modelled can
+ * then be coded from it (`code`), as often as wanted (the encoder codes a prefix in several
+ * chunkings to find where to cut it).
+ */
+export class ModelledStream {
+  /** the first token modelled: where the prior was positioned */
+  readonly first: number;
+  private starts = new Int32Array(0);
+  private freqs = new Int32Array(0);
+
+  /** `prior` must be positioned at the first token to model; it is advanced by `extend`. */
+  constructor(private readonly prior: TokenPrior, private readonly tokens: ArrayLike<number>) {
+    this.first = prior.position;
+  }
+
+  /** One past the last token modelled. */
+  get end(): number {
+    return this.prior.position;
+  }
+
+  /** Models the tokens up to `to` (if not yet); returns their information content in bits (what rANS spends on them, within a few bytes). */
+  extend(to: number): number {
+    const { prior, tokens, first } = this;
+    if (to > prior.layout.streamLength) throw new RangeError(`bad token range [${first}, ${to}) of ${prior.layout.streamLength}`);
+    if (to - first > this.starts.length) {
+      const n = Math.min(prior.layout.streamLength - first, Math.max(to - first, 2 * this.starts.length));
+      const [s, f] = [new Int32Array(n), new Int32Array(n)];
+      s.set(this.starts);
+      f.set(this.freqs);
+      [this.starts, this.freqs] = [s, f];
+    }
+    let bits = 0;
+    for (let i = prior.position; i < to; i++) {
+      const k = tokens[i]!;
+      const f = prior.freqs(i);
+      if (!(k >= 0 && k < f.length && Number.isInteger(k))) throw new RangeError(`symbol ${i} = ${k} is not in [0, ${f.length})`);
+      if (!(f[k]! >= 1)) throw new RangeError(`prior gives token ${i} = ${k} frequency ${f[k]}`);
+      let cum = 0;
+      for (let j = 0; j < k; j++) cum += f[j]!;
+      this.starts[i - first] = cum;
+      this.freqs[i - first] = f[k]!;
+      bits += PROB_BITS - Math.log2(f[k]!);
+      prior.update(i, k);
+    }
+    return bits;
+  }
+
+  /** Codes `ranges` (contiguous, stream order, inside what is modelled): one payload per range. */
+  code(ranges: readonly { tokenStart: number; tokenEnd: number }[], coder: MrtCoder): Uint8Array[] {
+    if (!ranges.length) return [];
+    for (const [k, r] of ranges.entries()) {
+      if (r.tokenEnd < r.tokenStart || (k > 0 && r.tokenStart !== ranges[k - 1]!.tokenEnd)) throw new RangeError(`chunk ${k}: token ranges must be contiguous`);
+    }
+    const from = ranges[0]!.tokenStart;
+    const to = ranges[ranges.length - 1]!.tokenEnd;
+    if (from < this.first || to > this.end) throw new RangeError(`token range [${from}, ${to}) is not in the modelled [${this.first}, ${this.end})`);
+    // rANS encodes backwards
+    const out: Uint8Array[] = new Array(ranges.length);
+    let next = RANS_L; // chained: the state the following chunk starts in
+    for (let c = ranges.length - 1; c >= 0; c--) {
+      const r = ranges[c]!;
+      const { bytes, state } = ransEncode(this.starts, this.freqs, r.tokenStart - this.first, r.tokenEnd - this.first, coder === 'chained' ? next : RANS_L);
+      next = state;
+      out[c] = coder === 'chained' && c > 0 ? bytes : concat(stateBytes(state), bytes);
+    }
+    return out;
+  }
+}
 
 /**
  * Entropy-code the chunks' token ranges (contiguous, stream order) with `prior`, which must
@@ -21,36 +93,10 @@ export function encodeChunks(
   coder: MrtCoder,
 ): Uint8Array[] {
   if (!ranges.length) return [];
-  const first = ranges[0]!.tokenStart;
-  const last = ranges[ranges.length - 1]!.tokenEnd;
-  for (const [k, r] of ranges.entries()) {
-    if (r.tokenEnd < r.tokenStart || (k > 0 && r.tokenStart !== ranges[k - 1]!.tokenEnd)) throw new RangeError(`chunk ${k}: token ranges must be contiguous`);
-  }
-  if (first < 0 || last > prior.layout.streamLength) throw new RangeError(`bad token range [${first}, ${last}) of ${prior.layout.streamLength}`);
-  // the prior runs forwards; rANS encodes backwards, so collect (start, freq) first
-  const n = last - first;
-  const starts = new Int32Array(n);
-  const freqs = new Int32Array(n);
-  for (let i = first; i < last; i++) {
-    const k = tokens[i]!;
-    const f = prior.freqs(i);
-    if (!(k >= 0 && k < f.length && Number.isInteger(k))) throw new RangeError(`symbol ${i} = ${k} is not in [0, ${f.length})`);
-    if (!(f[k]! >= 1)) throw new RangeError(`prior gives token ${i} = ${k} frequency ${f[k]}`);
-    let cum = 0;
-    for (let j = 0; j < k; j++) cum += f[j]!;
-    starts[i - first] = cum;
-    freqs[i - first] = f[k]!;
-    prior.update(i, k);
-  }
-  const out: Uint8Array[] = new Array(ranges.length);
-  let next = RANS_L; // chained: the state the following chunk starts in
-  for (let c = ranges.length - 1; c >= 0; c--) {
-    const r = ranges[c]!;
-    const { bytes, state } = ransEncode(starts, freqs, r.tokenStart - first, r.tokenEnd - first, coder === 'chained' ? next : RANS_L);
-    next = state;
-    out[c] = coder === 'chained' && c > 0 ? bytes : concat(stateBytes(state), bytes);
-  }
-  return out;
+  if (ranges[0]!.tokenStart !== prior.position) throw orderError(ranges[0]!.tokenStart, prior.position);
+  const m = new ModelledStream(prior, tokens);
+  m.extend(ranges[ranges.length - 1]!.tokenEnd);
+  return m.code(ranges, coder);
 }
 
 /** One chunk coded on its own ('restart'): tokens[start, end). */

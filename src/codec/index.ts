@@ -6,6 +6,6 @@ export { StaticPrior, STATIC_INCREMENT, STATIC_LIMIT, ADAPTIVE_CONTEXTS, neighbo
 export { RcmPrior, parseRcm, serializeRcm, checkRcmLayout, RCM_FORMAT, RCM_LIMITS, type RcmWeights } from './rcm.ts';
 export { detExp } from './detmath.ts';
 export { createPrior, type PriorOptions } from './create.ts';
-export { encodeChunk, encodeChunks, decodeChunk, ChunkDecoder } from './chunk.ts';
+export { encodeChunk, encodeChunks, decodeChunk, ChunkDecoder, ModelledStream } from './chunk.ts';
 export { StreamDecoder, decodeMrt, type StreamDecoderOptions, type StreamEvent } from './stream.ts';
 export { regenerate, tokensToZ, REGENERATE_BY_DEFAULT, type DecoderInputs } from './regenerate.ts';

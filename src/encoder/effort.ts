@@ -17,8 +17,9 @@ export interface EffortLevel {
   placeholderEffort: number;
   /**
    * How the placeholder's quality is searched: 'bisect' over 1..100 at placeholderEffort; 'bracket'
-   * bisects at AVIF effort 3 (~10x faster at 48x32) and then steps from that quality at placeholderEffort
-   * (2-3 encodes instead of 7-8; the same quality whenever size grows with quality).
+   * finds the quality at AVIF effort 3 (~10x faster at 48x32; the second AVIF format starting from
+   * the first's) and then steps from it at placeholderEffort (2-3 encodes instead of 7-8; the same
+   * quality whenever size grows with quality).
    */
   placeholderSearch: 'bisect' | 'bracket';
   /** sharp's AVIF effort (0..9) for an AVIF final. */

@@ -1,7 +1,7 @@
 // Image → .mrt: placeholder, learned tokens, coarse-to-fine chunks, entropy coding.
 import { createHash } from 'node:crypto';
 import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
-import { createPrior, encodeChunks, layoutForImage, streamSymbols, tokensToZ } from '../codec/index.ts';
+import { createPrior, layoutForImage, ModelledStream, streamSymbols, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, fullSizeProblem, imageSizeProblem, learnedSize, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
 import { readImage, resizeRgb, type AlphaMode, type RgbImage } from './image-io.ts';
 import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
@@ -198,7 +198,10 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   const learned = downscaled ? await resizeRgb(img, size.width, size.height) : img;
   const learnedTooLarge = imageSizeProblem(learned.width, learned.height, sizeLayout(models, opts));
   if (learnedTooLarge) throw new RangeError(learnedTooLarge);
-  const final = await encodeFinal(img, opts);
+  // the final layer is encoded on sharp's threads while the placeholder and the tokens are made (a
+  // second core shortens one encode; `-j N` keeps every core busy either way)
+  const finalMade = encodeFinal(img, opts);
+  finalMade.catch(() => {}); // awaited below: an error before that must not leave it unhandled
   // the model's token layout in the container's terms (the header, the closed loop and the coder use it)
   const modelLayout = { window: layout.window, baseFactor: layout.baseFactor, tokensPerWindow: layout.tokens, levels: layout.levels };
   const g = geometry(learned.width, learned.height, layout);
@@ -227,7 +230,9 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
     // 2.7: the Header leaves out the default window and placeholder size: 6 more bytes for the placeholder
     omitDefaults: true,
   });
-  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [], final)).firstPaintEnd);
+  // the first paint does not hold the final layer (the Index names it): an empty one of its format stands in
+  const standIn = opts.final === 'none' ? undefined : { mime: FINAL_MIME[opts.final], bytes: new Uint8Array(0) };
+  const ph = await fitPlaceholder(padded, g, opts, (p) => readFirstPaint(writeMrt(header(p), [], standIn)).firstPaintEnd);
   const base = pixelsToChw(ph.rgb, g.baseW, g.baseH, 3);
   const image = pixelsToChw(padded, g.paddedW, g.paddedH, 3);
   const z = await runEncoder(models, image, base, g);
@@ -251,35 +256,50 @@ export async function encodeRgb(img: RgbImage, models: Models, opts: ReturnType<
   // the stream order: (2.8) the coarse pass first, so K more layers of symbols
   const streamLayout = layoutForImage(learned.width, learned.height, { ...modelLayout, coarseLayers: opts.coarseLayers });
   const symbols = streamSymbols(streamLayout, tokens);
-  const newPrior = () => createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate, coarseRcm });
+  // the prior runs once, forwards, and (with a cut) only as far as the kept layers need
+  const model = new ModelledStream(createPrior(streamLayout, opts.prior === 'rcm' ? models.rcm : null, { sharedLate, lateContexts: sharedLate, coarseRcm }), symbols);
   const chunksOf = (streamLayers: number) => {
     const ranges = chunkRanges(chunkLayers(streamLayers, opts.layersPerChunk).map((n) => n * perLayer));
-    const payloads = encodeChunks(newPrior(), symbols, ranges, 'chained');
+    model.extend(streamLayers * perLayer);
+    const payloads = model.code(ranges, 'chained');
     return ranges.map((r, k) => ({ ...r, payload: payloads[k]! }));
   };
   const all = opts.layers + opts.coarseLayers;
+  const final = await finalMade;
   if (!final || opts.maxOverhead === null) return writeMrt(header(ph), chunksOf(all), final);
-  return writeMrt(header(ph), cutToBudget(all, perLayer, symbols, newPrior, chunksOf, (chunks) => writeMrt(header(ph), chunks, final).length, final.bytes.length * (1 + opts.maxOverhead)), final);
+  return writeMrt(header(ph), cutToBudget(all, perLayer, model, chunksOf, (chunks) => writeMrt(header(ph), chunks, final).length, final.bytes.length * (1 + opts.maxOverhead)), final);
 }
 
 type Chunks = { tokenStart: number; tokenEnd: number; payload: Uint8Array }[];
 
+/** How far past the room the prior models the stream before the layers' costs are measured (bytes, and a fraction of the room). */
+const MODEL_SLACK = { bytes: 64, fraction: 0.05 };
+
 /**
  * The learned chunks of the most stream layers (at most `all`) that keep the whole file within
- * `maxBytes`. One pass codes every layer as its own chunk to learn what each costs; the pick
- * is then coded for real and stepped back while the file is still over (the chunk table and
- * checksums of the real chunking differ a little from the estimate). Two entropy-coding passes
- * in all, the second over the kept layers only.
+ * `maxBytes`. The prior models the stream layer by layer until its information content passes
+ * the room (with MODEL_SLACK); coding those layers each as its own chunk says what each costs;
+ * the pick is then coded for real and stepped back while the file is still over (the chunk
+ * table and checksums of the real chunking differ a little from the estimate). The layers
+ * past the pick are never modelled: most of a Kodak image's learned stream lies past the cut.
  */
 function cutToBudget(
-  all: number, perLayer: number, symbols: Uint8Array, newPrior: () => ReturnType<typeof createPrior>,
+  all: number, perLayer: number, model: ModelledStream,
   chunksOf: (streamLayers: number) => Chunks, fileBytes: (chunks: Chunks) => number, maxBytes: number,
 ): Chunks {
-  const perLayerRanges = chunkRanges(new Array<number>(all).fill(perLayer));
-  const cost = encodeChunks(newPrior(), symbols, perLayerRanges, 'chained').map((p) => p.length);
   const room = maxBytes - fileBytes([]);
-  let n = 0;
-  for (let used = 0; n < all && used + cost[n]! <= room; n++) used += cost[n]!;
+  const slack = room * MODEL_SLACK.fraction + MODEL_SLACK.bytes;
+  let limit = room + slack;
+  let [modelled, bits, n] = [0, 0, 0];
+  let cost: number[];
+  for (;;) {
+    while (modelled < all && bits / 8 <= limit) bits += model.extend(++modelled * perLayer);
+    cost = model.code(chunkRanges(new Array<number>(modelled).fill(perLayer)), 'chained').map((p) => p.length);
+    n = 0;
+    for (let used = 0; n < modelled && used + cost[n]! <= room; n++) used += cost[n]!;
+    if (n < modelled || modelled === all) break;
+    limit += slack; // every modelled layer fits: model further
+  }
   for (;;) {
     const chunks = n > 0 ? chunksOf(n) : [];
     const over = fileBytes(chunks) - maxBytes;

@@ -54,9 +54,10 @@ async function fit(encodeAt: (q: number) => Promise<Buffer>, stored: (b: Buffer)
 }
 
 /**
- * What `fit` finds (the same quality when size grows with quality), searched from `guess`: steps
- * of 1, 2, 4, ... up (or down) to the first quality that does not fit (fits), then a binary search
- * between the two. 2-3 encodes when the guess is within a step or two.
+ * What `fit` finds (the same quality when size grows with quality), searched from `guess`: guess
+ * + 1, 2, 4, 8, ... up (or − 1, 2, 4, ... down) to the first quality that does not fit (fits), then
+ * a binary search between the two. 2 encodes when the guess is right or one too high, 3 when it is
+ * one too low or two too high (on Kodak the effort-7 quality is mostly 0-2 below the effort-3 guess).
  */
 async function fitFrom(guess: number, encodeAt: (q: number) => Promise<Buffer>, stored: (b: Buffer) => number, maxBytes: number): Promise<{ bytes: Buffer; quality: number }> {
   const made = new Map<number, Buffer>();
@@ -66,21 +67,21 @@ async function fitFrom(guess: number, encodeAt: (q: number) => Promise<Buffer>, 
   let hi = 101; // does not fit (101: none known not to)
   if (await fits(guess)) {
     lo = guess;
-    for (let step = 1; lo + step <= 100; step *= 2) {
-      if (!(await fits(lo + step))) {
-        hi = lo + step;
+    for (let off = 1; guess + off <= 100; off *= 2) {
+      if (!(await fits(guess + off))) {
+        hi = guess + off;
         break;
       }
-      lo += step;
+      lo = guess + off;
     }
   } else {
     hi = guess;
-    for (let step = 1; hi - step >= 1; step *= 2) {
-      if (await fits(hi - step)) {
-        lo = hi - step;
+    for (let off = 1; guess - off >= 1; off *= 2) {
+      if (await fits(guess - off)) {
+        lo = guess - off;
         break;
       }
-      hi -= step;
+      hi = guess - off;
     }
   }
   while (hi - lo > 1) {
@@ -96,7 +97,7 @@ async function fitFrom(guess: number, encodeAt: (q: number) => Promise<Buffer>, 
 export interface PlaceholderSearch {
   /** sharp's AVIF effort (0..9) of the placeholder. */
   placeholderEffort: number;
-  /** 'bisect': fit at placeholderEffort; 'bracket': fitFrom the quality fit finds at GUESS_EFFORT. */
+  /** 'bisect': fit at placeholderEffort; 'bracket': fitFrom the quality found at GUESS_EFFORT. */
   placeholderSearch: 'bisect' | 'bracket';
 }
 
@@ -134,10 +135,13 @@ export async function makePlaceholder(
     // effort 9 (effort levels 6-9; src/encoder/effort.ts): every later prefix builds on the placeholder, so its bytes are the most valuable
     // ones (bench/rd.ts, mrt-v0.7: +0.02 / +0.03 / +0.01 / +0.02 dB at 256 B / 512 B / 1 K / 2 K
     // over effort 6, for ~0.3 s more per image).
+    // a bracket's guess for the next format starts from this one's (their qualities at GUESS_EFFORT
+    // are within ~2 of each other on Kodak: 2-3 encodes instead of a 7-encode bisection)
+    let guess: number | null = null;
     for (const f of AVIF_TRIED) {
       const at = (effort: number) => (quality: number) => raw().avif({ quality, effort, chromaSubsampling: f.chroma, bitdepth: f.bitDepth }).toBuffer();
-      const r = search.placeholderSearch === 'bisect' ? await fit(at(search.placeholderEffort), stored, maxBytes)
-        : await fitFrom((await fit(at(GUESS_EFFORT), stored, maxBytes)).quality, at(search.placeholderEffort), stored, maxBytes);
+      if (search.placeholderSearch === 'bracket') guess = (await (guess === null ? fit(at(GUESS_EFFORT), stored, maxBytes) : fitFrom(guess, at(GUESS_EFFORT), stored, maxBytes))).quality;
+      const r = guess === null ? await fit(at(search.placeholderEffort), stored, maxBytes) : await fitFrom(guess, at(search.placeholderEffort), stored, maxBytes);
       candidates.push(await decoded('image/avif', r, baseW, baseH));
     }
   }

@@ -147,7 +147,11 @@ export interface LinearRows {
 
 const grams = new WeakMap<Float32Array, Float64Array>();
 
-/** The Gram matrix of the basis rows, [n][n] (the diagonal holds their squared norms), computed once per basis. */
+/**
+ * The Gram matrix of the basis rows, [n][n] (the diagonal holds their squared norms), computed once
+ * per basis (or taken from prepareGram). Each entry is summed in order over the row, in float64 (a
+ * float32 product is exact in it).
+ */
 function gramOf(lr: LinearRows): Float64Array {
   const cached = grams.get(lr.basis);
   if (cached) return cached;
@@ -166,6 +170,22 @@ function gramOf(lr: LinearRows): Float64Array {
   }
   grams.set(lr.basis, G);
   return G;
+}
+
+/**
+ * Computes the Gram matrix of `lr` for closedLoop through onnxruntime (float64 matrix product,
+ * src/encoder/matmul.ts; on this machine the very same numbers as gramOf's sums): ~60 ms for
+ * mrt-v0.13's tail basis (448 rows of 3072) against ~1 s in JavaScript, which every process or
+ * worker paid before its first image.
+ */
+export async function prepareGram(lr: LinearRows): Promise<void> {
+  if (grams.has(lr.basis)) return;
+  const n = lr.rows;
+  const d = 3 * lr.window * lr.window;
+  const x = Float64Array.from(lr.basis.subarray(0, n * d));
+  const xt = new Float64Array(d * n);
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) xt[i * n + r] = x[r * d + i]!;
+  grams.set(lr.basis, await matmul(x, xt, n, d, n));
 }
 
 /** The tail basis as basis rows (layers split … T − 1). */
@@ -303,12 +323,14 @@ export async function rechooseTokens(
       const painted = await paint(s);
       // one factor per image, from what the layers before the loop paint
       if (s === EARLY_LOOP.from) lambda *= lambdaScale(image, painted, EARLY_D_REF);
+      await prepareGram(rows);
       closedLoop(tokens, s, to, levels, g, rows, image, painted, () => lambda, DEFAULT_TAIL_RDO.passes, coarse, await windowDots(g, rows, image, painted));
     }
   }
   // the tail codes what the decoder leaves after the first `split` layers
   if (plan.tailPasses > 0 && layers > split) {
     const painted = await paint(split);
+    await prepareGram(tailRows(tail));
     optimiseTail(tokens, layers, levels, g, tail, image, painted, { ...DEFAULT_TAIL_RDO, passes: plan.tailPasses }, coarse, await windowDots(g, tailRows(tail), image, painted));
   }
 }

@@ -5,7 +5,9 @@ import {
   decodeMrt,
   detExp,
   encodeChunk,
+  encodeChunks,
   M,
+  ModelledStream,
   parseRcm,
   RcmPrior,
   regenerate,
@@ -386,6 +388,32 @@ describe('chunk coding round trip', () => {
       }
     }
     expect(errors).toBeGreaterThan(p.length * 4);
+  });
+});
+
+describe('ModelledStream (the prior run once, prefixes coded from it)', () => {
+  const layout = tokenLayout({ gridW: 12, gridH: 8, tokensPerWindow: 10, levels: 9 });
+  const tokens = syntheticTokens(layout, 11);
+  const rcm = fakeRcm(5, { D: 3, H: 4, L: 9, T: 6 });
+  const per = layout.gridW * layout.gridH;
+  const layers = (n: number, each: number) => Array.from({ length: n / each }, (_, k) => ({ tokenStart: k * each * per, tokenEnd: (k + 1) * each * per }));
+  it('codes any chunking of what it modelled as encodeChunks does with a fresh prior', () => {
+    const m = new ModelledStream(createPrior(layout, rcm), tokens);
+    m.extend(4 * per);
+    m.extend(6 * per); // in steps: the same as at once
+    expect(m.end).toBe(6 * per);
+    for (const ranges of [layers(6, 1), layers(6, 2), layers(4, 4), layers(6, 6)]) {
+      for (const coder of ['chained', 'restart'] as const) {
+        expect(m.code(ranges, coder)).toEqual(encodeChunks(createPrior(layout, rcm), tokens, ranges, coder));
+      }
+    }
+    expect(() => m.code(layers(8, 8), 'chained')).toThrow(/not in the modelled/);
+  });
+  it("extend's information content is within a few bytes of what rANS spends", () => {
+    const m = new ModelledStream(createPrior(layout, null), tokens);
+    const bits = m.extend(layout.total);
+    const [payload] = m.code([{ tokenStart: 0, tokenEnd: layout.total }], 'chained');
+    expect(Math.abs(payload!.length - bits / 8)).toBeLessThan(6);
   });
 });
 

@@ -8,7 +8,7 @@ import { geometry } from '../../src/model/io.ts';
 import { decode, encode, loadModels, normaliseOptions, type Models } from '../../src/encoder/index.ts';
 import { DEFAULT_EFFORT, EFFORT_LEVELS, effortLevel, MAX_EFFORT, MIN_EFFORT } from '../../src/encoder/effort.ts';
 import { matmul } from '../../src/encoder/matmul.ts';
-import { closedLoop, tailRows, windowDots } from '../../src/encoder/tail-rdo.ts';
+import { closedLoop, prepareGram, tailRows, windowDots } from '../../src/encoder/tail-rdo.ts';
 import { makePlaceholder } from '../../src/encoder/placeholder.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
 
@@ -56,6 +56,8 @@ describe('fast closed loop', () => {
     const a = Float32Array.from([1, 2, 3, 4, 5, 6]); // 2x3
     const b = Float32Array.from([1, 0, 0, 1, 2, -1]); // 3x2
     expect(Array.from(await matmul(a, b, 2, 3, 2))).toEqual([7, -1, 16, -1]);
+    expect(Array.from(await matmul(Float64Array.from(a), Float64Array.from(b), 2, 3, 2))).toEqual([7, -1, 16, -1]);
+    await expect(matmul(Float64Array.from(a), b as unknown as Float64Array, 2, 3, 2)).rejects.toThrow(/one type/);
     await expect(matmul(a, b, 3, 3, 2)).rejects.toThrow(/matmul/);
   });
 
@@ -79,6 +81,28 @@ describe('fast closed loop', () => {
     // float32 against float64 sums: a near-tie may fall the other way, rarely
     expect(differ / own.length).toBeLessThan(1e-3);
     expect(Buffer.compare(Buffer.from(own.subarray(0, tb.split * perLayer)), Buffer.from(start.subarray(0, tb.split * perLayer)))).toBe(0);
+  });
+
+  it('prepareGram (onnxruntime, float64) gives closedLoop the Gram matrix it computes itself: the same tokens', async () => {
+    const g = geometry(192, 128, models.manifest.layout);
+    const tb = models.tail!;
+    const rows = tailRows(tb);
+    const copy = { ...rows, basis: rows.basis.slice() }; // the Gram matrix is kept per basis array
+    await prepareGram(copy);
+    const plane = g.paddedW * g.paddedH;
+    const image = Float32Array.from({ length: 3 * plane }, (_, i) => 0.5 + 0.3 * Math.sin(i / 97));
+    const painted = Float32Array.from({ length: 3 * plane }, (_, i) => 0.5 + 0.3 * Math.sin(i / 101));
+    const T = models.manifest.layout.tokens;
+    const start = Uint8Array.from({ length: T * g.gridW * g.gridH }, (_, i) => (i * 5) % 9);
+    const [own, prepared] = [start.slice(), start.slice()];
+    const dots = await windowDots(g, rows, image, painted);
+    closedLoop(own, tb.split, T, 9, g, rows, image, painted, () => 0.001, 2, undefined, dots);
+    closedLoop(prepared, tb.split, T, 9, g, copy, image, painted, () => 0.001, 2, undefined, dots);
+    let differ = 0;
+    for (let i = 0; i < own.length; i++) if (own[i] !== prepared[i]) differ++;
+    // float64 sums in another order at most: a near-tie may fall the other way, very rarely
+    expect(differ / own.length).toBeLessThan(1e-4);
+    expect(Buffer.from(prepared).equals(Buffer.from(start))).toBe(false);
   });
 
   it("the placeholder's bracketed search finds the quality the full search finds", async () => {
