@@ -4,7 +4,8 @@
 //   linear   base + the windowed linear synthesis of the tokens (the "tail basis" path;
 //            DepthToSpace(32) of per-window sums, plus the output conv's 2×2-periodic bias);
 //   residual the conv decoder's output (ConvTranspose), added to linear;
-//   image    the decoder's output, what the Node decoder returns.
+//   image    the decoder's output, what the Node decoder returns with deblock: false;
+//   deblocked that output through src/model/deblock.ts (the decoder's default).
 // The graph is run with its two inner tensors added as outputs (same weights, same run).
 //
 //   npx tsx bench/seam-stages.ts [--images kodim01,kodim05,...] [--budgets 1024,2048]
@@ -16,6 +17,7 @@ import { decoderInputs } from '../src/encoder/decode.ts';
 import { loadModels } from '../src/encoder/index.ts';
 import { modelHashBytes } from '../src/encoder/models.ts';
 import { loadOrt } from '../src/encoder/peers.ts';
+import { DEBLOCK_DEFAULT, deblockChw, knownFraction } from '../src/model/deblock.ts';
 import { chwToPixels } from '../src/model/io.ts';
 import { decodeOnnx, encodeOnnx } from '../src/model/lean/onnx.ts';
 import { previewPixels } from '../src/model/preview.ts';
@@ -41,8 +43,8 @@ graph.graph.output.push({ name: linName }, { name: resName });
 const ort = await loadOrt();
 const session = await ort.InferenceSession.create(encodeOnnx(graph), { intraOpNumThreads: 1, interOpNumThreads: 1 });
 
-type Stage = 'base' | 'linear' | 'residual' | 'image';
-const STAGES: Stage[] = ['base', 'linear', 'residual', 'image'];
+type Stage = 'base' | 'linear' | 'residual' | 'image' | 'deblocked';
+const STAGES: Stage[] = ['base', 'linear', 'residual', 'image', 'deblocked'];
 const rows: { img: string; budget: number; stage: Stage | 'original'; ratio: number; boundary: number; psnr?: number }[] = [];
 for (const name of images) {
   const src = await loadRgb(join(KODAK_DIR, name));
@@ -63,7 +65,9 @@ for (const name of images) {
     const rgba = previewPixels(models.preview, g, T, new Float32Array(z.length), base); // z = 0: the bilinear base alone
     const baseRgb = new Uint8Array(g.width * g.height * 3);
     for (let p = 0; p < g.width * g.height; p++) for (let c = 0; c < 3; c++) baseRgb[3 * p + c] = rgba[4 * p + c]!;
-    const px: Record<Stage, ArrayLike<number>> = { base: baseRgb, linear: rgb(out[linName].data as Float32Array), residual: rgb(res), image: rgb(out.image.data as Float32Array) };
+    const deblocked = (out.image.data as Float32Array).slice();
+    deblockChw(deblocked, g.paddedW, g.paddedH, models.manifest.layout.window, knownFraction(sd.known, g.gridW * g.gridH, T), DEBLOCK_DEFAULT);
+    const px: Record<Stage, ArrayLike<number>> = { base: baseRgb, linear: rgb(out[linName].data as Float32Array), residual: rgb(res), image: rgb(out.image.data as Float32Array), deblocked: rgb(deblocked) };
     for (const stage of STAGES) rows.push({ img: name, budget, stage, ...seamStats(px[stage], g.width, g.height), psnr: stage === 'residual' ? undefined : psnr(src.data, px[stage] as Uint8Array) });
   }
 }
