@@ -15,7 +15,7 @@
 //
 // Runs on the decoder's output tensor (CHW float32 in [0, 1], padded to the window grid: what
 // the Node decoder and the browser worker both hold before chwToPixels), in place. Plain
-// TypeScript, no imports: the browser worker calls the same function.
+// TypeScript, no imports, so that the browser worker can call the same function.
 
 export interface DeblockParams {
   /** Excess steps (in [0, 1] units, max over channels) from this up are edges: kept (fully filtered below half of it). */
