@@ -2,9 +2,11 @@
 // file paints (through the real encoder and the Node decoder), beside what a site can send
 // today in B bytes (bench/peers.ts, measured in the same run unless --peers FILE is given).
 //
-//   npx tsx bench/rd.ts [--chunking auto|doubling|doubling64] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N] [--perceptual [--crops N] [--crops-out PATH]]
+//   npx tsx bench/rd.ts [--chunking auto|doubling|doubling64] [--no-tail-rdo] [--placeholder-bytes N] [--images N] [--peers bench/out/peers.jsonl] [--out bench/out/rd] [--models DIR] [--coarse-layers N] [--no-deblock] [--perceptual [--crops N] [--crops-out PATH]]
 //
-// Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows).
+// Writes OUT.md (tables), OUT.svg (plot) and OUT.jsonl (rows). Paints are deblocked along the
+// window grid, as the decoder does by default (--no-deblock: its output as is; bench/deblock.ts
+// compares the two).
 // --perceptual (slow: ~2-3 min per image on 2 cores, scores cached in .cache/perceptual) adds
 // SSIMULACRA 2.1, Butteraugli and LPIPS-AlexNet against each metric's own best thumbnail, the
 // window seam ratio (bench/lib/rd-perceptual.ts; rows in OUT-perceptual.jsonl) and a page of
@@ -46,7 +48,7 @@ function svgPlot(series: { label: string; color: string; points: [number, number
 }
 
 async function main() {
-  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' }, 'coarse-layers': { type: 'string' }, perceptual: { type: 'boolean' }, crops: { type: 'string' }, 'crops-out': { type: 'string' } } });
+  const { values } = parseArgs({ options: { chunking: { type: 'string' }, 'no-tail-rdo': { type: 'boolean' }, 'placeholder-bytes': { type: 'string' }, images: { type: 'string' }, peers: { type: 'string' }, out: { type: 'string', default: 'bench/out/rd' }, models: { type: 'string' }, 'coarse-layers': { type: 'string' }, 'no-deblock': { type: 'boolean' }, perceptual: { type: 'boolean' }, crops: { type: 'string' }, 'crops-out': { type: 'string' } } });
   if (values.chunking !== undefined && !isChunkRule(values.chunking)) throw new Error(`--chunking must be a chunk rule (auto, doubling, doubling64), got ${values.chunking}`);
   const images = kodakImages().slice(0, values.images ? Number(values.images) : undefined);
   const t0 = Date.now();
@@ -78,7 +80,7 @@ async function main() {
       for (const budget of BUDGETS) {
         const method = regen ? 'mrt-regen' : 'mrt-blank';
         try {
-          const r = await decode(mrt, { models, bytes: budget, regenerate: regen });
+          const r = await decode(mrt, { models, bytes: budget, regenerate: regen, deblock: !values['no-deblock'] });
           rows.push({ img: name, method, budget, psnr: psnr(src.data, r.image.data), msssim: msssim(src.data, r.image.data, src.width, src.height), bytesUsed: r.bytesUsed, tokens: r.tokens, fileBytes: mrt.length });
           if (perceptual) paints.push({ method, budget, px: r.image.data });
         } catch {
@@ -87,7 +89,7 @@ async function main() {
       }
     }
     // the whole file: the best this encoding paints (what the budgets above tend to)
-    const whole = await decode(mrt, { models });
+    const whole = await decode(mrt, { models, deblock: !values['no-deblock'] });
     const wholePsnr = psnr(src.data, whole.image.data);
     rows.push({ img: name, method: 'mrt-whole', budget: mrt.length, psnr: wholePsnr, msssim: msssim(src.data, whole.image.data, src.width, src.height), bytesUsed: whole.bytesUsed, tokens: whole.tokens, fileBytes: mrt.length });
     process.stderr.write(`rd: ${name} ${mrt.length} B, whole file ${wholePsnr.toFixed(2)} dB\n`);
@@ -126,7 +128,7 @@ async function main() {
   };
   const lines: string[] = [];
   lines.push(`# RD on Kodak (${images.length} images, ${new Date().toISOString()})`, '');
-  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}${values['no-tail-rdo'] ? 'tail RDO off, ' : ''}${values['placeholder-bytes'] ? `placeholder ${values['placeholder-bytes']} B, ` : ''}${values['coarse-layers'] !== undefined ? `coarse layers ${values['coarse-layers']}, ` : ''}default options otherwise; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
+  lines.push(`Model ${models.manifest.id}. One .mrt per image (all layers, ${values.chunking ? `chunking ${values.chunking}, ` : ''}${values['no-tail-rdo'] ? 'tail RDO off, ' : ''}${values['placeholder-bytes'] ? `placeholder ${values['placeholder-bytes']} B, ` : ''}${values['coarse-layers'] !== undefined ? `coarse layers ${values['coarse-layers']}, ` : ''}default options otherwise; files of container ${[...versions].join(', ')}), decoded from its first B bytes by the Node decoder (onnxruntime-node; the tokens of a partly received chunk included; ${values['no-deblock'] ? 'not deblocked' : 'deblocked along the window grid'}). Peers ${values.peers ? `from ${values.peers}` : 'measured in this run'} (bench/peers.ts). Mean over images; n = images where something decodes.`, '');
   lines.push('| mean RGB PSNR (dB) at B bytes | ' + BUDGETS.join(' | ') + ' |', '|---|' + BUDGETS.map(() => '---').join('|') + '|');
   for (const m of ['mrt-regen', 'mrt-blank']) lines.push(`| ${m} | ` + BUDGETS.map((b) => mean(ours(m, b).map((r) => r.psnr), 2)).join(' | ') + ' |');
   lines.push(`| best thumbnail (oracle) | ` + BUDGETS.map((b) => mean(images.map((i) => bestThumb(peers, i, b)?.psnr), 2)).join(' | ') + ' |');

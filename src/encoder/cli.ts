@@ -16,9 +16,10 @@ const USAGE = `mrt — progressive learned image codec
 
 Usage:
   mrt encode IN... -o OUT [options]   encode images (files or folders, recursively) to .mrt
-  mrt decode IN.mrt -o OUT.png [--bytes N] [--regenerate | --no-regenerate] [--models DIR]
+  mrt decode IN.mrt -o OUT.png [--bytes N] [--regenerate | --no-regenerate] [--no-deblock] [--models DIR]
                                       what a client that received the first N bytes paints;
                                       --regenerate fills missing tokens from the prior (default off);
+                                      --no-deblock keeps the token windows' seams (default: smoothed);
                                       the model the file names: the shipped default, an earlier
                                       shipped one (models/<hash>/) or --models DIR
   mrt info IN.mrt [--json]            header and chunk table
@@ -205,6 +206,7 @@ async function cmdDecode(argv: string[]): Promise<number> {
       bytes: { type: 'string' },
       regenerate: { type: 'boolean' },
       'no-regenerate': { type: 'boolean' },
+      'no-deblock': { type: 'boolean' },
       models: { type: 'string' },
     },
   });
@@ -219,7 +221,7 @@ async function cmdDecode(argv: string[]): Promise<number> {
   // the model the file names: --models DIR, the shipped default or an earlier shipped model
   const given = values.models ? await loadModels(values.models) : undefined;
   const models = await modelsFor(mrt.subarray(0, bytes ?? mrt.length), { given });
-  const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate });
+  const result = await decode(mrt, { models, bytes, regenerate: values['no-regenerate'] ? false : values.regenerate, deblock: values['no-deblock'] ? false : undefined });
   await writeAtomic(values.out, await encodePng(result.image));
   process.stderr.write(`${positionals[0]}: ${result.bytesUsed} of ${mrt.length} B, ${result.chunks} chunks, ${result.tokens} tokens${result.verified !== undefined && result.verified < result.tokens ? ` (${result.tokens - result.verified} from a partly received chunk)` : ''}${result.error ? `; stream error: ${result.error}` : ''} → ${values.out}\n`);
   return 0;

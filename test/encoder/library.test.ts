@@ -7,6 +7,8 @@ import { readHeader, prefixLength } from '../../src/format/index.ts';
 import { decode, DecodeError, defaultCoarseLayers, encode, loadModels, type Models } from '../../src/encoder/index.ts';
 import { chunkLayers } from '../../src/format/index.ts';
 import { psnr } from '../../bench/lib/metrics.ts';
+import { seamStats } from '../../bench/lib/seams.ts';
+import { DEBLOCK_DEFAULT } from '../../src/model/deblock.ts';
 import { EARLY_LOOP } from '../../src/encoder/tail-rdo.ts';
 
 const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;
@@ -128,6 +130,24 @@ describe('encode/decode library', () => {
     const all = await at(mrt.length);
     expect(quarter).toBeGreaterThan(baseOnly);
     expect(all).toBeGreaterThan(baseOnly + 0.5);
+  });
+
+  it('smooths the window seams of a prefix by default, only near window boundaries; deblock: false keeps them', async () => {
+    const mrt = await encode(png, { models, final: 'none' });
+    const bytes = 1200;
+    const raw = (await decode(mrt, { models, bytes, deblock: false })).image;
+    const smooth = (await decode(mrt, { models, bytes })).image;
+    expect(seamStats(smooth.data, 256, 192).ratio).toBeLessThan(seamStats(raw.data, 256, 192).ratio - 0.2);
+    const r = DEBLOCK_DEFAULT.radius;
+    const near = (v: number) => v % 32 < r || v % 32 >= 32 - r;
+    let changed = 0;
+    for (let i = 0; i < raw.data.length; i++) {
+      if (raw.data[i] === smooth.data[i]) continue;
+      changed++;
+      const x = Math.floor(i / 3) % 256, y = Math.floor(i / 3 / 256);
+      if (!near(x) && !near(y)) expect.unreachable(`pixel ${x},${y} changed`);
+    }
+    expect(changed).toBeGreaterThan(0);
   });
 
   it('honours layers, the placeholder budget and the final layer', async () => {
