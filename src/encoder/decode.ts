@@ -3,7 +3,7 @@ import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeade
 import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
 type DecodedMrt = ReturnType<typeof decodeMrt>;
 import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
-import { DEBLOCK_DEFAULT, deblockChw, knownFraction, type DeblockParams } from '../model/deblock.ts';
+import { DEBLOCK_DEFAULT, deblockPaint, type DeblockParams } from '../model/deblock.ts';
 import { InputError, resizeRgb, sizedInput, type RgbImage } from './image-io.ts';
 import { modelsForStream } from './model-dirs.ts';
 import { loadModels, modelHashBytes, runDecoder, type Models } from './models.ts';
@@ -139,10 +139,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const { g, z, mask, base } = await decoderInputs(models, header, sd, options.regenerate ?? REGENERATE_BY_DEFAULT);
   const out = await runDecoder(models, z, mask, base, g);
   const deblock = options.deblock ?? DEBLOCK_BY_DEFAULT;
-  if (deblock) {
-    const { window, tokens } = models.manifest.layout;
-    deblockChw(out, g.paddedW, g.paddedH, window, knownFraction(sd.known, g.gridW * g.gridH, tokens), deblock === true ? DEBLOCK_DEFAULT : deblock);
-  }
+  if (deblock) deblockPaint(out, g, models.manifest.layout, sd.known, deblock === true ? DEBLOCK_DEFAULT : deblock);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
   return {
     ...(await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight)),

@@ -108,3 +108,18 @@ export function deblockChw(chw: Float32Array, width: number, height: number, win
   for (let x = window; x < width; x += window) boundary(chw, plane, x, 1, width, height, p, k, ramp);
   for (let y = window; y < height; y += window) boundary(chw, plane, y * width, width, 1, width, p, k, ramp);
 }
+
+/**
+ * A learned paint (the decoder's padded CHW output) deblocked along its window grid, with the
+ * strength for `known` of the model's stream symbols: what decode() and the browser's learned
+ * paints do, one call for both.
+ */
+export function deblockPaint(
+  out: Float32Array,
+  g: { paddedW: number; paddedH: number; gridW: number; gridH: number },
+  layout: { window: number; tokens: number },
+  known: number,
+  p: DeblockParams = DEBLOCK_DEFAULT,
+): void {
+  deblockChw(out, g.paddedW, g.paddedH, layout.window, knownFraction(known, g.gridW * g.gridH, layout.tokens), p);
+}

@@ -6,6 +6,7 @@
 // ended with.
 import type { TailBasis } from '../../model/tail.ts';
 import { chwToPixels } from '../../model/io.ts';
+import { deblockPaint } from '../../model/deblock.ts';
 import type { Runtime } from '../runtime.ts';
 import { MAX_LEARNED_PAINTS_DEFAULT } from '../protocol.ts';
 import type { Backend } from '../types.ts';
@@ -223,6 +224,8 @@ export class MlPainter {
     }
     const runMs = performance.now() - t1;
     if (job.dead || job.finalShown) return;
+    // the window grid's seams smoothed, as decode() does (the runtimes return their own copy)
+    deblockPaint(out, g, m.files.manifest.layout, known);
     const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 4);
     const bitmap = await createImageBitmap(new ImageData(px as Uint8ClampedArray<ArrayBuffer>, g.width, g.height));
     if (job.dead || job.finalShown) {
