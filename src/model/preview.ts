@@ -11,6 +11,7 @@
 // P may be smaller than the model's T: later tokens are left to the full decoder.
 import type { Geometry } from './io.ts';
 import { BIN_HEADER, openBin } from './binfile.ts';
+import { DEBLOCK_DEFAULT, deblockChw } from './deblock.ts';
 
 export interface PreviewBasis {
   components: number;
@@ -75,16 +76,17 @@ export function previewSize(g: Geometry, scale: 1 | 2): { width: number; height:
  * `base` the placeholder CHW [3][baseH][baseW] in [0, 1]. Returns RGBA pixels of the image
  * (cropped to its size) at full resolution or, with `scale` 2, at half resolution (a
  * quarter of the work; the canvas scales it up). Cost: a separable bilinear upscale plus
- * 3·(window/scale)² per nonzero token.
+ * 3·(window/scale)² per nonzero token. `deblockKnown`: the window grid's seams smoothed
+ * (src/model/deblock.ts) for that fraction of tokens known, as learned paints are.
  */
-export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float32Array, base: Float32Array, scale: 1 | 2 = 1): Uint8ClampedArray {
+export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float32Array, base: Float32Array, scale: 1 | 2 = 1, deblockKnown?: number): Uint8ClampedArray {
   const { gridW, gridH, baseW, baseH } = g;
   const { width: w, height: h } = previewSize(g, scale);
   if (pb.window * gridW !== g.paddedW || pb.window * gridH !== g.paddedH) throw new Error('preview: window size differs from the model layout');
   const win = pb.window / scale;
   const f = g.paddedW / scale / baseW;
   const plane = w * h;
-  const out = new Uint8ClampedArray(4 * plane);
+  const img = new Float32Array(3 * plane);
   const cx = bilinearTaps(w, baseW, f);
   const cy = bilinearTaps(h, baseH, f);
   // 1. base rows upscaled horizontally: [3][baseH][w]
@@ -126,15 +128,23 @@ export function previewPixels(pb: PreviewBasis, g: Geometry, T: number, z: Float
           const r1 = rb + cy.i1[y]! * w;
           const wy = cy.w[y]!;
           const ro = c * wsz + i * win;
-          let d = 4 * (y * w + x0) + c;
-          for (let j = 0; j < nx; j++, d += 4) {
+          let d = c * plane + y * w + x0;
+          for (let j = 0; j < nx; j++, d++) {
             const a = rows[r0 + x0 + j]!;
-            out[d] = (a + (rows[r1 + x0 + j]! - a) * wy + res[ro + j]!) * 255;
+            img[d] = a + (rows[r1 + x0 + j]! - a) * wy + res[ro + j]!;
           }
         }
       }
     }
   }
-  for (let p = 3; p < 4 * plane; p += 4) out[p] = 255;
+  // (at half resolution the ramp is half as long, the same length on screen)
+  if (deblockKnown !== undefined) deblockChw(img, w, h, win, deblockKnown, { ...DEBLOCK_DEFAULT, radius: Math.max(2, DEBLOCK_DEFAULT.radius / scale) });
+  const out = new Uint8ClampedArray(4 * plane);
+  for (let p = 0; p < plane; p++) {
+    out[4 * p] = img[p]! * 255;
+    out[4 * p + 1] = img[plane + p]! * 255;
+    out[4 * p + 2] = img[2 * plane + p]! * 255;
+    out[4 * p + 3] = 255;
+  }
   return out;
 }

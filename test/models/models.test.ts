@@ -206,6 +206,31 @@ describe('exported models', () => {
     }
   });
 
+  it('preview with deblockKnown: the steps across the window grid shrink, pixels away from it stay', () => {
+    const basis = parsePreview(new Uint8Array(readFileSync(join(DIR, 'preview.bin'))));
+    const fx = readJson<Fixture>('testvec/preview.json');
+    const [, T, gh, gw] = fx.inputs.z.shape;
+    const g = geometry(gw * 32, gh * 32, manifest.layout);
+    const raw = previewPixels(basis, g, T, f32(fx.inputs.z), f32(fx.inputs.base));
+    const db = previewPixels(basis, g, T, f32(fx.inputs.z), f32(fx.inputs.base), 1, 0.1);
+    const win = basis.window;
+    let stepRaw = 0, stepDb = 0, changedFar = 0;
+    for (let y = 0; y < g.height; y++) {
+      for (let x = 0; x < g.width; x++) {
+        const i = 4 * (y * g.width + x);
+        const dx = Math.min(x % win, win - 1 - (x % win));
+        const dy = Math.min(y % win, win - 1 - (y % win));
+        if (dx >= 6 && dy >= 6) changedFar += Number(raw[i] !== db[i]);
+        if (x % win === 0 && x > 0) {
+          stepRaw += Math.abs(raw[i]! - raw[i - 4]!);
+          stepDb += Math.abs(db[i]! - db[i - 4]!);
+        }
+      }
+    }
+    expect(changedFar).toBe(0);
+    expect(stepDb).toBeLessThan(stepRaw * 0.8);
+  });
+
   it('preview at half resolution: close to the full preview averaged 2x2', () => {
     const basis = parsePreview(new Uint8Array(readFileSync(join(DIR, 'preview.bin'))));
     const fx = readJson<Fixture>('testvec/preview.json');

@@ -2,6 +2,7 @@
 // painted for each chunk until the decoder graph has painted the image once.
 import { tokensToZ } from '../../codec/index.ts';
 import { previewPixels, previewSize } from '../../model/preview.ts';
+import { knownFraction } from '../../model/deblock.ts';
 import { cfg, send } from './env.ts';
 import type { Job } from './job.ts';
 import { previewBasis } from './models.ts';
@@ -30,7 +31,8 @@ export function paintPreview(job: Job): void {
   const { z } = tokensToZ(sd.layout, sd.tokens, known);
   // large images preview at half resolution (a quarter of the work; the canvas scales it)
   const scale = g.width * g.height > PREVIEW_FULL_MAX_PIXELS ? 2 : 1;
-  const px = previewPixels(preview, g, sd.layout.tokensPerWindow, z, base, scale);
+  const T = sd.layout.tokensPerWindow;
+  const px = previewPixels(preview, g, T, z, base, scale, knownFraction(known, g.gridW * g.gridH, T));
   const size = previewSize(g, scale);
   const runMs = performance.now() - t0;
   const detail = { kind: 'preview' as const, bytes: job.received, chunks: sd.chunks, tokens: known, runMs };
