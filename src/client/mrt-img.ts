@@ -563,9 +563,16 @@ export class MrtImg extends ElementBase {
       const cached = await workerScriptCached(abs(config.workerUrl));
       if (id !== this.mrtId) return;
       if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
-      // a final part the page preloads is a part the server has: decoded while the placeholder comes
       const url = finalUrl(opts.url);
-      if (preloaded(url)) early = this.finalImage(url, opts.priority);
+      const wire = () => (ph?.bytes ?? 0) + bodyBytes(url);
+      const finalDetail = (): MrtPaintDetail => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 });
+      // A final part the page preloads is one the server has (the edge checked it against the
+      // stream's header): shown as soon as it is decoded, whether or not the placeholder is here.
+      let finalP: Promise<'shown' | 'failed' | 'stale'> | null = null;
+      if (preloaded(url)) {
+        early = this.finalImage(url, opts.priority);
+        finalP = this.showFinalImage(early, url, finalDetail);
+      }
       let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
       try {
         got = await fetchPlaceholder(opts.url, ac.signal, opts.priority);
@@ -574,17 +581,28 @@ export class MrtImg extends ElementBase {
         console.warn(`[mrt-img] ${opts.url}: the placeholder part could not be shown (${(e as Error).message}); reading the stream instead`);
       }
       if (id !== this.mrtId) return;
-      if ('head' in got) return this.postStart(got.head ? { ...opts, head: got.head } : opts);
+      if ('head' in got || !got.part.finalType) {
+        // (a preload of a part this server does not have: its image fails, said on the console)
+        if (early === this.finalImg) this.dropFinal();
+        return this.postStart('head' in got && got.head ? { ...opts, head: got.head } : opts);
+      }
       ph = got.part;
-      if (!ph.finalType) return this.postStart(opts);
-      const img = early ?? this.finalImage(url, opts.priority);
+      const finalType = got.part.finalType;
       early = null;
       this._onWorker({ type: 'header', id, info: ph.info });
       if (this.errored) return;
-      painted = true; // (the paint closes the bitmap)
-      this._onWorker({ type: 'paint', id, bitmap: ph.bitmap, crop: ph.crop, detail: { kind: 'placeholder', bytes: ph.bytes, chunks: 0, tokens: 0 } });
-      const wire = () => ph!.bytes + bodyBytes(url);
-      const r = await this.showFinalImage(img, ph.finalType, () => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 }));
+      // (a final shown before the header came is checked against it now)
+      const fi = this.finalImg;
+      if (fi && (fi.naturalWidth !== ph.info.imageWidth || fi.naturalHeight !== ph.info.imageHeight)) {
+        console.warn(`[mrt-img] final layer (${url}) not shown: it decoded to ${fi.naturalWidth}x${fi.naturalHeight}, the header says ${ph.info.imageWidth}x${ph.info.imageHeight}; keeping the learned image`);
+        this.dropFinal();
+        return this.postStart({ ...opts, direct: false });
+      }
+      if (!this.finalImg) {
+        painted = true; // (the paint closes the bitmap)
+        this._onWorker({ type: 'paint', id, bitmap: ph.bitmap, crop: ph.crop, detail: { kind: 'placeholder', bytes: ph.bytes, chunks: 0, tokens: 0 } });
+      }
+      const r = await (finalP ?? this.showFinalImage(this.finalImage(url, opts.priority), finalType, finalDetail));
       if (r === 'stale') return;
       // not silent (showFinalImage said why): the learned layer instead
       if (r === 'failed') return this.postStart({ ...opts, direct: false });
@@ -593,7 +611,7 @@ export class MrtImg extends ElementBase {
       this._onWorker({ type: 'progress', id, detail: { bytes, chunks: 0, tokens: 0, totalTokens: 0, totalBytes: ph.info.totalBytes } });
       this._onWorker({ type: 'load', id, detail: { bytes, chunks: 0, tokens: 0, complete: true } });
     } finally {
-      early?.removeAttribute('src');
+      if (early && early !== this.finalImg) early.removeAttribute('src');
       if (!painted) ph?.bitmap.close();
       if (this.firstVisit === ac) this.firstVisit = null;
       firstVisitDone(shown);
