@@ -553,6 +553,8 @@ export class MrtImg extends ElementBase {
     const id = this.mrtId;
     const ac = new AbortController();
     this.firstVisit = ac;
+    // a new src, or the element left the page (stopFirstVisit)
+    const stale = () => id !== this.mrtId || ac.signal.aborted;
     firstVisitsPending++;
     let shown = false;
     let painted = false;
@@ -561,7 +563,7 @@ export class MrtImg extends ElementBase {
     try {
       // (after a wait: the page's configure() right after the element is defined applies)
       const cached = await workerScriptCached(abs(config.workerUrl));
-      if (id !== this.mrtId) return;
+      if (stale()) return;
       if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
       const url = finalUrl(opts.url);
       const wire = () => (ph?.bytes ?? 0) + bodyBytes(url);
@@ -577,10 +579,10 @@ export class MrtImg extends ElementBase {
       try {
         got = await fetchPlaceholder(opts.url, ac.signal, opts.priority);
       } catch (e) {
-        if (id !== this.mrtId) return;
+        if (stale()) return;
         console.warn(`[mrt-img] ${opts.url}: the placeholder part could not be shown (${(e as Error).message}); reading the stream instead`);
       }
-      if (id !== this.mrtId) return;
+      if (stale()) return;
       if ('head' in got || !got.part.finalType) {
         // (a preload of a part this server does not have: its image fails, said on the console)
         if (early === this.finalImg) this.dropFinal();
@@ -603,7 +605,7 @@ export class MrtImg extends ElementBase {
         this._onWorker({ type: 'paint', id, bitmap: ph.bitmap, crop: ph.crop, detail: { kind: 'placeholder', bytes: ph.bytes, chunks: 0, tokens: 0 } });
       }
       const r = await (finalP ?? this.showFinalImage(this.finalImage(url, opts.priority), finalType, finalDetail));
-      if (r === 'stale') return;
+      if (r === 'stale' || stale()) return;
       // not silent (showFinalImage said why): the learned layer instead
       if (r === 'failed') return this.postStart({ ...opts, direct: false });
       shown = true;

@@ -241,6 +241,28 @@ describe('first visit: placeholder, then the final layer on its own', () => {
       await page.close();
     });
 
+    it('an element that leaves the page while its placeholder part comes: no final, no worker, nothing said', async () => {
+      srv.streams.set('/i/gone.mrt', { bytes: mrt, parts: true, boundaries: [64], pieceDelayMs: 1500 });
+      const body = `<mrt-img id="m" src="/i/gone.mrt" width="768" height="512" alt="gone"></mrt-img>
+        <script type="module">
+          await customElements.whenDefined('mrt-img');
+          setTimeout(() => document.getElementById('m').remove(), 300);
+        </script>`;
+      srv.streams.set('/t/gone.html', { bytes: new TextEncoder().encode(testPage(body)) });
+      const from = srv.log.length;
+      const page: Page = await browser.context.newPage();
+      const logs: string[] = [];
+      page.on('console', (m) => logs.push(m.text()));
+      await page.goto(srv.url + '/t/gone.html');
+      await page.waitForTimeout(3000);
+      const reqs = srv.log.slice(from).map((r) => r.path + r.search);
+      expect(reqs).toContain('/i/gone.mrt?part=placeholder');
+      expect(reqs).not.toContain('/i/gone.mrt?part=final');
+      expect(reqs).not.toContain('/mrt-worker.js');
+      expect(logs.filter((l) => /mrt/.test(l))).toEqual([]);
+      await page.close();
+    });
+
     it("'never', or a byte budget: no part is asked for", async () => {
       const a = await visit('/t/parts-never.html', { directFinal: 'never' }, mrt, '', '', true);
       expect(a.log.filter((r) => r.path === '/i/d.mrt' && r.search.includes('part='))).toEqual([]);
