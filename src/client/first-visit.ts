@@ -13,8 +13,6 @@ import { DIRECT_HEAD_BYTES, type HeaderInfo, type StreamHead } from './protocol.
 let scriptCached: Promise<boolean | null> | null = null;
 /** Origins found not to serve parts: their streams go to the worker at once. */
 const noParts = new Set<string>();
-/** The stream's start a server without parts sends for the placeholder request: what the worker's first request would ask for (decode/source.ts). */
-const HEAD_BYTES = DIRECT_HEAD_BYTES;
 
 /**
  * Whether the decode worker's script is in the HTTP cache: false on a first visit (the learned
@@ -47,9 +45,9 @@ export interface PlaceholderPart {
 export async function fetchPlaceholder(src: string, signal: AbortSignal, priority: RequestPriority): Promise<{ part: PlaceholderPart } | { head: StreamHead | null }> {
   const origin = new URL(src).origin;
   if (noParts.has(origin)) return { head: null };
-  // The Range bounds what a server without parts sends: the stream's start, which the worker
-  // takes over. The edge answers a part whole.
-  const res = await fetch(partUrl(src, 'placeholder'), { signal, priority, headers: { Range: `bytes=0-${HEAD_BYTES - 1}` } } as RequestInit);
+  // The Range bounds what a server without parts sends: the stream's start, what the worker's
+  // first request would ask for, which the worker takes over. The edge answers a part whole.
+  const res = await fetch(partUrl(src, 'placeholder'), { signal, priority, headers: { Range: `bytes=0-${DIRECT_HEAD_BYTES - 1}` } } as RequestInit);
   if (res.headers.get(PART_HEADERS.part) !== 'placeholder') {
     const stream = res.ok && res.body && res.headers.get('content-type') !== 'application/json';
     if (!stream) {
@@ -81,37 +79,32 @@ export async function fetchPlaceholder(src: string, signal: AbortSignal, priorit
 
 /**
  * The stream response for the worker to read on: its body where a stream can be transferred to
- * a worker, else the first HEAD_BYTES of it (the rest aborted: the worker asks for it by Range).
+ * a worker, else the first DIRECT_HEAD_BYTES of it (the rest aborted: the worker asks for it by Range).
  */
 async function streamHead(res: Response): Promise<StreamHead> {
   const head = { status: res.status, contentRange: res.headers.get('content-range'), contentLength: res.headers.get('content-length') };
   if (streamsTransfer()) return { ...head, body: res.body! };
   const reader = res.body!.getReader();
-  const parts: Uint8Array[] = [];
+  const buf = new Uint8Array(DIRECT_HEAD_BYTES);
   let n = 0;
   let broken = false;
   try {
-    while (n < HEAD_BYTES) {
+    while (n < buf.length) {
       const { done, value } = await reader.read();
       if (done) break;
-      parts.push(value);
-      n += value.length;
+      const take = Math.min(value.length, buf.length - n);
+      buf.set(value.subarray(0, take), n);
+      n += take;
     }
   } catch {
     broken = true;
   } finally {
     reader.cancel().catch(() => undefined);
   }
-  const bytes = new Uint8Array(Math.min(n, HEAD_BYTES));
-  let o = 0;
-  for (const p of parts) {
-    const take = Math.min(p.length, bytes.length - o);
-    bytes.set(p.subarray(0, take), o);
-    o += take;
-  }
+  const bytes = buf.slice(0, n);
   // what was read stands for a 206 of those bytes (a 200 that ignored the Range: of the first ones)
   const total = /\/(\d+)$/.exec(head.contentRange ?? '')?.[1] ?? (res.status === 200 ? head.contentLength : null) ?? '*';
-  const asked = broken ? head.contentRange ?? `bytes 0-${HEAD_BYTES - 1}/${total}` : `bytes 0-${bytes.length - 1}/${total}`;
+  const asked = broken ? head.contentRange ?? `bytes 0-${DIRECT_HEAD_BYTES - 1}/${total}` : `bytes 0-${bytes.length - 1}/${total}`;
   return { status: 206, contentRange: asked, contentLength: null, bytes: bytes.buffer, broken };
 }
 
@@ -128,11 +121,6 @@ function streamsTransfer(): boolean {
     }
   }
   return transfers;
-}
-
-/** The final part's URL. */
-export function finalUrl(src: string): string {
-  return partUrl(src, 'final');
 }
 
 /** Whether the page preloads `url` (`<link rel="preload" href>`): then it is fetched already, as the page's LCP image should be. */

@@ -14,7 +14,8 @@ import { fullSizeProblem, imageSizeProblem } from '../format/limits.ts';
 import { MAX_LEARNED_PAINTS_DEFAULT, type FromWorker, type HeaderInfo, type StartOptions, type ToWorker } from './protocol.ts';
 import { WorkerSupervisor } from './supervisor.ts';
 import { directWanted } from './direct-rule.ts';
-import { bodyBytes, fetchPlaceholder, finalUrl, preloaded, workerScriptCached, type PlaceholderPart } from './first-visit.ts';
+import { bodyBytes, fetchPlaceholder, preloaded, workerScriptCached, type PlaceholderPart } from './first-visit.ts';
+import { partUrl } from '../format/parts.ts';
 import type {
   BudgetSpec,
   MrtConfig,
@@ -565,7 +566,7 @@ export class MrtImg extends ElementBase {
       const cached = await workerScriptCached(abs(config.workerUrl));
       if (stale()) return;
       if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
-      const url = finalUrl(opts.url);
+      const url = partUrl(opts.url, 'final');
       const wire = () => (ph?.bytes ?? 0) + bodyBytes(url);
       const finalDetail = (): MrtPaintDetail => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 });
       // A final part the page preloads is one the server has (the edge checked it against the

@@ -3,7 +3,7 @@
 // `load` or one `error`.
 import { learnedEnd, readFinal, type MrtFirstPaint, type MrtHeaderInfo } from '../../format/index.ts';
 import type { Geometry } from '../../model/io.ts';
-import type { StartOptions } from '../protocol.ts';
+import { DIRECT_HEAD_BYTES, type StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
 import { directWanted } from '../direct-rule.ts';
 import type { MrtErrorDetail, PaintKind } from '../types.ts';
@@ -15,7 +15,7 @@ import { MlPainter } from './paint-ml.ts';
 import { Placeholder } from './paint-placeholder.ts';
 import { paintPreview } from './paint-preview.ts';
 import { StreamParser } from './parser.ts';
-import { budgetLimit, DIRECT_HEAD_BYTES, readBytes, readStream, type Bound } from './source.ts';
+import { budgetLimit, readBytes, readStream, type Bound } from './source.ts';
 import { lastEstimate, recordEstimate, ThroughputEstimator, type Estimate } from './throughput.ts';
 import type { BudgetHints } from '../../format/budget.ts';
 import { TokenInputs, tokenSnapshot } from './tokens.ts';

@@ -262,8 +262,6 @@ export async function readStream(opts: StartOptions, totalLength: number | null,
   return { stopped, budgeted, bound, requests };
 }
 
-export { DIRECT_HEAD_BYTES } from '../protocol.ts';
-
 /** Bytes [from, end) of the stream in one Range request (a server that ignores Range: read through to them). */
 export async function readBytes(opts: StartOptions, totalLength: number, from: number, end: number, signal: AbortSignal): Promise<Uint8Array> {
   const out = new Uint8Array(end - from);
