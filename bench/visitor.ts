@@ -48,6 +48,7 @@ const QUIET_MS = 2500;
 const SETTLE_MS = 1500;
 /** SSIMULACRA 2 of a blank region is about -540: the 5-s mean counts any score below this as this. */
 const SSIM2_FLOOR = -100;
+const TRACE = process.env.MRT_VISITOR_TRACE === '1';
 
 interface PageSpec {
   name: string;
@@ -103,7 +104,9 @@ function pageHtml(spec: PageSpec, method: Method, l: Layout): string {
   const mrt = method === 'mrt' || method === 'mrt-preload';
   // the page's largest image, as a page preloads its LCP image (the final part: src/format/parts.ts)
   const preload = method === 'mrt-preload' ? `<link rel="preload" as="image" href="/i/visitor/${l.placed[0]!.a.key}.mrt?part=final" fetchpriority="high">` : '';
-  const head = mrt ? `${preload}<script type="module" src="/mrt-img.js"></script>` : '';
+  // MRT_VISITOR_TRACE=1: the client's debug log, printed with page times (what a run waits for)
+  const trace = TRACE ? `<script type="module">import { MrtImg } from '/mrt-img.js'; MrtImg.configure({ debug: true });</script>` : '';
+  const head = mrt ? `${preload}<script type="module" src="/mrt-img.js"></script>${trace}` : '';
   const cells = l.placed.map(({ a, x, y, w, h }) => {
     const box = `left:${x}px;top:${y}px;width:${w}px;height:${h}px`;
     if (mrt) return `<div class="im" style="${box}"><mrt-img src="/i/visitor/${a.key}.mrt" width="${a.width}" height="${a.height}" alt="${a.key}"></mrt-img></div>`;
@@ -303,14 +306,19 @@ async function visit(
     page.on('console', (m) => {
       // warnings (e.g. why a backend was left) are the product talking, not a failure
       if (m.type() === 'error' && !/^Failed to load resource/.test(m.text())) errors.push(`${m.type()}: ${m.text()}`);
+      if (TRACE && state.counting) {
+        const at = /^@(\d+) /.exec(m.text());
+        console.error(`  [${(((at ? Number(at[1]) : Date.now()) - state.t0) / 1000).toFixed(3)} s] ${m.text()}`);
+      }
     });
     ctx.on('response', (r) => {
       if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) errors.push(`HTTP ${r.status()} ${r.url()}`);
     });
     const cdp = await ctx.newCDPSession(page);
     await cpu.applyTo(cdp);
-    const state = { inflight: 0, lastNet: 0, counting: false, requests: 0 };
-    ctx.on('request', () => {
+    const state = { inflight: 0, lastNet: 0, counting: false, requests: 0, t0: 0 };
+    ctx.on('request', (r) => {
+      if (TRACE && state.counting) console.error(`  [${((Date.now() - state.t0) / 1000).toFixed(3)} s] request ${r.url().replace(/^https?:\/\/[^/]+/, '')}${r.headers().range ? ` (${r.headers().range})` : ''}`);
       state.inflight++;
       state.lastNet = Date.now();
     });
@@ -319,7 +327,13 @@ async function visit(
       state.lastNet = Date.now();
       if (state.counting && ok) state.requests++;
     };
-    ctx.on('requestfinished', () => settle(true));
+    ctx.on('requestfinished', (r) => {
+      if (TRACE && state.counting) {
+        const t = r.timing();
+        console.error(`  [${((Date.now() - state.t0) / 1000).toFixed(3)} s] finished ${r.url().replace(/^https?:\/\/[^/]+/, '')} (request sent at +${t.requestStart.toFixed(0)} ms, first byte +${t.responseStart.toFixed(0)} ms, end +${t.responseEnd.toFixed(0)} ms)`);
+      }
+      settle(true);
+    });
     ctx.on('requestfailed', () => settle(false));
     if (cache === 'warm') {
       await emulateNetwork(cdp, null);
@@ -334,7 +348,7 @@ async function visit(
     await film.start(l.viewport.width, l.viewport.height);
     state.counting = true;
     const sent0 = relay.sent();
-    const t0 = Date.now();
+    const t0 = (state.t0 = Date.now());
     await page.goto(`${relay.url}/visitor/${spec.name}-${method}`, { waitUntil: 'commit' });
     const timedOut = await waitDone(state, page, t0, timeoutMs);
     const wire = relay.sent() - sent0;

@@ -9,7 +9,8 @@ import sharp from 'sharp';
 import { readFinal, readFirstPaint, readHeader } from '../../src/format/index.ts';
 import { rewrite } from '../encoder/bombs.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, type FixtureSpec } from './fixtures.ts';
-import { launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
+import { join } from 'node:path';
+import { KODAK, launchChromium, startServer, testPage, type BrowserHandle, type TestServer } from './harness.ts';
 
 if (!(haveModels() && haveKodak())) throw new Error('prerequisites missing (models/ or ../shared/data/kodak): see README');
 
@@ -39,8 +40,9 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     await srv?.close();
   });
 
-  const visit = async (path: string, config: object, bytes = mrt, attrs = '', extraHead = '', parts = false) => {
-    srv.streams.set('/i/d.mrt', { bytes, pieceBytes: 1024, pieceDelayMs: 20, parts });
+  /** `whole`: the stream sent in one piece (as on a fast link), else 1 KB every 20 ms. */
+  const visit = async (path: string, config: object, bytes = mrt, attrs = '', extraHead = '', parts = false, whole = false) => {
+    srv.streams.set('/i/d.mrt', whole ? { bytes, parts } : { bytes, pieceBytes: 1024, pieceDelayMs: 20, parts });
     const body = `<mrt-img id="m" src="/i/d.mrt" width="768" height="512" alt="d" ${attrs}></mrt-img>
       <script type="module">
         customElements.get('mrt-img') || await customElements.whenDefined('mrt-img');
@@ -102,6 +104,31 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     const reqs = log.filter((r) => r.path === '/i/d.mrt');
     expect(reqs).toHaveLength(1);
     expect(reqs[0]!.range ?? 'bytes=0-').toMatch(/^bytes=0-/);
+    await page.close();
+  });
+
+  it("'never', the whole stream in one read (a fast link): the final layer is shown from its bytes, and the tokens before it are never decoded", async () => {
+    const { page, ev } = await visit('/t/never-whole.html', { directFinal: 'never' }, mrt, '', '', false, true);
+    expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+    expect(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind)).toEqual(['placeholder', 'final']);
+    const load = ev.find((e) => e.type === 'load')!;
+    expect(load.detail.complete).toBe(true);
+    expect(load.detail.tokens).toBe(0);
+    await page.close();
+  });
+
+  it("'never', the whole stream in one read, a final the page cannot show: the tokens held back are decoded, and learned paints follow", async () => {
+    // a JPEG final whose own header gives the image's size, but whose EXIF orientation turns it:
+    // passed by our checks (the coded size), refused by the page (the browser shows it turned)
+    const jpeg = new Uint8Array(await sharp(join(KODAK, 'kodim23.png')).jpeg().withMetadata({ orientation: 6 }).toBuffer());
+    const broken = rewrite(mrt, { final: { mime: 'image/jpeg', bytes: jpeg } });
+    const { page, ev, logs } = await visit('/t/never-whole-broken.html', { directFinal: 'never' }, broken, 'budget="full"', '', false, true);
+    expect(logs.filter((l) => /final layer \(image\/jpeg\) not shown: it decoded to 512x768/.test(l)).length).toBeGreaterThanOrEqual(1);
+    const kinds = ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
+    expect(kinds[0]).toBe('placeholder');
+    expect(kinds).not.toContain('final');
+    expect(kinds.at(-1)).toBe('ml');
+    expect(ev.find((e) => e.type === 'load')!.detail.tokens).toBeGreaterThan(0);
     await page.close();
   });
 

@@ -335,15 +335,17 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     }
   });
 
-  it('a stream with a final layer: on the first visit the placeholder and the final alone (the runtime loads after it); once the runtime is cached, learned paints first', async () => {
+  it('a stream with a final layer: on the first visit the placeholder and the final alone (the runtime loads after it); once the runtime is cached, learned paints first on a slow link and none on a fast one', async () => {
     const own = await launchChromium();
     try {
       // the encoder's defaults: an AVIF final, the learned chunks cut at 10 % over it
       const product = await encodeFixture({ name: 'kodim23', final: 'avif', maxOverhead: 0.1 });
       srv.mem.set('/i/p.mrt', { body: product, boundaries: readHeader(product).chunkEnds, delayMs: 150 });
       srv.mem.set('/t/p.html', { body: page(`<p>final</p><mrt-img id="m" src="/i/p.mrt" width="768" height="512" alt="p"></mrt-img>`) });
-      const visit = async () => {
+      // navigator.connection as the page reads it (finalSoon: src/client/direct-rule.ts); none: the browser's own
+      const visit = async (conn?: { effectiveType: string; downlink: number; rtt: number }) => {
         const p = await own.context.newPage();
+        if (conn) await p.addInitScript((c) => Object.defineProperty(navigator, 'connection', { value: { ...c, saveData: false, addEventListener() {} } }), conn);
         const from = srv.log.length;
         await p.goto(srv.url + '/t/p.html');
         const ev = await settled(p);
@@ -360,15 +362,21 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
       }
       await sleep(1000);
       await a.p.close();
-      const b = await visit();
+      // 0.5 Mbit/s: the final (~30 KB at the guessed rate) is ~0.8 s away, so learned paints first
+      const b = await visit({ effectiveType: '4g', downlink: 0.5, rtt: 300 });
       expect(b.ev.filter((e) => e.type === 'error')).toEqual([]);
       const k = kinds(b.ev);
       expect(k[0]).toBe('placeholder');
       expect(k).toContain('ml');
       expect(k.at(-1)).toBe('final');
       expect(b.requests().filter((r) => RUNTIME.test(r))).toEqual([]);
-      console.log('[direct final] first visit:', kinds(a.ev).join(' '), '; runtime cached:', k.join(' '));
       await b.p.close();
+      // 20 Mbit/s: the final comes at once; the runtime is cached, but no learned paint is worth its wait
+      const c = await visit({ effectiveType: '4g', downlink: 20, rtt: 50 });
+      expect(c.ev.filter((e) => e.type === 'error')).toEqual([]);
+      expect(kinds(c.ev)).toEqual(['placeholder', 'final']);
+      console.log('[direct final] first visit:', kinds(a.ev).join(' '), '; runtime cached, slow link:', k.join(' '), '; fast link:', kinds(c.ev).join(' '));
+      await c.p.close();
     } finally {
       await own.close();
     }

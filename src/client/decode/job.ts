@@ -10,7 +10,7 @@ import type { MrtErrorDetail, PaintKind } from '../types.ts';
 import { cfg, errDetail, scheduler, send } from './env.ts';
 import { learnedCachedNow, learnedCachedSoon, warmLearned } from './gate.ts';
 import { models } from './models.ts';
-import { paintFinal } from './paint-final.ts';
+import { finalProblem, paintFinal } from './paint-final.ts';
 import { MlPainter } from './paint-ml.ts';
 import { Placeholder } from './paint-placeholder.ts';
 import { paintPreview } from './paint-preview.ts';
@@ -76,8 +76,12 @@ export class Job {
       onHeader: (info, g) => this.onHeader(info, g),
       onClipped: (limit) => (this.received = limit),
       onChunks: () => this.onChunks(),
-      onFinal: (mime, bytes) => {
+      onFinal: (mime, bytes, early) => {
+        // early: only a final the page can be given; any other is refused when the decoder
+        // reaches it, as before, and the tokens stay wanted where a page reads them (data-keep-tokens)
+        if (early && (this.opts.keepTokens || finalProblem(this, bytes))) return false;
         if (!this.finalShown) paintFinal(this, mime, bytes);
+        return this.finalShown;
       },
       fail: (d) => this.fail(d),
       dead: () => this.dead,
@@ -91,6 +95,7 @@ export class Job {
     this.finalShown = false;
     this.painted = this.paintedBeforeFinal;
     if (!this.direct) {
+      this.parser.release();
       this.ml.request();
       return;
     }

@@ -10,11 +10,15 @@ function refuse(job: Job, why: string): void {
   job.fail({ code: 'corrupt', message: `final layer refused: ${why}`, fatal: !job.painted });
 }
 
+/** Why the final layer cannot be shown (checked on the image's own header before the browser decodes, and allocates, it), or null. */
+export function finalProblem(job: Job, bytes: Uint8Array): string | null {
+  const { imageWidth, imageHeight } = job.parser.header!;
+  return embeddedProblem(bytes, imageWidth, imageHeight, 'final layer');
+}
+
 /** `wire`: the bytes this image moved (a final layer read alone skipped the learned chunks), default what the parser took. */
 export function paintFinal(job: Job, mime: string, bytes: Uint8Array, wire: number = job.received): void {
-  const { imageWidth, imageHeight } = job.parser.header!;
-  // checked on the image's own header before the browser decodes (and allocates) it
-  const refused = embeddedProblem(bytes, imageWidth, imageHeight, 'final layer');
+  const refused = finalProblem(job, bytes);
   if (refused) return refuse(job, refused);
   if (job.dead) return;
   job.finalShown = true;

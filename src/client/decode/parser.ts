@@ -1,9 +1,13 @@
 // Parser stage: buffers the stream's first bytes until the header (first the Header
 // message: size + placeholder, then the Index), creates the StreamDecoder once the prior's
-// weights are here, and turns its events into calls on the image.
+// weights are here, and turns its events into calls on the image. A final layer is handed
+// over as soon as its bytes are here, before the tokens of the chunks before it are decoded
+// (on a fast link the whole file comes in one read: its final should not wait for, or pay
+// for, a token decode it makes useless); those tokens are then decoded only if the page
+// cannot show the final.
 import { PREAMBLE_BYTES } from '../../format/types.ts';
 import { readVarint } from '../../format/varint.ts';
-import { MrtFormatError, isCut, layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
+import { MrtFormatError, isCut, layoutMismatch, learnedEnd, modelHashMatches, modelLabel, readFinal, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
 import { StreamDecoder, type StreamEvent } from '../../codec/index.ts';
 import { geometry, type Geometry } from '../../model/io.ts';
 import { ClientError } from '../runtime.ts';
@@ -20,8 +24,12 @@ export interface ParserHooks {
   onClipped(limit: number): void;
   /** More tokens are known. */
   onChunks(): void;
-  /** The final layer arrived. */
-  onFinal(mime: string, bytes: Uint8Array): void;
+  /**
+   * The final layer arrived (its framing and checksum checked). `early`: from its bytes, before
+   * the decoder reached it; returns whether it is shown then (the tokens before it are then not
+   * decoded), false to leave it to the decoder, which comes to it in order.
+   */
+  onFinal(mime: string, bytes: Uint8Array, early: boolean): boolean;
   fail(detail: MrtErrorDetail): void;
   dead(): boolean;
   painted(): boolean;
@@ -76,23 +84,85 @@ export class StreamParser {
   private decoderWaiter: (() => void) | null = null;
   /** The image skips the learned chunks (its final layer is read on its own): no decoder, no models. */
   direct = false;
+  /** The stream's bytes up to the end of the Index (a final layer's checksum chains on them). */
+  private headBytes: Uint8Array | null = null;
+  /** Stream offset of the next byte taken. */
+  private at = 0;
+  /** The final layer's bytes so far, in order from the end of the learned chunks. */
+  private finalParts: Uint8Array[] = [];
+  private finalGot = 0;
+  /** The final layer's bytes are no longer collected (it was offered early, or failed its check). */
+  private finalOffered = false;
+  /** The final layer was shown from its bytes: the decoder's own final event is not passed on. */
+  private finalHanded = false;
+  /** The final layer is shown: bytes (and the end) wait here instead of being decoded. */
+  private holding = false;
+  private held: Uint8Array[] = [];
+  private heldEnd = false;
 
   constructor(private readonly hooks: ParserHooks) {}
 
   /** Takes the next bytes of the stream. */
   async take(bytes: Uint8Array): Promise<void> {
+    const from = this.at;
+    this.at += bytes.length;
     if (this.sd) {
+      this.collectFinal(bytes, from);
       this.push(bytes);
       return;
     }
     this.buf = concat(this.buf, bytes);
     if (!this.info) await this.tryHeader();
+    if (this.info) this.collectFinal(this.buf, 0);
     if (this.info && !this.sd && !this.direct) await this.maybeStartDecoder();
   }
 
-  /** The stream's first bytes up to the end of the Index (held until the decoder starts; a direct final's checksum needs them). */
+  /** The stream's first bytes up to the end of the Index (a final layer's checksum needs them). */
   head(): Uint8Array {
-    return this.buf.subarray(0, this.info!.headerEnd);
+    return this.headBytes!;
+  }
+
+  /** The page could not show the final layer: the bytes held back go to the decoder after all. */
+  release(): void {
+    if (!this.holding) return;
+    this.holding = false;
+    const held = this.held;
+    this.held = [];
+    if (!this.sd) return; // (still buffering for the models: maybeStartDecoder pushes it all)
+    for (const b of held) this.push(b);
+    if (this.heldEnd) this.push(new Uint8Array(0), true);
+  }
+
+  /**
+   * Keeps the part of `bytes` (stream offset `from`) that continues the final layer; once the
+   * whole final layer is here it is checked (readFinal: length and checksum, as when it is
+   * read alone) and handed over. A final that fails the check is left to the decoder, which
+   * reports the stream's first error in order.
+   */
+  private collectFinal(bytes: Uint8Array, from: number): void {
+    const info = this.info!;
+    if (this.finalOffered || this.direct || !info.header.final || info.finalEnd === undefined) return;
+    const start = learnedEnd(info) + this.finalGot;
+    const end = Math.min(info.finalEnd, from + bytes.length);
+    if (from > start || end <= start) return;
+    this.finalParts.push(bytes.slice(start - from, end - from));
+    this.finalGot += end - start;
+    if (end < info.finalEnd) return;
+    const whole = new Uint8Array(this.finalGot);
+    let o = 0;
+    for (const p of this.finalParts) {
+      whole.set(p, o);
+      o += p.length;
+    }
+    this.finalParts = [];
+    this.finalOffered = true;
+    let data: Uint8Array;
+    try {
+      data = readFinal(info, this.head(), whole);
+    } catch {
+      return; // (the decoder reaches it and reports why)
+    }
+    this.finalHanded = this.holding = this.hooks.onFinal(info.header.final.mime, data, true);
   }
 
   /** Leaves direct mode (the page could not show the final layer): the learned chunks are read after all. */
@@ -175,6 +245,7 @@ export class StreamParser {
       throw e;
     }
     this.info = info;
+    this.headBytes = this.buf.slice(0, info.headerEnd);
     this.header = info.header;
     const h = info.header;
     this.g = geometry(h.width, h.height, { window: h.layout.window, baseFactor: h.layout.baseFactor });
@@ -183,6 +254,7 @@ export class StreamParser {
     // keep only the prefix up to the cut (the decoder has not seen any of them yet).
     if (this.buf.length > limit) {
       this.buf = this.buf.subarray(0, limit);
+      this.at = limit;
       this.hooks.onClipped(limit);
     }
   }
@@ -231,6 +303,11 @@ export class StreamParser {
   }
 
   private push(bytes: Uint8Array, end = false): void {
+    if (this.holding) {
+      if (bytes.length) this.held.push(bytes);
+      if (end) this.heldEnd = true;
+      return;
+    }
     const sd = this.sd!;
     const before = sd.known;
     // a large stream's tokens may take seconds to decode in one go: tell the page's watchdog
@@ -246,7 +323,7 @@ export class StreamParser {
         this.decodeError = ev.error;
         this.streamError = true;
       } else if (ev.type === 'final') {
-        this.hooks.onFinal(ev.mime, ev.bytes);
+        if (!this.finalHanded) this.hooks.onFinal(ev.mime, ev.bytes, false);
       } else if (ev.type === 'end') {
         this.sawEnd = true;
       }
