@@ -4,6 +4,26 @@
 // its whole length, so none starts while `hold` says another image's first paint (its
 // placeholder) is on its way: those come first.
 
+let yieldPort: MessagePort | null = null;
+const yielded: (() => void)[] = [];
+
+/**
+ * Resolves one task later, after the tasks already queued (messages from the page such as a
+ * refine, other streams' reads): a message to ourselves, so no timer clamping.
+ */
+export function nextTask(): Promise<void> {
+  if (!yieldPort) {
+    const ch = new MessageChannel();
+    ch.port1.onmessage = () => yielded.shift()?.();
+    (ch.port1 as { unref?: () => void }).unref?.(); // (Node: the port alone keeps no process alive)
+    yieldPort = ch.port2;
+  }
+  return new Promise((r) => {
+    yielded.push(r);
+    yieldPort!.postMessage(0);
+  });
+}
+
 /** How often a held queue asks `hold` again (besides wake()). */
 const HOLD_RECHECK_MS = 50;
 
@@ -68,9 +88,11 @@ export class RunScheduler {
     if (!r) return;
     this.pending.delete(r.id);
     this.busy = true;
-    // run() reports its own errors; a throw here must not stop the queue.
+    // run() reports its own errors; a throw here must not stop the queue. The next run starts a
+    // task later: a run blocks the worker, and what came meanwhile (a refine, a stream's bytes) goes first.
     r.run()
       .catch(() => undefined)
+      .then(nextTask)
       .finally(() => {
         this.busy = false;
         this.completed++;

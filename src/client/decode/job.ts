@@ -7,7 +7,7 @@ import { DIRECT_HEAD_BYTES, type StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
 import { directWanted } from '../direct-rule.ts';
 import type { MrtErrorDetail, PaintKind } from '../types.ts';
-import { cfg, errDetail, scheduler, send } from './env.ts';
+import { cfg, errDetail, placeholderBegins, scheduler, send } from './env.ts';
 import { learnedCachedNow, learnedCachedSoon, warmLearned } from './gate.ts';
 import { models } from './models.ts';
 import { finalProblem, paintFinal } from './paint-final.ts';
@@ -285,9 +285,11 @@ export class Job {
     // so the first paint never waits for (or pays for) ML bytes. The runtime and the decoder
     // graph wait longer: for the page's own first paint (gate.ts), and under Save-Data they
     // are used only from the HTTP cache.
+    const painted = placeholderBegins();
     try {
       await this.placeholder.paint(this, f);
     } finally {
+      painted();
       this.firstPaintSettled = true;
       scheduler.wake();
     }
@@ -371,6 +373,7 @@ export class Job {
       await parser.decoderReady();
       if (this.dead || this.reported) return;
     }
+    await parser.decoded();
     const info = parser.info!;
     const atBoundary = parser.atBoundary(this.received); // (the final layer's end is the stream's end)
     const partial = this.received < info.totalLength && atBoundary && (cutByBudget || budgeted || this.cut);
@@ -378,7 +381,7 @@ export class Job {
       this.cut = true;
       send({ type: 'partial', id: this.id, partial: true });
     } else {
-      parser.end();
+      await parser.end();
     }
     await this.reportAfterDrain();
   }

@@ -12,7 +12,7 @@ import { StreamDecoder, type StreamEvent } from '../../codec/index.ts';
 import { geometry, type Geometry } from '../../model/io.ts';
 import { ClientError } from '../runtime.ts';
 import type { MrtErrorDetail } from '../types.ts';
-import { busyFor, errDetail } from './env.ts';
+import { busyFor, errDetail, tokenTurn } from './env.ts';
 import { loadedStreamModels, streamModels, type Models } from './models.ts';
 
 export interface ParserHooks {
@@ -56,6 +56,8 @@ const HEADER_GUESS = 512;
 /** The Index's length, asked for before its own varint is here (the encoder's 2.7+ Index is 45-55 B; a longer one costs one more request). */
 const INDEX_GUESS = 64;
 
+/** The decoder takes the stream in pieces of at most this many bytes, each on its turn (tokenTurn). */
+const DECODE_PIECE_BYTES = 256;
 /** Remaining stream symbols past which a push may block long enough to announce it. */
 const LONG_DECODE_SYMBOLS = 1 << 20;
 /** What decoding a symbol may take on a slow device: ten times the ~0.54 µs (RCM, coarse pass included) of a 768x512 stream here. */
@@ -99,6 +101,10 @@ export class StreamParser {
   private holding = false;
   private held: Uint8Array[] = [];
   private heldEnd = false;
+  /** The decoder's queue: the last push, done. */
+  private decoding: Promise<void> = Promise.resolve();
+  /** Tokens known at the last onChunks. */
+  private notified = 0;
 
   constructor(private readonly hooks: ParserHooks) {}
 
@@ -108,7 +114,7 @@ export class StreamParser {
     this.at += bytes.length;
     if (this.sd) {
       this.collectFinal(bytes, from);
-      this.push(bytes);
+      this.queue(bytes);
       return;
     }
     this.buf = concat(this.buf, bytes);
@@ -129,8 +135,8 @@ export class StreamParser {
     const held = this.held;
     this.held = [];
     if (!this.sd) return; // (still buffering for the models: maybeStartDecoder pushes it all)
-    for (const b of held) this.push(b);
-    if (this.heldEnd) this.push(new Uint8Array(0), true);
+    for (const b of held) this.queue(b);
+    if (this.heldEnd) this.queue(new Uint8Array(0), true);
   }
 
   /**
@@ -171,9 +177,9 @@ export class StreamParser {
     if (this.info && !this.sd) await this.maybeStartDecoder();
   }
 
-  /** The stream ended: the decoder sees the end (a cut prefix never does). */
-  end(): void {
-    this.push(new Uint8Array(0), true);
+  /** The stream ended: the decoder sees the end (a cut prefix never does); resolves once it has. */
+  end(): Promise<void> {
+    return this.push(new Uint8Array(0), true);
   }
 
   /** Whether `received` bytes end on a chunk boundary (or the final layer's end). */
@@ -218,6 +224,11 @@ export class StreamParser {
   models(): Promise<Models> {
     this.modelP ??= streamModels(this.header!).then((m) => (this.model = m));
     return this.modelP;
+  }
+
+  /** Resolves once every byte pushed so far is decoded (or held). */
+  decoded(): Promise<void> {
+    return this.decoding;
   }
 
   /** Resolves once the decoder exists or could not start (models still loading at the stream's end). */
@@ -299,10 +310,41 @@ export class StreamParser {
     this.sd = new StreamDecoder({ rcm: m?.rcm ?? null, modelHash: m?.files.modelHash });
     const b = this.buf;
     this.buf = new Uint8Array(0);
-    this.push(b);
+    this.queue(b);
   }
 
-  private push(bytes: Uint8Array, end = false): void {
+  /**
+   * Bytes for the decoder, without waiting for it: reading goes on meanwhile (a final layer
+   * behind them is shown as soon as it is here, and they are then held, not decoded). A failure
+   * reaches the stream's end through decoded().
+   */
+  private queue(bytes: Uint8Array, end = false): void {
+    this.push(bytes, end).catch(() => undefined);
+  }
+
+  /** Bytes for the decoder, in order, each piece on its turn (tokenTurn); resolves once they are decoded (or held). */
+  private push(bytes: Uint8Array, end = false): Promise<void> {
+    let chain = this.decoding;
+    // (in pieces: one push of a fast link's read is ~75 k symbols, 0.3–0.5 s at a quarter core)
+    for (let o = 0; o < bytes.length; o += DECODE_PIECE_BYTES) {
+      const piece = bytes.subarray(o, o + DECODE_PIECE_BYTES);
+      chain = chain.then(tokenTurn).then(() => this.decode(piece, false));
+    }
+    if (end) chain = chain.then(tokenTurn).then(() => this.decode(new Uint8Array(0), true));
+    this.decoding = chain.then(() => this.notify());
+    return this.decoding;
+  }
+
+  /** More tokens are known since the last call: once per push, not per piece (a preview paint each). */
+  private notify(): void {
+    const sd = this.sd;
+    if (!sd || sd.known === this.notified || this.hooks.dead()) return;
+    this.notified = sd.known;
+    this.hooks.onChunks();
+  }
+
+  private decode(bytes: Uint8Array, end: boolean): void {
+    if (this.hooks.dead()) return;
     if (this.holding) {
       if (bytes.length) this.held.push(bytes);
       if (end) this.heldEnd = true;
@@ -314,7 +356,6 @@ export class StreamParser {
     const left = this.header!.totalTokens - before;
     if (bytes.length && left > LONG_DECODE_SYMBOLS) busyFor(left * DECODE_WORST_US_PER_SYMBOL / 1000);
     this.handle(end ? sd.end() : sd.push(bytes));
-    if (sd.known !== before) this.hooks.onChunks();
   }
 
   private handle(events: StreamEvent[]): void {
