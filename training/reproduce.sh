@@ -17,7 +17,9 @@
 # encode the training images with the TypeScript encoder and those exports, as the releases did,
 # so run `npm install` first. Resumable: a finished step leaves RUNS_DIR/.done/STEP and is
 # skipped when the command is run again; an interrupted training run continues from its
-# last.pt (a --minutes cap counts again from the restart). Wall time on this 2-core machine:
+# last.pt (a --minutes cap counts the run's whole training time, across restarts; train.py
+# saves last.pt every 5 minutes). training/carry.sh copies what a resume needs to a tracked
+# folder and back, for machines that do not keep RUNS_DIR. Wall time on this 2-core machine:
 # about 17 hours, the sum of the recipe's run times. Runs take the same seeds as the releases
 # but will not reproduce their exact numbers: the time-capped runs stop wherever the machine
 # has got to, and the tokens come from today's encoder (the closed loop and the container

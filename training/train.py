@@ -382,7 +382,9 @@ def main():
     acc = {'loss': 0.0, 'psnr': 0.0, 'bpp': 0.0, 'n': 0}
     lr_max = args.lr
     while True:
-        if args.minutes and time.time() - t_start > args.minutes * 60:
+        # (the cap counts the run's whole training time, across resumes: a run carried over
+        # from an earlier machine's checkpoint trains as long as one that was never stopped)
+        if args.minutes and elapsed + time.time() - t_start > args.minutes * 60:
             break
         if args.steps and step >= args.steps:
             break
