@@ -4,6 +4,7 @@
 // the state the previous one ended in, and the stream's last chunk ends in RANS_L). The
 // chained form saves ~3.5 bytes per chunk: the state a chunk needs rides in the previous
 // chunk's bytes (up to 8 bits of it beyond RANS_L) instead of 4 bytes of its own.
+import { concatBytes } from '../format/bytes.ts';
 import { MrtFormatError } from '../format/errors.ts';
 import type { MrtCoder } from '../format/types.ts';
 import { M, PROB_BITS, RANS_L, ransEncode, stateBytes } from './rans.ts';
@@ -75,7 +76,7 @@ export class ModelledStream {
       const r = ranges[c]!;
       const { bytes, state } = ransEncode(this.starts, this.freqs, r.tokenStart - this.first, r.tokenEnd - this.first, coder === 'chained' ? next : RANS_L);
       next = state;
-      out[c] = coder === 'chained' && c > 0 ? bytes : concat(stateBytes(state), bytes);
+      out[c] = coder === 'chained' && c > 0 ? bytes : concatBytes(stateBytes(state), bytes);
     }
     return out;
   }
@@ -104,12 +105,6 @@ export function encodeChunk(prior: TokenPrior, tokens: ArrayLike<number>, start:
   return encodeChunks(prior, tokens, [{ tokenStart: start, tokenEnd: end }], 'restart')[0]!;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * Resumable decoding of one chunk's tokens[start, end) into `out`, with `prior` positioned

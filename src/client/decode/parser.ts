@@ -5,6 +5,7 @@
 // (on a fast link the whole file comes in one read: its final should not wait for, or pay
 // for, a token decode it makes useless); those tokens are then decoded only if the page
 // cannot show the final.
+import { concatBytes } from '../../format/bytes.ts';
 import { PREAMBLE_BYTES } from '../../format/types.ts';
 import { readVarint } from '../../format/varint.ts';
 import { MrtFormatError, isCut, layoutMismatch, learnedEnd, modelHashMatches, modelLabel, readFinal, readFirstPaint, readHeader, type MrtFirstPaint, type MrtHeader, type MrtHeaderInfo } from '../../format/index.ts';
@@ -35,12 +36,6 @@ export interface ParserHooks {
   painted(): boolean;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
 
 /**
  * A stream whose layout (window, base factor, tokens per window, levels) is not the model's
@@ -117,7 +112,7 @@ export class StreamParser {
       this.queue(bytes);
       return;
     }
-    this.buf = concat(this.buf, bytes);
+    this.buf = concatBytes(this.buf, bytes);
     if (!this.info) await this.tryHeader();
     if (this.info) this.collectFinal(this.buf, 0);
     if (this.info && !this.sd && !this.direct) await this.maybeStartDecoder();
@@ -154,12 +149,7 @@ export class StreamParser {
     this.finalParts.push(bytes.slice(start - from, end - from));
     this.finalGot += end - start;
     if (end < info.finalEnd) return;
-    const whole = new Uint8Array(this.finalGot);
-    let o = 0;
-    for (const p of this.finalParts) {
-      whole.set(p, o);
-      o += p.length;
-    }
+    const whole = concatBytes(...this.finalParts);
     this.finalParts = [];
     this.finalOffered = true;
     let data: Uint8Array;
