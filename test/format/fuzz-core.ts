@@ -1,6 +1,7 @@
 // Shared fuzz harness (CI test: test/format/fuzz.test.ts; long run: bench/fuzz.ts).
 // Mutates valid streams and checks: only MrtFormatError, no hang, and every token that
 // was delivered before an error equals the true token.
+import { concatBytes } from '../../src/format/bytes.ts';
 import { StreamDecoder, tokenProgress, type RcmWeights } from '../../src/codec/index.ts';
 import { MrtFormatError, readHeader } from '../../src/format/index.ts';
 import { varintSize } from '../../src/format/varint.ts';
@@ -60,18 +61,6 @@ export function mutateCase(base: Base, other: Base, r: () => number): Uint8Array
   return b;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
 const HUGE = [
   [0xff, 0xff, 0xff, 0xff, 0x0f],
   [0xff, 0xff, 0xff, 0xff, 0xff, 0xff],
@@ -107,13 +96,13 @@ export function mutate(b: Uint8Array, base: Base, other: Base, r: () => number):
       // insert random bytes
       const p = at();
       const ins = Uint8Array.from({ length: 1 + Math.floor(r() * 8) }, () => Math.floor(r() * 256));
-      return concat([b.subarray(0, p), ins, b.subarray(p)]);
+      return concatBytes(b.subarray(0, p), ins, b.subarray(p));
     }
     case 4: {
       // delete a range
       const p = at();
       const q = Math.min(n, p + 1 + Math.floor(r() * 16));
-      return concat([b.subarray(0, p), b.subarray(q)]);
+      return concatBytes(b.subarray(0, p), b.subarray(q));
     }
     case 5: {
       // splice a segment of another stream
@@ -122,7 +111,7 @@ export function mutate(b: Uint8Array, base: Base, other: Base, r: () => number):
       const e = Math.min(o.length, s + 1 + Math.floor(r() * 64));
       const p = at();
       const q = r() < 0.5 ? p : Math.min(n, p + (e - s));
-      return concat([b.subarray(0, p), o.subarray(s, e), b.subarray(q)]);
+      return concatBytes(b.subarray(0, p), o.subarray(s, e), b.subarray(q));
     }
     case 6: {
       // swap two messages (of the original layout)
@@ -132,19 +121,19 @@ export function mutate(b: Uint8Array, base: Base, other: Base, r: () => number):
       const j = 1 + Math.floor(r() * (m.length - 1));
       const [a, c] = i < j ? [m[i]!, m[j]!] : [m[j]!, m[i]!];
       if (a === c) return b.slice();
-      return concat([b.subarray(0, a[0]), b.subarray(c[0], c[1]), b.subarray(a[1], c[0]), b.subarray(a[0], a[1]), b.subarray(c[1])]);
+      return concatBytes(b.subarray(0, a[0]), b.subarray(c[0], c[1]), b.subarray(a[1], c[0]), b.subarray(a[0], a[1]), b.subarray(c[1]));
     }
     case 7: {
       // duplicate or drop a message
       const [s, e] = msg();
-      return r() < 0.5 ? concat([b.subarray(0, e), b.subarray(s, e), b.subarray(e)]) : concat([b.subarray(0, s), b.subarray(e)]);
+      return r() < 0.5 ? concatBytes(b.subarray(0, e), b.subarray(s, e), b.subarray(e)) : concatBytes(b.subarray(0, s), b.subarray(e));
     }
     case 8: {
       // huge / over-long length prefix at a message start
       const [s] = msg();
       const h = Uint8Array.from(HUGE[Math.floor(r() * HUGE.length)]!);
       const len = s + 1 <= n ? varintSize(b[s]! < 128 ? b[s]! : 200) : 0;
-      return concat([b.subarray(0, s), h, b.subarray(Math.min(n, s + (r() < 0.5 ? len : 0)))]);
+      return concatBytes(b.subarray(0, s), h, b.subarray(Math.min(n, s + (r() < 0.5 ? len : 0))));
     }
     case 9: {
       // replace the header message, the index message or both by another stream's (same chunks)
@@ -153,7 +142,7 @@ export function mutate(b: Uint8Array, base: Base, other: Base, r: () => number):
       const e = base.messages[which === 0 ? 1 : 2]![1];
       const os = other.messages[which === 1 ? 2 : 1]![0];
       const oe = other.messages[which === 0 ? 1 : 2]![1];
-      return concat([b.subarray(0, s), other.bytes.subarray(os, oe), b.subarray(e)]);
+      return concatBytes(b.subarray(0, s), other.bytes.subarray(os, oe), b.subarray(e));
     }
     default: {
       // random run of bytes
