@@ -36,7 +36,6 @@ export interface ParserHooks {
   painted(): boolean;
 }
 
-
 /**
  * A stream whose layout (window, base factor, tokens per window, levels) is not the model's
  * is refused even under the model's hash: its tensors would be sized from the stream.
