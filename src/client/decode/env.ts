@@ -40,8 +40,8 @@ export function busyFor(ms: number): void {
   send({ type: 'busy', ms: Math.ceil(ms) });
 }
 
-/** How long a stream's token decoding waits at most for other images' placeholders (tokenTurn). */
-const TOKEN_HOLD_MS = 1500;
+/** How long an image's placeholder may hold other work: the page's learned runs (Job.awaitsFirstPaint) and token decoding (tokenTurn). */
+export const FIRST_PAINT_HOLD_MS = 1500;
 /** Placeholders being decoded now (their bytes are here), and who waits for none to be. */
 let placeholders = 0;
 let placeholderWaiters: (() => void)[] = [];
@@ -66,14 +66,14 @@ let sliceStart = 0;
 /**
  * Resolves when a piece of a stream's tokens may be decoded: after the worker's other tasks
  * (other streams' reads) once every TOKEN_SLICE_MS, and once no placeholder is being decoded
- * (at most TOKEN_HOLD_MS). Token decoding blocks the worker (~75 k symbols, 0.3–0.5 s at a
+ * (at most FIRST_PAINT_HOLD_MS). Token decoding blocks the worker (~75 k symbols, 0.3–0.5 s at a
  * quarter core for a 1.5 KB read), and every image's first paint matters more than any image's
  * tokens.
  */
 export async function tokenTurn(): Promise<void> {
   if (placeholders > 0 || performance.now() - sliceStart >= TOKEN_SLICE_MS) {
     await nextTask();
-    if (placeholders > 0) await Promise.race([new Promise<void>((r) => placeholderWaiters.push(r)), new Promise((r) => setTimeout(r, TOKEN_HOLD_MS))]);
+    if (placeholders > 0) await Promise.race([new Promise<void>((r) => placeholderWaiters.push(r)), new Promise((r) => setTimeout(r, FIRST_PAINT_HOLD_MS))]);
     sliceStart = performance.now();
   }
 }

@@ -7,7 +7,7 @@ import { DIRECT_HEAD_BYTES, type StartOptions } from '../protocol.ts';
 import { ClientError } from '../runtime.ts';
 import { directWanted } from '../direct-rule.ts';
 import type { MrtErrorDetail, PaintKind } from '../types.ts';
-import { cfg, errDetail, placeholderBegins, scheduler, send } from './env.ts';
+import { cfg, errDetail, FIRST_PAINT_HOLD_MS, placeholderBegins, scheduler, send } from './env.ts';
 import { learnedCachedNow, learnedCachedSoon, warmLearned } from './gate.ts';
 import { models } from './models.ts';
 import { finalProblem, paintFinal } from './paint-final.ts';
@@ -413,8 +413,6 @@ export class Job {
   }
 }
 
-/** How long an image's placeholder may hold the page's learned runs (Job.awaitsFirstPaint). */
-const FIRST_PAINT_HOLD_MS = 1500;
 
 /** How long the first request waits for the HTTP cache probe (gate.ts probeLearnedCache). */
 const PROBE_WAIT_MS = 50;
