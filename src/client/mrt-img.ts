@@ -563,18 +563,22 @@ export class MrtImg extends ElementBase {
     let early: HTMLImageElement | null = null;
     try {
       // (after a wait: the page's configure() right after the element is defined applies)
-      const cached = await workerScriptCached(abs(config.workerUrl));
+      await null;
       if (stale()) return;
-      if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
       const url = partUrl(opts.url, 'final');
       const wire = () => (ph?.bytes ?? 0) + bodyBytes(url);
       const finalDetail = (): MrtPaintDetail => ({ kind: 'final', bytes: wire(), chunks: 0, tokens: 0 });
       // A final part the page preloads is one the server has (the edge checked it against the
-      // stream's header): shown as soon as it is decoded, whether or not the placeholder is here.
+      // stream's header), and its bytes come whatever we do: shown as soon as it is decoded,
+      // before the placeholder and on warm visits too (the learned stream would compete with it).
       let finalP: Promise<'shown' | 'failed' | 'stale'> | null = null;
-      if (preloaded(url)) {
+      if (config.directFinal !== 'never' && opts.direct !== false && preloaded(url)) {
         early = this.finalImage(url, opts.priority);
         finalP = this.showFinalImage(early, url, finalDetail);
+      } else {
+        const cached = await workerScriptCached(abs(config.workerUrl));
+        if (stale()) return;
+        if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
       }
       let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
       try {

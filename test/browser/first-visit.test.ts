@@ -16,7 +16,7 @@ import { extname, join, normalize } from 'node:path';
 import type { Page } from 'playwright-core';
 import { readHeader } from '../../src/format/index.ts';
 import { encodeFixture, ensureClient, haveKodak, haveModels, type FixtureSpec } from './fixtures.ts';
-import { DIST, launchChromium, type BrowserHandle } from './harness.ts';
+import { DIST, launchChromium, partOf, type BrowserHandle } from './harness.ts';
 
 const ready = haveModels() && haveKodak();
 if (!ready) throw new Error('prerequisites missing (models/ or ../shared/data/kodak): see README');
@@ -43,6 +43,8 @@ interface Mem {
   delayMs?: number;
   /** Wait this long before answering at all. */
   waitMs?: number;
+  /** Serve `?part=placeholder|final` as the edge does; else the query is ignored. */
+  parts?: boolean;
 }
 
 interface Srv {
@@ -50,8 +52,8 @@ interface Srv {
   mem: Map<string, Mem>;
   /** The Content-Security-Policy header to send with a path (null: none), set per test. */
   policy: (path: string) => string | null;
-  /** Requests by arrival: path and wall-clock ms. */
-  log: { path: string; t: number }[];
+  /** Requests by arrival: path, query and wall-clock ms. */
+  log: { path: string; search: string; t: number }[];
   /** Bodies POSTed to /csp-report. */
   reports: string[];
   /** Send COOP/COEP (a cross-origin isolated page: WASM threads), set per test. */
@@ -67,8 +69,9 @@ async function serve(): Promise<Srv> {
   const reports: string[] = [];
   const srv = { mem, policy: () => null, log, reports, isolated: false } as unknown as Srv;
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
-    const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    log.push({ path, t: Date.now() });
+    const u = new URL(req.url ?? '/', 'http://x');
+    const path = decodeURIComponent(u.pathname);
+    log.push({ path, search: u.search, t: Date.now() });
     if (req.method === 'POST' && path === '/csp-report') {
       let body = '';
       for await (const c of req) body += c;
@@ -83,6 +86,13 @@ async function serve(): Promise<Srv> {
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
     const m = mem.get(path);
+    const part = u.searchParams.get('part');
+    if (m?.parts && part !== null) {
+      const p = await partOf(path, m.body, part);
+      if (!('body' in p)) res.writeHead(p.status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(p.error));
+      else res.writeHead(200, { ...p.headers, 'Content-Type': p.mime, 'Content-Length': p.body.length, 'Cache-Control': 'no-store' }).end(p.body);
+      return;
+    }
     if (m) {
       if (m.waitMs) await sleep(m.waitMs);
       res.writeHead(200, { 'Content-Type': m.type ?? MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': m.body.length, 'Cache-Control': 'no-store' });
@@ -335,7 +345,7 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     }
   });
 
-  it('a stream with a final layer: on the first visit the placeholder and the final alone (the runtime loads after it); once the runtime is cached, learned paints first on a slow link and none on a fast one', async () => {
+  it('a stream with a final layer: on the first visit the placeholder and the final alone (the runtime loads after it); once the runtime is cached, learned paints first on a slow link (none where the page preloads the final) and none on a fast one', async () => {
     const own = await launchChromium();
     try {
       // the encoder's defaults: an AVIF final, the learned chunks cut at 10 % over it
@@ -343,13 +353,17 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
       srv.mem.set('/i/p.mrt', { body: product, boundaries: readHeader(product).chunkEnds, delayMs: 150 });
       srv.mem.set('/t/p.html', { body: page(`<p>final</p><mrt-img id="m" src="/i/p.mrt" width="768" height="512" alt="p"></mrt-img>`) });
       // navigator.connection as the page reads it (finalSoon: src/client/direct-rule.ts); none: the browser's own
-      const visit = async (conn?: { effectiveType: string; downlink: number; rtt: number }) => {
+      srv.mem.set('/i/pp.mrt', { body: product, delayMs: 150, parts: true });
+      srv.mem.set('/t/pp.html', {
+        body: page(`<p>final</p><mrt-img id="m" src="/i/pp.mrt" width="768" height="512" alt="p"></mrt-img>`, { head: '<link rel="preload" as="image" href="/i/pp.mrt?part=final">' }),
+      });
+      const visit = async (conn?: { effectiveType: string; downlink: number; rtt: number }, path = '/t/p.html') => {
         const p = await own.context.newPage();
         if (conn) await p.addInitScript((c) => Object.defineProperty(navigator, 'connection', { value: { ...c, saveData: false, addEventListener() {} } }), conn);
         const from = srv.log.length;
-        await p.goto(srv.url + '/t/p.html');
+        await p.goto(srv.url + path);
         const ev = await settled(p);
-        return { p, ev, requests: () => srv.log.slice(from).map((r) => r.path) };
+        return { p, ev, requests: () => srv.log.slice(from).map((r) => r.path), log: () => srv.log.slice(from) };
       };
       const kinds = (ev: Ev[]) => ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind);
       const a = await visit();
@@ -372,6 +386,15 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
       expect(k.at(-1)).toBe('final');
       expect(b.requests().filter((r) => RUNTIME.test(r))).toEqual([]);
       await b.p.close();
+      // the same slow link, a page that preloads the final part: its bytes come anyway, so it is
+      // shown as it decodes, and no learned stream competes with it
+      const pre = await visit({ effectiveType: '4g', downlink: 0.5, rtt: 300 }, '/t/pp.html');
+      expect(pre.ev.filter((e) => e.type === 'error')).toEqual([]);
+      const kp = kinds(pre.ev);
+      expect([['placeholder', 'final'], ['final']]).toContainEqual(kp);
+      expect(pre.log().filter((r) => r.path === '/i/pp.mrt').map((r) => r.search).sort()).toEqual(['?part=final', '?part=placeholder']);
+      expect(await pre.p.evaluate(() => document.getElementById('m')!.getAttribute('data-state'))).toBe('final');
+      await pre.p.close();
       // 20 Mbit/s: the final comes at once; the runtime is cached, but no learned paint is worth its wait
       const c = await visit({ effectiveType: '4g', downlink: 20, rtt: 50 });
       expect(c.ev.filter((e) => e.type === 'error')).toEqual([]);

@@ -88,6 +88,17 @@ async function sendBody(res: ServerResponse, body: Uint8Array, s: Partial<Stream
   return sent;
 }
 
+/** `?part=` of a whole stream, as the edge answers it (src/edge/parts.ts). */
+export async function partOf(key: string, whole: Uint8Array, part: string): Promise<{ body: Uint8Array; mime: string; headers: Record<string, string> } | { status: number; error: unknown }> {
+  const info = readHeader(whole);
+  const p = isPart(part)
+    ? await readPart(part, { key, size: whole.length, info, headerBytes: whole.subarray(0, info.headerEnd), read: async (o, n) => whole.subarray(o, o + n) })
+    : { status: 400, error: 'bad-query', detail: `no part '${part}'` };
+  if (p === 'changed') return { status: 500, error: p };
+  if (!('body' in p)) return { status: p.status, error: p };
+  return p;
+}
+
 export async function startServer(opts: { root?: string; isolate?: boolean } = {}): Promise<TestServer> {
   const root = opts.root ?? DIST;
   const streams = new Map<string, Stream>();
@@ -120,14 +131,10 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
     const part = u.searchParams.get('part');
     if (mem && mem.parts && part !== null) {
       s = mem;
-      const whole = mem.bytes;
-      const info = readHeader(whole);
-      const p = isPart(part)
-        ? await readPart(part, { key: path, size: whole.length, info, headerBytes: whole.subarray(0, info.headerEnd), read: async (o, n) => whole.subarray(o, o + n) })
-        : { status: 400, error: 'bad-query', detail: `no part '${part}'` };
-      if (p === 'changed' || !('body' in p)) {
-        entry.status = p === 'changed' ? 500 : p.status;
-        res.writeHead(entry.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(p));
+      const p = await partOf(path, mem.bytes, part);
+      if (!('body' in p)) {
+        entry.status = p.status;
+        res.writeHead(entry.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(p.error));
         return;
       }
       for (const [n, v] of Object.entries(p.headers)) res.setHeader(n, v);
