@@ -42,7 +42,13 @@ export interface PlaceholderPart {
  * from it, so no byte comes twice); or neither (an error of the edge's, such as a
  * missing stream: the worker meets it and reports it). Throws when the part cannot be decoded.
  */
-export async function fetchPlaceholder(src: string, signal: AbortSignal, priority: RequestPriority): Promise<{ part: PlaceholderPart } | { head: StreamHead | null }> {
+export async function fetchPlaceholder(
+  src: string,
+  signal: AbortSignal,
+  priority: RequestPriority,
+  /** called with the final layer's media type as soon as the part's headers say it, before its image is decoded */
+  onFinalType?: (mime: string) => void,
+): Promise<{ part: PlaceholderPart } | { head: StreamHead | null }> {
   const origin = new URL(src).origin;
   if (noParts.has(origin)) return { head: null };
   // The Range bounds what a server without parts sends: the stream's start, what the worker's
@@ -61,9 +67,10 @@ export async function fetchPlaceholder(src: string, signal: AbortSignal, priorit
   const image = parseSize(res.headers.get(PART_HEADERS.imageSize));
   const padded = parseSize(res.headers.get(PART_HEADERS.paddedSize));
   if (!size || !image || !padded) throw new Error(`the placeholder part has no valid ${PART_HEADERS.size}, ${PART_HEADERS.imageSize} or ${PART_HEADERS.paddedSize}`);
+  const finalType = res.headers.get(PART_HEADERS.finalType);
+  if (finalType && finalType !== 'none') onFinalType?.(finalType);
   const blob = await res.blob();
   const bitmap = await createImageBitmap(blob, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  const finalType = res.headers.get(PART_HEADERS.finalType);
   const total = Number(res.headers.get('X-MRT-Total-Length'));
   const [width, height] = size;
   return {

@@ -581,8 +581,15 @@ export class MrtImg extends ElementBase {
         if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
       }
       let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
+      // the server serves parts and the stream has a final: its request goes out before the
+      // placeholder is read and decoded (on a slow device, that decode sooner)
+      const startFinal = (mime: string) => {
+        if (early || stale()) return;
+        early = this.finalImage(url, opts.priority);
+        finalP = this.showFinalImage(early, mime, finalDetail);
+      };
       try {
-        got = await fetchPlaceholder(opts.url, ac.signal, opts.priority);
+        got = await fetchPlaceholder(opts.url, ac.signal, opts.priority, startFinal);
       } catch (e) {
         if (stale()) return;
         console.warn(`[mrt-img] ${opts.url}: the placeholder part could not be shown (${(e as Error).message}); reading the stream instead`);

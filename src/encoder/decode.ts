@@ -26,13 +26,19 @@ export interface DecodeOptions {
    * measured filter, or its parameters; default DEBLOCK_BY_DEFAULT.
    */
   deblock?: boolean | DeblockParams;
+  /**
+   * 'image' (default): learned-layer paints scaled up to the image's size; 'learned': at the
+   * learned layer's own size, as a client shows a large photo on a smaller display (the final
+   * layer is always at the image's size).
+   */
+  size?: 'image' | 'learned';
 }
 
 /** Learned-layer paints are deblocked unless asked not to (bench/deblock.ts measures both). */
 export const DEBLOCK_BY_DEFAULT = true;
 
 export interface DecodeResult {
-  /** At the image's size (2.11: a learned layer smaller than the image is scaled up to it, as a client shows it). */
+  /** At the image's size (2.11: a learned layer smaller than the image is scaled up to it, as a client shows it), unless `size: 'learned'`. */
   image: RgbImage;
   /** (2.11) the learned layer's size, when the pixels were scaled up from it */
   learnedSize?: { width: number; height: number };
@@ -84,8 +90,9 @@ async function paintPlaceholder(p: MrtPlaceholder, paddedW: number, paddedH: num
 }
 
 /** A learned-layer paint at the image's size (2.11: scaled up, Lanczos 3), as a client shows it. */
-async function toImageSize(img: RgbImage, width: number, height: number): Promise<Pick<DecodeResult, 'image' | 'learnedSize'>> {
+async function toImageSize(img: RgbImage, width: number, height: number, size: DecodeOptions['size']): Promise<Pick<DecodeResult, 'image' | 'learnedSize'>> {
   if (img.width === width && img.height === height) return { image: img };
+  if (size === 'learned') return { image: img, learnedSize: { width: img.width, height: img.height } };
   return { image: await resizeRgb(img, width, height), learnedSize: { width: img.width, height: img.height } };
 }
 
@@ -113,7 +120,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
     if (first?.placeholder) {
       const painted = await paintPlaceholder(first.placeholder, first.paddedWidth, first.paddedHeight, first.width, first.height);
       return {
-        ...(await toImageSize(painted, first.imageWidth, first.imageHeight)),
+        ...(await toImageSize(painted, first.imageWidth, first.imageHeight, options.size)),
         source: 'placeholder', bytesUsed: prefix.length, chunks: 0, tokens: 0,
         error: sd.error?.message,
       };
@@ -142,7 +149,7 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   if (deblock) deblockPaint(out, g, models.manifest.layout, sd.known, deblock === true ? DEBLOCK_DEFAULT : deblock);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
   return {
-    ...(await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight)),
+    ...(await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight, options.size)),
     source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
   };
 }

@@ -231,6 +231,28 @@ describe('first visit: placeholder, then the final layer on its own', () => {
       await page.close();
     });
 
+    it('the final part is asked for as soon as the placeholder part\'s headers say the stream has one, not after its image', async () => {
+      srv.streams.set('/i/slowph.mrt', { bytes: mrt, parts: true, boundaries: [64], pieceDelayMs: 1500 });
+      const body = `<mrt-img id="m" src="/i/slowph.mrt" width="768" height="512" alt="d"></mrt-img>
+        <script type="module">
+          customElements.get('mrt-img') || await customElements.whenDefined('mrt-img');
+          window.track(document.getElementById('m'));
+        </script>`;
+      srv.streams.set('/t/slowph.html', { bytes: new TextEncoder().encode(testPage(body, TRACK)) });
+      const from = srv.log.length;
+      const page: Page = await browser.context.newPage();
+      await page.goto(srv.url + '/t/slowph.html');
+      await page.waitForFunction(() => (window as any).ev.some((e: any) => e.type === 'load' || e.type === 'error'), null, { timeout: 60_000 });
+      const ev = (await page.evaluate(() => (window as any).ev)) as { type: string; detail: any }[];
+      expect(ev.filter((e) => e.type === 'error')).toEqual([]);
+      expect([['placeholder', 'final'], ['final']]).toContainEqual(ev.filter((e) => e.type === 'paint').map((e) => e.detail.kind));
+      const reqs = srv.log.slice(from).filter((r) => r.path === '/i/slowph.mrt');
+      expect(reqs.map((r) => r.search)).toEqual(['?part=placeholder', '?part=final']);
+      // the placeholder's body took 1.5 s more; the final's request did not wait for it
+      expect(reqs[1]!.start).toBeLessThan(reqs[0]!.end! - 1000);
+      await page.close();
+    });
+
     it("a final part the browser cannot decode: said on the console, and the learned layer instead", async () => {
       const info = readHeader(mrt);
       const whole = readFinal(info, mrt.subarray(0, info.headerEnd), mrt.subarray(info.chunkEnds.at(-1)!, info.finalEnd));
@@ -271,7 +293,8 @@ describe('first visit: placeholder, then the final layer on its own', () => {
     });
 
     it('an element that leaves the page while its placeholder part comes: no final, no worker, nothing said', async () => {
-      srv.streams.set('/i/gone.mrt', { bytes: mrt, parts: true, boundaries: [64], pieceDelayMs: 1500 });
+      // (the final is asked for as soon as the part's headers come: here they come after the element left)
+      srv.streams.set('/i/gone.mrt', { bytes: mrt, parts: true, waitMs: 1500 });
       const body = `<mrt-img id="m" src="/i/gone.mrt" width="768" height="512" alt="gone"></mrt-img>
         <script type="module">
           await customElements.whenDefined('mrt-img');

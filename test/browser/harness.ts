@@ -43,6 +43,8 @@ export interface Stream {
   dropAfter?: number;
   /** Serve `?part=placeholder|final` as the edge does (src/edge/parts.ts); else the query is ignored, as a plain static host does. */
   parts?: boolean;
+  /** Wait this long before answering at all (headers included). */
+  waitMs?: number;
 }
 
 export interface TestServer {
@@ -128,6 +130,7 @@ export async function startServer(opts: { root?: string; isolate?: boolean } = {
     let typePath = path;
     let type: string | undefined;
     const mem = streams.get(path);
+    if (mem?.waitMs) await sleep(mem.waitMs);
     const part = u.searchParams.get('part');
     if (mem && mem.parts && part !== null) {
       s = mem;

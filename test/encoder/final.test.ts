@@ -71,6 +71,9 @@ describe('a photo past the learned layer limit (2.11)', () => {
     // a prefix paints the learned layer at the image's size; the whole file is the final at full size
     const prefix = await decode(mrt, { models, bytes: 2048 });
     expect([prefix.source, prefix.image.width, prefix.image.height, prefix.learnedSize]).toEqual(['tokens', 1600, 1200, { width: h.width, height: h.height }]);
+    // or at the learned layer's own size, as a smaller display shows it: the same pixels before the scaling
+    const own = await decode(mrt, { models, bytes: 2048, size: 'learned' });
+    expect([own.source, own.image.width, own.image.height, own.tokens]).toEqual(['tokens', h.width, h.height, prefix.tokens]);
     const whole = await decode(mrt, { models });
     expect([whole.source, whole.image.width, whole.image.height]).toEqual(['final', 1600, 1200]);
     // without a final layer nothing would carry the full resolution
