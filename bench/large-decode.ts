@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { decode, encode, loadModels } from '../src/encoder/index.ts';
 import { readHeader } from '../src/format/index.ts';
+import { learnedEnd } from '../src/format/header.ts';
 import { BUDGETS, KODAK_DIR } from './lib/kodak.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, out: { type: 'string', default: 'bench/results/large-decode.md' } } });
@@ -41,8 +42,6 @@ try {
 }
 const hs = readHeader(small);
 const hl = readHeader(large);
-/** Where the learned chunks end: the last byte before the final layer. */
-const learnedEnd = (h: ReturnType<typeof readHeader>) => h.chunkEnds.at(-1)!;
 
 type Row = { label: string; bytes: number; size: 'image' | 'learned' };
 const rows: Row[] = [];
@@ -53,10 +52,11 @@ for (const b of BUDGETS.filter((b) => b >= 512)) {
 rows.push({ label: 'learned end', bytes: -1, size: 'learned' }, { label: 'learned end', bytes: -1, size: 'image' }, { label: 'whole (final)', bytes: Infinity, size: 'image' });
 
 const prefixOf = (mrt: Uint8Array, h: ReturnType<typeof readHeader>, bytes: number) => (bytes === Infinity ? mrt.length : bytes < 0 ? learnedEnd(h) : Math.min(bytes, mrt.length));
-async function time(mrt: Uint8Array, bytes: number, size: Row['size']): Promise<{ ms: number; source: string; w: number; h: number }> {
+async function time(mrt: Uint8Array, bytes: number, size: Row['size']): Promise<{ ms: number; paint: number; source: string; w: number; h: number }> {
   const t0 = performance.now();
   const r = await decode(mrt, { models, bytes, size });
-  return { ms: performance.now() - t0, source: r.source, w: r.image.width, h: r.image.height };
+  const ms = performance.now() - t0;
+  return { ms, paint: r.ms?.paint ?? ms, source: r.source, w: r.image.width, h: r.image.height };
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -75,25 +75,40 @@ log();
 log(`- kodim23: ${hs.header.imageWidth}x${hs.header.imageHeight}, learned layer ${hs.header.width}x${hs.header.height}, ${small.length} B (learned chunks end at ${learnedEnd(hs)} B).`);
 log(`- its 4000x3000 upscale (Lanczos): learned layer ${hl.header.width}x${hl.header.height} (${((hl.header.width * hl.header.height) / (hs.header.width * hs.header.height)).toFixed(2)}x the pixels), ${large.length} B (learned chunks end at ${learnedEnd(hl)} B).`);
 log();
-log('| prefix | painted at | kodim23 (ms) | 4000x3000 (ms) | ratio | large paints |');
-log('|---|---|---|---|---|---|');
+log('Whole decode: `decode()` from the first byte (entropy decoding of every received symbol, then the paint). Paint: the decoder run and what follows it, what a client pays to show a prefix whose symbols it decoded as they arrived (`DecodeResult.ms.paint`). Learned bytes: the bytes of learned chunks in the prefix (kodim23 ends its learned chunks at ' + learnedEnd(hs) + ' B, so past it the large photo decodes more of them).');
+log();
+log('| prefix | painted at | learned bytes, kodim23 / large | whole decode kodim23 (ms) | whole decode large (ms) | ratio | paint kodim23 (ms) | paint large (ms) | ratio | large paints |');
+log('|---|---|---|---|---|---|---|---|---|---|');
 let worstLearned = 0;
+let worstPaint = 0;
 for (const r of rows) {
   const a: number[] = [];
   const b: number[] = [];
+  const pa: number[] = [];
+  const pb: number[] = [];
   let shape = '';
+  const ps = prefixOf(small, hs, r.bytes);
+  const pl = prefixOf(large, hl, r.bytes);
   for (let i = 0; i < reps; i++) {
-    a.push((await time(small, prefixOf(small, hs, r.bytes), r.size)).ms);
-    const t = await time(large, prefixOf(large, hl, r.bytes), r.size);
+    const s = await time(small, ps, r.size);
+    a.push(s.ms);
+    pa.push(s.paint);
+    const t = await time(large, pl, r.size);
     b.push(t.ms);
+    pb.push(t.paint);
     shape = `${t.source} ${t.w}x${t.h}`;
   }
   const ratio = median(b) / median(a);
-  if (r.size === 'learned') worstLearned = Math.max(worstLearned, ratio);
-  log(`| ${r.label} | ${r.bytes === Infinity ? 'image size' : r.size === 'learned' ? 'learned size' : 'image size'} | ${median(a).toFixed(0)} | ${median(b).toFixed(0)} | ${ratio.toFixed(2)} | ${shape} |`);
+  const pratio = median(pb) / median(pa);
+  if (r.size === 'learned') {
+    worstLearned = Math.max(worstLearned, ratio);
+    worstPaint = Math.max(worstPaint, pratio);
+  }
+  const learned = (n: number, h: ReturnType<typeof readHeader>) => Math.max(0, Math.min(n, learnedEnd(h)) - h.headerEnd);
+  log(`| ${r.label} | ${r.bytes === Infinity ? 'image size' : r.size === 'learned' ? 'learned size' : 'image size'} | ${learned(ps, hs)} / ${learned(pl, hl)} | ${median(a).toFixed(0)} | ${median(b).toFixed(0)} | ${ratio.toFixed(2)} | ${median(pa).toFixed(0)} | ${median(pb).toFixed(0)} | ${pratio.toFixed(2)} | ${shape} |`);
 }
 loads.push(loadavg().map((x) => x.toFixed(2)).join(' '));
 log();
-log(`Learned prefixes at the learned layer's size, worst ratio ${worstLearned.toFixed(2)} (target <= 3: ${worstLearned <= 3 ? 'met' : 'NOT met'}). Load averages before and after: ${loads.join('; ')}.`);
+log(`Learned prefixes at the learned layer's size, worst ratio: whole decode ${worstLearned.toFixed(2)} (target <= 3: ${worstLearned <= 3 ? 'met' : 'NOT met'}), paint ${worstPaint.toFixed(2)} (${worstPaint <= 3 ? 'met' : 'NOT met'}). Load averages before and after: ${loads.join('; ')}.`);
 writeFileSync(values.out!, `${out.join('\n')}\n`);
 console.error(`wrote ${values.out}`);

@@ -55,6 +55,12 @@ export interface DecodeResult {
   verified?: number;
   /** Set when the stream was corrupt or cut inside a message; the image is the best before it. */
   error?: string;
+  /**
+   * Wall time of the two halves of a learned-layer paint (ms): entropy decoding of every
+   * received symbol (a client does it as the bytes arrive), and the decoder run with what
+   * follows it (what a client's paint of the prefix costs).
+   */
+  ms?: { entropy: number; paint: number };
 }
 
 export class DecodeError extends Error {
@@ -105,7 +111,9 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const want = modelHashBytes(models.manifest);
   // A client that received only the first N bytes paints every token they complete,
   // including those of a chunk whose rest (and checksum) has not arrived.
+  const t0 = performance.now();
   const sd = decodeMrt(prefix, { rcm: models.rcm, modelHash: want, ended: prefix.length === mrt.length });
+  const t1 = performance.now();
   const header = sd.header;
   if (sd.error?.code === 'model') throw new DecodeError(`stream does not fit the loaded model ${models.manifest.id}: ${sd.error.message}`);
   if (!header) {
@@ -148,9 +156,11 @@ export async function decode(mrt: Uint8Array, options: DecodeOptions = {}): Prom
   const deblock = options.deblock ?? DEBLOCK_BY_DEFAULT;
   if (deblock) deblockPaint(out, g, models.manifest.layout, sd.known, deblock === true ? DEBLOCK_DEFAULT : deblock);
   const px = chwToPixels(out, g.paddedW, g.paddedH, g.width, g.height, 3);
+  const sized = await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight, options.size);
   return {
-    ...(await toImageSize({ width: g.width, height: g.height, data: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) }, header.imageWidth, header.imageHeight, options.size)),
+    ...sized,
     source: 'tokens', bytesUsed: prefix.length, chunks: sd.chunks, tokens: sd.known, verified: sd.verified, error,
+    ms: { entropy: t1 - t0, paint: performance.now() - t1 },
   };
 }
 
