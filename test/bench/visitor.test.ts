@@ -36,8 +36,9 @@ describe('visitor benchmark, quick mode', () => {
     const mrtFinal = by('mrt', 'cold').final.psnr;
     expect(Math.abs(by('mrt', 'warm').final.psnr - mrtFinal)).toBeLessThan(0.05);
     expect(by('avif', 'cold').final.psnr).toBeGreaterThanOrEqual(mrtFinal - 0.3);
-    // MRT paints its placeholder before its learned image
-    for (const c of ['cold', 'warm']) expect(by('mrt', c).firstPaint!).toBeLessThan(by('mrt', c).final.t);
+    // (no order of paints here: at 10 Mbit/s both visits take the parts path, where the final may
+    // be shown before the placeholder part is decoded, which is then skipped; the browser tests
+    // check the paints of each path: test/browser/direct-final.test.ts, first-visit.test.ts)
     // a warm visit does not download the runtime and model again
     expect(by('mrt', 'warm').bytes).toBeLessThan(by('mrt', 'cold').bytes / 10);
     for (const f of [`${out}.json`, `${out}.md`, join(tmpdir(), 'visitor-hero-10Mbps-40ms.svg')]) if (existsSync(f)) rmSync(f);
