@@ -16,8 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { decode, encode, loadModels } from '../src/encoder/index.ts';
-import { readHeader } from '../src/format/index.ts';
-import { learnedEnd } from '../src/format/header.ts';
+import { learnedEnd, readHeader } from '../src/format/index.ts';
 import { BUDGETS, KODAK_DIR } from './lib/kodak.ts';
 
 const { values } = parseArgs({ options: { reps: { type: 'string', default: '5' }, out: { type: 'string', default: 'bench/results/large-decode.md' } } });
@@ -59,6 +58,8 @@ async function time(mrt: Uint8Array, bytes: number, size: Row['size']): Promise<
   return { ms, paint: r.ms?.paint ?? ms, source: r.source, w: r.image.width, h: r.image.height };
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+/** Bytes of learned chunks in the first n bytes. */
+const learned = (n: number, h: ReturnType<typeof readHeader>) => Math.max(0, Math.min(n, learnedEnd(h)) - h.headerEnd);
 
 // one warm-up decode of each (sessions, sharp)
 await time(small, 2048, 'learned');
@@ -104,8 +105,7 @@ for (const r of rows) {
     worstLearned = Math.max(worstLearned, ratio);
     worstPaint = Math.max(worstPaint, pratio);
   }
-  const learned = (n: number, h: ReturnType<typeof readHeader>) => Math.max(0, Math.min(n, learnedEnd(h)) - h.headerEnd);
-  log(`| ${r.label} | ${r.bytes === Infinity ? 'image size' : r.size === 'learned' ? 'learned size' : 'image size'} | ${learned(ps, hs)} / ${learned(pl, hl)} | ${median(a).toFixed(0)} | ${median(b).toFixed(0)} | ${ratio.toFixed(2)} | ${median(pa).toFixed(0)} | ${median(pb).toFixed(0)} | ${pratio.toFixed(2)} | ${shape} |`);
+  log(`| ${r.label} | ${r.size === 'learned' ? 'learned size' : 'image size'} | ${learned(ps, hs)} / ${learned(pl, hl)} | ${median(a).toFixed(0)} | ${median(b).toFixed(0)} | ${ratio.toFixed(2)} | ${median(pa).toFixed(0)} | ${median(pb).toFixed(0)} | ${pratio.toFixed(2)} | ${shape} |`);
 }
 loads.push(loadavg().map((x) => x.toFixed(2)).join(' '));
 log();

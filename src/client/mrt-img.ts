@@ -560,7 +560,8 @@ export class MrtImg extends ElementBase {
     let shown = false;
     let painted = false;
     let ph: PlaceholderPart | null = null;
-    let early: HTMLImageElement | null = null;
+    // (set by startFinal, a closure: typed so that the checks after it are not narrowed to null)
+    let early = null as HTMLImageElement | null;
     try {
       // (after a wait: the page's configure() right after the element is defined applies)
       await null;
@@ -572,23 +573,21 @@ export class MrtImg extends ElementBase {
       // stream's header), and its bytes come whatever we do: shown as soon as it is decoded,
       // before the placeholder and on warm visits too (the learned stream would compete with it).
       let finalP: Promise<'shown' | 'failed' | 'stale'> | null = null;
-      if (config.directFinal !== 'never' && opts.direct !== false && preloaded(url)) {
-        early = this.finalImage(url, opts.priority);
-        finalP = this.showFinalImage(early, url, finalDetail);
-      } else {
-        const cached = await workerScriptCached(abs(config.workerUrl));
-        if (stale()) return;
-        if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
-      }
-      let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
-      // the server serves parts and the stream has a final: its request goes out before the
-      // placeholder is read and decoded (on a slow device, that decode sooner)
       const startFinal = (mime: string) => {
         if (early || stale()) return;
         early = this.finalImage(url, opts.priority);
         finalP = this.showFinalImage(early, mime, finalDetail);
       };
+      if (config.directFinal !== 'never' && opts.direct !== false && preloaded(url)) startFinal(url);
+      else {
+        const cached = await workerScriptCached(abs(config.workerUrl));
+        if (stale()) return;
+        if (saveData() || !directWanted(config.directFinal, opts, cached)) return this.postStart(opts);
+      }
+      let got: Awaited<ReturnType<typeof fetchPlaceholder>> = { head: null };
       try {
+        // else, once the placeholder part's headers say the stream has a final: its request goes
+        // out before the placeholder is read and decoded (on a slow device, that decode sooner)
         got = await fetchPlaceholder(opts.url, ac.signal, opts.priority, startFinal);
       } catch (e) {
         if (stale()) return;

@@ -95,7 +95,7 @@ async function paintPlaceholder(p: MrtPlaceholder, paddedW: number, paddedH: num
   return { width: w, height: h, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
 }
 
-/** A learned-layer paint at the image's size (2.11: scaled up, Lanczos 3), as a client shows it. */
+/** A learned-layer paint at the image's size (2.11: scaled up, Lanczos 3), as a client shows it; as it is for `size: 'learned'`. */
 async function toImageSize(img: RgbImage, width: number, height: number, size: DecodeOptions['size']): Promise<Pick<DecodeResult, 'image' | 'learnedSize'>> {
   if (img.width === width && img.height === height) return { image: img };
   if (size === 'learned') return { image: img, learnedSize: { width: img.width, height: img.height } };

@@ -86,6 +86,7 @@ async function serve(): Promise<Srv> {
       res.setHeader('Cross-Origin-Embedder-Policy', 'require-corp');
     }
     const m = mem.get(path);
+    if (m?.waitMs) await sleep(m.waitMs);
     const part = u.searchParams.get('part');
     if (m?.parts && part !== null) {
       const p = await partOf(path, m.body, part);
@@ -94,7 +95,6 @@ async function serve(): Promise<Srv> {
       return;
     }
     if (m) {
-      if (m.waitMs) await sleep(m.waitMs);
       res.writeHead(200, { 'Content-Type': m.type ?? MIME[extname(path)] ?? 'application/octet-stream', 'Content-Length': m.body.length, 'Cache-Control': 'no-store' });
       let o = 0;
       for (const b of [...(m.boundaries ?? []), m.body.length]) {

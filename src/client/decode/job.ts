@@ -413,7 +413,6 @@ export class Job {
   }
 }
 
-
 /** How long the first request waits for the HTTP cache probe (gate.ts probeLearnedCache). */
 const PROBE_WAIT_MS = 50;
 
