@@ -8,4 +8,4 @@ export { detExp } from './detmath.ts';
 export { createPrior, type PriorOptions } from './create.ts';
 export { encodeChunk, encodeChunks, decodeChunk, ChunkDecoder, ModelledStream } from './chunk.ts';
 export { StreamDecoder, decodeMrt, type StreamDecoderOptions, type StreamEvent } from './stream.ts';
-export { regenerate, tokensToZ, REGENERATE_BY_DEFAULT, type DecoderInputs } from './regenerate.ts';
+export { regenerate, regenerationSeed, tokensToZ, REGENERATE_BY_DEFAULT, type DecoderInputs, type Regeneration, type RegenerationSample } from './regenerate.ts';

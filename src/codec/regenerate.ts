@@ -45,9 +45,48 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols:
  * budget (512 B -0.25, 1 K -0.25, 2 K -0.05 dB, 4-8 K equal; mrt-v0.4 -0.17 / -0.22 /
  * -0.04 dB, mrt-v0.3 -0.01..-0.14 dB at 1-32 layers in bench/client-regen.ts), and it
  * costs 27-61 ms per browser paint, so
- * missing tokens are masked by default.
+ * missing tokens are masked by default. Neither mode wins with mrt-v0.13 on the perceptual
+ * metrics (bench/regen-perceptual.ts, docs/experiments.md): expected values lose SSIMULACRA 2.1
+ * and LPIPS below 2 KB, drawn tokens lose every metric at every budget.
  */
 export const REGENERATE_BY_DEFAULT = false;
+
+/**
+ * Sampled regeneration: each missing token is drawn from the RCM's distribution sharpened by
+ * 1/temperature, by a counter-based hash of (seed, stream index), so the same stream prefix
+ * always regenerates the same tokens (repaints do not flicker) and no state is kept between
+ * paints. The seed is the stream's content hash (regenerationSeed).
+ */
+export interface RegenerationSample {
+  /** > 0; 1 draws from the RCM's own distribution, lower values favour its likeliest levels */
+  temperature: number;
+  /** 32-bit seed */
+  seed: number;
+}
+
+/** How decoders fill missing tokens: not at all, with the prior's expected values (true), or drawn from it. */
+export type Regeneration = boolean | { temperature: number };
+
+/** The seed of a stream's sampled regeneration: the first 4 bytes of its content hash (0 without one). */
+export function regenerationSeed(contentHash: Uint8Array | undefined | null): number {
+  if (!contentHash || contentHash.length === 0) return 0;
+  let s = 0;
+  for (let k = 0; k < Math.min(4, contentHash.length); k++) s = (s * 256 + contentHash[k]!) >>> 0;
+  return s;
+}
+
+/** A uniform number in [0, 1) from (seed, i): two rounds of a 32-bit integer finaliser (murmur3 fmix32). */
+export function hashUniform(seed: number, i: number): number {
+  let h = (seed ^ Math.imul(i + 1, 0x9e3779b9)) >>> 0;
+  for (let r = 0; r < 2; r++) {
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+  }
+  return (h >>> 0) / 4294967296;
+}
 
 /**
  * Fill the tokens that were not received with the RCM's expected value sum_k p_k v_k,
@@ -55,9 +94,11 @@ export const REGENERATE_BY_DEFAULT = false;
  * A regenerated position enters later predictions as its expected embedding
  * (sum_k p_k E_self[t][k] for the window state, sum_k p_k N_*[k] for neighbours).
  * (2.8) A token known by its coarse trit takes the expectation over its bin only.
- * With rcm == null the missing tokens are z = 0, mask = 0.
+ * With rcm == null the missing tokens are z = 0, mask = 0. With `sample`, each missing token is
+ * instead drawn (RegenerationSample) and enters later predictions as a received token would.
  */
-export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownSymbols: number, coarseMask = 1): DecoderInputs {
+export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: Uint8Array, knownSymbols: number, coarseMask = 1, sample?: RegenerationSample): DecoderInputs {
+  if (sample && !(sample.temperature > 0 && Number.isFinite(sample.temperature))) throw new RangeError(`regeneration temperature must be > 0, got ${sample.temperature}`);
   const res = tokensToZ(layout, tokens, knownSymbols, coarseMask);
   // The RCM predicts only the layers it covers (rcm.T may be < T): later ones stay masked.
   const n = rcm ? Math.min(layout.total, rcm.T * layout.windows) : layout.total;
@@ -135,10 +176,25 @@ export function regenerate(layout: TokenLayout, rcm: RcmWeights | null, tokens: 
     }
     // a token known by its coarse trit: only the levels of its bin
     const bin = i < progress.coarse ? Math.floor(tokens[i]! / COARSE_BINS) * COARSE_BINS : -1;
+    const invT = sample ? 1 / sample.temperature : 1;
     let sum = 0;
     for (let k = 0; k < L; k++) {
-      p[k] = bin < 0 || (k >= bin && k < bin + COARSE_BINS) ? Math.exp(logits[k]! - max) : 0;
+      p[k] = bin < 0 || (k >= bin && k < bin + COARSE_BINS) ? Math.exp((logits[k]! - max) * invT) : 0;
       sum += p[k]!;
+    }
+    if (sample) {
+      // draw k by the hash's uniform: the first level whose cumulative probability passes it
+      const target = hashUniform(sample.seed, i) * sum;
+      let k = 0;
+      let cum = p[0]!;
+      while (k < L - 1 && cum <= target) cum += p[++k]!;
+      while (p[k] === 0) k--; // (a sum rounded past the last level of a bin)
+      res.z[i] = values[k]!;
+      res.mask[i] = bin < 0 ? 1 : coarseMask;
+      layerDist[r * L + k] = 1;
+      const eo = (t * L + k) * D;
+      for (let d = 0; d < D; d++) h[ho + d] = rcm.decay[d]! * h[ho + d]! + rcm.E_self[eo + d]!;
+      continue;
     }
     let v = 0;
     for (let k = 0; k < L; k++) {

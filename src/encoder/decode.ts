@@ -1,6 +1,6 @@
 // .mrt prefix → pixels in Node: what a client that received the first N bytes paints.
 import { layoutMismatch, modelHashMatches, modelLabel, readFirstPaint, readHeader, type MrtHeader, type MrtPlaceholder } from '../format/index.ts';
-import { decodeMrt, layoutForImage, regenerate, REGENERATE_BY_DEFAULT, tokensToZ } from '../codec/index.ts';
+import { decodeMrt, layoutForImage, regenerate, regenerationSeed, REGENERATE_BY_DEFAULT, tokensToZ, type Regeneration } from '../codec/index.ts';
 type DecodedMrt = ReturnType<typeof decodeMrt>;
 import { chwToPixels, coarseMaskOf, geometry, pixelsToChw, type Geometry } from '../model/io.ts';
 import { DEBLOCK_DEFAULT, deblockPaint, type DeblockParams } from '../model/deblock.ts';
@@ -19,8 +19,12 @@ export interface DecodeOptions {
   modelsRoot?: string;
   /** Bytes of the stream the client received; default all. */
   bytes?: number;
-  /** Fill tokens not received from the prior (default REGENERATE_BY_DEFAULT). */
-  regenerate?: boolean;
+  /**
+   * Fill tokens not received from the prior (default REGENERATE_BY_DEFAULT): true with its
+   * expected values, `{ temperature }` with tokens drawn from it (seeded by the stream's
+   * content hash: the same prefix regenerates the same tokens).
+   */
+  regenerate?: Regeneration;
   /**
    * Smooth the window-grid seams of a learned-layer paint (src/model/deblock.ts): true for the
    * measured filter, or its parameters; default DEBLOCK_BY_DEFAULT.
@@ -190,7 +194,7 @@ export async function modelsFor(prefix: Uint8Array, o: { given?: Models; root?: 
  * from the prior or not) and the base (the decoded placeholder). Shared with the benchmarks
  * that run other decoders on the same inputs.
  */
-export async function decoderInputs(models: Models, header: MrtHeader, sd: Pick<DecodedMrt, 'tokens' | 'known'>, regen: boolean): Promise<{ g: Geometry; z: Float32Array; mask: Float32Array; base: Float32Array }> {
+export async function decoderInputs(models: Models, header: MrtHeader, sd: Pick<DecodedMrt, 'tokens' | 'known'>, regen: Regeneration): Promise<{ g: Geometry; z: Float32Array; mask: Float32Array; base: Float32Array }> {
   if (!header.placeholder) throw new DecodeError('stream has no placeholder; this decoder needs it as the model base');
 
   const layout = models.manifest.layout;
@@ -201,6 +205,7 @@ export async function decoderInputs(models: Models, header: MrtHeader, sd: Pick<
   const base = pixelsToChw(await embedded('placeholder', () => decodePlaceholder(ph.bytes, ph.width, ph.height)), g.baseW, g.baseH, 3);
   const tokenLayout = layoutForImage(header.width, header.height, header.layout);
   const cm = coarseMaskOf(models.manifest);
-  const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known, cm) : tokensToZ(tokenLayout, sd.tokens, sd.known, cm);
+  const sample = typeof regen === 'object' ? { temperature: regen.temperature, seed: regenerationSeed(header.contentHash) } : undefined;
+  const { z, mask } = regen ? regenerate(tokenLayout, models.rcm, sd.tokens, sd.known, cm, sample) : tokensToZ(tokenLayout, sd.tokens, sd.known, cm);
   return { g, z, mask, base };
 }

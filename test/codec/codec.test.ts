@@ -11,6 +11,7 @@ import {
   parseRcm,
   RcmPrior,
   regenerate,
+  regenerationSeed,
   serializeRcm,
   StaticPrior,
   StreamDecoder,
@@ -570,6 +571,39 @@ describe('regenerate', () => {
     let e = 0;
     for (let k = 0; k < 9; k++) e += (f[k]! / M) * tokenValue(k, 9);
     expect(z[known]).toBeCloseTo(e, 2);
+  });
+  it('sampled: levels drawn from the RCM, the same for the same seed, another for another seed; temperature sharpens', () => {
+    const known = layout.windows + 2;
+    const levels = new Set(Array.from({ length: 9 }, (_, k) => Math.fround(tokenValue(k, 9))));
+    const a = regenerate(layout, rcm, tokens, known, 1, { temperature: 1, seed: 7 });
+    expect(regenerate(layout, rcm, tokens, known, 1, { temperature: 1, seed: 7 }).z).toEqual(a.z);
+    expect(regenerate(layout, rcm, tokens, known, 1, { temperature: 1, seed: 8 }).z).not.toEqual(a.z);
+    for (let i = 0; i < known; i++) expect(a.z[i]).toBeCloseTo(tokenValue(tokens[i]!, 9), 6);
+    for (let i = known; i < layout.total; i++) {
+      expect(levels.has(a.z[i]!)).toBe(true);
+      expect(a.mask[i]).toBe(1);
+    }
+    // the first drawn token follows the coding prior's table: over many seeds, its frequencies
+    const p = new RcmPrior(layout, rcm);
+    for (let i = 0; i < known; i++) {
+      p.freqs(i);
+      p.update(i, tokens[i]!);
+    }
+    const f = Array.from(p.freqs(known), (x) => x / M);
+    const seen = new Array(9).fill(0);
+    const cold = new Array(9).fill(0);
+    const n = 2000;
+    for (let s = 0; s < n; s++) {
+      const k = (v: number) => [...Array(9).keys()].find((j) => Math.fround(tokenValue(j, 9)) === v)!;
+      seen[k(regenerate(layout, rcm, tokens, known, 1, { temperature: 1, seed: s }).z[known]!)]++;
+      cold[k(regenerate(layout, rcm, tokens, known, 1, { temperature: 0.25, seed: s }).z[known]!)]++;
+    }
+    for (let k = 0; k < 9; k++) expect(Math.abs(seen[k] / n - f[k]!)).toBeLessThan(0.04);
+    const top = f.indexOf(Math.max(...f));
+    expect(cold[top] / n).toBeGreaterThan(seen[top] / n);
+    expect(() => regenerate(layout, rcm, tokens, known, 1, { temperature: 0, seed: 1 })).toThrow(/temperature/);
+    expect(regenerationSeed(Uint8Array.of(1, 2, 3, 4, 5))).toBe(0x01020304);
+    expect(regenerationSeed(undefined)).toBe(0);
   });
 });
 
