@@ -46,7 +46,7 @@ export function tokensToZ(layout: TokenLayout, tokens: Uint8Array, knownSymbols:
  * -0.04 dB, mrt-v0.3 -0.01..-0.14 dB at 1-32 layers in bench/client-regen.ts), and it
  * costs 27-61 ms per browser paint, so
  * missing tokens are masked by default. Neither mode wins with mrt-v0.13 on the perceptual
- * metrics (bench/regen-perceptual.ts, docs/experiments.md): expected values lose SSIMULACRA 2.1
+ * metrics (bench/paint-perceptual.ts, docs/experiments.md): expected values lose SSIMULACRA 2.1
  * and LPIPS below 2 KB, drawn tokens lose every metric at every budget.
  */
 export const REGENERATE_BY_DEFAULT = false;
