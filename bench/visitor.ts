@@ -5,10 +5,13 @@
 //
 //   npx tsx bench/visitor.ts [--quick] [--pages hero,large,grid] [--methods mrt,avif,pjpeg,jxl (also mrt-preload)]
 //       [--networks 400kbps-400ms,1.6Mbps-150ms,10Mbps-40ms] [--caches cold,warm]
-//       [--cpu 4] [--cpu-mode quota|devtools|off] [--timeout 30] [--out bench/results/visitor]
+//       [--cpu 4] [--cpu-mode quota|devtools|off] [--timeout 30] [--reps 1] [--out bench/results/visitor]
 //
 // --quick: the hero page (kodim23), MRT and AVIF + placeholder, 10 Mbit/s, cold and warm,
 // at most 40 s per run (under 3 minutes; `npm test` runs it).
+// --reps N: every run N times, the methods taking turns within each repetition (a single run on
+// this shared machine swings by up to half a second); adds each method's LCP against AVIF's of
+// the same repetition: median, mean and range of the ratios.
 //
 // Every request of the page (its workers included) goes through DevTools network emulation;
 // the CPU slowdown is described in bench/lib/throttle.ts. Cold: a fresh browser context.
@@ -159,6 +162,8 @@ const DONE_EXPR = `(() => {
 })()`;
 
 interface RunResult {
+  /** repetition (--reps), from 1 */
+  rep: number;
   page: string;
   method: Method;
   network: string;
@@ -296,7 +301,7 @@ async function visit(
   cpu: CpuThrottle,
   timeoutMs: number,
   primerPage: string,
-): Promise<RunResult & { frames: Filmstrip['frames']; origin: number }> {
+): Promise<Omit<RunResult, 'rep'> & { frames: Filmstrip['frames']; origin: number }> {
   const ctx: BrowserContext = await browser.newContext({ viewport: l.viewport, deviceScaleFactor: 1 });
   try {
     await ctx.addInitScript(PERF_SCRIPT);
@@ -375,7 +380,7 @@ async function visit(
   }
 }
 
-async function score(r: Awaited<ReturnType<typeof visit>>, regions: Region[]): Promise<RunResult> {
+async function score(r: Awaited<ReturnType<typeof visit>>, regions: Region[]): Promise<Omit<RunResult, 'rep'>> {
   const tl = await scoreFrames(r.frames.filter((f) => f.at >= r.origin - 50), regions, r.origin);
   const last = tl.points[tl.points.length - 1]!;
   const { frames: _f, origin: _o, ...rest } = r;
@@ -398,7 +403,42 @@ function tableRows(rs: RunResult[], timeoutMs: number): string[] {
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
-    out.push(`| ${r.page} | ${r.method} | ${r.network} | ${r.cache} | ${s(r.firstPaint, r.timedOut, timeoutMs)} | ${s(r.t25, r.timedOut, timeoutMs)} | ${s(r.t30, r.timedOut, timeoutMs)} | ${r.timedOut ? `> ${(timeoutMs / 1000).toFixed(0)} s (${s(r.final.t)})` : s(r.final.t)} | ${r.final.psnr.toFixed(2)} / ${r.final.ssim2.toFixed(1)} | ${r.mean5.psnr.toFixed(2)} / ${r.mean5.ssim2.toFixed(1)} | ${r.lcp ? `${s(r.lcp.t)} (${r.lcp.el ?? '?'})` : 'none'} | ${r.bytes.toLocaleString('en-US')} (${r.requests}) | ${r.longTasks.count}, ${r.longTasks.ms.toFixed(0)} ms | ${r.load.toFixed(1)} |`);
+    out.push(`| ${r.page} | ${r.method}${rs.some((x) => x.rep > 1) ? ` #${r.rep}` : ''} | ${r.network} | ${r.cache} | ${s(r.firstPaint, r.timedOut, timeoutMs)} | ${s(r.t25, r.timedOut, timeoutMs)} | ${s(r.t30, r.timedOut, timeoutMs)} | ${r.timedOut ? `> ${(timeoutMs / 1000).toFixed(0)} s (${s(r.final.t)})` : s(r.final.t)} | ${r.final.psnr.toFixed(2)} / ${r.final.ssim2.toFixed(1)} | ${r.mean5.psnr.toFixed(2)} / ${r.mean5.ssim2.toFixed(1)} | ${r.lcp ? `${s(r.lcp.t)} (${r.lcp.el ?? '?'})` : 'none'} | ${r.bytes.toLocaleString('en-US')} (${r.requests}) | ${r.longTasks.count}, ${r.longTasks.ms.toFixed(0)} ms | ${r.load.toFixed(1)} |`);
+  }
+  return out;
+}
+
+/**
+ * Each method's LCP over AVIF + placeholder's in the same repetition, page, network and cache
+ * (the runs a repetition makes one after another meet the same load): per repetition, and their
+ * median, mean and range. Empty without AVIF runs.
+ */
+function lcpRatios(rs: RunResult[]): string[] {
+  const avif = new Map(rs.filter((r) => r.method === 'avif' && r.lcp).map((r) => [`${r.rep}|${r.page}|${r.network}|${r.cache}`, r.lcp!.t]));
+  if (!avif.size) return [];
+  const groups = new Map<string, number[]>();
+  const lcps = new Map<string, number[]>();
+  for (const r of rs) {
+    const base = avif.get(`${r.rep}|${r.page}|${r.network}|${r.cache}`);
+    const k = `${r.page} | ${r.method} | ${r.network} | ${r.cache}`;
+    if (!lcps.has(k)) lcps.set(k, []);
+    if (r.lcp) lcps.get(k)!.push(r.lcp.t);
+    if (r.method === 'avif' || !r.lcp || base === undefined) continue;
+    if (!groups.has(k)) groups.set(k, []);
+    groups.get(k)!.push(r.lcp.t / base);
+  }
+  const median = (v: number[]) => {
+    const o = [...v].sort((a, b) => a - b);
+    return o.length % 2 ? o[(o.length - 1) >> 1]! : (o[o.length / 2 - 1]! + o[o.length / 2]!) / 2;
+  };
+  const out = [
+    '| page | method | network | cache | LCP median (s) | LCP / AVIF\'s, per repetition | median | mean | range |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  for (const [k, v] of lcps) {
+    const q = groups.get(k);
+    const stats = q?.length ? `${q.map((x) => x.toFixed(2)).join(' / ')} | ${median(q).toFixed(2)} | ${(q.reduce((a, b) => a + b, 0) / q.length).toFixed(2)} | ${Math.min(...q).toFixed(2)}–${Math.max(...q).toFixed(2)}` : '– | – | – | –';
+    out.push(`| ${k} | ${v.length ? (median(v) / 1000).toFixed(2) : 'none'} | ${stats} |`);
   }
   return out;
 }
@@ -406,7 +446,8 @@ function tableRows(rs: RunResult[], timeoutMs: number): string[] {
 const COLORS: Record<Method, string> = { mrt: '#d62728', 'mrt-preload': '#ff7f0e', avif: '#1f77b4', pjpeg: '#7f7f7f', jxl: '#2ca02c' };
 
 function plot(rs: RunResult[], page: string, net: string, timeoutMs: number, metric: 'psnr' | 'ssim2'): string {
-  const series: Series[] = rs.filter((r) => r.page === page && r.network === net).map((r) => ({
+  // (the first repetition: --reps runs are in the tables)
+  const series: Series[] = rs.filter((r) => r.page === page && r.network === net && r.rep === 1).map((r) => ({
     label: `${r.method} ${r.cache}`,
     color: COLORS[r.method],
     dashed: r.cache === 'warm',
@@ -437,6 +478,7 @@ async function main() {
       cpu: { type: 'string', default: '4' },
       'cpu-mode': { type: 'string', default: 'quota' },
       timeout: { type: 'string' },
+      reps: { type: 'string', default: '1' },
       out: { type: 'string' },
     },
   });
@@ -446,6 +488,8 @@ async function main() {
   const nets = (values.networks ?? (quick ? '10Mbps-40ms' : NETWORKS.map((n) => n.name).join(','))).split(',').map(networkPreset);
   const caches = (values.caches ?? 'cold,warm').split(',').map((c) => (c === 'cold' || c === 'warm' ? c : fail(`unknown cache ${c}`)));
   const timeoutMs = Number(values.timeout ?? (quick ? 40 : 60)) * 1000;
+  const reps = Number(values.reps);
+  if (!(Number.isInteger(reps) && reps >= 1)) fail(`--reps must be a whole number >= 1, got ${values.reps}`);
   const out = values.out ?? (quick ? 'bench/out/visitor-quick' : 'bench/results/visitor');
   const mode = values['cpu-mode'] as CpuMode;
   if (!['quota', 'devtools', 'off'].includes(mode)) fail(`--cpu-mode must be quota, devtools or off`);
@@ -505,13 +549,15 @@ async function main() {
       const l = layouts.get(spec.name)!;
       const regions: Region[] = await Promise.all(l.placed.map(async (p) => ({ x: p.x, y: p.y, width: p.w, height: p.h, reference: await reference(p.a, p.w, p.h) })));
       for (const net of nets) {
+        for (let rep = 1; rep <= reps; rep++) {
         for (const method of methods) {
           for (const cache of caches) {
             const raw = await visit(browser, relay, spec, l, method, net, cache, cpu, timeoutMs, `/visitor/primer-${method}`);
-            const r = await score(raw, regions);
+            const r = { rep, ...(await score(raw, regions)) };
             results.push(r);
-            console.error(`visitor: ${spec.name} ${method} ${net.name} ${cache}: first paint ${s(r.firstPaint)}, 25 dB ${s(r.t25, r.timedOut, timeoutMs)}, final ${r.final.psnr.toFixed(2)} dB at ${s(r.final.t)}${r.timedOut ? ' (timed out)' : ''}, ${r.bytes} B${r.elements.length ? ` [${r.elements.join(", ")}]` : ""}${r.errors.length ? `; console: ${r.errors.join(' | ')}` : ''}`);
+            console.error(`visitor: ${spec.name} ${method} ${net.name} ${cache}${reps > 1 ? ` #${rep}` : ''}: first paint ${s(r.firstPaint)}, 25 dB ${s(r.t25, r.timedOut, timeoutMs)}, final ${r.final.psnr.toFixed(2)} dB at ${s(r.final.t)}${r.timedOut ? ' (timed out)' : ''}, ${r.bytes} B${r.elements.length ? ` [${r.elements.join(", ")}]` : ""}${r.errors.length ? `; console: ${r.errors.join(' | ')}` : ''}`);
           }
+        }
         }
       }
     }
@@ -530,8 +576,9 @@ async function main() {
     ...files.map((a) => `| ${a.key} | ${a.width}×${a.height} | ${a.mrtBytes.toLocaleString('en-US')} B (${a.mrtPsnr.toFixed(2)} dB) | ${a.peers.avif!.bytes.toLocaleString('en-US')} B q${a.peers.avif!.quality} (${a.peers.avif!.psnr.toFixed(2)} dB) + ${a.placeholder.bytes} B inline | ${a.peers.pjpeg!.bytes.toLocaleString('en-US')} B q${a.peers.pjpeg!.quality} (${a.peers.pjpeg!.psnr.toFixed(2)} dB) | ${a.peers.jxl!.bytes.toLocaleString('en-US')} B q${a.peers.jxl!.quality} (${a.peers.jxl!.psnr.toFixed(2)} dB) |`),
   ];
   const table = tableRows(results, timeoutMs);
+  const ratios = lcpRatios(results);
   const cmd = `npx tsx bench/visitor.ts ${process.argv.slice(2).join(' ')}`.trim();
-  console.log(`\n${cmd}\n\n${table.join('\n')}\n`);
+  console.log(`\n${cmd}\n\n${table.join('\n')}\n${ratios.length ? `\n${ratios.join('\n')}\n` : ''}`);
   const md = [
     `# Visitor benchmark`,
     '',
@@ -552,6 +599,7 @@ async function main() {
     '',
     ...table,
     '',
+    ...(ratios.length ? ['## LCP against AVIF', '', ...ratios, ''] : []),
     ...pages.flatMap((p) => nets.map((n) => `![${p.name} ${n.name}](${`visitor-${p.name}-${n.name}.svg`})`)),
     '',
   ].join('\n');
