@@ -22,6 +22,7 @@
 // displayed size: RGB PSNR and SSIMULACRA 2.1.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -30,6 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { ensureClient } from '../test/browser/fixtures.ts';
+import { placeholderStyle, readFirstPaint } from '../src/format/index.ts';
 import { CHROMIUM, DIST } from '../test/browser/harness.ts';
 import { Filmstrip, firstTime, meanOver, scoreFrames, type Region, type Timeline } from './lib/filmstrip.ts';
 import { ALL_METHODS, cjxlVersion, METHODS, prepareAssets, type Method, type PhotoAssets } from './lib/visitor-assets.ts';
@@ -103,6 +105,13 @@ function layout(spec: PageSpec, assets: PhotoAssets[]): Layout {
   return { placed, viewport: { width, height: height + 40 }, captionTop: height + 8 };
 }
 
+/** The .mrt's placeholder as inline CSS (the product's rule, src/format/parts.ts): MRT's hero and every AVIF + placeholder image. */
+function inlinePlaceholder(a: PhotoAssets): string {
+  const style = placeholderStyle(readFirstPaint(new Uint8Array(readFileSync(join(a.dir, `${a.key}.mrt`)))));
+  if (!style) throw new Error(`${a.key}.mrt has no placeholder`);
+  return style;
+}
+
 function pageHtml(spec: PageSpec, method: Method, l: Layout): string {
   const mrt = method === 'mrt' || method === 'mrt-preload';
   // the page's largest image, as a page preloads its LCP image (the final part: src/format/parts.ts)
@@ -112,14 +121,10 @@ function pageHtml(spec: PageSpec, method: Method, l: Layout): string {
   const head = mrt ? `${preload}<script type="module" src="/mrt-img.js"></script>${trace}` : '';
   const cells = l.placed.map(({ a, x, y, w, h }) => {
     const box = `left:${x}px;top:${y}px;width:${w}px;height:${h}px`;
-    if (mrt) return `<div class="im" style="${box}"><mrt-img src="/i/visitor/${a.key}.mrt" width="${a.width}" height="${a.height}" alt="${a.key}"></mrt-img></div>`;
+    // (mrt-preload: the page's largest image as the README recommends, its placeholder inline)
+    if (mrt) return `<div class="im" style="${box}"><mrt-img src="/i/visitor/${a.key}.mrt" width="${a.width}" height="${a.height}" alt="${a.key}"${method === 'mrt-preload' && a === l.placed[0]!.a ? ` style="${inlinePlaceholder(a)}"` : ''}></mrt-img></div>`;
     const file = `/visitor/${a.key}.${a.peers[method]!.ext}`;
-    if (method === 'avif') {
-      const s = w / a.width;
-      const ph = a.placeholder;
-      const bg = `background:url(data:image/avif;base64,${ph.avifBase64}) 0 0/${(ph.paddedWidth * s).toFixed(2)}px ${(ph.paddedHeight * s).toFixed(2)}px no-repeat`;
-      return `<div class="im" style="${box};${bg}"><img src="${file}" width="${a.width}" height="${a.height}" alt="${a.key}"></div>`;
-    }
+    if (method === 'avif') return `<div class="im" style="${box};${inlinePlaceholder(a)}"><img src="${file}" width="${a.width}" height="${a.height}" alt="${a.key}"></div>`;
     return `<div class="im" style="${box}"><img src="${file}" width="${a.width}" height="${a.height}" alt="${a.key}"></div>`;
   });
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${spec.name} (${method})</title>${head}

@@ -1,6 +1,7 @@
 // The RCM (learned prior), deterministic form of docs/design.md: float64 with only + - * /,
 // fixed loop order, detExp. Flat Float64Arrays, no allocation per token.
 import { M } from './rans.ts';
+import { base64Decode, base64Encode } from '../format/bytes.ts';
 import { detExp } from './detmath.ts';
 import { StaticPrior, orderError, type TokenPrior } from './prior.ts';
 import { COARSE_BINS, type TokenLayout } from './layout.ts';
@@ -39,51 +40,6 @@ export interface RcmWeights {
 export const RCM_FORMAT = 'mrt-rcm-1';
 /** sanity bounds on parsed weights (keeps every logit finite) */
 export const RCM_LIMITS = Object.freeze({ MAX_D: 1024, MAX_H: 4096, MAX_T: 4096, MAX_ABS_WEIGHT: 1e4 });
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
-const B64_INV = (() => {
-  const t = new Int16Array(256).fill(-1);
-  for (let i = 0; i < 64; i++) t[B64.charCodeAt(i)] = i;
-  t['-'.charCodeAt(0)] = 62;
-  t['_'.charCodeAt(0)] = 63;
-  return t;
-})();
-
-export function base64Decode(s: string): Uint8Array {
-  let n = s.length;
-  while (n > 0 && (s.charCodeAt(n - 1) === 61 /* = */ || s.charCodeAt(n - 1) <= 32)) n--;
-  const out = new Uint8Array(Math.floor((n * 3) / 4));
-  let acc = 0;
-  let bits = 0;
-  let o = 0;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c <= 32) continue;
-    const v = c < 256 ? B64_INV[c]! : -1;
-    if (v < 0) throw new Error(`invalid base64 character at ${i}`);
-    acc = (acc << 6) | v;
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out[o++] = (acc >> bits) & 255;
-    }
-  }
-  return o === out.length ? out : out.subarray(0, o);
-}
-
-export function base64Encode(b: Uint8Array): string {
-  let s = '';
-  let i = 0;
-  for (; i + 2 < b.length; i += 3) {
-    const v = (b[i]! << 16) | (b[i + 1]! << 8) | b[i + 2]!;
-    s += B64[v >> 18]! + B64[(v >> 12) & 63]! + B64[(v >> 6) & 63]! + B64[v & 63]!;
-  }
-  if (i < b.length) {
-    const v = (b[i]! << 16) | ((i + 1 < b.length ? b[i + 1]! : 0) << 8);
-    s += B64[v >> 18]! + B64[(v >> 12) & 63]! + (i + 1 < b.length ? B64[(v >> 6) & 63]! : '=') + '=';
-  }
-  return s;
-}
 
 function parseTensor(json: any, what: string, name: string, shape: number[]): Float64Array {
   const t = json.tensors?.[name];
