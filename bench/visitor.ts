@@ -31,7 +31,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import sharp from 'sharp';
 import { ensureClient } from '../test/browser/fixtures.ts';
-import { placeholderStyle, readFirstPaint } from '../src/format/index.ts';
+import { placeholderBackground, readFirstPaint } from '../src/format/index.ts';
 import { CHROMIUM, DIST } from '../test/browser/harness.ts';
 import { Filmstrip, firstTime, meanOver, scoreFrames, type Region, type Timeline } from './lib/filmstrip.ts';
 import { ALL_METHODS, cjxlVersion, METHODS, prepareAssets, type Method, type PhotoAssets } from './lib/visitor-assets.ts';
@@ -107,9 +107,9 @@ function layout(spec: PageSpec, assets: PhotoAssets[]): Layout {
 
 /** The .mrt's placeholder as inline CSS (the product's rule, src/format/parts.ts): MRT's hero and every AVIF + placeholder image. */
 function inlinePlaceholder(a: PhotoAssets): string {
-  const style = placeholderStyle(readFirstPaint(new Uint8Array(readFileSync(join(a.dir, `${a.key}.mrt`)))));
-  if (!style) throw new Error(`${a.key}.mrt has no placeholder`);
-  return style;
+  const bg = placeholderBackground(readFirstPaint(new Uint8Array(readFileSync(join(a.dir, `${a.key}.mrt`)))));
+  if (!bg) throw new Error(`${a.key}.mrt has no placeholder`);
+  return `background:${bg}`;
 }
 
 function pageHtml(spec: PageSpec, method: Method, l: Layout): string {

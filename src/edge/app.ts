@@ -33,7 +33,7 @@ import { MRT_PARTS, isPart, type MrtPart } from '../format/parts.ts';
 import { hasBody, type ExecutionContextLike, type MrtEnv, type R2BucketLike } from './types.ts';
 
 // for a page rendered on the server: its largest image's placeholder inline (src/format/parts.ts)
-export { placeholderStyle, readFirstPaint } from '../format/index.ts';
+export { placeholderBackground, readFirstPaint } from '../format/index.ts';
 
 export interface MrtAppOptions<E extends object = MrtEnv> {
   /** R2 bucket: a binding name in env (default 'IMAGES') or a function of env */

@@ -1,7 +1,7 @@
 // The `mrt` command line: encode, decode, info.
 import { open, readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { describe, formatInfo, isChunkRule, placeholderStyle, readFirstPaint, readHeader } from '../format/index.ts';
+import { describe, formatInfo, isChunkRule, placeholderBackground, readFirstPaint, readHeader } from '../format/index.ts';
 import { checkOutputs, outputProblem, planJobs, pool, Progress, writeAtomic } from './batch.ts';
 import { decode, modelsFor } from './decode.ts';
 import { shippedModelIds } from './model-dirs.ts';
@@ -22,8 +22,9 @@ Usage:
                                       --no-deblock keeps the token windows' seams (default: smoothed);
                                       the model the file names: the shipped default, an earlier
                                       shipped one (models/<hash>/) or --models DIR
-  mrt info IN.mrt [--json]            header and chunk table (--json: also placeholder.style,
-                                      the placeholder as inline CSS for a server-rendered page)
+  mrt info IN.mrt [--json]            header and chunk table (--json: also placeholder.background,
+                                      the placeholder as the element's CSS background for a
+                                      server-rendered page)
   mrt --version                       the package version
 
 encode options:
@@ -238,8 +239,8 @@ async function cmdInfo(argv: string[]): Promise<number> {
   if (values.json) {
     const d = describe(info, idFor);
     // the page's inline placeholder, for its largest image (src/format/parts.ts)
-    const style = placeholderStyle(readFirstPaint(bytes));
-    const placeholder = d.placeholder && style ? { ...d.placeholder, style } : d.placeholder;
+    const background = placeholderBackground(readFirstPaint(bytes));
+    const placeholder = d.placeholder && background ? { ...d.placeholder, background } : d.placeholder;
     process.stdout.write(`${JSON.stringify({ ...d, placeholder, fileBytes: bytes.length }, null, 2)}\n`);
   } else process.stdout.write(formatInfo(info, bytes.length, idFor));
   return 0;

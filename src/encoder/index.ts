@@ -4,5 +4,5 @@ export { decode, DecodeError, type DecodeOptions, type DecodeResult } from './de
 export { loadModels, ModelError, DEFAULT_MODELS_DIR, type Models, type Manifest } from './models.ts';
 export { readImage, encodePng, InputError, type RgbImage, type AlphaMode } from './image-io.ts';
 export { MissingPeerError } from './peers.ts';
-// a server-rendered page's inline placeholder (src/format/parts.ts): placeholderStyle(readFirstPaint(first bytes))
-export { placeholderStyle, readFirstPaint } from '../format/index.ts';
+// a server-rendered page's inline placeholder (src/format/parts.ts): placeholderBackground(readFirstPaint(first bytes))
+export { placeholderBackground, readFirstPaint } from '../format/index.ts';

@@ -11,5 +11,5 @@ export { describe, formatInfo, type MrtDescription } from './describe.ts';
 export { autoChunkLayers, doublingChunkLayers, chunkLayers, chunkRanges, ruleChunkLayers, CHUNK_RULES, isChunkRule, type ChunkRule } from './chunking.ts';
 export { MODEL_HASH_BYTES, modelHashMatches, modelLabel, layoutMismatch, type ModelLayoutFields } from './model-hash.ts';
 export { av1StillPayload, avifCodec, wrapAv1Still, AVIF_FORMATS, type AvifChroma, type AvifFormat } from './avif.ts';
-export { MRT_PARTS, PART_HEADERS, isPart, partUrl, placeholderStyle, type MrtPart } from './parts.ts';
+export { MRT_PARTS, PART_HEADERS, isPart, partUrl, placeholderBackground, type MrtPart } from './parts.ts';
 export { base64Decode, base64Encode, concatBytes } from './bytes.ts';

@@ -59,17 +59,17 @@ export function placeholderCrop(
 }
 
 /**
- * The stream's placeholder as inline CSS for its element's `style` attribute, for a page that
- * renders its largest image on the server: the placeholder is on screen with the page's first
- * frame, before the element's script or any part arrives (as a page inlines a placeholder under a
- * plain <img>), and the element's own paints cover it. `first`: readFirstPaint of the stream's
- * first bytes. The image is the top-left part of the padded learned layer the placeholder
- * covers, hence a background larger than the box, anchored at its top-left corner. Null for a
- * stream without a placeholder.
+ * The stream's placeholder as the CSS `background` of its element (`style="background:…"`), for
+ * a page that renders its largest image on the server: the placeholder is on screen with the
+ * page's first frame, before the element's script or any part arrives (as a page inlines a
+ * placeholder under a plain <img>), and the element's own paints cover it. `first`:
+ * readFirstPaint of the stream's first bytes. The image is the top-left part of the padded
+ * learned layer the placeholder covers, hence a background larger than the box, anchored at its
+ * top-left corner. Null for a stream without a placeholder.
  */
-export function placeholderStyle(first: Pick<MrtFirstPaint, 'width' | 'height' | 'paddedWidth' | 'paddedHeight' | 'placeholder'>): string | null {
+export function placeholderBackground(first: Pick<MrtFirstPaint, 'width' | 'height' | 'paddedWidth' | 'paddedHeight' | 'placeholder'>): string | null {
   const ph = first.placeholder;
   if (!ph) return null;
   const pct = (padded: number, size: number) => `${+((100 * padded) / size).toFixed(4)}%`;
-  return `background:url(data:${ph.mime};base64,${base64Encode(ph.bytes)}) 0 0/${pct(first.paddedWidth, first.width)} ${pct(first.paddedHeight, first.height)} no-repeat`;
+  return `url(data:${ph.mime};base64,${base64Encode(ph.bytes)}) 0 0/${pct(first.paddedWidth, first.width)} ${pct(first.paddedHeight, first.height)} no-repeat`;
 }

@@ -1,11 +1,11 @@
-// A server-rendered page's inline placeholder (placeholderStyle, src/format/parts.ts), in headless
+// A server-rendered page's inline placeholder (placeholderBackground, src/format/parts.ts), in headless
 // Chromium with scripts off (what a visitor sees before the element's script arrives): the
 // <mrt-img> box shows the stream's placeholder cropped to the image, as the element paints it.
 // The crop matters when the image is not a multiple of the 32-px window: the placeholder covers
 // the padded layer, so the CSS background must be larger than the box.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { placeholderStyle, readFirstPaint } from '../../src/format/index.ts';
+import { placeholderBackground, readFirstPaint } from '../../src/format/index.ts';
 import { encodeFixture, haveKodak, haveModels, type FixtureSpec } from './fixtures.ts';
 import { launchChromium, psnr, type BrowserHandle } from './harness.ts';
 
@@ -22,7 +22,7 @@ async function expected(file: Uint8Array, padW: number, padH: number, w: number,
   return out;
 }
 
-describe('inline placeholder (placeholderStyle)', () => {
+describe('inline placeholder (placeholderBackground)', () => {
   let b: BrowserHandle;
   beforeAll(async () => {
     b = await launchChromium({ javaScript: false });
@@ -32,12 +32,12 @@ describe('inline placeholder (placeholderStyle)', () => {
   it('shows the placeholder over the image box before any script, cropped like the element crops it', async () => {
     const mrt = await encodeFixture(ODD);
     const first = readFirstPaint(mrt);
-    const style = placeholderStyle(first)!;
-    expect(style).toMatch(/^background:url\(data:image\/avif;base64,[A-Za-z0-9+/=]+\) 0 0\/106\.6667% 112% no-repeat$/);
+    const bg = placeholderBackground(first)!;
+    expect(bg).toMatch(/^url\(data:image\/avif;base64,[A-Za-z0-9+/=]+\) 0 0\/106\.6667% 112% no-repeat$/);
     expect(first.paddedWidth).toBe(320);
     expect(first.paddedHeight).toBe(224);
     const page = await b.context.newPage();
-    await page.setContent(`<!doctype html><body style="margin:0;background:#fff"><mrt-img src="/i/x.mrt" width="300" height="200" style="display:block;width:300px;height:200px;${style}"></mrt-img></body>`);
+    await page.setContent(`<!doctype html><body style="margin:0;background:#fff"><mrt-img src="/i/x.mrt" width="300" height="200" style="display:block;width:300px;height:200px;background:${bg}"></mrt-img></body>`);
     await page.waitForFunction(() => document.readyState === 'complete');
     const png = await page.locator('mrt-img').screenshot();
     await page.close();
@@ -53,6 +53,6 @@ describe('inline placeholder (placeholderStyle)', () => {
   }, 120_000);
 
   it('is null for a stream without a placeholder', () => {
-    expect(placeholderStyle({ width: 64, height: 64, paddedWidth: 64, paddedHeight: 64 })).toBeNull();
+    expect(placeholderBackground({ width: 64, height: 64, paddedWidth: 64, paddedHeight: 64 })).toBeNull();
   });
 });
