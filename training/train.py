@@ -36,6 +36,41 @@ def rate_term(bpp, args, k):
     return lam_of(k, args) * bpp
 
 
+def _gauss(size=11, sigma=1.5):
+    g = torch.arange(size, dtype=torch.float32) - (size - 1) / 2
+    g = torch.exp(-g ** 2 / (2 * sigma ** 2))
+    return g / g.sum()
+
+
+def ms_ssim(y, x, scales=3):
+    """Per-sample multi-scale SSIM of RGB images in [0, 1] ([N, 3, H, W], H and W >= 11 * 2^(scales-1)):
+    Wang et al.'s form with an 11-tap Gaussian (sigma 1.5), the first `scales` of the standard
+    weights renormalised, contrast-structure terms clamped at 0 (pytorch-msssim's `normalize`)."""
+    w = torch.tensor([0.0448, 0.2856, 0.3001, 0.2363, 0.1333][:scales])
+    w = w / w.sum()
+    g = _gauss().to(y)
+    c = y.shape[1]
+    gh = g.view(1, 1, 1, -1).repeat(c, 1, 1, 1)
+    gv = g.view(1, 1, -1, 1).repeat(c, 1, 1, 1)
+    blur = lambda t: torch.nn.functional.conv2d(torch.nn.functional.conv2d(t, gh, groups=c), gv, groups=c)
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    out = torch.ones(y.shape[0], device=y.device)
+    for i in range(scales):
+        mx, my = blur(x), blur(y)
+        sxx = blur(x * x) - mx * mx
+        syy = blur(y * y) - my * my
+        sxy = blur(x * y) - mx * my
+        cs = (2 * sxy + c2) / (sxx + syy + c2)
+        if i < scales - 1:
+            out = out * torch.relu(cs.mean((1, 2, 3))) ** w[i]
+            x = torch.nn.functional.avg_pool2d(x, 2)
+            y = torch.nn.functional.avg_pool2d(y, 2)
+        else:
+            lum = (2 * mx * my + c1) / (mx * mx + my * my + c1)
+            out = out * torch.relu((lum * cs).mean((1, 2, 3))) ** w[i]
+    return out
+
+
 def lam_of(k, args):
     """lam per prefix length k (a tensor of per-sample k, or an int): --lam-short for prefixes of
     at most --short-k layers (a steeper slope where the bar is steep), --lam beyond."""
@@ -232,6 +267,8 @@ def main():
     ap.add_argument('--focus', default=None, type=parse_focus, metavar='LO:HI:FRAC',
                     help='with --coarse: this fraction of the states get a stream length uniform in LO..HI '
                          '(e.g. 192:256:0.5 for the ~2 KB prefixes of Kodak: the coarse pass and the first exact layers)')
+    ap.add_argument('--ssim', type=float, default=0.0, metavar='W',
+                    help='add W * (1 - MS-SSIM) per sample to the loss (a structural term beside the dB of MSE; 0: none)')
     ap.add_argument('--real-tokens', default=None, metavar='PREFIX',
                     help='with --coarse --decoder-only: train on the real encoder\'s tokens and bases '
                          '(training/real_tokens.py PREFIX_train.pt / PREFIX_hold.pt) instead of the PyTorch encoder\'s rounding')
@@ -426,7 +463,10 @@ def main():
                 cbits = cbits + full - full.detach()
             bpp = (rate.bits(vin) * ex + cbits * co).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
             # (decoder-only: the bits do not depend on what learns)
-            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor([state_layers(u) for u in us])))
+            per = 10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor([state_layers(u) for u in us]))
+            if args.ssim:
+                per = per + args.ssim * (1 - ms_ssim(y, x))
+            loss = torch.mean(per)
         else:
             z = enc(x, b)
             _, v = mrt.fsq(z, L)
@@ -436,7 +476,10 @@ def main():
             mse = torch.mean((y - x) ** 2, dim=(1, 2, 3))
             bpp = (rate.bits(v) * m).sum((1, 2, 3)) / (x.shape[2] * x.shape[3])
             # per-sample dB loss: equal weight to every prefix length in PSNR terms
-            loss = torch.mean(10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(ks)))
+            per = 10 * torch.log10(mse + 1e-6) + rate_term(bpp, args, torch.tensor(ks))
+            if args.ssim:
+                per = per + args.ssim * (1 - ms_ssim(y, x))
+            loss = torch.mean(per)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 5.0)

@@ -94,6 +94,12 @@ describe('mrt CLI', () => {
       // 2.8: the coarse-first order, by default over the layers the coarse RCM covers
       const K = Math.min(coarseRcmLayers || DEFAULT_COARSE_LAYERS, manifest.layout.tokens);
       expect([parsed.layout.order, parsed.layout.coarseLayers, parsed.coarseRcm], name).toEqual(['coarse-first', K, coarseRcmLayers > 0]);
+      // the placeholder as a server-rendered page inlines it: its own bytes, over the padded layer
+      const m = /^url\(data:image\/avif;base64,([A-Za-z0-9+/=]+)\) 0 0\/([\d.]+)% ([\d.]+)% no-repeat$/.exec(parsed.placeholder.background);
+      expect(m, name).not.toBeNull();
+      expect(Buffer.from(m![1]!, 'base64').length, name).toBe(parsed.placeholder.fileBytes ?? parsed.placeholder.bytes);
+      expect(Number(m![2]), name).toBeCloseTo((100 * Math.ceil(parsed.learned.width / 32) * 32) / parsed.learned.width, 3);
+      expect(Number(m![3]), name).toBeCloseTo((100 * Math.ceil(parsed.learned.height / 32) * 32) / parsed.learned.height, 3);
       const png = join(dir, `${name.replace(/\W/g, '_')}.png`);
       const d = await mrt(['decode', file, '--bytes', '100000', '-o', png]);
       expect(d.code, d.stderr).toBe(0);
