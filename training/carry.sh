@@ -10,8 +10,9 @@
 # RUNS_DIR defaults to training/runs/repro-open, CARRY_DIR to training/carry/repro-open.
 # Carried: the set's name (.data), the finished steps (.done), every checkpoint and PCA basis
 # (*.pt) and the training logs (log.jsonl). Not carried, and so redone on restore (their .done
-# marks are dropped): the exports (mNN/, minutes each) and the training images' tokens
-# (real/: derived from the training photos, which stay out of the repository).
+# marks are dropped): the exports (mNN/, minutes each) and the training images' tokens (real_*.pt,
+# *tokens_*.pt and real/: derived from the training photos, which stay out of the repository,
+# and ~90 MB each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmd=${1:-}
@@ -24,7 +25,7 @@ esac
 mkdir -p "$DST"
 # the files a resume needs, relative to SRC (checkpoints being written end in .tmp: skipped)
 files=$(cd "$SRC" && find . \( -name '*.pt' -o -name log.jsonl -o -path './.done/*' -o -name .data \) -type f \
-  -not -path '*/real/*' -not -path './m[0-9]*' | sort)
+  -not -path '*/real/*' -not -name 'real_*.pt' -not -name '*tokens_*.pt' -not -path './m[0-9]*' | sort)
 n=0
 for f in $files; do
   mkdir -p "$DST/$(dirname "$f")"
