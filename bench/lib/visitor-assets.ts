@@ -42,8 +42,8 @@ export interface PhotoAssets {
   /** PSNR of the whole .mrt as Node decodes it: the target every peer must reach */
   mrtPsnr: number;
   peers: Partial<Record<PeerMethod, PeerFile>>;
-  /** the .mrt header's placeholder as a standalone AVIF, over the padded image */
-  placeholder: { avifBase64: string; paddedWidth: number; paddedHeight: number; bytes: number };
+  /** the .mrt header's placeholder (a standalone AVIF; pages inline it with placeholderBackground) */
+  placeholder: { bytes: number };
   /** folder holding KEY.mrt, KEY.avif, KEY.jpg, KEY.jxl and KEY.png (the original) */
   dir: string;
 }
@@ -134,12 +134,7 @@ export async function prepareAssets(source: string, key = basename(source, extna
     mrtBytes: mrt.length,
     mrtPsnr,
     peers,
-    placeholder: {
-      avifBase64: Buffer.from(first.placeholder.bytes).toString('base64'),
-      paddedWidth: first.paddedWidth,
-      paddedHeight: first.paddedHeight,
-      bytes: first.placeholder.bytes.length,
-    },
+    placeholder: { bytes: first.placeholder.bytes.length },
     dir,
   };
   await writeFile(metaPath + '.tmp', JSON.stringify(assets, null, 1));
