@@ -4,7 +4,7 @@ import { geometry, pixelsToChw, quantise, type Geometry } from '../model/io.ts';
 import { createPrior, layoutForImage, ModelledStream, streamSymbols, tokensToZ } from '../codec/index.ts';
 import { chunkLayers, chunkRanges, COARSE_FIRST_LEVELS, isChunkRule, type ChunkRule, FORMAT_MAJOR, FORMAT_MINOR, fullSizeProblem, imageSizeProblem, learnedSize, readFirstPaint, writeMrt, type MrtHeaderInput, type SizeLayout } from '../format/index.ts';
 import { readImage, resizeRgb, type AlphaMode, type RgbImage } from './image-io.ts';
-import { loadModels, modelHashPrefix, runDecoder, runEncoder, type Models } from './models.ts';
+import { loadModels, modelHashPrefix, requireEncoder, runDecoder, runEncoder, type Models } from './models.ts';
 import { COARSE_BITS_ALPHA, EARLY_D_REF, EARLY_LOOP, rechooseTokens, TAIL_D_REF } from './tail-rdo.ts';
 import { DEFAULT_EFFORT, effortLevel } from './effort.ts';
 import { makePlaceholder, type Placeholder, type PlaceholderFormat } from './placeholder.ts';
@@ -127,6 +127,7 @@ export function normaliseOptions(models: Models, o: EncodeOptions) {
   const maxOverhead = final === 'none' ? null : o.maxOverhead === undefined ? DEFAULT_MAX_OVERHEAD : o.maxOverhead;
   if (maxOverhead !== null && !(Number.isFinite(maxOverhead) && maxOverhead >= 0)) throw new RangeError(`maxOverhead must be a fraction >= 0 or null, got ${o.maxOverhead}`);
   const alpha = o.alpha ?? { background: '#ffffff' };
+  requireEncoder(models); // before any work: a decode-only copy encodes nothing
   if (o.tailRdo === true && !models.tail) throw new Error(`model ${models.manifest.id} has no split decoder: tailRdo needs its tail basis`);
   // the layer the closed loop starts from and its per-image λ references are part of what the
   // bytes depend on (an output of an encoder that chose otherwise is not up to date)

@@ -1,7 +1,7 @@
 // Loading the shipped models in Node (onnxruntime-node, CPU), with their hashes checked
 // against the manifest so that a .mrt always names the exact models that made it.
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
@@ -22,9 +22,10 @@ export interface Models {
   manifest: Manifest;
   /** The RCM weights, or null when the model ships none (static prior only). */
   rcm: RcmWeights | null;
-  encoder: Ort.InferenceSession;
+  /** Null for a decode-only copy of a model (its folder has no encoder.onnx): it decodes the files stored with it and encodes nothing. */
+  encoder: Ort.InferenceSession | null;
   decoder: Ort.InferenceSession;
-  /** The split decoder's tail basis (models with more layers than the split), for the encoder's tail optimisation. */
+  /** The split decoder's tail basis (models with more layers than the split), for the encoder's tail optimisation; null in a decode-only copy. */
   tail: TailBasis | null;
   /** The linear synthesis basis of the first layers (preview.bin), for the encoder's closed loop over layers before the split; null when the model ships none. */
   preview: PreviewBasis | null;
@@ -65,11 +66,14 @@ export async function loadModels(dir = DEFAULT_MODELS_DIR): Promise<Models> {
   // --jobs runs several images side by side instead.
   const ort = await loadOrt();
   const opts: Ort.InferenceSession.SessionOptions = { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' };
-  const [enc, dec] = await Promise.all([readChecked(dir, 'encoder.onnx', manifest), readChecked(dir, 'decoder.onnx', manifest)]);
+  // An earlier model shipped in the npm package is a decode-only copy (package.json `files`):
+  // what its stored files need, without the encoder and the encoder's tail basis.
+  const encodes = await access(join(dir, 'encoder.onnx')).then(() => true, () => false);
+  const [enc, dec] = await Promise.all([encodes ? readChecked(dir, 'encoder.onnx', manifest) : null, readChecked(dir, 'decoder.onnx', manifest)]);
   const rcm = manifest.files['rcm.json'] ? parseRcm((await readChecked(dir, 'rcm.json', manifest)).toString('utf8')) : null;
-  const [encoder, decoder] = await Promise.all([ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
+  const [encoder, decoder] = await Promise.all([enc && ort.InferenceSession.create(enc, opts), ort.InferenceSession.create(dec, opts)]);
   const sd = manifest.splitDecoder;
-  const tail = sd ? parseTail(await readChecked(dir, sd.tail, manifest)) : null;
+  const tail = sd && encodes ? parseTail(await readChecked(dir, sd.tail, manifest)) : null;
   const bad = tail && tailMismatch(tail, manifest);
   if (bad) throw new ModelError(`${bad} (in ${dir})`);
   const preview = manifest.files['preview.bin'] ? parsePreview(await readChecked(dir, 'preview.bin', manifest)) : null;
@@ -86,9 +90,16 @@ export function modelHashPrefix(manifest: Manifest): Uint8Array {
   return modelHashBytes(manifest).subarray(0, MODEL_HASH_BYTES);
 }
 
+/** The models' encoder, or a ModelError for a decode-only copy. */
+export function requireEncoder(models: Models): Ort.InferenceSession {
+  if (!models.encoder) throw new ModelError(`${models.manifest.id} in ${models.dir} is a decode-only copy (no encoder.onnx): it decodes the files stored with it; encode with the default model`);
+  return models.encoder;
+}
+
 export async function runEncoder(models: Models, image: Float32Array, base: Float32Array, g: Geometry): Promise<Float32Array> {
+  const encoder = requireEncoder(models);
   const ort = await loadOrt();
-  const out = await models.encoder.run({
+  const out = await encoder.run({
     image: new ort.Tensor('float32', image, [1, 3, g.paddedH, g.paddedW]),
     base: new ort.Tensor('float32', base, [1, 3, g.baseH, g.baseW]),
   });

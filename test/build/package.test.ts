@@ -136,6 +136,8 @@ describe('npm packages', () => {
   let work: string;
   let tarball: string;
   let files: string[];
+  /** What `npm pack` takes from this checkout. */
+  let repoFiles: string[];
   let app: string;
   let clientPacked: Packed;
   let clientFiles: string[];
@@ -147,7 +149,10 @@ describe('npm packages', () => {
     // built into them), so that the test leaves this checkout alone and two runs at once do not meet.
     work = await mkdtemp(join(tmpdir(), 'mrt-pkg-'));
     const stage = join(work, 'package');
-    for (const f of ['package.json', 'README.md', ...pkg.files.filter((f) => f !== 'lib/')]) {
+    // what `npm pack` takes from this checkout (`files` has patterns), but lib/, built below
+    const [dry] = JSON.parse(await ok('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], ROOT)) as { files: { path: string }[] }[];
+    repoFiles = dry!.files.map((f) => f.path);
+    for (const f of repoFiles.filter((f) => !f.startsWith('lib/'))) {
       await mkdir(dirname(join(stage, f)), { recursive: true });
       await copyFile(join(ROOT, f), join(stage, f));
     }
@@ -184,8 +189,6 @@ describe('npm packages', () => {
     );
     expect([...files, ...clientFiles].filter(ortOrOnnx)).toEqual([]);
     // `files` against this checkout's whole tree (the staging copy holds only what it names)
-    const [dry] = JSON.parse(await ok('npm', ['pack', '--dry-run', '--ignore-scripts', '--json'], ROOT)) as { files: { path: string }[] }[];
-    const repoFiles = dry!.files.map((f) => f.path);
     expect(repoFiles).toContain('models/encoder.onnx');
     const own = (f: string) => /^(src|test|bench|training|scripts|proto|docs|dist|samples)\//.test(f) || f.startsWith('models/testvec') || f.endsWith('.map');
     expect([...repoFiles, ...files].filter(own)).toEqual([]);
@@ -209,7 +212,10 @@ describe('npm packages', () => {
     const expected = ['package.json', 'README.md', ...CLIENT_PACKAGE_COPIES.map(([, name]) => name), 'dist/mrt-img.js', 'dist/mrt-img.d.ts', 'dist/mrt-worker.js', 'dist/react.js', 'dist/react.d.ts'];
     for (const f of expected) expect(clientFiles, f).toContain(f);
     const assets = clientFiles.filter((f) => f.startsWith('dist/assets/')).map((f) => f.replace(/^dist\/assets\/([^.]+)\.[0-9a-f]{16}\./, '$1.')).sort();
-    expect(assets).toEqual(['decoder-lean.bin', 'manifest.json', 'mrt-kernels.wasm', 'preview.bin', 'rcm.json', 'tail-i8.bin']);
+    // the lean runtime's files of the default model and of each earlier one (models/<hash prefix>/)
+    const versions = (await readdir(join(ROOT, 'models'), { withFileTypes: true })).filter((e) => e.isDirectory() && /^[0-9a-f]{8}$/.test(e.name));
+    const lean = ['decoder-lean.bin', 'manifest.json', 'preview.bin', 'rcm.json', 'tail-i8.bin'];
+    expect(assets).toEqual(['mrt-kernels.wasm', ...[0, ...versions].flatMap(() => lean)].sort());
     expect(clientFiles.filter((f) => !expected.includes(f) && !f.startsWith('dist/assets/'))).toEqual([]);
     expect(clientPacked.size).toBeLessThanOrEqual(5 * MB);
     const installed = await readdir(join(web, 'node_modules'));
@@ -309,6 +315,11 @@ describe('npm packages', () => {
          console.log(image.width, image.height);`,
       );
       expect(out.trim()).toBe('768 512');
+      // a file stored with the previous default decodes with the package's decode-only copy of it
+      await ok('npx', ['--no-install', 'mrt', 'decode', join(ROOT, 'test/golden/mrt-v0.13-kodim23-128x96.mrt'), '-o', 'previous.png'], app);
+      const previous = await readFile(join(app, 'previous.png'));
+      expect([previous.readUInt32BE(16), previous.readUInt32BE(20)]).toEqual([128, 96]); // the PNG's IHDR
+      expect(files.filter((f) => /^models\/a5fcce48\//.test(f)).sort()).toEqual(['ATTRIBUTION.md', 'decoder.onnx', 'manifest.json', 'preview.bin', 'rcm.json'].map((f) => `models/a5fcce48/${f}`));
     });
 
     it('the browser files copied from the browser package paint an image on the lean runtime, loaded as a script or bundled and configured; with runtime ort on the files copied from onnxruntime-web and mrt-img', async () => {
