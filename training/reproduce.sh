@@ -1,26 +1,26 @@
 #!/usr/bin/env bash
-# One command that trains every released model from scratch up to the current release
-# (mrt-v0.13), by the recipe of models/README.md "Reproduce", on one training set
+# One command that trains the default model (mrt-v0.13-open) from scratch, release step by
+# release step (models/README.md "Reproduce"; --dry-run prints the commands), on one training set
 # (training/datasets.py; `python training/datasets.py` lists them):
 #
 #   training/reproduce.sh [--dry-run] [--tiny] [--data SET] [RUNS_DIR]
 #
-#   --data research  (default) ../shared/data/train, the set of every release up to mrt-v0.13;
-#                    RUNS_DIR defaults to training/runs/repro
-#   --data open      the permissively licensed photos only (CC0, public domain, CC BY, Unsplash,
-#                    Pexels: weights under the project's MIT licence); RUNS_DIR defaults to
-#                    training/runs/repro-open, and the exports' ids end in -open
+#   --data open      (default) the permissively licensed photos only (CC0, public domain, CC BY,
+#                    Unsplash, Pexels: weights under the project's MIT licence); RUNS_DIR defaults
+#                    to training/runs/repro-open, and the exports' ids end in -open
+#   --data research  ../shared/data/train, the set of every release up to mrt-v0.13 (research-only
+#                    weights); RUNS_DIR defaults to training/runs/repro
 #   --data open-sa   open plus the CC BY-SA photos (a labelled variant); training/runs/repro-open-sa
 #
-# Each release along the way is exported to RUNS_DIR/mNN (RUNS_DIR/m13 is the last: copy it to
-# models/ to ship it; `npx tsx bench/rd.ts --models RUNS_DIR/m13` evaluates it). Later steps
+# Each release along the way is exported to RUNS_DIR/mNN (RUNS_DIR/m13 is the last:
+# `npx tsx bench/rd.ts --models RUNS_DIR/m13` evaluates it, `training/ship.sh RUNS_DIR/m13` ships it). Later steps
 # encode the training images with the TypeScript encoder and those exports, as the releases did,
 # so run `npm install` first. Resumable: a finished step leaves RUNS_DIR/.done/STEP and is
 # skipped when the command is run again; an interrupted training run continues from its
 # last.pt (a --minutes cap counts the run's whole training time, across restarts; train.py
 # saves last.pt every 5 minutes). training/carry.sh copies what a resume needs to a tracked
 # folder and back, for machines that do not keep RUNS_DIR. Wall time on this 2-core machine:
-# about 17 hours, the sum of the recipe's run times. Runs take the same seeds as the releases
+# about 11-12 hours on the open set (17 on the research set), the sum of the recipe's run times. Runs take the same seeds as the releases
 # but will not reproduce their exact numbers: the time-capped runs stop wherever the machine
 # has got to, and the tokens come from today's encoder (the closed loop and the container
 # changed between releases).
@@ -30,7 +30,7 @@
 # manifest (trainingSets, trainingData, weightsLicence) and ATTRIBUTION.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DRY= TINY= DATA=research
+DRY= TINY= DATA=open
 while [ $# -gt 0 ]; do
   case "$1" in
     --dry-run) DRY=1 ;;

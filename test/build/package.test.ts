@@ -319,7 +319,7 @@ describe('npm packages', () => {
       await ok('npx', ['--no-install', 'mrt', 'decode', join(ROOT, 'test/golden/mrt-v0.13-kodim23-128x96.mrt'), '-o', 'previous.png'], app);
       const previous = await readFile(join(app, 'previous.png'));
       expect([previous.readUInt32BE(16), previous.readUInt32BE(20)]).toEqual([128, 96]); // the PNG's IHDR
-      expect(files.filter((f) => /^models\/a5fcce48\//.test(f)).sort()).toEqual(['ATTRIBUTION.md', 'decoder.onnx', 'manifest.json', 'preview.bin', 'rcm.json'].map((f) => `models/a5fcce48/${f}`));
+      expect(files.filter((f) => /^models\/a5fcce48\//.test(f)).sort()).toEqual(['ATTRIBUTION.md', 'README.md', 'decoder.onnx', 'manifest.json', 'preview.bin', 'rcm.json'].map((f) => `models/a5fcce48/${f}`));
     });
 
     it('the browser files copied from the browser package paint an image on the lean runtime, loaded as a script or bundled and configured; with runtime ort on the files copied from onnxruntime-web and mrt-img', async () => {

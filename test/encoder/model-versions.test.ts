@@ -2,7 +2,7 @@
 // and `mrt decode` pick the model the stream names among the shipped default, the versioned
 // folders <root>/<hash prefix>/ and --models DIR, and refuse a stream whose model is absent.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +15,7 @@ import { shippedModels } from '../../src/encoder/model-dirs.ts';
 import { decodeMrt, REGENERATE_BY_DEFAULT } from '../../src/codec/index.ts';
 import { readHeader } from '../../src/format/index.ts';
 import { makeAltModel, makeModelsRoot, type AltModel } from '../models/alt-model.ts';
+import { psnr } from '../../bench/lib/metrics.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const KODAK = new URL('../../../shared/data/kodak/', import.meta.url).pathname;
@@ -102,5 +103,42 @@ describe('a stream of a model that is not the default', () => {
     const miss = await run('node', [join(ROOT, 'bin/mrt.js'), 'decode', join(work, 'alt.mrt'), '-o', join(work, 'x.png')], { cwd: ROOT }).then(() => null, (e) => e);
     expect(miss?.code).not.toBe(0);
     expect(miss.stderr).toMatch(new RegExp(`with hash ${alt.prefix}, which is not here`));
+  });
+});
+
+// A file stored while mrt-v0.13 (research data) was the default, written then by
+// test/golden/previous-model.ts with its whole-file paint: it keeps decoding now that the
+// default is another model, from models/a5fcce48/, or from the decode-only copy the npm
+// package ships (package.json `files`: no encoder).
+describe('a file stored with the previous default model', () => {
+  const GOLDEN = join(ROOT, 'test/golden/mrt-v0.13-kodim23-128x96');
+  const PREVIOUS = join(ROOT, 'models/a5fcce48');
+  let stored: Uint8Array;
+  let painted: Uint8Array;
+  beforeAll(async () => {
+    stored = new Uint8Array(await readFile(`${GOLDEN}.mrt`));
+    painted = new Uint8Array(await sharp(`${GOLDEN}.png`).raw().toBuffer());
+  });
+
+  it('names a shipped versioned folder, not the default, and decode() paints what it painted when it was the default', async () => {
+    expect(Buffer.from(readHeader(stored).header.modelHash).toString('hex')).toBe('a5fcce48');
+    expect(defaults.manifest.modelHash.startsWith('a5fcce48')).toBe(false);
+    expect((await shippedModels()).map((m) => m.manifest.modelHash.slice(0, 8))).toContain('a5fcce48');
+    const { image } = await decode(stored);
+    expect([image.width, image.height]).toEqual([128, 96]);
+    expect(psnr(image.data, painted)).toBeGreaterThan(50);
+  });
+
+  it('a decode-only copy (no encoder.onnx, as in the npm package) decodes it and refuses to encode, saying why', async () => {
+    const copyRoot = join(work, 'decode-only');
+    const dir = join(copyRoot, 'a5fcce48');
+    await mkdir(dir, { recursive: true });
+    for (const f of ['manifest.json', 'decoder.onnx', 'rcm.json', 'preview.bin']) await copyFile(join(PREVIOUS, f), join(dir, f));
+    const { image } = await decode(stored, { modelsRoot: copyRoot });
+    expect(psnr(image.data, painted)).toBeGreaterThan(50);
+    const copy = await loadModels(dir);
+    expect(copy.encoder).toBeNull();
+    const png = await sharp(`${GOLDEN}.png`).png().toBuffer();
+    await expect(encode(new Uint8Array(png), { models: copy })).rejects.toThrow(/decode-only copy \(no encoder\.onnx\)/);
   });
 });
