@@ -5,7 +5,8 @@
 # unchanged (git mv); the parity fixtures (testvec/) and the model card stay with the default.
 # Then writes the new default's lean decoder files (scripts/build-lean-model.ts).
 #   training/ship.sh training/runs/repro-open/m13
-# Afterwards: update models/README.md (the model card), then run the tests.
+# Afterwards: update models/README.md (the model card), write models/<prefix>/README.md (what the
+# earlier model is, its weights licence; the npm package ships it), then run the tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=${1:?usage: training/ship.sh EXPORT_DIR}
@@ -34,4 +35,4 @@ done
 cp -r "$SRC/testvec" models/testvec
 npx tsx scripts/build-lean-model.ts
 git add models
-echo "ship.sh: done; now update models/README.md and run the tests"
+echo "ship.sh: done; now update models/README.md, write $DEST/README.md, and run the tests"
