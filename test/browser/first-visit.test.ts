@@ -350,7 +350,11 @@ describe('first visits and phones: runtime after first paint, paint cap, Save-Da
     try {
       // the encoder's defaults: an AVIF final, the learned chunks cut at 10 % over it
       const product = await encodeFixture({ name: 'kodim23', final: 'avif', maxOverhead: 0.1 });
-      srv.mem.set('/i/p.mrt', { body: product, boundaries: readHeader(product).chunkEnds, delayMs: 150 });
+      // a slow link: each learned chunk and the final come 300 ms apart (the final ~0.9 s after the
+      // header, about what the client guesses for 0.5 Mbit/s below); at 150 ms the first token
+      // paint of mrt-v0.13-open (whose first chunk is 843 B against mrt-v0.13's 585 B) came after
+      // the final on a loaded machine
+      srv.mem.set('/i/p.mrt', { body: product, boundaries: readHeader(product).chunkEnds, delayMs: 300 });
       srv.mem.set('/t/p.html', { body: page(`<p>final</p><mrt-img id="m" src="/i/p.mrt" width="768" height="512" alt="p"></mrt-img>`) });
       // navigator.connection as the page reads it (finalSoon: src/client/direct-rule.ts); none: the browser's own
       srv.mem.set('/i/pp.mrt', { body: product, delayMs: 150, parts: true });
