@@ -8,7 +8,7 @@
 - 'research': ../shared/data/train/*/*.jpg in sorted path order (every release up to mrt-v0.13
   was trained on it). Several of its folders allow non-commercial research only (licences per
   folder from ../shared/data/README.md; train/debian_wallpapers per file, as below).
-- 'open' (the default): the photos whose licences put no conditions on trained weights that would stop a
+- 'open': the photos whose licences put no conditions on trained weights that would stop a
   commercial user: every photo of ../shared/data/train-open/ whose LICENSES.csv licence is CC0,
   public domain, CC BY (any version, and the unversioned LicenseRef-CC-BY-unversioned), the
   Unsplash or the Pexels licence (read from the CSV, row by row), plus the CC0 / CC BY photos of
@@ -44,7 +44,7 @@ KODAK_DIR = os.path.join(DATA, 'kodak')
 DEBIAN = 'debian_wallpapers'
 
 SETS = ('research', 'open', 'open-sa')
-DEFAULT = 'open'  # the default model's set (since mrt-v0.13-open); --data research for the earlier recipe
+DEFAULT = 'research'
 IMAGE_EXT = ('.jpg', '.jpeg', '.png', '.webp')
 
 # research folders: licence identifier and the terms ../shared/data/README.md gives for them

@@ -356,13 +356,12 @@ def static_bits(k, L):
 
 def add_data_arg(ap):
     """--data NAME: the training set (training/datasets.py: research, open, open-sa); default the
-    MRT_DATA environment variable, else 'open' (the default model's set since mrt-v0.13-open; every
-    release up to mrt-v0.13 was trained on 'research')."""
+    MRT_DATA environment variable, else 'research' (every release up to mrt-v0.13)."""
     default = os.environ.get('MRT_DATA') or datasets.DEFAULT
     if default not in datasets.SETS:
         raise SystemExit(f'MRT_DATA={default!r}: not a training set ({", ".join(datasets.SETS)})')
     ap.add_argument('--data', default=default, choices=datasets.SETS,
-                    help=f'training set (training/datasets.py; default $MRT_DATA or open, now {default})')
+                    help=f'training set (training/datasets.py; default $MRT_DATA or research, now {default})')
 
 
 def list_train(data=datasets.DEFAULT):
