@@ -20,6 +20,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPackage, CLIENT_PACKAGE, CLIENT_PACKAGE_COPIES, rewriteDeclarationImports, shippedClientFile } from '../../scripts/build-package.ts';
 import { ORT_FILES } from '../../scripts/build-client.ts';
+import { isModelDirName } from '../../src/model/model-hash.ts';
 import type { Page } from 'playwright-core';
 import { launchChromium, startServer, watchErrors, type BrowserHandle } from '../browser/harness.ts';
 
@@ -213,7 +214,7 @@ describe('npm packages', () => {
     for (const f of expected) expect(clientFiles, f).toContain(f);
     const assets = clientFiles.filter((f) => f.startsWith('dist/assets/')).map((f) => f.replace(/^dist\/assets\/([^.]+)\.[0-9a-f]{16}\./, '$1.')).sort();
     // the lean runtime's files of the default model and of each earlier one (models/<hash prefix>/)
-    const versions = (await readdir(join(ROOT, 'models'), { withFileTypes: true })).filter((e) => e.isDirectory() && /^[0-9a-f]{8}$/.test(e.name));
+    const versions = (await readdir(join(ROOT, 'models'), { withFileTypes: true })).filter((e) => e.isDirectory() && isModelDirName(e.name));
     const lean = ['decoder-lean.bin', 'manifest.json', 'preview.bin', 'rcm.json', 'tail-i8.bin'];
     expect(assets).toEqual(['mrt-kernels.wasm', ...[0, ...versions].flatMap(() => lean)].sort());
     expect(clientFiles.filter((f) => !expected.includes(f) && !f.startsWith('dist/assets/'))).toEqual([]);
